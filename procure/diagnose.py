@@ -1,0 +1,120 @@
+"""Why is a problem infeasible?  The least relaxation that gives a plan, in words.
+
+Every requirement row (demand, power cap, budget, share, …) gets an elastic
+slack; the elastic model minimizes the slacks, each measured relative to its
+row's size, and the rows that had to give are reported with their amounts in
+the row's own unit (``demand[2028] short by 1.2e+06 compute``).  Rows that
+only define variables or link indicators are never relaxed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .fmt import amount as fmt_amount
+from .model.linear import CONTINUOUS, INTEGER, Index, LinearModel
+from .solvers.base import Adapter, SolveOptions
+
+__all__ = ["elastic_model", "explain_infeasible"]
+
+_TOL = 1e-6
+
+
+def elastic_model(
+    model: LinearModel, relax: set[str] | None = None
+) -> tuple[LinearModel, list[tuple[str, np.ndarray, np.ndarray, str]]]:
+    """A copy of ``model`` whose requirement rows (of the families in ``relax``, default
+    all) may be violated at a price.
+
+    Returns the elastic model and, per relaxed row block, ``(name, slack ids,
+    sign, unit)``: ``sign`` is +1 where the slack lowers a ``≥`` requirement and
+    −1 where it raises a ``≤`` limit.
+    """
+    e = LinearModel()
+    for block, lo, up, integral in zip(model.columns, model._col_lower, model._col_upper, model._col_int):
+        e.add_columns(block.name, block.index, lower=lo, upper=up, kind=INTEGER if integral.any() else CONTINUOUS)
+    relaxed: list[tuple[str, np.ndarray, np.ndarray, str]] = []
+    for block, r, c, v, lo, up in model.row_blocks():
+        n = len(block.index)
+        if block.definition or (relax is not None and block.name not in relax):
+            e.add_rows(block.name, block.index, r, c, v, lower=lo, upper=up, unit=block.unit, definition=True)
+            continue
+        size = np.zeros(n)
+        np.maximum.at(size, r, np.abs(v))
+        bound = np.where(np.isfinite(lo), np.abs(lo), 0.0) + np.where(np.isfinite(up), np.abs(up), 0.0)
+        weight = 1.0 / np.maximum(np.maximum(size, bound), 1e-12)
+        sign = np.where(np.isfinite(lo), 1.0, -1.0)  # a row with both bounds relaxes its lower one
+        s = e.add_columns(f"relax[{block.name}]", Index.grid(row=range(n)), cost=weight)
+        e.add_rows(
+            block.name,
+            block.index,
+            np.concatenate([r, np.arange(n)]),
+            np.concatenate([c, s]),
+            np.concatenate([v, sign]),
+            lower=lo,
+            upper=up,
+            unit=block.unit,
+        )
+        relaxed.append((block.name, s, sign, block.unit))
+    return e, relaxed
+
+
+def _relaxation(
+    model: LinearModel, adapter: Adapter, options: SolveOptions, relax: set[str] | None
+) -> list[tuple[float, str]] | None:
+    """Rows that must give (weighted amount, text), or None when relaxing ``relax`` is not enough."""
+    elastic, relaxed = elastic_model(model, relax)
+    raw = adapter.solve(elastic, options)
+    if not raw.has_plan or raw.x is None:
+        return None
+    found: list[tuple[float, str]] = []
+    for name, ids, sign, unit in relaxed:
+        block = model.row_block(name)
+        assert block is not None
+        amount = raw.x[ids]
+        weight = elastic.cost[ids]
+        names = block.index.names(name)
+        for k in np.flatnonzero(amount * weight > _TOL):
+            what = "short by" if sign[k] > 0 else "over by"
+            found.append((amount[k] * weight[k], f"{names[k]} {what} {fmt_amount(amount[k], unit)}"))
+    found.sort(key=lambda item: -item[0])
+    return found
+
+
+def _describe(found: list[tuple[float, str]], most: int) -> str:
+    more = f" (and {len(found) - most} more)" if len(found) > most else ""
+    return "; ".join(text for _, text in found[:most]) + more
+
+
+def explain_infeasible(model: LinearModel, adapter: Adapter, options: SolveOptions, *, most: int = 3) -> str:
+    """One line naming the constraints that must give for a plan to exist.
+
+    First each requirement family alone is relaxed (a plan exists if only the
+    budget gave, say); the families that suffice are named with the rows that
+    give and by how much.  If no single family suffices, all are relaxed together.
+    """
+    families = [b.name for b in model.rows if not b.definition]
+    budget = min(options.time_limit or 30.0, 30.0)
+    opts = replace(options, time_limit=max(budget / (len(families) + 1), 1.0), mip_gap=1e-3, verbose=False)
+    alone: list[tuple[float, str, list[tuple[float, str]]]] = []
+    for family in families:
+        found = _relaxation(model, adapter, opts, {family})
+        if found:
+            alone.append((sum(w for w, _ in found), family, found))
+    head = "no plan satisfies every constraint"
+    if alone:
+        alone.sort()
+        options_text = [f"relax {family}: {_describe(found, most)}" for _, family, found in alone[:2]]
+        return (
+            f"{head}; it takes one of: " + " | or ".join(options_text)
+            if len(options_text) > 1
+            else (f"{head}; {options_text[0]}")
+        )
+    found = _relaxation(model, adapter, opts, None)
+    if found is None:
+        return f"{head} (the constraints in conflict could not be isolated in time)"
+    if not found:
+        return f"{head} (whole lots or minimum orders cannot meet the constraints exactly)"
+    return f"{head}; the nearest plan breaks {_describe(found, most)}"

@@ -1,0 +1,33 @@
+"""Exceptions raised by procure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ProblemError", "SolverNotAvailable"]
+
+
+class ProblemError(ValueError):
+    """A problem definition is invalid.
+
+    The message names the offending field by its path in the problem mapping
+    (``offers[1].unit_cost``) and shows the value, so that it can be fixed
+    without reading procure's code.
+
+    Attributes
+    ----------
+    path : str
+        Location of the field, e.g. ``"offers[1].unit_cost"``; ``""`` for the
+        problem as a whole.
+    value : object
+        The offending value (``None`` when the field is missing).
+    """
+
+    def __init__(self, message: str, *, path: str = "", value: Any = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.value = value
+
+
+class SolverNotAvailable(RuntimeError):
+    """The requested solver is not installed; the message says how to install it."""

@@ -1,0 +1,279 @@
+"""The problem: frozen dataclasses for offers, vendors, risk terms and the whole problem.
+
+A `Problem` is always valid: it is checked field by field when it is built
+(from a mapping, a file, or Python objects), and its per-period fields are
+normalized to tuples aligned with ``periods``.  ``Problem.to_dict()`` gives
+back the public mapping format, and ``Problem.from_dict(p.to_dict()) == p``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import numbers
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .errors import ProblemError
+from .io import read_mapping
+from .validate import OFFER_FIELDS, PROBLEM_FIELDS, RISK_FIELDS, VENDOR_FIELDS, validate_problem
+
+__all__ = ["Offer", "PerPeriodLike", "Problem", "Risk", "Vendor", "as_problem"]
+
+#: A per-period value: one number, a mapping {period: number}, or (normalized) a
+#: tuple aligned with ``Problem.periods``.
+PerPeriodLike = float | Mapping[int, float] | tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Something that can be bought: one chip model from one vendor.
+
+    Parameters
+    ----------
+    name : str
+        Unique name, e.g. ``"tpu-v7"``.
+    vendor : str
+        Vendor name, e.g. ``"google"``.
+    unit_cost : per-period
+        Dollars per unit bought in that period.
+    compute : float
+        Compute per operational unit (same unit as ``demand``), > 0.
+    power_kw : float
+        IT power per operational unit, kW.
+    opex_per_year : float
+        Dollars per operational unit per period, besides energy.
+    lot_size : int
+        Units are bought in whole lots (pods, racks).
+    min_order : int
+        In a period, buy 0 units or at least this many.
+    max_units : per-period, optional
+        Most units that can be bought in a period (supply); unlimited if None.
+    lifetime : int, optional
+        Periods a unit stays operational; unlimited if None.
+    lead_time : int
+        A unit bought in period ``t`` is operational from ``t + lead_time``.
+    installed : int
+        Units already operational in the first period.
+    installed_life : int, optional
+        Periods the installed units stay operational (default: ``lifetime``).
+    """
+
+    name: str
+    vendor: str
+    unit_cost: PerPeriodLike
+    compute: float
+    power_kw: float = 0.0
+    opex_per_year: float = 0.0
+    lot_size: int = 1
+    min_order: int = 0
+    max_units: PerPeriodLike | None = None
+    lifetime: int | None = None
+    lead_time: int = 0
+    installed: int = 0
+    installed_life: int | None = None
+
+
+@dataclass(frozen=True)
+class Vendor:
+    """Per-vendor terms.
+
+    Parameters
+    ----------
+    name : str
+        Must be the vendor of some offer.
+    onboarding_cost : float
+        Paid once (undiscounted) if any unit of this vendor is bought; not
+        charged for a vendor that already has installed units.
+    max_share : float, optional
+        Cap on this vendor's share of operational compute; default
+        ``Risk.max_share``.
+    """
+
+    name: str
+    onboarding_cost: float = 0.0
+    max_share: float | None = None
+
+
+@dataclass(frozen=True)
+class Risk:
+    """Concentration terms.
+
+    Parameters
+    ----------
+    max_share : float
+        Every vendor's operational compute ≤ ``max_share`` × total, every period.
+    min_vendors : int
+        In every period at least this many vendors each supply
+        ≥ ``min_vendor_share`` × demand.
+    min_vendor_share : float
+        See ``min_vendors``.
+    survive_vendor_loss : float
+        In every period, losing any one vendor still leaves at least this
+        fraction of demand.
+    """
+
+    max_share: float = 1.0
+    min_vendors: int = 0
+    min_vendor_share: float = 0.1
+    survive_vendor_loss: float = 0.0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A procurement problem (see the problem format in the docs).
+
+    Build it from a mapping with `Problem.from_dict`, from a ``.json`` or
+    ``.toml`` file with `Problem.from_file`, or from Python objects::
+
+        Problem(periods=[2026, 2027], demand={2026: 100, 2027: 300},
+                offers=[Offer("tpu", "google", unit_cost=30_000, compute=2.3)])
+
+    Construction validates every field and raises `ProblemError` naming the
+    first bad one.  Per-period fields are stored as tuples aligned with
+    ``periods``.
+    """
+
+    periods: tuple[int, ...]
+    demand: PerPeriodLike
+    offers: tuple[Offer, ...]
+    vendors: tuple[Vendor, ...] = ()
+    name: str = "plan"
+    power_cap_gw: PerPeriodLike | None = None
+    pue: float = 1.0
+    electricity_price: PerPeriodLike = 0.0
+    budget: PerPeriodLike | None = None
+    total_budget: float | None = None
+    discount_rate: float = 0.0
+    risk: Risk = field(default_factory=Risk)
+
+    def __post_init__(self) -> None:
+        norm = validate_problem(self._raw())
+        put = object.__setattr__
+        for f in fields(self):
+            if f.name in ("offers", "vendors", "risk"):
+                continue
+            put(self, f.name, norm[f.name])
+        put(self, "offers", tuple(Offer(**o) for o in norm["offers"]))
+        put(self, "vendors", tuple(Vendor(**v) for v in norm["vendors"]))
+        put(self, "risk", Risk(**norm["risk"]))
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Problem:
+        """Build a problem from its mapping form (the public problem format)."""
+        norm = validate_problem(data)
+        return cls(
+            periods=norm["periods"],
+            demand=norm["demand"],
+            offers=tuple(Offer(**o) for o in norm["offers"]),
+            vendors=tuple(Vendor(**v) for v in norm["vendors"]),
+            risk=Risk(**norm["risk"]),
+            **{k: norm[k] for k in PROBLEM_FIELDS if k not in ("periods", "demand", "offers", "vendors", "risk")},
+        )
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Problem:
+        """Read a problem from a ``.json`` or ``.toml`` file."""
+        return cls.from_dict(read_mapping(path))
+
+    # ------------------------------------------------------------------ export
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem as a plain mapping; fields at their default are left out.
+
+        Per-period values come out as one number when equal in every period,
+        else as a mapping ``{period: value}`` with ``int`` keys.
+        """
+        out = _compact(self._raw(), PROBLEM_FIELDS, self.periods)
+        out["offers"] = [_compact(o, OFFER_FIELDS, self.periods) for o in out["offers"]]
+        vendors = [_compact(v, VENDOR_FIELDS, self.periods) for v in out.get("vendors", ())]
+        vendors = [v for v in vendors if len(v) > 1]
+        if vendors:
+            out["vendors"] = vendors
+        else:
+            out.pop("vendors", None)
+        risk = _compact(out.get("risk") or {}, RISK_FIELDS, self.periods)
+        if risk:
+            out["risk"] = risk
+        else:
+            out.pop("risk", None)
+        return out
+
+    def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
+        """The problem as JSON text (period keys become strings); written to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=indent)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        return text
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def offer_names(self) -> tuple[str, ...]:
+        """Offer names, in order."""
+        return tuple(o.name for o in self.offers)
+
+    @property
+    def vendor_names(self) -> tuple[str, ...]:
+        """Vendor names, in order of first appearance among the offers."""
+        return tuple(v.name for v in self.vendors)
+
+    def _raw(self) -> dict[str, Any]:
+        """Fields as a plain mapping, per-period tuples turned back into mappings."""
+        periods = self.periods
+        try:
+            aligned = list(periods)
+        except TypeError:
+            aligned = []
+
+        def plain(value: Any) -> Any:
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+            if isinstance(value, tuple) and value and all(_is_real(x) for x in value):
+                if len(value) == len(aligned):
+                    return dict(zip(aligned, value))
+                return list(value)
+            if isinstance(value, (list, tuple)):
+                return [plain(x) for x in value]
+            return value
+
+        raw = {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+        if isinstance(periods, tuple):
+            raw["periods"] = list(periods)
+        return raw
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+def _compact(raw: Mapping[str, Any], table: Mapping[str, Any], periods: tuple[int, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = table.get(key)
+        if isinstance(value, Mapping) and value and all(isinstance(k, int) for k in value):
+            values = list(value.values())
+            value = values[0] if all(v == values[0] for v in values) else dict(value)
+        if spec is not None and not spec.required and value == spec.default:
+            continue
+        out[key] = value
+    return out
+
+
+def as_problem(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> Problem:
+    """Accept a `Problem`, a mapping, or a path to a ``.json`` / ``.toml`` file."""
+    if isinstance(problem, Problem):
+        return problem
+    if isinstance(problem, Mapping):
+        return Problem.from_dict(problem)
+    if isinstance(problem, (str, os.PathLike)):
+        return Problem.from_file(problem)
+    raise ProblemError(
+        f"problem: {type(problem).__name__} is not a Problem, a mapping, or a path to a .json/.toml file",
+        value=problem,
+    )

@@ -1,0 +1,265 @@
+"""`Result`: a solved plan as pandas objects, with its own check and report."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .evaluate import PlanEvaluation, evaluate, violations
+from .fmt import money
+from .problem import Problem
+
+__all__ = ["Result", "make_result"]
+
+
+@dataclass(frozen=True)
+class Result:
+    """The answer of `procure.solve`.
+
+    Attributes
+    ----------
+    status : str
+        ``"optimal"``, ``"feasible"`` (stopped with a plan, e.g. at the time
+        limit), ``"infeasible"``, ``"unbounded"`` or ``"error"``.
+    objective : float
+        Cost plus risk terms of the plan (NaN without a plan).
+    cost : float
+        Cost of the plan, recomputed from the problem: discounted capex,
+        opex and energy, plus onboarding.
+    purchases : pandas.DataFrame
+        Units bought; index = periods, one column per offer.  Empty (no rows)
+        when there is no plan.
+    fleet : pandas.DataFrame
+        Operational units, same shape as ``purchases``.
+    compute_by_vendor : pandas.DataFrame
+        Operational compute; index = periods, one column per vendor.
+    compute : pandas.Series
+        Total operational compute per period.
+    power_gw : pandas.Series
+        Facility power (pue × IT power) per period, GW.
+    shares : pandas.DataFrame
+        Each vendor's share of operational compute; index = periods, one
+        column per vendor (0 where the total is 0).
+    cost_breakdown : pandas.DataFrame
+        Present-value contribution of each period to ``cost``: columns
+        ``capex``, ``opex``, ``energy``, ``onboarding`` (undiscounted, in the
+        period of the vendor's first purchase) and ``total``.
+    spend : pandas.Series
+        Capex paid per period, undiscounted (what ``budget`` caps).
+    bound : float
+        Solver's lower bound on the objective.
+    gap : float
+        ``(objective − bound) / |objective|``.
+    solve_seconds : float
+        Wall time of the whole solve (build, solver, result).
+    solver : str
+        Adapter that solved it.
+    message : str
+        Why there is no plan or why the solver stopped; ``""`` otherwise.
+    problem : Problem
+        The problem solved.
+    model_size : dict
+        Columns, integer columns, rows and nonzeros of the model.
+    """
+
+    status: str
+    objective: float
+    cost: float
+    purchases: pd.DataFrame
+    fleet: pd.DataFrame
+    compute_by_vendor: pd.DataFrame
+    compute: pd.Series
+    power_gw: pd.Series
+    shares: pd.DataFrame
+    cost_breakdown: pd.DataFrame
+    spend: pd.Series
+    bound: float
+    gap: float
+    solve_seconds: float
+    solver: str
+    message: str
+    problem: Problem = field(repr=False)
+    model_size: dict[str, int] = field(default_factory=dict, repr=False)
+
+    @property
+    def has_plan(self) -> bool:
+        """True when the result holds a plan (status optimal or feasible)."""
+        return self.status in ("optimal", "feasible")
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(status={self.status!r}, objective={self.objective:.6g}, cost={self.cost:.6g}, "
+            f"gap={self.gap:.3g}, solver={self.solver!r}, solve_seconds={self.solve_seconds:.3g})"
+        )
+
+    # ------------------------------------------------------------------ checks
+
+    def check(self, tol: float = 1e-6) -> list[str]:
+        """Re-verify the plan against every constraint of the problem.
+
+        The plan is re-evaluated from the problem's fields, independently of
+        the optimization model.  Returns one line per violated constraint
+        (an empty list when the plan is valid, or when there is no plan).
+        """
+        if not self.has_plan:
+            return []
+        ev = evaluate(self.problem, self.purchases.to_numpy(dtype=float).T)
+        found = violations(self.problem, ev, tol)
+        if not math.isclose(ev.cost, self.cost, rel_tol=1e-9, abs_tol=1e-6):
+            found.append(f"cost: reported {self.cost:.10g} but the plan costs {ev.cost:.10g}")
+        return found
+
+    # ------------------------------------------------------------------ reports
+
+    def summary(self) -> str:
+        """A short readable report of the plan."""
+        p = self.problem
+        head = f"procure plan {p.name!r}: {self.status}"
+        if self.has_plan and math.isfinite(self.gap):
+            head += f" (gap {self.gap:.2%})"
+        head += f", {self.solver} in {self.solve_seconds:.2f} s"
+        lines = [head]
+        if self.message:
+            lines.append(self.message)
+        if not self.has_plan:
+            return "\n".join(lines)
+        br = self.cost_breakdown.sum()
+        lines.append(
+            f"cost {money(self.cost)} = capex {money(br['capex'])} + opex {money(br['opex'])}"
+            f" + energy {money(br['energy'])} + onboarding {money(br['onboarding'])} (present value)"
+        )
+        if not math.isclose(self.objective, self.cost, rel_tol=1e-12):
+            lines.append(f"objective {money(self.objective)} (cost + risk terms)")
+        table = pd.DataFrame(
+            {
+                "demand": np.asarray(p.demand),
+                "compute": self.compute.to_numpy(),
+                "power GW": self.power_gw.to_numpy(),
+                "spend $B": self.spend.to_numpy() / 1e9,
+            },
+            index=self.purchases.index,
+        )
+        if p.power_cap_gw is not None:
+            table.insert(3, "cap GW", np.asarray(p.power_cap_gw))
+        for vendor in self.shares.columns:
+            table[f"{vendor} %"] = 100 * self.shares[vendor].to_numpy()
+        lines.append(table.to_string(float_format=lambda v: f"{v:,.4g}"))
+        bought = self.purchases.loc[:, (self.purchases > 0).any()]
+        if not bought.empty:
+            lines.append("units bought:")
+            lines.append(bought.to_string(float_format=lambda v: f"{v:,.0f}"))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready mapping of the result (NaN becomes ``None``)."""
+
+        def num(x: Any) -> Any:
+            x = float(x)
+            return None if not math.isfinite(x) else (int(x) if x.is_integer() and abs(x) < 2**53 else x)
+
+        def frame(df: pd.DataFrame) -> dict[str, dict[int, Any]]:
+            return {str(c): {int(i): num(v) for i, v in df[c].items()} for c in df.columns}
+
+        def series(s: pd.Series) -> dict[int, Any]:
+            return {int(i): num(v) for i, v in s.items()}
+
+        return {
+            "name": self.problem.name,
+            "status": self.status,
+            "message": self.message,
+            "objective": num(self.objective),
+            "cost": num(self.cost),
+            "bound": num(self.bound),
+            "gap": num(self.gap),
+            "solver": self.solver,
+            "solve_seconds": num(self.solve_seconds),
+            "purchases": frame(self.purchases),
+            "fleet": frame(self.fleet),
+            "compute_by_vendor": frame(self.compute_by_vendor),
+            "shares": frame(self.shares),
+            "compute": series(self.compute),
+            "power_gw": series(self.power_gw),
+            "spend": series(self.spend),
+            "cost_breakdown": frame(self.cost_breakdown),
+        }
+
+    def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
+        """The result as JSON text; written to ``path`` if given."""
+        text = json.dumps(self.to_dict(), indent=indent)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        return text
+
+
+def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
+    index = pd.Index(problem.periods, name="period")
+    offers = pd.Index(problem.offer_names, name="offer")
+    vendors = pd.Index(problem.vendor_names, name="vendor")
+    if ev is None:
+        empty = index[:0]
+        return dict(
+            purchases=pd.DataFrame(index=empty, columns=offers, dtype=float),
+            fleet=pd.DataFrame(index=empty, columns=offers, dtype=float),
+            compute_by_vendor=pd.DataFrame(index=empty, columns=vendors, dtype=float),
+            compute=pd.Series(index=empty, dtype=float, name="compute"),
+            power_gw=pd.Series(index=empty, dtype=float, name="power_gw"),
+            shares=pd.DataFrame(index=empty, columns=vendors, dtype=float),
+            cost_breakdown=pd.DataFrame(
+                index=empty, columns=["capex", "opex", "energy", "onboarding", "total"], dtype=float
+            ),
+            spend=pd.Series(index=empty, dtype=float, name="spend"),
+        )
+    breakdown = pd.DataFrame(
+        {"capex": ev.capex, "opex": ev.opex, "energy": ev.energy, "onboarding": ev.onboarding}, index=index
+    )
+    breakdown["total"] = breakdown.sum(axis=1)
+    return dict(
+        purchases=pd.DataFrame(ev.purchases.T.round().astype(np.int64), index=index, columns=offers),
+        fleet=pd.DataFrame(ev.fleet.T.round().astype(np.int64), index=index, columns=offers),
+        compute_by_vendor=pd.DataFrame(ev.compute_by_vendor.T, index=index, columns=vendors),
+        compute=pd.Series(ev.compute, index=index, name="compute"),
+        power_gw=pd.Series(ev.power_gw, index=index, name="power_gw"),
+        shares=pd.DataFrame(ev.shares.T, index=index, columns=vendors),
+        cost_breakdown=breakdown,
+        spend=pd.Series(ev.spend, index=index, name="spend"),
+    )
+
+
+def make_result(
+    problem: Problem,
+    status: str,
+    purchases: np.ndarray | None,
+    *,
+    bound: float = math.nan,
+    seconds: float = 0.0,
+    solver: str = "",
+    message: str = "",
+    model_size: dict[str, int] | None = None,
+) -> Result:
+    """Build a `Result` from a plan ((I, T) units bought) or from no plan."""
+    ev = evaluate(problem, purchases) if purchases is not None else None
+    cost = ev.cost if ev is not None else math.nan
+    objective = cost
+    gap = math.nan
+    if ev is not None and math.isfinite(bound):
+        gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
+    return Result(
+        status=status,
+        objective=objective,
+        cost=cost,
+        bound=bound,
+        gap=gap,
+        solve_seconds=seconds,
+        solver=solver,
+        message=message,
+        problem=problem,
+        model_size=dict(model_size or {}),
+        **_frames(problem, ev),
+    )

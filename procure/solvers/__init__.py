@@ -1,0 +1,14 @@
+"""Solver adapters and their registry."""
+
+from . import highs as _highs  # noqa: F401  (registers the built-in adapter)
+from .base import Adapter, Capabilities, RawSolution, SolveOptions, available_solvers, get_adapter, register
+
+__all__ = [
+    "Adapter",
+    "Capabilities",
+    "RawSolution",
+    "SolveOptions",
+    "available_solvers",
+    "get_adapter",
+    "register",
+]

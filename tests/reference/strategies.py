@@ -1,0 +1,563 @@
+"""Hypothesis strategies for raw `procure` problem dicts (contract v1).
+
+- `problems(...)`: valid problems as a user would write them (JSON-like; per-period
+  values are scalars, int-keyed or string-keyed mappings), small enough for CBC
+  in well under a second.  Most are feasible, some are not.
+- `tiny_problems(...)`: ≤ 2 offers × ≤ 3 periods with small finite max_units
+  (≤ max_lots·lot_size), so `bruteforce.brute_force(problem, max_lots)` is exact.
+- `invalid_problems()`: ``(problem, path_fragment)``: a valid problem with exactly
+  one mutation the spec makes invalid; `path_fragment` must appear in the error
+  message.  Fragments are field paths as in "offers[1].unit_cost",
+  "risk.max_share", "vendors[0].name", "risk.scenarios[0].availability"
+  (0-based list indices, dots between levels), except: an unknown field gives the
+  misspelt key itself (e.g. "unit_cst"), and duplicate offer names give the
+  duplicated name (the offending value).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, Callable
+
+from hypothesis import strategies as st
+
+VENDOR_NAMES = ["nvidia", "amd", "google", "intel", "cerebras"]
+OFFER_STEMS = ["h100", "mi300", "tpu-v6", "gaudi3", "wse3", "b200", "tpu-v7", "mi355"]
+
+
+def _nice(x: float) -> float | int:
+    """Round to 6 significant figures; integral values become ints (JSON-like)."""
+    y = float(f"{x:.6g}")
+    return int(y) if y.is_integer() else y
+
+
+def _encode(draw, periods: list[int], values: list[Any]) -> Any:
+    """A per-period value as a user writes it: scalar, {int: v} or {"2026": v}."""
+    if all(v == values[0] for v in values) and draw(st.booleans()):
+        return values[0]
+    if draw(st.booleans()):
+        return {p: v for p, v in zip(periods, values)}
+    return {str(p): v for p, v in zip(periods, values)}
+
+
+def _per_period_values(draw, periods: list[int], elem: st.SearchStrategy) -> list[Any]:
+    if draw(st.booleans()):
+        return [draw(elem)] * len(periods)
+    return [draw(elem) for _ in periods]
+
+
+# --------------------------------------------------------------------------- #
+# Valid problems
+# --------------------------------------------------------------------------- #
+@st.composite
+def _offer(draw, i: int, vendor: str, periods: list[int], small: bool, tiny_lots: int | None) -> dict:
+    T = len(periods)
+    o: dict[str, Any] = {"name": f"{OFFER_STEMS[i % len(OFFER_STEMS)]}-{i}", "vendor": vendor}
+    if small:
+        compute = draw(st.integers(1, 5))
+        cost_elem = st.integers(1, 10)
+        lot = draw(st.integers(1, 3))
+        power = draw(st.sampled_from([0, 0.5, 1, 2]))
+        opex = draw(st.integers(0, 3))
+    else:
+        compute = draw(st.sampled_from([100, 250, 800, 1000, 2500, 5000]))
+        cost_elem = st.integers(10_000, 50_000)
+        lot = draw(st.sampled_from([1, 4, 8, 32, 64]))
+        power = draw(st.sampled_from([0.5, 0.7, 1.0, 1.2, 1.5, 2.0]))
+        opex = draw(st.sampled_from([500, 1200, 5000]))
+    o["unit_cost"] = _encode(draw, periods, _per_period_values(draw, periods, cost_elem))
+    o["compute"] = compute if draw(st.booleans()) else float(compute)
+    if draw(st.booleans()):
+        o["power_kw"] = power
+    if draw(st.booleans()):
+        o["opex_per_year"] = opex
+    if lot != 1 or draw(st.booleans()):
+        o["lot_size"] = lot
+    if draw(st.integers(0, 2)) == 0:
+        o["min_order"] = draw(st.integers(0, 3 * lot))
+    if tiny_lots is not None:
+        o["max_units"] = _encode(draw, periods,
+                                 _per_period_values(draw, periods, st.integers(0, tiny_lots * lot)))
+    elif draw(st.integers(0, 3)) == 0:
+        lots = st.integers(1, 6) if small else st.integers(5, 120)
+        o["max_units"] = _encode(draw, periods, [lot * x for x in _per_period_values(draw, periods, lots)])
+    if draw(st.booleans()):
+        o["lifetime"] = draw(st.integers(1, 4))
+    lead = draw(st.sampled_from([0, 0, 0, 1] if i == 0 else [0, 0, 1, 2]))
+    if lead or draw(st.booleans()):
+        o["lead_time"] = lead
+    if draw(st.integers(0, 2)) == 0:
+        o["installed"] = draw(st.integers(1, 4) if small else st.integers(1, 40)) * (1 if small else lot)
+        if draw(st.booleans()):
+            o["installed_life"] = draw(st.integers(1, T + 1))
+    return o
+
+
+def _costs(o: dict, periods: list[int]) -> list[float]:
+    uc = o["unit_cost"]
+    if isinstance(uc, dict):
+        return [float(uc.get(p, uc.get(str(p)))) for p in periods]
+    return [float(uc)] * len(periods)
+
+
+@st.composite
+def _problem(draw, max_offers: int, max_periods: int, risk: bool, scenarios: bool, hhi: bool,
+             tiny_lots: int | None) -> dict:
+    T = draw(st.integers(1, max_periods))
+    start = draw(st.sampled_from([2026, 2025, 2030, 0, 1]))
+    periods = list(range(start, start + T))
+    small = tiny_lots is not None or draw(st.booleans())
+    n_offers = draw(st.integers(1, max_offers))
+    n_vendors = draw(st.integers(1, min(n_offers, 3)))
+    vnames = list(draw(st.permutations(VENDOR_NAMES)))[:n_vendors]
+    vendor_of = vnames + [draw(st.sampled_from(vnames)) for _ in range(n_offers - n_vendors)]
+    offers = [draw(_offer(i, vendor_of[i], periods, small, tiny_lots)) for i in range(n_offers)]
+
+    prob: dict[str, Any] = {}
+    if draw(st.booleans()):
+        prob["name"] = draw(st.sampled_from(["plan", "gigawatt", "test-case"]))
+    prob["periods"] = periods
+
+    # Demand: tiny instances stay within a few lots; realistic ones need tens of lots.
+    lot0, comp0 = offers[0].get("lot_size", 1), float(offers[0]["compute"])
+    if tiny_lots is not None:
+        hi = max(1, int(sum(float(o["compute"]) * o.get("lot_size", 1) for o in offers) * tiny_lots / 2))
+        demand = _per_period_values(draw, periods, st.integers(0, hi))
+    elif small:
+        demand = _per_period_values(draw, periods, st.integers(0, int(comp0 * lot0 * 6)))
+    else:
+        base = draw(st.integers(10, 60)) * lot0 * comp0
+        growth = draw(st.sampled_from([1.0, 1.1, 1.25, 1.5]))
+        demand = [_nice(base * growth ** t) for t in range(T)]
+        if T > 1 and draw(st.integers(0, 5)) == 0:
+            demand[0] = 0
+    prob["demand"] = _encode(draw, periods, demand)
+    prob["offers"] = offers
+    dmax = max(float(d) for d in demand)
+
+    pue = draw(st.sampled_from([None, 1.0, 1.1, 1.25, 1.5]))
+    if pue is not None:
+        prob["pue"] = pue
+    # Power cap: enough for the most power-hungry way to meet demand, times a factor.
+    if draw(st.integers(0, 2)) == 0:
+        kw_per_compute = max(o.get("power_kw", 0) / float(o["compute"]) for o in offers)
+        installed_kw = sum(o.get("power_kw", 0) * o.get("installed", 0) for o in offers)
+        slack_kw = max(o.get("power_kw", 0) * o.get("lot_size", 1) for o in offers) * n_offers
+        need_kw = (pue or 1.0) * (dmax * kw_per_compute + installed_kw + slack_kw)
+        factor = draw(st.sampled_from([0.7, 1.2, 2.0, 3.0]))
+        caps = [_nice(max(need_kw, 1.0) * factor * draw(st.sampled_from([1.0, 1.0, 1.5])) / 1e6)
+                for _ in periods]
+        prob["power_cap_gw"] = _encode(draw, periods, caps)
+    if draw(st.booleans()):
+        price = st.integers(0, 100) if small else st.sampled_from([30, 45, 60, 85, 120])
+        prob["electricity_price"] = _encode(draw, periods, _per_period_values(draw, periods, price))
+    # Budgets: capex of meeting peak demand with the dearest offer, times a factor.
+    cost_per_compute = max(max(_costs(o, periods)) / float(o["compute"]) for o in offers)
+    lot_cost = max(max(_costs(o, periods)) * max(o.get("lot_size", 1), o.get("min_order", 0)) for o in offers)
+    need_capex = dmax * cost_per_compute + lot_cost * n_offers
+    if draw(st.integers(0, 2)) == 0:
+        factor = draw(st.sampled_from([0.6, 1.0, 1.5, 3.0]))
+        prob["budget"] = _encode(draw, periods, [_nice(need_capex * factor) for _ in periods])
+    if draw(st.integers(0, 2)) == 0:
+        prob["total_budget"] = _nice(need_capex * T * draw(st.sampled_from([0.5, 1.0, 2.0])))
+    if draw(st.booleans()):
+        prob["discount_rate"] = draw(st.sampled_from([0, 0.03, 0.05, 0.1]))
+
+    # vendors list: some vendors with per-vendor terms.
+    if draw(st.booleans()):
+        entries = []
+        for v in draw(st.lists(st.sampled_from(vnames), unique=True)):
+            e: dict[str, Any] = {"name": v}
+            if draw(st.booleans()):
+                e["onboarding_cost"] = draw(st.integers(0, 20) if small else st.integers(100_000, 5_000_000))
+            if draw(st.booleans()):
+                e["max_share"] = draw(st.sampled_from([0.5, 0.6, 0.75, 1.0] if n_vendors > 1 else [1.0]))
+            entries.append(e)
+        prob["vendors"] = entries
+
+    r: dict[str, Any] = {}
+    if risk:
+        if draw(st.booleans()):
+            r["max_share"] = draw(st.sampled_from([0.5, 0.6, 0.7, 0.8, 1.0] if n_vendors > 1 else [1.0, 1.0, 0.9]))
+        if draw(st.booleans()):
+            r["min_vendors"] = draw(st.integers(0, n_vendors))
+        if draw(st.booleans()):
+            r["min_vendor_share"] = draw(st.sampled_from([0.05, 0.1, 0.2, 0.3]))
+        if n_vendors > 1 and draw(st.booleans()):
+            r["survive_vendor_loss"] = draw(st.sampled_from([0, 0.25, 0.5, 0.8]))
+    if scenarios:
+        scen = []
+        for k in range(draw(st.integers(1, 3))):
+            s: dict[str, Any] = {"name": f"s{k}", "probability": draw(st.sampled_from([0.01, 0.05, 0.1, 0.2, 0.3]))}
+            s["availability"] = {v: draw(st.sampled_from([0, 0.25, 0.5, 0.8, 1.0]))
+                                 for v in draw(st.lists(st.sampled_from(vnames), min_size=1, unique=True))}
+            if draw(st.booleans()):
+                s["periods"] = sorted(draw(st.lists(st.sampled_from(periods), min_size=1, unique=True)))
+            scen.append(s)
+        r["scenarios"] = scen
+        r["shortfall_penalty"] = draw(st.sampled_from([0, 1, 5, 20] if small else [0, 50, 500, 5000]))
+        if draw(st.booleans()):
+            r["cvar_alpha"] = draw(st.sampled_from([0, 0.5, 0.9, 0.95]))
+        if draw(st.booleans()):
+            r["risk_weight"] = draw(st.sampled_from([0, 0.5, 1, 2]))
+        if draw(st.integers(0, 2)) == 0:
+            r["max_cvar"] = draw(st.sampled_from([0, 5, 50, 500] if small else [0, 1e3, 1e6, 1e9]))
+    if hhi:
+        if draw(st.booleans()):
+            r["hhi_weight"] = draw(st.sampled_from([0, 1, 10] if small else [0, 1e4, 1e6]))
+        if draw(st.booleans()):
+            r["max_hhi"] = draw(st.sampled_from([0.5, 0.6, 0.8, 1.0]))
+    if r or draw(st.booleans()):
+        prob["risk"] = r
+    return prob
+
+
+def problems(max_offers: int = 4, max_periods: int = 4, risk: bool = True, scenarios: bool = False,
+             hhi: bool = False) -> st.SearchStrategy[dict]:
+    """Random valid problems (realistic or tiny magnitudes), mostly feasible."""
+    return _problem(max_offers, max_periods, risk, scenarios, hhi, None)
+
+
+def tiny_problems(max_lots: int = 3, risk: bool = True, scenarios: bool = True,
+                  hhi: bool = False) -> st.SearchStrategy[dict]:
+    """≤ 2 offers × ≤ 3 periods, every max_units finite and ≤ max_lots·lot_size."""
+    return _problem(2, 3, risk, scenarios, hhi, max_lots)
+
+
+# --------------------------------------------------------------------------- #
+# Invalid problems: a valid one plus exactly one mutation
+# --------------------------------------------------------------------------- #
+Mutation = Callable[[Any, dict], tuple[dict, str]]
+PER_PERIOD_TOP = ["demand", "power_cap_gw", "electricity_price", "budget"]
+PER_PERIOD_OFFER = ["unit_cost", "max_units"]
+
+
+def _periods(prob: dict) -> list[int]:
+    return list(prob["periods"])
+
+
+def _risk(prob: dict) -> dict:
+    return prob.setdefault("risk", {})
+
+
+def _scalarize(prob: dict) -> None:
+    """Every per-period mapping -> its largest value; scenario period lists dropped."""
+    def flat(holder: dict, key: str) -> None:
+        if isinstance(holder.get(key), dict):
+            holder[key] = max(holder[key].values())
+    for key in PER_PERIOD_TOP:
+        flat(prob, key)
+    for o in prob["offers"]:
+        for key in PER_PERIOD_OFFER:
+            flat(o, key)
+    for s in prob.get("risk", {}).get("scenarios", []):
+        s.pop("periods", None)
+
+
+def _set_per_period(draw, holder: dict, key: str, periods: list[int], bad: Any) -> None:
+    """Put `bad` into a per-period field, as the scalar or as one mapping entry."""
+    if draw(st.booleans()):
+        holder[key] = bad
+    else:
+        vals = {p: 1 for p in periods}
+        cur = holder.get(key)
+        if isinstance(cur, dict):
+            vals = {int(k): v for k, v in cur.items()}
+        elif cur is not None:
+            vals = {p: cur for p in periods}
+        vals[draw(st.sampled_from(periods))] = bad
+        keyfn = str if draw(st.booleans()) else int
+        holder[key] = {keyfn(p): v for p, v in vals.items()}
+
+
+def _pick_offer(draw, prob: dict) -> tuple[int, dict]:
+    i = draw(st.integers(0, len(prob["offers"]) - 1))
+    return i, prob["offers"][i]
+
+
+def _vendor_entry(draw, prob: dict) -> tuple[int, dict]:
+    """An entry of `vendors` (appended for a used vendor if there is none)."""
+    entries = prob.setdefault("vendors", [])
+    if entries and draw(st.booleans()):
+        j = draw(st.integers(0, len(entries) - 1))
+        return j, entries[j]
+    used = {o["vendor"] for o in prob["offers"]} - {e["name"] for e in entries}
+    if not used:
+        j = draw(st.integers(0, len(entries) - 1))
+        return j, entries[j]
+    entries.append({"name": draw(st.sampled_from(sorted(used)))})
+    return len(entries) - 1, entries[-1]
+
+
+def _ensure_scenarios(prob: dict, count: int) -> list[dict]:
+    r = _risk(prob)
+    scen = r.setdefault("scenarios", [])
+    vendor = prob["offers"][0]["vendor"]
+    while len(scen) < count:
+        scen.append({"name": f"extra{len(scen)}", "probability": 0.05, "availability": {vendor: 0.5}})
+    return scen
+
+
+def _bad_number(draw, prob: dict, bad_values: list[Any], kind: str) -> tuple[dict, str]:
+    """Put a bad value into a numeric field whose range excludes it (`kind` selects targets)."""
+    periods = _periods(prob)
+    offer_float = ["unit_cost", "compute", "power_kw", "opex_per_year"]
+    offer_int = ["lot_size", "min_order", "lifetime", "lead_time", "installed", "installed_life"]
+    risk_float = ["max_share", "min_vendor_share", "survive_vendor_loss", "hhi_weight", "max_hhi",
+                  "shortfall_penalty", "cvar_alpha", "risk_weight", "max_cvar"]
+    if kind == "negative":  # fields documented >= 0 (unit_cost: read as a price, >= 0)
+        targets = [("offer", f) for f in ["unit_cost", "power_kw", "opex_per_year", "min_order",
+                                          "lead_time", "installed", "compute"]]
+        targets += [("top", "discount_rate"), ("vendor", "onboarding_cost")]
+        targets += [("risk", f) for f in ["hhi_weight", "shortfall_penalty", "risk_weight", "max_cvar",
+                                          "min_vendors", "max_share", "min_vendor_share",
+                                          "survive_vendor_loss", "cvar_alpha", "max_hhi"]]
+    elif kind == "nonfinite":  # NaN anywhere; +-inf only where no "unlimited" reading exists
+        targets = [("offer", f) for f in ["unit_cost", "compute", "power_kw", "opex_per_year"]]
+        targets += [("top", f) for f in ["demand", "pue", "discount_rate", "electricity_price"]]
+        targets += [("vendor", "onboarding_cost")]
+        targets += [("risk", f) for f in ["hhi_weight", "shortfall_penalty", "risk_weight"]]
+        if all(isinstance(x, float) and math.isnan(x) for x in bad_values):
+            targets += [("top", f) for f in ["budget", "power_cap_gw", "total_budget"]]
+            targets += [("offer", "max_units"), ("risk", "max_cvar"), ("risk", "max_share")]
+    elif kind == "string":
+        targets = [("offer", f) for f in ["unit_cost", "compute", "lot_size", "power_kw"]]
+        targets += [("top", f) for f in ["demand", "pue", "discount_rate"]] + [("risk", "max_share")]
+    elif kind == "float_for_int":
+        targets = [("offer", f) for f in offer_int] + [("risk", "min_vendors")]
+    elif kind == "bool":
+        targets = [("offer", f) for f in ["compute", "unit_cost", "lot_size", "power_kw"]]
+        targets += [("top", f) for f in ["demand", "pue"]] + [("risk", f) for f in ["max_share", "min_vendors"]]
+    else:
+        raise ValueError(kind)
+    where, fld = draw(st.sampled_from(targets))
+    bad = draw(st.sampled_from(bad_values))
+    if where == "offer":
+        i, o = _pick_offer(draw, prob)
+        if fld in PER_PERIOD_OFFER:
+            _set_per_period(draw, o, fld, periods, bad)
+        else:
+            o[fld] = bad
+        return prob, f"offers[{i}].{fld}"
+    if where == "top":
+        if fld in PER_PERIOD_TOP:
+            _set_per_period(draw, prob, fld, periods, bad)
+        else:
+            prob[fld] = bad
+        return prob, fld
+    if where == "vendor":
+        j, e = _vendor_entry(draw, prob)
+        e[fld] = bad
+        return prob, f"vendors[{j}].{fld}"
+    _risk(prob)[fld] = bad
+    return prob, f"risk.{fld}"
+
+
+def _m_negative(draw, prob):
+    return _bad_number(draw, prob, [-1, -0.5, -1e6], "negative")
+
+
+def _m_nonfinite(draw, prob):
+    if draw(st.booleans()):
+        return _bad_number(draw, prob, [math.nan], "nonfinite")
+    return _bad_number(draw, prob, [math.inf, -math.inf], "nonfinite")
+
+
+def _m_string(draw, prob):
+    return _bad_number(draw, prob, ["1", "100", "1.5"], "string")
+
+
+def _m_float_for_int(draw, prob):
+    return _bad_number(draw, prob, [1.5, 2.5], "float_for_int")
+
+
+def _m_bool(draw, prob):
+    return _bad_number(draw, prob, [True, False], "bool")
+
+
+def _m_list_for_mapping(draw, prob):
+    what = draw(st.sampled_from(["risk", "demand", "unit_cost", "availability"]))
+    if what == "risk":
+        prob["risk"] = [draw(st.sampled_from([{"max_share": 0.5}, 0.5]))]
+        return prob, "risk"
+    if what == "demand":
+        prob["demand"] = [1 for _ in prob["periods"]]
+        return prob, "demand"
+    if what == "unit_cost":
+        i, o = _pick_offer(draw, prob)
+        o["unit_cost"] = [10 for _ in prob["periods"]]
+        return prob, f"offers[{i}].unit_cost"
+    scen = _ensure_scenarios(prob, 1)
+    k = draw(st.integers(0, len(scen) - 1))
+    scen[k]["availability"] = [0.5]
+    return prob, f"risk.scenarios[{k}].availability"
+
+
+def _m_unknown_field(draw, prob):
+    where = draw(st.sampled_from(["top", "offer", "vendor", "risk"]))
+    if where == "top":
+        key = draw(st.sampled_from(["powercap_gw", "budgets", "discount", "demands", "PUE"]))
+        prob[key] = 1.0
+    elif where == "offer":
+        _, o = _pick_offer(draw, prob)
+        key = draw(st.sampled_from(["unit_cst", "lifetme", "powerkw", "max_unit", "leadtime"]))
+        o[key] = 1
+    elif where == "vendor":
+        _, e = _vendor_entry(draw, prob)
+        key = draw(st.sampled_from(["onboarding", "maxshare", "onboarding_costs"]))
+        e[key] = 1
+    else:
+        key = draw(st.sampled_from(["max_shares", "min_vendor", "cvar_aplha", "hhi_wieght"]))
+        _risk(prob)[key] = 0.5
+    return prob, key
+
+
+def _m_duplicate_offer(draw, prob):
+    offers = prob["offers"]
+    if len(offers) == 1:
+        offers.append(copy.deepcopy(offers[0]))
+    else:
+        i, j = sorted(draw(st.lists(st.integers(0, len(offers) - 1), min_size=2, max_size=2, unique=True)))
+        offers[j]["name"] = offers[i]["name"]
+    names = [o["name"] for o in offers]
+    return prob, next(n for n in names if names.count(n) > 1)
+
+
+def _per_period_targets(prob: dict) -> list[tuple[dict, str, str]]:
+    out = [(prob, k, k) for k in PER_PERIOD_TOP if k in prob]
+    for i, o in enumerate(prob["offers"]):
+        out += [(o, k, f"offers[{i}].{k}") for k in PER_PERIOD_OFFER if k in o]
+    return out
+
+
+def _m_missing_period(draw, prob):
+    holder, key, path = draw(st.sampled_from(_per_period_targets(prob)))
+    periods = _periods(prob)
+    cur = holder[key]
+    vals = {int(k): v for k, v in cur.items()} if isinstance(cur, dict) else {p: cur for p in periods}
+    del vals[draw(st.sampled_from(periods))]
+    keyfn = str if draw(st.booleans()) else int
+    holder[key] = {keyfn(p): v for p, v in vals.items()}
+    return prob, path
+
+
+def _m_extra_period(draw, prob):
+    holder, key, path = draw(st.sampled_from(_per_period_targets(prob)))
+    periods = _periods(prob)
+    cur = holder[key]
+    vals = {int(k): v for k, v in cur.items()} if isinstance(cur, dict) else {p: cur for p in periods}
+    extra = draw(st.sampled_from([periods[-1] + 1, periods[0] - 1]))
+    vals[extra] = next(iter(vals.values()))
+    keyfn = str if draw(st.booleans()) else int
+    holder[key] = {keyfn(p): v for p, v in vals.items()}
+    return prob, path
+
+
+def _m_unknown_vendor(draw, prob):
+    entries = prob.setdefault("vendors", [])
+    entries.append({"name": draw(st.sampled_from(["ghost", "nvidai", "Google"]))})
+    return prob, f"vendors[{len(entries) - 1}].name"
+
+
+def _m_out_of_range(draw, prob):
+    """A value just outside a documented range (not a sign error)."""
+    cases: list[tuple[str, str, list[Any]]] = [
+        ("offer", "lot_size", [0]), ("offer", "compute", [0, 0.0]), ("offer", "lifetime", [0]),
+        ("offer", "installed_life", [0]), ("top", "pue", [0.9, 0, 0.5]),
+        ("risk", "max_share", [0, 0.0, 1.5, 1.01]), ("vendor", "max_share", [0, 1.5]),
+        ("risk", "min_vendor_share", [0, 1.5]), ("risk", "survive_vendor_loss", [1.5, 1.01]),
+        ("risk", "cvar_alpha", [1, 1.0, 1.5]), ("risk", "max_hhi", [0, 1.5]),
+    ]
+    where, fld, values = draw(st.sampled_from(cases))
+    bad = draw(st.sampled_from(values))
+    if where == "offer":
+        i, o = _pick_offer(draw, prob)
+        o[fld] = bad
+        return prob, f"offers[{i}].{fld}"
+    if where == "vendor":
+        j, e = _vendor_entry(draw, prob)
+        e[fld] = bad
+        return prob, f"vendors[{j}].{fld}"
+    if where == "top":
+        prob[fld] = bad
+        return prob, fld
+    _risk(prob)[fld] = bad
+    return prob, f"risk.{fld}"
+
+
+def _m_empty_offers(draw, prob):
+    prob["offers"] = []
+    prob.pop("vendors", None)  # would name vendors no offer uses
+    for s in prob.get("risk", {}).get("scenarios", []):
+        s["availability"] = {}
+    return prob, "offers"
+
+
+def _m_bad_periods(draw, prob):
+    _scalarize(prob)  # so no per-period mapping adds a second error
+    periods = _periods(prob)
+    if draw(st.booleans()):
+        prob["periods"] = []
+    elif len(periods) == 1:
+        prob["periods"] = [periods[0], periods[0] + 2]
+    else:
+        gap = draw(st.integers(1, len(periods) - 1))
+        prob["periods"] = periods[:gap] + [p + 1 for p in periods[gap:]]
+    return prob, "periods"
+
+
+def _m_missing_required(draw, prob):
+    what = draw(st.sampled_from(["periods", "demand", "offers", "name", "vendor", "unit_cost", "compute"]))
+    if what == "offers":
+        prob, _ = _m_empty_offers(draw, prob)
+        del prob["offers"]
+        return prob, "offers"
+    if what in ("periods", "demand"):
+        if what == "periods":
+            _scalarize(prob)
+        del prob[what]
+        return prob, what
+    i, o = _pick_offer(draw, prob)
+    if what == "vendor":
+        # If this is the vendor's only offer, the vendor would vanish (a vendors
+        # entry or scenario availability naming it could add a second error).
+        if sum(q["vendor"] == o["vendor"] for q in prob["offers"]) == 1:
+            what = "compute"
+    del o[what]
+    return prob, f"offers[{i}].{what}"
+
+
+def _m_scenario(draw, prob):
+    what = draw(st.sampled_from(["availability", "availability_neg", "sum", "probability"]))
+    if what == "sum":
+        scen = _ensure_scenarios(prob, 2)
+        for s in scen:
+            s["probability"] = 0.6
+        return prob, "risk.scenarios"
+    scen = _ensure_scenarios(prob, 1)
+    k = draw(st.integers(0, len(scen) - 1))
+    if what == "probability":
+        for s in scen:
+            s["probability"] = 0.01
+        scen[k]["probability"] = draw(st.sampled_from([-0.1, 1.5]))
+        return prob, f"risk.scenarios[{k}].probability"
+    vendor = draw(st.sampled_from(sorted({o["vendor"] for o in prob["offers"]})))
+    scen[k].setdefault("availability", {})[vendor] = 1.5 if what == "availability" else -0.25
+    return prob, f"risk.scenarios[{k}].availability"
+
+
+MUTATIONS: list[Mutation] = [
+    _m_negative, _m_nonfinite, _m_string, _m_float_for_int, _m_bool, _m_list_for_mapping,
+    _m_unknown_field, _m_duplicate_offer, _m_missing_period, _m_extra_period, _m_unknown_vendor,
+    _m_out_of_range, _m_empty_offers, _m_bad_periods, _m_missing_required, _m_scenario,
+]
+
+
+@st.composite
+def invalid_problems(draw) -> tuple[dict, str]:
+    """(problem, path_fragment): a valid problem with exactly one invalidating mutation."""
+    prob = copy.deepcopy(draw(problems(max_offers=3, max_periods=3, risk=True,
+                                       scenarios=draw(st.booleans()), hhi=draw(st.booleans()))))
+    mutation = draw(st.sampled_from(MUTATIONS))
+    return mutation(draw, prob)
