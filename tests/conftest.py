@@ -1,0 +1,44 @@
+"""Shared fixtures: a small three-vendor problem in the public mapping format."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests.reference is importable as `reference`
+
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("default")
+
+SMALL: dict[str, Any] = {
+    "name": "small",
+    "periods": [2026, 2027, 2028],
+    "demand": {"2026": 1000, "2027": 2500, "2028": 6000},
+    "offers": [
+        {"name": "tpu", "vendor": "google", "unit_cost": 30000, "compute": 2.3, "power_kw": 1.1,
+         "lot_size": 256, "lifetime": 5},
+        {"name": "trn2", "vendor": "amazon", "unit_cost": 20000, "compute": 0.667, "power_kw": 1.0,
+         "lot_size": 64, "installed": 500, "min_order": 640},
+        {"name": "gb200", "vendor": "nvidia", "unit_cost": {"2026": 42000, "2027": 38000, "2028": 35000},
+         "compute": 2.5, "power_kw": 1.7, "lot_size": 72},
+    ],
+    "vendors": [{"name": "nvidia", "onboarding_cost": 1e8}],
+    "power_cap_gw": {"2026": 1.0, "2027": 2.0, "2028": 5.0},
+    "pue": 1.1,
+    "electricity_price": 80,
+    "discount_rate": 0.08,
+    "risk": {"max_share": 0.6, "min_vendors": 2, "survive_vendor_loss": 0.3},
+}
+
+
+@pytest.fixture
+def small() -> dict[str, Any]:
+    """A fresh copy of a small feasible three-vendor problem."""
+    return copy.deepcopy(SMALL)
