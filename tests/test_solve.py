@@ -1,0 +1,166 @@
+"""procure.solve(): statuses, result fields, determinism and options."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import procure
+
+
+def test_small_plan_is_valid(small: dict[str, Any]) -> None:
+    result = procure.solve(small)
+    assert result.status == "optimal"
+    assert result.check() == []
+    assert list(result.purchases.index) == [2026, 2027, 2028]
+    assert list(result.purchases.columns) == ["tpu", "trn2", "gb200"]
+    assert list(result.compute_by_vendor.columns) == ["google", "amazon", "nvidia"]
+    assert result.cost_breakdown["total"].sum() == pytest.approx(result.cost, rel=1e-12)
+    assert result.objective == pytest.approx(result.cost)
+    assert result.gap <= 1e-4 + 1e-12
+    assert result.bound <= result.objective * (1 + 1e-9)
+    assert (result.compute >= np.array([1000, 2500, 6000]) - 1e-6).all()
+    assert (result.shares.sum(axis=1) - 1).abs().max() < 1e-9
+    assert (result.power_gw <= pd.Series([1.0, 2.0, 5.0], index=result.power_gw.index) + 1e-9).all()
+
+
+def test_units_are_whole_lots(small: dict[str, Any]) -> None:
+    result = procure.solve(small)
+    for offer in small["offers"]:
+        assert (result.purchases[offer["name"]] % offer.get("lot_size", 1) == 0).all()
+
+
+def test_same_input_same_plan(small: dict[str, Any]) -> None:
+    first = procure.solve(small)
+    for _ in range(3):
+        again = procure.solve(small)
+        pd.testing.assert_frame_equal(first.purchases, again.purchases)
+        assert again.cost == first.cost
+
+
+def test_threads_and_time_limit(small: dict[str, Any]) -> None:
+    result = procure.solve(small, threads=1, time_limit=30, mip_gap=0)
+    assert result.status == "optimal"
+    assert result.gap == pytest.approx(0, abs=1e-9)
+
+
+def test_result_exports(small: dict[str, Any]) -> None:
+    result = procure.solve(small)
+    data = json.loads(result.to_json())
+    assert data["status"] == "optimal"
+    assert data["cost"] == pytest.approx(result.cost)
+    assert data["purchases"]["tpu"]["2026"] == int(result.purchases.loc[2026, "tpu"])
+    text = result.summary()
+    assert "optimal" in text and "cost $" in text and "google %" in text
+
+
+def test_result_is_frozen(small: dict[str, Any]) -> None:
+    result = procure.solve(small)
+    with pytest.raises(AttributeError):
+        result.cost = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("change", "family"),
+    [
+        ({"power_cap_gw": {"2026": 0.0005, "2027": 2.0, "2028": 5.0}}, "power_cap[2026]"),
+        ({"budget": 1e6}, "budget["),
+        ({"total_budget": 1e6}, "total_budget"),
+        ({"risk": {"min_vendors": 4}}, "min_vendors["),
+        ({"risk": {"max_share": 0.2}}, "max_share["),
+    ],
+)
+def test_infeasible_names_the_constraint(small: dict[str, Any], change: dict[str, Any], family: str) -> None:
+    small.update(change)
+    result = procure.solve(small)
+    assert result.status == "infeasible"
+    assert family in result.message
+    assert math.isnan(result.cost) and result.purchases.empty
+    assert result.check() == []
+    assert "infeasible" in result.summary()
+
+
+def test_check_reports_a_broken_plan(small: dict[str, Any]) -> None:
+    result = procure.solve(small)
+    broken = result.purchases.copy()
+    broken.loc[2028, :] = 0
+    tampered = procure.result.make_result(result.problem, "optimal", broken.to_numpy().T.astype(float))
+    found = tampered.check()
+    assert any(line.startswith("demand[2028]") for line in found)
+
+
+def test_zero_demand_buys_nothing() -> None:
+    result = procure.solve({
+        "periods": [2026, 2027],
+        "demand": 0,
+        "offers": [{"name": "a", "vendor": "v", "unit_cost": 5, "compute": 1, "min_order": 10}],
+    })
+    assert result.status == "optimal"
+    assert result.cost == 0
+    assert (result.purchases == 0).all().all()
+
+
+def test_installed_fleet_counts_and_ages() -> None:
+    problem = {
+        "periods": [2026, 2027, 2028],
+        "demand": 100,
+        "offers": [
+            {"name": "old", "vendor": "v", "unit_cost": 1, "compute": 1, "installed": 100, "installed_life": 2,
+             "opex_per_year": 2, "max_units": 0},
+            {"name": "new", "vendor": "v", "unit_cost": 10, "compute": 1},
+        ],
+        "discount_rate": 0.1,
+    }
+    result = procure.solve(problem, mip_gap=0)
+    assert result.fleet["old"].tolist() == [100, 100, 0]
+    assert result.purchases["new"].tolist() == [0, 0, 100]
+    assert result.cost == pytest.approx(100 * 2 * (1 + 1 / 1.1) + 100 * 10 / 1.1**2)
+
+
+def test_lead_time_and_lifetime() -> None:
+    problem = {
+        "periods": [1, 2, 3, 4],
+        "demand": {"1": 0, "2": 5, "3": 5, "4": 5},
+        "offers": [{"name": "a", "vendor": "v", "unit_cost": 1, "compute": 1, "lead_time": 1, "lifetime": 2}],
+        "discount_rate": 0.05,  # buying later is cheaper: breaks the tie with [5, 5, 0, 0]
+    }
+    result = procure.solve(problem, mip_gap=0)
+    assert result.purchases["a"].tolist() == [5, 0, 5, 0]
+    assert result.fleet["a"].tolist() == [0, 5, 5, 5]
+
+
+def test_onboarding_is_paid_once_and_waived_with_installed() -> None:
+    base = {
+        "periods": [1, 2],
+        "demand": {"1": 1, "2": 2},
+        "offers": [{"name": "a", "vendor": "v", "unit_cost": 1, "compute": 1}],
+        "vendors": [{"name": "v", "onboarding_cost": 50}],
+    }
+    result = procure.solve(base, mip_gap=0)
+    assert result.cost == pytest.approx(52)
+    assert result.cost_breakdown["onboarding"].tolist() == [50, 0]
+    base["offers"][0]["installed"] = 1
+    assert procure.solve(base, mip_gap=0).cost == pytest.approx(1)
+
+
+def test_min_order_without_any_natural_bound() -> None:
+    # No supply, budget or power limit: lot bounds are provisional, then certified by cost.
+    problem = {
+        "periods": [1, 2],
+        "demand": {"1": 10, "2": 500},
+        "offers": [
+            {"name": "a", "vendor": "x", "unit_cost": 1, "compute": 1, "min_order": 300},
+            {"name": "b", "vendor": "y", "unit_cost": 3, "compute": 1},
+        ],
+        "vendors": [{"name": "x", "onboarding_cost": 5}],
+    }
+    result = procure.solve(problem, mip_gap=0)
+    assert result.status == "optimal"
+    assert result.check() == []
+    # buying 500 of a in period 1 (300 minimum) costs 505, cheaper than anything with b
+    assert result.cost == pytest.approx(505)
