@@ -15,6 +15,12 @@ vendor document, E = analyst/press estimate, D = arithmetic from cited
 numbers).  Prices, supply and opex are estimates: replace them with your own.
 The same problem is in gigawatt_2026.toml.
 
+What to look for: in 2026 the 1.3 GW power cap binds, so fewer TPUs arrive
+than the deal allows; Google's share starts at its 60% cap and shrinks as the
+million TPUs run out; Nvidia then fills up to its 50% cap, and the rest falls
+to Trainium, which costs the most power per BF16 FLOP, pushing 2029-2030 close
+to the power cap.
+
 Run from the repository root:
 
     python examples/gigawatt_2026.py
@@ -33,7 +39,7 @@ YEARS = [2026, 2027, 2028, 2029, 2030]
 
 def per_year(*values):
     """A per-period mapping {2026: v0, 2027: v1, ...}."""
-    return dict(zip(YEARS, values))
+    return dict(zip(YEARS, values, strict=True))
 
 
 # Opex (besides energy) = facility + upkeep, an estimate (D/assumption):
@@ -54,9 +60,9 @@ OFFERS = [
     # Amazon Trainium2: 667 TFLOP/s BF16 (O, AWS Neuron docs); 64-chip
     # UltraServers (O).  ~1 kW all-in: Rainier is ~1 GW for up to ~1M chips (D,
     # low end).  ~500k already live for this buyer (Semafor, Oct 2025).  No
-    # price is published: ~$14k assumed (AWS claims 30-40% better
-    # price-performance than H200-class GPUs, ~$32k for 989 TFLOP/s; D/E).  Production
-    # shifts to Trainium3, so supply tapers (assumption).
+    # price is published: ~$14k assumed (AWS claims 30-40% better price-
+    # performance than H200-class GPUs, ~$32k for 989 TFLOP/s; E/D).
+    # Production shifts to Trainium3, so supply tapers (assumption).
     {"name": "trainium2", "vendor": "amazon", "compute": 0.667, "power_kw": 1.0,
      "unit_cost": per_year(14_000, 13_000, 12_000, 12_000, 12_000),
      "opex_per_year": 2_800, "lot_size": 64, "lifetime": 5,
@@ -139,15 +145,18 @@ def main() -> None:
     print("Units bought per year")
     print(result.purchases.to_string(formatters={c: "{:,.0f}".format for c in result.purchases}))
 
-    compute = result.compute_by_vendor.copy()
+    # Compute can exceed demand: lots are whole, and TPUs are bought while the
+    # deal can supply them.  Shares are of operational compute (the caps' basis).
+    compute = result.compute_by_vendor
     table = pd.DataFrame(index=compute.index)
     table["demand (PFLOP/s)"] = [problem["demand"][t] for t in compute.index]
     table["fleet (PFLOP/s)"] = result.compute
     for vendor in compute.columns:
         table[f"{vendor} (PFLOP/s)"] = compute[vendor]
         table[f"{vendor} %"] = 100 * result.shares[vendor]
+    fmt = {c: ("{:.1f}" if c.endswith("%") else "{:,.0f}").format for c in table}
     print("\nOperational compute per year and vendor")
-    print(table.to_string(float_format="{:,.0f}".format))
+    print(table.to_string(formatters=fmt))
 
     power = pd.DataFrame(
         {"used (GW)": result.power_gw, "cap (GW)": [problem["power_cap_gw"][t] for t in result.power_gw.index]}
