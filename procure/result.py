@@ -149,11 +149,11 @@ class Result:
             table.insert(3, "cap GW", np.asarray(p.power_cap_gw))
         for vendor in self.shares.columns:
             table[f"{vendor} %"] = 100 * self.shares[vendor].to_numpy()
-        lines.append(table.to_string(float_format=lambda v: f"{v:,.4g}"))
+        lines.append(table.to_string(float_format=_number))
         bought = self.purchases.loc[:, (self.purchases > 0).any()]
         if not bought.empty:
             lines.append("units bought:")
-            lines.append(bought.to_string(float_format=lambda v: f"{v:,.0f}"))
+            lines.append(bought.to_string(formatters={c: "{:,}".format for c in bought.columns}))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -196,6 +196,11 @@ class Result:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(text + "\n")
         return text
+
+
+def _number(v: float) -> str:
+    """Readable table numbers: separators for large ones, 4 significant digits for small ones."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
 
 
 def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
