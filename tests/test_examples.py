@@ -1,0 +1,58 @@
+"""The examples run, agree with their TOML twins, and give sensible plans."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import procure
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _load(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def gigawatt() -> procure.Result:
+    return procure.solve(_load("gigawatt_2026").build_problem())
+
+
+def test_toml_twin_is_the_same_problem() -> None:
+    built = procure.Problem.from_dict(_load("gigawatt_2026").build_problem())
+    assert procure.Problem.from_file(EXAMPLES / "gigawatt_2026.toml") == built
+
+
+def test_gigawatt_plan_is_sensible(gigawatt: procure.Result) -> None:
+    problem = gigawatt.problem
+    assert gigawatt.status == "optimal"
+    assert gigawatt.check() == []
+    caps = problem.power_cap_gw
+    assert caps is not None
+    used = gigawatt.power_gw.to_numpy() / caps
+    assert (used <= 1 + 1e-9).all() and used.max() > 0.95  # near but under the cap
+    assert 1.0 < gigawatt.power_gw.iloc[0] <= 1.3 + 1e-9  # about a gigawatt in 2026
+    for vendor in problem.vendors:
+        cap = vendor.max_share if vendor.max_share is not None else problem.risk.max_share
+        assert (gigawatt.shares[vendor.name] <= cap + 1e-9).all()
+    assert (gigawatt.compute_by_vendor > 0).all().all()  # all three vendors carry load every year
+    demand = problem.demand
+    assert demand[-1] / demand[0] > 3  # demand grows several times
+
+
+def test_gigawatt_script_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "gigawatt_2026.py")], capture_output=True, text=True, timeout=300, check=True
+    ).stdout
+    assert "optimal" in out
+    assert "Facility power" in out and "% of cap" in out
