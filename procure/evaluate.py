@@ -149,7 +149,8 @@ def violations(problem: Problem, ev: PlanEvaluation, tol: float = 1e-6) -> list[
     for t, p in enumerate(periods):
         if _over(demand[t], ev.compute[t], tol):
             out.append(f"demand[{p}]: compute {ev.compute[t]:.6g} < demand {demand[t]:.6g}")
-        if problem.power_cap_gw is not None and _over(ev.power_gw[t], problem.power_cap_gw[t], tol):  # type: ignore[index]
+        # compared in kW, as the model states it: a GW-scale tolerance would pass small overshoots
+        if problem.power_cap_gw is not None and _over(ev.power_gw[t] * 1e6, problem.power_cap_gw[t] * 1e6, tol):  # type: ignore[index]
             out.append(f"power_cap[{p}]: {ev.power_gw[t]:.6g} GW > cap {problem.power_cap_gw[t]:.6g} GW")  # type: ignore[index]
         if problem.budget is not None and _over(ev.spend[t], problem.budget[t], tol):  # type: ignore[index]
             out.append(f"budget[{p}]: capex ${ev.spend[t]:,.0f} > budget ${problem.budget[t]:,.0f}")  # type: ignore[index]

@@ -95,11 +95,13 @@ def test_check_reports_a_broken_plan(small: dict[str, Any]) -> None:
 
 
 def test_zero_demand_buys_nothing() -> None:
-    result = procure.solve({
-        "periods": [2026, 2027],
-        "demand": 0,
-        "offers": [{"name": "a", "vendor": "v", "unit_cost": 5, "compute": 1, "min_order": 10}],
-    })
+    result = procure.solve(
+        {
+            "periods": [2026, 2027],
+            "demand": 0,
+            "offers": [{"name": "a", "vendor": "v", "unit_cost": 5, "compute": 1, "min_order": 10}],
+        }
+    )
     assert result.status == "optimal"
     assert result.cost == 0
     assert (result.purchases == 0).all().all()
@@ -110,8 +112,16 @@ def test_installed_fleet_counts_and_ages() -> None:
         "periods": [2026, 2027, 2028],
         "demand": 100,
         "offers": [
-            {"name": "old", "vendor": "v", "unit_cost": 1, "compute": 1, "installed": 100, "installed_life": 2,
-             "opex_per_year": 2, "max_units": 0},
+            {
+                "name": "old",
+                "vendor": "v",
+                "unit_cost": 1,
+                "compute": 1,
+                "installed": 100,
+                "installed_life": 2,
+                "opex_per_year": 2,
+                "max_units": 0,
+            },
             {"name": "new", "vendor": "v", "unit_cost": 10, "compute": 1},
         ],
         "discount_rate": 0.1,

@@ -125,8 +125,16 @@ def test_python_objects_equal_mapping(small: dict[str, Any]) -> None:
         demand={2026: 1000, 2027: 2500, 2028: 6000},
         offers=(
             Offer("tpu", "google", unit_cost=30000, compute=2.3, power_kw=1.1, lot_size=256, lifetime=5),
-            Offer("trn2", "amazon", unit_cost=20000, compute=0.667, power_kw=1.0, lot_size=64, installed=500,
-                  min_order=640),
+            Offer(
+                "trn2",
+                "amazon",
+                unit_cost=20000,
+                compute=0.667,
+                power_kw=1.0,
+                lot_size=64,
+                installed=500,
+                min_order=640,
+            ),
             Offer("gb200", "nvidia", unit_cost=(42000, 38000, 35000), compute=2.5, power_kw=1.7, lot_size=72),
         ),
         vendors=(Vendor("nvidia", onboarding_cost=1e8),),
@@ -155,7 +163,7 @@ def test_files(tmp_path, small: dict[str, Any]) -> None:
     assert procure.solve(toml).purchases.loc[2026, "a"] == 10
     with pytest.raises(ProblemError, match="no such problem file"):
         Problem.from_file(tmp_path / "missing.toml")
-    with pytest.raises(ProblemError, match="must end in .json or .toml"):
+    with pytest.raises(ProblemError, match=r"must end in \.json or \.toml"):
         Problem.from_file(tmp_path / "p.yaml")
     bad = tmp_path / "bad.toml"
     bad.write_text("periods = [2026\n")

@@ -15,7 +15,8 @@ ensures).  Meant for ≤ about 6 (offer, period) pairs.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from . import checker
 from .spec import Problem, parse
@@ -35,8 +36,9 @@ def _domain(p: Problem, name: str, t: int, max_lots: int) -> list[float]:
     return out
 
 
-def brute_force(problem: Mapping[str, Any] | Problem, max_lots: int
-                ) -> tuple[float | None, dict[str, dict[int, float]] | None]:
+def brute_force(
+    problem: Mapping[str, Any] | Problem, max_lots: int
+) -> tuple[float | None, dict[str, dict[int, float]] | None]:
     """Least objective over all feasible plans with <= max_lots lots per (offer, period)."""
     p = parse(problem)
     keys = [(o.name, t) for o in p.offers for t in range(len(p.periods))]

@@ -12,7 +12,8 @@ Plain loops, written straight from the formulas in "The model".
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Union
+from collections.abc import Mapping
+from typing import Any, Union
 
 from .spec import KW_PER_GW, MWH_PER_KW_YEAR, Problem, parse
 
@@ -28,8 +29,7 @@ def _table(p: Problem, purchases: Purchases) -> Table:
     names = [o.name for o in p.offers]
     b: Table = {n: [0.0] * len(p.periods) for n in names}
     if hasattr(purchases, "to_dict") and hasattr(purchases, "columns"):  # DataFrame
-        purchases = {str(c): {idx: purchases.at[idx, c] for idx in purchases.index}
-                     for c in purchases.columns}
+        purchases = {str(c): {idx: purchases.at[idx, c] for idx in purchases.index} for c in purchases.columns}
     for name, row in purchases.items():
         if name not in b:
             raise ValueError(f"purchases name unknown offer {name!r}")
@@ -123,9 +123,9 @@ def _cvar(p: Problem, losses: list[float]) -> float:
     alpha = p.risk.cvar_alpha
     probs = [s.probability for s in p.risk.scenarios]
     nominal = 1.0 - sum(probs)
-    pairs = list(zip(probs, losses)) + [(nominal, 0.0)]
+    pairs = [*list(zip(probs, losses)), (nominal, 0.0)]
     best = None
-    for eta in [0.0] + list(losses):
+    for eta in [0.0, *list(losses)]:
         val = eta + sum(q * max(0.0, loss - eta) for q, loss in pairs) / (1.0 - alpha)
         best = val if best is None else min(best, val)
     return best
@@ -190,10 +190,12 @@ def _violations(p: Problem, b: Table, tol: float, hhi_tol: float, first_only: bo
             if report(f"demand[{period}]: compute {_g(ctot)} < demand {_g(d)}"):
                 return out
         if p.power_cap_gw is not None:
-            gw = p.pue * _it_power_kw(p, n, t) / KW_PER_GW
+            # Compared in kW, as the spec writes it (pue·Σ kW ≤ 1e6·cap_gw), so the
+            # tolerance does not swallow small caps; reported in GW.
+            kw = p.pue * _it_power_kw(p, n, t)
             cap = p.power_cap_gw[period]
-            if not _le(gw, cap, tol):
-                if report(f"power_cap[{period}]: {_g(gw)} GW > {_g(cap)} GW"):
+            if not _le(kw, KW_PER_GW * cap, tol):
+                if report(f"power_cap[{period}]: {_g(kw / KW_PER_GW)} GW > {_g(cap)} GW"):
                     return out
         capex = _capex(p, b, t)
         total_capex += capex
@@ -202,22 +204,24 @@ def _violations(p: Problem, b: Table, tol: float, hhi_tol: float, first_only: bo
                 return out
         for v, vendor in p.vendors.items():
             if not _le(c[v][t], vendor.max_share * ctot, tol):
-                if report(f"max_share[{period}][{v}]: compute {_g(c[v][t])} > "
-                          f"{_g(vendor.max_share)} × total {_g(ctot)}"):
+                if report(
+                    f"max_share[{period}][{v}]: compute {_g(c[v][t])} > {_g(vendor.max_share)} × total {_g(ctot)}"
+                ):
                     return out
         if risk.min_vendors > 0:
             need = risk.min_vendor_share * d
             count = sum(1 for v in p.vendors if _le(need, c[v][t], tol))
             if count < risk.min_vendors:
-                if report(f"min_vendors[{period}]: {count} vendors with compute >= "
-                          f"{_g(need)} (< {risk.min_vendors})"):
+                if report(f"min_vendors[{period}]: {count} vendors with compute >= {_g(need)} (< {risk.min_vendors})"):
                     return out
         if risk.survive_vendor_loss > 0:
             for v in p.vendors:
                 left = ctot - c[v][t]
                 if not _le(risk.survive_vendor_loss * d, left, tol):
-                    if report(f"survive_vendor_loss[{period}][{v}]: compute without {v} "
-                              f"{_g(left)} < {_g(risk.survive_vendor_loss)} × demand {_g(d)}"):
+                    if report(
+                        f"survive_vendor_loss[{period}][{v}]: compute without {v} "
+                        f"{_g(left)} < {_g(risk.survive_vendor_loss)} × demand {_g(d)}"
+                    ):
                         return out
     if p.total_budget is not None and not _le(total_capex, p.total_budget, tol):
         if report(f"total_budget: capex {_g(total_capex)} > {_g(p.total_budget)}"):
@@ -252,8 +256,7 @@ def compute_by_vendor(problem: Mapping | Problem, purchases: Purchases) -> dict[
     return {v: dict(zip(p.periods, row)) for v, row in c.items()}
 
 
-def violations(problem: Mapping | Problem, purchases: Purchases, tol: float = 1e-6,
-               hhi_tol: float = 0.0) -> list[str]:
+def violations(problem: Mapping | Problem, purchases: Purchases, tol: float = 1e-6, hhi_tol: float = 0.0) -> list[str]:
     """Every constraint of "The model" the plan breaks, one message each ([] if feasible).
 
     A constraint lhs <= rhs holds if lhs <= rhs + tol·max(1, |rhs|); max_hhi is

@@ -32,16 +32,18 @@ onboarding).  K[i,t] is the smallest of
   (installed compute / min max_share) never helps.  G is 4x that, in units of
   this offer, plus min_order and one lot for rounding.  This is a heuristic
   argument (lifetime windows and lot rounding make a proof fiddly), so it is
-  guarded: if the optimum puts some k at a G-derived bound, the model is
-  re-solved with G multiplied by 16 and the objectives must agree, else
-  RuntimeError.  With K moderate (hundreds of lots for the strategies'
+  guarded: if the optimum puts some k at a G-derived bound, or the model is
+  infeasible while some bound is G-derived, it is re-solved with G multiplied
+  by 16 and the answers must agree, else RuntimeError.  With K moderate (hundreds of lots for the strategies'
   instances) an indicator is never "almost 0" within CBC's integrality tolerance.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+import warnings
+from collections.abc import Mapping
+from typing import Any
 
 import pulp
 
@@ -50,11 +52,18 @@ from .spec import KW_PER_GW, MWH_PER_KW_YEAR, Offer, Problem, parse
 
 _OPT_TOL = 1e-7  # relative agreement required between the two solves of the guard
 
+# The CBC bundled with PuLP (2.10.3) has preprocessing (CglPreProcess) bugs that
+# return a *suboptimal* plan labelled optimal on some of these tiny models (seen
+# here: a 3-period, 1-offer instance with max_cvar reduced to 0 rows and the
+# wrong plan; cf. coin-or/Cbc issues #283, #720).  Found by the brute-force
+# comparison; switching preprocessing off fixes it and costs nothing at this size.
+CBC_OPTIONS = ["preprocess off"]
+
 
 def _generous_units(p: Problem, o: Offer) -> float:
     """Heuristic bound G (units of offer `o` per period), see module docstring."""
     avails = [a for s in p.risk.scenarios for a in s.availability.values() if a > 0]
-    a_min = min(avails + [1.0])
+    a_min = min([*avails, 1.0])
     s_min = min(v.max_share for v in p.vendors.values())
     installed = sum(q.compute * q.installed for q in p.offers)
     need = max(p.demand.values()) / a_min + installed / s_min
@@ -79,7 +88,7 @@ def _lot_bound(p: Problem, o: Offer, t: int, factor: float) -> tuple[int, bool]:
         bounds.append(max(0.0, KW_PER_GW * cap) / (p.pue * o.power_kw))
     generous = not bounds or factor * _generous_units(p, o) < min(bounds)
     units = factor * _generous_units(p, o) if generous else min(bounds)
-    lots = int(math.floor(units / o.lot_size + 1e-9))
+    lots = math.floor(units / o.lot_size + 1e-9)
     if lots * o.lot_size < o.min_order:  # no admissible positive purchase
         lots = 0
     return lots, generous
@@ -90,6 +99,13 @@ def _build(p: Problem, factor: float):
     m = pulp.LpProblem("procure_reference", pulp.LpMinimize)
     trivially_infeasible = False
 
+    def var(
+        name: str, lowBound: float | None = None, upBound: float | None = None, cat: str = "Continuous"
+    ) -> pulp.LpVariable:
+        if hasattr(m, "add_variable"):  # PuLP >= 3.3 attaches variables to the model
+            return m.add_variable(name, lowBound, upBound, cat=cat)
+        return pulp.LpVariable(name, lowBound, upBound, cat=cat)
+
     def add(constraint: pulp.LpConstraint) -> None:
         # Constraints without variables are checked here, not handed to CBC.
         nonlocal trivially_infeasible
@@ -97,16 +113,16 @@ def _build(p: Problem, factor: float):
             if not constraint.valid(1e-9):
                 trivially_infeasible = True
         else:
-            m += constraint
+            m.addConstraint(constraint)
 
     k: dict[tuple[str, int], pulp.LpVariable] = {}
     kmax: dict[tuple[str, int], tuple[int, bool]] = {}
     for i, o in enumerate(p.offers):
         for t in T:
             kmax[o.name, t] = _lot_bound(p, o, t, factor)
-            k[o.name, t] = pulp.LpVariable(f"k_{i}_{t}", 0, kmax[o.name, t][0], cat="Integer")
+            k[o.name, t] = var(f"k_{i}_{t}", 0, kmax[o.name, t][0], cat="Integer")
     lot = {o.name: o.lot_size for o in p.offers}
-    b = {(name, t): lot[name] * var for (name, t), var in k.items()}
+    b = {(name, t): lot[name] * kv for (name, t), kv in k.items()}
 
     # min_order: b = 0 or b >= min_order (only binding when min_order > lot_size).
     for i, o in enumerate(p.offers):
@@ -115,7 +131,7 @@ def _build(p: Problem, factor: float):
                 K = kmax[o.name, t][0]
                 if K == 0:
                     continue
-                y = pulp.LpVariable(f"y_{i}_{t}", cat="Binary")
+                y = var(f"y_{i}_{t}", cat="Binary")
                 add(b[o.name, t] >= o.min_order * y)
                 add(k[o.name, t] <= K * y)
 
@@ -123,7 +139,7 @@ def _build(p: Problem, factor: float):
     onboarding = []
     for j, v in enumerate(p.vendors.values()):
         if v.onboarding_cost > 0 and not v.has_installed:
-            z = pulp.LpVariable(f"z_{j}", cat="Binary")
+            z = var(f"z_{j}", cat="Binary")
             for o in p.offers_of(v.name):
                 for t in T:
                     K = kmax[o.name, t][0]
@@ -136,8 +152,11 @@ def _build(p: Problem, factor: float):
     for o in p.offers:
         for t in T:
             installed = o.installed if (o.installed_life is None or t < o.installed_life) else 0
-            bought = [b[o.name, tau] for tau in T
-                      if tau + o.lead_time <= t and (o.lifetime is None or t < tau + o.lead_time + o.lifetime)]
+            bought = [
+                b[o.name, tau]
+                for tau in T
+                if tau + o.lead_time <= t and (o.lifetime is None or t < tau + o.lead_time + o.lifetime)
+            ]
             n[o.name, t] = pulp.lpSum(bought) + installed
     C = {(v, t): pulp.lpSum(o.compute * n[o.name, t] for o in p.offers_of(v)) for v in p.vendors for t in T}
     Ctot = {t: pulp.lpSum(C[v, t] for v in p.vendors) for t in T}
@@ -158,7 +177,7 @@ def _build(p: Problem, factor: float):
             if vendor.max_share < 1:
                 add(C[v, t] <= vendor.max_share * Ctot[t])
         if risk.min_vendors > 0:
-            w = {v: pulp.LpVariable(f"w_{j}_{t}", cat="Binary") for j, v in enumerate(p.vendors)}
+            w = {v: var(f"w_{j}_{t}", cat="Binary") for j, v in enumerate(p.vendors)}
             for v in p.vendors:
                 add(C[v, t] >= risk.min_vendor_share * d * w[v])
             add(pulp.lpSum(w.values()) >= risk.min_vendors)
@@ -170,28 +189,33 @@ def _build(p: Problem, factor: float):
 
     disc = {t: p.discount(t) for t in T}
     objective = pulp.lpSum(
-        disc[t] * (capex[t]
-                   + pulp.lpSum(o.opex_per_year * n[o.name, t] for o in p.offers)
-                   + p.electricity_price[p.periods[t]] * MWH_PER_KW_YEAR * p.pue * power[t])
-        for t in T) + pulp.lpSum(onboarding)
+        disc[t]
+        * (
+            capex[t]
+            + pulp.lpSum(o.opex_per_year * n[o.name, t] for o in p.offers)
+            + p.electricity_price[p.periods[t]] * MWH_PER_KW_YEAR * p.pue * power[t]
+        )
+        for t in T
+    ) + pulp.lpSum(onboarding)
 
     # Shortfall + CVaR (Rockafellar–Uryasev), only when CVaR can matter.
-    needs_cvar = (risk.risk_weight > 0 or risk.max_cvar is not None) and risk.shortfall_penalty > 0 \
-        and len(risk.scenarios) > 0
+    needs_cvar = (
+        (risk.risk_weight > 0 or risk.max_cvar is not None) and risk.shortfall_penalty > 0 and len(risk.scenarios) > 0
+    )
     if needs_cvar:
-        eta = pulp.LpVariable("eta")  # free
+        eta = var("eta")  # free
         tail = []
         for w_, s in enumerate(risk.scenarios):
             loss = []
             for t, period in enumerate(p.periods):
-                sh = pulp.LpVariable(f"short_{w_}_{t}", lowBound=0)
+                sh = var(f"short_{w_}_{t}", lowBound=0)
                 add(sh >= p.demand[period] - pulp.lpSum(s.avail(v, period) * C[v, t] for v in p.vendors))
                 loss.append(disc[t] * risk.shortfall_penalty * sh)
-            u = pulp.LpVariable(f"u_{w_}", lowBound=0)
+            u = var(f"u_{w_}", lowBound=0)
             add(u >= pulp.lpSum(loss) - eta)
             tail.append(s.probability * u)
         nominal_p = 1.0 - sum(s.probability for s in risk.scenarios)
-        u0 = pulp.LpVariable("u_nominal", lowBound=0)
+        u0 = var("u_nominal", lowBound=0)
         add(u0 >= -eta)  # nominal loss 0
         tail.append(nominal_p * u0)
         cvar = eta + (1.0 / (1.0 - risk.cvar_alpha)) * pulp.lpSum(tail)
@@ -203,16 +227,26 @@ def _build(p: Problem, factor: float):
     return m, k, kmax, trivially_infeasible
 
 
-def _solve_once(p: Problem, time_limit: float, factor: float):
+def _solve_once(p: Problem, time_limit: float, factor: float) -> tuple[str, float | None, dict, bool]:
+    """(status, objective, purchases, whether a G-derived bound may have mattered)."""
     m, k, kmax, trivially_infeasible = _build(p, factor)
+    uses_generous = any(generous for _, generous in kmax.values())
     if trivially_infeasible:
         return "infeasible", None, {}, False
-    m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=time_limit))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD is deprecated in PuLP 3.3
+        try:
+            m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=time_limit, options=CBC_OPTIONS))
+        except pulp.PulpSolverError:
+            # With preprocessing off, CBC 2.10.3 exits without a solution file when
+            # bound tightening proves infeasibility ("Problem is infeasible -
+            # tightenPrimalBounds!"); PuLP then raises.  Re-solve with defaults.
+            m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=time_limit))
     status = pulp.LpStatus[m.status]
     has_plan = m.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     if status == "Infeasible" or m.sol_status == pulp.LpSolutionInfeasible:
-        return "infeasible", None, {}, False
-    if status not in ("Optimal", "Not Solved") or not has_plan and status == "Optimal":
+        return "infeasible", None, {}, uses_generous  # G might be what made it infeasible
+    if status not in ("Optimal", "Not Solved") or (status == "Optimal" and not has_plan):
         return "error", None, {}, False
     if not has_plan:
         return "not_solved", None, {}, False
@@ -221,7 +255,7 @@ def _solve_once(p: Problem, time_limit: float, factor: float):
     for o in p.offers:
         purchases[o.name] = {}
         for t, period in enumerate(p.periods):
-            lots = int(round(k[o.name, t].varValue or 0.0))
+            lots = round(k[o.name, t].varValue or 0.0)
             purchases[o.name][period] = float(lots * o.lot_size)
             K, generous = kmax[o.name, t]
             if generous and lots >= K and K > 0:
@@ -233,16 +267,19 @@ def _solve_once(p: Problem, time_limit: float, factor: float):
     return ("optimal" if proven else "not_solved"), checker.objective(p, purchases), purchases, at_generous
 
 
-def solve_reference(problem: Mapping[str, Any] | Problem, time_limit: float = 60
-                    ) -> tuple[str, float | None, dict]:
+def solve_reference(problem: Mapping[str, Any] | Problem, time_limit: float = 60) -> tuple[str, float | None, dict]:
     """Solve the spec's model with PuLP/CBC; see the module docstring."""
     p = parse(problem)
     if p.risk.hhi_weight > 0 or p.risk.max_hhi is not None:
         raise NotImplementedError("reference PuLP model has no HHI (quadratic) terms")
-    status, obj, purchases, at_generous = _solve_once(p, time_limit, 1.0)
-    if status == "optimal" and at_generous:
-        status2, obj2, purchases2, _ = _solve_once(p, time_limit, 16.0)
-        if status2 != "optimal" or abs(obj2 - obj) > _OPT_TOL * max(1.0, abs(obj)):
-            raise RuntimeError(f"generous big-M bound was binding: objective {obj} vs {obj2} "
-                               f"with a 16x larger bound ({status2})")
+    status, obj, purchases, suspicious = _solve_once(p, time_limit, 1.0)
+    if suspicious and status in ("optimal", "infeasible"):
+        # Guard of the heuristic bound G (module docstring): a 16x larger G must
+        # give the same answer.
+        status2, obj2, _, _ = _solve_once(p, time_limit, 16.0)
+        same = status2 == status and (obj is None or abs(obj2 - obj) <= _OPT_TOL * max(1.0, abs(obj)))
+        if not same:
+            raise RuntimeError(
+                f"generous big-M bound G was binding: {status} {obj} vs {status2} {obj2} with a 16x larger G"
+            )
     return status, obj, purchases

@@ -12,27 +12,57 @@ mutation of `strategies.invalid_problems()` is invalid.
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 # --------------------------------------------------------------------------- #
 # Field names (public names from the spec tables).
 # --------------------------------------------------------------------------- #
 TOP_FIELDS = {
-    "name", "periods", "demand", "offers", "vendors", "power_cap_gw", "pue",
-    "electricity_price", "budget", "total_budget", "discount_rate", "risk",
+    "name",
+    "periods",
+    "demand",
+    "offers",
+    "vendors",
+    "power_cap_gw",
+    "pue",
+    "electricity_price",
+    "budget",
+    "total_budget",
+    "discount_rate",
+    "risk",
 }
 OFFER_FIELDS = {
-    "name", "vendor", "unit_cost", "compute", "power_kw", "opex_per_year",
-    "lot_size", "min_order", "max_units", "lifetime", "lead_time", "installed",
+    "name",
+    "vendor",
+    "unit_cost",
+    "compute",
+    "power_kw",
+    "opex_per_year",
+    "lot_size",
+    "min_order",
+    "max_units",
+    "lifetime",
+    "lead_time",
+    "installed",
     "installed_life",
 }
 VENDOR_FIELDS = {"name", "onboarding_cost", "max_share"}
 RISK_FIELDS = {
-    "max_share", "min_vendors", "min_vendor_share", "survive_vendor_loss",
-    "hhi_weight", "max_hhi", "scenarios", "shortfall_penalty", "cvar_alpha",
-    "risk_weight", "max_cvar",
+    "max_share",
+    "min_vendors",
+    "min_vendor_share",
+    "survive_vendor_loss",
+    "hhi_weight",
+    "max_hhi",
+    "scenarios",
+    "shortfall_penalty",
+    "cvar_alpha",
+    "risk_weight",
+    "max_cvar",
 }
 SCENARIO_FIELDS = {"name", "probability", "availability", "periods"}
 
@@ -258,16 +288,27 @@ class _Errors(list):
         return ok
 
 
-def _check_num(err: _Errors, raw: Mapping, key: str, path: str, *, lo: float | None = None,
-               lo_open: bool = False, hi: float | None = None, hi_open: bool = False,
-               integer: bool = False, required: bool = False) -> None:
+def _check_num(
+    err: _Errors,
+    raw: Mapping,
+    key: str,
+    path: str,
+    *,
+    lo: float | None = None,
+    lo_open: bool = False,
+    hi: float | None = None,
+    hi_open: bool = False,
+    integer: bool = False,
+    required: bool = False,
+) -> None:
     if key not in raw or raw[key] is None:
         err.check(not required, f"{path}{key}", "required")
         return
     x = raw[key]
     p = f"{path}{key}"
-    if not err.check(_is_int(x) if integer else _is_num(x), p,
-                     f"expected {'an int' if integer else 'a finite number'}, got {x!r}"):
+    if not err.check(
+        _is_int(x) if integer else _is_num(x), p, f"expected {'an int' if integer else 'a finite number'}, got {x!r}"
+    ):
         return
     if lo is not None:
         err.check(x > lo if lo_open else x >= lo, p, f"{x!r} out of range")
@@ -275,8 +316,16 @@ def _check_num(err: _Errors, raw: Mapping, key: str, path: str, *, lo: float | N
         err.check(x < hi if hi_open else x <= hi, p, f"{x!r} out of range")
 
 
-def _check_per_period(err: _Errors, raw: Mapping, key: str, path: str, periods: list[int] | None,
-                      *, lo: float | None = None, required: bool = False) -> None:
+def _check_per_period(
+    err: _Errors,
+    raw: Mapping,
+    key: str,
+    path: str,
+    periods: list[int] | None,
+    *,
+    lo: float | None = None,
+    required: bool = False,
+) -> None:
     p = f"{path}{key}"
     if key not in raw or raw[key] is None:
         err.check(not required, p, "required")
@@ -291,8 +340,11 @@ def _check_per_period(err: _Errors, raw: Mapping, key: str, path: str, periods: 
             if err.check(_is_num(x), p, f"[{k!r}] expected a finite number, got {x!r}") and lo is not None:
                 err.check(x >= lo, p, f"[{k!r}] {x!r} < {lo}")
         if periods is not None:
-            err.check(sorted(k for k in keys if k is not None) == sorted(periods) and len(keys) == len(set(keys)),
-                      p, f"keys {sorted(map(str, keys))} must name every period {periods} exactly once")
+            err.check(
+                sorted(k for k in keys if k is not None) == sorted(periods) and len(keys) == len(set(keys)),
+                p,
+                f"keys {sorted(map(str, keys))} must name every period {periods} exactly once",
+            )
     elif err.check(_is_num(v), p, f"expected a number or a mapping, got {v!r}") and lo is not None:
         err.check(v >= lo, p, f"{v!r} < {lo}")
 
@@ -313,9 +365,12 @@ def validate(raw: Any) -> list[str]:
 
     periods: list[int] | None = None
     ps = raw.get("periods")
-    if err.check(isinstance(ps, list) and len(ps) > 0 and all(_is_int(p) for p in ps),
-                 "periods", f"expected a non-empty list of ints, got {ps!r}"):
-        if err.check(all(b == a + 1 for a, b in zip(ps, ps[1:])), "periods", f"{ps} not consecutive"):
+    if err.check(
+        isinstance(ps, list) and len(ps) > 0 and all(_is_int(p) for p in ps),
+        "periods",
+        f"expected a non-empty list of ints, got {ps!r}",
+    ):
+        if err.check(all(b == a + 1 for a, b in itertools.pairwise(ps)), "periods", f"{ps} not consecutive"):
             periods = list(ps)
 
     _check_per_period(err, raw, "demand", "", periods, required=True)
@@ -363,8 +418,7 @@ def validate(raw: Any) -> list[str]:
             if not err.check(isinstance(v, Mapping), f"vendors[{j}]", "expected a mapping"):
                 continue
             _unknown(err, v, VENDOR_FIELDS, path)
-            err.check(v.get("name") in offer_vendors, path + "name",
-                      f"{v.get('name')!r} is not a vendor of any offer")
+            err.check(v.get("name") in offer_vendors, path + "name", f"{v.get('name')!r} is not a vendor of any offer")
             _check_num(err, v, "onboarding_cost", path, lo=0.0)
             _check_num(err, v, "max_share", path, lo=0.0, lo_open=True, hi=1.0)
 
@@ -395,11 +449,17 @@ def validate(raw: Any) -> list[str]:
                 av = s.get("availability", {})
                 if err.check(isinstance(av, Mapping), path + "availability", "expected a mapping"):
                     for vname, a in av.items():
-                        err.check(_is_num(a) and 0.0 <= a <= 1.0, f"{path}availability",
-                                  f"[{vname!r}] {a!r} not a fraction in [0, 1]")
+                        err.check(
+                            _is_num(a) and 0.0 <= a <= 1.0,
+                            f"{path}availability",
+                            f"[{vname!r}] {a!r} not a fraction in [0, 1]",
+                        )
                 sp = s.get("periods")
                 if sp is not None and periods is not None:
-                    err.check(isinstance(sp, list) and all(_period_key(q) in periods for q in sp),
-                              path + "periods", f"{sp!r} not a list of periods")
+                    err.check(
+                        isinstance(sp, list) and all(_period_key(q) in periods for q in sp),
+                        path + "periods",
+                        f"{sp!r} not a list of periods",
+                    )
             err.check(total <= 1.0 + 1e-12, "risk.scenarios", f"probabilities sum to {total} > 1")
     return err

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -77,33 +78,58 @@ def _offer(draw, i: int, vendor: str, periods: list[int], small: bool, tiny_lots
     if draw(st.integers(0, 2)) == 0:
         o["min_order"] = draw(st.integers(0, 3 * lot))
     if tiny_lots is not None:
-        o["max_units"] = _encode(draw, periods,
-                                 _per_period_values(draw, periods, st.integers(0, tiny_lots * lot)))
+        # Offer 0 can always buy at least one admissible lot (so demand > 0 is
+        # coverable); the others may have periods without supply.
+        lo = lot * -(-max(lot, o.get("min_order", 0)) // lot)
+        choices = list(range(lo, tiny_lots * lot + 1)) if i == 0 else []
+        choices = choices or [0, *list(range(1, tiny_lots * lot + 1))]
+        o["max_units"] = _encode(draw, periods, _per_period_values(draw, periods, st.sampled_from(choices)))
     elif draw(st.integers(0, 3)) == 0:
         lots = st.integers(1, 6) if small else st.integers(5, 120)
         o["max_units"] = _encode(draw, periods, [lot * x for x in _per_period_values(draw, periods, lots)])
     if draw(st.booleans()):
         o["lifetime"] = draw(st.integers(1, 4))
-    lead = draw(st.sampled_from([0, 0, 0, 1] if i == 0 else [0, 0, 1, 2]))
+    lead = draw(
+        st.sampled_from([0] if i == 0 and tiny_lots is not None else [0, 0, 0, 0, 1] if i == 0 else [0, 0, 0, 1, 2])
+    )
     if lead or draw(st.booleans()):
         o["lead_time"] = lead
-    if draw(st.integers(0, 2)) == 0:
-        o["installed"] = draw(st.integers(1, 4) if small else st.integers(1, 40)) * (1 if small else lot)
+    # Installed units (amount set in _problem, once demand is known): likelier for
+    # offers with a lead time, which cannot cover period 0 otherwise.
+    if draw(st.integers(0, 2) if lead == 0 else st.integers(0, 4)) >= 2:
+        o["installed"] = 0  # placeholder
         if draw(st.booleans()):
-            o["installed_life"] = draw(st.integers(1, T + 1))
+            o["installed_life"] = draw(st.integers(max(1, lead), T + 1))
     return o
 
 
+def _as_list(value: Any, periods: list[int]) -> list[float]:
+    if isinstance(value, dict):
+        return [float(value[p] if p in value else value[str(p)]) for p in periods]
+    return [float(value)] * len(periods)
+
+
+def _tiny_capacity(o: dict, periods: list[int]) -> list[float]:
+    """Compute this offer can surely provide in each period on its own (tiny mode)."""
+    lot, life = o.get("lot_size", 1), o.get("installed_life", o.get("lifetime"))
+    out = []
+    for t, mu in enumerate(_as_list(o["max_units"], periods)):
+        units = o.get("installed", 0) if (life is None or t < life) else 0
+        if o.get("lead_time", 0) == 0:
+            bought = (mu // lot) * lot
+            units += bought if bought >= o.get("min_order", 0) else 0
+        out.append(float(o["compute"]) * units)
+    return out
+
+
 def _costs(o: dict, periods: list[int]) -> list[float]:
-    uc = o["unit_cost"]
-    if isinstance(uc, dict):
-        return [float(uc.get(p, uc.get(str(p)))) for p in periods]
-    return [float(uc)] * len(periods)
+    return _as_list(o["unit_cost"], periods)
 
 
 @st.composite
-def _problem(draw, max_offers: int, max_periods: int, risk: bool, scenarios: bool, hhi: bool,
-             tiny_lots: int | None) -> dict:
+def _problem(
+    draw, max_offers: int, max_periods: int, risk: bool, scenarios: bool, hhi: bool, tiny_lots: int | None
+) -> dict:
     T = draw(st.integers(1, max_periods))
     start = draw(st.sampled_from([2026, 2025, 2030, 0, 1]))
     periods = list(range(start, start + T))
@@ -119,19 +145,37 @@ def _problem(draw, max_offers: int, max_periods: int, risk: bool, scenarios: boo
         prob["name"] = draw(st.sampled_from(["plan", "gigawatt", "test-case"]))
     prob["periods"] = periods
 
-    # Demand: tiny instances stay within a few lots; realistic ones need tens of lots.
+    # Demand: tiny instances stay within what the offers can surely supply (before
+    # risk terms); realistic ones need tens of lots.  Installed units are sized
+    # against the first period's demand.
     lot0, comp0 = offers[0].get("lot_size", 1), float(offers[0]["compute"])
     if tiny_lots is not None:
-        hi = max(1, int(sum(float(o["compute"]) * o.get("lot_size", 1) for o in offers) * tiny_lots / 2))
-        demand = _per_period_values(draw, periods, st.integers(0, hi))
-    elif small:
-        demand = _per_period_values(draw, periods, st.integers(0, int(comp0 * lot0 * 6)))
+        for o in offers:
+            if "installed" in o:
+                o["installed"] = draw(st.integers(1, 4))
+        cap = [sum(c) for c in zip(*(_tiny_capacity(o, periods) for o in offers))]
+
+        def level(c: float) -> int:  # mostly a good part of the capacity, sometimes 0
+            return draw(st.sampled_from([0] + [math.ceil(c * f) for f in (0.4, 0.5, 0.6, 0.75, 0.9, 1.0) * 2]))
+
+        if draw(st.booleans()):
+            demand = [level(min(cap))] * T
+        else:
+            demand = [level(c) for c in cap]
     else:
-        base = draw(st.integers(10, 60)) * lot0 * comp0
-        growth = draw(st.sampled_from([1.0, 1.1, 1.25, 1.5]))
-        demand = [_nice(base * growth ** t) for t in range(T)]
-        if T > 1 and draw(st.integers(0, 5)) == 0:
-            demand[0] = 0
+        if small:
+            demand = _per_period_values(draw, periods, st.integers(0, int(comp0 * lot0 * 6)))
+        else:
+            base = draw(st.integers(10, 60)) * lot0 * comp0
+            growth = draw(st.sampled_from([1.0, 1.1, 1.25, 1.5]))
+            demand = [_nice(base * growth**t) for t in range(T)]
+            if T > 1 and draw(st.integers(0, 5)) == 0:
+                demand[0] = 0
+        for o in offers:
+            if "installed" in o:
+                frac = draw(st.sampled_from([0.2, 0.5, 1.0]))
+                lot = o.get("lot_size", 1)
+                o["installed"] = max(1, math.ceil(frac * float(demand[0]) / float(o["compute"]) / lot)) * lot
     prob["demand"] = _encode(draw, periods, demand)
     prob["offers"] = offers
     dmax = max(float(d) for d in demand)
@@ -146,8 +190,7 @@ def _problem(draw, max_offers: int, max_periods: int, risk: bool, scenarios: boo
         slack_kw = max(o.get("power_kw", 0) * o.get("lot_size", 1) for o in offers) * n_offers
         need_kw = (pue or 1.0) * (dmax * kw_per_compute + installed_kw + slack_kw)
         factor = draw(st.sampled_from([0.7, 1.2, 2.0, 3.0]))
-        caps = [_nice(max(need_kw, 1.0) * factor * draw(st.sampled_from([1.0, 1.0, 1.5])) / 1e6)
-                for _ in periods]
+        caps = [_nice(max(need_kw, 1.0) * factor * draw(st.sampled_from([1.0, 1.0, 1.5])) / 1e6) for _ in periods]
         prob["power_cap_gw"] = _encode(draw, periods, caps)
     if draw(st.booleans()):
         price = st.integers(0, 100) if small else st.sampled_from([30, 45, 60, 85, 120])
@@ -179,7 +222,7 @@ def _problem(draw, max_offers: int, max_periods: int, risk: bool, scenarios: boo
     r: dict[str, Any] = {}
     if risk:
         if draw(st.booleans()):
-            r["max_share"] = draw(st.sampled_from([0.5, 0.6, 0.7, 0.8, 1.0] if n_vendors > 1 else [1.0, 1.0, 0.9]))
+            r["max_share"] = draw(st.sampled_from([0.5, 0.6, 0.7, 0.8, 1.0] if n_vendors > 1 else [1.0] * 5 + [0.9]))
         if draw(st.booleans()):
             r["min_vendors"] = draw(st.integers(0, n_vendors))
         if draw(st.booleans()):
@@ -190,8 +233,10 @@ def _problem(draw, max_offers: int, max_periods: int, risk: bool, scenarios: boo
         scen = []
         for k in range(draw(st.integers(1, 3))):
             s: dict[str, Any] = {"name": f"s{k}", "probability": draw(st.sampled_from([0.01, 0.05, 0.1, 0.2, 0.3]))}
-            s["availability"] = {v: draw(st.sampled_from([0, 0.25, 0.5, 0.8, 1.0]))
-                                 for v in draw(st.lists(st.sampled_from(vnames), min_size=1, unique=True))}
+            s["availability"] = {
+                v: draw(st.sampled_from([0, 0.25, 0.5, 0.8, 1.0]))
+                for v in draw(st.lists(st.sampled_from(vnames), min_size=1, unique=True))
+            }
             if draw(st.booleans()):
                 s["periods"] = sorted(draw(st.lists(st.sampled_from(periods), min_size=1, unique=True)))
             scen.append(s)
@@ -213,14 +258,16 @@ def _problem(draw, max_offers: int, max_periods: int, risk: bool, scenarios: boo
     return prob
 
 
-def problems(max_offers: int = 4, max_periods: int = 4, risk: bool = True, scenarios: bool = False,
-             hhi: bool = False) -> st.SearchStrategy[dict]:
+def problems(
+    max_offers: int = 4, max_periods: int = 4, risk: bool = True, scenarios: bool = False, hhi: bool = False
+) -> st.SearchStrategy[dict]:
     """Random valid problems (realistic or tiny magnitudes), mostly feasible."""
     return _problem(max_offers, max_periods, risk, scenarios, hhi, None)
 
 
-def tiny_problems(max_lots: int = 3, risk: bool = True, scenarios: bool = True,
-                  hhi: bool = False) -> st.SearchStrategy[dict]:
+def tiny_problems(
+    max_lots: int = 3, risk: bool = True, scenarios: bool = True, hhi: bool = False
+) -> st.SearchStrategy[dict]:
     """≤ 2 offers × ≤ 3 periods, every max_units finite and ≤ max_lots·lot_size."""
     return _problem(2, 3, risk, scenarios, hhi, max_lots)
 
@@ -243,9 +290,11 @@ def _risk(prob: dict) -> dict:
 
 def _scalarize(prob: dict) -> None:
     """Every per-period mapping -> its largest value; scenario period lists dropped."""
+
     def flat(holder: dict, key: str) -> None:
         if isinstance(holder.get(key), dict):
             holder[key] = max(holder[key].values())
+
     for key in PER_PERIOD_TOP:
         flat(prob, key)
     for o in prob["offers"]:
@@ -302,17 +351,28 @@ def _ensure_scenarios(prob: dict, count: int) -> list[dict]:
 def _bad_number(draw, prob: dict, bad_values: list[Any], kind: str) -> tuple[dict, str]:
     """Put a bad value into a numeric field whose range excludes it (`kind` selects targets)."""
     periods = _periods(prob)
-    offer_float = ["unit_cost", "compute", "power_kw", "opex_per_year"]
     offer_int = ["lot_size", "min_order", "lifetime", "lead_time", "installed", "installed_life"]
-    risk_float = ["max_share", "min_vendor_share", "survive_vendor_loss", "hhi_weight", "max_hhi",
-                  "shortfall_penalty", "cvar_alpha", "risk_weight", "max_cvar"]
     if kind == "negative":  # fields documented >= 0 (unit_cost: read as a price, >= 0)
-        targets = [("offer", f) for f in ["unit_cost", "power_kw", "opex_per_year", "min_order",
-                                          "lead_time", "installed", "compute"]]
+        targets = [
+            ("offer", f)
+            for f in ["unit_cost", "power_kw", "opex_per_year", "min_order", "lead_time", "installed", "compute"]
+        ]
         targets += [("top", "discount_rate"), ("vendor", "onboarding_cost")]
-        targets += [("risk", f) for f in ["hhi_weight", "shortfall_penalty", "risk_weight", "max_cvar",
-                                          "min_vendors", "max_share", "min_vendor_share",
-                                          "survive_vendor_loss", "cvar_alpha", "max_hhi"]]
+        targets += [
+            ("risk", f)
+            for f in [
+                "hhi_weight",
+                "shortfall_penalty",
+                "risk_weight",
+                "max_cvar",
+                "min_vendors",
+                "max_share",
+                "min_vendor_share",
+                "survive_vendor_loss",
+                "cvar_alpha",
+                "max_hhi",
+            ]
+        ]
     elif kind == "nonfinite":  # NaN anywhere; +-inf only where no "unlimited" reading exists
         targets = [("offer", f) for f in ["unit_cost", "compute", "power_kw", "opex_per_year"]]
         targets += [("top", f) for f in ["demand", "pue", "discount_rate", "electricity_price"]]
@@ -463,11 +523,17 @@ def _m_unknown_vendor(draw, prob):
 def _m_out_of_range(draw, prob):
     """A value just outside a documented range (not a sign error)."""
     cases: list[tuple[str, str, list[Any]]] = [
-        ("offer", "lot_size", [0]), ("offer", "compute", [0, 0.0]), ("offer", "lifetime", [0]),
-        ("offer", "installed_life", [0]), ("top", "pue", [0.9, 0, 0.5]),
-        ("risk", "max_share", [0, 0.0, 1.5, 1.01]), ("vendor", "max_share", [0, 1.5]),
-        ("risk", "min_vendor_share", [0, 1.5]), ("risk", "survive_vendor_loss", [1.5, 1.01]),
-        ("risk", "cvar_alpha", [1, 1.0, 1.5]), ("risk", "max_hhi", [0, 1.5]),
+        ("offer", "lot_size", [0]),
+        ("offer", "compute", [0, 0.0]),
+        ("offer", "lifetime", [0]),
+        ("offer", "installed_life", [0]),
+        ("top", "pue", [0.9, 0, 0.5]),
+        ("risk", "max_share", [0, 0.0, 1.5, 1.01]),
+        ("vendor", "max_share", [0, 1.5]),
+        ("risk", "min_vendor_share", [0, 1.5]),
+        ("risk", "survive_vendor_loss", [1.5, 1.01]),
+        ("risk", "cvar_alpha", [1, 1.0, 1.5]),
+        ("risk", "max_hhi", [0, 1.5]),
     ]
     where, fld, values = draw(st.sampled_from(cases))
     bad = draw(st.sampled_from(values))
@@ -540,24 +606,39 @@ def _m_scenario(draw, prob):
     if what == "probability":
         for s in scen:
             s["probability"] = 0.01
-        scen[k]["probability"] = draw(st.sampled_from([-0.1, 1.5]))
-        return prob, f"risk.scenarios[{k}].probability"
+        scen[k]["probability"] = bad = draw(st.sampled_from([-0.1, 1.5]))
+        # 1.5 also makes the sum exceed 1, so only the common prefix is required
+        return prob, f"risk.scenarios[{k}].probability" if bad < 0 else "risk.scenarios"
     vendor = draw(st.sampled_from(sorted({o["vendor"] for o in prob["offers"]})))
     scen[k].setdefault("availability", {})[vendor] = 1.5 if what == "availability" else -0.25
     return prob, f"risk.scenarios[{k}].availability"
 
 
 MUTATIONS: list[Mutation] = [
-    _m_negative, _m_nonfinite, _m_string, _m_float_for_int, _m_bool, _m_list_for_mapping,
-    _m_unknown_field, _m_duplicate_offer, _m_missing_period, _m_extra_period, _m_unknown_vendor,
-    _m_out_of_range, _m_empty_offers, _m_bad_periods, _m_missing_required, _m_scenario,
+    _m_negative,
+    _m_nonfinite,
+    _m_string,
+    _m_float_for_int,
+    _m_bool,
+    _m_list_for_mapping,
+    _m_unknown_field,
+    _m_duplicate_offer,
+    _m_missing_period,
+    _m_extra_period,
+    _m_unknown_vendor,
+    _m_out_of_range,
+    _m_empty_offers,
+    _m_bad_periods,
+    _m_missing_required,
+    _m_scenario,
 ]
 
 
 @st.composite
 def invalid_problems(draw) -> tuple[dict, str]:
     """(problem, path_fragment): a valid problem with exactly one invalidating mutation."""
-    prob = copy.deepcopy(draw(problems(max_offers=3, max_periods=3, risk=True,
-                                       scenarios=draw(st.booleans()), hhi=draw(st.booleans()))))
+    prob = copy.deepcopy(
+        draw(problems(max_offers=3, max_periods=3, risk=True, scenarios=draw(st.booleans()), hhi=draw(st.booleans())))
+    )
     mutation = draw(st.sampled_from(MUTATIONS))
     return mutation(draw, prob)
