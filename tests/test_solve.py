@@ -174,3 +174,22 @@ def test_min_order_without_any_natural_bound() -> None:
     assert result.check() == []
     # buying 500 of a in period 1 (300 minimum) costs 505, cheaper than anything with b
     assert result.cost == pytest.approx(505)
+
+
+def test_time_limit_stops_with_a_plan() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from generate import generate
+
+    result = procure.solve(generate(4, 10, 10, seed=1), time_limit=2, mip_gap=0)
+    assert result.solve_seconds < 2 + 10  # the limit bounds the solver; building and checking add a little
+    if result.status == "error":  # the limit came before any plan
+        assert "stopped before any plan was found" in result.message
+        return
+    assert result.status in ("feasible", "optimal")
+    assert result.check() == []
+    if result.status == "feasible":
+        assert result.message.startswith("stopped")
+        assert result.gap > 0

@@ -1,0 +1,61 @@
+"""Scalable random procurement problems for benchmarks (and for stress tests).
+
+``generate(vendors, offers_per_vendor, periods, seed=...)`` returns a problem
+mapping in the public format: prices around $20–50k per chip, lots of 8–256,
+lifetimes of 3–6 years, supply caps, power caps and demand that grow 60% a
+year, share caps, a vendor count and vendor-loss survival.  The same
+arguments always give the same problem.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["generate"]
+
+
+def generate(
+    vendors: int = 4,
+    offers_per_vendor: int = 10,
+    periods: int = 10,
+    *,
+    seed: int = 0,
+    min_orders: bool = True,
+    risk: bool = True,
+) -> dict[str, Any]:
+    """A random but reproducible problem of the given size."""
+    rng = np.random.default_rng(seed)
+    years = [2026 + k for k in range(periods)]
+    growth = 1.6 ** np.arange(periods)
+    offers = []
+    for v in range(vendors):
+        for k in range(offers_per_vendor):
+            offers.append(
+                {
+                    "name": f"chip{v}-{k}",
+                    "vendor": f"vendor{v}",
+                    "unit_cost": {str(y): round(float(rng.uniform(2e4, 5e4)), 2) for y in years},
+                    "compute": round(float(rng.uniform(0.5, 2.5)), 3),
+                    "power_kw": round(float(rng.uniform(0.7, 1.8)), 3),
+                    "opex_per_year": round(float(rng.uniform(1e3, 4e3)), 2),
+                    "lot_size": int(rng.choice([8, 64, 72, 256])),
+                    "lifetime": int(rng.integers(3, 7)),
+                    "max_units": round(float(rng.uniform(2e4, 2e5))),
+                    "min_order": int(rng.choice([0, 0, 512])) if min_orders else 0,
+                }
+            )
+    problem: dict[str, Any] = {
+        "name": f"random-{vendors}x{offers_per_vendor}x{periods}-{seed}",
+        "periods": years,
+        "demand": {str(y): round(1e4 * g) for y, g in zip(years, growth)},
+        "offers": offers,
+        "power_cap_gw": {str(y): round(0.05 * g, 6) for y, g in zip(years, growth)},
+        "pue": 1.1,
+        "electricity_price": 80,
+        "discount_rate": 0.08,
+    }
+    if risk:
+        problem["risk"] = {"max_share": 0.4, "min_vendors": min(3, vendors), "survive_vendor_loss": 0.5}
+    return problem
