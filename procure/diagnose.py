@@ -33,8 +33,15 @@ def elastic_model(
     −1 where it raises a ``≤`` limit.
     """
     e = LinearModel()
-    for block, lo, up, integral in zip(model.columns, model._col_lower, model._col_upper, model._col_int):
-        e.add_columns(block.name, block.index, lower=lo, upper=up, kind=INTEGER if integral.any() else CONTINUOUS)
+    for block in model.columns:
+        span = slice(block.start, block.stop)
+        e.add_columns(
+            block.name,
+            block.index,
+            lower=model.col_lower[span],
+            upper=model.col_upper[span],
+            kind=INTEGER if model.integrality[span].any() else CONTINUOUS,
+        )
     relaxed: list[tuple[str, np.ndarray, np.ndarray, str]] = []
     for block, r, c, v, lo, up in model.row_blocks():
         n = len(block.index)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .problem import Problem
 
-__all__ = ["PlanEvaluation", "evaluate", "violations"]
+__all__ = ["PlanEvaluation", "cvar", "evaluate", "objective_of", "violations"]
 
 
 def _rows(values: list[tuple[float, ...] | None], T: int, missing: float) -> np.ndarray:
@@ -59,6 +59,11 @@ class PlanEvaluation:
     energy: np.ndarray  # (T,) discounted
     onboarding: np.ndarray  # (T,) paid in the period of the vendor's first purchase
     discount: np.ndarray  # (T,)
+    hhi: np.ndarray  # (T,) Σ_v (C[v,t] / demand_t)², NaN where demand is 0
+    shortfall: np.ndarray  # (S, T) demand not met in each listed scenario
+    scenario_loss: np.ndarray  # (S,) $ lost in each listed scenario
+    probability: np.ndarray  # (S,)
+    cvar_alpha: float
 
     @property
     def cost(self) -> float:
@@ -66,10 +71,41 @@ class PlanEvaluation:
         return float(self.capex.sum() + self.opex.sum() + self.energy.sum() + self.onboarding.sum())
 
     @property
+    def expected_loss(self) -> float:
+        """Probability-weighted scenario loss (the nominal scenario loses nothing)."""
+        return float(self.probability @ self.scenario_loss)
+
+    @property
+    def cvar(self) -> float:
+        """CVaR of the loss at ``cvar_alpha``, the nominal scenario included, exactly."""
+        return cvar(self.scenario_loss, self.probability, self.cvar_alpha)
+
+    @property
     def shares(self) -> np.ndarray:
         """(V, T) share of operational compute (0 where the total is 0)."""
         total = self.compute[None, :]
         return np.divide(self.compute_by_vendor, total, out=np.zeros_like(self.compute_by_vendor), where=total > 0)
+
+
+def cvar(losses: np.ndarray, probability: np.ndarray, alpha: float) -> float:
+    """``min_η η + Σ p·max(0, L − η) / (1 − α)`` over the losses and a nominal loss of 0
+    (probability ``1 − Σ p``); piecewise linear in η, so a loss value attains the minimum."""
+    loss = np.append(np.asarray(losses, dtype=float), 0.0)
+    prob = np.append(np.asarray(probability, dtype=float), max(1.0 - float(np.sum(probability)), 0.0))
+    eta = loss[:, None]
+    values = loss + (prob[None, :] * np.maximum(loss[None, :] - eta, 0.0)).sum(axis=1) / (1.0 - alpha)
+    return float(values.min())
+
+
+def objective_of(problem: Problem, ev: PlanEvaluation) -> float:
+    """The spec's objective: cost + hhi_weight · Σ_t d_t·HHI_t + risk_weight · CVaR."""
+    risk = problem.risk
+    value = ev.cost
+    if risk.hhi_weight > 0:
+        value += risk.hhi_weight * float(np.nansum(ev.discount * ev.hhi))
+    if risk.risk_weight > 0:
+        value += risk.risk_weight * ev.cvar
+    return value
 
 
 def evaluate(problem: Problem, purchases: np.ndarray) -> PlanEvaluation:
@@ -102,6 +138,11 @@ def evaluate(problem: Problem, purchases: np.ndarray) -> PlanEvaluation:
         if vendor.onboarding_cost > 0 and not installed and bought[v].any():
             onboarding[int(np.argmax(bought[v]))] += vendor.onboarding_cost
 
+    demand = np.asarray(problem.demand, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hhi = np.where(demand > 0, ((by_vendor / demand) ** 2).sum(axis=0), np.nan)
+    shortfall, losses, probability = _scenario_losses(problem, by_vendor, demand, discount)
+
     return PlanEvaluation(
         purchases=purchases,
         fleet=fleet,
@@ -116,15 +157,40 @@ def evaluate(problem: Problem, purchases: np.ndarray) -> PlanEvaluation:
         energy=discount * energy,
         onboarding=onboarding,
         discount=discount,
+        hhi=hhi,
+        shortfall=shortfall,
+        scenario_loss=losses,
+        probability=probability,
+        cvar_alpha=problem.risk.cvar_alpha,
     )
+
+
+def _scenario_losses(
+    problem: Problem, by_vendor: np.ndarray, demand: np.ndarray, discount: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortfall (S, T), loss (S,) and probability (S,) of every listed scenario."""
+    vendors = problem.vendor_names
+    scenarios = problem.risk.scenarios
+    T = len(problem.periods)
+    shortfall = np.zeros((len(scenarios), T))
+    for k, sc in enumerate(scenarios):
+        usable = np.ones_like(by_vendor)
+        live = np.isin(problem.periods, sc.periods) if sc.periods is not None else np.ones(T, dtype=bool)
+        for vendor, share in sc.availability.items():
+            usable[vendors.index(vendor), live] = share
+        shortfall[k] = np.maximum(0.0, demand - (usable * by_vendor).sum(axis=0))
+    losses = problem.risk.shortfall_penalty * shortfall @ discount
+    return shortfall, losses, np.array([sc.probability for sc in scenarios], dtype=float)
 
 
 def _over(lhs: float, rhs: float, tol: float) -> bool:
     return lhs > rhs + tol * max(1.0, abs(rhs))
 
 
-def violations(problem: Problem, ev: PlanEvaluation, tol: float = 1e-6) -> list[str]:
-    """Every constraint of the problem that the evaluated plan breaks, in words."""
+def violations(problem: Problem, ev: PlanEvaluation, tol: float = 1e-6, hhi_tol: float = 0.0) -> list[str]:
+    """Every constraint of the problem that the evaluated plan breaks, in words.
+
+    ``hhi_tol`` is the slack allowed on ``max_hhi`` (HHI is bounded by tangent cuts)."""
     out: list[str] = []
     periods = problem.periods
     T = len(periods)
@@ -168,6 +234,11 @@ def violations(problem: Problem, ev: PlanEvaluation, tol: float = 1e-6) -> list[
                     f"vendor_loss[{vendor.name},{p}]: without {vendor.name} compute is {rest:.6g}"
                     f" < {risk.survive_vendor_loss:g} × demand = {risk.survive_vendor_loss * demand[t]:.6g}"
                 )
+    for t, p in enumerate(periods):
+        if risk.max_hhi is not None and np.isfinite(ev.hhi[t]) and _over(ev.hhi[t], risk.max_hhi + hhi_tol, tol):
+            out.append(f"max_hhi[{p}]: HHI {ev.hhi[t]:.6g} > {risk.max_hhi:g} (+ tolerance {hhi_tol:g})")
+    if risk.max_cvar is not None and _over(ev.cvar, risk.max_cvar, tol):
+        out.append(f"max_cvar: CVaR ${ev.cvar:,.0f} > ${risk.max_cvar:,.0f}")
     if risk.min_vendors > 0:
         for t, p in enumerate(periods):
             need = risk.min_vendor_share * demand[t]

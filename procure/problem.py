@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import numbers
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 from typing import Any
 
 from .errors import ProblemError
 from .io import read_mapping
-from .validate import OFFER_FIELDS, PROBLEM_FIELDS, RISK_FIELDS, VENDOR_FIELDS, validate_problem
+from .validate import OFFER_FIELDS, PROBLEM_FIELDS, RISK_FIELDS, SCENARIO_FIELDS, VENDOR_FIELDS, validate_problem
 
 __all__ = ["Offer", "PerPeriodLike", "Problem", "Risk", "Vendor", "as_problem"]
+
+#: Fields that hold a per-period value (stored as tuples aligned with ``periods``).
+PER_PERIOD_FIELDS = frozenset({"demand", "power_cap_gw", "electricity_price", "budget", "unit_cost", "max_units"})
 
 #: A per-period value: one number, a mapping {period: number}, or (normalized) a
 #: tuple aligned with ``Problem.periods``.
@@ -98,8 +101,32 @@ class Vendor:
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """A supply disruption.
+
+    Parameters
+    ----------
+    name : str
+        Unique label (``"nominal"`` is reserved for the undisrupted case).
+    probability : float
+        Probability of the scenario; all scenarios sum to at most 1, the rest
+        is the undisrupted (nominal) scenario.
+    availability : mapping vendor -> float
+        Fraction of each named vendor's operational compute that remains
+        usable (vendors not named keep all of theirs).
+    periods : tuple of int, optional
+        Periods the disruption applies to (default: all).
+    """
+
+    name: str
+    probability: float
+    availability: Mapping[str, float] = field(default_factory=dict)
+    periods: tuple[int, ...] | None = None
+
+
+@dataclass(frozen=True)
 class Risk:
-    """Concentration terms.
+    """Concentration and supply-risk terms.
 
     Parameters
     ----------
@@ -113,12 +140,34 @@ class Risk:
     survive_vendor_loss : float
         In every period, losing any one vendor still leaves at least this
         fraction of demand.
+    hhi_weight : float
+        Dollars added to the objective per unit of Σ_t d_t·HHI_t, where
+        HHI_t = Σ_v (C[v,t] / demand_t)².
+    max_hhi : float, optional
+        HHI_t ≤ this in every period with demand.
+    scenarios : tuple of Scenario
+        Supply disruptions.
+    shortfall_penalty : float
+        Dollars per compute-unit-period of demand not met in a scenario.
+    cvar_alpha : float
+        Tail level of CVaR (0 gives the expected loss).
+    risk_weight : float
+        The objective adds ``risk_weight`` × CVaR.
+    max_cvar : float, optional
+        CVaR ≤ this.
     """
 
     max_share: float = 1.0
     min_vendors: int = 0
     min_vendor_share: float = 0.1
     survive_vendor_loss: float = 0.0
+    hhi_weight: float = 0.0
+    max_hhi: float | None = None
+    scenarios: tuple[Scenario, ...] = ()
+    shortfall_penalty: float = 0.0
+    cvar_alpha: float = 0.95
+    risk_weight: float = 0.0
+    max_cvar: float | None = None
 
 
 @dataclass(frozen=True)
@@ -158,7 +207,7 @@ class Problem:
             put(self, f.name, norm[f.name])
         put(self, "offers", tuple(Offer(**o) for o in norm["offers"]))
         put(self, "vendors", tuple(Vendor(**v) for v in norm["vendors"]))
-        put(self, "risk", Risk(**norm["risk"]))
+        put(self, "risk", _risk(norm["risk"]))
 
     # ------------------------------------------------------------------ building
 
@@ -171,7 +220,7 @@ class Problem:
             demand=norm["demand"],
             offers=tuple(Offer(**o) for o in norm["offers"]),
             vendors=tuple(Vendor(**v) for v in norm["vendors"]),
-            risk=Risk(**norm["risk"]),
+            risk=_risk(norm["risk"]),
             **{k: norm[k] for k in PROBLEM_FIELDS if k not in ("periods", "demand", "offers", "vendors", "risk")},
         )
 
@@ -197,6 +246,8 @@ class Problem:
         else:
             out.pop("vendors", None)
         risk = _compact(out.get("risk") or {}, RISK_FIELDS, self.periods)
+        if "scenarios" in risk:
+            risk["scenarios"] = [_compact(sc, SCENARIO_FIELDS, self.periods) for sc in risk["scenarios"]]
         if risk:
             out["risk"] = risk
         else:
@@ -231,32 +282,43 @@ class Problem:
         except TypeError:
             aligned = []
 
-        def plain(value: Any) -> Any:
+        def plain(value: Any, key: str = "") -> Any:
             if dataclasses.is_dataclass(value) and not isinstance(value, type):
-                return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
-            if isinstance(value, tuple) and value and all(_is_real(x) for x in value):
-                if len(value) == len(aligned):
-                    return dict(zip(aligned, value))
-                return list(value)
+                return {f.name: plain(getattr(value, f.name), f.name) for f in fields(value)}
+            if key in PER_PERIOD_FIELDS and isinstance(value, tuple):
+                return dict(zip(aligned, value)) if len(value) == len(aligned) else list(value)
             if isinstance(value, (list, tuple)):
                 return [plain(x) for x in value]
+            if isinstance(value, MappingProxyType):
+                return dict(value)
             return value
 
-        raw = {f.name: plain(getattr(self, f.name)) for f in fields(self)}
+        raw = {f.name: plain(getattr(self, f.name), f.name) for f in fields(self)}
         if isinstance(periods, tuple):
             raw["periods"] = list(periods)
         return raw
 
 
-def _is_real(x: Any) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+def _risk(norm: Mapping[str, Any]) -> Risk:
+    scenarios = tuple(
+        Scenario(
+            name=s["name"],
+            probability=s["probability"],
+            availability=MappingProxyType(dict(s["availability"])),
+            periods=s["periods"],
+        )
+        for s in norm["scenarios"]
+    )
+    return Risk(**{**norm, "scenarios": scenarios})
 
 
 def _compact(raw: Mapping[str, Any], table: Mapping[str, Any], periods: tuple[int, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in raw.items():
         spec = table.get(key)
-        if isinstance(value, Mapping) and value and all(isinstance(k, int) for k in value):
+        if key == "periods" and table is SCENARIO_FIELDS and value is not None:
+            value = list(value)
+        elif isinstance(value, Mapping) and value and all(isinstance(k, int) for k in value):
             values = list(value.values())
             value = values[0] if all(v == values[0] for v in values) else dict(value)
         if spec is not None and not spec.required and value == spec.default:

@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .evaluate import PlanEvaluation, evaluate, violations
+from .evaluate import PlanEvaluation, evaluate, objective_of, violations
 from .fmt import money
+from .model.risk import HHI_TOL
 from .problem import Problem
+from .validate import NOMINAL
 
 __all__ = ["Result", "make_result"]
 
@@ -52,6 +54,17 @@ class Result:
         period of the vendor's first purchase) and ``total``.
     spend : pandas.Series
         Capex paid per period, undiscounted (what ``budget`` caps).
+    hhi : pandas.Series
+        Exact Herfindahl index per period, Σ_v (C[v,t] / demand_t)² (NaN
+        where demand is 0).
+    cvar : float
+        CVaR of the scenario loss at ``risk.cvar_alpha`` (0 without scenarios).
+    expected_loss : float
+        Probability-weighted scenario loss.
+    shortfall : pandas.DataFrame
+        Demand not met per scenario; index = periods, one column per scenario.
+    scenarios : pandas.DataFrame
+        One row per scenario (and ``nominal``): ``probability`` and ``loss``.
     bound : float
         Solver's lower bound on the objective.
     gap : float
@@ -79,6 +92,11 @@ class Result:
     shares: pd.DataFrame
     cost_breakdown: pd.DataFrame
     spend: pd.Series
+    hhi: pd.Series
+    cvar: float
+    expected_loss: float
+    shortfall: pd.DataFrame
+    scenarios: pd.DataFrame
     bound: float
     gap: float
     solve_seconds: float
@@ -110,9 +128,12 @@ class Result:
         if not self.has_plan:
             return []
         ev = evaluate(self.problem, self.purchases.to_numpy(dtype=float).T)
-        found = violations(self.problem, ev, tol)
+        found = violations(self.problem, ev, tol, hhi_tol=HHI_TOL)
         if not math.isclose(ev.cost, self.cost, rel_tol=1e-9, abs_tol=1e-6):
             found.append(f"cost: reported {self.cost:.10g} but the plan costs {ev.cost:.10g}")
+        objective = objective_of(self.problem, ev)
+        if not math.isclose(objective, self.objective, rel_tol=1e-9, abs_tol=1e-6):
+            found.append(f"objective: reported {self.objective:.10g} but the plan's is {objective:.10g}")
         return found
 
     # ------------------------------------------------------------------ reports
@@ -136,6 +157,10 @@ class Result:
         )
         if not math.isclose(self.objective, self.cost, rel_tol=1e-12):
             lines.append(f"objective {money(self.objective)} (cost + risk terms)")
+        if len(p.risk.scenarios):
+            lines.append(
+                f"scenario loss: expected {money(self.expected_loss)}, CVaR({p.risk.cvar_alpha:g}) {money(self.cvar)}"
+            )
         table = pd.DataFrame(
             {
                 "demand": np.asarray(p.demand),
@@ -149,6 +174,8 @@ class Result:
             table.insert(3, "cap GW", np.asarray(p.power_cap_gw))
         for vendor in self.shares.columns:
             table[f"{vendor} %"] = 100 * self.shares[vendor].to_numpy()
+        if p.risk.hhi_weight > 0 or p.risk.max_hhi is not None:
+            table["HHI"] = self.hhi.to_numpy()
         lines.append(table.to_string(float_format=_number))
         bought = self.purchases.loc[:, (self.purchases > 0).any()]
         if not bought.empty:
@@ -187,6 +214,11 @@ class Result:
             "power_gw": series(self.power_gw),
             "spend": series(self.spend),
             "cost_breakdown": frame(self.cost_breakdown),
+            "hhi": series(self.hhi),
+            "cvar": num(self.cvar),
+            "expected_loss": num(self.expected_loss),
+            "shortfall": frame(self.shortfall),
+            "scenarios": {str(k): {c: num(v) for c, v in row.items()} for k, row in self.scenarios.iterrows()},
         }
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
@@ -207,9 +239,20 @@ def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
     index = pd.Index(problem.periods, name="period")
     offers = pd.Index(problem.offer_names, name="offer")
     vendors = pd.Index(problem.vendor_names, name="vendor")
+    names = pd.Index([sc.name for sc in problem.risk.scenarios], name="scenario")
+    probability = [sc.probability for sc in problem.risk.scenarios]
+    nominal = max(1.0 - sum(probability), 0.0)
     if ev is None:
         empty = index[:0]
         return dict(
+            hhi=pd.Series(index=empty, dtype=float, name="hhi"),
+            cvar=math.nan,
+            expected_loss=math.nan,
+            shortfall=pd.DataFrame(index=empty, columns=names, dtype=float),
+            scenarios=pd.DataFrame(
+                {"probability": [*probability, nominal], "loss": math.nan},
+                index=pd.Index([*names, NOMINAL], name="scenario"),
+            ),
             purchases=pd.DataFrame(index=empty, columns=offers, dtype=float),
             fleet=pd.DataFrame(index=empty, columns=offers, dtype=float),
             compute_by_vendor=pd.DataFrame(index=empty, columns=vendors, dtype=float),
@@ -234,6 +277,14 @@ def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
         shares=pd.DataFrame(ev.shares.T, index=index, columns=vendors),
         cost_breakdown=breakdown,
         spend=pd.Series(ev.spend, index=index, name="spend"),
+        hhi=pd.Series(ev.hhi, index=index, name="hhi"),
+        cvar=ev.cvar,
+        expected_loss=ev.expected_loss,
+        shortfall=pd.DataFrame(ev.shortfall.T, index=index, columns=names),
+        scenarios=pd.DataFrame(
+            {"probability": [*probability, nominal], "loss": [*ev.scenario_loss, 0.0]},
+            index=pd.Index([*names, NOMINAL], name="scenario"),
+        ),
     )
 
 
@@ -251,7 +302,7 @@ def make_result(
     """Build a `Result` from a plan ((I, T) units bought) or from no plan."""
     ev = evaluate(problem, purchases) if purchases is not None else None
     cost = ev.cost if ev is not None else math.nan
-    objective = cost
+    objective = objective_of(problem, ev) if ev is not None else math.nan
     gap = math.nan
     if ev is not None and math.isfinite(bound):
         gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)

@@ -10,19 +10,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from .diagnose import explain_infeasible
 from .errors import ProblemError
-from .evaluate import evaluate
-from .model.bounds import cost_bounds, implied_bounds, needs_finite_bound, provisional_bounds
-from .model.build import build_model
-from .model.linear import LinearModel
-from .model.sets import ModelData, model_data
+from .model.sets import model_data
+from .pipeline import diagnosis_model, remaining, solve_data
 from .problem import Problem, as_problem
 from .result import Result, make_result
 from .solvers import get_adapter
-from .solvers.base import Adapter, RawSolution, SolveOptions
+from .solvers.base import SolveOptions
 
 __all__ = ["solve"]
 
@@ -44,69 +39,6 @@ def _options(time_limit: Any, mip_gap: Any, threads: Any, verbose: Any) -> Solve
         threads=None if threads is None else int(threads),
         verbose=bool(verbose),
     )
-
-
-def _run(adapter: Adapter, model: LinearModel, options: SolveOptions) -> RawSolution:
-    try:
-        return adapter.solve(model, options)
-    except Exception as exc:  # a solver's own failure becomes status "error", never a traceback
-        return RawSolution("error", None, solver=adapter.name, message=f"{adapter.name} failed: {exc}")
-
-
-def _lots(model: LinearModel, raw: RawSolution, shape: tuple[int, int]) -> np.ndarray:
-    block = model.column_block("lots")
-    assert block is not None and raw.x is not None
-    return np.round(raw.x[block.ids]).reshape(shape)
-
-
-def _remaining(options: SolveOptions, started: float) -> SolveOptions | None:
-    if options.time_limit is None:
-        return options
-    left = options.time_limit - (time.perf_counter() - started)
-    return replace(options, time_limit=left) if left > 0.5 else None
-
-
-def solve_data(data: ModelData, adapter: Adapter, options: SolveOptions) -> tuple[LinearModel, RawSolution]:
-    """Solve the model of ``data`` with bounds certified by cost (see `procure.model.bounds`)."""
-    started = time.perf_counter()
-    implied = implied_bounds(data)
-    provisional = needs_finite_bound(data, implied) & np.isinf(implied)
-    upper = np.where(provisional, provisional_bounds(data), implied)
-    model = build_model(data, upper)
-    raw = _run(adapter, model, options)
-    if not provisional.any():
-        return model, raw
-    shape = (data.n_offers, data.n_periods)
-    if raw.has_plan:
-        plan = _lots(model, raw, shape) * data.lot[:, None]
-        certified = cost_bounds(data, evaluate(data.problem, plan).cost)
-        widen = provisional & np.isfinite(certified) & (certified > upper)
-        if not widen.any():
-            return model, raw
-        upper = np.where(widen, certified, upper)
-        warm = replace(
-            options,
-            warm_start_ids=np.arange(data.n_offers * data.n_periods),
-            warm_start=_lots(model, raw, shape).ravel(),
-        )
-    elif raw.status == "infeasible":
-        upper = np.where(provisional, upper * 1000, upper)
-        warm = options
-    else:
-        return model, raw
-    left = _remaining(warm, started)
-    if left is None:
-        return model, raw
-    model = build_model(data, upper)
-    again = _run(adapter, model, left)
-    return model, (again if again.has_plan or not raw.has_plan else raw)
-
-
-def _diagnosis_model(data: ModelData) -> LinearModel:
-    """The model with lot bounds from supply only, so every requirement row can be relaxed."""
-    upper = implied_bounds(data, requirements=False)
-    generous = 10 * provisional_bounds(data)
-    return build_model(data, np.where(needs_finite_bound(data, upper) & np.isinf(upper), generous, upper))
 
 
 def solve(
@@ -155,22 +87,22 @@ def solve(
     prob = as_problem(problem)
     adapter = get_adapter(solver)
     data = model_data(prob)
-    model, raw = solve_data(data, adapter, options)
+    solved = solve_data(data, adapter, options)
+    raw = solved.raw
     message = raw.message
     plan = None
     if raw.has_plan:
-        plan = _lots(model, raw, (data.n_offers, data.n_periods)) * data.lot[:, None]
+        plan = solved.lots() * data.lot[:, None]
     elif raw.status == "infeasible":
-        left = _remaining(options, started) or replace(options, time_limit=5.0)
-        message = explain_infeasible(_diagnosis_model(data), adapter, left)
-    bound = raw.bound if math.isfinite(raw.bound) else math.nan
+        left = remaining(options, started) or replace(options, time_limit=5.0)
+        message = explain_infeasible(diagnosis_model(data).model, adapter, left)
     return make_result(
         prob,
         raw.status,
         plan,
-        bound=bound,
+        bound=raw.bound if math.isfinite(raw.bound) else math.nan,
         seconds=time.perf_counter() - started,
         solver=adapter.name,
         message=message,
-        model_size=model.stats(),
+        model_size=solved.built.model.stats(),
     )

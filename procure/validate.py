@@ -278,7 +278,24 @@ RISK_FIELDS: dict[str, Field] = {
     "min_vendors": Field(_int(0), 0),
     "min_vendor_share": Field(_num(**SHARE), 0.1),
     "survive_vendor_loss": Field(_num(low=0.0, high=1.0), 0.0),
+    "hhi_weight": Field(_num(**NONNEG), 0.0),
+    "max_hhi": Field(_num(**SHARE)),
+    "scenarios": Field(lambda v, p, _: v, ()),
+    "shortfall_penalty": Field(_num(**NONNEG), 0.0),
+    "cvar_alpha": Field(_num(low=0.0, high=1.0, high_open=True), 0.95),
+    "risk_weight": Field(_num(**NONNEG), 0.0),
+    "max_cvar": Field(_num(**NONNEG)),
 }
+
+SCENARIO_FIELDS: dict[str, Field] = {
+    "name": Field(_str, required=True),
+    "probability": Field(_num(low=0.0, high=1.0), required=True),
+    "availability": Field(lambda v, p, _: v, None),
+    "periods": Field(lambda v, p, _: v, None),
+}
+
+#: Name of the undisrupted scenario in results; no user scenario may take it.
+NOMINAL = "nominal"
 
 #: Fields of the format that this version does not model yet: rejected, never ignored.
 NOT_YET: dict[str, dict[str, str]] = {
@@ -294,18 +311,6 @@ NOT_YET: dict[str, dict[str, str]] = {
     "vendor": {
         "min_spend": "contract terms come with commercial terms",
         "max_spend": "contract terms come with commercial terms",
-    },
-    "risk": {
-        name: "HHI and disruption scenarios come with supply-risk support"
-        for name in (
-            "hhi_weight",
-            "max_hhi",
-            "scenarios",
-            "shortfall_penalty",
-            "cvar_alpha",
-            "risk_weight",
-            "max_cvar",
-        )
     },
 }
 
@@ -392,5 +397,47 @@ def validate_problem(raw: Any) -> dict[str, Any]:
     problem["offers"] = _offers(problem["offers"], periods)
     problem["vendors"] = _vendors(problem["vendors"] or (), problem["offers"], periods)
     risk_raw = mapping(problem["risk"], "risk") if problem["risk"] is not None else {}
-    problem["risk"] = parse_fields(risk_raw, "risk", RISK_FIELDS, periods, NOT_YET["risk"])
+    risk = parse_fields(risk_raw, "risk", RISK_FIELDS, periods)
+    risk["scenarios"] = _scenarios(risk["scenarios"], [v["name"] for v in problem["vendors"]], periods)
+    problem["risk"] = risk
     return problem
+
+
+def _scenarios(raw: Any, vendors: list[str], periods: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Disruption scenarios: unique names, availabilities in [0, 1] of known vendors,
+    periods among the problem's, probabilities summing to at most 1."""
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for k, item in enumerate(sequence(raw, "risk.scenarios")):
+        path = f"risk.scenarios[{k}]"
+        scenario = parse_fields(mapping(item, path), path, SCENARIO_FIELDS, periods)
+        name = scenario["name"]
+        if name in seen:
+            fail(f"{path}.name", name, f"is already the name of risk.scenarios[{seen[name]}]")
+        if name == NOMINAL:
+            fail(f"{path}.name", name, "is reserved for the undisrupted scenario")
+        seen[name] = k
+        availability = {}
+        raw_availability = scenario["availability"] if scenario["availability"] is not None else {}
+        for vendor, value in mapping(raw_availability, f"{path}.availability").items():
+            where = f"{path}.availability.{vendor}"
+            if vendor not in vendors:
+                fail(where, _MISSING, f"is not the vendor of any offer (offers name: {', '.join(vendors)})")
+            availability[vendor] = number(value, where, low=0.0, high=1.0)
+        scenario["availability"] = availability
+        if scenario["periods"] is not None:
+            listed = sequence(scenario["periods"], f"{path}.periods")
+            chosen: list[int] = []
+            for j, p in enumerate(listed):
+                p = integer(p, f"{path}.periods[{j}]")
+                if p not in periods:
+                    fail(f"{path}.periods[{j}]", p, f"is not a period ({periods[0]}..{periods[-1]})")
+                if p in chosen:
+                    fail(f"{path}.periods[{j}]", p, "is listed twice")
+                chosen.append(p)
+            scenario["periods"] = tuple(chosen)
+        out.append(scenario)
+    total = sum(s["probability"] for s in out)
+    if total > 1 + 1e-9:
+        fail("risk.scenarios", _MISSING, f"probabilities sum to {total:g}, more than 1")
+    return out

@@ -83,22 +83,30 @@ class Block:
         return np.arange(self.start, self.stop)
 
 
+def _grow(array: np.ndarray, values: float | np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([array, np.broadcast_to(np.asarray(values, dtype=array.dtype), (n,))])
+
+
 @dataclass
 class LinearModel:
     """min ``cost @ x + offset`` s.t. ``row_lower ≤ A x ≤ row_upper``, ``col_lower ≤ x ≤ col_upper``,
-    ``x[j]`` integer where ``integrality[j]``."""
+    ``x[j]`` integer where ``integrality[j]``.
+
+    Bounds, costs and coefficients may be changed after building (``set_*``):
+    that is how a kept model is re-solved for a new price, cap or risk level.
+    """
 
     columns: list[Block] = field(default_factory=list)
     rows: list[Block] = field(default_factory=list)
     offset: float = 0.0
-    _col_lower: list[np.ndarray] = field(default_factory=list)
-    _col_upper: list[np.ndarray] = field(default_factory=list)
-    _col_cost: list[np.ndarray] = field(default_factory=list)
-    _col_int: list[np.ndarray] = field(default_factory=list)
-    _row_lower: list[np.ndarray] = field(default_factory=list)
-    _row_upper: list[np.ndarray] = field(default_factory=list)
+    col_lower: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    col_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cost: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    integrality: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    row_lower: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    row_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _triplets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
-    _frozen: dict[str, Any] = field(default_factory=dict)
+    _A: sp.csr_matrix | None = None
 
     # ----------------------------------------------------------------- building
 
@@ -127,12 +135,12 @@ class LinearModel:
         block = Block(name, self.num_cols, index, unit, doc)
         if kind == BINARY:
             lower, upper = np.maximum(lower, 0.0), np.minimum(upper, 1.0)
-        self._col_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
-        self._col_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())
-        self._col_cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy())
-        self._col_int.append(np.full(n, kind != CONTINUOUS))
+        self.col_lower = _grow(self.col_lower, lower, n)
+        self.col_upper = _grow(self.col_upper, upper, n)
+        self.cost = _grow(self.cost, cost, n)
+        self.integrality = _grow(self.integrality, kind != CONTINUOUS, n)
         self.columns.append(block)
-        self._frozen.clear()
+        self._A = None
         return block.ids
 
     def add_rows(
@@ -148,61 +156,61 @@ class LinearModel:
         unit: str = "",
         doc: str = "",
         definition: bool = False,
-    ) -> None:
-        """Add a block of rows from triplets; ``row`` counts from 0 within the block.
+    ) -> np.ndarray:
+        """Add a block of rows from triplets (``row`` counts from 0 within the block); return the row ids.
 
         ``definition`` marks rows that define a variable or link an indicator
         (they are structure, not a user's requirement, and diagnostics never
         relax them)."""
         n = len(index)
         if n == 0:
-            return
+            return np.zeros(0, dtype=np.int64)
         row = np.asarray(row, dtype=np.int64).ravel()
         col = np.asarray(col, dtype=np.int64).ravel()
         val = np.broadcast_to(np.asarray(val, dtype=float).ravel(), row.shape)
         keep = val != 0.0
         block = Block(name, self.num_rows, index, unit, doc, definition)
         self._triplets.append((row[keep] + block.start, col[keep], val[keep]))
-        self._row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
-        self._row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())
+        self.row_lower = _grow(self.row_lower, lower, n)
+        self.row_upper = _grow(self.row_upper, upper, n)
         self.rows.append(block)
-        self._frozen.clear()
+        self._A = None
+        return block.ids
+
+    # ----------------------------------------------------------------- changes
+
+    def set_col_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:
+        """Change column bounds in place."""
+        if lower is not None:
+            self.col_lower[ids] = lower
+        if upper is not None:
+            self.col_upper[ids] = upper
+
+    def set_row_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:
+        """Change row bounds in place."""
+        if lower is not None:
+            self.row_lower[ids] = lower
+        if upper is not None:
+            self.row_upper[ids] = upper
+
+    def set_cost(self, ids: np.ndarray, cost: Any) -> None:
+        """Change objective coefficients in place."""
+        self.cost[ids] = cost
+
+    def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
+        """Set matrix entries (existing or new) in place."""
+        rows, cols = np.asarray(rows, dtype=np.int64).ravel(), np.asarray(cols, dtype=np.int64).ravel()
+        vals = np.broadcast_to(np.asarray(vals, dtype=float).ravel(), rows.shape)
+        current = np.asarray(self.A[rows, cols]).ravel()
+        self._triplets.append((rows, cols, vals - current))  # duplicates are summed: the entry becomes vals
+        self._A = None
 
     # ----------------------------------------------------------------- arrays
-
-    def _cat(self, key: str, parts: list[np.ndarray], dtype: Any = float) -> np.ndarray:
-        if key not in self._frozen:
-            self._frozen[key] = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-        return self._frozen[key]
-
-    @property
-    def col_lower(self) -> np.ndarray:
-        return self._cat("col_lower", self._col_lower)
-
-    @property
-    def col_upper(self) -> np.ndarray:
-        return self._cat("col_upper", self._col_upper)
-
-    @property
-    def cost(self) -> np.ndarray:
-        return self._cat("cost", self._col_cost)
-
-    @property
-    def integrality(self) -> np.ndarray:
-        return self._cat("integrality", self._col_int, bool)
-
-    @property
-    def row_lower(self) -> np.ndarray:
-        return self._cat("row_lower", self._row_lower)
-
-    @property
-    def row_upper(self) -> np.ndarray:
-        return self._cat("row_upper", self._row_upper)
 
     @property
     def A(self) -> sp.csr_matrix:
         """The constraint matrix (duplicates summed)."""
-        if "A" not in self._frozen:
+        if self._A is None:
             if self._triplets:
                 r, c, v = (np.concatenate(x) for x in zip(*self._triplets))
             else:
@@ -211,28 +219,25 @@ class LinearModel:
             A = sp.csr_matrix((v, (r, c)), shape=(self.num_rows, self.num_cols))
             A.sum_duplicates()
             A.eliminate_zeros()
-            self._frozen["A"] = A
-        return self._frozen["A"]
-
-    def set_col_bounds(self, ids: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> None:
-        """Change column bounds in place (after building)."""
-        if lower is not None:
-            self.col_lower[ids] = lower
-        if upper is not None:
-            self.col_upper[ids] = upper
-
-    def set_row_bounds(self, ids: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> None:
-        """Change row bounds in place (after building)."""
-        if lower is not None:
-            self.row_lower[ids] = lower
-        if upper is not None:
-            self.row_upper[ids] = upper
+            self._A = A
+        return self._A
 
     def row_blocks(self) -> list[tuple[Block, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
         """Every row block with its triplets (rows counted within the block) and bounds."""
+        A = self.A.tocoo()
         out = []
-        for block, (r, c, v), lo, up in zip(self.rows, self._triplets, self._row_lower, self._row_upper):
-            out.append((block, r - block.start, c, v, lo, up))
+        for block in self.rows:
+            inside = (A.row >= block.start) & (A.row < block.stop)
+            out.append(
+                (
+                    block,
+                    A.row[inside] - block.start,
+                    A.col[inside],
+                    A.data[inside],
+                    self.row_lower[block.start : block.stop],
+                    self.row_upper[block.start : block.stop],
+                )
+            )
         return out
 
     # ----------------------------------------------------------------- lookup

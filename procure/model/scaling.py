@@ -9,7 +9,7 @@ Integer columns are never scaled: their integrality must survive.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -47,6 +47,19 @@ class MatrixForm:
 
     def to_model_objective(self, value: float) -> float:
         return value / self.obj_scale
+
+    def with_rows(self, model: LinearModel, ids: np.ndarray) -> MatrixForm:
+        """This form extended by rows ``ids`` just added to ``model`` (scaled like the others)."""
+        block = (model.A[ids] @ sp.diags(self.col_scale)).tocsr()
+        r = _geometric_factors(block)
+        scaled = (sp.diags(r) @ block).tocsc()
+        return replace(
+            self,
+            A=sp.vstack([self.A, scaled]).tocsc(),
+            row_scale=np.concatenate([self.row_scale, r]),
+            row_lower=np.concatenate([self.row_lower, model.row_lower[ids] * r]),
+            row_upper=np.concatenate([self.row_upper, model.row_upper[ids] * r]),
+        )
 
 
 def _pow2(x: np.ndarray) -> np.ndarray:

@@ -55,6 +55,10 @@ class ModelData:
     onboarding_cost: np.ndarray  # (V,)
     has_installed: np.ndarray  # (V,) bool
     max_share: np.ndarray  # (V,)
+    scenario_names: tuple[str, ...]  # distinct disruptions (identical ones merged)
+    scenario_probability: np.ndarray  # (S,)
+    availability: np.ndarray  # (S, V, T) usable fraction of each vendor's compute
+    nominal_probability: float  # probability of no disruption (incl. scenarios that disrupt nothing)
 
     @property
     def n_offers(self) -> int:
@@ -115,6 +119,7 @@ def model_data(problem: Problem) -> ModelData:
     def per_offer(name: str) -> np.ndarray:
         return np.array([getattr(o, name) for o in offers], dtype=float)
 
+    names, probability, availability, nominal = _scenarios(problem, vendors)
     return ModelData(
         problem=problem,
         periods=np.asarray(problem.periods),
@@ -145,4 +150,39 @@ def model_data(problem: Problem) -> ModelData:
         max_share=np.array(
             [v.max_share if v.max_share is not None else problem.risk.max_share for v in problem.vendors]
         ),
+        scenario_names=names,
+        scenario_probability=probability,
+        availability=availability,
+        nominal_probability=nominal,
     )
+
+
+def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, float]:
+    """Scenarios as availability arrays, identical ones merged (their probabilities add up)
+    and those that disrupt nothing folded into the nominal scenario."""
+    T = len(problem.periods)
+    merged: dict[bytes, int] = {}
+    names: list[str] = []
+    probability: list[float] = []
+    arrays: list[np.ndarray] = []
+    nominal = 1.0
+    for sc in problem.risk.scenarios:
+        a = np.ones((len(vendors), T))
+        live = np.isin(problem.periods, sc.periods) if sc.periods is not None else np.ones(T, dtype=bool)
+        for vendor, value in sc.availability.items():
+            a[vendors.index(vendor), live] = value
+        nominal -= sc.probability
+        if (a == 1).all():
+            nominal += sc.probability
+            continue
+        key = a.tobytes()
+        if key in merged:
+            probability[merged[key]] += sc.probability
+            names[merged[key]] += f"+{sc.name}"
+            continue
+        merged[key] = len(names)
+        names.append(sc.name)
+        probability.append(sc.probability)
+        arrays.append(a)
+    stack = np.array(arrays) if arrays else np.zeros((0, len(vendors), T))
+    return tuple(names), np.array(probability, dtype=float), stack, max(nominal, 0.0)

@@ -11,17 +11,19 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ..errors import ProblemError, SolverNotAvailable
-from ..model.linear import LinearModel
+from ..model.linear import Index, LinearModel
 
 __all__ = [
     "STATUSES",
     "Adapter",
     "Capabilities",
     "RawSolution",
+    "Session",
     "SolveOptions",
     "available_solvers",
     "get_adapter",
@@ -77,6 +79,39 @@ class RawSolution:
         return self.x is not None and self.status in ("optimal", "feasible")
 
 
+class Session:
+    """A model kept between solves, changed in place and solved again.
+
+    This default re-solves the changed `LinearModel` from scratch; an adapter
+    whose solver can keep a model (HiGHS) overrides it to change the solver's
+    copy in place and warm-start.
+    """
+
+    def __init__(self, adapter: Adapter, model: LinearModel) -> None:
+        self.adapter = adapter
+        self.model = model
+
+    def set_col_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:
+        self.model.set_col_bounds(ids, lower, upper)
+
+    def set_row_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:
+        self.model.set_row_bounds(ids, lower, upper)
+
+    def set_cost(self, ids: np.ndarray, cost: Any) -> None:
+        self.model.set_cost(ids, cost)
+
+    def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
+        self.model.set_coefficients(rows, cols, vals)
+
+    def add_rows(
+        self, name: str, index: Index, row: np.ndarray, col: np.ndarray, val: np.ndarray, **kw: Any
+    ) -> np.ndarray:
+        return self.model.add_rows(name, index, row, col, val, **kw)
+
+    def solve(self, options: SolveOptions) -> RawSolution:
+        return self.adapter.solve(self.model, options)
+
+
 class Adapter(ABC):
     """A solver behind procure's model.  Subclasses set ``name``, ``capabilities``,
     ``install_hint`` and implement `available` and `solve`."""
@@ -93,6 +128,10 @@ class Adapter(ABC):
     @abstractmethod
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
         """Solve ``model``; never raise for solver trouble (return status ``"error"``)."""
+
+    def open(self, model: LinearModel) -> Session:
+        """Keep ``model`` for repeated solves with changes in between."""
+        return Session(self, model)
 
 
 _CLASSES: dict[str, type[Adapter]] = {}

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from ..model.linear import LinearModel
+from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form
-from .base import Adapter, Capabilities, RawSolution, SolveOptions, register
+from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register
 
 __all__ = ["HighsAdapter"]
 
@@ -64,9 +64,6 @@ def _set_threads(h: Any, threads: int | None) -> None:
 
 def pass_model(h: Any, form: MatrixForm) -> None:
     """Hand the whole matrix form to HiGHS in one call."""
-    import highspy
-
-    inf = highspy.kHighsInf
     A = form.A
     h.passModel(
         A.shape[1],
@@ -76,15 +73,136 @@ def pass_model(h: Any, form: MatrixForm) -> None:
         1,  # minimize
         float(form.offset),
         form.cost,
-        np.nan_to_num(form.col_lower, neginf=-inf, posinf=inf),
-        np.nan_to_num(form.col_upper, neginf=-inf, posinf=inf),
-        np.nan_to_num(form.row_lower, neginf=-inf, posinf=inf),
-        np.nan_to_num(form.row_upper, neginf=-inf, posinf=inf),
+        _inf(form.col_lower),
+        _inf(form.col_upper),
+        _inf(form.row_lower),
+        _inf(form.row_upper),
         A.indptr.astype(np.int32),
         A.indices.astype(np.int32),
         A.data,
         form.integrality.astype(np.int32),
     )
+
+
+def _configure(h: Any, options: SolveOptions) -> None:
+    h.setOptionValue("output_flag", bool(options.verbose))
+    _set_threads(h, options.threads)
+    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
+    h.setOptionValue("mip_abs_gap", 0.0 if options.mip_gap == 0 else 1e-6)
+    h.setOptionValue("time_limit", float(options.time_limit) if options.time_limit is not None else float("inf"))
+    for key, value in options.extra.items():
+        h.setOptionValue(key, value)
+
+
+def _warm_start(h: Any, form: MatrixForm, options: SolveOptions) -> None:
+    if options.warm_start is None or options.warm_start_ids is None:
+        return
+    ids = np.asarray(options.warm_start_ids, dtype=np.int32)
+    h.setSolution(len(ids), ids, np.asarray(options.warm_start, dtype=float) / form.col_scale[ids])
+
+
+def _answer(h: Any, form: MatrixForm, seconds: float, solver: str) -> RawSolution:
+    """Translate HiGHS's status and solution back to model units."""
+    import highspy
+
+    ms = highspy.HighsModelStatus
+    status = h.getModelStatus()
+    info = h.getInfo()
+    is_mip = bool(form.integrality.any())
+    has_plan = info.primal_solution_status == 2
+    x = form.to_model_x(np.asarray(h.getSolution().col_value, dtype=float)) if has_plan else None
+    objective = form.to_model_objective(info.objective_function_value) if has_plan else math.nan
+    bound = math.nan
+    if is_mip and math.isfinite(info.mip_dual_bound):
+        bound = form.to_model_objective(info.mip_dual_bound)
+    elif status == ms.kOptimal:
+        bound = objective
+    common: dict[str, Any] = dict(seconds=seconds, solver=solver, nodes=int(info.mip_node_count) if is_mip else None)
+    if status == ms.kOptimal:
+        return RawSolution("optimal", x, objective, bound, **common)
+    if status == ms.kInfeasible:
+        return RawSolution("infeasible", None, **common)
+    if status == ms.kUnboundedOrInfeasible:
+        return RawSolution("infeasible", None, message="infeasible or unbounded", **common)
+    if status == ms.kUnbounded:
+        return RawSolution("unbounded", None, **common)
+    reason = h.modelStatusToString(status)
+    if has_plan:
+        return RawSolution("feasible", x, objective, bound, message=f"stopped: {reason}", **common)
+    return RawSolution("error", None, message=f"stopped before any plan was found: {reason}", **common)
+
+
+class HighsSession(Session):
+    """A model kept inside one HiGHS instance: changes go to HiGHS in scaled units."""
+
+    def __init__(self, adapter: HighsAdapter, model: LinearModel) -> None:
+        super().__init__(adapter, model)
+        self.form = matrix_form(model)
+        self.h = _new_highs(False)
+        pass_model(self.h, self.form)
+
+    def set_col_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:
+        super().set_col_bounds(ids, lower, upper)
+        ids = np.asarray(ids, dtype=np.int32)
+        f = self.form
+        f.col_lower[ids] = self.model.col_lower[ids] / f.col_scale[ids]
+        f.col_upper[ids] = self.model.col_upper[ids] / f.col_scale[ids]
+        self.h.changeColsBounds(len(ids), ids, _inf(f.col_lower[ids]), _inf(f.col_upper[ids]))
+
+    def set_row_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:
+        super().set_row_bounds(ids, lower, upper)
+        ids = np.asarray(ids, dtype=np.int32)
+        f = self.form
+        f.row_lower[ids] = self.model.row_lower[ids] * f.row_scale[ids]
+        f.row_upper[ids] = self.model.row_upper[ids] * f.row_scale[ids]
+        self.h.changeRowsBounds(len(ids), ids, _inf(f.row_lower[ids]), _inf(f.row_upper[ids]))
+
+    def set_cost(self, ids: np.ndarray, cost: Any) -> None:
+        super().set_cost(ids, cost)
+        ids = np.asarray(ids, dtype=np.int32)
+        f = self.form
+        f.cost[ids] = self.model.cost[ids] * f.col_scale[ids] * f.obj_scale
+        self.h.changeColsCost(len(ids), ids, f.cost[ids])
+
+    def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
+        super().set_coefficients(rows, cols, vals)
+        f = self.form
+        scaled = np.broadcast_to(np.asarray(vals, dtype=float), np.shape(rows)) * f.row_scale[rows] * f.col_scale[cols]
+        for r, c, v in zip(np.ravel(rows), np.ravel(cols), np.ravel(scaled)):  # HiGHS changes one entry a call
+            self.h.changeCoeff(int(r), int(c), float(v))
+
+    def add_rows(
+        self, name: str, index: Index, row: np.ndarray, col: np.ndarray, val: np.ndarray, **kw: Any
+    ) -> np.ndarray:
+        ids = super().add_rows(name, index, row, col, val, **kw)
+        if len(ids) == 0:
+            return ids
+        self.form = self.form.with_rows(self.model, ids)
+        f = self.form
+        scaled = f.A[ids].tocsr()
+        self.h.addRows(
+            len(ids),
+            _inf(f.row_lower[ids]),
+            _inf(f.row_upper[ids]),
+            scaled.nnz,
+            scaled.indptr.astype(np.int32),
+            scaled.indices.astype(np.int32),
+            scaled.data,
+        )
+        return ids
+
+    def solve(self, options: SolveOptions) -> RawSolution:
+        started = time.perf_counter()
+        _configure(self.h, options)
+        _warm_start(self.h, self.form, options)
+        self.h.run()
+        return _answer(self.h, self.form, time.perf_counter() - started, self.adapter.name)
+
+
+def _inf(values: np.ndarray) -> np.ndarray:
+    import highspy
+
+    return np.nan_to_num(values, neginf=-highspy.kHighsInf, posinf=highspy.kHighsInf)
 
 
 class HighsAdapter(Adapter):
@@ -103,52 +221,10 @@ class HighsAdapter(Adapter):
         return True
 
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
-        import highspy
+        return self.open(model).solve(options)
 
-        started = time.perf_counter()
-        form = matrix_form(model)
-        h = _new_highs(options.verbose)
-        _set_threads(h, options.threads)
-        h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-        if options.mip_gap == 0:
-            h.setOptionValue("mip_abs_gap", 0.0)
-        if options.time_limit is not None:
-            h.setOptionValue("time_limit", float(options.time_limit))
-        for key, value in options.extra.items():
-            h.setOptionValue(key, value)
-        pass_model(h, form)
-        if options.warm_start is not None and options.warm_start_ids is not None:
-            ids = np.asarray(options.warm_start_ids, dtype=np.int32)
-            h.setSolution(len(ids), ids, np.asarray(options.warm_start, dtype=float) / form.col_scale[ids])
-        h.run()
-        return self._answer(h, form, highspy, time.perf_counter() - started)
-
-    def _answer(self, h: Any, form: MatrixForm, highspy: Any, seconds: float) -> RawSolution:
-        ms = highspy.HighsModelStatus
-        status = h.getModelStatus()
-        info = h.getInfo()
-        has_plan = info.primal_solution_status == 2
-        x = form.to_model_x(np.asarray(h.getSolution().col_value, dtype=float)) if has_plan else None
-        objective = form.to_model_objective(info.objective_function_value) if has_plan else math.nan
-        bound = math.nan
-        if form.integrality.any() and math.isfinite(info.mip_dual_bound):
-            bound = form.to_model_objective(info.mip_dual_bound)
-        elif status == ms.kOptimal:
-            bound = objective
-        nodes = int(info.mip_node_count) if form.integrality.any() else None
-        common: dict[str, Any] = dict(seconds=seconds, solver=self.name, nodes=nodes)
-        if status == ms.kOptimal:
-            return RawSolution("optimal", x, objective, bound, **common)
-        if status == ms.kInfeasible:
-            return RawSolution("infeasible", None, **common)
-        if status == ms.kUnboundedOrInfeasible:
-            return RawSolution("infeasible", None, message="infeasible or unbounded", **common)
-        if status == ms.kUnbounded:
-            return RawSolution("unbounded", None, **common)
-        reason = h.modelStatusToString(status)
-        if has_plan:
-            return RawSolution("feasible", x, objective, bound, message=f"stopped: {reason}", **common)
-        return RawSolution("error", None, message=f"stopped before any plan was found: {reason}", **common)
+    def open(self, model: LinearModel) -> HighsSession:
+        return HighsSession(self, model)
 
 
 register("highs", HighsAdapter)
