@@ -6,20 +6,24 @@
 """
 
 from .errors import ProblemError, SolverNotAvailable
-from .problem import Offer, Problem, Risk, Vendor
+from .frontier import Frontier, frontier
+from .problem import Offer, Problem, Risk, Scenario, Vendor
 from .result import Result
 from .solve import solve
 from .solvers import available_solvers
 
 __all__ = [
+    "Frontier",
     "Offer",
     "Problem",
     "ProblemError",
     "Result",
     "Risk",
+    "Scenario",
     "SolverNotAvailable",
     "Vendor",
     "available_solvers",
+    "frontier",
     "solve",
 ]
 

@@ -22,7 +22,7 @@ from .solvers.base import SolveOptions
 __all__ = ["solve"]
 
 
-def _options(time_limit: Any, mip_gap: Any, threads: Any, verbose: Any) -> SolveOptions:
+def solve_options(time_limit: Any, mip_gap: Any, threads: Any, verbose: Any) -> SolveOptions:
     def bad(name: str, value: Any, why: str) -> ProblemError:
         return ProblemError(f"{name}: {value!r} {why}", path=name, value=value)
 
@@ -83,7 +83,7 @@ def solve(
         If the requested solver is not installed.
     """
     started = time.perf_counter()
-    options = _options(time_limit, mip_gap, threads, verbose)
+    options = solve_options(time_limit, mip_gap, threads, verbose)
     prob = as_problem(problem)
     adapter = get_adapter(solver)
     data = model_data(prob)
