@@ -86,13 +86,21 @@ class Frontier:
         fig, (top, bottom) = plt.subplots(
             2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [2, 1]}, constrained_layout=True
         )
-        label = {"cvar": "CVaR of disruption loss ($B)", "hhi": "largest HHI (demand shares)",
-                 "max_share": "largest vendor share"}[self.measure]
+        label = {
+            "cvar": "CVaR of disruption loss ($B)",
+            "hhi": "largest HHI (demand shares)",
+            "max_share": "largest vendor share",
+        }[self.measure]
         x = ok["risk"] / (1e9 if self.measure == "cvar" else 1.0)
         top.plot(x, ok["cost"] / 1e9, "-o", color="#1f4e79")
         for (_, row), xi in zip(ok.iterrows(), x):
-            top.annotate(f"${row['cost'] / 1e9:,.1f}B", (xi, row["cost"] / 1e9), textcoords="offset points",
-                         xytext=(4, 6), fontsize=8)
+            top.annotate(
+                f"${row['cost'] / 1e9:,.1f}B",
+                (xi, row["cost"] / 1e9),
+                textcoords="offset points",
+                xytext=(4, 6),
+                fontsize=8,
+            )
         top.set_ylabel("cost, present value ($B)")
         top.set_title(title or f"Cost of lowering {self.measure.replace('_', ' ')}")
         top.grid(alpha=0.3)
