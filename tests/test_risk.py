@@ -151,7 +151,7 @@ def test_frontier_plot(tmp_path, risky: dict[str, Any]) -> None:
 
 
 def test_frontier_needs_scenarios_for_cvar(small: dict[str, Any]) -> None:
-    with pytest.raises(procure.ProblemError, match="needs risk.scenarios"):
+    with pytest.raises(procure.ProblemError, match=r"needs risk\.scenarios"):
         procure.frontier(small, "cvar")
     with pytest.raises(procure.ProblemError, match="measure: 'var'"):
         procure.frontier(small, "var")
