@@ -27,7 +27,7 @@ from .model.linear import Index
 from .model.sets import ModelData, model_data
 from .pipeline import lots_of, optimize, warm_from
 from .problem import Problem, as_problem
-from .result import Result, make_result
+from .result import Result, make_result, plan_arrays
 from .solve import solve_options
 from .solvers import get_adapter
 from .solvers.base import RawSolution, Session, SolveOptions
@@ -258,7 +258,7 @@ def frontier(
     upper = np.where(provisional, provisional_bounds(data), implied)
     for _attempt in range(2):
         table, results = _trace(data, original, adapter, options, upper, measure, points, progress)
-        costs = [objective_of(traded, evaluate(traded, _plan(r))) for r in results if r.has_plan]
+        costs = [objective_of(traded, evaluate(traded, *_plan(r))) for r in results if r.has_plan]
         if not provisional.any() or not costs:
             break
         certified = cost_bounds(data, max(costs))
@@ -283,7 +283,13 @@ def _trace(
     sweep = _Sweep(data, built, adapter, measure)
 
     def plan(raw: RawSolution) -> np.ndarray | None:
-        return lots_of(sweep.built, raw) * data.lot[:, None] if raw.has_plan else None
+        return lots_of(sweep.built, raw) * data.lot_p[:, None] if raw.has_plan else None
+
+    def split(raw: RawSolution) -> np.ndarray | None:
+        ids = sweep.built.split
+        if ids is None or not raw.has_plan or raw.x is None:
+            return None
+        return np.where(ids >= 0, np.maximum(raw.x[np.maximum(ids, 0)], 0.0), 0.0)
 
     def say(text: str) -> None:
         if progress:
@@ -294,10 +300,10 @@ def _trace(
     if not cheapest.has_plan:
         result = make_result(original, cheapest.status, None, solver=adapter.name, message=cheapest.message)
         return _table([math.nan], [result], measure, original), [result]
-    high = risk_of(evaluate(data.problem, plan(cheapest)), measure)
+    high = risk_of(evaluate(data.problem, plan(cheapest), split(cheapest)), measure)
     least = sweep.least_risk(warm_from(sweep.built, cheapest, options))
     if least is not None and least.has_plan:
-        low = min(risk_of(evaluate(data.problem, plan(least)), measure), high)
+        low = min(risk_of(evaluate(data.problem, plan(least), split(least)), measure), high)
     elif measure == "max_share":
         low = _lowest_share(sweep, options, cheapest, high, 1.0 / data.n_vendors)
     else:
@@ -319,6 +325,7 @@ def _trace(
                 original,
                 raw.status,
                 plan(raw),
+                split(raw),
                 bound=raw.bound,
                 seconds=time.perf_counter() - t0,
                 solver=adapter.name,
@@ -348,8 +355,8 @@ def _lowest_share(sweep: _Sweep, options: SolveOptions, start: RawSolution, high
     return high_ok
 
 
-def _plan(result: Result) -> np.ndarray:
-    return result.purchases.to_numpy(dtype=float).T
+def _plan(result: Result) -> tuple[np.ndarray, np.ndarray | None]:
+    return plan_arrays(result.problem, result.by_site, result.split)
 
 
 def _monotone(results: list[Result], levels: np.ndarray, measure: str) -> list[Result]:
@@ -368,7 +375,7 @@ def _table(levels: list[float], results: list[Result], measure: str, problem: Pr
     for level, result in zip(levels, results):
         row: dict[str, Any] = {"level": level, "status": result.status}
         if result.has_plan:
-            ev = evaluate(problem, _plan(result))
+            ev = evaluate(problem, *_plan(result))
             total = ev.compute.sum()
             row.update(risk=risk_of(ev, measure), cost=result.cost, objective=result.objective)
             for v, vendor in enumerate(problem.vendor_names):

@@ -45,6 +45,17 @@ class Solved:
     def lots(self) -> np.ndarray:
         return lots_of(self.built, self.raw)
 
+    def placed(self, data: ModelData) -> np.ndarray:
+        """(P, T) units bought per placement."""
+        return self.lots() * data.lot_p[:, None]
+
+    def split(self) -> np.ndarray | None:
+        """(I, W, T) units running each workload (None without workloads)."""
+        ids = self.built.split
+        if ids is None or self.raw.x is None:
+            return None
+        return np.where(ids >= 0, np.maximum(self.raw.x[np.maximum(ids, 0)], 0.0), 0.0)
+
 
 def lots_of(built: BuiltModel, raw: RawSolution) -> np.ndarray:
     """(I, T) whole lots of a solution."""
@@ -115,7 +126,7 @@ def solve_data(
     if not provisional.any():
         return Solved(built, raw)
     if raw.has_plan:
-        plan = lots_of(built, raw) * data.lot[:, None]
+        plan = lots_of(built, raw) * data.lot_p[:, None]
         certified = cost_bounds(data, objective_of(data.problem, evaluate(data.problem, plan)))
         widen = provisional & np.isfinite(certified) & (certified > upper)
         if not widen.any():

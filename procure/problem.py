@@ -16,9 +16,20 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
+
 from .errors import ProblemError
 from .io import read_mapping
-from .validate import OFFER_FIELDS, PROBLEM_FIELDS, RISK_FIELDS, SCENARIO_FIELDS, VENDOR_FIELDS, validate_problem
+from .validate import (
+    OFFER_FIELDS,
+    PROBLEM_FIELDS,
+    RISK_FIELDS,
+    SCENARIO_FIELDS,
+    SITE_FIELDS,
+    TIER_FIELDS,
+    VENDOR_FIELDS,
+    validate_problem,
+)
 
 __all__ = ["Offer", "PerPeriodLike", "Problem", "Risk", "Vendor", "as_problem"]
 
@@ -31,6 +42,14 @@ PerPeriodLike = float | Mapping[int, float] | tuple[float, ...]
 
 
 @dataclass(frozen=True)
+class PriceTier:
+    """A volume price: units from ``from_units`` on cost ``unit_cost`` (per-period)."""
+
+    from_units: int
+    unit_cost: PerPeriodLike
+
+
+@dataclass(frozen=True)
 class Offer:
     """Something that can be bought: one chip model from one vendor.
 
@@ -40,8 +59,8 @@ class Offer:
         Unique name, e.g. ``"tpu-v7"``.
     vendor : str
         Vendor name, e.g. ``"google"``.
-    unit_cost : per-period
-        Dollars per unit bought in that period.
+    unit_cost : per-period, optional
+        Dollars per unit bought in that period (or give ``price_tiers``).
     compute : float
         Compute per operational unit (same unit as ``demand``), > 0.
     power_kw : float
@@ -58,16 +77,24 @@ class Offer:
         Periods a unit stays operational; unlimited if None.
     lead_time : int
         A unit bought in period ``t`` is operational from ``t + lead_time``.
-    installed : int
-        Units already operational in the first period.
+    installed : int, or mapping site -> int
+        Units already operational in the first period (per site when the
+        problem has sites).
     installed_life : int, optional
         Periods the installed units stay operational (default: ``lifetime``).
+    price_tiers : tuple of PriceTier, optional
+        Volume prices for the units bought in one period, instead of ``unit_cost``.
+    discount : {"incremental", "all_units"}
+        How tiers apply: each unit at its own tier's price (incremental), or
+        every unit at the price of the tier the quantity reaches (all_units).
+    efficiency : mapping workload -> float, optional
+        Fraction of ``compute`` that counts toward each workload (default 1).
     """
 
     name: str
     vendor: str
-    unit_cost: PerPeriodLike
-    compute: float
+    unit_cost: PerPeriodLike | None = None
+    compute: float = 0.0
     power_kw: float = 0.0
     opex_per_year: float = 0.0
     lot_size: int = 1
@@ -75,8 +102,11 @@ class Offer:
     max_units: PerPeriodLike | None = None
     lifetime: int | None = None
     lead_time: int = 0
-    installed: int = 0
+    installed: int | Mapping[str, int] = 0
     installed_life: int | None = None
+    price_tiers: tuple[PriceTier, ...] | None = None
+    discount: str = "incremental"
+    efficiency: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -93,11 +123,43 @@ class Vendor:
     max_share : float, optional
         Cap on this vendor's share of operational compute; default
         ``Risk.max_share``.
+    min_spend : float
+        Take-or-pay: undiscounted capex with this vendor over the horizon
+        below this is still paid (as in the first period).
+    max_spend : float, optional
+        Cap on undiscounted capex with this vendor over the horizon.
     """
 
     name: str
     onboarding_cost: float = 0.0
     max_share: float | None = None
+    min_spend: float = 0.0
+    max_spend: float | None = None
+
+
+@dataclass(frozen=True)
+class Site:
+    """A data center site: its own power cap, PUE, electricity price and vendors.
+
+    Parameters
+    ----------
+    name : str
+        Unique name.
+    power_cap_gw : per-period, optional
+        Cap on the site's facility power (default: the problem's cap).
+    pue : float, optional
+        The site's PUE (default: the problem's).
+    electricity_price : per-period, optional
+        $/MWh at the site (default: the problem's).
+    vendors : tuple of str, optional
+        Vendors the site can host (default: all).
+    """
+
+    name: str
+    power_cap_gw: PerPeriodLike | None = None
+    pue: float | None = None
+    electricity_price: PerPeriodLike | None = None
+    vendors: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,8 +248,8 @@ class Problem:
     """
 
     periods: tuple[int, ...]
-    demand: PerPeriodLike
-    offers: tuple[Offer, ...]
+    demand: PerPeriodLike | None = None
+    offers: tuple[Offer, ...] = ()
     vendors: tuple[Vendor, ...] = ()
     name: str = "plan"
     power_cap_gw: PerPeriodLike | None = None
@@ -197,32 +259,21 @@ class Problem:
     total_budget: float | None = None
     discount_rate: float = 0.0
     risk: Risk = field(default_factory=Risk)
+    sites: tuple[Site, ...] = ()
+    workloads: Mapping[str, PerPeriodLike] | None = None
 
     def __post_init__(self) -> None:
         norm = validate_problem(self._raw())
         put = object.__setattr__
-        for f in fields(self):
-            if f.name in ("offers", "vendors", "risk"):
-                continue
-            put(self, f.name, norm[f.name])
-        put(self, "offers", tuple(Offer(**o) for o in norm["offers"]))
-        put(self, "vendors", tuple(Vendor(**v) for v in norm["vendors"]))
-        put(self, "risk", _risk(norm["risk"]))
+        for name, value in _parts(norm).items():
+            put(self, name, value)
 
     # ------------------------------------------------------------------ building
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Problem:
         """Build a problem from its mapping form (the public problem format)."""
-        norm = validate_problem(data)
-        return cls(
-            periods=norm["periods"],
-            demand=norm["demand"],
-            offers=tuple(Offer(**o) for o in norm["offers"]),
-            vendors=tuple(Vendor(**v) for v in norm["vendors"]),
-            risk=_risk(norm["risk"]),
-            **{k: norm[k] for k in PROBLEM_FIELDS if k not in ("periods", "demand", "offers", "vendors", "risk")},
-        )
+        return cls(**_parts(validate_problem(data)))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Problem:
@@ -239,6 +290,17 @@ class Problem:
         """
         out = _compact(self._raw(), PROBLEM_FIELDS, self.periods)
         out["offers"] = [_compact(o, OFFER_FIELDS, self.periods) for o in out["offers"]]
+        for offer in out["offers"]:
+            if "price_tiers" in offer:
+                offer["price_tiers"] = [_compact(t, TIER_FIELDS, self.periods) for t in offer["price_tiers"]]
+            if offer.get("installed") == {}:
+                del offer["installed"]
+        if out.get("sites"):
+            out["sites"] = [_compact(site, SITE_FIELDS, self.periods) for site in out["sites"]]
+        else:
+            out.pop("sites", None)
+        if "workloads" in out:
+            out["workloads"] = {k: _compact({"d": v}, {}, self.periods)["d"] for k, v in out["workloads"].items()}
         vendors = [_compact(v, VENDOR_FIELDS, self.periods) for v in out.get("vendors", ())]
         vendors = [v for v in vendors if len(v) > 1]
         if vendors:
@@ -265,6 +327,29 @@ class Problem:
     # ------------------------------------------------------------------ helpers
 
     @property
+    def total_demand(self) -> tuple[float, ...]:
+        """Demand per period: ``demand``, or the sum over ``workloads``."""
+        if self.workloads is not None:
+            return tuple(float(x) for x in np.sum([w for w in self.workloads.values()], axis=0))  # type: ignore[misc]
+        return self.demand  # type: ignore[return-value]
+
+    def placements(self) -> tuple[tuple[int, int], ...]:
+        """(offer position, site position) of every place an offer can be bought for:
+        each site that hosts the offer's vendor; without sites, one per offer (site 0)."""
+        hosts = [set(s.vendors) if s.vendors is not None else None for s in self.sites] or [None]
+        return tuple(
+            (i, s)
+            for i, o in enumerate(self.offers)
+            for s, host in enumerate(hosts)
+            if host is None or o.vendor in host
+        )
+
+    @property
+    def site_names(self) -> tuple[str, ...]:
+        """Site names, in order (empty without sites)."""
+        return tuple(s.name for s in self.sites)
+
+    @property
     def offer_names(self) -> tuple[str, ...]:
         """Offer names, in order."""
         return tuple(o.name for o in self.offers)
@@ -287,16 +372,41 @@ class Problem:
                 return {f.name: plain(getattr(value, f.name), f.name) for f in fields(value)}
             if key in PER_PERIOD_FIELDS and isinstance(value, tuple):
                 return dict(zip(aligned, value)) if len(value) == len(aligned) else list(value)
+            if key == "workloads" and isinstance(value, Mapping):
+                return {name: plain(v, "demand") for name, v in value.items()}
             if isinstance(value, (list, tuple)):
                 return [plain(x) for x in value]
             if isinstance(value, MappingProxyType):
                 return dict(value)
+            if key == "vendors" and isinstance(value, tuple) and value and isinstance(value[0], str):
+                return list(value)
             return value
 
         raw = {f.name: plain(getattr(self, f.name), f.name) for f in fields(self)}
         if isinstance(periods, tuple):
             raw["periods"] = list(periods)
         return raw
+
+
+def _parts(norm: Mapping[str, Any]) -> dict[str, Any]:
+    """Dataclass fields of a normalized problem mapping."""
+    out = dict(norm)
+    out["offers"] = tuple(
+        Offer(
+            **{
+                **o,
+                "installed": MappingProxyType(o["installed"]) if isinstance(o["installed"], dict) else o["installed"],
+                "efficiency": MappingProxyType(o["efficiency"]) if o["efficiency"] is not None else None,
+                "price_tiers": tuple(PriceTier(**t) for t in o["price_tiers"]) if o["price_tiers"] else None,
+            }
+        )
+        for o in norm["offers"]
+    )
+    out["vendors"] = tuple(Vendor(**v) for v in norm["vendors"])
+    out["sites"] = tuple(Site(**site) for site in norm["sites"])
+    out["workloads"] = MappingProxyType(dict(norm["workloads"])) if norm["workloads"] is not None else None
+    out["risk"] = _risk(norm["risk"])
+    return out
 
 
 def _risk(norm: Mapping[str, Any]) -> Risk:

@@ -51,7 +51,8 @@ class Result:
     cost_breakdown : pandas.DataFrame
         Present-value contribution of each period to ``cost``: columns
         ``capex``, ``opex``, ``energy``, ``onboarding`` (undiscounted, in the
-        period of the vendor's first purchase) and ``total``.
+        period of the vendor's first purchase), ``take_or_pay`` (minimum spend
+        not reached, due as in the first period) and ``total``.
     spend : pandas.Series
         Capex paid per period, undiscounted (what ``budget`` caps).
     hhi : pandas.Series
@@ -65,6 +66,12 @@ class Result:
         Demand not met per scenario; index = periods, one column per scenario.
     scenarios : pandas.DataFrame
         One row per scenario (and ``nominal``): ``probability`` and ``loss``.
+    by_site : pandas.DataFrame
+        Long table, one row per period, site and offer: ``bought`` and
+        ``fleet`` units (site ``""`` when the problem has no sites).
+    split : pandas.DataFrame
+        With workloads: long table of the units of each offer running each
+        workload per period (``units`` and the ``compute`` they deliver).
     bound : float
         Solver's lower bound on the objective.
     gap : float
@@ -97,6 +104,8 @@ class Result:
     expected_loss: float
     shortfall: pd.DataFrame
     scenarios: pd.DataFrame
+    by_site: pd.DataFrame
+    split: pd.DataFrame
     bound: float
     gap: float
     solve_seconds: float
@@ -127,7 +136,7 @@ class Result:
         """
         if not self.has_plan:
             return []
-        ev = evaluate(self.problem, self.purchases.to_numpy(dtype=float).T)
+        ev = evaluate(self.problem, *plan_arrays(self.problem, self.by_site, self.split))
         found = violations(self.problem, ev, tol, hhi_tol=HHI_TOL)
         if not math.isclose(ev.cost, self.cost, rel_tol=1e-9, abs_tol=1e-6):
             found.append(f"cost: reported {self.cost:.10g} but the plan costs {ev.cost:.10g}")
@@ -153,7 +162,9 @@ class Result:
         br = self.cost_breakdown.sum()
         lines.append(
             f"cost {money(self.cost)} = capex {money(br['capex'])} + opex {money(br['opex'])}"
-            f" + energy {money(br['energy'])} + onboarding {money(br['onboarding'])} (present value)"
+            f" + energy {money(br['energy'])} + onboarding {money(br['onboarding'])}"
+            + (f" + take-or-pay {money(br['take_or_pay'])}" if br["take_or_pay"] > 0 else "")
+            + " (present value)"
         )
         if not math.isclose(self.objective, self.cost, rel_tol=1e-12):
             lines.append(f"objective {money(self.objective)} (cost + risk terms)")
@@ -163,7 +174,7 @@ class Result:
             )
         table = pd.DataFrame(
             {
-                "demand": np.asarray(p.demand),
+                "demand": np.asarray(p.total_demand),
                 "compute": self.compute.to_numpy(),
                 "power GW": self.power_gw.to_numpy(),
                 "spend $B": self.spend.to_numpy() / 1e9,
@@ -181,6 +192,14 @@ class Result:
         if not bought.empty:
             lines.append("units bought:")
             lines.append(bought.to_string(formatters={c: "{:,}".format for c in bought.columns}))
+        if p.sites:
+            fleet = self.by_site.pivot_table(index="period", columns="site", values="fleet", aggfunc="sum")
+            lines.append("operational units by site:")
+            lines.append(fleet.to_string(formatters={c: "{:,}".format for c in fleet.columns}))
+        if p.workloads is not None and not self.split.empty:
+            served = self.split.pivot_table(index="period", columns="workload", values="compute", aggfunc="sum")
+            lines.append("compute serving each workload:")
+            lines.append(served.to_string(float_format=_number))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -219,6 +238,26 @@ class Result:
             "expected_loss": num(self.expected_loss),
             "shortfall": frame(self.shortfall),
             "scenarios": {str(k): {c: num(v) for c, v in row.items()} for k, row in self.scenarios.iterrows()},
+            "by_site": [
+                {
+                    "period": int(r.period),
+                    "site": r.site,
+                    "offer": r.offer,
+                    "bought": int(r.bought),
+                    "fleet": int(r.fleet),
+                }
+                for r in self.by_site.itertuples(index=False)
+            ],
+            "split": [
+                {
+                    "period": int(r.period),
+                    "workload": r.workload,
+                    "offer": r.offer,
+                    "units": num(r.units),
+                    "compute": num(r.compute),
+                }
+                for r in self.split.itertuples(index=False)
+            ],
         }
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
@@ -235,38 +274,42 @@ def _number(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
 
 
+BREAKDOWN = ["capex", "opex", "energy", "onboarding", "take_or_pay", "total"]
+
+
 def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
+    """The pandas views of an evaluated plan (empty frames of the right shape without one)."""
     index = pd.Index(problem.periods, name="period")
     offers = pd.Index(problem.offer_names, name="offer")
     vendors = pd.Index(problem.vendor_names, name="vendor")
     names = pd.Index([sc.name for sc in problem.risk.scenarios], name="scenario")
     probability = [sc.probability for sc in problem.risk.scenarios]
     nominal = max(1.0 - sum(probability), 0.0)
+    scenario_index = pd.Index([*names, NOMINAL], name="scenario")
     if ev is None:
         empty = index[:0]
         return dict(
-            hhi=pd.Series(index=empty, dtype=float, name="hhi"),
-            cvar=math.nan,
-            expected_loss=math.nan,
-            shortfall=pd.DataFrame(index=empty, columns=names, dtype=float),
-            scenarios=pd.DataFrame(
-                {"probability": [*probability, nominal], "loss": math.nan},
-                index=pd.Index([*names, NOMINAL], name="scenario"),
-            ),
             purchases=pd.DataFrame(index=empty, columns=offers, dtype=float),
             fleet=pd.DataFrame(index=empty, columns=offers, dtype=float),
             compute_by_vendor=pd.DataFrame(index=empty, columns=vendors, dtype=float),
             compute=pd.Series(index=empty, dtype=float, name="compute"),
             power_gw=pd.Series(index=empty, dtype=float, name="power_gw"),
             shares=pd.DataFrame(index=empty, columns=vendors, dtype=float),
-            cost_breakdown=pd.DataFrame(
-                index=empty, columns=["capex", "opex", "energy", "onboarding", "total"], dtype=float
-            ),
+            cost_breakdown=pd.DataFrame(index=empty, columns=BREAKDOWN, dtype=float),
             spend=pd.Series(index=empty, dtype=float, name="spend"),
+            hhi=pd.Series(index=empty, dtype=float, name="hhi"),
+            cvar=math.nan,
+            expected_loss=math.nan,
+            shortfall=pd.DataFrame(index=empty, columns=names, dtype=float),
+            scenarios=pd.DataFrame({"probability": [*probability, nominal], "loss": math.nan}, index=scenario_index),
+            by_site=pd.DataFrame(columns=["period", "site", "offer", "bought", "fleet"]),
+            split=pd.DataFrame(columns=["period", "workload", "offer", "units", "compute"]),
         )
     breakdown = pd.DataFrame(
         {"capex": ev.capex, "opex": ev.opex, "energy": ev.energy, "onboarding": ev.onboarding}, index=index
     )
+    breakdown["take_or_pay"] = 0.0
+    breakdown.iloc[0, breakdown.columns.get_loc("take_or_pay")] = ev.take_or_pay.sum()  # due as in period 0
     breakdown["total"] = breakdown.sum(axis=1)
     return dict(
         purchases=pd.DataFrame(ev.purchases.T.round().astype(np.int64), index=index, columns=offers),
@@ -282,16 +325,77 @@ def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
         expected_loss=ev.expected_loss,
         shortfall=pd.DataFrame(ev.shortfall.T, index=index, columns=names),
         scenarios=pd.DataFrame(
-            {"probability": [*probability, nominal], "loss": [*ev.scenario_loss, 0.0]},
-            index=pd.Index([*names, NOMINAL], name="scenario"),
+            {"probability": [*probability, nominal], "loss": [*ev.scenario_loss, 0.0]}, index=scenario_index
         ),
+        by_site=_by_site(problem, ev),
+        split=_split(problem, ev),
     )
+
+
+def _by_site(problem: Problem, ev: PlanEvaluation) -> pd.DataFrame:
+    """Long table: one row per (period, site, offer) placement."""
+    pairs = np.array(problem.placements(), dtype=int).reshape(-1, 2)
+    sites = np.array(problem.site_names or ("",), dtype=object)
+    offers = np.array(problem.offer_names, dtype=object)
+    P, T = ev.placed.shape
+    return pd.DataFrame(
+        {
+            "period": np.tile(np.asarray(problem.periods), P),
+            "site": np.repeat(sites[pairs[:, 1]], T),
+            "offer": np.repeat(offers[pairs[:, 0]], T),
+            "bought": ev.placed.round().astype(np.int64).ravel(),
+            "fleet": ev.placed_fleet.round().astype(np.int64).ravel(),
+        }
+    )
+
+
+def _split(problem: Problem, ev: PlanEvaluation) -> pd.DataFrame:
+    """Long table of the units of each offer running each workload (rows with units only)."""
+    columns = ["period", "workload", "offer", "units", "compute"]
+    if ev.split is None or problem.workloads is None:
+        return pd.DataFrame(columns=columns)
+    workloads = list(problem.workloads)
+    i, w, t = np.nonzero(ev.split > 1e-9)
+    units = ev.split[i, w, t]
+    efficiency = np.array([[(o.efficiency or {}).get(x, 1.0) for x in workloads] for o in problem.offers])
+    compute = np.array([o.compute for o in problem.offers])
+    return pd.DataFrame(
+        {
+            "period": np.asarray(problem.periods)[t],
+            "workload": np.array(workloads, dtype=object)[w],
+            "offer": np.array(problem.offer_names, dtype=object)[i],
+            "units": units,
+            "compute": units * compute[i] * efficiency[i, w],
+        },
+        columns=columns,
+    ).sort_values(["period", "workload", "offer"], ignore_index=True)
+
+
+def plan_arrays(problem: Problem, by_site: pd.DataFrame, split: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """(P, T) units per placement and (I, W, T) split, read back from a result's long tables."""
+    T = len(problem.periods)
+    pairs = problem.placements()
+    sites = problem.site_names or ("",)
+    key = {(problem.offer_names[i], sites[s]): k for k, (i, s) in enumerate(pairs)}
+    placed = np.zeros((len(pairs), T))
+    period_pos = {p: t for t, p in enumerate(problem.periods)}
+    for row in by_site.itertuples(index=False):
+        placed[key[(row.offer, row.site)], period_pos[row.period]] = row.bought
+    if problem.workloads is None:
+        return placed, None
+    workloads = list(problem.workloads)
+    x = np.zeros((len(problem.offers), len(workloads), T))
+    offer_pos = {name: i for i, name in enumerate(problem.offer_names)}
+    for row in split.itertuples(index=False):
+        x[offer_pos[row.offer], workloads.index(row.workload), period_pos[row.period]] = row.units
+    return placed, x
 
 
 def make_result(
     problem: Problem,
     status: str,
-    purchases: np.ndarray | None,
+    placed: np.ndarray | None,
+    split: np.ndarray | None = None,
     *,
     bound: float = math.nan,
     seconds: float = 0.0,
@@ -299,8 +403,9 @@ def make_result(
     message: str = "",
     model_size: dict[str, int] | None = None,
 ) -> Result:
-    """Build a `Result` from a plan ((I, T) units bought) or from no plan."""
-    ev = evaluate(problem, purchases) if purchases is not None else None
+    """Build a `Result` from a plan ((P, T) units bought per placement, and the workload
+    split where the problem has workloads) or from no plan."""
+    ev = evaluate(problem, placed, split) if placed is not None else None
     cost = ev.cost if ev is not None else math.nan
     objective = objective_of(problem, ev) if ev is not None else math.nan
     gap = math.nan

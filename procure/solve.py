@@ -90,9 +90,9 @@ def solve(
     solved = solve_data(data, adapter, options)
     raw = solved.raw
     message = raw.message
-    plan = None
+    plan, split = None, None
     if raw.has_plan:
-        plan = solved.lots() * data.lot[:, None]
+        plan, split = solved.placed(data), solved.split()
     elif raw.status == "infeasible":
         left = remaining(options, started) or replace(options, time_limit=5.0)
         message = explain_infeasible(diagnosis_model(data).model, adapter, left)
@@ -100,6 +100,7 @@ def solve(
         prob,
         raw.status,
         plan,
+        split,
         bound=raw.bound if math.isfinite(raw.bound) else math.nan,
         seconds=time.perf_counter() - started,
         solver=adapter.name,

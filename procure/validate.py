@@ -121,20 +121,13 @@ def sequence(value: Any, path: str) -> Sequence[Any]:
     return value
 
 
-def check_keys(
-    raw: Mapping[str, Any],
-    path: str,
-    fields: Mapping[str, Field],
-    not_yet: Mapping[str, str] | None = None,
-) -> None:
-    """Reject unknown keys (with a suggestion) and keys that are not supported yet."""
+def check_keys(raw: Mapping[str, Any], path: str, fields: Mapping[str, Field]) -> None:
+    """Reject unknown keys, with a suggestion, and missing required ones."""
     prefix = f"{path}." if path else ""
     for key in raw:
         if key in fields:
             continue
-        if not_yet and key in not_yet:
-            fail(f"{prefix}{key}", _MISSING, f"is not supported yet ({not_yet[key]})")
-        near = difflib.get_close_matches(key, list(fields) + list(not_yet or ()), n=1, cutoff=0.6)
+        near = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
         hint = f"; did you mean {near[0]!r}?" if near else f"; known fields: {', '.join(fields)}"
         fail(f"{prefix}{key}", _MISSING, f"unknown field{hint}")
     for key, spec in fields.items():
@@ -239,7 +232,7 @@ SHARE = {"low": 0.0, "low_open": True, "high": 1.0}
 PROBLEM_FIELDS: dict[str, Field] = {
     "name": Field(_str, "plan", doc="label"),
     "periods": Field(lambda v, p, _: parse_periods(v, p), required=True, doc="planning periods"),
-    "demand": Field(_pp(**NONNEG), required=True, doc="compute needed in each period"),
+    "demand": Field(_pp(**NONNEG), doc="compute needed in each period (or give workloads)"),
     "offers": Field(lambda v, p, _: v, required=True, doc="what can be bought"),
     "vendors": Field(lambda v, p, _: v, (), doc="per-vendor terms"),
     "power_cap_gw": Field(_pp(**NONNEG), doc="cap on facility power, GW"),
@@ -249,12 +242,17 @@ PROBLEM_FIELDS: dict[str, Field] = {
     "total_budget": Field(_num(**NONNEG), doc="cap on capex over the horizon"),
     "discount_rate": Field(_num(**NONNEG), 0.0, doc="for the objective"),
     "risk": Field(lambda v, p, _: v, None, doc="concentration and supply-risk terms"),
+    "sites": Field(lambda v, p, _: v, (), doc="data center sites"),
+    "workloads": Field(lambda v, p, _: v, None, doc="demand per workload, instead of demand"),
 }
 
 OFFER_FIELDS: dict[str, Field] = {
     "name": Field(_str, required=True),
     "vendor": Field(_str, required=True),
-    "unit_cost": Field(_pp(**NONNEG), required=True),
+    "unit_cost": Field(_pp(**NONNEG)),
+    "price_tiers": Field(lambda v, p, _: v, None),
+    "discount": Field(lambda v, p, _: v, "incremental"),
+    "efficiency": Field(lambda v, p, _: v, None),
     "compute": Field(_num(low=0.0, low_open=True), required=True),
     "power_kw": Field(_num(**NONNEG), 0.0),
     "opex_per_year": Field(_num(**NONNEG), 0.0),
@@ -263,7 +261,7 @@ OFFER_FIELDS: dict[str, Field] = {
     "max_units": Field(_pp(**NONNEG)),
     "lifetime": Field(_int(1)),
     "lead_time": Field(_int(0), 0),
-    "installed": Field(_int(0), 0),
+    "installed": Field(lambda v, p, _: v, 0),
     "installed_life": Field(_int(1)),
 }
 
@@ -271,7 +269,24 @@ VENDOR_FIELDS: dict[str, Field] = {
     "name": Field(_str, required=True),
     "onboarding_cost": Field(_num(**NONNEG), 0.0),
     "max_share": Field(_num(**SHARE)),
+    "min_spend": Field(_num(**NONNEG), 0.0),
+    "max_spend": Field(_num(**NONNEG)),
 }
+
+SITE_FIELDS: dict[str, Field] = {
+    "name": Field(_str, required=True),
+    "power_cap_gw": Field(_pp(**NONNEG)),
+    "pue": Field(_num(low=1.0)),
+    "electricity_price": Field(_pp(**NONNEG)),
+    "vendors": Field(lambda v, p, _: v, None),
+}
+
+TIER_FIELDS: dict[str, Field] = {
+    "from_units": Field(_int(0), required=True),
+    "unit_cost": Field(_pp(**NONNEG), required=True),
+}
+
+DISCOUNTS = ("incremental", "all_units")
 
 RISK_FIELDS: dict[str, Field] = {
     "max_share": Field(_num(**SHARE), 1.0),
@@ -297,33 +312,15 @@ SCENARIO_FIELDS: dict[str, Field] = {
 #: Name of the undisrupted scenario in results; no user scenario may take it.
 NOMINAL = "nominal"
 
-#: Fields of the format that this version does not model yet: rejected, never ignored.
-NOT_YET: dict[str, dict[str, str]] = {
-    "problem": {
-        "sites": "sites come with commercial terms and workloads",
-        "workloads": "workloads come with commercial terms and sites",
-    },
-    "offer": {
-        "price_tiers": "volume price tiers come with commercial terms",
-        "discount": "volume price tiers come with commercial terms",
-        "efficiency": "workloads come with commercial terms and sites",
-    },
-    "vendor": {
-        "min_spend": "contract terms come with commercial terms",
-        "max_spend": "contract terms come with commercial terms",
-    },
-}
-
 
 def parse_fields(
     raw: Mapping[str, Any],
     path: str,
     fields: Mapping[str, Field],
     periods: tuple[int, ...],
-    not_yet: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Check keys, then parse every field of ``fields`` (defaults where absent)."""
-    check_keys(raw, path, fields, not_yet)
+    check_keys(raw, path, fields)
     prefix = f"{path}." if path else ""
     out: dict[str, Any] = {}
     for key, spec in fields.items():
@@ -339,7 +336,7 @@ def parse_fields(
 # --------------------------------------------------------------------------- sections
 
 
-def _offers(raw: Any, periods: tuple[int, ...]) -> list[dict[str, Any]]:
+def _offers(raw: Any, periods: tuple[int, ...], sites: list[str], workloads: list[str]) -> list[dict[str, Any]]:
     items = sequence(raw, "offers")
     if not items:
         fail("offers", raw, "must list at least one offer")
@@ -347,12 +344,123 @@ def _offers(raw: Any, periods: tuple[int, ...]) -> list[dict[str, Any]]:
     seen: dict[str, int] = {}
     for k, item in enumerate(items):
         path = f"offers[{k}]"
-        offer = parse_fields(mapping(item, path), path, OFFER_FIELDS, periods, NOT_YET["offer"])
+        offer = parse_fields(mapping(item, path), path, OFFER_FIELDS, periods)
         if offer["name"] in seen:
             fail(f"{path}.name", offer["name"], f"is already the name of offers[{seen[offer['name']]}]")
         seen[offer["name"]] = k
+        _prices(offer, path, periods)
+        offer["installed"] = _installed(offer["installed"], f"{path}.installed", sites)
+        offer["efficiency"] = _efficiency(offer["efficiency"], f"{path}.efficiency", workloads)
         offers.append(offer)
     return offers
+
+
+def _prices(offer: dict[str, Any], path: str, periods: tuple[int, ...]) -> None:
+    """``unit_cost`` or ``price_tiers`` (one of them), tiers from 0 rising strictly."""
+    tiers = offer["price_tiers"]
+    if tiers is None and offer["unit_cost"] is None:
+        fail(f"{path}.unit_cost", _MISSING, "is required (or give price_tiers)")
+    discount = offer["discount"]
+    if discount not in DISCOUNTS:
+        fail(f"{path}.discount", discount, f"is not one of {', '.join(map(repr, DISCOUNTS))}")
+    if tiers is None:
+        return
+    if offer["unit_cost"] is not None:
+        fail(f"{path}.price_tiers", _MISSING, "and unit_cost are both given: give one or the other")
+    items = sequence(tiers, f"{path}.price_tiers")
+    if not items:
+        fail(f"{path}.price_tiers", tiers, "must list at least one tier")
+    parsed = []
+    for j, tier in enumerate(items):
+        where = f"{path}.price_tiers[{j}]"
+        parsed.append(parse_fields(mapping(tier, where), where, TIER_FIELDS, periods))
+        start = parsed[-1]["from_units"]
+        if j == 0 and start != 0:
+            fail(f"{where}.from_units", start, "must be 0: the first tier starts at 0")
+        if j > 0 and start <= parsed[j - 1]["from_units"]:
+            fail(f"{where}.from_units", start, f"must be above the previous tier's {parsed[j - 1]['from_units']}")
+    offer["price_tiers"] = parsed
+
+
+def _installed(value: Any, path: str, sites: list[str]) -> int | dict[str, int]:
+    """A whole number without sites; a mapping {site: units} with sites."""
+    if not sites:
+        return integer(value, path, low=0)
+    if not isinstance(value, Mapping):
+        if value == 0 and not isinstance(value, bool):
+            return {}
+        fail(path, value, "must be a mapping {site: units} when the problem has sites")
+    out: dict[str, int] = {}
+    for site, units in mapping(value, path).items():
+        if site not in sites:
+            fail(f"{path}.{site}", _MISSING, f"is not a site (sites: {', '.join(sites)})")
+        out[site] = integer(units, f"{path}.{site}", low=0)
+    return out
+
+
+def _efficiency(value: Any, path: str, workloads: list[str]) -> dict[str, float] | None:
+    if value is None:
+        return None
+    if not workloads:
+        fail(path, _MISSING, "needs workloads (the problem gives demand)")
+    out: dict[str, float] = {}
+    for name, factor in mapping(value, path).items():
+        if name not in workloads:
+            fail(f"{path}.{name}", _MISSING, f"is not a workload (workloads: {', '.join(workloads)})")
+        out[name] = number(factor, f"{path}.{name}", low=0.0)
+    return out
+
+
+def _sites(raw: Any, periods: tuple[int, ...]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for k, item in enumerate(sequence(raw, "sites")):
+        path = f"sites[{k}]"
+        site = parse_fields(mapping(item, path), path, SITE_FIELDS, periods)
+        if site["name"] in seen:
+            fail(f"{path}.name", site["name"], f"is already the name of sites[{seen[site['name']]}]")
+        seen[site["name"]] = k
+        if site["vendors"] is not None:
+            site["vendors"] = tuple(
+                string(v, f"{path}.vendors[{j}]") for j, v in enumerate(sequence(site["vendors"], f"{path}.vendors"))
+            )
+        out.append(site)
+    return out
+
+
+def _workloads(raw: Any, periods: tuple[int, ...]) -> dict[str, PerPeriod]:
+    items = mapping(raw, "workloads")
+    if not items:
+        fail("workloads", raw, "must name at least one workload")
+    return {
+        string(name, f"workloads[{name!r}]"): per_period(value, f"workloads.{name}", periods, low=0.0)
+        for name, value in items.items()
+    }
+
+
+def _check_sites(problem: dict[str, Any]) -> None:
+    """Site vendor lists name offer vendors; installed units sit where their vendor is hosted."""
+    vendors = [v["name"] for v in problem["vendors"]]
+    hosts: dict[str, tuple[str, ...]] = {}
+    for k, site in enumerate(problem["sites"]):
+        for j, vendor in enumerate(site["vendors"] or ()):
+            if vendor not in vendors:
+                fail(
+                    f"sites[{k}].vendors[{j}]",
+                    vendor,
+                    f"is not the vendor of any offer (offers name: {', '.join(vendors)})",
+                )
+        hosts[site["name"]] = site["vendors"] if site["vendors"] is not None else tuple(vendors)
+    for k, offer in enumerate(problem["offers"]):
+        if not isinstance(offer["installed"], dict):
+            continue
+        for site, units in offer["installed"].items():
+            if units > 0 and offer["vendor"] not in hosts[site]:
+                fail(
+                    f"offers[{k}].installed.{site}",
+                    units,
+                    f"units sit at a site that does not host {offer['vendor']!r}",
+                )
 
 
 def _vendors(raw: Any, offers: list[dict[str, Any]], periods: tuple[int, ...]) -> list[dict[str, Any]]:
@@ -360,7 +468,7 @@ def _vendors(raw: Any, offers: list[dict[str, Any]], periods: tuple[int, ...]) -
     given: dict[str, dict[str, Any]] = {}
     for k, item in enumerate(sequence(raw, "vendors")):
         path = f"vendors[{k}]"
-        vendor = parse_fields(mapping(item, path), path, VENDOR_FIELDS, periods, NOT_YET["vendor"])
+        vendor = parse_fields(mapping(item, path), path, VENDOR_FIELDS, periods)
         name = vendor["name"]
         if name in given:
             fail(f"{path}.name", name, "is listed twice")
@@ -393,9 +501,18 @@ def validate_problem(raw: Any) -> dict[str, Any]:
     if "periods" not in raw:
         fail("periods", _MISSING, "is required")
     periods = parse_periods(raw["periods"])
-    problem = parse_fields(raw, "", PROBLEM_FIELDS, periods, NOT_YET["problem"])
-    problem["offers"] = _offers(problem["offers"], periods)
+    problem = parse_fields(raw, "", PROBLEM_FIELDS, periods)
+    if problem["workloads"] is not None:
+        if problem["demand"] is not None:
+            fail("workloads", _MISSING, "and demand are both given: give one or the other")
+        problem["workloads"] = _workloads(problem["workloads"], periods)
+    elif problem["demand"] is None:
+        fail("demand", _MISSING, "is required (or give workloads)")
+    problem["sites"] = _sites(problem["sites"] or (), periods)
+    site_names = [site["name"] for site in problem["sites"]]
+    problem["offers"] = _offers(problem["offers"], periods, site_names, list(problem["workloads"] or ()))
     problem["vendors"] = _vendors(problem["vendors"] or (), problem["offers"], periods)
+    _check_sites(problem)
     risk_raw = mapping(problem["risk"], "risk") if problem["risk"] is not None else {}
     risk = parse_fields(risk_raw, "risk", RISK_FIELDS, periods)
     risk["scenarios"] = _scenarios(risk["scenarios"], [v["name"] for v in problem["vendors"]], periods)

@@ -2,14 +2,18 @@
 
 Every bound here is *implied* by a constraint of the model, so it removes no
 feasible plan: supply (``max_units``), the budget of the period, the total
-budget, and the power cap of every period in which the lots would run (after
-the installed fleet's power).  Lots that could never become operational
-inside the horizon are fixed to 0: they add cost and satisfy nothing.
+budget, a vendor's spend cap, and the power caps (the site's and the
+overall one) of every period in which the lots would run, after the
+installed fleet's power.  Lots that could never become operational inside
+the horizon are fixed to 0: they add cost and satisfy nothing — except
+toward a vendor's minimum spend, which such lots may fill more cheaply
+(they are discounted, the take-or-pay is not); then they are bounded by it.
 
-Indicator rows (minimum orders, onboarding) need a *finite* bound.  Where no
-constraint implies one, `provisional_bounds` supplies a generous one, and
-`cost_bounds` later certifies it: once a plan with objective ``F`` is known,
-any better plan spends less than ``F``, so ``k[i,t] ≤ (F − fixed) / lot_cost``.
+Indicator rows (minimum orders, onboarding) and volume tiers need a
+*finite* bound.  Where no constraint implies one, `provisional_bounds`
+supplies a generous one, and `cost_bounds` later certifies it: once a plan
+with objective ``F`` is known, any better plan has every term of its
+objective below ``F``, so ``k[p,t] ≤ (F − fixed) / cost of one lot``.
 `procure.solve` re-solves with those bounds if a provisional bound was lower.
 """
 
@@ -17,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .families import KW_PER_GW, installed_running_cost, lot_cost
+from .families import capex_lot_cost, installed_running_cost, running_lot_cost
 from .sets import ModelData
 
 __all__ = ["cost_bounds", "implied_bounds", "needs_finite_bound", "provisional_bounds"]
@@ -30,66 +34,110 @@ def _floor(x: np.ndarray) -> np.ndarray:
     return np.floor(x * (1 + _EPS) + _EPS)
 
 
+def _live(data: ModelData) -> np.ndarray:
+    """(P, T) purchases that are operational at some period of the horizon."""
+    live = np.zeros((data.n_placements, data.n_periods), dtype=bool)
+    live[data.window.p, data.window.tau] = True
+    return live
+
+
 def implied_bounds(data: ModelData, *, requirements: bool = True) -> np.ndarray:
-    """(I, T) upper bounds on lots, ``inf`` where no constraint implies one.
+    """(P, T) upper bounds on lots, ``inf`` where no constraint implies one.
 
     With ``requirements=False`` only supply and the horizon bound lots: budgets
     and power caps are left to their rows, so that a diagnosis may relax them.
     """
-    I, T = data.n_offers, data.n_periods
-    lot = data.lot[:, None].astype(float)
-    upper = _floor(data.max_units / lot)
-    cost = data.unit_cost * lot
-    paid = cost > 0
-    if not requirements:
-        return np.where(_live(data), upper, 0.0)
+    i = data.offer_of
+    lot = data.lot_p[:, None].astype(float)
+    upper = _floor(data.max_units[i] / lot)
+    price = data.unit_cost[i] * lot  # a floor on the price of one lot
+    spend_cap = data.max_spend[data.vendor_of[i]][:, None]
+    if requirements:
+        paid = price > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            caps = [spend_cap]
+            if data.budget is not None:
+                caps.append(data.budget[None, :])
+            if data.total_budget is not None:
+                caps.append(np.full((1, 1), data.total_budget))
+            for cap in caps:
+                upper = np.where(paid, np.minimum(upper, _floor(cap / price)), upper)
+            upper = np.minimum(upper, _power_bounds(data))
+    return np.where(_live(data), upper, np.minimum(upper, _toward_min_spend(data)))
+
+
+def _toward_min_spend(data: ModelData) -> np.ndarray:
+    """(P, T) most lots worth buying only to reach the vendor's minimum spend: enough to
+    pay it at the lowest price, or up to the top tier (above it, all-units cost rises
+    with quantity again); at least one minimum order; 0 for vendors without one."""
+    i = data.offer_of
+    floor = data.min_spend[data.vendor_of[i]][:, None]
+    unit = data.unit_cost[i]
+    top_tier = np.zeros(data.n_offers)
+    np.maximum.at(top_tier, data.tiers.offer, data.tiers.start)
     with np.errstate(divide="ignore", invalid="ignore"):
-        if data.budget is not None:
-            upper = np.where(paid, np.minimum(upper, _floor(data.budget[None, :] / cost)), upper)
-        if data.total_budget is not None:
-            upper = np.where(paid, np.minimum(upper, _floor(data.total_budget / cost)), upper)
-        if data.power_cap_gw is not None:
-            gw = data.pue * data.power_kw / KW_PER_GW
-            room = np.maximum(data.power_cap_gw - (data.installed_fleet * gw[:, None]).sum(axis=0), 0.0)
-            per_lot = np.where(gw > 0, gw * data.lot, np.nan)
-            w = data.window
-            cap = np.full((I, T), np.inf)
-            np.minimum.at(cap, (w.i, w.tau), np.where(np.isnan(per_lot[w.i]), np.inf, room[w.t] / per_lot[w.i]))
-            upper = np.minimum(upper, _floor(cap))
-    return np.where(_live(data), upper, 0.0)
+        units = np.maximum(np.where(unit > 0, np.ceil(floor / unit), 0.0), top_tier[i][:, None])
+    lots = np.maximum(np.ceil(units / data.lot_p[:, None]), data.min_lots[i][:, None])
+    return np.where((floor > 0) & (unit > 0), lots, 0.0)
 
 
-def _live(data: ModelData) -> np.ndarray:
-    """(I, T) purchases that are operational at some period of the horizon."""
-    live = np.zeros((data.n_offers, data.n_periods), dtype=bool)
-    live[data.window.i, data.window.tau] = True
-    return live
+def _power_bounds(data: ModelData) -> np.ndarray:
+    """(P, T) lots that fit the room each power cap leaves, in every period they run."""
+    w = data.window
+    gw = data.facility_gw
+    installed = data.installed_fleet * gw[:, None]
+    rooms = []
+    if data.power_cap_gw is not None:
+        rooms.append(np.broadcast_to(data.power_cap_gw - installed.sum(axis=0), (data.n_placements, data.n_periods)))
+    if data.has_sites:
+        at_site = np.zeros_like(data.site_cap_gw)
+        np.add.at(at_site, data.site_of, installed)
+        room = data.site_cap_gw - at_site
+        rooms.append(np.where(np.isnan(room), np.inf, room)[data.site_of])
+    bound = np.full((data.n_placements, data.n_periods), np.inf)
+    per_lot = gw * data.lot_p
+    for room in rooms:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fits = np.where(per_lot[w.p] > 0, np.maximum(room[w.p, w.t], 0.0) / per_lot[w.p], np.inf)
+        np.minimum.at(bound, (w.p, w.tau), fits)
+    return _floor(bound)
 
 
 def needs_finite_bound(data: ModelData, upper: np.ndarray) -> np.ndarray:
-    """(I, T) mask of lot columns that sit in an indicator row (min order, onboarding)."""
+    """(P, T) lot columns that sit in an indicator row (min order, onboarding) or feed price tiers."""
     charged = (data.onboarding_cost > 0) & ~data.has_installed
-    return (upper > 0) & ((data.min_lots[:, None] >= 2) | charged[data.vendor_of][:, None])
+    i = data.offer_of
+    flagged = (data.min_lots[i] >= 2) | charged[data.vendor_of[i]] | data.tiered[i]
+    return (upper > 0) & flagged[:, None]
 
 
 def provisional_bounds(data: ModelData) -> np.ndarray:
-    """(I, T) generous lot bounds from the compute the horizon can need.
+    """(P, T) generous lot bounds from the compute the horizon can need.
 
     Twice the compute that demand and the installed fleet's share caps call
-    for, in the period of the window that needs most, plus one minimum order.
+    for, in the period of the window that needs most, plus one minimum order
+    and the units a vendor's minimum spend or the highest price tier asks for.
     """
     installed = data.installed_compute().sum(axis=0)
     need = 2.0 * (data.demand + installed / max(float(data.max_share.min()), 1e-9))
     w = data.window
-    peak = np.zeros((data.n_offers, data.n_periods))
-    np.maximum.at(peak, (w.i, w.tau), need[w.t])
-    per_lot = (data.compute * data.lot)[:, None]
-    return np.ceil(peak / per_lot) + np.maximum(data.min_lots, 1)[:, None]
+    peak = np.zeros((data.n_placements, data.n_periods))
+    np.maximum.at(peak, (w.p, w.tau), need[w.t])
+    i = data.offer_of
+    per_lot = (data.compute * data.lot)[i][:, None]
+    bound = np.ceil(peak / per_lot) + np.maximum(data.min_lots[i], 1)[:, None]
+    lot = data.lot_p[:, None].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        price = data.unit_cost[i] * lot
+        bound += np.where(price > 0, np.ceil(data.min_spend[data.vendor_of[i]][:, None] / price), 0.0)
+    top_tier = np.zeros(data.n_offers)
+    np.maximum.at(top_tier, data.tiers.offer, data.tiers.start)
+    return bound + np.ceil(top_tier[i] / data.lot_p)[:, None]
 
 
 def cost_bounds(data: ModelData, objective: float) -> np.ndarray:
-    """(I, T) lot bounds valid for any plan whose objective is below ``objective``."""
+    """(P, T) lot bounds valid for any plan whose objective is below ``objective``."""
     budget = max(objective - installed_running_cost(data), 0.0)
-    coef = lot_cost(data)
+    coef = running_lot_cost(data) + capex_lot_cost(data)
     with np.errstate(divide="ignore"):
         return np.where(coef > 0, _floor(budget / coef), np.inf)

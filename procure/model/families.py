@@ -5,12 +5,18 @@ from numpy index arrays (no Python loop over rows), and returns the column
 ids it created, if any.  The math of every family is written next to it, in
 the notation of the docs (``docs/model.md``):
 
-- ``k[i,t]`` lots of offer ``i`` bought in period ``t``; ``b = lot_i · k``;
-- ``n[i,t]`` operational units (installed + purchases inside their window);
-- ``C[v,t]`` operational compute of vendor ``v``.
+- ``k[p,t]`` lots bought at placement ``p`` (an offer at a site) in period ``t``;
+  ``b = lot · k`` units; ``b[i,t] = Σ_{p of i} b[p,t]`` is what the offer's supply,
+  minimum order and prices see;
+- ``n[p,t]`` operational units (installed + purchases inside their window);
+- ``C[v,t]`` operational compute of vendor ``v``;
+- ``capex[i,t]`` undiscounted dollars paid for offer ``i`` in ``t`` (a `Capex`
+  expression: flat price × units, or volume tiers).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,6 +24,8 @@ from .linear import BINARY, INTEGER, Index, LinearModel
 from .sets import ModelData
 
 __all__ = [
+    "Capex",
+    "capex_lot_cost",
     "define_budget",
     "define_demand",
     "define_lots",
@@ -26,22 +34,47 @@ __all__ = [
     "define_min_vendors",
     "define_onboarding",
     "define_power",
+    "define_spend",
+    "define_supply",
+    "define_tiers",
     "define_total_budget",
     "define_vendor_compute",
     "define_vendor_loss",
-    "lot_cost",
+    "define_workloads",
+    "flat_capex",
+    "installed_running_cost",
+    "running_lot_cost",
 ]
 
-KW_PER_GW = 1e6
+
+@dataclass(frozen=True)
+class Capex:
+    """``capex[offer[k], period[k]] += coef[k] · x[col[k]]`` (undiscounted dollars)."""
+
+    offer: np.ndarray
+    period: np.ndarray
+    col: np.ndarray
+    coef: np.ndarray
+
+    def __add__(self, other: Capex) -> Capex:
+        return Capex(*(np.concatenate([a, b]) for a, b in zip(self._arrays(), other._arrays())))
+
+    def _arrays(self) -> tuple[np.ndarray, ...]:
+        return (self.offer, self.period, self.col, self.coef)
 
 
-def lot_cost(data: ModelData) -> np.ndarray:
-    """(I, T) present-value cost of one lot bought in ``t``: capex then opex and
-    energy over every period the lot is operational within the horizon."""
+def running_lot_cost(data: ModelData) -> np.ndarray:
+    """(P, T) present value of opex and energy of one lot bought in ``t``, over every
+    period it is operational within the horizon."""
     w = data.window
-    cost = data.unit_cost * data.discount[None, :]
-    np.add.at(cost, (w.i, w.tau), data.discount[w.t] * data.running_cost[w.i, w.t])
-    return cost * data.lot[:, None]
+    cost = np.zeros((data.n_placements, data.n_periods))
+    np.add.at(cost, (w.p, w.tau), data.discount[w.t] * data.running_cost[w.p, w.t])
+    return cost * data.lot_p[:, None]
+
+
+def capex_lot_cost(data: ModelData) -> np.ndarray:
+    """(P, T) present value of the price of one lot (the lowest tier price for tiered offers)."""
+    return data.unit_cost[data.offer_of] * data.discount[None, :] * data.lot_p[:, None]
 
 
 def installed_running_cost(data: ModelData) -> float:
@@ -49,35 +82,211 @@ def installed_running_cost(data: ModelData) -> float:
     return float((data.installed_fleet * data.running_cost * data.discount[None, :]).sum())
 
 
+def _labels(data: ModelData) -> dict[str, tuple]:
+    return {
+        "offer": data.offers,
+        "vendor": data.vendors,
+        "site": data.sites,
+        "period": tuple(int(p) for p in data.periods),
+        "workload": data.workloads,
+    }
+
+
 def _grid(data: ModelData, *dims: str) -> Index:
-    labels = {"offer": data.offers, "vendor": data.vendors, "period": tuple(int(p) for p in data.periods)}
+    labels = _labels(data)
     return Index.grid(**{d: labels[d] for d in dims})
 
 
+def _placements(data: ModelData, periods: bool = True) -> Index:
+    """Members (placement, period), labelled (offer, period), or (offer, site, period) with sites."""
+    labels = _labels(data)
+    P, T = data.n_placements, data.n_periods
+    if data.has_sites:
+        dims, keys = ("offer", "site"), [data.offer_of, data.site_of]
+    else:
+        dims, keys = ("offer",), [data.offer_of]
+    if not periods:
+        return Index(dims, tuple(labels[d] for d in dims), np.column_stack(keys))
+    cols = [np.repeat(k, T) for k in keys] + [np.tile(np.arange(T), P)]
+    return Index((*dims, "period"), tuple(labels[d] for d in (*dims, "period")), np.column_stack(cols))
+
+
+def _by_offer(data: ModelData, lots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Triplets (offer·T + t, lots column, lot size) that sum lots into units ``b[i,t]``."""
+    P, T = lots.shape
+    p, t = np.meshgrid(np.arange(P), np.arange(T), indexing="ij")
+    return (data.offer_of[p] * T + t).ravel(), lots.ravel(), np.broadcast_to(data.lot_p[:, None], (P, T)).ravel()
+
+
 def define_lots(m: LinearModel, data: ModelData, upper: np.ndarray) -> np.ndarray:
-    """``lots[offer,period]``: whole lots bought, ``0 ≤ k ≤ upper``; objective: `lot_cost`."""
+    """``lots[offer,(site,)period]``: whole lots bought, ``0 ≤ k ≤ upper``; objective: opex and
+    energy of the lot over its life, plus its price for offers without tiers."""
+    flat = ~data.tiered[data.offer_of][:, None]
+    cost = running_lot_cost(data) + np.where(flat, capex_lot_cost(data), 0.0)
     ids = m.add_columns(
         "lots",
-        _grid(data, "offer", "period"),
+        _placements(data),
         upper=upper.ravel(),
-        cost=lot_cost(data).ravel(),
+        cost=cost.ravel(),
         kind=INTEGER,
         unit="lots",
         doc="lots bought (units = lot_size × lots)",
     )
     m.offset += installed_running_cost(data)
-    return ids.reshape(data.n_offers, data.n_periods)
+    return ids.reshape(data.n_placements, data.n_periods)
+
+
+def flat_capex(data: ModelData, lots: np.ndarray) -> Capex:
+    """Capex of offers with one price: ``unit_cost_{i,t} · lot · k[p,t]``."""
+    P, T = lots.shape
+    p, t = np.meshgrid(np.arange(P), np.arange(T), indexing="ij")
+    keep = ~data.tiered[data.offer_of[p]]
+    i = data.offer_of[p]
+    return Capex(i[keep], t[keep], lots[keep], (data.unit_cost[i, t] * data.lot_p[p])[keep])
+
+
+def define_tiers(m: LinearModel, data: ModelData, lots: np.ndarray, upper: np.ndarray) -> Capex:
+    """Volume price tiers on ``b[i,t]`` (units of the offer bought in the period).
+
+    incremental: segments ``q[i,t,k] ∈ [0, width_k]``, Σ_k q = b, filled in order
+    (``tier_fill``: q_{k−1} ≥ width_{k−1}·z_k; ``tier_open``: q_k ≤ width_k·z_k, z binary);
+    all_units: ``w[i,t,k]`` with binary ``y`` choosing the tier
+    (``tier_low``: w ≥ from_k·y, ``tier_high``: w ≤ (from_{k+1} − 1)·y, ``tier_pick``: Σ_k y ≤ 1),
+    Σ_k w = b.  Capex: Σ_k price_{k,t} · (q or w).
+    """
+    tiers = data.tiers
+    empty = Capex(*(np.zeros(0, dtype=int) for _ in range(3)), np.zeros(0))
+    if tiers.size == 0:
+        return empty
+    T = data.n_periods
+    # most units of each offer per period: the sum of its placements' lot bounds
+    most = np.zeros((data.n_offers, T))
+    np.add.at(most, data.offer_of, upper * data.lot_p[:, None])
+    K = tiers.size
+    k, t = np.meshgrid(np.arange(K), np.arange(T), indexing="ij")
+    i = tiers.offer[k]
+    nxt = np.where(np.roll(tiers.first, -1)[k] | (k == K - 1), np.inf, tiers.start[np.minimum(k + 1, K - 1)])
+    reach = tiers.start[k] <= most[i, t]  # tiers above the most units bought are unreachable
+    all_units = tiers.all_units[k]
+    width = np.where(all_units, np.minimum(nxt - 1, most[i, t]), np.minimum(nxt, most[i, t]) - tiers.start[k])
+    keep = reach & (width >= 0)
+    labels = _labels(data)
+    starts = np.flatnonzero(tiers.first)
+    number = k - starts[np.searchsorted(starts, k, side="right") - 1]  # tier number within its offer
+    index = Index(
+        ("offer", "period", "tier"),
+        (labels["offer"], labels["period"], tuple(range(K))),
+        np.column_stack([i[keep], t[keep], number[keep]]),
+    )
+    q = m.add_columns(
+        "tier_units",
+        index,
+        upper=width[keep],
+        cost=(tiers.price[k, t] * data.discount[t])[keep],
+        unit="units",
+        doc="units bought at a tier's price",
+    )
+    ki, kt, kk = i[keep], t[keep], k[keep]
+    n = len(q)
+    # Σ_k q[i,t,k] − Σ_p lot·k[p,t] = 0
+    rows_b, cols_b, vals_b = _by_offer(data, lots)
+    tiered_rows = np.unique(ki * T + kt)
+    pos = np.searchsorted(tiered_rows, np.concatenate([ki * T + kt, rows_b]))
+    inside = np.concatenate([np.ones(n, bool), np.isin(rows_b, tiered_rows)])
+    m.add_rows(
+        "tier_total",
+        Index(("offer", "period"), (labels["offer"], labels["period"]), np.column_stack(np.divmod(tiered_rows, T))),
+        pos[inside],
+        np.concatenate([q, cols_b])[inside],
+        np.concatenate([np.ones(n), -vals_b])[inside],
+        lower=0.0,
+        upper=0.0,
+        unit="units",
+        definition=True,
+    )
+    first = tiers.first[kk]
+    z = m.add_columns("tier_reached", index, kind=BINARY, doc="the tier is used")
+    inc, alu = ~tiers.all_units[kk], tiers.all_units[kk]
+    # incremental: a tier opens only once the one below is full
+    sel = np.flatnonzero(inc & ~first)
+    prev = _previous_member(ki, kt, kk, sel)
+    _rows(m, "tier_fill", index.subset(_mask(n, sel)), [q[prev], z[sel]], [1.0, -width[keep][prev]], lower=0.0)
+    sel_open = np.flatnonzero(inc)
+    _rows(
+        m,
+        "tier_open",
+        index.subset(_mask(n, sel_open)),
+        [q[sel_open], z[sel_open]],
+        [1.0, -width[keep][sel_open]],
+        upper=0.0,
+    )
+    m.set_col_bounds(z[inc & first], lower=1.0)  # the first segment is always open
+    # all_units: exactly the chosen tier carries the units
+    sel_a = np.flatnonzero(alu)
+    if sel_a.size:
+        _rows(
+            m,
+            "tier_low",
+            index.subset(_mask(n, sel_a)),
+            [q[sel_a], z[sel_a]],
+            [1.0, -tiers.start[kk][sel_a]],
+            lower=0.0,
+        )
+        _rows(
+            m, "tier_high", index.subset(_mask(n, sel_a)), [q[sel_a], z[sel_a]], [1.0, -width[keep][sel_a]], upper=0.0
+        )
+        groups = np.unique(ki[sel_a] * T + kt[sel_a])
+        m.add_rows(
+            "tier_pick",
+            Index(("offer", "period"), (labels["offer"], labels["period"]), np.column_stack(np.divmod(groups, T))),
+            np.searchsorted(groups, ki[sel_a] * T + kt[sel_a]),
+            z[sel_a],
+            1.0,
+            upper=1.0,
+            unit="tiers",
+            definition=True,
+        )
+    return Capex(ki, kt, q, tiers.price[kk, kt])
+
+
+def _mask(n: int, sel: np.ndarray) -> np.ndarray:
+    mask = np.zeros(n, dtype=bool)
+    mask[sel] = True
+    return mask
+
+
+def _previous_member(i: np.ndarray, t: np.ndarray, k: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """Position of member (i, t, k − 1) for each selected member (i, t, k)."""
+    key = (i.astype(np.int64) * (t.max() + 1) + t) * (k.max() + 2) + k
+    order = np.argsort(key)
+    return order[np.searchsorted(key[order], key[sel] - 1)]
+
+
+def _rows(m: LinearModel, name: str, index: Index, cols: list[np.ndarray], vals: list, **bounds: float) -> None:
+    """Rows with one entry per column array (all of the same length n, one row each)."""
+    n = len(cols[0])
+    m.add_rows(
+        name,
+        index,
+        np.tile(np.arange(n), len(cols)),
+        np.concatenate(cols),
+        np.concatenate([np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in vals]),
+        unit="units",
+        definition=True,
+        **bounds,
+    )
 
 
 def define_vendor_compute(m: LinearModel, data: ModelData, lots: np.ndarray) -> np.ndarray:
     """``compute[vendor,period]`` = C[v,t], defined by
-    ``C[v,t] − Σ_{i of v, τ live at t} compute_i·lot_i·k[i,τ] = installed compute[v,t]``."""
+    ``C[v,t] − Σ_{p of v, τ live at t} compute·lot·k[p,τ] = installed compute[v,t]``."""
     V, T = data.n_vendors, data.n_periods
     ids = m.add_columns("compute", _grid(data, "vendor", "period"), unit="compute", doc="operational compute")
     w = data.window
-    row = np.concatenate([np.arange(V * T), data.vendor_of[w.i] * T + w.t])
-    col = np.concatenate([ids, lots[w.i, w.tau]])
-    val = np.concatenate([np.ones(V * T), -(data.compute * data.lot)[w.i]])
+    i = data.offer_of[w.p]
+    row = np.concatenate([np.arange(V * T), data.vendor_of[i] * T + w.t])
+    col = np.concatenate([ids, lots[w.p, w.tau]])
+    val = np.concatenate([np.ones(V * T), -(data.compute[i] * data.lot[i])])
     inst = data.installed_compute().ravel()
     m.add_rows(
         "vendor_compute",
@@ -94,56 +303,168 @@ def define_vendor_compute(m: LinearModel, data: ModelData, lots: np.ndarray) -> 
 
 
 def define_demand(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:
-    """``demand[period]``: Σ_v C[v,t] ≥ demand_t."""
+    """``demand[period]``: Σ_v C[v,t] ≥ demand_t (without workloads)."""
+    if data.workloads:
+        return
     V, T = compute.shape
     row = np.tile(np.arange(T), V)
     m.add_rows("demand", _grid(data, "period"), row, compute.ravel(), 1.0, lower=data.demand, unit="compute")
 
 
-def define_power(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
-    """``power_cap[period]``: pue · Σ_i power_kw_i · n[i,t] ≤ 1e6 · power_cap_gw_t (in GW)."""
-    if data.power_cap_gw is None:
-        return
-    w = data.window
-    gw = data.pue * data.power_kw / KW_PER_GW
-    installed = (data.installed_fleet * gw[:, None]).sum(axis=0)
+def define_workloads(m: LinearModel, data: ModelData, lots: np.ndarray) -> np.ndarray | None:
+    """``split[offer,workload,period]`` x ≥ 0 units of an offer running a workload, with
+    ``workload_capacity[offer,period]``: Σ_w x − Σ_{p of i} n[p,t] ≤ 0 and
+    ``workload_demand[workload,period]``: Σ_i efficiency·compute·x ≥ demand_{w,t}."""
+    if not data.workloads:
+        return None
+    I, W, T = data.n_offers, len(data.workloads), data.n_periods
+    can = np.broadcast_to((data.efficiency > 0)[:, :, None], (I, W, T))
+    index = _grid(data, "offer", "workload", "period").subset(can)
+    x = m.add_columns("split", index, unit="units", doc="units running a workload")
+    i, w, t = np.nonzero(can)
+    out = np.full((I, W, T), -1)
+    out[i, w, t] = x
+    win = data.window
+    wi = data.offer_of[win.p]
+    installed = np.zeros((I, T))
+    np.add.at(installed, data.offer_of, data.installed_fleet)
     m.add_rows(
-        "power_cap",
-        _grid(data, "period"),
-        w.t,
-        lots[w.i, w.tau],
-        (gw * data.lot)[w.i],
-        upper=data.power_cap_gw - installed,
+        "workload_capacity",
+        _grid(data, "offer", "period"),
+        np.concatenate([i * T + t, wi * T + win.t]),
+        np.concatenate([x, lots[win.p, win.tau]]),
+        np.concatenate([np.ones(len(x)), -data.lot[wi].astype(float)]),
+        upper=installed.ravel(),
+        unit="units",
+    )
+    m.add_rows(
+        "workload_demand",
+        _grid(data, "workload", "period"),
+        w * T + t,
+        x,
+        data.efficiency[i, w] * data.compute[i],
+        lower=data.workload_demand.ravel(),
+        unit="compute",
+    )
+    return out
+
+
+def define_power(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
+    """``power_cap[period]``: Σ_s pue_s · Σ power_kw · n ≤ cap_t (GW), over all sites;
+    ``site_power[site,period]``: the same at each site with a cap of its own."""
+    w = data.window
+    gw = data.facility_gw
+    installed = data.installed_fleet * gw[:, None]  # (P, T)
+    per_lot = (gw * data.lot_p)[w.p]
+    if data.power_cap_gw is not None:
+        m.add_rows(
+            "power_cap",
+            _grid(data, "period"),
+            w.t,
+            lots[w.p, w.tau],
+            per_lot,
+            upper=data.power_cap_gw - installed.sum(axis=0),
+            unit="GW",
+        )
+    capped = np.isfinite(data.site_cap_gw)  # (S, T)
+    if not data.has_sites or not capped.any():
+        return
+    T = data.n_periods
+    at_site = np.zeros_like(data.site_cap_gw)
+    np.add.at(at_site, data.site_of, installed)
+    index = _grid(data, "site", "period").subset(capped)
+    pos = np.cumsum(capped.ravel()) - 1
+    row = data.site_of[w.p] * T + w.t
+    keep = capped.ravel()[row]
+    m.add_rows(
+        "site_power",
+        index,
+        pos[row[keep]],
+        lots[w.p, w.tau][keep],
+        per_lot[keep],
+        upper=(data.site_cap_gw - at_site)[capped],
         unit="GW",
     )
 
 
-def define_budget(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
-    """``budget[period]``: Σ_i unit_cost_{i,t} · b[i,t] ≤ budget_t."""
-    if data.budget is None:
+def define_supply(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
+    """``supply[offer,period]``: Σ_{p of i} k[p,t] ≤ ⌊max_units / lot⌋ where an offer is
+    bought at several sites (a single placement carries the cap as its bound)."""
+    placements = np.bincount(data.offer_of, minlength=data.n_offers)
+    limited = (placements[:, None] > 1) & np.isfinite(data.max_units)
+    if not limited.any():
         return
-    I, T = lots.shape
+    rows, cols, _ = _by_offer(data, lots)
+    keep = limited.ravel()[rows]
+    pos = np.cumsum(limited.ravel()) - 1
     m.add_rows(
-        "budget",
-        _grid(data, "period"),
-        np.tile(np.arange(T), I),
-        lots.ravel(),
-        (data.unit_cost * data.lot[:, None]).ravel(),
-        upper=data.budget,
-        unit="$",
+        "supply",
+        _grid(data, "offer", "period").subset(limited),
+        pos[rows[keep]],
+        cols[keep],
+        1.0,
+        upper=np.floor(data.max_units / data.lot[:, None] + 1e-9)[limited],
+        unit="lots",
     )
 
 
-def define_total_budget(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
-    """``total_budget``: Σ_{i,t} unit_cost_{i,t} · b[i,t] ≤ total_budget."""
+def define_budget(m: LinearModel, data: ModelData, capex: Capex) -> None:
+    """``budget[period]``: Σ_i capex[i,t] ≤ budget_t."""
+    if data.budget is None:
+        return
+    m.add_rows("budget", _grid(data, "period"), capex.period, capex.col, capex.coef, upper=data.budget, unit="$")
+
+
+def define_spend(m: LinearModel, data: ModelData, capex: Capex) -> np.ndarray:
+    """Vendor contract terms.  ``take_or_pay[vendor]`` u ≥ 0, objective u (not discounted),
+    with ``min_spend[vendor]``: u + Σ capex_v ≥ min_spend; ``max_spend[vendor]``: Σ capex_v ≤ max_spend.
+    Returns the take-or-pay ids (they count against the total budget)."""
+    vendor = data.vendor_of[capex.offer]
+    floor = np.flatnonzero(data.min_spend > 0)
+    ids = np.zeros(0, dtype=np.int64)
+    if floor.size:
+        index = Index.grid(vendor=[data.vendors[v] for v in floor])
+        ids = m.add_columns("take_or_pay", index, cost=1.0, unit="$", doc="minimum spend not reached")
+        pos = np.full(data.n_vendors, -1)
+        pos[floor] = np.arange(len(floor))
+        keep = pos[vendor] >= 0
+        m.add_rows(
+            "min_spend",
+            index,
+            np.concatenate([np.arange(len(floor)), pos[vendor][keep]]),
+            np.concatenate([ids, capex.col[keep]]),
+            np.concatenate([np.ones(len(floor)), capex.coef[keep]]),
+            lower=data.min_spend[floor],
+            unit="$",
+        )
+    cap = np.flatnonzero(np.isfinite(data.max_spend))
+    if cap.size:
+        pos = np.full(data.n_vendors, -1)
+        pos[cap] = np.arange(len(cap))
+        keep = pos[vendor] >= 0
+        m.add_rows(
+            "max_spend",
+            Index.grid(vendor=[data.vendors[v] for v in cap]),
+            pos[vendor][keep],
+            capex.col[keep],
+            capex.coef[keep],
+            upper=data.max_spend[cap],
+            unit="$",
+        )
+    return ids
+
+
+def define_total_budget(m: LinearModel, data: ModelData, capex: Capex, take_or_pay: np.ndarray) -> None:
+    """``total_budget``: Σ capex + Σ take-or-pay ≤ total_budget."""
     if data.total_budget is None:
         return
+    cols = np.concatenate([capex.col, take_or_pay])
     m.add_rows(
         "total_budget",
         Index.scalar(),
-        np.zeros(lots.size, dtype=int),
-        lots.ravel(),
-        (data.unit_cost * data.lot[:, None]).ravel(),
+        np.zeros(len(cols), dtype=int),
+        cols,
+        np.concatenate([capex.coef, np.ones(len(take_or_pay))]),
         upper=data.total_budget,
         unit="$",
     )
@@ -214,34 +535,41 @@ def define_min_vendors(m: LinearModel, data: ModelData, compute: np.ndarray) -> 
 
 def define_min_order(m: LinearModel, data: ModelData, lots: np.ndarray, upper: np.ndarray) -> np.ndarray:
     """``order[offer,period]`` binary y where a minimum order needs one (≥ 2 lots):
-    ``min_order``: k ≥ min_lots · y and ``order_link``: k ≤ upper · y.  Returns ids, −1 where none."""
-    need = (data.min_lots[:, None] >= 2) & (upper > 0)
-    out = np.full(lots.shape, -1)
+    ``min_order``: Σ_{p of i} k[p,t] ≥ min_lots · y and ``order_link``: k[p,t] ≤ upper · y.
+    Returns (I, T) ids, −1 where none."""
+    T = data.n_periods
+    most = np.zeros((data.n_offers, T))
+    np.add.at(most, data.offer_of, upper)
+    need = (data.min_lots[:, None] >= 2) & (most > 0)
+    out = np.full(need.shape, -1)
     if not need.any():
         return out
     index = _grid(data, "offer", "period").subset(need)
     y = m.add_columns("order", index, kind=BINARY, doc="an order is placed (min_order applies)")
     out[need] = y
-    k = lots[need]
+    pos = np.cumsum(need.ravel()) - 1
+    rows, cols, _ = _by_offer(data, lots)
+    keep = need.ravel()[rows]
     n = len(y)
-    rows = np.concatenate([np.arange(n), np.arange(n)])
-    cols = np.concatenate([k, y])
     m.add_rows(
         "min_order",
         index,
-        rows,
-        cols,
-        np.concatenate([np.ones(n), -np.broadcast_to(data.min_lots[:, None], need.shape)[need]]),
+        np.concatenate([pos[rows[keep]], np.arange(n)]),
+        np.concatenate([cols[keep], y]),
+        np.concatenate([np.ones(int(keep.sum())), -np.broadcast_to(data.min_lots[:, None], need.shape)[need]]),
         lower=0.0,
         unit="lots",
         definition=True,
     )
+    link = need[data.offer_of] & (upper > 0)  # (P, T)
+    p, t = np.nonzero(link)
+    k = len(p)
     m.add_rows(
         "order_link",
-        index,
-        rows,
-        cols,
-        np.concatenate([np.ones(n), -upper[need]]),
+        _placements(data).subset(link),
+        np.concatenate([np.arange(k), np.arange(k)]),
+        np.concatenate([lots[p, t], out[data.offer_of[p], t]]),
+        np.concatenate([np.ones(k), -upper[p, t]]),
         upper=0.0,
         unit="lots",
         definition=True,
@@ -250,13 +578,15 @@ def define_min_order(m: LinearModel, data: ModelData, lots: np.ndarray, upper: n
 
 
 def define_onboarding(m: LinearModel, data: ModelData, lots: np.ndarray, order: np.ndarray, upper: np.ndarray) -> None:
-    """``onboard[vendor]`` binary o, charged ``onboarding_cost`` once, with ``onboarding[offer,period]``:
-    y[i,t] ≤ o_v where an order binary exists, else k[i,t] ≤ upper · o_v."""
+    """``onboard[vendor]`` binary o, charged ``onboarding_cost`` once, with ``onboarding[...]``:
+    y[i,t] ≤ o_v where an order binary exists, else k[p,t] ≤ upper · o_v."""
     charged = (data.onboarding_cost > 0) & ~data.has_installed
-    buyable = (upper > 0) & charged[data.vendor_of][:, None]
+    buyable = (upper > 0) & charged[data.vendor_of[data.offer_of]][:, None]  # (P, T)
     if not buyable.any():
         return
-    vendors = np.unique(data.vendor_of[buyable.any(axis=1)])
+    p, t = np.nonzero(buyable)
+    i = data.offer_of[p]
+    vendors = np.unique(data.vendor_of[i])
     o = m.add_columns(
         "onboard",
         Index.grid(vendor=[data.vendors[v] for v in vendors]),
@@ -266,17 +596,14 @@ def define_onboarding(m: LinearModel, data: ModelData, lots: np.ndarray, order: 
     )
     o_of = np.full(data.n_vendors, -1)
     o_of[vendors] = o
-    index = _grid(data, "offer", "period").subset(buyable)
-    i, _ = np.nonzero(buyable)
-    has_order = order[buyable] >= 0
-    n = len(i)
-    rows = np.arange(n)
-    col = np.where(has_order, order[buyable], lots[buyable])
-    coef = np.where(has_order, 1.0, upper[buyable])
+    has_order = order[i, t] >= 0
+    n = len(p)
+    col = np.where(has_order, order[i, t], lots[p, t])
+    coef = np.where(has_order, 1.0, upper[p, t])
     m.add_rows(
         "onboarding",
-        index,
-        np.concatenate([rows, rows]),
+        _placements(data).subset(buyable),
+        np.concatenate([np.arange(n), np.arange(n)]),
         np.concatenate([col, o_of[data.vendor_of[i]]]),
         np.concatenate([np.ones(n), -coef]),
         upper=0.0,
