@@ -4,7 +4,8 @@
 
 - status "optimal": proven optimum; objective is recomputed with
   `checker.objective` from the rounded plan, purchases is
-  ``{offer: {period: units}}`` (every offer and period present);
+  ``{offer: {period: units}}`` without sites and ``{offer: {site: {period:
+  units}}}`` with sites (every offer, hosting site and period present);
 - "infeasible": (None, {});
 - "not_solved": CBC stopped (time limit) without a proof; the plan and its
   objective are returned if CBC had one, else (None, {});
@@ -13,29 +14,58 @@
 HHI is quadratic and not modelled: `hhi_weight > 0` or `max_hhi` raise
 NotImplementedError.
 
-Big-M constants.  Every integer lot variable k[i,t] (b = lot_size·k) gets an
-upper bound K[i,t], which is also the big-M of its indicators (min_order,
-onboarding).  K[i,t] is the smallest of
+Model ("The model" plus "Commercial terms, sites and workloads"):
 
-- max_units_t (spec bound), budget_t / unit_cost and total_budget / unit_cost
-  (capex of one (offer, period) alone cannot exceed the cap, since all capex
-  terms are >= 0), and 1e6·power_cap_gw_{t+lead} / (pue·power_kw) when the
-  units become operational inside the horizon (they then draw power in period
-  t+lead, and all other fleet terms are >= 0).  These hold for *every* feasible
-  plan, so they cut nothing off;
+- k[i,s,t] integer lots of offer i for site s (only sites hosting the vendor),
+  b = lot_size·k; B[i,t] = Σ_s b[i,s,t] carries max_units and min_order.
+- capex[i,t] of B[i,t]: one price -> linear.  incremental tiers -> segment
+  variables q_k in [0, from_{k+1} − from_k], B = Σ q_k, capex = Σ price_k·q_k,
+  with "segment k reached" binaries (q_{k−1} full before q_k > 0) when some
+  price falls from one tier to the next, or when the vendor has a min_spend
+  (cheaper-first filling then is not automatic: a fake larger capex late in
+  the horizon is discounted in the objective but lowers the undiscounted
+  take-or-pay).  all_units tiers -> one binary per reachable tier, B split into
+  per-tier parts ceil(from_k)·z_k <= B_k <= (ceil(from_{k+1}) − 1)·z_k
+  (B is integral), capex = Σ price_k·B_k.
+- take-or-pay tp_v >= min_spend_v − Σ capex of v, tp_v >= 0; objective += tp_v
+  (undiscounted) and total_budget row: Σ capex + Σ tp <= total_budget;
+  max_spend: Σ capex of v <= max_spend_v.
+- sites: fleet n[i,s,t] per site; site power rows pue_s·IT_s <= 1e6·cap_s
+  (site cap defaults to the top-level one), top-level Σ_s pue_s·IT_s <= 1e6·cap;
+  energy Σ_s price_s·8.76·pue_s·IT_s.
+- workloads: continuous x[i,w,t] >= 0 (only where efficiency > 0),
+  Σ_w x[i,w,t] <= n[i,t], Σ_i eff·compute·x[i,w,t] >= demand_{w,t}; no C >= demand row.
+
+Big-M constants.  Every integer lot variable k[i,s,t] gets an upper bound
+K[i,s,t], which is also the big-M of its indicators (min_order, onboarding),
+and U[i,t] = min(max_units_t, Σ_s lot·K[i,s,t]) bounds B[i,t] (the big-M of the
+tier binaries).  K[i,s,t] is the smallest of
+
+- max_units_t (spec bound); budget_t / p_min, total_budget / p_min and
+  max_spend_v / p_min, with p_min the lowest tier price of (i, t), since
+  capex(B) >= p_min·B for both discount kinds and every capex / take-or-pay
+  term is >= 0; and 1e6·cap_{t+lead} / (pue_s·power_kw) for the site cap and
+  the top-level cap when the units become operational inside the horizon (they
+  then draw power at site s in period t+lead, all other fleet terms >= 0).
+  These hold for *every* feasible plan, so they cut nothing off;
 - a generous bound G used when none of the above is finite.  More compute than
-  needed only costs (every cost term is >= 0) and only helps demand, share,
-  vendor-count, vendor-loss and shortfall constraints up to a point: operational
-  compute beyond  max_t demand_t / a_min  (a_min = smallest positive scenario
-  availability; covering demand from the least available vendor) plus what is
-  needed to dilute the installed compute below the tightest max_share
-  (installed compute / min max_share) never helps.  G is 4x that, in units of
-  this offer, plus min_order and one lot for rounding.  This is a heuristic
-  argument (lifetime windows and lot rounding make a proof fiddly), so it is
+  needed only costs (every cost term is >= 0) and only helps demand, workload,
+  share, vendor-count, vendor-loss and shortfall constraints up to a point:
+  operational compute beyond  max_t demand_t / a_min  (a_min = smallest positive
+  scenario availability), divided by the offer's smallest positive efficiency,
+  plus what is needed to dilute the installed compute below the tightest
+  max_share (installed compute / min max_share) never helps.  Buying more can
+  also lower cost in two ways the spec allows: all_units tiers (reaching a
+  cheaper tier: never beyond the last from_units) and take-or-pay (capex up to
+  min_spend_v replaces take-or-pay, never beyond min_spend_v / p_min units).
+  G is 4x the compute bound in units of this offer, plus the last from_units,
+  min_spend / p_min, min_order and one lot.  This is a heuristic argument
+  (lifetime windows, lot rounding and sites make a proof fiddly), so it is
   guarded: if the optimum puts some k at a G-derived bound, or the model is
   infeasible while some bound is G-derived, it is re-solved with G multiplied
-  by 16 and the answers must agree, else RuntimeError.  With K moderate (hundreds of lots for the strategies'
-  instances) an indicator is never "almost 0" within CBC's integrality tolerance.
+  by 16 and the answers must agree, else RuntimeError.  With K moderate
+  (hundreds of lots for the strategies' instances) an indicator is never
+  "almost 0" within CBC's integrality tolerance.
 """
 
 from __future__ import annotations
@@ -48,7 +78,7 @@ from typing import Any
 import pulp
 
 from . import checker
-from .spec import KW_PER_GW, MWH_PER_KW_YEAR, Offer, Problem, parse
+from .spec import KW_PER_GW, MWH_PER_KW_YEAR, Offer, Problem, Site, parse
 
 _OPT_TOL = 1e-7  # relative agreement required between the two solves of the guard
 
@@ -61,37 +91,49 @@ CBC_OPTIONS = ["preprocess off"]
 
 
 def _generous_units(p: Problem, o: Offer) -> float:
-    """Heuristic bound G (units of offer `o` per period), see module docstring."""
+    """Heuristic bound G (units of offer `o` per period and site), see module docstring."""
     avails = [a for s in p.risk.scenarios for a in s.availability.values() if a > 0]
     a_min = min([*avails, 1.0])
     s_min = min(v.max_share for v in p.vendors.values())
     installed = sum(q.compute * q.installed for q in p.offers)
     need = max(p.demand.values()) / a_min + installed / s_min
-    return 4.0 * need / o.compute + o.min_order + o.lot_size
+    e_min = 1.0
+    if p.workloads is not None:
+        e_min = min([1.0, *(o.eff(w) for w in p.workloads if o.eff(w) > 0)])
+    extra = o.tiers[-1].from_units if o.discount == "all_units" else 0.0
+    min_spend = p.vendors[o.vendor].min_spend
+    if min_spend > 0:
+        prices = [o.min_price(period) for period in p.periods if o.min_price(period) > 0]
+        if prices:
+            extra += min_spend / min(prices)
+    return 4.0 * max(0.0, need) / (o.compute * e_min) + extra + o.min_order + o.lot_size
 
 
-def _lot_bound(p: Problem, o: Offer, t: int, factor: float) -> tuple[int, bool]:
-    """(K[i,t] in lots, whether it comes from the generous bound G)."""
+def _lot_bound(p: Problem, o: Offer, s: Site, t: int, factor: float) -> tuple[int, bool]:
+    """(K[i,s,t] in lots, whether it comes from the generous bound G)."""
     period = p.periods[t]
     bounds: list[float] = []
     if o.max_units is not None:
         bounds.append(o.max_units[period])
-    cost = o.unit_cost[period]
-    if cost > 0:
+    price = o.min_price(period)
+    if price > 0:
         if p.budget is not None:
-            bounds.append(max(0.0, p.budget[period]) / cost)
+            bounds.append(max(0.0, p.budget[period]) / price)
         if p.total_budget is not None:
-            bounds.append(max(0.0, p.total_budget) / cost)
+            bounds.append(max(0.0, p.total_budget) / price)
+        max_spend = p.vendors[o.vendor].max_spend
+        if max_spend is not None:
+            bounds.append(max(0.0, max_spend) / price)
     start = t + o.lead_time
-    if p.power_cap_gw is not None and o.power_kw > 0 and start < len(p.periods):
-        cap = p.power_cap_gw[p.periods[start]]
-        bounds.append(max(0.0, KW_PER_GW * cap) / (p.pue * o.power_kw))
-    generous = not bounds or factor * _generous_units(p, o) < min(bounds)
-    units = factor * _generous_units(p, o) if generous else min(bounds)
-    lots = math.floor(units / o.lot_size + 1e-9)
-    if lots * o.lot_size < o.min_order:  # no admissible positive purchase
-        lots = 0
-    return lots, generous
+    if o.power_kw > 0 and start < len(p.periods):
+        later = p.periods[start]
+        for cap in (p.power_cap_gw, s.power_cap_gw):
+            if cap is not None:
+                bounds.append(max(0.0, KW_PER_GW * cap[later]) / (s.pue * o.power_kw))
+    g = factor * _generous_units(p, o)
+    generous = not bounds or g < min(bounds)
+    units = g if generous else min(bounds)
+    return math.floor(units / o.lot_size + 1e-9), generous
 
 
 def _build(p: Problem, factor: float):
@@ -115,64 +157,105 @@ def _build(p: Problem, factor: float):
         else:
             m.addConstraint(constraint)
 
-    k: dict[tuple[str, int], pulp.LpVariable] = {}
-    kmax: dict[tuple[str, int], tuple[int, bool]] = {}
+    # Lots per (offer, hosting site, period).
+    k: dict[tuple[str, str, int], pulp.LpVariable] = {}
+    kmax: dict[tuple[str, str, int], tuple[int, bool]] = {}
+    U: dict[tuple[str, int], float] = {}  # bound on B[i,t] in units
     for i, o in enumerate(p.offers):
+        hosts = p.sites_for(o)
         for t in T:
-            kmax[o.name, t] = _lot_bound(p, o, t, factor)
-            k[o.name, t] = var(f"k_{i}_{t}", 0, kmax[o.name, t][0], cat="Integer")
+            lots = {s.name: _lot_bound(p, o, s, t, factor) for s in hosts}
+            total = sum(o.lot_size * K for K, _ in lots.values())
+            if o.max_units is not None:
+                total = min(total, o.max_units[p.periods[t]])
+            if total < o.min_order:  # no admissible positive purchase
+                lots = {name: (0, generous) for name, (_, generous) in lots.items()}
+                total = 0
+            U[o.name, t] = total
+            for j, s in enumerate(p.sites):
+                if s.name in lots:
+                    kmax[o.name, s.name, t] = lots[s.name]
+                    k[o.name, s.name, t] = var(f"k_{i}_{j}_{t}", 0, lots[s.name][0], cat="Integer")
     lot = {o.name: o.lot_size for o in p.offers}
-    b = {(name, t): lot[name] * kv for (name, t), kv in k.items()}
+    vendor_of = {o.name: o.vendor for o in p.offers}
+    b = {key: lot[key[0]] * kv for key, kv in k.items()}
+    B = {
+        (o.name, t): pulp.lpSum(b[o.name, s.name, t] for s in p.sites if (o.name, s.name, t) in b)
+        for o in p.offers
+        for t in T
+    }
 
-    # min_order: b = 0 or b >= min_order (only binding when min_order > lot_size).
+    # max_units on the total over sites (per-site bounds already hold it for one site).
+    for o in p.offers:
+        if o.max_units is not None and len(p.sites_for(o)) > 1:
+            for t in T:
+                add(B[o.name, t] <= o.max_units[p.periods[t]])
+
+    # min_order: B = 0 or B >= min_order (only binding when min_order > lot_size).
     for i, o in enumerate(p.offers):
         if o.min_order > o.lot_size:
             for t in T:
-                K = kmax[o.name, t][0]
-                if K == 0:
+                if U[o.name, t] <= 0:
                     continue
                 y = var(f"y_{i}_{t}", cat="Binary")
-                add(b[o.name, t] >= o.min_order * y)
-                add(k[o.name, t] <= K * y)
+                add(B[o.name, t] >= o.min_order * y)
+                add(B[o.name, t] <= U[o.name, t] * y)
 
     # Onboarding indicator z_v (only for vendors without installed units).
     onboarding = []
     for j, v in enumerate(p.vendors.values()):
         if v.onboarding_cost > 0 and not v.has_installed:
             z = var(f"z_{j}", cat="Binary")
-            for o in p.offers_of(v.name):
-                for t in T:
-                    K = kmax[o.name, t][0]
+            for (name, site, t), kv in k.items():
+                if vendor_of[name] == v.name:
+                    K = kmax[name, site, t][0]
                     if K > 0:
-                        add(k[o.name, t] <= K * z)
+                        add(kv <= K * z)
             onboarding.append(v.onboarding_cost * z)
 
-    # Fleet and vendor compute (affine expressions).
-    n = {}
+    # Capex of B[i,t] (price tiers).
+    capex: dict[tuple[str, int], Any] = {}
+    for i, o in enumerate(p.offers):
+        for t, period in enumerate(p.periods):
+            capex[o.name, t] = _tier_capex(p, o, t, period, B[o.name, t], U[o.name, t], var, add, f"{i}_{t}")
+
+    # Fleet per site, vendor compute, power.
+    n_site = {}
     for o in p.offers:
-        for t in T:
-            installed = o.installed if (o.installed_life is None or t < o.installed_life) else 0
-            bought = [
-                b[o.name, tau]
-                for tau in T
-                if tau + o.lead_time <= t and (o.lifetime is None or t < tau + o.lead_time + o.lifetime)
-            ]
-            n[o.name, t] = pulp.lpSum(bought) + installed
+        for s in p.sites:
+            for t in T:
+                inst = o.installed_at.get(s.name, 0) if (o.installed_life is None or t < o.installed_life) else 0
+                bought = [
+                    b[o.name, s.name, tau]
+                    for tau in T
+                    if (o.name, s.name, tau) in b
+                    and tau + o.lead_time <= t
+                    and (o.lifetime is None or t < tau + o.lead_time + o.lifetime)
+                ]
+                n_site[o.name, s.name, t] = pulp.lpSum(bought) + inst
+    n = {(o.name, t): pulp.lpSum(n_site[o.name, s.name, t] for s in p.sites) for o in p.offers for t in T}
     C = {(v, t): pulp.lpSum(o.compute * n[o.name, t] for o in p.offers_of(v)) for v in p.vendors for t in T}
     Ctot = {t: pulp.lpSum(C[v, t] for v in p.vendors) for t in T}
-    power = {t: pulp.lpSum(o.power_kw * n[o.name, t] for o in p.offers) for t in T}
-    capex = {t: pulp.lpSum(o.unit_cost[p.periods[t]] * b[o.name, t] for o in p.offers) for t in T}
+    it_kw = {
+        (s.name, t): pulp.lpSum(o.power_kw * n_site[o.name, s.name, t] for o in p.offers) for s in p.sites for t in T
+    }
+    capex_t = {t: pulp.lpSum(capex[o.name, t] for o in p.offers) for t in T}
 
     risk = p.risk
     if risk.min_vendors > len(p.vendors):
         trivially_infeasible = True
     for t, period in enumerate(p.periods):
         d = p.demand[period]
-        add(Ctot[t] >= d)
+        if p.workloads is None:
+            add(Ctot[t] >= d)
         if p.power_cap_gw is not None:
-            add(p.pue * power[t] <= KW_PER_GW * p.power_cap_gw[period])
+            add(pulp.lpSum(s.pue * it_kw[s.name, t] for s in p.sites) <= KW_PER_GW * p.power_cap_gw[period])
+        if p.has_sites:
+            for s in p.sites:
+                if s.power_cap_gw is not None:
+                    add(s.pue * it_kw[s.name, t] <= KW_PER_GW * s.power_cap_gw[period])
         if p.budget is not None:
-            add(capex[t] <= p.budget[period])
+            add(capex_t[t] <= p.budget[period])
         for v, vendor in p.vendors.items():
             if vendor.max_share < 1:
                 add(C[v, t] <= vendor.max_share * Ctot[t])
@@ -184,19 +267,54 @@ def _build(p: Problem, factor: float):
         if risk.survive_vendor_loss > 0:
             for v in p.vendors:
                 add(Ctot[t] - C[v, t] >= risk.survive_vendor_loss * d)
+
+    # Workloads: continuous split.
+    if p.workloads is not None:
+        for t, period in enumerate(p.periods):
+            x = {}
+            for i, o in enumerate(p.offers):
+                for j, w in enumerate(p.workloads):
+                    if o.eff(w) > 0:
+                        x[o.name, w] = var(f"x_{i}_{j}_{t}", lowBound=0)
+                parts = [x[o.name, w] for w in p.workloads if (o.name, w) in x]
+                if parts:
+                    add(pulp.lpSum(parts) <= n[o.name, t])
+            for w, dem in p.workloads.items():
+                if dem[period] > 0:
+                    add(
+                        pulp.lpSum(o.eff(w) * o.compute * x[o.name, w] for o in p.offers if (o.name, w) in x)
+                        >= dem[period]
+                    )
+
+    # Vendor spend: max_spend and take-or-pay.
+    vendor_capex = {v: pulp.lpSum(capex[o.name, t] for o in p.offers_of(v) for t in T) for v in p.vendors}
+    take_or_pay = []
+    for j, (v, vendor) in enumerate(p.vendors.items()):
+        if vendor.max_spend is not None:
+            add(vendor_capex[v] <= vendor.max_spend)
+        if vendor.min_spend > 0:
+            tp = var(f"tp_{j}", lowBound=0)
+            add(tp >= vendor.min_spend - vendor_capex[v])
+            take_or_pay.append(tp)
     if p.total_budget is not None:
-        add(pulp.lpSum(capex.values()) <= p.total_budget)
+        add(pulp.lpSum(capex_t.values()) + pulp.lpSum(take_or_pay) <= p.total_budget)
 
     disc = {t: p.discount(t) for t in T}
-    objective = pulp.lpSum(
-        disc[t]
-        * (
-            capex[t]
-            + pulp.lpSum(o.opex_per_year * n[o.name, t] for o in p.offers)
-            + p.electricity_price[p.periods[t]] * MWH_PER_KW_YEAR * p.pue * power[t]
+    objective = (
+        pulp.lpSum(
+            disc[t]
+            * (
+                capex_t[t]
+                + pulp.lpSum(o.opex_per_year * n[o.name, t] for o in p.offers)
+                + pulp.lpSum(
+                    s.electricity_price[p.periods[t]] * MWH_PER_KW_YEAR * s.pue * it_kw[s.name, t] for s in p.sites
+                )
+            )
+            for t in T
         )
-        for t in T
-    ) + pulp.lpSum(onboarding)
+        + pulp.lpSum(onboarding)
+        + pulp.lpSum(take_or_pay)
+    )
 
     # Shortfall + CVaR (Rockafellar–Uryasev), only when CVaR can matter.
     needs_cvar = (
@@ -227,6 +345,52 @@ def _build(p: Problem, factor: float):
     return m, k, kmax, trivially_infeasible
 
 
+def _tier_capex(p: Problem, o: Offer, t: int, period: int, Bexpr, Umax: float, var, add, tag: str):
+    """Capex expression of B units of `o` bought in `period` (see module docstring)."""
+    prices = [tier.unit_cost[period] for tier in o.tiers]
+    froms = [tier.from_units for tier in o.tiers]
+    if Umax <= 0:
+        return 0
+    if o.discount == "all_units":
+        parts = []
+        for kk in range(len(o.tiers)):
+            lo = math.ceil(froms[kk] - 1e-9)
+            hi = Umax if kk + 1 == len(o.tiers) else min(Umax, math.ceil(froms[kk + 1] - 1e-9) - 1)
+            if lo <= hi:
+                parts.append((lo, hi, prices[kk]))
+        if len(parts) == 1 or len({pr for _, _, pr in parts}) == 1:
+            return parts[0][2] * Bexpr
+        zs, bs = [], []
+        for kk, (lo, hi, _) in enumerate(parts):
+            z = var(f"au_z_{tag}_{kk}", cat="Binary")
+            bk = var(f"au_b_{tag}_{kk}", lowBound=0)
+            add(bk >= lo * z)
+            add(bk <= hi * z)
+            zs.append(z)
+            bs.append(bk)
+        add(pulp.lpSum(zs) == 1)
+        add(pulp.lpSum(bs) == Bexpr)
+        return pulp.lpSum(pr * bk for (_, _, pr), bk in zip(parts, bs))
+    # incremental
+    segs = []
+    for kk in range(len(o.tiers)):
+        if froms[kk] >= Umax:
+            break
+        upper = Umax if kk + 1 == len(o.tiers) else min(Umax, froms[kk + 1])
+        segs.append((upper - froms[kk], prices[kk]))
+    if len(segs) == 1 or len({pr for _, pr in segs}) == 1:
+        return segs[0][1] * Bexpr
+    qs = [var(f"inc_q_{tag}_{kk}", 0, length) for kk, (length, _) in enumerate(segs)]
+    add(pulp.lpSum(qs) == Bexpr)
+    falling = any(segs[kk + 1][1] < segs[kk][1] for kk in range(len(segs) - 1))
+    if falling or p.vendors[o.vendor].min_spend > 0:
+        for kk in range(1, len(segs)):
+            y = var(f"inc_y_{tag}_{kk}", cat="Binary")
+            add(qs[kk - 1] >= segs[kk - 1][0] * y)
+            add(qs[kk] <= segs[kk][0] * y)
+    return pulp.lpSum(pr * q for (_, pr), q in zip(segs, qs))
+
+
 def _solve_once(p: Problem, time_limit: float, factor: float) -> tuple[str, float | None, dict, bool]:
     """(status, objective, purchases, whether a G-derived bound may have mattered)."""
     m, k, kmax, trivially_infeasible = _build(p, factor)
@@ -250,16 +414,22 @@ def _solve_once(p: Problem, time_limit: float, factor: float) -> tuple[str, floa
         return "error", None, {}, False
     if not has_plan:
         return "not_solved", None, {}, False
-    purchases: dict[str, dict[int, float]] = {}
+    purchases: dict[str, Any] = {}
     at_generous = False
     for o in p.offers:
-        purchases[o.name] = {}
-        for t, period in enumerate(p.periods):
-            lots = round(k[o.name, t].varValue or 0.0)
-            purchases[o.name][period] = float(lots * o.lot_size)
-            K, generous = kmax[o.name, t]
-            if generous and lots >= K and K > 0:
-                at_generous = True
+        by_site: dict[str, dict[int, float]] = {}
+        for s in p.sites_for(o):
+            by_site[s.name] = {}
+            for t, period in enumerate(p.periods):
+                lots = round(k[o.name, s.name, t].varValue or 0.0)
+                by_site[s.name][period] = float(lots * o.lot_size)
+                K, generous = kmax[o.name, s.name, t]
+                if generous and lots >= K and K > 0:
+                    at_generous = True
+        if p.has_sites:
+            purchases[o.name] = by_site
+        else:
+            purchases[o.name] = next(iter(by_site.values()))
     problems = checker.violations(p, purchases)
     if problems:
         raise RuntimeError(f"reference model returned a plan that breaks the spec: {problems}")

@@ -3,8 +3,19 @@
 - `problems(...)`: valid problems as a user would write them (JSON-like; per-period
   values are scalars, int-keyed or string-keyed mappings), small enough for CBC
   in well under a second.  Most are feasible, some are not.
-- `tiny_problems(...)`: ≤ 2 offers × ≤ 3 periods with small finite max_units
-  (≤ max_lots·lot_size), so `bruteforce.brute_force(problem, max_lots)` is exact.
+- `tiny_problems(...)`: ≤ 2 offers × ≤ 3 periods (≤ 2 periods and ≤ 2 sites with
+  `sites=True`) with small finite max_units (≤ max_lots·lot_size), so
+  `bruteforce.brute_force(problem, max_lots)` is exact.
+- Flags of both (section "Commercial terms, sites and workloads"; off, the
+  problems are exactly those of before):
+  `commercial` — some offers get `price_tiers` (2–3 tiers, falling or rising
+  prices, sometimes per-period) with `discount` absent / "incremental" /
+  "all_units"; some vendors get `min_spend` / `max_spend`;
+  `sites` — 1–3 sites with optional per-period `power_cap_gw`, `pue`,
+  per-period `electricity_price` and `vendors` lists; `installed` becomes a
+  mapping {site: units} over sites hosting the vendor;
+  `workloads` — `demand` is split into 1–3 workloads and offers get
+  `efficiency` mappings (values 0, 0.5, 0.7, 1, 1.25).
 - `invalid_problems()`: ``(problem, path_fragment)``: a valid problem with exactly
   one mutation the spec makes invalid; `path_fragment` must appear in the error
   message.  Fragments are field paths as in "offers[1].unit_cost",
@@ -128,7 +139,16 @@ def _costs(o: dict, periods: list[int]) -> list[float]:
 
 @st.composite
 def _problem(
-    draw, max_offers: int, max_periods: int, risk: bool, scenarios: bool, hhi: bool, tiny_lots: int | None
+    draw,
+    max_offers: int,
+    max_periods: int,
+    risk: bool,
+    scenarios: bool,
+    hhi: bool,
+    tiny_lots: int | None,
+    commercial: bool = False,
+    sites: bool = False,
+    workloads: bool = False,
 ) -> dict:
     T = draw(st.integers(1, max_periods))
     start = draw(st.sampled_from([2026, 2025, 2030, 0, 1]))
@@ -255,21 +275,165 @@ def _problem(
             r["max_hhi"] = draw(st.sampled_from([0.5, 0.6, 0.8, 1.0]))
     if r or draw(st.booleans()):
         prob["risk"] = r
+
+    # Section "Commercial terms, sites and workloads" (every draw behind a flag).
+    if commercial:
+        _add_commercial(draw, prob, periods, small, tiny_lots, dmax, need_capex, vnames)
+    if sites:
+        _add_sites(draw, prob, periods, small, tiny_lots, dmax, vnames)
+    if workloads:
+        _add_workloads(draw, prob, periods, demand, tiny_lots is not None)
     return prob
 
 
+def _add_commercial(
+    draw, prob: dict, periods: list[int], small: bool, tiny_lots: int | None, dmax: float, need_capex: float, vnames
+) -> None:
+    """price_tiers on some offers; min_spend / max_spend on some vendors."""
+    for o in prob["offers"]:
+        if not draw(st.booleans()):
+            continue
+        lot = o.get("lot_size", 1)
+        if tiny_lots is not None:
+            pool = list(range(1, tiny_lots * lot + 1))
+        else:
+            need = max(1.0, dmax / float(o["compute"]))
+            pool = sorted({max(1, round(need * f)) for f in (0.05, 0.1, 0.25, 0.5, 0.8, 1.2, 2.0)})
+        n_tiers = draw(st.integers(2, 3))
+        cuts = sorted(draw(st.lists(st.sampled_from(pool), min_size=n_tiers - 1, max_size=n_tiers - 1, unique=True)))
+        shape = draw(st.sampled_from(["falling", "falling", "rising", "mixed"]))
+        factors = {"falling": [1.0, 0.85, 0.7], "rising": [1.0, 1.1, 1.25], "mixed": [1.0, 0.7, 0.9]}[shape]
+        base = _as_list(o["unit_cost"], periods)
+        tiers = []
+        for k, start in enumerate([0, *cuts]):
+            if draw(st.booleans()):  # per-period prices follow unit_cost's
+                values = [_nice(c * factors[k]) for c in base]
+            else:
+                values = [_nice(max(base) * factors[k])] * len(periods)
+            tiers.append({"from_units": start, "unit_cost": _encode(draw, periods, values)})
+        del o["unit_cost"]
+        o["price_tiers"] = tiers
+        kind = draw(st.sampled_from([None, "incremental", "all_units", "all_units"]))
+        if kind is not None:
+            o["discount"] = kind
+    entries = prob.setdefault("vendors", [])
+    for v in vnames:
+        if not draw(st.booleans()):
+            continue
+        e = next((e for e in entries if e["name"] == v), None)
+        if e is None:
+            e = {"name": v}
+            entries.append(e)
+        share = need_capex / len(vnames)
+        if draw(st.booleans()):
+            e["min_spend"] = _nice(share * draw(st.sampled_from([0.1, 0.3, 0.6, 1.0, 2.0])))
+        if draw(st.booleans()):
+            e["max_spend"] = _nice(need_capex * draw(st.sampled_from([0.3, 0.6, 1.0, 2.0])))
+    if not entries:
+        del prob["vendors"]
+
+
+SITE_NAMES = ["oregon", "texas", "iowa", "quebec"]
+
+
+def _add_sites(draw, prob: dict, periods: list[int], small: bool, tiny_lots: int | None, dmax: float, vnames) -> None:
+    """1–3 sites (≤ 2 tiny); installed units become {site: units} over hosting sites."""
+    offers = prob["offers"]
+    n_sites = draw(st.integers(1, 2 if tiny_lots is not None else 3))
+    names = list(draw(st.permutations(SITE_NAMES)))[:n_sites]
+    top_pue = prob.get("pue") or 1.0
+    kw_per_compute = max(o.get("power_kw", 0) / float(o["compute"]) for o in offers)
+    installed_kw = sum(o.get("power_kw", 0) * o.get("installed", 0) for o in offers)
+    slack_kw = max(o.get("power_kw", 0) * o.get("lot_size", 1) for o in offers) * len(offers)
+    sites = []
+    for j, name in enumerate(names):
+        site: dict[str, Any] = {"name": name}
+        if draw(st.integers(0, 2)) == 0:
+            hosted = sorted(draw(st.lists(st.sampled_from(vnames), min_size=1, unique=True)))
+            if j == 0 and offers[0]["vendor"] not in hosted:  # offer 0 can always be bought somewhere
+                hosted = sorted([*hosted, offers[0]["vendor"]])
+            site["vendors"] = hosted
+        pue = draw(st.sampled_from([None, 1.0, 1.1, 1.3, 1.5]))
+        if pue is not None:
+            site["pue"] = pue
+        if draw(st.booleans()):
+            price = st.integers(0, 100) if small else st.sampled_from([30, 45, 60, 85, 120])
+            site["electricity_price"] = _encode(draw, periods, _per_period_values(draw, periods, price))
+        if draw(st.integers(0, 2)) == 0:
+            need_kw = (pue or top_pue) * (dmax * kw_per_compute + installed_kw + slack_kw)
+            factor = draw(st.sampled_from([0.3, 0.6, 1.0, 2.0]))
+            caps = [_nice(max(need_kw, 1.0) * factor * draw(st.sampled_from([1.0, 1.5])) / 1e6) for _ in periods]
+            site["power_cap_gw"] = _encode(draw, periods, caps)
+        sites.append(site)
+    prob["sites"] = sites
+    for o in offers:
+        if "installed" not in o:
+            continue
+        hosts = [s["name"] for s in sites if "vendors" not in s or o["vendor"] in s["vendors"]]
+        total = o["installed"]
+        if not hosts:
+            del o["installed"]
+            o.pop("installed_life", None)
+            continue
+        chosen = draw(st.lists(st.sampled_from(hosts), min_size=1, unique=True))
+        cut = sorted(draw(st.lists(st.integers(0, total), min_size=len(chosen) - 1, max_size=len(chosen) - 1)))
+        amounts = [b - a for a, b in zip([0, *cut], [*cut, total])]
+        o["installed"] = {s: u for s, u in zip(chosen, amounts) if u > 0 or draw(st.integers(0, 3)) == 0}
+
+
+WORKLOAD_NAMES = ["training", "inference", "batch"]
+
+
+def _add_workloads(draw, prob: dict, periods: list[int], demand: list[Any], tiny: bool) -> None:
+    """`demand` split into 1–3 workloads; some offers get efficiencies (incl. 0)."""
+    n_w = draw(st.integers(1, 3))
+    names = list(draw(st.permutations(WORKLOAD_NAMES)))[:n_w]
+    weights = [draw(st.sampled_from([1, 2, 3])) for _ in names]
+    per_w: dict[str, list[Any]] = {w: [] for w in names}
+    for d in demand:
+        d = float(d)
+        left = d
+        for k, w in enumerate(names):
+            if k + 1 == len(names):
+                part = left
+            else:
+                part = d * weights[k] / sum(weights)
+                part = math.floor(part) if tiny else _nice(part)
+                left -= part
+            per_w[w].append(_nice(max(0.0, part)))
+    del prob["demand"]
+    prob["workloads"] = {w: _encode(draw, periods, vals) for w, vals in per_w.items()}
+    for o in prob["offers"]:
+        if draw(st.booleans()):
+            named = draw(st.lists(st.sampled_from(names), unique=True))
+            o["efficiency"] = {w: draw(st.sampled_from([0, 0.5, 0.7, 1.0, 1.0, 1.25])) for w in named}
+
+
 def problems(
-    max_offers: int = 4, max_periods: int = 4, risk: bool = True, scenarios: bool = False, hhi: bool = False
+    max_offers: int = 4,
+    max_periods: int = 4,
+    risk: bool = True,
+    scenarios: bool = False,
+    hhi: bool = False,
+    commercial: bool = False,
+    sites: bool = False,
+    workloads: bool = False,
 ) -> st.SearchStrategy[dict]:
     """Random valid problems (realistic or tiny magnitudes), mostly feasible."""
-    return _problem(max_offers, max_periods, risk, scenarios, hhi, None)
+    return _problem(max_offers, max_periods, risk, scenarios, hhi, None, commercial, sites, workloads)
 
 
 def tiny_problems(
-    max_lots: int = 3, risk: bool = True, scenarios: bool = True, hhi: bool = False
+    max_lots: int = 3,
+    risk: bool = True,
+    scenarios: bool = True,
+    hhi: bool = False,
+    commercial: bool = False,
+    sites: bool = False,
+    workloads: bool = False,
 ) -> st.SearchStrategy[dict]:
-    """≤ 2 offers × ≤ 3 periods, every max_units finite and ≤ max_lots·lot_size."""
-    return _problem(2, 3, risk, scenarios, hhi, max_lots)
+    """≤ 2 offers × ≤ 3 periods (≤ 2 with sites), every max_units finite and ≤ max_lots·lot_size."""
+    return _problem(2, 2 if sites else 3, risk, scenarios, hhi, max_lots, commercial, sites, workloads)
 
 
 # --------------------------------------------------------------------------- #
