@@ -6,8 +6,10 @@
 """
 
 from .errors import ProblemError, SolverNotAvailable
+from .export import write_model
 from .frontier import Frontier, frontier
-from .problem import Offer, Problem, Risk, Scenario, Vendor
+from .problem import Offer, PriceTier, Problem, Risk, Scenario, Site, Vendor
+from .pyomo_model import to_pyomo
 from .result import Result
 from .solve import solve
 from .solvers import available_solvers
@@ -15,16 +17,20 @@ from .solvers import available_solvers
 __all__ = [
     "Frontier",
     "Offer",
+    "PriceTier",
     "Problem",
     "ProblemError",
     "Result",
     "Risk",
     "Scenario",
+    "Site",
     "SolverNotAvailable",
     "Vendor",
     "available_solvers",
     "frontier",
     "solve",
+    "to_pyomo",
+    "write_model",
 ]
 
 __version__ = "0.1.0"

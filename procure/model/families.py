@@ -510,7 +510,7 @@ def define_min_vendors(m: LinearModel, data: ModelData, compute: np.ndarray) -> 
         return
     V, T = compute.shape
     grid = _grid(data, "vendor", "period")
-    w = m.add_columns("active", grid, kind=BINARY, doc="vendor counts toward min_vendors")
+    w = m.add_columns("counted", grid, kind=BINARY, doc="vendor counts toward min_vendors")
     rows = np.arange(V * T)
     m.add_rows(
         "min_vendor_share",

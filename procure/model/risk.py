@@ -123,7 +123,7 @@ def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: 
     nominal = data.nominal_probability > 0
     names = data.scenario_names + (("nominal",) if nominal else ())
     prob = np.concatenate([data.scenario_probability, [data.nominal_probability] if nominal else []])
-    eta = m.add_columns("var", Index.scalar(), cost=risk.risk_weight, unit="$", doc="value at risk η")
+    eta = m.add_columns("value_at_risk", Index.scalar(), cost=risk.risk_weight, unit="$", doc="value at risk η")
     z = m.add_columns(
         "tail", Index.grid(scenario=names), cost=risk.risk_weight * prob / (1 - alpha), unit="$", doc="loss above η"
     )

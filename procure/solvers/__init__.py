@@ -1,6 +1,7 @@
 """Solver adapters and their registry."""
 
 from . import highs as _highs  # noqa: F401  (registers the built-in adapter)
+from . import pyomo as _pyomo  # noqa: F401  (registers pyomo:NAME adapters)
 from .base import Adapter, Capabilities, RawSolution, SolveOptions, available_solvers, get_adapter, register
 
 __all__ = [

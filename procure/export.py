@@ -1,0 +1,68 @@
+"""Write the model of a problem to an MPS or LP file, for any solver or for inspection."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ProblemError
+from .model.bounds import implied_bounds, needs_finite_bound, provisional_bounds
+from .model.build import build_model
+from .model.linear import LinearModel
+from .model.scaling import matrix_form
+from .model.sets import model_data
+from .problem import Problem, as_problem
+
+__all__ = ["model_of", "write_model"]
+
+_FORMATS = (".mps", ".lp")
+
+
+def model_of(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> LinearModel:
+    """The `LinearModel` that `procure.solve` hands to a solver first (provisional lot
+    bounds where no constraint implies one; HHI with the initial tangent grid)."""
+    data = model_data(as_problem(problem))
+    implied = implied_bounds(data)
+    upper = np.where(needs_finite_bound(data, implied) & np.isinf(implied), provisional_bounds(data), implied)
+    return build_model(data, upper).model
+
+
+def _safe(names: list[str], lp: bool) -> list[str]:
+    """File-safe names: no spaces; the LP format allows no brackets, so ``power_cap(2027)`` there."""
+    out = [n.replace(" ", "_") for n in names]
+    return [n.replace("[", "(").replace("]", ")") for n in out] if lp else out
+
+
+def write_model(
+    problem: Problem | Mapping[str, Any] | str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    scaled: bool = False,
+) -> Path:
+    """Write the problem's mixed-integer program to ``path``: MPS (``.mps``) or LP (``.lp``).
+
+    Rows and columns carry procure's names (``power_cap[2027]``,
+    ``lots[tpu-v7,2026]``).  The model is in natural units (dollars, GW, compute)
+    unless ``scaled``, which writes the power-of-two scaled form procure's HiGHS
+    adapter solves.  Returns the path written.
+    """
+    target = Path(path)
+    if target.suffix.lower() not in _FORMATS:
+        raise ProblemError(f"path: {str(target)!r} must end in .mps or .lp", path="path", value=str(target))
+    model = model_of(problem)
+    from .solvers.highs import _new_highs, pass_model
+
+    form = matrix_form(model, scale=scaled)
+    h = _new_highs(False)
+    pass_model(h, form)
+    lp = target.suffix.lower() == ".lp"
+    for j, name in enumerate(_safe(model.col_names(), lp)):
+        h.passColName(j, name)
+    for i, name in enumerate(_safe(model.row_names(), lp)):
+        h.passRowName(i, name)
+    h.writeModel(str(target))
+    return target

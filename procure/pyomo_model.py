@@ -1,0 +1,209 @@
+"""Translate procure's one formulation into a readable Pyomo ``ConcreteModel``.
+
+The translation reads the `LinearModel` (it does not restate the math): every
+variable block becomes a Pyomo ``Var`` and every row block a ``Constraint``
+of the same name, indexed by named sets (``m.offers``, ``m.vendors``,
+``m.periods``, ``m.sites``, ``m.workloads``, ``m.scenarios``), so that
+``m.power_cap[2027]`` or ``m.lots["tpu-v7", 2026]`` mean what they say in
+procure's results.  ``m.buy[offer, period]`` is the expression of units bought.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .errors import SolverNotAvailable
+from .model.bounds import implied_bounds, needs_finite_bound, provisional_bounds
+from .model.build import BuiltModel, build_model
+from .model.linear import Block, LinearModel
+from .model.sets import ModelData, model_data
+from .problem import Problem, as_problem
+
+__all__ = ["to_pyomo", "translate"]
+
+_SETS = {
+    "offer": "offers",
+    "vendor": "vendors",
+    "period": "periods",
+    "site": "sites",
+    "workload": "workloads",
+    "scenario": "scenarios",
+}
+
+
+def _pyomo() -> Any:
+    try:
+        import pyomo.environ as pyo
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise SolverNotAvailable(
+            "Pyomo is not installed: pip install 'procure[pyomo]' (or pip install pyomo)"
+        ) from None
+    return pyo
+
+
+def _key(block: Block, k: int) -> Any:
+    label = block.index.label(k)
+    if not label:
+        return None
+    return label[0] if len(label) == 1 else label
+
+
+def _index_set(m: Any, pyo: Any, block: Block, kind: str) -> Any:
+    """The Pyomo index of a block: the named sets when it spans all of them, else a set of its labels."""
+    index = block.index
+    if not index.dims:
+        return None
+    full = len(index) == int(np.prod([len(lab) for lab in index.labels]))
+    named = [getattr(m, _SETS[d], None) if d in _SETS else None for d in index.dims]
+    if full and all(s is not None and tuple(s.ordered_data()) == lab for s, lab in zip(named, index.labels)):
+        return _product(named)
+    name = f"{block.name}_{kind}_index"
+    members = [_key(block, k) for k in range(len(index))]
+    m.add_component(name, pyo.Set(initialize=members, dimen=len(index.dims), ordered=True))
+    return getattr(m, name)
+
+
+def _free_name(m: Any, name: str, suffix: str = "_") -> str:
+    """``name``, or ``name`` + suffix where Pyomo reserves it or a component already has it."""
+    return name if not hasattr(m, name) else _free_name(m, name + suffix, "_")
+
+
+def _product(sets: list[Any]) -> Any:
+    product = sets[0]
+    for s in sets[1:]:
+        product = product * s
+    return product
+
+
+def translate(model: LinearModel, name: str = "procure") -> Any:
+    """A Pyomo ``ConcreteModel`` of ``model``; ``m.procure_columns`` lists the Var of each column.
+
+    The named sets (``m.offers``, ``m.periods``, …) are read from the labels the
+    model's blocks carry."""
+    pyo = _pyomo()
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
+    m = pyo.ConcreteModel(name=name)
+    found: dict[str, list[Any]] = {}
+    for block in [*model.columns, *model.rows]:
+        for dim, labels in zip(block.index.dims, block.index.labels):
+            if dim in _SETS:
+                seen = found.setdefault(dim, [])
+                seen.extend(x for x in labels if x not in seen)
+    for dim, labels in found.items():
+        m.add_component(_SETS[dim], pyo.Set(initialize=labels, ordered=True, doc=_SETS[dim]))
+
+    columns: list[Any] = [None] * model.num_cols
+    lower, upper, integral = model.col_lower, model.col_upper, model.integrality
+    for block in model.columns:
+        ids = block.ids
+        binary = bool(integral[ids].all() and (upper[ids] <= 1).all() and (lower[ids] >= 0).all())
+        domain = pyo.Binary if binary else pyo.NonNegativeIntegers if integral[ids].all() else pyo.Reals
+        bounds = {
+            _key(block, k): (
+                None if np.isinf(lower[j]) else float(lower[j]),
+                None if np.isinf(upper[j]) else float(upper[j]),
+            )
+            for k, j in enumerate(ids)
+        }
+        index = _index_set(m, pyo, block, "var")
+        var = (
+            pyo.Var(
+                index,
+                domain=domain,
+                bounds=lambda _m, *key, b=bounds: b[key[0] if len(key) == 1 else key],
+                doc=block.doc or block.unit,
+            )
+            if index is not None
+            else pyo.Var(domain=domain, bounds=bounds[None], doc=block.doc or block.unit)
+        )
+        vname = _free_name(m, block.name)
+        m.add_component(vname, var)
+        component = getattr(m, vname)
+        for k, j in enumerate(ids):
+            key = _key(block, k)
+            columns[j] = component if key is None else component[key]
+
+    A = model.A.tocsr()
+    for block in model.rows:
+        rows = {}
+        for k, r in enumerate(range(block.start, block.stop)):
+            lo, up = model.row_lower[r], model.row_upper[r]
+            start, stop = A.indptr[r], A.indptr[r + 1]
+            expr = LinearExpression(
+                constant=0.0,
+                linear_coefs=[float(v) for v in A.data[start:stop]],
+                linear_vars=[columns[c] for c in A.indices[start:stop]],
+            )
+            if lo == up:
+                rows[_key(block, k)] = expr == float(lo)
+            elif np.isinf(lo) and np.isinf(up):
+                rows[_key(block, k)] = pyo.Constraint.Skip
+            else:
+                rows[_key(block, k)] = (None if np.isinf(lo) else float(lo), expr, None if np.isinf(up) else float(up))
+        cname = _free_name(m, block.name, suffix="_row")
+        index = _index_set(m, pyo, block, "row")
+        if index is None:
+            m.add_component(cname, pyo.Constraint(rule=lambda _m, r=rows: r[None], doc=block.doc or block.unit))
+        else:
+            m.add_component(
+                cname,
+                pyo.Constraint(
+                    index,
+                    rule=lambda _m, *key, r=rows: r[key[0] if len(key) == 1 else key],
+                    doc=block.doc or block.unit,
+                ),
+            )
+
+    nz = np.flatnonzero(model.cost)
+    m.cost = pyo.Objective(
+        expr=LinearExpression(
+            constant=float(model.offset),
+            linear_coefs=[float(model.cost[j]) for j in nz],
+            linear_vars=[columns[j] for j in nz],
+        ),
+        sense=pyo.minimize,
+        doc="cost + risk terms ($)",
+    )
+    m.procure_columns = columns
+    return m
+
+
+def _add_buy(m: Any, built: BuiltModel, data: ModelData) -> None:
+    """``buy[offer, period]``: units bought (lot size × lots, summed over sites)."""
+    pyo = _pyomo()
+    columns = m.procure_columns
+    terms: dict[tuple[str, int], list[Any]] = {(o, int(p)): [] for o in data.offers for p in data.periods}
+    for p in range(data.n_placements):
+        i = data.offer_of[p]
+        for t, period in enumerate(data.periods):
+            terms[(data.offers[i], int(period))].append(int(data.lot[i]) * columns[built.lots[p, t]])
+    m.buy = pyo.Expression(m.offers, m.periods, rule=lambda _m, o, t: sum(terms[(o, t)]), doc="units bought")
+
+
+def to_pyomo(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> Any:
+    """The problem as a Pyomo ``ConcreteModel`` that you can extend and solve yourself.
+
+    Variables, constraints and their index sets carry procure's names
+    (``m.lots[offer, period]``, ``m.power_cap[period]``, ``m.max_share[vendor,
+    period]``; with sites ``m.lots[offer, site, period]``); ``m.buy[offer,
+    period]`` is the number of units bought and ``m.cost`` the objective.
+
+    Lot bounds that no constraint implies (needed by minimum orders,
+    onboarding and tiers) are the generous provisional ones; `procure.solve`
+    certifies them against the optimum, a hand-solved model does not.  HHI, if
+    the problem prices or caps it, is bounded by the initial grid of tangent
+    cuts only (see the docs).
+    """
+    prob = as_problem(problem)
+    data = model_data(prob)
+    implied = implied_bounds(data)
+    upper = np.where(needs_finite_bound(data, implied) & np.isinf(implied), provisional_bounds(data), implied)
+    built = build_model(data, upper)
+    m = translate(built.model, name=prob.name)
+    _add_buy(m, built, data)
+    return m
