@@ -67,6 +67,13 @@ def _index_set(m: Any, pyo: Any, block: Block, kind: str) -> Any:
     return getattr(m, name)
 
 
+def _zero(m: Any, pyo: Any) -> Any:
+    """A variable fixed at 0, so that a row whose every term dropped out remains a checkable row."""
+    if not hasattr(m, "procure_zero"):
+        m.procure_zero = pyo.Var(bounds=(0.0, 0.0), doc="always 0")
+    return m.procure_zero
+
+
 def _free_name(m: Any, name: str, suffix: str = "_") -> str:
     """``name``, or ``name`` + suffix where Pyomo reserves it or a component already has it."""
     return name if not hasattr(m, name) else _free_name(m, name + suffix, "_")
@@ -134,11 +141,9 @@ def translate(model: LinearModel, name: str = "procure") -> Any:
         for k, r in enumerate(range(block.start, block.stop)):
             lo, up = model.row_lower[r], model.row_upper[r]
             start, stop = A.indptr[r], A.indptr[r + 1]
-            expr = LinearExpression(
-                constant=0.0,
-                linear_coefs=[float(v) for v in A.data[start:stop]],
-                linear_vars=[columns[c] for c in A.indices[start:stop]],
-            )
+            coefs = [float(v) for v in A.data[start:stop]] or [1.0]
+            terms = [columns[c] for c in A.indices[start:stop]] or [_zero(m, pyo)]  # a row left empty stays a row
+            expr = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=terms)
             if lo == up:
                 rows[_key(block, k)] = expr == float(lo)
             elif np.isinf(lo) and np.isinf(up):
@@ -148,7 +153,7 @@ def translate(model: LinearModel, name: str = "procure") -> Any:
         cname = _free_name(m, block.name, suffix="_row")
         index = _index_set(m, pyo, block, "row")
         if index is None:
-            m.add_component(cname, pyo.Constraint(rule=lambda _m, r=rows: r[None], doc=block.doc or block.unit))
+            m.add_component(cname, pyo.Constraint(rule=lambda _m, *_, r=rows: r[None], doc=block.doc or block.unit))
         else:
             m.add_component(
                 cname,

@@ -1,0 +1,105 @@
+"""Solver adapters agree; the Pyomo model and exported files give procure's optimum."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference.strategies import problems
+
+import procure
+from procure.solvers.base import Adapter, register
+
+OTHERS = [name for name in procure.available_solvers() if name != "highs"]
+
+
+def _agree(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-6)
+
+
+@pytest.mark.skipif(not OTHERS, reason="no other solver installed")
+@settings(max_examples=12, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(problems(max_offers=3, max_periods=3), problems(max_offers=3, max_periods=3, scenarios=True)))
+def test_every_installed_adapter_agrees_with_highs(problem: dict[str, Any]) -> None:
+    reference = procure.solve(problem, mip_gap=0)
+    for name in OTHERS:
+        result = procure.solve(problem, solver=name, mip_gap=0, time_limit=60)
+        if result.status == "error" and "size" in result.message.lower():
+            continue  # a size-limited community edition
+        assert result.status == reference.status, (name, result.message)
+        if reference.status == "optimal":
+            assert _agree(result.objective, reference.objective), (name, result.objective, reference.objective)
+            assert result.check() == []
+            assert result.solver == name
+
+
+@pytest.mark.parametrize("solver", ["pyomo:highs", "pyomo:cbc", "pyomo:glpk", "pyomo:scip"])
+def test_open_solvers_through_pyomo(small: dict[str, Any], solver: str) -> None:
+    if solver not in procure.available_solvers():
+        pytest.skip(f"{solver} is not installed")
+    reference = procure.solve(small, mip_gap=0)
+    result = procure.solve(small, solver=solver, mip_gap=0)
+    assert result.status == "optimal"
+    assert _agree(result.objective, reference.objective)
+
+
+def test_pyomo_model_has_procures_names_and_optimum(small: dict[str, Any]) -> None:
+    pyo = pytest.importorskip("pyomo.environ")
+    m = procure.to_pyomo(small)
+    assert list(m.offers) == ["tpu", "trn2", "gb200"]
+    assert list(m.periods) == [2026, 2027, 2028]
+    assert m.lots["tpu", 2026].is_integer()
+    assert ("google", 2027) in m.max_share
+    assert hasattr(m, "power_cap") and hasattr(m, "demand") and hasattr(m, "buy")
+    # a user extends the model: no GB200 at all
+    m.no_gb200 = pyo.Constraint(expr=sum(m.buy["gb200", t] for t in m.periods) == 0)
+    pyo.SolverFactory("appsi_highs").solve(m)
+    reference = procure.solve(small, mip_gap=0)
+    assert pyo.value(m.cost) >= reference.objective * (1 - 1e-6)
+    del m.no_gb200
+    opt = pyo.SolverFactory("appsi_highs")
+    opt.config.mip_gap = 0 if hasattr(opt, "config") and hasattr(opt.config, "mip_gap") else None
+    opt.solve(m)
+    assert _agree(pyo.value(m.cost), reference.objective)
+    assert pyo.value(m.buy["tpu", 2028]) == pytest.approx(reference.purchases.loc[2028, "tpu"])
+
+
+@pytest.mark.parametrize("suffix", [".mps", ".lp"])
+def test_export_round_trips(tmp_path, small: dict[str, Any], suffix: str) -> None:
+    import highspy
+
+    path = procure.write_model(small, tmp_path / f"model{suffix}")
+    text = path.read_text()
+    assert ("power_cap[2027]" in text) if suffix == ".mps" else ("power_cap(2027)" in text)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.readModel(str(path))
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.run()
+    assert _agree(h.getInfo().objective_function_value, procure.solve(small, mip_gap=0).objective)
+
+
+def test_export_rejects_other_suffixes(tmp_path, small: dict[str, Any]) -> None:
+    with pytest.raises(procure.ProblemError, match="must end in .mps or .lp"):
+        procure.write_model(small, tmp_path / "model.txt")
+
+
+def test_missing_solver_says_how_to_install(small: dict[str, Any]) -> None:
+    class Missing(Adapter):
+        name = "nonesuch"
+        install_hint = "pip install nonesuch"
+
+        @classmethod
+        def available(cls) -> bool:
+            return False
+
+        def solve(self, model, options):  # pragma: no cover - never called
+            raise AssertionError
+
+    register("nonesuch", Missing)
+    assert "nonesuch" not in procure.available_solvers()
+    with pytest.raises(procure.SolverNotAvailable, match="pip install nonesuch"):
+        procure.solve(small, solver="nonesuch")
