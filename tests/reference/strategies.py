@@ -328,7 +328,7 @@ def _add_commercial(
         if draw(st.booleans()):
             e["min_spend"] = _nice(share * draw(st.sampled_from([0.1, 0.3, 0.6, 1.0, 2.0])))
         if draw(st.booleans()):
-            e["max_spend"] = _nice(need_capex * draw(st.sampled_from([0.3, 0.6, 1.0, 2.0])))
+            e["max_spend"] = _nice(need_capex * draw(st.sampled_from([0.6, 1.0, 2.0, 4.0])))
     if not entries:
         del prob["vendors"]
 
@@ -342,6 +342,9 @@ def _add_sites(draw, prob: dict, periods: list[int], small: bool, tiny_lots: int
     n_sites = draw(st.integers(1, 2 if tiny_lots is not None else 3))
     names = list(draw(st.permutations(SITE_NAMES)))[:n_sites]
     top_pue = prob.get("pue") or 1.0
+    for o in offers:  # sites matter more with power: give some offers a power draw
+        if "power_kw" not in o and draw(st.booleans()):
+            o["power_kw"] = draw(st.sampled_from([0.5, 1, 2] if small else [0.7, 1.0, 1.5]))
     kw_per_compute = max(o.get("power_kw", 0) / float(o["compute"]) for o in offers)
     installed_kw = sum(o.get("power_kw", 0) * o.get("installed", 0) for o in offers)
     slack_kw = max(o.get("power_kw", 0) * o.get("lot_size", 1) for o in offers) * len(offers)
@@ -359,9 +362,9 @@ def _add_sites(draw, prob: dict, periods: list[int], small: bool, tiny_lots: int
         if draw(st.booleans()):
             price = st.integers(0, 100) if small else st.sampled_from([30, 45, 60, 85, 120])
             site["electricity_price"] = _encode(draw, periods, _per_period_values(draw, periods, price))
-        if draw(st.integers(0, 2)) == 0:
+        if draw(st.integers(0, 2)) < (2 if tiny_lots is not None else 1):
             need_kw = (pue or top_pue) * (dmax * kw_per_compute + installed_kw + slack_kw)
-            factor = draw(st.sampled_from([0.3, 0.6, 1.0, 2.0]))
+            factor = draw(st.sampled_from([0.5, 0.6, 1.0, 2.0]))  # < 1: sites must share the fleet
             caps = [_nice(max(need_kw, 1.0) * factor * draw(st.sampled_from([1.0, 1.5])) / 1e6) for _ in periods]
             site["power_cap_gw"] = _encode(draw, periods, caps)
         sites.append(site)
@@ -798,11 +801,329 @@ MUTATIONS: list[Mutation] = [
 ]
 
 
+# --------------------------------------------------------------------------- #
+# Mutations of the fields of "Commercial terms, sites and workloads"
+# --------------------------------------------------------------------------- #
+def _ensure_tiers(draw, prob: dict, min_tiers: int = 1) -> tuple[int, list[dict]]:
+    """An offer with price_tiers (converted from unit_cost if needed), with >= min_tiers tiers."""
+    offers = prob["offers"]
+    with_tiers = [i for i, o in enumerate(offers) if "price_tiers" in o]
+    if with_tiers and draw(st.integers(0, 3)) > 0:
+        i = draw(st.sampled_from(with_tiers))
+    else:
+        i = draw(st.integers(0, len(offers) - 1))
+        o = offers[i]
+        if "price_tiers" not in o:
+            o["price_tiers"] = [{"from_units": 0, "unit_cost": o.pop("unit_cost")}]
+    tiers = offers[i]["price_tiers"]
+    while len(tiers) < min_tiers:
+        start = tiers[-1]["from_units"] + draw(st.integers(1, 50))
+        tiers.append({"from_units": start, "unit_cost": copy.deepcopy(tiers[-1]["unit_cost"])})
+    return i, tiers
+
+
+def _m_tiers_and_unit_cost(draw, prob):
+    i, o = _pick_offer(draw, prob)
+    if "price_tiers" in o:
+        o["unit_cost"] = draw(st.sampled_from([10, 25_000]))
+    else:
+        o["price_tiers"] = [{"from_units": 0, "unit_cost": copy.deepcopy(o["unit_cost"])}]
+    return prob, f"offers[{i}]"
+
+
+def _m_no_price(draw, prob):
+    i, o = _pick_offer(draw, prob)
+    o.pop("unit_cost", None)
+    o.pop("price_tiers", None)
+    return prob, f"offers[{i}]"
+
+
+def _m_tier_first_not_zero(draw, prob):
+    i, tiers = _ensure_tiers(draw, prob)
+    bad = draw(st.sampled_from([1, 5, 0.5, 100]))
+    if len(tiers) > 1:
+        bad = min(bad, tiers[1]["from_units"] / 2)  # still below the next tier: one error only
+    tiers[0]["from_units"] = bad
+    return prob, f"offers[{i}].price_tiers[0].from_units"
+
+
+def _m_tier_not_rising(draw, prob):
+    i, tiers = _ensure_tiers(draw, prob, min_tiers=2)
+    k = draw(st.integers(1, len(tiers) - 1))
+    prev = tiers[k - 1]["from_units"]
+    options = [prev]  # equal to the previous one
+    if k >= 2 and prev - tiers[k - 2]["from_units"] > 1:
+        options.append(prev - 1)  # between the two before it
+    if k == 1:
+        options.append(-1)  # below the first (and negative)
+    tiers[k]["from_units"] = draw(st.sampled_from(options))
+    return prob, f"offers[{i}].price_tiers[{k}].from_units"
+
+
+def _m_tier_bad_from(draw, prob):
+    i, tiers = _ensure_tiers(draw, prob)
+    k = draw(st.integers(0, len(tiers) - 1))
+    what = draw(st.sampled_from(["missing", "string", "bool", "nan"]))
+    if what == "missing":
+        del tiers[k]["from_units"]
+    else:
+        tiers[k]["from_units"] = {"string": str(tiers[k]["from_units"]), "bool": False, "nan": math.nan}[what]
+    return prob, f"offers[{i}].price_tiers[{k}].from_units"
+
+
+def _m_tier_bad_price(draw, prob):
+    i, tiers = _ensure_tiers(draw, prob)
+    k = draw(st.integers(0, len(tiers) - 1))
+    tier = tiers[k]
+    what = draw(st.sampled_from(["negative", "missing", "string", "missing_period", "list"]))
+    periods = _periods(prob)
+    if what == "negative":
+        _set_per_period(draw, tier, "unit_cost", periods, draw(st.sampled_from([-1, -0.5, -25_000])))
+    elif what == "missing":
+        del tier["unit_cost"]
+    elif what == "string":
+        tier["unit_cost"] = "100"
+    elif what == "list":
+        tier["unit_cost"] = [10 for _ in periods]
+    else:
+        cur = tier["unit_cost"]
+        vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
+        del vals[draw(st.sampled_from(periods))]
+        keyfn = str if draw(st.booleans()) else int
+        tier["unit_cost"] = {keyfn(p): v for p, v in vals.items()}
+    return prob, f"offers[{i}].price_tiers[{k}].unit_cost"
+
+
+def _m_tiers_not_list(draw, prob):
+    i, o = _pick_offer(draw, prob)
+    o.pop("unit_cost", None)
+    o["price_tiers"] = draw(st.sampled_from([[], 10, {"from_units": 0, "unit_cost": 10}]))
+    return prob, f"offers[{i}].price_tiers"
+
+
+def _m_bad_discount(draw, prob):
+    i, _ = _ensure_tiers(draw, prob)
+    prob["offers"][i]["discount"] = draw(st.sampled_from(["volume", "All_units", "all-units", "incremental ", 1, True]))
+    return prob, f"offers[{i}].discount"
+
+
+def _m_bad_spend(draw, prob):
+    fld = draw(st.sampled_from(["min_spend", "max_spend"]))
+    j, e = _vendor_entry(draw, prob)
+    e[fld] = draw(st.sampled_from([-1, -0.5, -1e6, "100", True, math.nan]))
+    return prob, f"vendors[{j}].{fld}"
+
+
+def _hosting(site: dict, vendor: str) -> bool:
+    return "vendors" not in site or vendor in site["vendors"]
+
+
+def _m_installed_with_sites(draw, prob):
+    """Sites: installed as a plain number, naming an unknown or non-hosting site, or a bad count."""
+    i, o = _pick_offer(draw, prob)
+    sites = prob["sites"]
+    path = f"offers[{i}].installed"
+    what = draw(st.sampled_from(["plain", "unknown_site", "not_hosting", "negative", "float"]))
+    if what == "plain":
+        o["installed"] = draw(st.integers(0, 8))
+        return prob, path
+    inst = o.get("installed")
+    inst = dict(inst) if isinstance(inst, dict) else {}
+    hosts = [s["name"] for s in sites if _hosting(s, o["vendor"])]
+    foreign = [s["name"] for s in sites if not _hosting(s, o["vendor"])]
+    if what == "not_hosting" and foreign:
+        inst[draw(st.sampled_from(foreign))] = draw(st.integers(1, 5))
+    elif what in ("negative", "float") and hosts:
+        inst[draw(st.sampled_from(hosts))] = -1 if what == "negative" else 1.5
+    else:
+        inst[draw(st.sampled_from(["nowhere", "Oregon", "texas "]))] = draw(st.integers(1, 5))
+    o["installed"] = inst
+    return prob, path
+
+
+def _m_installed_mapping_without_sites(draw, prob):
+    i, o = _pick_offer(draw, prob)
+    o["installed"] = {draw(st.sampled_from(SITE_NAMES)): draw(st.integers(1, 5))}
+    return prob, f"offers[{i}].installed"
+
+
+def _m_site_vendor_unknown(draw, prob):
+    sites = prob["sites"]
+    j = draw(st.integers(0, len(sites) - 1))
+    used = sorted({o["vendor"] for o in prob["offers"]})
+    listed = list(sites[j].get("vendors", used))
+    listed.insert(draw(st.integers(0, len(listed))), draw(st.sampled_from(["ghost", "nvidai", "Google"])))
+    sites[j]["vendors"] = listed
+    return prob, f"sites[{j}].vendors"
+
+
+def _m_duplicate_site(draw, prob):
+    sites = prob["sites"]
+    sites.append(copy.deepcopy(sites[draw(st.integers(0, len(sites) - 1))]))
+    return prob, f"sites[{len(sites) - 1}].name"
+
+
+def _m_site_bad_value(draw, prob):
+    sites = prob["sites"]
+    periods = _periods(prob)
+    j = draw(st.integers(0, len(sites) - 1))
+    site = sites[j]
+    referenced = any(isinstance(o.get("installed"), dict) and site["name"] in o["installed"] for o in prob["offers"])
+    cases = ["pue", "power_cap_gw", "electricity_price"] + ([] if referenced else ["vendors"])
+    fld = draw(st.sampled_from(cases))
+    if fld == "pue":
+        site["pue"] = draw(st.sampled_from([0.9, 0, -1, "1.2", math.nan]))
+    elif fld == "vendors":
+        site["vendors"] = draw(st.sampled_from(["nvidia", 1, {"nvidia": 1}]))
+    else:
+        bad = draw(st.sampled_from(["1", math.nan, True, "missing_period", "extra_period"]))
+        if bad in ("missing_period", "extra_period"):
+            cur = site.get(fld, 1)
+            vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
+            if bad == "missing_period":
+                del vals[draw(st.sampled_from(periods))]
+            else:
+                vals[periods[-1] + 1] = next(iter(vals.values()))
+            site[fld] = {str(p): v for p, v in vals.items()}
+        else:
+            _set_per_period(draw, site, fld, periods, bad)
+    return prob, f"sites[{j}].{fld}"
+
+
+def _m_sites_not_list(draw, prob):
+    prob["sites"] = draw(st.sampled_from([[], {}, "oregon", {"name": "oregon"}]))
+    for o in prob["offers"]:
+        o.pop("installed", None)  # would otherwise name sites that no longer exist
+    return prob, "sites"
+
+
+def _drop_efficiencies(prob: dict) -> None:
+    for o in prob["offers"]:
+        o.pop("efficiency", None)
+
+
+def _m_demand_and_workloads(draw, prob):
+    prob["demand"] = draw(st.sampled_from([0, 100, {p: 1 for p in prob["periods"]}]))
+    return prob, "workloads"
+
+
+def _m_no_demand(draw, prob):
+    del prob["workloads"]
+    _drop_efficiencies(prob)
+    return prob, "demand"
+
+
+def _m_bad_workloads(draw, prob):
+    periods = _periods(prob)
+    what = draw(st.sampled_from(["structure", "string", "missing_period", "list"]))
+    wl = prob["workloads"]
+    if what == "structure":
+        prob["workloads"] = draw(st.sampled_from([[], {}, 5, ["training"]]))
+        _drop_efficiencies(prob)
+        return prob, "workloads"
+    w = draw(st.sampled_from(sorted(wl)))
+    if what == "string":
+        wl[w] = "100"
+    elif what == "list":
+        wl[w] = [1 for _ in periods]
+    else:
+        cur = wl[w]
+        vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
+        del vals[draw(st.sampled_from(periods))]
+        wl[w] = {str(p): v for p, v in vals.items()}
+    return prob, "workloads"
+
+
+def _m_bad_efficiency(draw, prob):
+    i, o = _pick_offer(draw, prob)
+    names = sorted(prob.get("workloads") or {}) or ["training"]
+    what = draw(st.sampled_from(["unknown", "negative", "not_mapping", "string"]))
+    eff = dict(o["efficiency"]) if isinstance(o.get("efficiency"), dict) else {}
+    if what == "unknown":
+        eff[draw(st.sampled_from(["ghost", "Training", "inferance"]))] = draw(st.sampled_from([0, 0.5, 1.0]))
+    elif what == "negative":
+        eff[draw(st.sampled_from(names))] = draw(st.sampled_from([-0.5, -1]))
+    elif what == "string":
+        eff[draw(st.sampled_from(names))] = "1.0"
+    else:
+        o["efficiency"] = draw(st.sampled_from([0.5, [1.0], "training"]))
+        return prob, f"offers[{i}].efficiency"
+    o["efficiency"] = eff
+    return prob, f"offers[{i}].efficiency"
+
+
+def _m_new_unknown_field(draw, prob):
+    where = draw(st.sampled_from(["top", "offer", "vendor", "tier"] + (["site"] if "sites" in prob else [])))
+    if where == "top":
+        key = draw(st.sampled_from(["site", "workload", "Sites", "price_tiers", "min_spend"]))
+        prob[key] = 1
+    elif where == "offer":
+        key = draw(st.sampled_from(["price_tier", "discounts", "efficiencies", "effciency", "site"]))
+        _pick_offer(draw, prob)[1][key] = 1
+    elif where == "vendor":
+        key = draw(st.sampled_from(["min_spnd", "maxspend", "take_or_pay", "vendors"]))
+        _vendor_entry(draw, prob)[1][key] = 1
+    elif where == "tier":
+        key = draw(st.sampled_from(["from", "price", "from_unit", "discount"]))
+        _, tiers = _ensure_tiers(draw, prob)
+        tiers[draw(st.integers(0, len(tiers) - 1))][key] = 1
+    else:
+        key = draw(st.sampled_from(["powercap_gw", "PUE", "vendor", "price", "installed"]))
+        sites = prob["sites"]
+        sites[draw(st.integers(0, len(sites) - 1))][key] = 1
+    return prob, key
+
+
+# (mutation, flags its base problem must have: True / False; others are drawn)
+NEW_MUTATIONS: list[tuple[Mutation, dict[str, bool]]] = [
+    (_m_tiers_and_unit_cost, {}),
+    (_m_no_price, {}),
+    (_m_tier_first_not_zero, {}),
+    (_m_tier_not_rising, {}),
+    (_m_tier_bad_from, {}),
+    (_m_tier_bad_price, {}),
+    (_m_tiers_not_list, {}),
+    (_m_bad_discount, {}),
+    (_m_bad_spend, {}),
+    (_m_installed_with_sites, {"sites": True}),
+    (_m_installed_mapping_without_sites, {"sites": False}),
+    (_m_site_vendor_unknown, {"sites": True}),
+    (_m_duplicate_site, {"sites": True}),
+    (_m_site_bad_value, {"sites": True}),
+    (_m_sites_not_list, {"sites": True}),
+    (_m_demand_and_workloads, {"workloads": True}),
+    (_m_no_demand, {"workloads": True}),
+    (_m_bad_workloads, {"workloads": True}),
+    (_m_bad_efficiency, {}),
+    (_m_new_unknown_field, {}),
+]
+
+
 @st.composite
 def invalid_problems(draw) -> tuple[dict, str]:
-    """(problem, path_fragment): a valid problem with exactly one invalidating mutation."""
+    """(problem, path_fragment): a valid problem with exactly one invalidating mutation.
+
+    The mutations of `MUTATIONS` start from problems without the fields of
+    "Commercial terms, sites and workloads"; those of `NEW_MUTATIONS` from
+    problems using some of them (always those the mutation needs).
+    """
+    k = draw(st.integers(0, len(MUTATIONS) + len(NEW_MUTATIONS) - 1))
+    flags = {"commercial": False, "sites": False, "workloads": False}
+    if k < len(MUTATIONS):
+        mutation = MUTATIONS[k]
+    else:
+        mutation, needs = NEW_MUTATIONS[k - len(MUTATIONS)]
+        flags = {f: needs[f] if f in needs else draw(st.booleans()) for f in flags}
     prob = copy.deepcopy(
-        draw(problems(max_offers=3, max_periods=3, risk=True, scenarios=draw(st.booleans()), hhi=draw(st.booleans())))
+        draw(
+            problems(
+                max_offers=3,
+                max_periods=3,
+                risk=True,
+                scenarios=draw(st.booleans()),
+                hhi=draw(st.booleans()),
+                **flags,
+            )
+        )
     )
-    mutation = draw(st.sampled_from(MUTATIONS))
     return mutation(draw, prob)
