@@ -55,6 +55,11 @@ class Result:
         not reached, due as in the first period) and ``total``.
     spend : pandas.Series
         Capex paid per period, undiscounted (what ``budget`` caps).
+    spend_by_vendor : pandas.DataFrame
+        Undiscounted capex per period and vendor (what ``min_spend`` and
+        ``max_spend`` look at, summed over periods).
+    site_power_gw : pandas.DataFrame
+        Facility power per period and site, GW (one column ``""`` without sites).
     hhi : pandas.Series
         Exact Herfindahl index per period, Σ_v (C[v,t] / demand_t)² (NaN
         where demand is 0).
@@ -99,6 +104,8 @@ class Result:
     shares: pd.DataFrame
     cost_breakdown: pd.DataFrame
     spend: pd.Series
+    spend_by_vendor: pd.DataFrame
+    site_power_gw: pd.DataFrame
     hhi: pd.Series
     cvar: float
     expected_loss: float
@@ -172,17 +179,23 @@ class Result:
             lines.append(
                 f"scenario loss: expected {money(self.expected_loss)}, CVaR({p.risk.cvar_alpha:g}) {money(self.cvar)}"
             )
-        table = pd.DataFrame(
-            {
-                "demand": np.asarray(p.total_demand),
-                "compute": self.compute.to_numpy(),
-                "power GW": self.power_gw.to_numpy(),
-                "spend $B": self.spend.to_numpy() / 1e9,
-            },
-            index=self.purchases.index,
-        )
+        table = pd.DataFrame(index=self.purchases.index)
+        if p.workloads is None:
+            table["demand"] = np.asarray(p.total_demand)
+        table["compute"] = self.compute.to_numpy()
+        if p.workloads is not None:
+            served = self.split.pivot_table(index="period", columns="workload", values="compute", aggfunc="sum")
+            for name, need in p.workloads.items():
+                table[f"{name} demand"] = np.asarray(need)
+                table[f"{name} served"] = (
+                    served.reindex(self.purchases.index)[name].fillna(0.0).to_numpy()
+                    if (name in served.columns)
+                    else 0.0
+                )
+        table["power GW"] = self.power_gw.to_numpy()
         if p.power_cap_gw is not None:
-            table.insert(3, "cap GW", np.asarray(p.power_cap_gw))
+            table["cap GW"] = np.asarray(p.power_cap_gw)
+        table["spend $B"] = self.spend.to_numpy() / 1e9
         for vendor in self.shares.columns:
             table[f"{vendor} %"] = 100 * self.shares[vendor].to_numpy()
         if p.risk.hhi_weight > 0 or p.risk.max_hhi is not None:
@@ -193,13 +206,13 @@ class Result:
             lines.append("units bought:")
             lines.append(bought.to_string(formatters={c: "{:,}".format for c in bought.columns}))
         if p.sites:
-            fleet = self.by_site.pivot_table(index="period", columns="site", values="fleet", aggfunc="sum")
-            lines.append("operational units by site:")
-            lines.append(fleet.to_string(formatters={c: "{:,}".format for c in fleet.columns}))
-        if p.workloads is not None and not self.split.empty:
-            served = self.split.pivot_table(index="period", columns="workload", values="compute", aggfunc="sum")
-            lines.append("compute serving each workload:")
-            lines.append(served.to_string(float_format=_number))
+            power = self.site_power_gw.copy()
+            for site in p.sites:
+                cap = site.power_cap_gw if site.power_cap_gw is not None else p.power_cap_gw
+                if cap is not None:
+                    power[site.name] = [f"{u:,.3g} / {c:,.3g}" for u, c in zip(power[site.name], cap)]
+            lines.append("facility power by site, GW (used / cap):")
+            lines.append(power.to_string(float_format=lambda v: f"{v:,.3g}"))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -282,6 +295,7 @@ def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
     index = pd.Index(problem.periods, name="period")
     offers = pd.Index(problem.offer_names, name="offer")
     vendors = pd.Index(problem.vendor_names, name="vendor")
+    sites = pd.Index(problem.site_names or ("",), name="site")
     names = pd.Index([sc.name for sc in problem.risk.scenarios], name="scenario")
     probability = [sc.probability for sc in problem.risk.scenarios]
     nominal = max(1.0 - sum(probability), 0.0)
@@ -297,6 +311,8 @@ def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
             shares=pd.DataFrame(index=empty, columns=vendors, dtype=float),
             cost_breakdown=pd.DataFrame(index=empty, columns=BREAKDOWN, dtype=float),
             spend=pd.Series(index=empty, dtype=float, name="spend"),
+            spend_by_vendor=pd.DataFrame(index=empty, columns=vendors, dtype=float),
+            site_power_gw=pd.DataFrame(index=empty, columns=sites, dtype=float),
             hhi=pd.Series(index=empty, dtype=float, name="hhi"),
             cvar=math.nan,
             expected_loss=math.nan,
@@ -320,6 +336,8 @@ def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
         shares=pd.DataFrame(ev.shares.T, index=index, columns=vendors),
         cost_breakdown=breakdown,
         spend=pd.Series(ev.spend, index=index, name="spend"),
+        spend_by_vendor=pd.DataFrame(ev.spend_by_vendor.T, index=index, columns=vendors),
+        site_power_gw=pd.DataFrame(ev.site_power_gw.T, index=index, columns=sites),
         hhi=pd.Series(ev.hhi, index=index, name="hhi"),
         cvar=ev.cvar,
         expected_loss=ev.expected_loss,

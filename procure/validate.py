@@ -364,6 +364,8 @@ def _prices(offer: dict[str, Any], path: str, periods: tuple[int, ...]) -> None:
     if discount not in DISCOUNTS:
         fail(f"{path}.discount", discount, f"is not one of {', '.join(map(repr, DISCOUNTS))}")
     if tiers is None:
+        if discount == "all_units":
+            fail(f"{path}.discount", discount, "has no effect without price_tiers")
         return
     if offer["unit_cost"] is not None:
         fail(f"{path}.price_tiers", _MISSING, "and unit_cost are both given: give one or the other")

@@ -56,3 +56,11 @@ def test_gigawatt_script_runs() -> None:
     ).stdout
     assert "optimal" in out
     assert "Facility power" in out and "% of cap" in out
+
+
+def test_three_clouds_script_runs() -> None:
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "three_clouds.py")], capture_output=True, text=True, timeout=600, check=True
+    ).stdout
+    assert "What the TPU contract costs" in out
+    assert "by site" in out and "inference" in out

@@ -336,6 +336,7 @@ def define_workloads(m: LinearModel, data: ModelData, lots: np.ndarray) -> np.nd
         np.concatenate([np.ones(len(x)), -data.lot[wi].astype(float)]),
         upper=installed.ravel(),
         unit="units",
+        definition=True,  # a split cannot use more units than exist: never a remedy
     )
     m.add_rows(
         "workload_demand",
