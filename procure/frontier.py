@@ -60,8 +60,8 @@ class Frontier:
     table : pandas.DataFrame
         One row per point, from the cheapest plan to the least-risk one:
         ``level`` (risk allowed), ``risk`` (of the plan found), ``cost``,
-        ``objective`` (of the original problem), ``status``, and each vendor's
-        share of operational compute over the horizon.
+        ``objective`` (of the original problem), ``cvar`` (with scenarios),
+        ``status``, and each vendor's share of operational compute over the horizon.
     results : tuple of Result
         The plan at each point (checked against the original problem).
     """
@@ -87,35 +87,42 @@ class Frontier:
             2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [2, 1]}, constrained_layout=True
         )
         label = {
-            "cvar": "CVaR of disruption loss ($B)",
-            "hhi": "largest HHI (demand shares)",
-            "max_share": "largest vendor share",
+            "cvar": "CVaR of disruption loss (\\$B)",
+            "hhi": "mean HHI (demand shares, discount-weighted)",
+            "max_share": "largest vendor share in any year",
         }[self.measure]
         x = ok["risk"] / (1e9 if self.measure == "cvar" else 1.0)
-        top.plot(x, ok["cost"] / 1e9, "-o", color="#1f4e79")
-        for (_, row), xi in zip(ok.iterrows(), x):
+        cost = ok["cost"] / 1e9
+        top.plot(x, cost, "-o", color="#1f4e79", label="cheapest plan at each risk level")
+        for k, (xi, yi) in enumerate(zip(x, cost)):
+            # alternate above and below the curve so that neighbouring labels do not collide
             top.annotate(
-                f"${row['cost'] / 1e9:,.1f}B",
-                (xi, row["cost"] / 1e9),
+                f"\\${yi:,.1f}B",
+                (xi, yi),
                 textcoords="offset points",
-                xytext=(4, 6),
+                xytext=(0, 9 if k % 2 == 0 else -14),
+                ha="center",
                 fontsize=8,
+                color="#1f4e79",
             )
-        top.set_ylabel("cost, present value ($B)")
-        top.set_title(title or f"Cost of lowering {self.measure.replace('_', ' ')}")
+        top.set_ylabel("cost, present value (\\$B)")
+        top.set_title(title or f"What lowering {self.measure.replace('_', ' ')} costs")
         top.grid(alpha=0.3)
+        top.legend(loc="upper left", fontsize=8)
+        top.margins(y=0.15)
         width = (x.max() - x.min()) / max(len(x) * 1.5, 1) if len(x) > 1 else 0.05
         bottom_edge = np.zeros(len(ok))
         for vendor in vendors:
             share = ok[vendor].to_numpy()
             bottom.bar(x, share, width=width, bottom=bottom_edge, label=vendor.removeprefix("share "))
             bottom_edge += share
-        bottom.set_ylabel("vendor mix")
-        bottom.set_xlabel(label + "  (← less risk)")
+        bottom.set_ylabel("share of compute,\nwhole horizon")
         bottom.set_ylim(0, 1)
         bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-        if len(x) > 1 and x.iloc[0] > x.iloc[-1]:
+        inverted = len(x) > 1 and x.iloc[0] > x.iloc[-1]
+        if inverted:
             top.invert_xaxis()
+        bottom.set_xlabel(label + ("  (less risk →)" if inverted else "  (← less risk)"))
         if path is not None:
             fig.savefig(path, dpi=130)
         return fig
@@ -180,7 +187,8 @@ class _Sweep:
 
     def set_level(self, level: float) -> None:
         if self.mu is not None:
-            self.session.set_col_bounds(self.mu, upper=np.array([level]))
+            unit = self.built.cvar.unit if self.measure == "cvar" and self.built.cvar is not None else 1.0
+            self.session.set_col_bounds(self.mu, upper=np.array([level / unit]))
             return
         v, u, t = self.share_cells
         T = self.built.compute.shape[1]
@@ -193,13 +201,13 @@ class _Sweep:
         if self.mu is None:
             return None
         m = self.built.model
-        cost = m.cost.copy()
-        ids = np.arange(m.num_cols)
+        cost, offset = m.cost.copy(), m.offset
         target = np.zeros(m.num_cols)
         target[self.mu] = 1.0
-        self.session.set_cost(ids, target)
+        # no constant either: the relative gap must be relative to the risk, not to sunk costs
+        self.session.set_objective(target, 0.0)
         raw = optimize(self.session, self.built, self.data, options)
-        self.session.set_cost(ids, cost)
+        self.session.set_objective(cost, offset)
         return raw
 
     def solve(self, options: SolveOptions) -> RawSolution:
@@ -305,21 +313,22 @@ def _trace(
     if least is not None and least.has_plan:
         low = min(risk_of(evaluate(data.problem, plan(least), split(least)), measure), high)
     elif measure == "max_share":
-        low = _lowest_share(sweep, options, cheapest, high, 1.0 / data.n_vendors)
+        low, least = _lowest_share(sweep, options, cheapest, high, 1.0 / data.n_vendors)
     else:
-        low = high
+        low, least = high, cheapest
     say(f"cheapest plan: risk {high:.6g}; least risk: {low:.6g} ({time.perf_counter() - started:.1f} s)")
 
+    # The least-risk plan fits every level: it warm-starts each point (so the solver always
+    # holds a plan) and stands in if a point's solve ends without one.
+    safe = least if least is not None and least.has_plan else cheapest
     levels = np.linspace(high, low, points)
     results: list[Result] = []
-    previous = cheapest
     for k, level in enumerate(levels):
         t0 = time.perf_counter()
-        # a hair of slack: the least-risk level itself must stay feasible after round-off
-        sweep.set_level(level * (1 + 1e-9) + 1e-12)
-        raw = cheapest if k == 0 else sweep.solve(warm_from(sweep.built, previous, options))
-        if raw.has_plan:
-            previous = raw
+        sweep.set_level(level * (1 + 1e-6) + 1e-9)  # slack for round-off between the model and the exact risk
+        raw = cheapest if k == 0 else sweep.solve(warm_from(sweep.built, safe, options))
+        if not raw.has_plan:
+            raw = replace(safe, status="feasible", message=f"the least-risk plan stands in: {raw.status} {raw.message}")
         results.append(
             make_result(
                 original,
@@ -339,20 +348,26 @@ def _trace(
     return _table(list(levels), results, measure, original), results
 
 
-def _lowest_share(sweep: _Sweep, options: SolveOptions, start: RawSolution, high: float, floor: float) -> float:
-    """The least largest-share that admits a plan, by bisection on feasibility (1% of the range)."""
+def _lowest_share(
+    sweep: _Sweep, options: SolveOptions, start: RawSolution, high: float, floor: float
+) -> tuple[float, RawSolution]:
+    """The least largest-share that admits a plan, by bisection on feasibility (1% of the range),
+    and a plan at that level."""
+    best = start
     sweep.set_level(floor)
-    if sweep.solve(warm_from(sweep.built, start, options)).has_plan:
-        return floor
+    raw = sweep.solve(warm_from(sweep.built, start, options))
+    if raw.has_plan:
+        return floor, raw
     low, high_ok = floor, high
     while high_ok - low > 0.01 * (high - floor):
         mid = 0.5 * (low + high_ok)
         sweep.set_level(mid)
-        if sweep.solve(warm_from(sweep.built, start, options)).has_plan:
-            high_ok = mid
+        raw = sweep.solve(warm_from(sweep.built, best, options))
+        if raw.has_plan:
+            high_ok, best = mid, raw
         else:
             low = mid
-    return high_ok
+    return high_ok, best
 
 
 def _plan(result: Result) -> tuple[np.ndarray, np.ndarray | None]:
@@ -377,13 +392,15 @@ def _table(levels: list[float], results: list[Result], measure: str, problem: Pr
         if result.has_plan:
             ev = evaluate(problem, *_plan(result))
             total = ev.compute.sum()
-            row.update(risk=risk_of(ev, measure), cost=result.cost, objective=result.objective)
+            row.update(risk=risk_of(ev, measure), cost=result.cost, objective=result.objective, cvar=ev.cvar)
             for v, vendor in enumerate(problem.vendor_names):
                 row[f"share {vendor}"] = ev.compute_by_vendor[v].sum() / total if total > 0 else 0.0
         else:
-            row.update(risk=math.nan, cost=math.nan, objective=math.nan)
+            row.update(risk=math.nan, cost=math.nan, objective=math.nan, cvar=math.nan)
             for vendor in problem.vendor_names:
                 row[f"share {vendor}"] = math.nan
         rows.append(row)
     columns = ["level", "risk", "cost", "objective", "status", *[f"share {v}" for v in problem.vendor_names]]
+    if problem.risk.scenarios:
+        columns.insert(4, "cvar")
     return pd.DataFrame(rows, columns=columns, index=pd.RangeIndex(len(rows), name="point"))

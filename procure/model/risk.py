@@ -41,11 +41,12 @@ class HhiHandles:
 
 @dataclass(frozen=True)
 class CvarHandles:
-    """Columns and rows of the CVaR family; ``value`` ids and weights give CVaR = Σ weight·x."""
+    """Columns and rows of the CVaR family: CVaR in dollars = ``unit`` · Σ weights · x[ids]."""
 
     ids: np.ndarray
     weights: np.ndarray
-    cap_row: np.ndarray  # () or (1,) id of the max_cvar row
+    cap_row: np.ndarray  # (1,) id of the max_cvar row
+    unit: float  # dollars per unit of η and z
 
 
 def hhi_cut_rows(
@@ -119,16 +120,26 @@ def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: 
     )
     m.add_rows("shortfall", scenarios, rows, cols, vals, lower=data.demand[t_of], unit="compute", definition=True)
 
+    # η and z count in a power of two near the size of a loss, so their values stay near 1
+    # (losses of $1e11 next to unit coefficients would leave the solver's tolerances meaningless)
+    unit = float(np.exp2(np.round(np.log2(max(risk.shortfall_penalty * float(data.demand.max()), 1.0)))))
     alpha = risk.cvar_alpha
     nominal = data.nominal_probability > 0
     names = data.scenario_names + (("nominal",) if nominal else ())
     prob = np.concatenate([data.scenario_probability, [data.nominal_probability] if nominal else []])
-    eta = m.add_columns("value_at_risk", Index.scalar(), cost=risk.risk_weight, unit="$", doc="value at risk η")
+    money = f"${unit:g}"
+    eta = m.add_columns(
+        "value_at_risk", Index.scalar(), cost=risk.risk_weight * unit, unit=money, doc="value at risk η"
+    )
     z = m.add_columns(
-        "tail", Index.grid(scenario=names), cost=risk.risk_weight * prob / (1 - alpha), unit="$", doc="loss above η"
+        "tail",
+        Index.grid(scenario=names),
+        cost=risk.risk_weight * unit * prob / (1 - alpha),
+        unit=money,
+        doc="loss above η",
     )
     k = len(names)
-    loss = data.discount[t_of] * risk.shortfall_penalty
+    loss = data.discount[t_of] * risk.shortfall_penalty / unit
     m.add_rows(
         "tail",
         Index.grid(scenario=names),
@@ -136,7 +147,7 @@ def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: 
         np.concatenate([z, np.repeat(eta, k), u]),
         np.concatenate([np.ones(k), np.ones(k), -loss]),
         lower=0.0,
-        unit="$",
+        unit=money,
         definition=True,
     )
     ids = np.concatenate([eta, z])
@@ -147,7 +158,7 @@ def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: 
         np.zeros(len(ids), dtype=int),
         ids,
         weights,
-        upper=risk.max_cvar if risk.max_cvar is not None else np.inf,
-        unit="$",
+        upper=risk.max_cvar / unit if risk.max_cvar is not None else np.inf,
+        unit=money,
     )
-    return CvarHandles(ids, weights, cap)
+    return CvarHandles(ids, weights, cap, unit)

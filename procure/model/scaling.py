@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from .linear import LinearModel
 
-__all__ = ["MatrixForm", "matrix_form"]
+__all__ = ["MatrixForm", "matrix_form", "objective_scale"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,13 @@ def _geometric_factors(A: sp.csr_matrix) -> np.ndarray:
     return np.where(big > 0, 1.0 / _pow2(np.where(big > 0, mid, 1.0)), 1.0)
 
 
+def objective_scale(cost: np.ndarray, col_scale: np.ndarray) -> float:
+    """A power of two bringing the median non-zero objective coefficient near 1."""
+    nz = np.abs(cost * col_scale)
+    nz = nz[nz > 0]
+    return float(1.0 / _pow2(np.array([np.median(nz)]))[0]) if nz.size else 1.0
+
+
 def matrix_form(model: LinearModel, *, scale: bool = True, passes: int = 4) -> MatrixForm:
     """The arrays of ``model``; scaled by powers of two when ``scale``."""
     A = model.A.tocsr()
@@ -92,10 +99,7 @@ def matrix_form(model: LinearModel, *, scale: bool = True, passes: int = 4) -> M
             row_scale *= r
             c = _geometric_factors((sp.diags(row_scale) @ A @ sp.diags(col_scale)).T.tocsr())
             col_scale *= np.where(continuous, c, 1.0)
-        nz = np.abs(model.cost * col_scale)
-        nz = nz[nz > 0]
-        if nz.size:
-            obj_scale = float(1.0 / _pow2(np.array([np.median(nz)]))[0])
+        obj_scale = objective_scale(model.cost, col_scale)
     As = (sp.diags(row_scale) @ A @ sp.diags(col_scale)).tocsc()
     with np.errstate(invalid="ignore"):
         return MatrixForm(

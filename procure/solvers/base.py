@@ -100,6 +100,11 @@ class Session:
     def set_cost(self, ids: np.ndarray, cost: Any) -> None:
         self.model.set_cost(ids, cost)
 
+    def set_objective(self, cost: np.ndarray, offset: float) -> None:
+        """Replace the whole objective (every coefficient and the constant)."""
+        self.model.offset = float(offset)
+        self.set_cost(np.arange(self.model.num_cols), cost)
+
     def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
         self.model.set_coefficients(rows, cols, vals)
 

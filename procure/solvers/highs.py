@@ -7,12 +7,13 @@ import math
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..model.linear import Index, LinearModel
-from ..model.scaling import MatrixForm, matrix_form
+from ..model.scaling import MatrixForm, matrix_form, objective_scale
 from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register
 
 __all__ = ["HighsAdapter"]
@@ -159,10 +160,15 @@ class HighsSession(Session):
 
     def set_cost(self, ids: np.ndarray, cost: Any) -> None:
         super().set_cost(ids, cost)
-        ids = np.asarray(ids, dtype=np.int32)
         f = self.form
-        f.cost[ids] = self.model.cost[ids] * f.col_scale[ids] * f.obj_scale
-        self.h.changeColsCost(len(ids), ids, f.cost[ids])
+        # a new objective may have another size: rescale it, or tolerances lose their meaning
+        scale = objective_scale(self.model.cost, f.col_scale)
+        self.form = f = replace(
+            f, cost=self.model.cost * f.col_scale * scale, offset=self.model.offset * scale, obj_scale=scale
+        )
+        every = np.arange(len(f.cost), dtype=np.int32)
+        self.h.changeColsCost(len(every), every, f.cost)
+        self.h.changeObjectiveOffset(float(f.offset))
 
     def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
         super().set_coefficients(rows, cols, vals)
