@@ -23,4 +23,5 @@ def amount(x: float, unit: str) -> str:
     """A quantity in its unit: dollars via `money`, anything else as ``1.23e+06 compute``."""
     if unit == "$":
         return money(x)
-    return f"{x:.4g} {unit}".rstrip()
+    text = f"{x:,.0f}" if abs(x) >= 1e4 else f"{x:.4g}"
+    return f"{text} {unit}".rstrip()

@@ -149,7 +149,10 @@ def solve_data(
 
 
 def diagnosis_model(data: ModelData) -> BuiltModel:
-    """The model with lot bounds from supply only, so every requirement row can be relaxed."""
-    upper = implied_bounds(data, requirements=False)
+    """The model with every requirement as a row, so a diagnosis may relax any of them:
+    supply, budgets and power caps are rows rather than lot bounds."""
+    live = implied_bounds(data, requirements=False) > 0  # only the horizon (and minimum spend) bound lots here
+    open_lots = np.where(live, np.inf, implied_bounds(data, requirements=False))
     generous = 10 * provisional_bounds(data)
-    return build_model(data, np.where(needs_finite_bound(data, upper) & np.isinf(upper), generous, upper))
+    upper = np.where(needs_finite_bound(data, open_lots) & np.isinf(open_lots), generous, open_lots)
+    return build_model(data, upper, supply_rows=True)

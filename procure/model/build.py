@@ -43,10 +43,13 @@ class BuiltModel:
     cvar: CvarHandles | None
 
 
-def build_model(data: ModelData, upper: np.ndarray, *, hhi: bool = False, cvar: bool = False) -> BuiltModel:
+def build_model(
+    data: ModelData, upper: np.ndarray, *, hhi: bool = False, cvar: bool = False, supply_rows: bool = False
+) -> BuiltModel:
     """The mixed-integer program of ``data`` with lot bounds ``upper`` ((P, T), may hold inf
     except where an indicator row needs a finite bound).  ``hhi`` / ``cvar`` build those
-    families even when the problem does not price or cap them (for the frontier)."""
+    families even when the problem does not price or cap them (for the frontier); ``supply_rows``
+    states every offer's supply as a row (for diagnosis) instead of leaving it to lot bounds."""
     # an order below the minimum is no order (at one site, the whole order must fit)
     single = np.bincount(data.offer_of, minlength=data.n_offers)[data.offer_of] == 1
     upper = np.where(single[:, None] & (upper < data.min_lots[data.offer_of][:, None]), 0.0, upper)
@@ -56,7 +59,7 @@ def build_model(data: ModelData, upper: np.ndarray, *, hhi: bool = False, cvar: 
     define_demand(m, data, compute)
     split = define_workloads(m, data, lots)
     define_power(m, data, lots)
-    define_supply(m, data, lots)
+    define_supply(m, data, lots, every=supply_rows)
     capex = flat_capex(data, lots) + define_tiers(m, data, lots, upper)
     define_budget(m, data, capex)
     take_or_pay = define_spend(m, data, capex)

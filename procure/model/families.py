@@ -388,11 +388,12 @@ def define_power(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
     )
 
 
-def define_supply(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
+def define_supply(m: LinearModel, data: ModelData, lots: np.ndarray, *, every: bool = False) -> None:
     """``supply[offer,period]``: Σ_{p of i} k[p,t] ≤ ⌊max_units / lot⌋ where an offer is
-    bought at several sites (a single placement carries the cap as its bound)."""
+    bought at several sites (a single placement carries the cap as its bound), or for
+    every offer with a supply cap when ``every``."""
     placements = np.bincount(data.offer_of, minlength=data.n_offers)
-    limited = (placements[:, None] > 1) & np.isfinite(data.max_units)
+    limited = ((placements[:, None] > 1) | every) & np.isfinite(data.max_units)
     if not limited.any():
         return
     rows, cols, _ = _by_offer(data, lots)
