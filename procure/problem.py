@@ -293,7 +293,7 @@ class Problem:
         for offer in out["offers"]:
             if "price_tiers" in offer:
                 offer["price_tiers"] = [_compact(t, TIER_FIELDS, self.periods) for t in offer["price_tiers"]]
-            if offer.get("installed") == {}:
+            if offer.get("installed") in ({}, 0):
                 del offer["installed"]
         if out.get("sites"):
             out["sites"] = [_compact(site, SITE_FIELDS, self.periods) for site in out["sites"]]

@@ -261,7 +261,7 @@ OFFER_FIELDS: dict[str, Field] = {
     "max_units": Field(_pp(**NONNEG)),
     "lifetime": Field(_int(1)),
     "lead_time": Field(_int(0), 0),
-    "installed": Field(lambda v, p, _: v, 0),
+    "installed": Field(lambda v, p, _: v, None),
     "installed_life": Field(_int(1)),
 }
 
@@ -386,11 +386,11 @@ def _prices(offer: dict[str, Any], path: str, periods: tuple[int, ...]) -> None:
 
 def _installed(value: Any, path: str, sites: list[str]) -> int | dict[str, int]:
     """A whole number without sites; a mapping {site: units} with sites."""
+    if value is None:
+        return {} if sites else 0
     if not sites:
         return integer(value, path, low=0)
     if not isinstance(value, Mapping):
-        if value == 0 and not isinstance(value, bool):
-            return {}
         fail(path, value, "must be a mapping {site: units} when the problem has sites")
     out: dict[str, int] = {}
     for site, units in mapping(value, path).items():

@@ -31,23 +31,46 @@ def _close(a: float, b: float, rel: float = REL) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-6)
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(problems(), problems(scenarios=True, hhi=True)))
+LINEAR_FEATURES = st.one_of(
+    problems(),
+    problems(scenarios=True),
+    problems(commercial=True),
+    problems(sites=True),
+    problems(workloads=True),
+    problems(commercial=True, sites=True, workloads=True, scenarios=True),
+)
+ALL_FEATURES = st.one_of(LINEAR_FEATURES, problems(scenarios=True, hhi=True))
+
+
+def _split(result: procure.Result) -> dict[str, dict[str, dict[int, float]]] | None:
+    """The result's workload split in the reference's format."""
+    if result.problem.workloads is None:
+        return None
+    out: dict[str, dict[str, dict[int, float]]] = {}
+    for row in result.split.itertuples(index=False):
+        out.setdefault(row.offer, {}).setdefault(row.workload, {})[int(row.period)] = float(row.units)
+    return out
+
+
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@given(ALL_FEATURES)
 def test_plans_pass_the_independent_checker(problem: dict[str, Any]) -> None:
     result = procure.solve(problem, mip_gap=0)
     assert result.status in ("optimal", "infeasible")
     if result.status == "optimal":
-        assert checker.violations(problem, result.purchases, hhi_tol=HHI_TOL) == []
-        assert _close(checker.cost(problem, result.purchases), result.cost, 1e-9)
-        assert _close(checker.objective(problem, result.purchases), result.objective, 1e-9)
+        plan = result.by_site
+        assert checker.violations(problem, plan, _split(result), hhi_tol=HHI_TOL) == []
+        assert _close(checker.cost(problem, plan), result.cost, 1e-9)
+        assert _close(checker.objective(problem, plan), result.objective, 1e-9)
         assert result.check() == []
-        fleet = checker.fleet(problem, result.purchases)
-        for offer in result.fleet.columns:
-            assert [fleet[offer][p] for p in result.fleet.index] == pytest.approx(result.fleet[offer].tolist())
+        if not result.problem.sites:
+            fleet = checker.fleet(problem, result.purchases)
+            for offer in result.fleet.columns:
+                assert [fleet[offer][p] for p in result.fleet.index] == pytest.approx(result.fleet[offer].tolist())
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(problems(), problems(scenarios=True)))
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@given(LINEAR_FEATURES)
 def test_same_optimum_as_reference_model(problem: dict[str, Any]) -> None:
     status, objective, _ = solve_reference(problem)
     assume(status in ("optimal", "infeasible"))
@@ -59,7 +82,14 @@ def test_same_optimum_as_reference_model(problem: dict[str, Any]) -> None:
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(tiny_problems(scenarios=True))
+@given(
+    st.one_of(
+        tiny_problems(scenarios=True),
+        tiny_problems(commercial=True),
+        tiny_problems(sites=True),
+        tiny_problems(workloads=True),
+    )
+)
 def test_tiny_instances_match_brute_force(problem: dict[str, Any]) -> None:
     best, _ = brute_force(problem, max_lots=_max_lots(problem))
     result = procure.solve(problem, mip_gap=0)

@@ -22,7 +22,20 @@
   "risk.max_share", "vendors[0].name", "risk.scenarios[0].availability"
   (0-based list indices, dots between levels), except: an unknown field gives the
   misspelt key itself (e.g. "unit_cst"), and duplicate offer names give the
-  duplicated name (the offending value).
+  duplicated name (the offending value).  Mutations of the new fields
+  (`NEW_MUTATIONS`, on bases using them): both or neither of unit_cost /
+  price_tiers -> "offers[i]"; tier errors -> "offers[i].price_tiers[k].from_units"
+  / ".unit_cost" (first tier not at 0, from_units not rising, bad values) or
+  "offers[i].price_tiers" (not a list); unknown discount -> "offers[i].discount";
+  bad installed with sites (plain number, unknown or non-hosting site, bad
+  count) or a mapping without sites -> "offers[i].installed"; site vendor not
+  used by any offer -> "sites[j].vendors"; duplicate site name -> "sites[j].name"
+  (j the later one); bad site values -> "sites[j].<field>"; `sites` not a list
+  -> "sites"; demand and workloads both, or bad workloads -> "workloads";
+  neither -> "demand"; efficiency naming an unknown workload, negative or not a
+  mapping -> "offers[i].efficiency"; bad min_spend / max_spend ->
+  "vendors[j].min_spend" / ".max_spend".  Empty `sites` / `workloads` /
+  `price_tiers` are not generated (the spec does not settle them).
 """
 
 from __future__ import annotations
@@ -897,7 +910,8 @@ def _m_tier_bad_price(draw, prob):
 def _m_tiers_not_list(draw, prob):
     i, o = _pick_offer(draw, prob)
     o.pop("unit_cost", None)
-    o["price_tiers"] = draw(st.sampled_from([[], 10, {"from_units": 0, "unit_cost": 10}]))
+    # (not []: read as invalid by spec.validate, but not settled by the spec)
+    o["price_tiers"] = draw(st.sampled_from([10, {"from_units": 0, "unit_cost": 10}, "0:10"]))
     return prob, f"offers[{i}].price_tiers"
 
 
@@ -991,7 +1005,8 @@ def _m_site_bad_value(draw, prob):
 
 
 def _m_sites_not_list(draw, prob):
-    prob["sites"] = draw(st.sampled_from([[], {}, "oregon", {"name": "oregon"}]))
+    # (not [] or {}: whether an empty `sites` is an error is not settled by the spec)
+    prob["sites"] = draw(st.sampled_from(["oregon", {"name": "oregon"}, 5]))
     for o in prob["offers"]:
         o.pop("installed", None)  # would otherwise name sites that no longer exist
     return prob, "sites"
@@ -1018,7 +1033,8 @@ def _m_bad_workloads(draw, prob):
     what = draw(st.sampled_from(["structure", "string", "missing_period", "list"]))
     wl = prob["workloads"]
     if what == "structure":
-        prob["workloads"] = draw(st.sampled_from([[], {}, 5, ["training"]]))
+        # (not {}: whether an empty workload mapping is an error is not settled by the spec)
+        prob["workloads"] = draw(st.sampled_from([[], 5, ["training"], "training"]))
         _drop_efficiencies(prob)
         return prob, "workloads"
     w = draw(st.sampled_from(sorted(wl)))
