@@ -64,3 +64,11 @@ def test_three_clouds_script_runs() -> None:
     ).stdout
     assert "What the TPU contract costs" in out
     assert "by site" in out and "inference" in out
+
+
+def test_diversification_script_runs(tmp_path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "diversification.py")], capture_output=True, text=True, timeout=600, check=True
+    ).stdout
+    assert "Single-vendor plans" in out and "CVaR" in out
+    assert (EXAMPLES / "diversification.png").stat().st_size > 10_000
