@@ -3,8 +3,13 @@
 ``generate(vendors, offers_per_vendor, periods, seed=...)`` returns a problem
 mapping in the public format: prices around $20–50k per chip, lots of 8–256,
 lifetimes of 3–6 years, supply caps, power caps and demand that grow 60% a
-year, share caps, a vendor count and vendor-loss survival.  The same
-arguments always give the same problem.
+year, share caps, a vendor count and vendor-loss survival.  With
+``scenarios=S > 0`` it adds ``S`` supply-disruption scenarios (each cuts one
+vendor to 0, 25% or 50% availability for a random run of consecutive periods;
+probabilities total at most 0.5), a shortfall penalty of twice the highest
+price per compute unit, ``risk_weight`` 1 and ``cvar_alpha`` 0.9.  Identical
+scenarios may occur.  The same arguments always give the same problem, and
+``scenarios=0`` gives exactly the problem it gave before scenarios existed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ def generate(
     seed: int = 0,
     min_orders: bool = True,
     risk: bool = True,
+    scenarios: int = 0,
 ) -> dict[str, Any]:
     """A random but reproducible problem of the given size."""
     rng = np.random.default_rng(seed)
@@ -58,4 +64,32 @@ def generate(
     }
     if risk:
         problem["risk"] = {"max_share": 0.4, "min_vendors": min(3, vendors), "survive_vendor_loss": 0.5}
+    if scenarios > 0:
+        # Drawn after everything else from the same generator, so the rest of
+        # the problem is the same as with scenarios=0.
+        listed = []
+        for s in range(scenarios):
+            vendor = int(rng.integers(vendors))
+            availability = float(rng.choice([0.0, 0.25, 0.5]))
+            start = int(rng.integers(periods))
+            length = int(rng.integers(1, min(3, periods - start) + 1))
+            # Each at most 0.5 / scenarios (rounded down), so the total is <= 0.5.
+            probability = float(np.floor(rng.uniform(0.2, 1.0) * 0.5 / scenarios * 1e6) / 1e6)
+            listed.append(
+                {
+                    "name": f"disruption{s}",
+                    "probability": probability,
+                    "availability": {f"vendor{vendor}": availability},
+                    "periods": years[start : start + length],
+                }
+            )
+        worst = max(max(o["unit_cost"].values()) / o["compute"] for o in offers)
+        problem.setdefault("risk", {}).update(
+            {
+                "scenarios": listed,
+                "shortfall_penalty": round(2 * worst, 2),
+                "risk_weight": 1.0,
+                "cvar_alpha": 0.9,
+            }
+        )
     return problem

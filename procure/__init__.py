@@ -8,6 +8,7 @@
 from .errors import ProblemError, SolverNotAvailable
 from .export import write_model
 from .frontier import Frontier, frontier
+from .planner import Planner
 from .problem import Offer, PriceTier, Problem, Risk, Scenario, Site, Vendor
 from .pyomo_model import to_pyomo
 from .result import Result
@@ -17,6 +18,7 @@ from .solvers import available_solvers
 __all__ = [
     "Frontier",
     "Offer",
+    "Planner",
     "PriceTier",
     "Problem",
     "ProblemError",
