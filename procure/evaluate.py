@@ -241,16 +241,15 @@ def _scenario_losses(
     problem: Problem, by_vendor: np.ndarray, demand: np.ndarray, discount: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shortfall (S, T), loss (S,) and probability (S,) of every listed scenario."""
-    vendors = problem.vendor_names
+    vendors = {v: k for k, v in enumerate(problem.vendor_names)}
+    position = {p: t for t, p in enumerate(problem.periods)}
     scenarios = problem.risk.scenarios
-    T = len(problem.periods)
-    shortfall = np.zeros((len(scenarios), T))
+    usable = np.ones((len(scenarios), *by_vendor.shape))
     for k, sc in enumerate(scenarios):
-        usable = np.ones_like(by_vendor)
-        live = np.isin(problem.periods, sc.periods) if sc.periods is not None else np.ones(T, dtype=bool)
+        live = [position[p] for p in sc.periods] if sc.periods is not None else slice(None)
         for vendor, share in sc.availability.items():
-            usable[vendors.index(vendor), live] = share
-        shortfall[k] = np.maximum(0.0, demand - (usable * by_vendor).sum(axis=0))
+            usable[k, vendors[vendor], live] = share
+    shortfall = np.maximum(0.0, demand[None, :] - (usable * by_vendor[None, :, :]).sum(axis=1))
     losses = problem.risk.shortfall_penalty * shortfall @ discount
     return shortfall, losses, np.array([sc.probability for sc in scenarios], dtype=float)
 

@@ -273,7 +273,11 @@ class Problem:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Problem:
         """Build a problem from its mapping form (the public problem format)."""
-        return cls(**_parts(validate_problem(data)))
+        # validated here once: the normalized parts go straight into a new instance
+        problem = object.__new__(cls)
+        for name, value in _parts(validate_problem(data)).items():
+            object.__setattr__(problem, name, value)
+        return problem
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Problem:

@@ -208,6 +208,7 @@ class Field:
     default: Any = None
     required: bool = False
     doc: str = ""
+    per_period: bool = False  # a default of one number stands for that number in every period
 
 
 def _num(**bounds: Any) -> Callable[[Any, str, tuple[int, ...]], float]:
@@ -237,7 +238,7 @@ PROBLEM_FIELDS: dict[str, Field] = {
     "vendors": Field(lambda v, p, _: v, (), doc="per-vendor terms"),
     "power_cap_gw": Field(_pp(**NONNEG), doc="cap on facility power, GW"),
     "pue": Field(_num(low=1.0), 1.0, doc="facility power / IT power"),
-    "electricity_price": Field(_pp(**NONNEG), 0.0, doc="$/MWh"),
+    "electricity_price": Field(_pp(**NONNEG), 0.0, doc="$/MWh", per_period=True),
     "budget": Field(_pp(**NONNEG), doc="cap on capex paid in each period"),
     "total_budget": Field(_num(**NONNEG), doc="cap on capex over the horizon"),
     "discount_rate": Field(_num(**NONNEG), 0.0, doc="for the objective"),
@@ -328,6 +329,8 @@ def parse_fields(
             out[key] = spec.parse(raw[key], f"{prefix}{key}", periods)
         elif key in raw and spec.required:
             fail(f"{prefix}{key}", _MISSING, "is required")
+        elif spec.per_period and spec.default is not None:
+            out[key] = tuple(float(spec.default) for _ in periods)
         else:
             out[key] = spec.default
     return out

@@ -51,7 +51,8 @@ class MatrixForm:
     def with_rows(self, model: LinearModel, ids: np.ndarray) -> MatrixForm:
         """This form extended by rows ``ids`` just added to ``model`` (scaled like the others)."""
         block = (model.A[ids] @ sp.diags(self.col_scale)).tocsr()
-        r = _geometric_factors(block)
+        counts = np.diff(block.indptr)
+        r = _factor(*_extremes(np.abs(block.data), block.indptr[:-1], block.shape[0], counts > 0))
         scaled = (sp.diags(r) @ block).tocsc()
         return replace(
             self,
@@ -66,16 +67,19 @@ def _pow2(x: np.ndarray) -> np.ndarray:
     return np.exp2(np.round(np.log2(x)))
 
 
-def _geometric_factors(A: sp.csr_matrix) -> np.ndarray:
-    """Per row, a power of two bringing sqrt(max·min) of its |entries| to 1."""
-    absA = abs(A)
-    big = absA.max(axis=1).toarray().ravel()
-    inv = absA.copy()
-    inv.data = 1.0 / inv.data
-    small_inv = inv.max(axis=1).toarray().ravel()
+def _extremes(values: np.ndarray, starts: np.ndarray, n: int, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Largest and smallest |entry| of each of ``n`` groups laid out contiguously from ``starts``."""
+    big, small = np.zeros(n), np.ones(n)
+    if values.size:
+        big[present] = np.maximum.reduceat(values, starts[present])
+        small[present] = np.minimum.reduceat(values, starts[present])
+    return big, small
+
+
+def _factor(big: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """A power of two bringing sqrt(max·min) to 1 (1 where there is no entry)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        mid = np.sqrt(big / np.where(small_inv > 0, small_inv, 1.0))
-    return np.where(big > 0, 1.0 / _pow2(np.where(big > 0, mid, 1.0)), 1.0)
+        return np.where(big > 0, 1.0 / _pow2(np.where(big > 0, np.sqrt(big * small), 1.0)), 1.0)
 
 
 def objective_scale(cost: np.ndarray, col_scale: np.ndarray) -> float:
@@ -94,10 +98,17 @@ def matrix_form(model: LinearModel, *, scale: bool = True, passes: int = 4) -> M
     obj_scale = 1.0
     if scale and A.nnz:
         continuous = ~model.integrality
-        for _ in range(passes):
-            r = _geometric_factors(sp.diags(row_scale) @ A @ sp.diags(col_scale))
-            row_scale *= r
-            c = _geometric_factors((sp.diags(row_scale) @ A @ sp.diags(col_scale)).T.tocsr())
+        rows = np.repeat(np.arange(m), np.diff(A.indptr))
+        by_col = np.argsort(A.indices, kind="stable")  # entries in column order
+        col_counts = np.bincount(A.indices, minlength=n)
+        col_starts = np.concatenate([[0], np.cumsum(col_counts)[:-1]])
+        row_counts = np.diff(A.indptr)
+        size = np.abs(A.data)
+        for _ in range(passes):  # alternate row and column equilibration on the entry arrays
+            scaled = size * row_scale[rows] * col_scale[A.indices]
+            row_scale *= _factor(*_extremes(scaled, A.indptr[:-1], m, row_counts > 0))
+            scaled = (size * row_scale[rows] * col_scale[A.indices])[by_col]
+            c = _factor(*_extremes(scaled, col_starts, n, col_counts > 0))
             col_scale *= np.where(continuous, c, 1.0)
         obj_scale = objective_scale(model.cost, col_scale)
     As = (sp.diags(row_scale) @ A @ sp.diags(col_scale)).tocsc()

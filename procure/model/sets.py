@@ -16,7 +16,7 @@ import numpy as np
 
 from ..problem import Problem
 
-__all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "ModelData", "Tiers", "Window", "model_data"]
+__all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "ModelData", "Tiers", "Window", "model_data", "scenario_availability"]
 
 KW_PER_GW = 1e6
 MWH_PER_KW_YEAR = 8.76
@@ -266,32 +266,38 @@ def model_data(problem: Problem) -> ModelData:
     )
 
 
+def scenario_availability(problem: Problem) -> np.ndarray:
+    """(S, V, T) usable fraction of each vendor's compute in each listed scenario."""
+    vendors = {v: k for k, v in enumerate(problem.vendor_names)}
+    position = {p: t for t, p in enumerate(problem.periods)}
+    scenarios = problem.risk.scenarios
+    a = np.ones((len(scenarios), len(vendors), len(problem.periods)))
+    for k, sc in enumerate(scenarios):  # a few assignments per scenario
+        live = [position[p] for p in sc.periods] if sc.periods is not None else slice(None)
+        for vendor, value in sc.availability.items():
+            a[k, vendors[vendor], live] = value
+    return a
+
+
 def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, float]:
     """Scenarios as availability arrays, identical ones merged (their probabilities add up)
     and those that disrupt nothing folded into the nominal scenario."""
+    scenarios = problem.risk.scenarios
     T = len(problem.periods)
-    merged: dict[bytes, int] = {}
-    names: list[str] = []
-    probability: list[float] = []
-    arrays: list[np.ndarray] = []
-    nominal = 1.0
-    for sc in problem.risk.scenarios:
-        a = np.ones((len(vendors), T))
-        live = np.isin(problem.periods, sc.periods) if sc.periods is not None else np.ones(T, dtype=bool)
-        for vendor, value in sc.availability.items():
-            a[vendors.index(vendor), live] = value
-        nominal -= sc.probability
-        if (a == 1).all():
-            nominal += sc.probability
-            continue
-        key = a.tobytes()
-        if key in merged:
-            probability[merged[key]] += sc.probability
-            names[merged[key]] += f"+{sc.name}"
-            continue
-        merged[key] = len(names)
-        names.append(sc.name)
-        probability.append(sc.probability)
-        arrays.append(a)
-    stack = np.array(arrays) if arrays else np.zeros((0, len(vendors), T))
-    return tuple(names), np.array(probability, dtype=float), stack, max(nominal, 0.0)
+    if not scenarios:
+        return (), np.zeros(0), np.zeros((0, len(vendors), T)), 1.0
+    a = scenario_availability(problem)
+    probability = np.array([sc.probability for sc in scenarios])
+    disrupts = (a < 1).reshape(len(a), -1).any(axis=1)
+    nominal = max(1.0 - float(probability[disrupts].sum()), 0.0)
+    flat = a[disrupts].reshape(int(disrupts.sum()), -1)
+    first_of: dict[bytes, int] = {}  # identical availabilities share a key; first listed first
+    inverse = np.array([first_of.setdefault(row.tobytes(), len(first_of)) for row in flat], dtype=int)
+    merged_probability = np.bincount(inverse, weights=probability[disrupts], minlength=len(first_of))
+    groups: list[list[str]] = [[] for _ in first_of]
+    for name, u in zip((sc.name for sc, d in zip(scenarios, disrupts) if d), inverse):
+        groups[u].append(name)
+    names = tuple("+".join(group) for group in groups)
+    unique = flat[np.unique(inverse, return_index=True)[1]]
+    order = np.arange(len(first_of))
+    return names, merged_probability, unique[order].reshape(len(order), len(vendors), T), nominal

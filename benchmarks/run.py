@@ -1,0 +1,276 @@
+"""procure against its peers, measured in one run; writes benchmarks/results.json and README tables.
+
+    python benchmarks/run.py                 # the whole ladder (takes a while: the peers are slow)
+    python benchmarks/run.py --quick         # the two smallest sizes, one seed
+    python benchmarks/run.py --only build    # just the build ladder (up to ~1M nonzeros)
+
+Every measurement runs in a fresh subprocess (one solver, one problem), so that
+timings, HiGHS's thread pool and peak memory (``ru_maxrss``) do not leak between
+them.  Ratios compare numbers measured in the same run, on the same machine.
+
+Measured, per size of the ladder and seed:
+
+- ``procure``: ``procure.solve(problem, mip_gap, threads)``; its build (problem →
+  model handed to HiGHS) and its total wall time;
+- ``pyomo``: the straightforward Pyomo model of `peers.py` solved with HiGHS through
+  Pyomo (same HiGHS, same threads, same gap);
+- ``pulp``: the same model in PuLP, solved with CBC;
+- ``mps``: HiGHS alone reading the MPS file `procure.write_model` wrote (the floor for
+  building) and solving it;
+- ``resolve``: a `procure.Planner` re-solving the problem with prices 3% lower and power
+  caps 5% higher through the kept model, against a cold `procure.solve` of the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+#: (vendors, offers per vendor, periods, scenarios): the solve ladder.
+LADDER = [(4, 5, 5, 10), (4, 10, 10, 50), (4, 10, 15, 200), (4, 10, 20, 2000)]
+#: build-only ladder, up to about a million nonzeros in the peer's model.
+BUILD_LADDER = [(4, 10, 20, 2000), (8, 25, 20, 5000), (10, 40, 25, 20000)]
+SEEDS = (0, 1, 2)
+
+
+def _problem(size: tuple[int, int, int, int], seed: int) -> dict[str, Any]:
+    from generate import generate
+
+    v, o, t, s = size
+    return generate(v, o, t, seed=seed, scenarios=s)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _changed(problem: dict[str, Any]) -> dict[str, Any]:
+    """New prices (3% lower) and caps (5% higher): a typical what-if."""
+    import copy
+
+    q = copy.deepcopy(problem)
+    for offer in q["offers"]:
+        cost = offer["unit_cost"]
+        offer["unit_cost"] = {k: v * 0.97 for k, v in cost.items()} if isinstance(cost, dict) else cost * 0.97
+    cap = q.get("power_cap_gw")
+    if cap is not None:
+        q["power_cap_gw"] = {k: v * 1.05 for k, v in cap.items()} if isinstance(cap, dict) else cap * 1.05
+    return q
+
+
+def measure(tool: str, size: tuple[int, int, int, int], seed: int, gap: float, threads: int, limit: float) -> dict:
+    """One measurement, in this process."""
+    problem = _problem(size, seed)
+    out: dict[str, Any] = {"tool": tool, "size": list(size), "seed": seed}
+    if tool == "procure":
+        import numpy as np
+
+        import procure
+        from procure.model.bounds import implied_bounds, needs_finite_bound, provisional_bounds
+        from procure.model.build import build_model
+        from procure.model.scaling import matrix_form
+        from procure.model.sets import model_data
+        from procure.solvers.highs import _new_highs, pass_model
+
+        _new_highs(False)  # the first HiGHS instance starts the thread pool: not part of building
+        t0 = time.perf_counter()
+        data = model_data(procure.Problem.from_dict(problem))
+        implied = implied_bounds(data)
+        upper = np.where(needs_finite_bound(data, implied) & np.isinf(implied), provisional_bounds(data), implied)
+        built = build_model(data, upper)
+        form = matrix_form(built.model)
+        h = _new_highs(False)
+        pass_model(h, form)
+        out["build_seconds"] = time.perf_counter() - t0
+        out.update(built.model.stats())
+        if gap >= 0:
+            t0 = time.perf_counter()
+            result = procure.solve(problem, mip_gap=gap, threads=threads, time_limit=limit)
+            out["total_seconds"] = time.perf_counter() - t0
+            out.update(status=result.status, objective=result.objective, gap=result.gap)
+    elif tool in ("pyomo", "pulp"):
+        import peers
+
+        if gap < 0:  # build only: construct the model and hand it to the solver interface
+            t0 = time.perf_counter()
+            if tool == "pyomo":
+                from pyomo.contrib.appsi.solvers import Highs
+
+                m = peers.pyomo_peer(problem)
+                opt = Highs()
+                opt.set_instance(m)
+            else:
+                lp = peers.pulp_peer(problem)
+                lp.writeMPS(os.path.join(tempfile.mkdtemp(), "peer.mps"))
+            out["build_seconds"] = time.perf_counter() - t0
+        else:
+            solve = peers.solve_pyomo_peer if tool == "pyomo" else peers.solve_pulp_peer
+            res = solve(problem, mip_gap=gap, threads=threads, time_limit=limit)
+            out.update(res)
+            out["total_seconds"] = res["build_seconds"] + res["solve_seconds"]
+    elif tool == "mps":
+        import highspy
+
+        import procure
+
+        path = os.path.join(tempfile.mkdtemp(), "model.mps")
+        procure.write_model(problem, path, scaled=True)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        t0 = time.perf_counter()
+        h.readModel(path)
+        out["read_seconds"] = time.perf_counter() - t0
+        if gap >= 0:
+            h.setOptionValue("mip_rel_gap", gap)
+            h.setOptionValue("threads", threads)
+            h.setOptionValue("time_limit", limit)
+            t0 = time.perf_counter()
+            h.run()
+            out["solve_seconds"] = time.perf_counter() - t0
+    elif tool == "resolve":
+        import procure
+
+        changed = _changed(problem)
+        t0 = time.perf_counter()
+        cold = procure.solve(changed, mip_gap=gap, threads=threads, time_limit=limit)
+        out["cold_seconds"] = time.perf_counter() - t0
+        planner = procure.Planner(problem, mip_gap=gap, threads=threads, time_limit=limit)
+        planner.solve()
+        t0 = time.perf_counter()
+        warm = planner.solve(changed)
+        out["warm_seconds"] = time.perf_counter() - t0
+        out.update(mode=planner.last_mode, cold_objective=cold.objective, warm_objective=warm.objective)
+    out["peak_mb"] = _peak_mb()
+    return out
+
+
+def _spawn(tool: str, size: tuple[int, int, int, int], seed: int, gap: float, threads: int, limit: float) -> dict:
+    cmd = [sys.executable, __file__, "--one", tool, *map(str, size), str(seed), str(gap), str(threads), str(limit)]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit * 4 + 600)
+    if proc.returncode != 0:
+        return {"tool": tool, "size": list(size), "seed": seed, "error": proc.stderr[-2000:]}
+    line = proc.stdout.strip().splitlines()[-1]
+    data = json.loads(line)
+    data["wall_seconds"] = time.perf_counter() - started
+    return data
+
+
+def _median(rows: list[dict], key: str) -> float:
+    values = [r[key] for r in rows if key in r]
+    return statistics.median(values) if values else float("nan")
+
+
+def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, threads: int, limit: float) -> dict:
+    rows: list[dict] = []
+    for size in ladder:
+        for seed in seeds:
+            for tool in ("procure", "pyomo", "pulp", "mps", "resolve"):
+                row = _spawn(tool, size, seed, gap, threads, limit)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+    builds: list[dict] = []
+    for size in build_ladder:
+        for tool in ("procure", "pyomo", "mps"):
+            row = _spawn(tool, size, 0, -1.0, threads, limit)
+            builds.append(row)
+            print(json.dumps(row), flush=True)
+    return {"gap": gap, "threads": threads, "time_limit": limit, "solves": rows, "builds": builds,
+            "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+
+
+def report(results: dict) -> str:
+    """Markdown tables of the measured ratios."""
+    solves, builds = results["solves"], results["builds"]
+    sizes = sorted({tuple(r["size"]) for r in solves})
+    lines = [
+        f"Measured with mip_gap={results['gap']}, threads={results['threads']}, time limit "
+        f"{results['time_limit']:.0f} s per solve; medians over seeds {sorted({r['seed'] for r in solves})}.",
+        "",
+        "| size (vendors × offers × periods × scenarios) | procure cols / nnz | procure total s | Pyomo+HiGHS s"
+        " | **speed-up vs Pyomo** (target ≥ 5) | PuLP+CBC s | build share of procure total (target ≤ 10%)"
+        " | build / HiGHS MPS read (target ≤ 1.5) | warm re-solve speed-up (target ≥ 3) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for size in sizes:
+        at = [r for r in solves if tuple(r["size"]) == size]
+        ours = [r for r in at if r["tool"] == "procure"]
+        pyo = [r for r in at if r["tool"] == "pyomo"]
+        pulp = [r for r in at if r["tool"] == "pulp"]
+        mps = [r for r in at if r["tool"] == "mps"]
+        res = [r for r in at if r["tool"] == "resolve"]
+        speedups = [p["total_seconds"] / o["total_seconds"] for o, p in zip(ours, pyo)
+                    if "total_seconds" in o and "total_seconds" in p]
+        shares = [o["build_seconds"] / o["total_seconds"] for o in ours if "total_seconds" in o]
+        reads = [o["build_seconds"] / m["read_seconds"] for o, m in zip(ours, mps) if "read_seconds" in m]
+        warm = [r["cold_seconds"] / r["warm_seconds"] for r in res if "warm_seconds" in r]
+        med = statistics.median
+        lines.append(
+            f"| {' × '.join(map(str, size))} | {int(_median(ours, 'columns'))} / {int(_median(ours, 'nonzeros'))}"
+            f" | {_median(ours, 'total_seconds'):.2f} | {_median(pyo, 'total_seconds'):.2f}"
+            f" | **{med(speedups):.1f}** | {_median(pulp, 'total_seconds'):.2f}"
+            f" | {100 * med(shares):.1f}% | {med(reads):.2f} | {med(warm):.1f} |"
+        )
+    lines += [
+        "",
+        "Build only (problem → model handed to the solver), no solve:",
+        "",
+        "| size | peer nnz | procure nnz | procure build s | Pyomo peer build s | **Pyomo / procure** (target ≥ 10)"
+        " | HiGHS MPS read s | procure peak MB (target < 1024) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for size in sorted({tuple(r["size"]) for r in builds}):
+        at = [r for r in builds if tuple(r["size"]) == size]
+        ours = next((r for r in at if r["tool"] == "procure"), {})
+        pyo = next((r for r in at if r["tool"] == "pyomo"), {})
+        mps = next((r for r in at if r["tool"] == "mps"), {})
+        lines.append(
+            f"| {' × '.join(map(str, size))} | {pyo.get('nnz', '–')} | {ours.get('nonzeros', '–')}"
+            f" | {ours.get('build_seconds', float('nan')):.2f} | {pyo.get('build_seconds', float('nan')):.2f}"
+            f" | **{pyo.get('build_seconds', float('nan')) / ours.get('build_seconds', float('nan')):.1f}**"
+            f" | {mps.get('read_seconds', float('nan')):.2f} | {ours.get('peak_mb', float('nan')):.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--one", nargs=9, help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true", help="two smallest sizes, one seed, small build ladder")
+    parser.add_argument("--only", choices=["solve", "build"], help="run only one ladder")
+    parser.add_argument("--gap", type=float, default=1e-4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--time-limit", type=float, default=900.0)
+    parser.add_argument("--out", default=str(HERE / "results.json"))
+    args = parser.parse_args()
+    if args.one:
+        tool, v, o, t, s, seed, gap, threads, limit = args.one
+        size = (int(v), int(o), int(t), int(s))
+        print(json.dumps(measure(tool, size, int(seed), float(gap), int(threads), float(limit))))
+        return
+    ladder, build_ladder, seeds = LADDER, BUILD_LADDER, SEEDS
+    if args.quick:
+        ladder, build_ladder, seeds = LADDER[:2], BUILD_LADDER[:1], (0,)
+    if args.only == "build":
+        ladder = []
+    if args.only == "solve":
+        build_ladder = []
+    results = run(ladder, build_ladder, seeds, args.gap, args.threads, args.time_limit)
+    Path(args.out).write_text(json.dumps(results, indent=1))
+    print(report(results))
+
+
+if __name__ == "__main__":
+    main()
