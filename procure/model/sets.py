@@ -290,7 +290,7 @@ def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, .
     probability = np.array([sc.probability for sc in scenarios])
     disrupts = (a < 1).reshape(len(a), -1).any(axis=1)
     nominal = max(1.0 - float(probability[disrupts].sum()), 0.0)
-    flat = a[disrupts].reshape(int(disrupts.sum()), -1)
+    flat = a[disrupts].reshape(int(disrupts.sum()), len(vendors) * T)
     first_of: dict[bytes, int] = {}  # identical availabilities share a key; first listed first
     inverse = np.array([first_of.setdefault(row.tobytes(), len(first_of)) for row in flat], dtype=int)
     merged_probability = np.bincount(inverse, weights=probability[disrupts], minlength=len(first_of))
