@@ -38,8 +38,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-#: (vendors, offers per vendor, periods, scenarios): the solve ladder.
-LADDER = [(4, 5, 5, 10), (4, 10, 10, 50), (4, 10, 15, 200), (4, 10, 20, 2000)]
+#: (vendors, offers per vendor, periods, scenarios): the solve ladder, from the ~1,000-column model
+#: (4 × 10 × 10, 50 scenarios) to the 43k-column one (2,000 scenarios over 20 periods) in the peer's terms.
+LADDER = [(4, 10, 10, 50), (4, 10, 15, 200), (4, 10, 20, 2000)]
 #: build-only ladder, up to about a million nonzeros in the peer's model.
 BUILD_LADDER = [(4, 10, 20, 2000), (8, 25, 20, 5000), (10, 40, 25, 20000)]
 SEEDS = (0, 1, 2)
@@ -262,7 +263,7 @@ def main() -> None:
         return
     ladder, build_ladder, seeds = LADDER, BUILD_LADDER, SEEDS
     if args.quick:
-        ladder, build_ladder, seeds = LADDER[:2], BUILD_LADDER[:1], (0,)
+        ladder, build_ladder, seeds = LADDER[:1], BUILD_LADDER[:1], (0,)
     if args.only == "build":
         ladder = []
     if args.only == "solve":
