@@ -25,7 +25,7 @@ from .model.bounds import cost_bounds, implied_bounds, needs_finite_bound, provi
 from .model.build import BuiltModel, build_model
 from .model.linear import Index
 from .model.sets import ModelData, model_data
-from .pipeline import lots_of, optimize, warm_from
+from .pipeline import optimize, placed_of, split_of, warm_from
 from .problem import Problem, as_problem
 from .result import Result, make_result, plan_arrays
 from .solve import solve_options
@@ -291,13 +291,10 @@ def _trace(
     sweep = _Sweep(data, built, adapter, measure)
 
     def plan(raw: RawSolution) -> np.ndarray | None:
-        return lots_of(sweep.built, raw) * data.lot_p[:, None] if raw.has_plan else None
+        return placed_of(sweep.built, raw, data) if raw.has_plan else None
 
     def split(raw: RawSolution) -> np.ndarray | None:
-        ids = sweep.built.split
-        if ids is None or not raw.has_plan or raw.x is None:
-            return None
-        return np.where(ids >= 0, np.maximum(raw.x[np.maximum(ids, 0)], 0.0), 0.0)
+        return split_of(sweep.built, raw) if raw.has_plan else None
 
     def say(text: str) -> None:
         if progress:

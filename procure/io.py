@@ -15,7 +15,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["read_mapping"]
+__all__ = ["read_mapping", "write_json"]
 
 
 def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -46,3 +46,11 @@ def read_mapping(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ProblemError(f"{file}: the file must hold one table (mapping) of problem fields")
     return data
+
+
+def write_json(data: Any, path: str | os.PathLike[str] | None, indent: int = 2) -> str:
+    """``data`` as JSON text, also written to ``path`` when given."""
+    text = json.dumps(data, indent=indent)
+    if path is not None:
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    return text

@@ -25,7 +25,16 @@ from .model.risk import HHI_TOL, hhi_cut_rows
 from .model.sets import ModelData
 from .solvers.base import Adapter, RawSolution, Session, SolveOptions
 
-__all__ = ["Solved", "diagnosis_model", "lots_of", "optimize", "remaining", "solve_data"]
+__all__ = [
+    "Solved",
+    "diagnosis_model",
+    "lots_of",
+    "optimize",
+    "placed_of",
+    "remaining",
+    "solve_data",
+    "split_of",
+]
 
 #: Rounds of HHI cuts before giving up on the tolerance (each adds at most V×T cuts).
 MAX_HHI_ROUNDS = 50
@@ -47,20 +56,30 @@ class Solved:
 
     def placed(self, data: ModelData) -> np.ndarray:
         """(P, T) units bought per placement."""
-        return self.lots() * data.lot_p[:, None]
+        return placed_of(self.built, self.raw, data)
 
     def split(self) -> np.ndarray | None:
         """(I, W, T) units running each workload (None without workloads)."""
-        ids = self.built.split
-        if ids is None or self.raw.x is None:
-            return None
-        return np.where(ids >= 0, np.maximum(self.raw.x[np.maximum(ids, 0)], 0.0), 0.0)
+        return split_of(self.built, self.raw)
 
 
 def lots_of(built: BuiltModel, raw: RawSolution) -> np.ndarray:
     """(I, T) whole lots of a solution."""
     assert raw.x is not None
     return np.round(raw.x[built.lots])
+
+
+def placed_of(built: BuiltModel, raw: RawSolution, data: ModelData) -> np.ndarray:
+    """(P, T) units bought per placement in a solution."""
+    return lots_of(built, raw) * data.lot_p[:, None]
+
+
+def split_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:
+    """(I, W, T) units running each workload in a solution (None without workloads or plan)."""
+    ids = built.split
+    if ids is None or raw.x is None:
+        return None
+    return np.where(ids >= 0, np.maximum(raw.x[np.maximum(ids, 0)], 0.0), 0.0)
 
 
 def remaining(options: SolveOptions, started: float) -> SolveOptions | None:

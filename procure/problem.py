@@ -9,7 +9,6 @@ back the public mapping format, and ``Problem.from_dict(p.to_dict()) == p``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ProblemError
-from .io import read_mapping
+from .io import read_mapping, write_json
 from .validate import (
     OFFER_FIELDS,
     PROBLEM_FIELDS,
@@ -322,11 +321,7 @@ class Problem:
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """The problem as JSON text (period keys become strings); written to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=indent)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        return text
+        return write_json(self.to_dict(), path, indent)
 
     # ------------------------------------------------------------------ helpers
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ import pandas as pd
 
 from .evaluate import PlanEvaluation, evaluate, objective_of, violations
 from .fmt import money
+from .io import write_json
 from .model.risk import HHI_TOL
 from .problem import Problem
 from .validate import NOMINAL
@@ -275,11 +275,7 @@ class Result:
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """The result as JSON text; written to ``path`` if given."""
-        text = json.dumps(self.to_dict(), indent=indent)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        return text
+        return write_json(self.to_dict(), path, indent)
 
 
 def _number(v: float) -> str:
