@@ -49,6 +49,11 @@ PYOMO_SOLVERS: dict[str, tuple[str, str, str, str | None, str]] = {
 }
 
 
+#: Options always passed to a solver.  CBC 2.10's preprocessing can return a worse plan and
+#: call it optimal on small models (coin-or/Cbc issues #283 and #720; seen in procure's tests).
+FIXED_OPTIONS: dict[str, dict[str, object]] = {"cbc": {"preprocess": "off"}}
+
+
 class PyomoAdapter(Adapter):
     """A solver driven through Pyomo; subclasses set ``pyomo_name`` and ``option_names``."""
 
@@ -76,6 +81,8 @@ class PyomoAdapter(Adapter):
         started = time.perf_counter()
         m = translate(model)
         opt = pyo.SolverFactory(self.pyomo_name)
+        for key, value in FIXED_OPTIONS.get(self.pyomo_name, {}).items():
+            opt.options[key] = value
         limit_name, gap_name, threads_name = self.option_names
         if options.time_limit is not None:
             opt.options[limit_name] = (
