@@ -61,10 +61,15 @@ def _index_set(m: Any, pyo: Any, block: Block, kind: str) -> Any:
     named = [getattr(m, _SETS[d], None) if d in _SETS else None for d in index.dims]
     if full and all(s is not None and tuple(s.ordered_data()) == lab for s, lab in zip(named, index.labels)):
         return _product(named)
-    name = f"{block.name}_{kind}_index"
+    name = _free_name(m, f"{block.name}_{kind}_index")
     members = [_key(block, k) for k in range(len(index))]
     m.add_component(name, pyo.Set(initialize=members, dimen=len(index.dims), ordered=True))
     return getattr(m, name)
+
+
+def _square_key(square: Any, k: int) -> Any:
+    label = square.index.label(k)
+    return label[0] if len(label) == 1 else label
 
 
 def _zero(m: Any, pyo: Any) -> Any:
@@ -86,11 +91,12 @@ def _product(sets: list[Any]) -> Any:
     return product
 
 
-def translate(model: LinearModel, name: str = "procure") -> Any:
+def translate(model: LinearModel, name: str = "procure", *, quadratic: bool = False) -> Any:
     """A Pyomo ``ConcreteModel`` of ``model``; ``m.procure_columns`` lists the Var of each column.
 
     The named sets (``m.offers``, ``m.periods``, …) are read from the labels the
-    model's blocks carry."""
+    model's blocks carry.  With ``quadratic``, the model's square bounds (HHI) are
+    stated exactly as convex quadratic constraints, besides their linear cuts."""
     pyo = _pyomo()
     from pyomo.core.expr.numeric_expr import LinearExpression
 
@@ -162,6 +168,17 @@ def translate(model: LinearModel, name: str = "procure") -> Any:
                     rule=lambda _m, *key, r=rows: r[key[0] if len(key) == 1 else key],
                     doc=block.doc or block.unit,
                 ),
+            )
+
+    if quadratic:
+        for square in model.squares:
+            exact = {
+                _square_key(square, k): columns[y] >= (float(c) * columns[x]) ** 2
+                for k, (y, x, c) in enumerate(zip(square.y, square.x, square.scale))
+            }
+            m.add_component(
+                _free_name(m, square.name),
+                pyo.Constraint(list(exact), rule=lambda _m, *key, e=exact: e[key[0] if len(key) == 1 else key]),
             )
 
     nz = np.flatnonzero(model.cost)

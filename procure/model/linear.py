@@ -87,6 +87,18 @@ def _grow(array: np.ndarray, values: float | np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([array, np.broadcast_to(np.asarray(values, dtype=array.dtype), (n,))])
 
 
+@dataclass(frozen=True)
+class SquareBounds:
+    """Convex quadratic rows ``y[j] ≥ (scale[j] · x[j])²`` that a linear model approximates by
+    cuts; an adapter whose solver takes quadratic constraints may state them exactly."""
+
+    name: str
+    index: Index
+    y: np.ndarray
+    x: np.ndarray
+    scale: np.ndarray
+
+
 @dataclass
 class LinearModel:
     """min ``cost @ x + offset`` s.t. ``row_lower ≤ A x ≤ row_upper``, ``col_lower ≤ x ≤ col_upper``,
@@ -105,6 +117,7 @@ class LinearModel:
     integrality: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     row_lower: np.ndarray = field(default_factory=lambda: np.zeros(0))
     row_upper: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    squares: list[SquareBounds] = field(default_factory=list)
     _triplets: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     _A: sp.csr_matrix | None = None
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .linear import Index, LinearModel
+from .linear import Index, LinearModel, SquareBounds
 from .sets import ModelData
 
 __all__ = ["HHI_TOL", "CvarHandles", "HhiHandles", "define_cvar", "define_hhi", "hhi_cut_rows"]
@@ -86,6 +86,12 @@ def define_hhi(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: b
     v, p, k = np.meshgrid(np.arange(V), np.arange(P), np.arange(len(_GRID)), indexing="ij")
     index, row, col, val, lower = hhi_cut_rows(data, handles, compute, v.ravel(), p.ravel(), _GRID[k.ravel()])
     m.add_rows("hhi_cut", index, row, col, val, lower=lower, unit="share²", definition=True)
+    # the exact terms, for adapters whose solvers take convex quadratic constraints
+    m.squares.append(
+        SquareBounds(
+            "hhi_exact", grid, terms.ravel(), compute[:, periods].ravel(), np.tile(1.0 / data.demand[periods], V)
+        )
+    )
     cap = risk.max_hhi if risk.max_hhi is not None else np.inf
     caps = m.add_rows(
         "max_hhi",

@@ -79,7 +79,7 @@ class PyomoAdapter(Adapter):
         from ..pyomo_model import translate
 
         started = time.perf_counter()
-        m = translate(model)
+        m = translate(model, quadratic=self.capabilities.quadratic)
         opt = pyo.SolverFactory(self.pyomo_name)
         for key, value in FIXED_OPTIONS.get(self.pyomo_name, {}).items():
             opt.options[key] = value
@@ -91,7 +91,15 @@ class PyomoAdapter(Adapter):
         opt.options[gap_name] = float(options.mip_gap)
         if options.threads is not None and threads_name is not None:
             opt.options[threads_name] = int(options.threads)
-        results = opt.solve(m, load_solutions=False, tee=options.verbose)
+        try:
+            results = opt.solve(m, load_solutions=False, tee=options.verbose)
+        except Exception as exc:  # community editions refuse models above their size limit
+            text = str(exc)
+            if any(word in text.lower() for word in ("too many", "size", "maximum", "licen")):
+                return RawSolution(
+                    "error", None, solver=self.name, message=f"{self.name}: size-limited edition: {text}"
+                )
+            raise
         condition = results.solver.termination_condition
         solutions = getattr(results, "solution", [])
         has_plan = len(solutions) > 0 and condition not in (TC.infeasible, TC.infeasibleOrUnbounded, TC.unbounded)
