@@ -7,10 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from .errors import ProblemError
-from .model.bounds import implied_bounds, needs_finite_bound, provisional_bounds
+from .model.bounds import first_bounds
 from .model.build import build_model
 from .model.linear import LinearModel
 from .model.scaling import matrix_form
@@ -26,9 +24,7 @@ def model_of(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> L
     """The `LinearModel` that `procure.solve` hands to a solver first (provisional lot
     bounds where no constraint implies one; HHI with the initial tangent grid)."""
     data = model_data(as_problem(problem))
-    implied = implied_bounds(data)
-    upper = np.where(needs_finite_bound(data, implied) & np.isinf(implied), provisional_bounds(data), implied)
-    return build_model(data, upper).model
+    return build_model(data, first_bounds(data)[0]).model
 
 
 def _safe(names: list[str], lp: bool) -> list[str]:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from .errors import ProblemError
 from .evaluate import PlanEvaluation, evaluate, objective_of
-from .model.bounds import cost_bounds, implied_bounds, needs_finite_bound, provisional_bounds
+from .model.bounds import cost_bounds, first_bounds
 from .model.build import BuiltModel, build_model
 from .model.linear import Index
 from .model.sets import ModelData, model_data
@@ -261,9 +261,7 @@ def frontier(
     adapter = get_adapter(solver)
     data = model_data(traded)
 
-    implied = implied_bounds(data)
-    provisional = needs_finite_bound(data, implied) & np.isinf(implied)
-    upper = np.where(provisional, provisional_bounds(data), implied)
+    upper, provisional = first_bounds(data)
     for _attempt in range(2):
         table, results = _trace(data, original, adapter, options, upper, measure, points, progress)
         costs = [objective_of(traded, evaluate(traded, *_plan(r))) for r in results if r.has_plan]

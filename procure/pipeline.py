@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .evaluate import evaluate, objective_of
-from .model.bounds import cost_bounds, implied_bounds, needs_finite_bound, provisional_bounds
+from .model.bounds import cost_bounds, first_bounds, implied_bounds, needs_finite_bound, provisional_bounds
 from .model.build import BuiltModel, build_model
 from .model.risk import HHI_TOL, hhi_cut_rows
 from .model.sets import ModelData
@@ -137,9 +137,7 @@ def solve_data(
 ) -> Solved:
     """Solve the model of ``data`` with lot bounds certified by cost (see `procure.model.bounds`)."""
     started = time.perf_counter()
-    implied = implied_bounds(data)
-    provisional = needs_finite_bound(data, implied) & np.isinf(implied)
-    upper = np.where(provisional, provisional_bounds(data), implied)
+    upper, provisional = first_bounds(data)
     built = build_model(data, upper, hhi=hhi, cvar=cvar)
     raw = optimize(adapter.open(built.model), built, data, options)
     if not provisional.any():

@@ -20,10 +20,10 @@ import numpy as np
 
 from .diagnose import explain_infeasible
 from .evaluate import evaluate, objective_of
-from .model.bounds import cost_bounds, implied_bounds, needs_finite_bound, provisional_bounds
+from .model.bounds import cost_bounds, first_bounds
 from .model.build import BuiltModel, build_model
 from .model.linear import LinearModel
-from .model.sets import ModelData, model_data
+from .model.sets import model_data
 from .pipeline import Solved, diagnosis_model, optimize, remaining, solve_data, warm_from
 from .problem import Problem, as_problem
 from .result import Result, make_result
@@ -101,18 +101,13 @@ class Planner:
         #: How the last solve went: "built" (a new model) or "kept" (numbers changed in place).
         self.last_mode = ""
 
-    def _upper(self, data: ModelData) -> tuple[np.ndarray, np.ndarray]:
-        implied = implied_bounds(data)
-        provisional = needs_finite_bound(data, implied) & np.isinf(implied)
-        return np.where(provisional, provisional_bounds(data), implied), provisional
-
     def solve(self, problem: Problem | Mapping[str, Any] | str | os.PathLike[str] | None = None) -> Result:
         """Solve ``problem`` (default: the planner's current problem), reusing the kept model when
         only numbers changed.  Returns the same `Result` as `procure.solve`."""
         started = time.perf_counter()
         prob = as_problem(problem) if problem is not None else self.problem
         data = model_data(prob)
-        upper, provisional = self._upper(data)
+        upper, provisional = first_bounds(data)
         built = build_model(data, upper)
         reuse = (
             self._session is not None

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .errors import SolverNotAvailable
-from .model.bounds import implied_bounds, needs_finite_bound, provisional_bounds
+from .model.bounds import first_bounds
 from .model.build import BuiltModel, build_model
 from .model.linear import Block, LinearModel
 from .model.sets import ModelData, model_data
@@ -223,9 +223,7 @@ def to_pyomo(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> A
     """
     prob = as_problem(problem)
     data = model_data(prob)
-    implied = implied_bounds(data)
-    upper = np.where(needs_finite_bound(data, implied) & np.isinf(implied), provisional_bounds(data), implied)
-    built = build_model(data, upper)
+    built = build_model(data, first_bounds(data)[0])
     m = translate(built.model, name=prob.name)
     _add_buy(m, built, data)
     return m

@@ -24,7 +24,7 @@ import numpy as np
 from .families import capex_lot_cost, installed_running_cost, running_lot_cost
 from .sets import ModelData
 
-__all__ = ["cost_bounds", "implied_bounds", "needs_finite_bound", "provisional_bounds"]
+__all__ = ["cost_bounds", "first_bounds", "implied_bounds", "needs_finite_bound", "provisional_bounds"]
 
 _EPS = 1e-9
 
@@ -141,3 +141,11 @@ def cost_bounds(data: ModelData, objective: float) -> np.ndarray:
     coef = running_lot_cost(data) + capex_lot_cost(data)
     with np.errstate(divide="ignore"):
         return np.where(coef > 0, _floor(budget / coef), np.inf)
+
+
+def first_bounds(data: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """(P, T) lot bounds to build the model with, and the mask of those that are provisional
+    (an indicator row needs a finite bound that no constraint implies)."""
+    implied = implied_bounds(data)
+    provisional = needs_finite_bound(data, implied) & np.isinf(implied)
+    return np.where(provisional, provisional_bounds(data), implied), provisional
