@@ -201,8 +201,8 @@ def report(results: dict) -> str:
         "| size (vendors × offers × periods × scenarios) | procure cols / nnz | Pyomo peer cols / nnz"
         " | procure total s | Pyomo+HiGHS s | **speed-up vs Pyomo** (target ≥ 5) | objective vs Pyomo"
         " | PuLP+CBC s | build share of procure total (target ≤ 10%) | build / HiGHS MPS read (target ≤ 1.5)"
-        " | warm re-solve speed-up (target ≥ 3) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        " | warm re-solve speed-up (target ≥ 3) | procure peak MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in sizes:
         at = [r for r in solves if tuple(r["size"]) == size]
@@ -225,7 +225,7 @@ def report(results: dict) -> str:
             f" | {_median(ours, 'total_seconds'):.2f} | {_median(pyo, 'total_seconds'):.2f}"
             f" | **{med(speedups):.1f}** (per seed: {', '.join(f'{x:.1f}' for x in speedups)})"
             f" | {max(worse):+.1e} worst | {_median(pulp, 'total_seconds'):.2f}"
-            f" | {100 * med(shares):.1f}% | {med(reads):.2f} | {med(warm):.1f} |"
+            f" | {100 * med(shares):.1f}% | {med(reads):.2f} | {med(warm):.1f} | {_median(ours, 'peak_mb'):.0f} |"
         )
     lines += [
         "",
