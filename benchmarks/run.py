@@ -170,22 +170,35 @@ def _median(rows: list[dict], key: str) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, threads: int, limit: float) -> dict:
-    rows: list[dict] = []
-    for n, size in enumerate(ladder):
-        for seed in seeds:
-            # the warm re-solve is measured on the first size of the ladder (it solves three times)
-            tools = ("procure", "pyomo", "pulp", "mps", "resolve") if n == 0 else ("procure", "pyomo", "pulp", "mps")
-            for tool in tools:
-                row = _spawn(tool, size, seed, gap, threads, limit)
-                rows.append(row)
-                print(json.dumps(row), flush=True)
-    builds: list[dict] = []
-    for size in build_ladder:
-        for tool in ("procure", "pyomo", "mps"):
-            row = _spawn(tool, size, 0, -1.0, threads, limit)
-            builds.append(row)
-            print(json.dumps(row), flush=True)
+def _load_log(path: str | None) -> dict[tuple, dict]:
+    """Measurements printed by an earlier, interrupted run (one JSON object per line)."""
+    if not path:
+        return {}
+    done = {}
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("{"):
+            row = json.loads(line)
+            if "error" not in row:
+                done[(row["tool"], tuple(row["size"]), row["seed"], row.get("kind", "solve") == "build")] = row
+    return done
+
+
+def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, threads: int, limit: float,
+        done: dict[tuple, dict] | None = None) -> dict:
+    done = done or {}
+
+    def once(tool: str, size: tuple, seed: int, build: bool) -> dict:
+        row = done.get((tool, tuple(size), seed, build))
+        if row is None:
+            row = _spawn(tool, size, seed, -1.0 if build else gap, threads, limit)
+            row["kind"] = "build" if build else "solve"
+        print(json.dumps(row), flush=True)
+        return row
+
+    # the warm re-solve is measured on the first size of the ladder (it solves three times)
+    rows = [once(tool, size, seed, False) for n, size in enumerate(ladder) for seed in seeds
+            for tool in ("procure", "pyomo", "pulp", "mps", *(("resolve",) if n == 0 else ()))]
+    builds = [once(tool, size, 0, True) for size in build_ladder for tool in ("procure", "pyomo", "mps")]
     return {"gap": gap, "threads": threads, "time_limit": limit, "solves": rows, "builds": builds,
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
 
@@ -258,6 +271,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=900.0)
     parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument("--resume", metavar="LOG", help="reuse the measurements an interrupted run printed")
     parser.add_argument("--report", metavar="RESULTS", help="print the tables of a saved results.json and stop")
     args = parser.parse_args()
     if args.report:
@@ -275,7 +289,7 @@ def main() -> None:
         ladder = []
     if args.only == "solve":
         build_ladder = []
-    results = run(ladder, build_ladder, seeds, args.gap, args.threads, args.time_limit)
+    results = run(ladder, build_ladder, seeds, args.gap, args.threads, args.time_limit, _load_log(args.resume))
     Path(args.out).write_text(json.dumps(results, indent=1))
     print(report(results))
 
