@@ -10,6 +10,12 @@ probabilities total at most 0.5), a shortfall penalty of twice the highest
 price per compute unit, ``risk_weight`` 1 and ``cvar_alpha`` 0.9.  Identical
 scenarios may occur.  The same arguments always give the same problem, and
 ``scenarios=0`` gives exactly the problem it gave before scenarios existed.
+
+With ``sites=N > 0`` it adds ``N`` data-center sites, drawn last (so the rest of
+the problem is unchanged): each hosts a random half or more of the vendors
+(every vendor somewhere), has its own PUE (1.05–1.4), electricity price
+($40–120/MWh) and a power cap of 30–70% of the top-level cap, which still caps
+the total.  Installed units (there are none) would need a per-site mapping.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ def generate(
     min_orders: bool = True,
     risk: bool = True,
     scenarios: int = 0,
+    sites: int = 0,
 ) -> dict[str, Any]:
     """A random but reproducible problem of the given size."""
     rng = np.random.default_rng(seed)
@@ -92,4 +99,27 @@ def generate(
                 "cvar_alpha": 0.9,
             }
         )
+    if sites > 0:
+        problem["sites"] = _sites(rng, sites, vendors, years, problem["power_cap_gw"])
     return problem
+
+
+def _sites(
+    rng: np.random.Generator, count: int, vendors: int, years: list[int], cap: dict[str, float]
+) -> list[dict[str, Any]]:
+    hosted = [rng.permutation(vendors)[: int(rng.integers((vendors + 1) // 2, vendors + 1))] for _ in range(count)]
+    orphans = set(range(vendors)).difference(*[set(h.tolist()) for h in hosted])
+    hosted[0] = np.union1d(hosted[0], sorted(orphans)).astype(int)
+    sites = []
+    for k, hosts in enumerate(hosted):
+        fraction = float(rng.uniform(0.3, 0.7))
+        sites.append(
+            {
+                "name": f"site{k}",
+                "vendors": [f"vendor{v}" for v in sorted(hosts.tolist())],
+                "pue": round(float(rng.uniform(1.05, 1.4)), 3),
+                "electricity_price": round(float(rng.uniform(40, 120)), 2),
+                "power_cap_gw": {y: round(float(c) * fraction, 6) for y, c in cap.items()},
+            }
+        )
+    return sites

@@ -45,14 +45,16 @@ sys.path.insert(0, str(HERE))
 LADDER = [(4, 10, 10, 50), (4, 10, 15, 200), (4, 10, 20, 2000)]
 #: build-only ladder, up to about a million nonzeros in the peer's model.
 BUILD_LADDER = [(4, 10, 20, 2000), (8, 25, 20, 5000), (10, 40, 25, 20000)]
+#: build-only growth with data-center sites (procure only: the peers do not model sites).
+SITE_LADDER = [(10, 40, 25, 20000, 2), (10, 40, 25, 20000, 8), (10, 40, 25, 20000, 32)]
 SEEDS = (0, 1, 2)
 
 
-def _problem(size: tuple[int, int, int, int], seed: int) -> dict[str, Any]:
+def _problem(size: tuple[int, ...], seed: int) -> dict[str, Any]:
     from generate import generate
 
-    v, o, t, s = size
-    return generate(v, o, t, seed=seed, scenarios=s)
+    v, o, t, s, *sites = size
+    return generate(v, o, t, seed=seed, scenarios=s, sites=sites[0] if sites else 0)
 
 
 def _peak_mb() -> float:
@@ -73,7 +75,7 @@ def _changed(problem: dict[str, Any]) -> dict[str, Any]:
     return q
 
 
-def measure(tool: str, size: tuple[int, int, int, int], seed: int, gap: float, threads: int, limit: float) -> dict:
+def measure(tool: str, size: tuple[int, ...], seed: int, gap: float, threads: int, limit: float) -> dict:
     """One measurement, in this process."""
     problem = _problem(size, seed)
     out: dict[str, Any] = {"tool": tool, "size": list(size), "seed": seed}
@@ -153,8 +155,9 @@ def measure(tool: str, size: tuple[int, int, int, int], seed: int, gap: float, t
     return out
 
 
-def _spawn(tool: str, size: tuple[int, int, int, int], seed: int, gap: float, threads: int, limit: float) -> dict:
-    cmd = [sys.executable, __file__, "--one", tool, *map(str, size), str(seed), str(gap), str(threads), str(limit)]
+def _spawn(tool: str, size: tuple[int, ...], seed: int, gap: float, threads: int, limit: float) -> dict:
+    dims = ",".join(map(str, size))
+    cmd = [sys.executable, __file__, "--one", tool, dims, str(seed), str(gap), str(threads), str(limit)]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit * 4 + 600)
     if proc.returncode != 0:
@@ -199,8 +202,15 @@ def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, th
     rows = [once(tool, size, seed, False) for n, size in enumerate(ladder) for seed in seeds
             for tool in ("procure", "pyomo", "pulp", "mps", *(("resolve",) if n == 0 else ()))]
     builds = [once(tool, size, 0, True) for size in build_ladder for tool in ("procure", "pyomo", "mps")]
+    # sites multiply the purchase columns; the peers do not model them
+    site_ladder = SITE_LADDER if build_ladder else []
+    builds += [once(tool, size, 0, True) for size in site_ladder for tool in ("procure", "mps")]
     return {"gap": gap, "threads": threads, "time_limit": limit, "solves": rows, "builds": builds,
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "–" if value is None or value != value else format(value, fmt)
 
 
 def report(results: dict) -> str:
@@ -224,8 +234,10 @@ def report(results: dict) -> str:
         pulp = [r for r in at if r["tool"] == "pulp"]
         mps = [r for r in at if r["tool"] == "mps"]
         res = [r for r in at if r["tool"] == "resolve"]
-        speedups = [p["total_seconds"] / o["total_seconds"] for o, p in zip(ours, pyo)
-                    if "total_seconds" in o and "total_seconds" in p]
+        pairs = [(o, p) for o, p in zip(ours, pyo) if "total_seconds" in o and "total_seconds" in p]
+        speedups = [p["total_seconds"] / o["total_seconds"] for o, p in pairs]
+        # a peer stopped by the time limit gives a lower bound on the speed-up
+        marks = ["" if p["status"] == "optimal" else "≥" for _, p in pairs]
         shares = [o["build_seconds"] / o["total_seconds"] for o in ours if "total_seconds" in o]
         reads = [o["build_seconds"] / m["read_seconds"] for o, m in zip(ours, mps) if "read_seconds" in m]
         warm = [r["cold_seconds"] / r["warm_seconds"] for r in res if "warm_seconds" in r] or [float("nan")]
@@ -236,7 +248,7 @@ def report(results: dict) -> str:
             f"| {' × '.join(map(str, size))} | {int(_median(ours, 'columns'))} / {int(_median(ours, 'nonzeros'))}"
             f" | {int(_median(pyo, 'columns'))} / {int(_median(pyo, 'nnz'))}"
             f" | {_median(ours, 'total_seconds'):.2f} | {_median(pyo, 'total_seconds'):.2f}"
-            f" | **{med(speedups):.1f}** (per seed: {', '.join(f'{x:.1f}' for x in speedups)})"
+            f" | **{med(speedups):.1f}** (per seed: {', '.join(f'{m}{x:.1f}' for m, x in zip(marks, speedups))})"
             f" | {max(worse):+.1e} worst | {_median(pulp, 'total_seconds'):.2f}"
             f" | {100 * med(shares):.1f}% | {med(reads):.2f} | {med(warm):.1f} | {_median(ours, 'peak_mb'):.0f} |"
         )
@@ -244,27 +256,30 @@ def report(results: dict) -> str:
         "",
         "Build only (problem → model handed to the solver), no solve:",
         "",
-        "| size | peer nnz | procure nnz | procure build s | Pyomo peer build s | **Pyomo / procure** (target ≥ 10)"
-        " | HiGHS MPS read s | procure peak MB (target < 1024) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| vendors × offers × periods × scenarios | sites | Pyomo peer nnz | procure cols / nnz | procure build s"
+        " | Pyomo peer build s | **Pyomo / procure** (target ≥ 10) | HiGHS MPS read s"
+        " | procure build / MPS read | procure peak MB (target < 1024) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for size in sorted({tuple(r["size"]) for r in builds}):
+    for size in sorted({tuple(r["size"]) for r in builds}, key=lambda z: (len(z), z)):
         at = [r for r in builds if tuple(r["size"]) == size]
         ours = next((r for r in at if r["tool"] == "procure"), {})
         pyo = next((r for r in at if r["tool"] == "pyomo"), {})
         mps = next((r for r in at if r["tool"] == "mps"), {})
+        ratio = _num(pyo.get("build_seconds", float("nan")) / ours.get("build_seconds", float("nan")), ".0f")
         lines.append(
-            f"| {' × '.join(map(str, size))} | {pyo.get('nnz', '–')} | {ours.get('nonzeros', '–')}"
-            f" | {ours.get('build_seconds', float('nan')):.2f} | {pyo.get('build_seconds', float('nan')):.2f}"
-            f" | **{pyo.get('build_seconds', float('nan')) / ours.get('build_seconds', float('nan')):.1f}**"
-            f" | {mps.get('read_seconds', float('nan')):.2f} | {ours.get('peak_mb', float('nan')):.0f} |"
+            f"| {' × '.join(map(str, size[:4]))} | {size[4] if len(size) > 4 else '–'} | {pyo.get('nnz', '–')}"
+            f" | {ours.get('columns', '–')} / {ours.get('nonzeros', '–')} | {_num(ours.get('build_seconds'), '.3f')}"
+            f" | {_num(pyo.get('build_seconds'), '.2f')} | **{ratio}** | {_num(mps.get('read_seconds'), '.3f')}"
+            f" | {_num(ours.get('build_seconds', float('nan')) / mps.get('read_seconds', float('nan')), '.2f')}"
+            f" | {_num(ours.get('peak_mb'), '.0f')} |"
         )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--one", nargs=9, help=argparse.SUPPRESS)
+    parser.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="two smallest sizes, one seed, small build ladder")
     parser.add_argument("--only", choices=["solve", "build"], help="run only one ladder")
     parser.add_argument("--gap", type=float, default=1e-4)
@@ -278,8 +293,8 @@ def main() -> None:
         print(report(json.loads(Path(args.report).read_text())))
         return
     if args.one:
-        tool, v, o, t, s, seed, gap, threads, limit = args.one
-        size = (int(v), int(o), int(t), int(s))
+        tool, dims, seed, gap, threads, limit = args.one
+        size = tuple(int(d) for d in dims.split(","))
         print(json.dumps(measure(tool, size, int(seed), float(gap), int(threads), float(limit))))
         return
     ladder, build_ladder, seeds = LADDER, BUILD_LADDER, SEEDS

@@ -193,3 +193,24 @@ def test_time_limit_stops_with_a_plan() -> None:
     if result.status == "feasible":
         assert result.message.startswith("stopped")
         assert result.gap > 0
+
+
+def test_generated_problems_with_sites_solve_and_pass_the_checker() -> None:
+    import sys
+    from pathlib import Path
+
+    from reference import checker
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from generate import generate
+
+    problem = generate(3, 2, 3, seed=1, scenarios=4, sites=3)
+    assert [s["name"] for s in problem["sites"]] == ["site0", "site1", "site2"]
+    hosted = {v for s in problem["sites"] for v in s["vendors"]}
+    assert hosted == {"vendor0", "vendor1", "vendor2"}  # every vendor can be placed somewhere
+    assert generate(3, 2, 3, seed=1, scenarios=4) == {k: v for k, v in problem.items() if k != "sites"}
+    result = procure.solve(problem)
+    assert result.status == "optimal"
+    assert checker.violations(problem, result.by_site) == []
+    bought = result.by_site.groupby("site")["bought"].sum()
+    assert (bought > 0).sum() >= 2  # this instance spreads its purchases over sites
