@@ -57,8 +57,11 @@ _MISSING: Any = _Missing()
 # --------------------------------------------------------------------------- scalars
 
 
+_PLAIN_NUMBERS = (int, float)  # checked by exact type first: the ABC check is slow on large inputs
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    return type(value) in _PLAIN_NUMBERS or (isinstance(value, numbers.Real) and not isinstance(value, bool))
 
 
 def number(
@@ -87,7 +90,7 @@ def number(
 
 def integer(value: Any, path: str, *, low: int | None = None) -> int:
     """A whole number (``int``, not ``float`` nor ``bool``) ≥ ``low``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if type(value) is not int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
         if _is_number(value):
             fail(path, value, "is not a whole number (write it without a decimal point)")
         fail(path, value, "is not a whole number")
@@ -107,7 +110,7 @@ def string(value: Any, path: str) -> str:
 
 
 def mapping(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         fail(path, value, "is not a mapping (a table of fields)")
     for key in value:
         if not isinstance(key, str):
@@ -116,7 +119,9 @@ def mapping(value: Any, path: str) -> Mapping[str, Any]:
 
 
 def sequence(value: Any, path: str) -> Sequence[Any]:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence):
+    if type(value) not in (list, tuple) and (
+        isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence)
+    ):
         fail(path, value, "is not a list")
     return value
 
