@@ -26,6 +26,10 @@ Formulation (both peers are the same model)
 * ``k[i,t]`` integer lots, ``b = lot_size * k``; ``k <= floor(max_units_t / lot_size)``.
 * ``n[i,t]`` operational fleet is an expression:
   ``installed_i * [t < installed_life_i] + sum(b[i,tau] : tau + lead <= t < tau + lead + lifetime)``.
+* ``C[v,t]`` each vendor's compute, a continuous variable defined by one row
+  ``C[v,t] = sum(compute_i * n[i,t] : i of v)`` (what a modeller writes by hand;
+  substituting the fleet expression into every scenario row instead would
+  multiply the nonzeros twentyfold and slow HiGHS down several times).
 * ``min_order``: binary ``y[i,t]``, ``k >= ceil(min_order/lot) * y``, ``k <= M * y``.
 * onboarding: binary ``o[v]`` (only for vendors with a cost and no installed units),
   ``k[i,t] <= M * o[v]``; cost ``onboarding_cost * o[v]`` (undiscounted).
@@ -295,7 +299,10 @@ def pyomo_peer(problem: Mapping[str, Any]):
     def cv_rule(m, v, t):
         return sum(offers[i]["compute"] * m.n[i, t] for i in vendors[v]["offers"])
 
-    m.C = pyo.Expression(m.V, m.T, rule=cv_rule)
+    # each vendor's compute is a variable defined once, as a modeller writes it by hand:
+    # substituting the fleet expression into every scenario row would multiply the nonzeros
+    m.C = pyo.Var(m.V, m.T, domain=pyo.NonNegativeReals)
+    m.compute = pyo.Constraint(m.V, m.T, rule=lambda m, v, t: m.C[v, t] == cv_rule(m, v, t))
 
     def c_rule(m, t):
         return sum(m.C[v, t] for v in m.V)
@@ -477,8 +484,12 @@ def pulp_peer(problem: Mapping[str, Any]):
         for i in I
         for t in TT
     }
-    C = {(v, t): pulp.lpSum(offers[i]["compute"] * n[i, t] for i in vendors[v]["offers"]) for v in V for t in TT}
+    C = {(v, t): pulp.LpVariable(f"C_{v}_{t}", lowBound=0) for v in V for t in TT}
     Ctot = {t: pulp.lpSum(C[v, t] for v in V) for t in TT}
+    for v in V:
+        for t in TT:
+            fleet = pulp.lpSum(offers[i]["compute"] * n[i, t] for i in vendors[v]["offers"])
+            prob += C[v, t] == fleet, f"compute_{v}_{t}"
 
     # min_order
     for i, o in enumerate(offers):
