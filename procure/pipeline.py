@@ -109,6 +109,8 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
     """Solve the kept model; with HHI terms, add tangent cuts until the plan's exact HHI
     is within `HHI_TOL` of the model's in every period."""
     started = time.perf_counter()
+    if options.warm_start is None:  # nothing to start from: let the solver look near the LP optimum
+        options = replace(options, lp_support_ids=built.lots.ravel())
     raw = _safe(session, options)
     hhi = built.hhi
     if hhi is None:

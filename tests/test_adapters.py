@@ -122,3 +122,27 @@ def test_quadratic_solvers_take_hhi_exactly(small: dict[str, Any]) -> None:
         # exact HHI and refined tangent cuts agree to the documented tolerance
         assert abs(result.objective - reference.objective) <= 5e8 * 3 * HHI_TOL + 1e-6 * reference.objective
         assert (result.hhi <= 0.5 + 1e-6).all()
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(problems(scenarios=True), problems(commercial=True, sites=True)))
+def test_lp_support_start_changes_neither_the_optimum_nor_the_model(problem: dict[str, Any]) -> None:
+    import numpy as np
+
+    from procure.model.bounds import first_bounds
+    from procure.model.build import build_model
+    from procure.model.sets import model_data
+    from procure.solvers.base import SolveOptions
+    from procure.solvers.highs import HighsAdapter
+
+    data = model_data(procure.Problem.from_dict(problem))
+    built = build_model(data, first_bounds(data)[0])
+    plain = HighsAdapter().open(built.model).solve(SolveOptions(mip_gap=0))
+    session = HighsAdapter().open(built.model)
+    started = session.solve(SolveOptions(mip_gap=0, lp_support_ids=built.lots.ravel()))
+    assert started.status == plain.status
+    if plain.status == "optimal":
+        assert _agree(started.objective, plain.objective)
+    lp = session.h.getLp()  # the starting plan's changes are all undone
+    assert np.array_equal(np.asarray(lp.col_upper_), np.nan_to_num(session.form.col_upper, posinf=np.inf))
+    assert np.array_equal(np.asarray(lp.integrality_, dtype=int), session.form.integrality.astype(int))

@@ -49,7 +49,9 @@ class SolveOptions:
     """Options every adapter maps to its solver's own.
 
     ``warm_start`` holds model-unit values for some columns (``warm_start_ids``);
-    an adapter that cannot use it ignores it.
+    an adapter that cannot use it ignores it.  Without a warm start, an adapter
+    may look for a starting plan among the columns ``lp_support_ids`` that the
+    LP relaxation uses (the others held at zero); one that cannot ignores them.
     """
 
     time_limit: float | None = None
@@ -58,6 +60,7 @@ class SolveOptions:
     verbose: bool = False
     warm_start_ids: np.ndarray | None = None
     warm_start: np.ndarray | None = None
+    lp_support_ids: np.ndarray | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
