@@ -131,6 +131,7 @@ def measure(tool: str, size: tuple[int, ...], seed: int, gap: float, threads: in
                 m = peers.pyomo_peer(problem)
                 opt = Highs()
                 opt.set_instance(m)
+                out["nnz"] = int(opt._solver_model.getNumNz())
             else:
                 lp = peers.pulp_peer(problem)
                 lp.writeMPS(os.path.join(tempfile.mkdtemp(), "peer.mps"))

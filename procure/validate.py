@@ -535,35 +535,45 @@ def _scenarios(raw: Any, vendors: list[str], periods: tuple[int, ...]) -> list[d
     periods among the problem's, probabilities summing to at most 1."""
     out: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
+    known = frozenset(vendors)
+    where = {p: t for t, p in enumerate(periods)}
+    # thousands of scenarios are common: the fields are parsed directly, not through the table
     for k, item in enumerate(sequence(raw, "risk.scenarios")):
         path = f"risk.scenarios[{k}]"
-        scenario = parse_fields(mapping(item, path), path, SCENARIO_FIELDS, periods)
-        name = scenario["name"]
+        check_keys(mapping(item, path), path, SCENARIO_FIELDS)
+        name = string(item.get("name"), f"{path}.name") if item.get("name") is not None else None
+        if name is None:
+            fail(f"{path}.name", _MISSING, "is required")
+        if item.get("probability") is None:
+            fail(f"{path}.probability", _MISSING, "is required")
+        probability = number(item["probability"], f"{path}.probability", low=0.0, high=1.0)
         if name in seen:
             fail(f"{path}.name", name, f"is already the name of risk.scenarios[{seen[name]}]")
         if name == NOMINAL:
             fail(f"{path}.name", name, "is reserved for the undisrupted scenario")
         seen[name] = k
         availability = {}
-        raw_availability = scenario["availability"] if scenario["availability"] is not None else {}
-        for vendor, value in mapping(raw_availability, f"{path}.availability").items():
-            where = f"{path}.availability.{vendor}"
-            if vendor not in vendors:
-                fail(where, _MISSING, f"is not the vendor of any offer (offers name: {', '.join(vendors)})")
-            availability[vendor] = number(value, where, low=0.0, high=1.0)
-        scenario["availability"] = availability
-        if scenario["periods"] is not None:
-            listed = sequence(scenario["periods"], f"{path}.periods")
-            chosen: list[int] = []
-            for j, p in enumerate(listed):
-                p = integer(p, f"{path}.periods[{j}]")
-                if p not in periods:
+        raw_availability = item.get("availability")
+        for vendor, value in mapping(
+            {} if raw_availability is None else raw_availability, f"{path}.availability"
+        ).items():
+            if vendor not in known:
+                fail(
+                    f"{path}.availability.{vendor}",
+                    _MISSING,
+                    f"is not the vendor of any offer (offers name: {', '.join(vendors)})",
+                )
+            availability[vendor] = number(value, f"{path}.availability.{vendor}", low=0.0, high=1.0)
+        chosen: tuple[int, ...] | None = None
+        if item.get("periods") is not None:
+            listed = sequence(item["periods"], f"{path}.periods")
+            chosen = tuple(integer(p, f"{path}.periods[{j}]") for j, p in enumerate(listed))
+            for j, p in enumerate(chosen):
+                if p not in where:
                     fail(f"{path}.periods[{j}]", p, f"is not a period ({periods[0]}..{periods[-1]})")
-                if p in chosen:
+                if p in chosen[:j]:
                     fail(f"{path}.periods[{j}]", p, "is listed twice")
-                chosen.append(p)
-            scenario["periods"] = tuple(chosen)
-        out.append(scenario)
+        out.append({"name": name, "probability": probability, "availability": availability, "periods": chosen})
     total = sum(s["probability"] for s in out)
     if total > 1 + 1e-9:
         fail("risk.scenarios", _MISSING, f"probabilities sum to {total:g}, more than 1")

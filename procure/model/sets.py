@@ -10,6 +10,7 @@ implicit site, and then placements are the offers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,11 +272,24 @@ def scenario_availability(problem: Problem) -> np.ndarray:
     vendors = {v: k for k, v in enumerate(problem.vendor_names)}
     position = {p: t for t, p in enumerate(problem.periods)}
     scenarios = problem.risk.scenarios
-    a = np.ones((len(scenarios), len(vendors), len(problem.periods)))
-    for k, sc in enumerate(scenarios):  # a few assignments per scenario
-        live = [position[p] for p in sc.periods] if sc.periods is not None else slice(None)
+    T = len(problem.periods)
+    a = np.ones((len(scenarios), len(vendors), T))
+    # one (scenario, vendor, period, value) entry per disrupted vendor, then one assignment
+    ks: list[int] = []
+    vs: list[int] = []
+    ts: list[Sequence[int]] = []
+    values: list[float] = []
+    for k, sc in enumerate(scenarios):
+        live = [position[p] for p in sc.periods] if sc.periods is not None else range(T)
         for vendor, value in sc.availability.items():
-            a[k, vendors[vendor], live] = value
+            ks.append(k)
+            vs.append(vendors[vendor])
+            ts.append(live)
+            values.append(value)
+    counts = np.fromiter((len(t) for t in ts), dtype=int, count=len(ts))
+    flat_t = np.fromiter((t for live in ts for t in live), dtype=int, count=int(counts.sum()))
+    where = np.repeat(np.asarray(ks, dtype=int), counts), np.repeat(np.asarray(vs, dtype=int), counts), flat_t
+    a[where] = np.repeat(np.asarray(values, dtype=float), counts)
     return a
 
 
