@@ -2,8 +2,9 @@
 
 ``generate(vendors, offers_per_vendor, periods, seed=...)`` returns a problem
 mapping in the public format: prices around $20–50k per chip, lots of 8–256,
-lifetimes of 3–6 years, supply caps, power caps and demand that grow 60% a
-year, share caps, a vendor count and vendor-loss survival.  With
+lifetimes of 3–6 years, supply caps (flat for ten periods, then growing with
+demand, so that long horizons stay feasible), power caps and demand that grow
+60% a year, share caps, a vendor count and vendor-loss survival.  With
 ``scenarios=S > 0`` it adds ``S`` supply-disruption scenarios (each cuts one
 vendor to 0, 25% or 50% availability for a random run of consecutive periods;
 probabilities total at most 0.5), a shortfall penalty of twice the highest
@@ -55,7 +56,7 @@ def generate(
                     "opex_per_year": round(float(rng.uniform(1e3, 4e3)), 2),
                     "lot_size": int(rng.choice([8, 64, 72, 256])),
                     "lifetime": int(rng.integers(3, 7)),
-                    "max_units": round(float(rng.uniform(2e4, 2e5))),
+                    "max_units": _supply(float(rng.uniform(2e4, 2e5)), years, growth),
                     "min_order": int(rng.choice([0, 0, 512])) if min_orders else 0,
                 }
             )
@@ -102,6 +103,18 @@ def generate(
     if sites > 0:
         problem["sites"] = _sites(rng, sites, vendors, years, problem["power_cap_gw"])
     return problem
+
+
+#: supply caps are flat for this many periods, then grow with demand (else long horizons are infeasible)
+FLAT_SUPPLY_PERIODS = 10
+
+
+def _supply(base: float, years: list[int], growth: np.ndarray) -> int | dict[str, int]:
+    """An offer's supply cap: ``base`` units a period, growing with demand after the first
+    `FLAT_SUPPLY_PERIODS` periods; one number when it never grows."""
+    scale = np.maximum(1.0, growth / growth[min(FLAT_SUPPLY_PERIODS, len(growth)) - 1])
+    caps = [round(base * f) for f in scale]
+    return caps[0] if len(set(caps)) == 1 else {str(y): c for y, c in zip(years, caps)}
 
 
 def _sites(
