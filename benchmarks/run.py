@@ -221,6 +221,10 @@ def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, th
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
 
 
+def _med(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
 def _stopped(row: dict, limit: float) -> bool:
     """Whether a peer ran into the time limit (PuLP may call such a stop "optimal")."""
     return row.get("status") != "optimal" or row.get("solve_seconds", 0.0) >= 0.99 * limit
@@ -244,32 +248,34 @@ def report(results: dict) -> str:
         " | warm re-solve speed-up (target ≥ 3) | procure peak MB |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    limit = results["time_limit"]
     for size in sizes:
         at = [r for r in solves if tuple(r["size"]) == size]
-        ours = [r for r in at if r["tool"] == "procure"]
-        pyo = [r for r in at if r["tool"] == "pyomo"]
-        pulp = [r for r in at if r["tool"] == "pulp"]
-        mps = [r for r in at if r["tool"] == "mps"]
-        res = [r for r in at if r["tool"] == "resolve"]
-        pairs = [(o, p) for o, p in zip(ours, pyo) if "total_seconds" in o and "total_seconds" in p]
-        speedups = [p["total_seconds"] / o["total_seconds"] for o, p in pairs]
+        tools = ("procure", "pyomo", "pulp", "mps", "resolve")
+        by = {tool: {r["seed"]: r for r in at if r["tool"] == tool} for tool in tools}
+        ours, pyo, pulp = by["procure"], by["pyomo"], by["pulp"]
+        seeds = [k for k in sorted(ours) if k in pyo and "total_seconds" in ours[k] and "total_seconds" in pyo[k]]
+        speedups = [pyo[k]["total_seconds"] / ours[k]["total_seconds"] for k in seeds]
         # a peer stopped by the time limit gives a lower bound on the speed-up
-        marks = ["≥" if _stopped(p, results["time_limit"]) else "" for _, p in pairs]
-        pulp_mark = "≥" if any(_stopped(p, results["time_limit"]) for p in pulp) else ""
-        shares = [o["build_seconds"] / o["total_seconds"] for o in ours if "total_seconds" in o]
-        reads = [m.get("build_seconds", o["build_seconds"]) / m["read_seconds"] for o, m in zip(ours, mps)
-                 if "read_seconds" in m]
-        warm = [r["cold_seconds"] / r["warm_seconds"] for r in res if "warm_seconds" in r] or [float("nan")]
-        worse = [(o["objective"] - p["objective"]) / abs(p["objective"]) for o, p in zip(ours, pyo)
-                 if "objective" in o and p.get("objective") is not None]
-        med = statistics.median
+        marks = ["≥" if _stopped(pyo[k], limit) else "" for k in seeds]
+        pulp_mark = "≥" if any(_stopped(r, limit) for r in pulp.values()) else ""
+        worse = [(ours[k]["objective"] - pyo[k]["objective"]) / abs(pyo[k]["objective"]) for k in seeds
+                 if ours[k].get("status") == "optimal" and pyo[k].get("status") in ("optimal", "feasible")]
+        shares = [r["build_seconds"] / r["total_seconds"] for r in ours.values() if "total_seconds" in r]
+        reads = [r["build_seconds"] / r["read_seconds"] for r in by["mps"].values() if "build_seconds" in r]
+        warm = [r["cold_seconds"] / r["warm_seconds"] for r in by["resolve"].values() if "warm_seconds" in r]
+        o, q = list(ours.values()), list(pyo.values())
         lines.append(
-            f"| {' × '.join(map(str, size))} | {int(_median(ours, 'columns'))} / {int(_median(ours, 'nonzeros'))}"
-            f" | {int(_median(pyo, 'columns'))} / {int(_median(pyo, 'nnz'))}"
-            f" | {_median(ours, 'total_seconds'):.2f} | {_median(pyo, 'total_seconds'):.2f}"
-            f" | **{med(speedups):.1f}** (per seed: {', '.join(f'{m}{x:.1f}' for m, x in zip(marks, speedups))})"
-            f" | {max(worse):+.1e} worst | {pulp_mark}{_median(pulp, 'total_seconds'):.2f}"
-            f" | {100 * med(shares):.1f}% | {med(reads):.2f} | {med(warm):.1f} | {_median(ours, 'peak_mb'):.0f} |"
+            f"| {' × '.join(map(str, size))}"
+            f" | {_num(_median(o, 'columns'), '.0f')} / {_num(_median(o, 'nonzeros'), '.0f')}"
+            f" | {_num(_median(q, 'columns'), '.0f')} / {_num(_median(q, 'nnz'), '.0f')}"
+            f" | {_num(_median(o, 'total_seconds'), '.2f')} | {_num(_median(q, 'total_seconds'), '.2f')}"
+            f" | **{_num(_med(speedups), '.1f')}**"
+            f" (per seed: {', '.join(f'{m}{x:.1f}' for m, x in zip(marks, speedups))})"
+            f" | {_num(max(worse, default=float('nan')), '+.1e')} worst"
+            f" | {pulp_mark}{_num(_median(list(pulp.values()), 'total_seconds'), '.2f')}"
+            f" | {_num(100 * _med(shares), '.1f')}% | {_num(_med(reads), '.2f')} | {_num(_med(warm), '.1f')}"
+            f" | {_num(_median(o, 'peak_mb'), '.0f')} |"
         )
     lines += [
         "",
