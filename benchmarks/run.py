@@ -314,6 +314,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=900.0)
     parser.add_argument("--out", default=str(HERE / "results.json"))
     parser.add_argument("--sizes", type=int, nargs="+", metavar="K", help="only these solve sizes (1-based)")
+    parser.add_argument("--seeds", type=int, nargs="+", metavar="S", help="only these seeds")
     parser.add_argument("--resume", metavar="LOG", help="reuse the measurements an interrupted run printed")
     parser.add_argument("--report", metavar="RESULTS", help="print the tables of a saved results.json and stop")
     args = parser.parse_args()
@@ -330,6 +331,8 @@ def main() -> None:
         ladder, build_ladder, seeds = LADDER[:1], BUILD_LADDER[:1], (0,)
     if args.sizes:
         ladder = [LADDER[k - 1] for k in args.sizes]
+    if args.seeds:
+        seeds = tuple(args.seeds)
     if args.only == "build":
         ladder = []
     if args.only == "solve":
