@@ -109,7 +109,7 @@ def _read_mps(path: str) -> tuple[float, int]:
 def measure(tool: str, size: tuple[int, ...], seed: int, gap: float, threads: int, limit: float) -> dict:
     """One measurement, in this process."""
     problem = _problem(size, seed)
-    out: dict[str, Any] = {"tool": tool, "size": list(size), "seed": seed}
+    out: dict[str, Any] = {"tool": tool, "size": list(size), "seed": seed, "time_limit": limit}
     if tool == "procure":
         import procure
 
@@ -226,7 +226,8 @@ def _med(values: list[float]) -> float:
 
 
 def _stopped(row: dict, limit: float) -> bool:
-    """Whether a peer ran into the time limit (PuLP may call such a stop "optimal")."""
+    """Whether a peer ran into its time limit (PuLP may call such a stop "optimal")."""
+    limit = row.get("time_limit", limit)
     return row.get("status") != "optimal" or row.get("solve_seconds", 0.0) >= 0.99 * limit
 
 
