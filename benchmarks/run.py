@@ -199,7 +199,7 @@ def _load_log(path: str | None) -> dict[tuple, dict]:
 
 
 def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, threads: int, limit: float,
-        done: dict[tuple, dict] | None = None) -> dict:
+        done: dict[tuple, dict] | None = None, site_ladder: list | None = None) -> dict:
     done = done or {}
 
     def once(tool: str, size: tuple, seed: int, build: bool) -> dict:
@@ -215,8 +215,7 @@ def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, th
             for tool in ("procure", "pyomo", "pulp", "mps", *(("resolve",) if size == LADDER[0] else ()))]
     builds = [once(tool, size, 0, True) for size in build_ladder for tool in ("procure", "pyomo", "mps")]
     # sites multiply the purchase columns; the peers do not model them
-    site_ladder = SITE_LADDER if build_ladder else []
-    builds += [once(tool, size, 0, True) for size in site_ladder for tool in ("procure", "mps")]
+    builds += [once(tool, size, 0, True) for size in site_ladder or [] for tool in ("procure", "mps")]
     return {"gap": gap, "threads": threads, "time_limit": limit, "solves": rows, "builds": builds,
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
 
@@ -313,7 +312,9 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=900.0)
-    parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument(
+        "--out", help="where to write the results (default: results.json for a full run, results-partial.json else)"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", metavar="K", help="only these solve sizes (1-based)")
     parser.add_argument("--seeds", type=int, nargs="+", metavar="S", help="only these seeds")
     parser.add_argument("--resume", metavar="LOG", help="reuse the measurements an interrupted run printed")
@@ -327,9 +328,9 @@ def main() -> None:
         size = tuple(int(d) for d in dims.split(","))
         print(json.dumps(measure(tool, size, int(seed), float(gap), int(threads), float(limit))))
         return
-    ladder, build_ladder, seeds = LADDER, BUILD_LADDER, SEEDS
+    ladder, build_ladder, site_ladder, seeds = LADDER, BUILD_LADDER, SITE_LADDER, SEEDS
     if args.quick:
-        ladder, build_ladder, seeds = LADDER[:1], BUILD_LADDER[:1], (0,)
+        ladder, build_ladder, site_ladder, seeds = LADDER[:1], BUILD_LADDER[:1], SITE_LADDER[:1], (0,)
     if args.sizes:
         ladder = [LADDER[k - 1] for k in args.sizes]
     if args.seeds:
@@ -337,9 +338,12 @@ def main() -> None:
     if args.only == "build":
         ladder = []
     if args.only == "solve":
-        build_ladder = []
-    results = run(ladder, build_ladder, seeds, args.gap, args.threads, args.time_limit, _load_log(args.resume))
-    Path(args.out).write_text(json.dumps(results, indent=1))
+        build_ladder = site_ladder = []
+    done = _load_log(args.resume)
+    results = run(ladder, build_ladder, seeds, args.gap, args.threads, args.time_limit, done, site_ladder)
+    partial = args.quick or args.only or args.sizes or args.seeds
+    out = args.out or str(HERE / ("results-partial.json" if partial else "results.json"))
+    Path(out).write_text(json.dumps(results, indent=1))
     print(report(results))
 
 
