@@ -241,14 +241,8 @@ def _scenario_losses(
     problem: Problem, by_vendor: np.ndarray, demand: np.ndarray, discount: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shortfall (S, T), loss (S,) and probability (S,) of every listed scenario."""
-    vendors = {v: k for k, v in enumerate(problem.vendor_names)}
-    position = {p: t for t, p in enumerate(problem.periods)}
     scenarios = problem.risk.scenarios
-    usable = np.ones((len(scenarios), *by_vendor.shape))
-    for k, sc in enumerate(scenarios):
-        live = [position[p] for p in sc.periods] if sc.periods is not None else slice(None)
-        for vendor, share in sc.availability.items():
-            usable[k, vendors[vendor], live] = share
+    usable = problem.scenario_availability()
     shortfall = np.maximum(0.0, demand[None, :] - (usable * by_vendor[None, :, :]).sum(axis=1))
     losses = problem.risk.shortfall_penalty * shortfall @ discount
     return shortfall, losses, np.array([sc.probability for sc in scenarios], dtype=float)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
@@ -342,6 +342,30 @@ class Problem:
             for s, host in enumerate(hosts)
             if host is None or o.vendor in host
         )
+
+    def scenario_availability(self) -> np.ndarray:
+        """(S, V, T) usable fraction of each vendor's compute in each listed scenario."""
+        vendors = {v: k for k, v in enumerate(self.vendor_names)}
+        position = {p: t for t, p in enumerate(self.periods)}
+        T = len(self.periods)
+        a = np.ones((len(self.risk.scenarios), len(vendors), T))
+        # one (scenario, vendor, periods, value) entry per disrupted vendor, then one assignment
+        ks: list[int] = []
+        vs: list[int] = []
+        ts: list[Sequence[int]] = []
+        values: list[float] = []
+        for k, sc in enumerate(self.risk.scenarios):
+            live = [position[p] for p in sc.periods] if sc.periods is not None else range(T)
+            for vendor, value in sc.availability.items():
+                ks.append(k)
+                vs.append(vendors[vendor])
+                ts.append(live)
+                values.append(value)
+        counts = np.fromiter((len(t) for t in ts), dtype=int, count=len(ts))
+        flat_t = np.fromiter((t for live in ts for t in live), dtype=int, count=int(counts.sum()))
+        where = np.repeat(np.asarray(ks, dtype=int), counts), np.repeat(np.asarray(vs, dtype=int), counts), flat_t
+        a[where] = np.repeat(np.asarray(values, dtype=float), counts)
+        return a
 
     @property
     def site_names(self) -> tuple[str, ...]:

@@ -535,17 +535,15 @@ def _scenarios(raw: Any, vendors: list[str], periods: tuple[int, ...]) -> list[d
     periods among the problem's, probabilities summing to at most 1."""
     out: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    known = frozenset(vendors)
-    where = {p: t for t, p in enumerate(periods)}
+    known, listed_periods = frozenset(vendors), frozenset(periods)
     # thousands of scenarios are common: the fields are parsed directly, not through the table
     for k, item in enumerate(sequence(raw, "risk.scenarios")):
         path = f"risk.scenarios[{k}]"
         check_keys(mapping(item, path), path, SCENARIO_FIELDS)
-        name = string(item.get("name"), f"{path}.name") if item.get("name") is not None else None
-        if name is None:
-            fail(f"{path}.name", _MISSING, "is required")
-        if item.get("probability") is None:
-            fail(f"{path}.probability", _MISSING, "is required")
+        for key in ("name", "probability"):  # present but null
+            if item[key] is None:
+                fail(f"{path}.{key}", _MISSING, "is required")
+        name = string(item["name"], f"{path}.name")
         probability = number(item["probability"], f"{path}.probability", low=0.0, high=1.0)
         if name in seen:
             fail(f"{path}.name", name, f"is already the name of risk.scenarios[{seen[name]}]")
@@ -569,7 +567,7 @@ def _scenarios(raw: Any, vendors: list[str], periods: tuple[int, ...]) -> list[d
             listed = sequence(item["periods"], f"{path}.periods")
             chosen = tuple(integer(p, f"{path}.periods[{j}]") for j, p in enumerate(listed))
             for j, p in enumerate(chosen):
-                if p not in where:
+                if p not in listed_periods:
                     fail(f"{path}.periods[{j}]", p, f"is not a period ({periods[0]}..{periods[-1]})")
                 if p in chosen[:j]:
                     fail(f"{path}.periods[{j}]", p, "is listed twice")

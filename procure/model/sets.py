@@ -10,14 +10,13 @@ implicit site, and then placements are the offers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..problem import Problem
 
-__all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "ModelData", "Tiers", "Window", "model_data", "scenario_availability"]
+__all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "ModelData", "Tiers", "Window", "model_data"]
 
 KW_PER_GW = 1e6
 MWH_PER_KW_YEAR = 8.76
@@ -267,32 +266,6 @@ def model_data(problem: Problem) -> ModelData:
     )
 
 
-def scenario_availability(problem: Problem) -> np.ndarray:
-    """(S, V, T) usable fraction of each vendor's compute in each listed scenario."""
-    vendors = {v: k for k, v in enumerate(problem.vendor_names)}
-    position = {p: t for t, p in enumerate(problem.periods)}
-    scenarios = problem.risk.scenarios
-    T = len(problem.periods)
-    a = np.ones((len(scenarios), len(vendors), T))
-    # one (scenario, vendor, period, value) entry per disrupted vendor, then one assignment
-    ks: list[int] = []
-    vs: list[int] = []
-    ts: list[Sequence[int]] = []
-    values: list[float] = []
-    for k, sc in enumerate(scenarios):
-        live = [position[p] for p in sc.periods] if sc.periods is not None else range(T)
-        for vendor, value in sc.availability.items():
-            ks.append(k)
-            vs.append(vendors[vendor])
-            ts.append(live)
-            values.append(value)
-    counts = np.fromiter((len(t) for t in ts), dtype=int, count=len(ts))
-    flat_t = np.fromiter((t for live in ts for t in live), dtype=int, count=int(counts.sum()))
-    where = np.repeat(np.asarray(ks, dtype=int), counts), np.repeat(np.asarray(vs, dtype=int), counts), flat_t
-    a[where] = np.repeat(np.asarray(values, dtype=float), counts)
-    return a
-
-
 def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, float]:
     """Scenarios as availability arrays, identical ones merged (their probabilities add up)
     and those that disrupt nothing folded into the nominal scenario."""
@@ -300,7 +273,7 @@ def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, .
     T = len(problem.periods)
     if not scenarios:
         return (), np.zeros(0), np.zeros((0, len(vendors), T)), 1.0
-    a = scenario_availability(problem)
+    a = problem.scenario_availability()
     probability = np.array([sc.probability for sc in scenarios])
     disrupts = (a < 1).reshape(len(a), -1).any(axis=1)
     nominal = max(1.0 - float(probability[disrupts].sum()), 0.0)
@@ -312,6 +285,5 @@ def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, .
     for name, u in zip((sc.name for sc, d in zip(scenarios, disrupts) if d), inverse):
         groups[u].append(name)
     names = tuple("+".join(group) for group in groups)
-    unique = flat[np.unique(inverse, return_index=True)[1]]
-    order = np.arange(len(first_of))
-    return names, merged_probability, unique[order].reshape(len(order), len(vendors), T), nominal
+    first = np.unique(inverse, return_index=True)[1]  # unique ids are 0..n-1: their first rows, in order
+    return names, merged_probability, flat[first].reshape(len(first), len(vendors), T), nominal
