@@ -214,3 +214,31 @@ def test_generated_problems_with_sites_solve_and_pass_the_checker() -> None:
     assert checker.violations(problem, result.by_site) == []
     bought = result.by_site.groupby("site")["bought"].sum()
     assert (bought > 0).sum() >= 2  # this instance spreads its purchases over sites
+
+
+def test_gap_and_bound_of_a_plan_presolve_settles() -> None:
+    # HiGHS 1.16, given a starting plan that its presolve settles outright, reported the
+    # objective and bound without a constant of the presolved problem (0 for $3.2M)
+    problem = {
+        "periods": [2026, 2027, 2028, 2029],
+        "demand": {"2026": 0, "2027": 32000, "2028": 32000, "2029": 32000},
+        "offers": [
+            {
+                "name": "h100-0",
+                "vendor": "nvidia",
+                "unit_cost": {"2026": 10000, "2027": 13889, "2028": 10000, "2029": 10000},
+                "compute": 100.0,
+                "lot_size": 32,
+                "max_units": {"2026": 160, "2027": 160, "2028": 160, "2029": 192},
+            },
+            {"name": "mi300-1", "vendor": "nvidia", "unit_cost": 10000, "compute": 100.0},
+        ],
+        "budget": 3200030,
+        "total_budget": 10666800,
+        "risk": {"scenarios": [{"name": "s0", "probability": 0.01, "availability": {"nvidia": 0}}]},
+    }
+    result = procure.solve(problem, mip_gap=0)
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(3_200_000)
+    assert result.bound == pytest.approx(3_200_000)
+    assert result.gap == pytest.approx(0, abs=1e-9)

@@ -166,11 +166,17 @@ def _answer(h: Any, form: MatrixForm, seconds: float, solver: str) -> RawSolutio
     info = h.getInfo()
     is_mip = bool(form.integrality.any())
     has_plan = info.primal_solution_status == 2
-    x = form.to_model_x(np.asarray(h.getSolution().col_value, dtype=float)) if has_plan else None
-    objective = form.to_model_objective(info.objective_function_value) if has_plan else math.nan
+    scaled_x = np.asarray(h.getSolution().col_value, dtype=float)
+    x = form.to_model_x(scaled_x) if has_plan else None
+    objective, shift = math.nan, 0.0
+    if has_plan:
+        # the plan's own objective; HiGHS 1.16 given a MIP start can drop a constant of its
+        # presolved problem from the objective and bound it reports: the bound misses it too
+        objective = form.to_model_objective(float(form.cost @ scaled_x + form.offset))
+        shift = objective - form.to_model_objective(info.objective_function_value)
     bound = math.nan
     if is_mip and math.isfinite(info.mip_dual_bound):
-        bound = form.to_model_objective(info.mip_dual_bound)
+        bound = form.to_model_objective(info.mip_dual_bound) + shift
     elif status == ms.kOptimal:
         bound = objective
     common: dict[str, Any] = dict(seconds=seconds, solver=solver, nodes=int(info.mip_node_count) if is_mip else None)
