@@ -9,6 +9,7 @@ only define variables or link indicators are never relaxed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -17,7 +18,7 @@ from .fmt import amount as fmt_amount
 from .model.linear import CONTINUOUS, INTEGER, Index, LinearModel
 from .solvers.base import Adapter, SolveOptions
 
-__all__ = ["elastic_model", "explain_infeasible"]
+__all__ = ["diagnose", "elastic_model", "explain_infeasible"]
 
 _TOL = 1e-6
 
@@ -74,6 +75,8 @@ def _relaxation(
     """Rows that must give (weighted amount, text), or None when relaxing ``relax`` is not enough."""
     elastic, relaxed = elastic_model(model, relax)
     raw = adapter.solve(elastic, options)
+    if raw.interrupted:
+        raise KeyboardInterrupt
     if not raw.has_plan or raw.x is None:
         return None
     found: list[tuple[float, str]] = []
@@ -95,22 +98,54 @@ def _describe(found: list[tuple[float, str]], most: int) -> str:
     return "; ".join(text for _, text in found[:most]) + more
 
 
+#: Seconds a diagnosis may take when the call has no time limit.
+DEFAULT_SECONDS = 30.0
+#: Below this many seconds a diagnosis is not started (it could not finish).
+LEAST_SECONDS = 0.2
+
+
 def explain_infeasible(model: LinearModel, adapter: Adapter, options: SolveOptions, *, most: int = 3) -> str:
-    """One line naming the constraints that must give for a plan to exist.
+    """One line naming the constraints that must give for a plan to exist (see `diagnose`)."""
+    return diagnose(model, adapter, options, most=most)[0]
+
+
+def diagnose(model: LinearModel, adapter: Adapter, options: SolveOptions, *, most: int = 3) -> tuple[str, bool]:
+    """The explanation of `explain_infeasible`, and True when Ctrl-C cut it short.
+
+    One line naming the constraints that must give for a plan to exist.
 
     First each requirement family alone is relaxed (a plan exists if only the
     budget gave, say); the families that suffice are named with the rows that
     give and by how much.  If no single family suffices, all are relaxed together.
+    The whole diagnosis keeps within ``options.time_limit`` (30 s without one):
+    each family gets an equal share of what is left.
     """
+    try:
+        return _diagnose(model, adapter, options, most), False
+    except KeyboardInterrupt:
+        return "no plan satisfies every constraint (the diagnosis was interrupted)", True
+
+
+def _diagnose(model: LinearModel, adapter: Adapter, options: SolveOptions, most: int) -> str:
+    head = "no plan satisfies every constraint"
+    budget = DEFAULT_SECONDS if options.time_limit is None else min(options.time_limit, DEFAULT_SECONDS)
+    deadline = time.perf_counter() + budget
     families = [b.name for b in model.rows if not b.definition]
-    budget = min(options.time_limit or 30.0, 30.0)
-    opts = replace(options, time_limit=max(budget / (len(families) + 1), 1.0), mip_gap=1e-3, verbose=False)
+
+    def slot(remaining_tries: int) -> SolveOptions | None:
+        left = deadline - time.perf_counter()
+        if left < LEAST_SECONDS:
+            return None
+        return replace(options, time_limit=left / max(remaining_tries, 1), mip_gap=1e-3, verbose=False)
+
     alone: list[tuple[float, str, list[tuple[float, str]]]] = []
-    for family in families:
+    for k, family in enumerate(families):
+        opts = slot(len(families) - k + 1)
+        if opts is None:
+            break
         found = _relaxation(model, adapter, opts, {family})
         if found:
             alone.append((sum(w for w, _ in found), family, found))
-    head = "no plan satisfies every constraint"
     if alone:
         alone.sort()
         options_text = [f"relax {family}: {_describe(found, most)}" for _, family, found in alone[:2]]
@@ -119,7 +154,8 @@ def explain_infeasible(model: LinearModel, adapter: Adapter, options: SolveOptio
             if len(options_text) > 1
             else (f"{head}; {options_text[0]}")
         )
-    found = _relaxation(model, adapter, opts, None)
+    opts = slot(1)
+    found = _relaxation(model, adapter, opts, None) if opts is not None else None
     if found is None:
         return f"{head} (the constraints in conflict could not be isolated in time)"
     if not found:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ProblemError", "SolverNotAvailable"]
+__all__ = ["Interrupted", "ProblemError", "SolverNotAvailable"]
 
 
 class ProblemError(ValueError):
@@ -31,3 +31,20 @@ class ProblemError(ValueError):
 
 class SolverNotAvailable(RuntimeError):
     """The requested solver is not installed; the message says how to install it."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a solve; ``result`` holds what was found until then.
+
+    A `KeyboardInterrupt`, so that a loop of solves stops as any Python code
+    would; catch it to keep the best plan found so far::
+
+        try:
+            result = procure.solve(problem)
+        except procure.Interrupted as stop:
+            result = stop.result          # status "feasible" (with a plan) or "error"
+    """
+
+    def __init__(self, result: Any) -> None:
+        super().__init__("interrupted: the best plan found so far is in .result")
+        self.result = result

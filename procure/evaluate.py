@@ -2,49 +2,40 @@
 power, spend, cost, and every constraint it breaks.
 
 This module never looks at the optimization model.  It recomputes a plan's
-consequences from the problem's fields, so that `Result.check` is a real
-second opinion on what the solver returned, and `Result.cost` is the cost of
-the plan itself rather than a solver's floating-point objective.
+consequences from the problem's inputs (`Problem.inputs`, where defaults are
+applied once), so that `Result.check` is a real second opinion on what the
+solver returned, and `Result.cost` is the cost of the plan itself rather than
+a solver's floating-point objective.  Each constraint family has its own small
+checker (`CHECKS`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs
 from .problem import Problem
 
-__all__ = ["PlanEvaluation", "capex_of", "cvar", "evaluate", "fleet_of", "objective_of", "violations"]
+__all__ = ["CHECKS", "PlanEvaluation", "capex_of", "cvar", "evaluate", "fleet_of", "objective_of", "violations"]
 
 
-def _rows(values: list[tuple[float, ...] | None], T: int, missing: float) -> np.ndarray:
-    return np.array([v if v is not None else (missing,) * T for v in values], dtype=float).reshape(len(values), T)
-
-
-def fleet_of(problem: Problem, purchases: np.ndarray) -> np.ndarray:
+def fleet_of(inputs: Inputs, purchases: np.ndarray) -> np.ndarray:
     """(P, T) operational units per placement: installed units until ``installed_life``
     ends, each purchase from ``lead_time`` periods after it is bought for ``lifetime`` periods."""
-    T = len(problem.periods)
+    T = purchases.shape[1]
     t = np.arange(T)
-    sites = problem.site_names
-    fleet = np.zeros_like(purchases, dtype=float)
-    for k, (i, s) in enumerate(problem.placements()):  # one pass per placement, vectorized over periods
-        offer = problem.offers[i]
-        arrive = np.zeros(T)
-        lead = offer.lead_time
-        if lead < T:
-            arrive[lead:] = purchases[k, : T - lead]
-        leave = np.zeros(T)
-        if offer.lifetime is not None and lead + offer.lifetime < T:
-            leave[lead + offer.lifetime :] = purchases[k, : T - lead - offer.lifetime]
-        life = offer.installed_life or offer.lifetime
-        units = offer.installed.get(sites[s], 0) if isinstance(offer.installed, Mapping) else offer.installed
-        installed = units * ((t < life) if life is not None else np.ones(T, dtype=bool))
-        fleet[k] = installed + np.cumsum(arrive - leave)
-    return fleet
+
+    def arrived(delay: np.ndarray) -> np.ndarray:  # purchases[p, t − delay[p]], 0 before the horizon
+        source = t[None, :] - delay[:, None]
+        taken = np.take_along_axis(purchases, np.clip(source, 0, max(T - 1, 0)), axis=1)
+        return np.where(source >= 0, taken, 0.0)
+
+    lead = inputs.lead[inputs.offer_of]
+    leave = lead + inputs.lifetime[inputs.offer_of]
+    return inputs.installed_fleet + np.cumsum(arrived(lead) - arrived(leave), axis=1)
 
 
 def capex_of(problem: Problem, bought: np.ndarray) -> np.ndarray:
@@ -72,7 +63,7 @@ def capex_of(problem: Problem, bought: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class PlanEvaluation:
     """Consequences of one plan (arrays over placements ``P``, offers ``I``, vendors ``V``,
-    sites ``S`` and periods ``T``)."""
+    sites ``S`` and periods ``T``); every array is read-only."""
 
     placed: np.ndarray  # (P, T) units bought per placement
     placed_fleet: np.ndarray  # (P, T) operational units per placement
@@ -98,6 +89,12 @@ class PlanEvaluation:
     scenario_loss: np.ndarray  # (S,) $ lost in each listed scenario
     probability: np.ndarray  # (S,)
     cvar_alpha: float
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
 
     @property
     def cost(self) -> float:
@@ -143,6 +140,22 @@ def objective_of(problem: Problem, ev: PlanEvaluation) -> float:
     return value
 
 
+def _sum_by(labels: np.ndarray, n: int, values: np.ndarray) -> np.ndarray:
+    """Rows of ``values`` summed by label (0..n−1): (len(labels), T) → (n, T)."""
+    out = np.zeros((n, values.shape[1]))
+    np.add.at(out, labels, values)
+    return out
+
+
+def _onboarding(inputs: Inputs, bought_by_vendor: np.ndarray) -> np.ndarray:
+    """(T,) onboarding fees, each paid in the period of the vendor's first purchase."""
+    out = np.zeros(bought_by_vendor.shape[1])
+    any_bought = bought_by_vendor > 0
+    charged = (inputs.onboarding_cost > 0) & ~inputs.has_installed & any_bought.any(axis=1)
+    np.add.at(out, np.argmax(any_bought, axis=1)[charged], inputs.onboarding_cost[charged])
+    return out
+
+
 def evaluate(problem: Problem, placed: np.ndarray, split: np.ndarray | None = None) -> PlanEvaluation:
     """Evaluate a plan for ``problem``.
 
@@ -154,225 +167,262 @@ def evaluate(problem: Problem, placed: np.ndarray, split: np.ndarray | None = No
     split : array (I, W, T), optional
         Units of each offer running each workload (problems with workloads).
     """
-    placed = np.asarray(placed, dtype=float)
-    offers = problem.offers
-    T = len(problem.periods)
-    pairs = np.array(problem.placements(), dtype=int).reshape(-1, 2)
-    offer_of, site_of = pairs[:, 0], pairs[:, 1]
-    vendors = problem.vendor_names
-    vendor_of = np.array([vendors.index(o.vendor) for o in offers])
-    to_offer = (offer_of[None, :] == np.arange(len(offers))[:, None]).astype(float)  # (I, P)
-    to_vendor = (vendor_of[None, :] == np.arange(len(vendors))[:, None]).astype(float)  # (V, I)
+    inputs = problem.inputs
+    placed = np.array(placed, dtype=float)  # a copy: the evaluation owns its plan
+    I, V, S = len(problem.offers), len(problem.vendors), len(inputs.site_pue)
+    placed_fleet = fleet_of(inputs, placed)
+    bought = _sum_by(inputs.offer_of, I, placed)
+    fleet = _sum_by(inputs.offer_of, I, placed_fleet)
 
-    placed_fleet = fleet_of(problem, placed)
-    bought = to_offer @ placed
-    fleet = to_offer @ placed_fleet
-    compute = np.array([o.compute for o in offers])
-    power_kw = np.array([o.power_kw for o in offers])
-    discount = (1.0 + problem.discount_rate) ** -np.arange(T, dtype=float)
+    it_kw = _sum_by(inputs.site_of, S, inputs.power_kw[inputs.offer_of][:, None] * placed_fleet)  # (S, T)
+    site_power_gw = inputs.site_pue[:, None] * it_kw / KW_PER_GW
+    energy = (inputs.site_price * MWH_PER_KW_YEAR * inputs.site_pue[:, None] * it_kw).sum(axis=0)
 
-    sites = problem.sites
-    S = max(len(sites), 1)
-    site_pue = np.array([s.pue if s.pue is not None else problem.pue for s in sites] or [problem.pue])
-    top_price = np.asarray(problem.electricity_price, dtype=float)
-    site_price = np.array(
-        [s.electricity_price if s.electricity_price is not None else top_price for s in sites] or [top_price],
-        dtype=float,
-    ).reshape(S, T)
-    it_kw = power_kw[offer_of][:, None] * placed_fleet  # (P, T)
-    to_site = (site_of[None, :] == np.arange(S)[:, None]).astype(float)  # (S, P)
-    site_power_gw = site_pue[:, None] * (to_site @ it_kw) / 1e6
-    energy = (site_price * 8.76 * site_pue[:, None] * (to_site @ it_kw)).sum(axis=0)
-
-    by_vendor = to_vendor @ (fleet * compute[:, None])
+    by_vendor = _sum_by(inputs.vendor_of, V, fleet * inputs.compute[:, None])
     capex_units = capex_of(problem, bought)
-    spend = capex_units.sum(axis=0)
-    spend_by_vendor = to_vendor @ capex_units
-    opex = np.array([o.opex_per_year for o in offers]) @ fleet
-    floors = np.array([v.min_spend for v in problem.vendors], dtype=float)
-    take_or_pay = np.maximum(0.0, floors - spend_by_vendor.sum(axis=1))
-
-    onboarding = np.zeros(T)
-    any_bought = to_vendor @ bought > 0  # (V, T)
-    for v, vendor in enumerate(problem.vendors):
-        installed = any(_installed_units(o) > 0 for o in offers if o.vendor == vendor.name)
-        if vendor.onboarding_cost > 0 and not installed and any_bought[v].any():
-            onboarding[int(np.argmax(any_bought[v]))] += vendor.onboarding_cost
-
-    demand = np.asarray(problem.total_demand, dtype=float)
+    spend_by_vendor = _sum_by(inputs.vendor_of, V, capex_units)
+    discount = inputs.discount
+    demand = inputs.demand
     with np.errstate(divide="ignore", invalid="ignore"):
         hhi = np.where(demand > 0, ((by_vendor / demand) ** 2).sum(axis=0), np.nan)
-    shortfall, losses, probability = _scenario_losses(problem, by_vendor, demand, discount)
+    usable = problem.scenario_availability()  # (S, V, T), read from the scenarios themselves
+    shortfall = np.maximum(0.0, demand[None, :] - (usable * by_vendor[None, :, :]).sum(axis=1))
 
     return PlanEvaluation(
         placed=placed,
         placed_fleet=placed_fleet,
         purchases=bought,
         fleet=fleet,
-        split=None if split is None else np.asarray(split, dtype=float),
+        split=None if split is None else np.array(split, dtype=float),
         compute_by_vendor=by_vendor,
         compute=by_vendor.sum(axis=0),
         site_power_gw=site_power_gw,
         power_gw=site_power_gw.sum(axis=0),
         capex_by_offer=capex_units,
-        spend=spend,
+        spend=capex_units.sum(axis=0),
         spend_by_vendor=spend_by_vendor,
-        take_or_pay=take_or_pay,
-        capex=discount * spend,
-        opex=discount * opex,
+        take_or_pay=np.maximum(0.0, inputs.min_spend - spend_by_vendor.sum(axis=1)),
+        capex=discount * capex_units.sum(axis=0),
+        opex=discount * (inputs.opex @ fleet),
         energy=discount * energy,
-        onboarding=onboarding,
+        onboarding=_onboarding(inputs, _sum_by(inputs.vendor_of, V, bought)),
         discount=discount,
         demand=demand,
         hhi=hhi,
         shortfall=shortfall,
-        scenario_loss=losses,
-        probability=probability,
+        scenario_loss=problem.risk.shortfall_penalty * shortfall @ discount,
+        probability=np.array([sc.probability for sc in problem.risk.scenarios], dtype=float),
         cvar_alpha=problem.risk.cvar_alpha,
     )
 
 
-def _installed_units(offer: Any) -> int:
-    units = offer.installed
-    return int(sum(units.values())) if isinstance(units, Mapping) else int(units)
+# --------------------------------------------------------------------------- checks
 
 
-def _scenario_losses(
-    problem: Problem, by_vendor: np.ndarray, demand: np.ndarray, discount: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Shortfall (S, T), loss (S,) and probability (S,) of every listed scenario."""
-    scenarios = problem.risk.scenarios
-    usable = problem.scenario_availability()
-    shortfall = np.maximum(0.0, demand[None, :] - (usable * by_vendor[None, :, :]).sum(axis=1))
-    losses = problem.risk.shortfall_penalty * shortfall @ discount
-    return shortfall, losses, np.array([sc.probability for sc in scenarios], dtype=float)
+def _over(lhs: np.ndarray | float, rhs: np.ndarray | float, tol: float) -> np.ndarray:
+    """Where ``lhs > rhs`` beyond a tolerance relative to ``rhs`` (at least absolute ``tol``)."""
+    rhs = np.asarray(rhs, dtype=float)
+    return np.asarray(lhs) > rhs + tol * np.maximum(1.0, np.abs(rhs))
 
 
-def _over(lhs: float, rhs: float, tol: float) -> bool:
-    return lhs > rhs + tol * max(1.0, abs(rhs))
+Check = Callable[[Problem, PlanEvaluation, float], list[str]]
 
 
-def _site_violations(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    """Each site's own power cap (default: the problem's), compared in kW."""
+def _lots(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    """Purchases are whole non-negative numbers of whole lots."""
+    inputs = problem.inputs
+    periods, names, sites = problem.periods, problem.offer_names, problem.site_names
+    placed = ev.placed
+    whole = np.round(placed)
+    bad = (placed < -tol) | (np.abs(placed - whole) > tol)
+    off_lot = ~bad & (np.fmod(whole, inputs.lot[inputs.offer_of][:, None]) != 0)
     out = []
-    for s, site in enumerate(problem.sites):
-        cap = site.power_cap_gw if site.power_cap_gw is not None else problem.power_cap_gw
-        if cap is None:
-            continue
-        for t, p in enumerate(problem.periods):
-            if _over(ev.site_power_gw[s, t] * 1e6, cap[t] * 1e6, tol):  # type: ignore[index]
-                out.append(f"site_power[{site.name},{p}]: {ev.site_power_gw[s, t]:.6g} GW > cap {cap[t]:.6g} GW")  # type: ignore[index]
+    for mask, text in ((bad, "is not a whole non-negative number"), (off_lot, "is not a whole number of lots")):
+        for p, t in zip(*np.nonzero(mask)):
+            i, s = inputs.offer_of[p], inputs.site_of[p]
+            where = f"{names[i]},{sites[s]}" if sites else names[i]
+            out.append(f"lots[{where},{periods[t]}]: {placed[p, t]:g} units {text}")
     return out
 
 
-def _spend_violations(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    out = []
-    for v, vendor in enumerate(problem.vendors):
-        total = ev.spend_by_vendor[v].sum()
-        if vendor.max_spend is not None and _over(total, vendor.max_spend, tol):
-            out.append(f"max_spend[{vendor.name}]: capex ${total:,.0f} > ${vendor.max_spend:,.0f}")
-    return out
+def _supply(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    cap = problem.inputs.max_units
+    return [
+        f"max_units[{problem.offer_names[i]},{problem.periods[t]}]: {ev.purchases[i, t]:g} units > supply {cap[i, t]:g}"
+        for i, t in zip(*np.nonzero(_over(ev.purchases, cap, tol)))
+    ]
 
 
-def _workload_violations(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+def _min_order(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    least = problem.inputs.min_order[:, None]
+    b = ev.purchases
+    return [
+        f"min_order[{problem.offer_names[i]},{problem.periods[t]}]: {b[i, t]:g} units < minimum order {least[i, 0]}"
+        for i, t in zip(*np.nonzero((b > tol) & (b < least - tol)))
+    ]
+
+
+def _demand(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    if problem.workloads is not None:
+        return []
+    return [
+        f"demand[{problem.periods[t]}]: compute {ev.compute[t]:.6g} < demand {ev.demand[t]:.6g}"
+        for t in np.flatnonzero(_over(ev.demand, ev.compute, tol))
+    ]
+
+
+def _power(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    """The overall cap, compared in kW as the model states it (a GW-scale tolerance would pass overshoots)."""
+    cap = problem.inputs.power_cap_gw
+    if cap is None:
+        return []
+    return [
+        f"power_cap[{problem.periods[t]}]: {ev.power_gw[t]:.6g} GW > cap {cap[t]:.6g} GW"
+        for t in np.flatnonzero(_over(ev.power_gw * KW_PER_GW, cap * KW_PER_GW, tol))
+    ]
+
+
+def _site_power(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    """Each site's own cap (default: the problem's), in kW."""
+    if not problem.sites:
+        return []
+    cap = problem.inputs.site_cap_gw
+    capped = np.isfinite(cap)
+    over = capped & _over(ev.site_power_gw * KW_PER_GW, np.where(capped, cap, 0.0) * KW_PER_GW, tol)
+    return [
+        f"site_power[{problem.site_names[s]},{problem.periods[t]}]: {ev.site_power_gw[s, t]:.6g} GW"
+        f" > cap {cap[s, t]:.6g} GW"
+        for s, t in zip(*np.nonzero(over))
+    ]
+
+
+def _budget(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    budget = problem.inputs.budget
+    if budget is None:
+        return []
+    return [
+        f"budget[{problem.periods[t]}]: capex ${ev.spend[t]:,.0f} > budget ${budget[t]:,.0f}"
+        for t in np.flatnonzero(_over(ev.spend, budget, tol))
+    ]
+
+
+def _total_budget(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    paid = float(ev.spend.sum() + ev.take_or_pay.sum())
+    cap = problem.total_budget
+    if cap is None or not _over(paid, cap, tol):
+        return []
+    return [f"total_budget: capex and take-or-pay ${paid:,.0f} > total budget ${cap:,.0f}"]
+
+
+def _max_spend(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    cap = problem.inputs.max_spend
+    total = ev.spend_by_vendor.sum(axis=1)
+    return [
+        f"max_spend[{problem.vendor_names[v]}]: capex ${total[v]:,.0f} > ${cap[v]:,.0f}"
+        for v in np.flatnonzero(np.isfinite(cap) & _over(total, np.where(np.isfinite(cap), cap, 0.0), tol))
+    ]
+
+
+def _workloads(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     """With workloads: the split fits each offer's fleet and meets each workload's demand."""
     if problem.workloads is None:
         return []
     if ev.split is None:
         return ["split: the plan gives no split of its fleet across workloads"]
-    out = []
-    names, periods = problem.offer_names, problem.periods
-    workloads = list(problem.workloads)
+    inputs = problem.inputs
+    names, periods, workloads = problem.offer_names, problem.periods, list(problem.workloads)
     x = ev.split
-    if (x < -tol).any():
-        out.append("split: negative units")
+    out = ["split: negative units"] if (x < -tol).any() else []
     used = x.sum(axis=1)
-    for i, t in zip(*np.nonzero(used > ev.fleet + tol * np.maximum(1.0, ev.fleet))):
+    for i, t in zip(*np.nonzero(_over(used, ev.fleet, tol))):
         out.append(
             f"workload_capacity[{names[i]},{periods[t]}]: {used[i, t]:.6g} units split > fleet {ev.fleet[i, t]:.6g}"
         )
-    efficiency = np.array([[(o.efficiency or {}).get(w, 1.0) for w in workloads] for o in problem.offers])
-    compute = np.array([o.compute for o in problem.offers])
-    served = np.einsum("iw,i,iwt->wt", efficiency.reshape(len(names), len(workloads)), compute, x)
-    for w, name in enumerate(workloads):
-        need = np.asarray(problem.workloads[name], dtype=float)
-        for t, p in enumerate(periods):
-            if _over(need[t], served[w, t], tol):
-                out.append(f"workload_demand[{name},{p}]: served {served[w, t]:.6g} < demand {need[t]:.6g}")
+    served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, x)
+    for w, t in zip(*np.nonzero(_over(inputs.workload_demand, served, tol))):
+        need = inputs.workload_demand[w, t]
+        out.append(f"workload_demand[{workloads[w]},{periods[t]}]: served {served[w, t]:.6g} < demand {need:.6g}")
     return out
+
+
+def _max_share(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    share = problem.inputs.max_share[:, None]
+    over = _over(ev.compute_by_vendor, share * ev.compute[None, :], tol)
+    return [
+        f"max_share[{problem.vendor_names[v]},{problem.periods[t]}]: {ev.shares[v, t]:.4%} of compute"
+        f" > cap {share[v, 0]:.4%}"
+        for v, t in zip(*np.nonzero(over))
+    ]
+
+
+def _vendor_loss(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    keep = problem.risk.survive_vendor_loss
+    rest = ev.compute[None, :] - ev.compute_by_vendor  # (V, T) compute without each vendor
+    need = keep * ev.demand
+    out = []
+    for v, t in zip(*np.nonzero(_over(np.broadcast_to(need, rest.shape), rest, tol))):
+        vendor = problem.vendor_names[v]
+        out.append(
+            f"vendor_loss[{vendor},{problem.periods[t]}]: without {vendor} compute is {rest[v, t]:.6g}"
+            f" < {keep:g} × demand = {need[t]:.6g}"
+        )
+    return out
+
+
+def _min_vendors(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    risk = problem.risk
+    if risk.min_vendors <= 0:
+        return []
+    need = risk.min_vendor_share * ev.demand
+    count = (~_over(np.broadcast_to(need, ev.compute_by_vendor.shape), ev.compute_by_vendor, tol)).sum(axis=0)
+    return [
+        f"min_vendors[{problem.periods[t]}]: {count[t]} vendor(s) supply ≥ {risk.min_vendor_share:g} × demand,"
+        f" {risk.min_vendors} required"
+        for t in np.flatnonzero(count < risk.min_vendors)
+    ]
+
+
+def _max_cvar(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    cap = problem.risk.max_cvar
+    if cap is None or not _over(ev.cvar, cap, tol):
+        return []
+    return [f"max_cvar: CVaR ${ev.cvar:,.0f} > ${cap:,.0f}"]
+
+
+#: One checker per constraint family (``max_hhi`` is checked apart: it takes its own tolerance).
+CHECKS: tuple[Check, ...] = (
+    _lots,
+    _supply,
+    _min_order,
+    _site_power,
+    _max_spend,
+    _workloads,
+    _demand,
+    _power,
+    _budget,
+    _total_budget,
+    _max_share,
+    _vendor_loss,
+    _max_cvar,
+    _min_vendors,
+)
+
+
+def _max_hhi(problem: Problem, ev: PlanEvaluation, tol: float, hhi_tol: float) -> list[str]:
+    cap = problem.risk.max_hhi
+    if cap is None:
+        return []
+    live = np.isfinite(ev.hhi)
+    over = live & _over(np.where(live, ev.hhi, 0.0), cap + hhi_tol, tol)
+    return [
+        f"max_hhi[{problem.periods[t]}]: HHI {ev.hhi[t]:.6g} > {cap:g} (+ tolerance {hhi_tol:g})"
+        for t in np.flatnonzero(over)
+    ]
 
 
 def violations(problem: Problem, ev: PlanEvaluation, tol: float = 1e-6, hhi_tol: float = 0.0) -> list[str]:
     """Every constraint of the problem that the evaluated plan breaks, in words.
 
     ``hhi_tol`` is the slack allowed on ``max_hhi`` (HHI is bounded by tangent cuts)."""
-    out: list[str] = []
-    periods = problem.periods
-    T = len(periods)
-    names = problem.offer_names
-    pairs = problem.placements()
-    sites = problem.site_names
-    where = [f"{names[i]},{sites[s]}" if sites else names[i] for i, s in pairs]
-    lot = np.array([problem.offers[i].lot_size for i, _ in pairs])[:, None]
-    placed = ev.placed
-    whole = np.round(placed)
-    bad_number = (placed < -tol) | (np.abs(placed - whole) > tol)
-    for mask, text in (
-        (bad_number, "{u:g} units is not a whole non-negative number"),
-        (~bad_number & (whole % lot != 0), "{u:g} units is not a whole number of lots"),
-    ):
-        for k, t in zip(*np.nonzero(mask)):
-            out.append(f"lots[{where[k]},{periods[t]}]: {text.format(u=placed[k, t])}")
-    b = ev.purchases
-    cap = _rows([o.max_units for o in problem.offers], T, np.inf)  # type: ignore[misc]
-    min_order = np.array([o.min_order for o in problem.offers])[:, None]
-    checks = [
-        (b > cap + tol * np.maximum(1.0, cap), "max_units", "{u:g} units > supply {c:g}"),
-        ((b > tol) & (b < min_order - tol), "min_order", "{u:g} units < minimum order {m}"),
-    ]
-    for mask, family, text in checks:
-        for i, t in zip(*np.nonzero(mask)):
-            msg = text.format(u=b[i, t], c=cap[i, t], m=min_order[i, 0])
-            out.append(f"{family}[{names[i]},{periods[t]}]: {msg}")
-    out += _site_violations(problem, ev, tol)
-    out += _spend_violations(problem, ev, tol)
-    out += _workload_violations(problem, ev, tol)
-    demand = ev.demand
-    for t, p in enumerate(periods):
-        if problem.workloads is None and _over(demand[t], ev.compute[t], tol):
-            out.append(f"demand[{p}]: compute {ev.compute[t]:.6g} < demand {demand[t]:.6g}")
-        # compared in kW, as the model states it: a GW-scale tolerance would pass small overshoots
-        if problem.power_cap_gw is not None and _over(ev.power_gw[t] * 1e6, problem.power_cap_gw[t] * 1e6, tol):  # type: ignore[index]
-            out.append(f"power_cap[{p}]: {ev.power_gw[t]:.6g} GW > cap {problem.power_cap_gw[t]:.6g} GW")  # type: ignore[index]
-        if problem.budget is not None and _over(ev.spend[t], problem.budget[t], tol):  # type: ignore[index]
-            out.append(f"budget[{p}]: capex ${ev.spend[t]:,.0f} > budget ${problem.budget[t]:,.0f}")  # type: ignore[index]
-    paid = ev.spend.sum() + ev.take_or_pay.sum()
-    if problem.total_budget is not None and _over(paid, problem.total_budget, tol):
-        out.append(f"total_budget: capex and take-or-pay ${paid:,.0f} > total budget ${problem.total_budget:,.0f}")
-    risk = problem.risk
-    for v, vendor in enumerate(problem.vendors):
-        share = vendor.max_share if vendor.max_share is not None else risk.max_share
-        for t, p in enumerate(periods):
-            if _over(ev.compute_by_vendor[v, t], share * ev.compute[t], tol):
-                out.append(f"max_share[{vendor.name},{p}]: {ev.shares[v, t]:.4%} of compute > cap {share:.4%}")
-            rest = ev.compute[t] - ev.compute_by_vendor[v, t]
-            if _over(risk.survive_vendor_loss * demand[t], rest, tol):
-                out.append(
-                    f"vendor_loss[{vendor.name},{p}]: without {vendor.name} compute is {rest:.6g}"
-                    f" < {risk.survive_vendor_loss:g} × demand = {risk.survive_vendor_loss * demand[t]:.6g}"
-                )
-    for t, p in enumerate(periods):
-        if risk.max_hhi is not None and np.isfinite(ev.hhi[t]) and _over(ev.hhi[t], risk.max_hhi + hhi_tol, tol):
-            out.append(f"max_hhi[{p}]: HHI {ev.hhi[t]:.6g} > {risk.max_hhi:g} (+ tolerance {hhi_tol:g})")
-    if risk.max_cvar is not None and _over(ev.cvar, risk.max_cvar, tol):
-        out.append(f"max_cvar: CVaR ${ev.cvar:,.0f} > ${risk.max_cvar:,.0f}")
-    if risk.min_vendors > 0:
-        for t, p in enumerate(periods):
-            need = risk.min_vendor_share * demand[t]
-            count = int(sum(not _over(need, ev.compute_by_vendor[v, t], tol) for v in range(len(problem.vendors))))
-            if count < risk.min_vendors:
-                out.append(
-                    f"min_vendors[{p}]: {count} vendor(s) supply ≥ {risk.min_vendor_share:g} × demand,"
-                    f" {risk.min_vendors} required"
-                )
-    return out
+    out = [line for check in CHECKS for line in check(problem, ev, tol)]
+    return out + _max_hhi(problem, ev, tol, hhi_tol)

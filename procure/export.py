@@ -45,10 +45,22 @@ def write_model(
     ``lots[tpu-v7,2026]``).  The model is in natural units (dollars, GW, compute)
     unless ``scaled``, which writes the power-of-two scaled form procure's HiGHS
     adapter solves.  Returns the path written.
+
+    Raises
+    ------
+    ProblemError
+        If the suffix is neither ``.mps`` nor ``.lp``.
+    OSError
+        If the file could not be written (missing directory, a directory at
+        ``path``, no permission).
     """
     target = Path(path)
     if target.suffix.lower() not in _FORMATS:
         raise ProblemError(f"path: {str(target)!r} must end in .mps or .lp", path="path", value=str(target))
+    if target.is_dir():
+        raise IsADirectoryError(f"{target}: is a directory, not a model file")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"{target}: the directory {target.parent} does not exist")
     model = model_of(problem)
     from .solvers.highs import _new_highs, pass_model
 
@@ -60,5 +72,8 @@ def write_model(
         h.passColName(j, name)
     for i, name in enumerate(_safe(model.row_names(), lp)):
         h.passRowName(i, name)
-    h.writeModel(str(target))
+    import highspy
+
+    if h.writeModel(str(target)) == highspy.HighsStatus.kError or not target.is_file():
+        raise OSError(f"{target}: HiGHS could not write the model there")
     return target

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,17 +21,16 @@ import numpy as np
 import pandas as pd
 
 from .errors import ProblemError
-from .evaluate import PlanEvaluation, evaluate, objective_of
-from .model.bounds import cost_bounds, first_bounds
-from .model.build import BuiltModel, build_model
+from .evaluate import PlanEvaluation, evaluate
+from .model.build import BuiltModel
 from .model.linear import Index
-from .model.sets import ModelData, model_data
-from .pipeline import optimize, placed_of, split_of, warm_from
+from .model.sets import ModelData
+from .options import solve_options
+from .pipeline import Extra, ModelState, Pipeline, lots_of, optimize, split_of, warm
 from .problem import Problem, as_problem
-from .result import Result, make_result, plan_arrays
-from .solve import solve_options
+from .result import Result, make_result
 from .solvers import get_adapter
-from .solvers.base import RawSolution, Session, SolveOptions
+from .solvers.base import RawSolution
 
 __all__ = ["MEASURES", "Frontier", "frontier", "risk_of"]
 
@@ -143,79 +143,79 @@ def _without_traded_term(problem: Problem, measure: str) -> Problem:
     return replace(problem, risk=risk)
 
 
-class _Sweep:
-    """The kept model with a risk-level handle: a column μ bounding the measure
-    (cvar, hhi), or share rows whose coefficients carry the level (max_share)."""
+class _Level:
+    """The frontier's handle on the kept model, added on every build (a `Pipeline` hook):
+    a column μ bounding the measure (cvar, hhi), or share rows whose coefficients carry
+    the level (max_share).  ``level`` None means no limit."""
 
-    def __init__(self, data: ModelData, built: BuiltModel, adapter: Any, measure: str) -> None:
-        self.data, self.built, self.measure = data, built, measure
+    def __init__(self, measure: str) -> None:
+        self.measure = measure
+        self.level: float | None = None
+
+    def __call__(self, built: BuiltModel, data: ModelData) -> dict[str, Any]:
         m = built.model
         V, T = built.compute.shape
-        self.mu: np.ndarray | None = None
-        if measure == "max_share":
+        if self.measure == "max_share":
             # C[v,t] − L·Σ_u C[u,t] ≤ 0; built at L = 1 (no limit), the level goes into the coefficients
-            v, u, t = np.meshgrid(np.arange(V), np.arange(V), np.arange(T), indexing="ij")
-            self.share_cells = (v.ravel(), u.ravel(), t.ravel())
-            self.share_rows = m.add_rows(
+            v, u, t = (x.ravel() for x in np.meshgrid(np.arange(V), np.arange(V), np.arange(T), indexing="ij"))
+            rows = m.add_rows(
                 "frontier_share",
                 Index.grid(vendor=data.vendors, period=tuple(int(p) for p in data.periods)),
-                (v * T + t).ravel(),
-                built.compute[u, t].ravel(),
-                (np.where(v == u, 1.0, 0.0) - 1.0).ravel(),
+                v * T + t,
+                built.compute[u, t],
+                np.where(v == u, 0.0, -1.0),
                 upper=0.0,
                 unit="compute",
             )
+            handle: dict[str, Any] = {"rows": rows, "cells": (v, u, t), "compute": built.compute}
         else:
-            self.mu = m.add_columns("risk_level", Index.scalar(), doc="frontier risk level")
-            if measure == "cvar":
-                handles = built.cvar
-                assert handles is not None
-                index = Index.scalar()
-                rows = np.zeros(len(handles.ids) + 1, dtype=int)
-                cols = np.concatenate([handles.ids, self.mu])
-                vals = np.concatenate([handles.weights, [-1.0]])
-            else:  # discount-weighted mean HHI: Σ_t w_t Σ_v h[v,t] ≤ μ with w = d / Σ d
-                hhi = built.hhi
-                assert hhi is not None
-                weight = data.discount[hhi.periods] / data.discount[hhi.periods].sum()
-                index = Index.scalar()
-                rows = np.zeros(hhi.terms.size + 1, dtype=int)
-                cols = np.concatenate([hhi.terms.ravel(), self.mu])
-                vals = np.concatenate([np.tile(weight, V), [-1.0]])
-            m.add_rows("frontier_level", index, rows, cols, vals, upper=0.0, unit=measure)
-        self.session: Session = adapter.open(m)
+            mu = m.add_columns("risk_level", Index.scalar(), doc="frontier risk level")
+            ids, weights = _measure_terms(built, data, self.measure)
+            m.add_rows(
+                "frontier_level",
+                Index.scalar(),
+                np.zeros(len(ids) + 1, dtype=int),
+                np.concatenate([ids, mu]),
+                np.concatenate([weights, [-1.0]]),
+                upper=0.0,
+                unit=self.measure,
+            )
+            unit = built.cvar.unit if self.measure == "cvar" and built.cvar is not None else 1.0
+            handle = {"mu": mu, "unit": unit}
+        if self.level is not None:
+            self._apply(handle, m.set_col_bounds, m.set_coefficients, self.level)
+        return handle
 
-    def set_level(self, level: float) -> None:
-        if self.mu is not None:
-            unit = self.built.cvar.unit if self.measure == "cvar" and self.built.cvar is not None else 1.0
-            self.session.set_col_bounds(self.mu, upper=np.array([level / unit]))
+    def set(self, state: ModelState, level: float) -> None:
+        """Allow risk up to ``level`` in the kept model (and in every rebuild of it)."""
+        self.level = level
+        handle = state.built.extension
+        assert isinstance(handle, dict)
+        self._apply(handle, state.session.set_col_bounds, state.session.set_coefficients, level)
+
+    def _apply(self, handle: dict[str, Any], set_bounds: Any, set_coefficients: Any, level: float) -> None:
+        if "mu" in handle:
+            set_bounds(handle["mu"], upper=np.array([level / handle["unit"]]))
             return
-        v, u, t = self.share_cells
-        T = self.built.compute.shape[1]
-        self.session.set_coefficients(
-            self.share_rows[v * T + t], self.built.compute[u, t], np.where(v == u, 1.0, 0.0) - level
-        )
+        v, u, t = handle["cells"]
+        T = handle["compute"].shape[1]
+        set_coefficients(handle["rows"][v * T + t], handle["compute"][u, t], np.where(v == u, 1.0, 0.0) - level)
 
-    def least_risk(self, options: SolveOptions) -> RawSolution | None:
-        """Minimize the measure itself (None for max_share, which is not linear in the plan)."""
-        if self.mu is None:
-            return None
-        m = self.built.model
-        cost, offset = m.cost.copy(), m.offset
-        target = np.zeros(m.num_cols)
-        target[self.mu] = 1.0
-        # no constant either: the relative gap must be relative to the risk, not to sunk costs
-        self.session.set_objective(target, 0.0)
-        raw = optimize(self.session, self.built, self.data, options)
-        self.session.set_objective(cost, offset)
-        return raw
 
-    def solve(self, options: SolveOptions) -> RawSolution:
-        return optimize(self.session, self.built, self.data, options)
+def _measure_terms(built: BuiltModel, data: ModelData, measure: str) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and weights whose weighted sum is the measure: CVaR (in its unit), or the
+    discount-weighted mean HHI Σ_t w_t Σ_v h[v,t] with w = d / Σ d."""
+    if measure == "cvar":
+        assert built.cvar is not None
+        return built.cvar.ids, built.cvar.weights
+    hhi = built.hhi
+    assert hhi is not None
+    weight = data.discount[hhi.periods] / data.discount[hhi.periods].sum()
+    return hhi.terms.ravel(), np.tile(weight, hhi.terms.shape[0])
 
 
 def frontier(
-    problem: Problem | dict[str, Any] | str,
+    problem: Problem | Mapping[str, Any] | str,
     measure: str = "cvar",
     points: int = 10,
     *,
@@ -225,6 +225,8 @@ def frontier(
     threads: int | None = None,
     verbose: bool = False,
     progress: bool = False,
+    solver_options: Mapping[str, Any] | None = None,
+    extra: Extra | None = None,
 ) -> Frontier:
     """Trace the cost–risk frontier of a problem by the epsilon-constraint method.
 
@@ -242,7 +244,7 @@ def frontier(
     points : int
         Number of levels, from the cheapest plan's risk down to the least
         risk possible (for ``max_share``, found by bisection on feasibility).
-    solver, time_limit, mip_gap, threads, verbose
+    solver, time_limit, mip_gap, threads, verbose, solver_options, extra
         As for `procure.solve`; ``time_limit`` applies to each point.
     progress : bool
         Print one line per point to standard error.
@@ -255,121 +257,119 @@ def frontier(
         raise ProblemError(f"measure: {measure!r} is not one of {', '.join(MEASURES)}", path="measure", value=measure)
     if isinstance(points, bool) or not isinstance(points, int) or points < 2:
         raise ProblemError(f"points: {points!r} must be a whole number ≥ 2", path="points", value=points)
-    options = solve_options(time_limit, mip_gap, threads, verbose)
+    options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
+    adapter = get_adapter(solver)
+    adapter.check_options(options)
     original = as_problem(problem)
     traded = _without_traded_term(original, measure)
-    adapter = get_adapter(solver)
-    data = model_data(traded)
-
-    upper, provisional = first_bounds(data)
-    for _attempt in range(2):
-        table, results = _trace(data, original, adapter, options, upper, measure, points, progress)
-        costs = [objective_of(traded, evaluate(traded, *_plan(r))) for r in results if r.has_plan]
-        if not provisional.any() or not costs:
-            break
-        certified = cost_bounds(data, max(costs))
-        widen = provisional & np.isfinite(certified) & (certified > upper)
-        if not widen.any():
-            break
-        upper = np.where(widen, certified, upper)
-    return Frontier(measure, table, tuple(results))
+    level = _Level(measure)
+    pipeline = Pipeline(adapter, options, extra=extra, extend=level, hhi=measure == "hhi", cvar=measure == "cvar")
+    return _Trace(pipeline, level, original, traded, progress).run(points)
 
 
-def _trace(
-    data: ModelData,
-    original: Problem,
-    adapter: Any,
-    options: SolveOptions,
-    upper: np.ndarray,
-    measure: str,
-    points: int,
-    progress: bool,
-) -> tuple[pd.DataFrame, list[Result]]:
-    built = build_model(data, upper, hhi=measure == "hhi", cvar=measure == "cvar")
-    sweep = _Sweep(data, built, adapter, measure)
+class _Trace:
+    """The steps of a frontier: the cheapest plan, the least-risk plan, then each level."""
 
-    def plan(raw: RawSolution) -> np.ndarray | None:
-        return placed_of(sweep.built, raw, data) if raw.has_plan else None
+    def __init__(self, pipeline: Pipeline, level: _Level, original: Problem, traded: Problem, progress: bool) -> None:
+        self.pipeline, self.level, self.original, self.traded = pipeline, level, original, traded
+        self.measure = level.measure
+        self.progress = progress
 
-    def split(raw: RawSolution) -> np.ndarray | None:
-        return split_of(sweep.built, raw) if raw.has_plan else None
+    def say(self, text: str) -> None:
+        if self.progress:
+            print(f"frontier[{self.measure}] {text}", file=sys.stderr, flush=True)
 
-    def say(text: str) -> None:
-        if progress:
-            print(f"frontier[{measure}] {text}", file=sys.stderr, flush=True)
+    def run(self, points: int) -> Frontier:
+        started = time.perf_counter()
+        cheapest, state = self.pipeline.run(self.traded, report=self.original)
+        if not cheapest.has_plan:
+            return Frontier(self.measure, _table([math.nan], [cheapest], self.measure, self.original), (cheapest,))
+        assert cheapest.evaluation is not None
+        high = risk_of(cheapest.evaluation, self.measure)
+        safe_lots, low = self.least_risk(state, high)
+        self.say(f"cheapest plan: risk {high:.6g}; least risk: {low:.6g} ({time.perf_counter() - started:.1f} s)")
+        # The least-risk plan fits every level: it warm-starts each point (so the solver always
+        # holds a plan) and stands in if a point's solve ends without one.
+        levels = np.linspace(high, low, points)
+        results = [cheapest]
+        for k, at in enumerate(levels[1:], start=2):
+            result, state = self.point(state, at, safe_lots)
+            results.append(result)
+            self.say(f"point {k}/{points}: level {at:.6g} → {results[-1].status}, cost {results[-1].cost:,.0f}")
+        results = _monotone(results)
+        return Frontier(self.measure, _table(list(levels), results, self.measure, self.original), tuple(results))
 
-    started = time.perf_counter()
-    cheapest = sweep.solve(options)
-    if not cheapest.has_plan:
-        result = make_result(original, cheapest.status, None, solver=adapter.name, message=cheapest.message)
-        return _table([math.nan], [result], measure, original), [result]
-    high = risk_of(evaluate(data.problem, plan(cheapest), split(cheapest)), measure)
-    least = sweep.least_risk(warm_from(sweep.built, cheapest, options))
-    if least is not None and least.has_plan:
-        low = min(risk_of(evaluate(data.problem, plan(least), split(least)), measure), high)
-    elif measure == "max_share":
-        low, least = _lowest_share(sweep, options, cheapest, high, 1.0 / data.n_vendors)
-    else:
-        low, least = high, cheapest
-    say(f"cheapest plan: risk {high:.6g}; least risk: {low:.6g} ({time.perf_counter() - started:.1f} s)")
+    def point(self, state: ModelState, at: float, safe_lots: np.ndarray) -> tuple[Result, ModelState]:
+        """The cheapest plan with risk ≤ ``at`` (with slack for round-off between the model and
+        the exact risk); the least-risk plan when the solve ends without one."""
+        self.level.set(state, at * (1 + 1e-6) + 1e-9)
+        state.lots = safe_lots
+        result, state = self.pipeline.run(self.traded, state=state, report=self.original)
+        if result.has_plan:
+            return result, state
+        message = f"the least-risk plan stands in: {result.status} {result.message}"
+        placed = safe_lots * state.data.lot_p[:, None]
+        split = self._safe_split
+        name = self.pipeline.adapter.name
+        return make_result(self.original, "feasible", placed, split, solver=name, message=message), state
 
-    # The least-risk plan fits every level: it warm-starts each point (so the solver always
-    # holds a plan) and stands in if a point's solve ends without one.
-    safe = least if least is not None and least.has_plan else cheapest
-    levels = np.linspace(high, low, points)
-    results: list[Result] = []
-    for k, level in enumerate(levels):
-        t0 = time.perf_counter()
-        sweep.set_level(level * (1 + 1e-6) + 1e-9)  # slack for round-off between the model and the exact risk
-        raw = cheapest if k == 0 else sweep.solve(warm_from(sweep.built, safe, options))
+    def least_risk(self, state: ModelState, high: float) -> tuple[np.ndarray, float]:
+        """Whole lots of a least-risk plan, and its risk: the measure minimized (cvar, hhi), or
+        the least largest share that admits a plan (max_share, by bisection)."""
+        assert state.lots is not None
+        cheapest = state.lots
+        self._safe_split: np.ndarray | None = None
+        if self.measure == "max_share":
+            return self._lowest_share(state, cheapest, high, 1.0 / state.data.n_vendors)
+        raw = self._minimize_measure(state, cheapest)
         if not raw.has_plan:
-            raw = replace(safe, status="feasible", message=f"the least-risk plan stands in: {raw.status} {raw.message}")
-        results.append(
-            make_result(
-                original,
-                raw.status,
-                plan(raw),
-                split(raw),
-                bound=raw.bound,
-                seconds=time.perf_counter() - t0,
-                solver=adapter.name,
-                message=raw.message,
-                model_size=sweep.built.model.stats(),
-            )
-        )
-        cost = results[-1].cost
-        say(f"point {k + 1}/{points}: level {level:.6g} → {raw.status}, cost {cost:,.0f}")
-    results = _monotone(results, levels, measure)
-    return _table(list(levels), results, measure, original), results
+            return cheapest, high
+        lots = lots_of(state.built, raw)
+        self._safe_split = split_of(state.built, raw)
+        risk = risk_of(evaluate(state.problem, lots * state.data.lot_p[:, None], self._safe_split), self.measure)
+        return lots, min(risk, high)
+
+    def _minimize_measure(self, state: ModelState, start: np.ndarray) -> RawSolution:
+        m, session = state.built.model, state.session
+        cost, offset = m.cost.copy(), m.offset
+        target = np.zeros(m.num_cols)
+        handle = state.built.extension
+        assert isinstance(handle, dict)
+        target[handle["mu"]] = 1.0
+        # no constant either: the relative gap must be relative to the risk, not to sunk costs
+        session.set_objective(target, 0.0)
+        try:
+            return optimize(session, state.built, state.data, warm(state.built, start, self.pipeline.options))
+        finally:
+            session.set_objective(cost, offset)
+
+    def _lowest_share(self, state: ModelState, best: np.ndarray, high: float, floor: float) -> tuple[np.ndarray, float]:
+        """The least largest-share that admits a plan, by bisection on feasibility (1% of the range)."""
+        options = self.pipeline.options
+
+        def feasible(level: float) -> np.ndarray | None:
+            self.level.set(state, level)
+            raw = optimize(state.session, state.built, state.data, warm(state.built, best, options))
+            if not raw.has_plan:
+                return None
+            self._safe_split = split_of(state.built, raw)
+            return lots_of(state.built, raw)
+
+        found = feasible(floor)
+        if found is not None:
+            return found, floor
+        low, high_ok = floor, high
+        while high_ok - low > 0.01 * (high - floor):
+            mid = 0.5 * (low + high_ok)
+            found = feasible(mid)
+            if found is not None:
+                high_ok, best = mid, found
+            else:
+                low = mid
+        return best, high_ok
 
 
-def _lowest_share(
-    sweep: _Sweep, options: SolveOptions, start: RawSolution, high: float, floor: float
-) -> tuple[float, RawSolution]:
-    """The least largest-share that admits a plan, by bisection on feasibility (1% of the range),
-    and a plan at that level."""
-    best = start
-    sweep.set_level(floor)
-    raw = sweep.solve(warm_from(sweep.built, start, options))
-    if raw.has_plan:
-        return floor, raw
-    low, high_ok = floor, high
-    while high_ok - low > 0.01 * (high - floor):
-        mid = 0.5 * (low + high_ok)
-        sweep.set_level(mid)
-        raw = sweep.solve(warm_from(sweep.built, best, options))
-        if raw.has_plan:
-            high_ok, best = mid, raw
-        else:
-            low = mid
-    return high_ok, best
-
-
-def _plan(result: Result) -> tuple[np.ndarray, np.ndarray | None]:
-    return plan_arrays(result.problem, result.by_site, result.split)
-
-
-def _monotone(results: list[Result], levels: np.ndarray, measure: str) -> list[Result]:
+def _monotone(results: list[Result]) -> list[Result]:
     """A plan found for a tighter level also fits every looser one: keep the cheaper
     (this removes kinks that a non-zero ``mip_gap`` can leave)."""
     out = list(results)
@@ -384,8 +384,8 @@ def _table(levels: list[float], results: list[Result], measure: str, problem: Pr
     rows = []
     for level, result in zip(levels, results):
         row: dict[str, Any] = {"level": level, "status": result.status}
-        if result.has_plan:
-            ev = evaluate(problem, *_plan(result))
+        ev = result.evaluation
+        if result.has_plan and ev is not None:
             total = ev.compute.sum()
             row.update(risk=risk_of(ev, measure), cost=result.cost, objective=result.objective, cvar=ev.cvar)
             for v, vendor in enumerate(problem.vendor_names):

@@ -1,85 +1,60 @@
-"""From model data to a solved plan: certified lot bounds and HHI refinement around the adapter.
+"""One orchestration path: build → solve → certify bounds → refine HHI → explain → `Result`.
 
-Two loops wrap the solver, both to keep the optimum exact while the model
-stays linear and tight:
+`solve`, `Planner` and `frontier` (and whatever re-solves models next) all
+call `Pipeline.run`; none repeats its steps.  Around the adapter it keeps
+three promises:
 
-- *bound certification* (`solve_data`): lot bounds that no constraint
-  implies are provisional until a plan's objective certifies them (see
-  `procure.model.bounds`); if a provisional bound was too tight, solve again
-  with the certified one, warm-started;
+- *bound certification*: lot bounds that no constraint implies are
+  provisional until a plan's objective certifies them (see
+  `procure.model.bounds`); if a provisional bound was too tight, the model is
+  built again with the certified one and solved warm.  A bound that could not
+  be certified in time is not reported;
 - *HHI refinement* (`optimize`): tangent cuts are added where the plan's
-  exact HHI exceeds the model's, until every period is within `HHI_TOL`.
+  exact HHI exceeds the model's, until every period is within `HHI_TOL`;
+- *honest status*: ``optimal`` only when the solver proved its bound for the
+  model it solved, the bound is valid for the problem (certified) and does not
+  exceed the plan's objective, and the plan passes procure's own check of
+  every constraint.  Objectives always come from the plan (`procure.evaluate`).
+
+The whole call keeps within ``time_limit``: every step gets what is left.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from .evaluate import evaluate, objective_of
+from .diagnose import diagnose
+from .errors import Interrupted, ProblemError
+from .evaluate import evaluate, objective_of, violations
 from .model.bounds import cost_bounds, first_bounds, implied_bounds, needs_finite_bound, provisional_bounds
-from .model.build import BuiltModel, build_model
+from .model.build import BuiltModel, Handles, build_model
+from .model.linear import LinearModel
 from .model.risk import HHI_TOL, hhi_cut_rows
-from .model.sets import ModelData
+from .model.sets import ModelData, model_data
+from .problem import Problem
+from .result import ExtraRows, Result, make_result
 from .solvers.base import Adapter, RawSolution, Session, SolveOptions
 
-__all__ = [
-    "Solved",
-    "diagnosis_model",
-    "lots_of",
-    "optimize",
-    "placed_of",
-    "remaining",
-    "solve_data",
-    "split_of",
-]
+__all__ = ["Extend", "Extra", "ModelState", "Pipeline", "lots_of", "optimize", "remaining", "split_of", "warm"]
+
+#: A caller's rows: ``fn(model, handles, data)`` adds blocks to the model (see `procure.solve`).
+Extra = Callable[[LinearModel, Handles, ModelData], None]
+#: A build hook of procure's own (the frontier's risk-level handle): called after ``extra``.
+Extend = Callable[[BuiltModel, ModelData], Any]
 
 #: Rounds of HHI cuts before giving up on the tolerance (each adds at most V×T cuts).
 MAX_HHI_ROUNDS = 50
-
-
-@dataclass
-class Solved:
-    """The model that gave the answer, the solver's answer, and the plan's lots."""
-
-    built: BuiltModel
-    raw: RawSolution
-
-    @property
-    def has_plan(self) -> bool:
-        return self.raw.has_plan
-
-    def lots(self) -> np.ndarray:
-        return lots_of(self.built, self.raw)
-
-    def placed(self, data: ModelData) -> np.ndarray:
-        """(P, T) units bought per placement."""
-        return placed_of(self.built, self.raw, data)
-
-    def split(self) -> np.ndarray | None:
-        """(I, W, T) units running each workload (None without workloads)."""
-        return split_of(self.built, self.raw)
-
-
-def lots_of(built: BuiltModel, raw: RawSolution) -> np.ndarray:
-    """(I, T) whole lots of a solution."""
-    assert raw.x is not None
-    return np.round(raw.x[built.lots])
-
-
-def placed_of(built: BuiltModel, raw: RawSolution, data: ModelData) -> np.ndarray:
-    """(P, T) units bought per placement in a solution."""
-    return lots_of(built, raw) * data.lot_p[:, None]
-
-
-def split_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:
-    """(I, W, T) units running each workload in a solution (None without workloads or plan)."""
-    ids = built.split
-    if ids is None or raw.x is None:
-        return None
-    return np.where(ids >= 0, np.maximum(raw.x[np.maximum(ids, 0)], 0.0), 0.0)
+#: Rebuilds with wider lot bounds before a bound is declared uncertified.
+MAX_CERTIFY_ROUNDS = 3
+#: Seconds below which no further solve is started within a time limit.
+LEAST_SECONDS = 0.05
 
 
 def remaining(options: SolveOptions, started: float) -> SolveOptions | None:
@@ -87,37 +62,46 @@ def remaining(options: SolveOptions, started: float) -> SolveOptions | None:
     if options.time_limit is None:
         return options
     left = options.time_limit - (time.perf_counter() - started)
-    return replace(options, time_limit=left) if left > 0.5 else None
+    return replace(options, time_limit=left) if left > LEAST_SECONDS else None
 
 
 def _safe(session: Session, options: SolveOptions) -> RawSolution:
     try:
-        return session.solve(options)
+        return session.solve(session.adapter.usable(options))
+    except ProblemError:  # a bad solver option or unrepresentable numbers: the caller's to see
+        raise
     except Exception as exc:  # a solver's own failure becomes status "error", never a traceback
         name = session.adapter.name
-        return RawSolution("error", None, solver=name, message=f"{name} failed: {exc}")
+        return RawSolution("error", None, solver=name, message=f"{name} failed: {exc}", termination="error")
 
 
-def warm_from(built: BuiltModel, raw: RawSolution, options: SolveOptions) -> SolveOptions:
-    """Options that warm-start from the lots of ``raw`` (the solver completes the rest)."""
-    if not raw.has_plan:
-        return options
-    return replace(options, warm_start_ids=built.lots.ravel(), warm_start=lots_of(built, raw).ravel())
+def lots_of(built: BuiltModel, raw: RawSolution) -> np.ndarray:
+    """(P, T) whole lots of a solution."""
+    assert raw.x is not None
+    return np.round(raw.x[built.lots])
 
 
-def optimize(session: Session, built: BuiltModel, data: ModelData, options: SolveOptions) -> RawSolution:
+def warm(built: BuiltModel, lots: np.ndarray | None, options: SolveOptions) -> SolveOptions:
+    """Options that warm-start from whole lots ``lots`` (the solver completes the rest), or that
+    let the solver look for a start near the LP optimum when there is none."""
+    if lots is None:
+        return replace(options, warm_start=None, warm_start_ids=None, lp_support_ids=built.lots.ravel())
+    return replace(options, warm_start_ids=built.lots.ravel(), warm_start=np.asarray(lots, dtype=float).ravel())
+
+
+def optimize(
+    session: Session, built: BuiltModel, data: ModelData, options: SolveOptions, started: float | None = None
+) -> RawSolution:
     """Solve the kept model; with HHI terms, add tangent cuts until the plan's exact HHI
-    is within `HHI_TOL` of the model's in every period."""
-    started = time.perf_counter()
-    if options.warm_start is None:  # nothing to start from: let the solver look near the LP optimum
-        options = replace(options, lp_support_ids=built.lots.ravel())
+    is within `HHI_TOL` of the model's in every period (else the answer is only ``feasible``)."""
+    started = time.perf_counter() if started is None else started
     raw = _safe(session, options)
     hhi = built.hhi
     if hhi is None:
         return raw
     demand = data.demand[hhi.periods]
     for _ in range(MAX_HHI_ROUNDS):
-        if not raw.has_plan or raw.x is None:
+        if not raw.has_plan or raw.x is None or raw.interrupted:
             return raw
         share = raw.x[built.compute[:, hhi.periods]] / demand  # (V, P)
         under = share**2 - raw.x[hhi.terms]
@@ -128,50 +112,305 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
         session.add_rows("hhi_cut", index, row, col, val, lower=lower, unit="share²", definition=True)
         left = remaining(options, started)
         if left is None:
-            return replace(raw, status="feasible", message="stopped: time limit while refining HHI cuts")
-        previous = raw
-        raw = _safe(session, warm_from(built, previous, left))
+            return _downgraded(raw, "stopped: time limit while refining HHI cuts", "time_limit")
+        raw = _safe(session, warm(built, lots_of(built, raw), left))
+    if raw.has_plan:
+        return _downgraded(raw, f"HHI cuts did not reach the tolerance in {MAX_HHI_ROUNDS} rounds", "numerical")
     return raw
 
 
-def solve_data(
-    data: ModelData, adapter: Adapter, options: SolveOptions, *, hhi: bool = False, cvar: bool = False
-) -> Solved:
-    """Solve the model of ``data`` with lot bounds certified by cost (see `procure.model.bounds`)."""
-    started = time.perf_counter()
-    upper, provisional = first_bounds(data)
-    built = build_model(data, upper, hhi=hhi, cvar=cvar)
-    raw = optimize(adapter.open(built.model), built, data, options)
-    if not provisional.any():
-        return Solved(built, raw)
-    if raw.has_plan:
-        plan = lots_of(built, raw) * data.lot_p[:, None]
-        certified = cost_bounds(data, objective_of(data.problem, evaluate(data.problem, plan)))
-        widen = provisional & np.isfinite(certified) & (certified > upper)
-        if not widen.any():
-            return Solved(built, raw)
-        upper = np.where(widen, certified, upper)
-        again_options = warm_from(built, raw, options)
-    elif raw.status == "infeasible":
-        upper = np.where(provisional, upper * 1000, upper)
-        again_options = options
-    else:
-        return Solved(built, raw)
-    left = remaining(again_options, started)
-    if left is None:
-        return Solved(built, raw)
-    rebuilt = build_model(data, upper, hhi=hhi, cvar=cvar)
-    again = optimize(adapter.open(rebuilt.model), rebuilt, data, left)
-    if again.has_plan or not raw.has_plan:
-        return Solved(rebuilt, again)
-    return Solved(built, raw)
+def _downgraded(raw: RawSolution, message: str, termination: str) -> RawSolution:
+    """A plan that is not proved optimal for the problem: ``feasible``, its bound kept only as the
+    model's (the pipeline reports it when the plan's objective is above it)."""
+    status = "feasible" if raw.has_plan else raw.status
+    return replace(raw, status=status, message=message, termination=termination)
 
 
-def diagnosis_model(data: ModelData) -> BuiltModel:
-    """The model with every requirement as a row, so a diagnosis may relax any of them:
-    supply, budgets and power caps are rows rather than lot bounds."""
-    live = implied_bounds(data, requirements=False) > 0  # only the horizon (and minimum spend) bound lots here
-    open_lots = np.where(live, np.inf, implied_bounds(data, requirements=False))
-    generous = 10 * provisional_bounds(data)
-    upper = np.where(needs_finite_bound(data, open_lots) & np.isinf(open_lots), generous, open_lots)
-    return build_model(data, upper, supply_rows=True)
+@dataclass
+class ModelState:
+    """A problem's model kept in a solver session, with the lot bounds it was built with."""
+
+    problem: Problem
+    data: ModelData
+    built: BuiltModel
+    session: Session
+    upper: np.ndarray  # (P, T) lot bounds of the model
+    provisional: np.ndarray  # (P, T) which of them no constraint implies
+    widened: bool = False  # provisional bounds were already widened for an infeasible answer
+    lots: np.ndarray | None = None  # (P, T) whole lots of the last plan, to warm-start from
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """An answer and the model that gave it; ``certified``: its bound holds for the problem."""
+
+    state: ModelState
+    raw: RawSolution
+    certified: bool
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """How every solve is done: adapter, options, the caller's extra rows, procure's build hooks.
+
+    ``hhi`` / ``cvar`` build those families even when the problem does not price
+    or cap them (for the frontier); ``extend`` runs after ``extra`` on every
+    build and its return value is kept as ``BuiltModel.extension``.
+    """
+
+    adapter: Adapter
+    options: SolveOptions
+    extra: Extra | None = None
+    extend: Extend | None = None
+    hhi: bool = False
+    cvar: bool = False
+    explain: bool = True
+
+    # ----------------------------------------------------------------- building
+
+    def build(self, data: ModelData, upper: np.ndarray, *, supply_rows: bool = False) -> BuiltModel:
+        """procure's formulation with lot bounds ``upper``, then the caller's rows, then the hooks."""
+        built = build_model(data, upper, hhi=self.hhi, cvar=self.cvar, supply_rows=supply_rows)
+        if self.extra is not None:
+            before = len(built.model.rows)
+            self.extra(built.model, built.handles, data)
+            built.extra_blocks = tuple(b.name for b in built.model.rows[before:])
+        if self.extend is not None:
+            built.extension = self.extend(built, data)
+        return built
+
+    def open(self, problem: Problem, upper: np.ndarray | None = None) -> ModelState:
+        """Build ``problem``'s model (first lot bounds unless ``upper``) and open a solver session on it."""
+        data = model_data(problem)
+        first, provisional = first_bounds(data)
+        bounds = first if upper is None else upper
+        built = self.build(data, bounds)
+        return ModelState(problem, data, built, self.adapter.open(built.model), bounds, provisional)
+
+    def kept(self, state: ModelState, problem: Problem) -> ModelState | None:
+        """``state`` changed in place to ``problem``'s numbers when its model has the same
+        structure (same blocks and sparsity), else None."""
+        if problem is state.problem:
+            return state
+        if state.built.hhi is not None:  # HHI cuts grow the kept model: it is never the same
+            return None
+        data = model_data(problem)
+        upper, provisional = first_bounds(data)
+        fresh = self.build(data, upper)
+        if not _same_structure(state.session.model, fresh.model):
+            return None
+        _apply(state.session, fresh.model)
+        return replace(state, problem=problem, data=data, upper=upper, provisional=provisional, widened=False)
+
+    # ----------------------------------------------------------------- solving
+
+    def solve(self, state: ModelState, options: SolveOptions, started: float) -> _Outcome:
+        """Solve the kept model (warm from ``state.lots``) and certify its lot bounds,
+        rebuilding with wider ones while a plan's objective says they were too tight."""
+        raw = optimize(state.session, state.built, state.data, warm(state.built, state.lots, options), started)
+        for _ in range(MAX_CERTIFY_ROUNDS):
+            if raw.interrupted or not state.provisional.any():
+                return _Outcome(state, raw, True)
+            wider = self._wider(state, raw)
+            if wider is None:
+                return _Outcome(state, raw, True)
+            left = remaining(options, started)
+            if left is None:
+                return _Outcome(state, raw, False)
+            lots = lots_of(state.built, raw) if raw.has_plan else None
+            rebuilt = self.open(state.problem, wider)
+            rebuilt.widened = state.widened or not raw.has_plan
+            again = optimize(rebuilt.session, rebuilt.built, rebuilt.data, warm(rebuilt.built, lots, left), started)
+            if raw.has_plan and not again.has_plan:  # no time to re-solve: the first plan, uncertified
+                return _Outcome(state, raw, False)
+            state, raw = rebuilt, again
+        return _Outcome(state, raw, not raw.has_plan)
+
+    def _wider(self, state: ModelState, raw: RawSolution) -> np.ndarray | None:
+        """Lot bounds that admit every plan better than ``raw``'s (None when ``state.upper``
+        already does): cost bounds from its objective, or, for an infeasible answer, the
+        provisional bounds ×1000 (once)."""
+        data = state.data
+        if raw.has_plan:
+            plan = lots_of(state.built, raw) * data.lot_p[:, None]
+            certified = cost_bounds(data, objective_of(state.problem, evaluate(state.problem, plan)))
+            widen = state.provisional & np.isfinite(certified) & (certified > state.upper)
+            return np.where(widen, certified, state.upper) if widen.any() else None
+        if raw.status == "infeasible" and not state.widened:
+            return np.where(state.provisional, state.upper * 1000, state.upper)
+        return None
+
+    # ----------------------------------------------------------------- answering
+
+    def run(
+        self,
+        problem: Problem,
+        *,
+        state: ModelState | None = None,
+        started: float | None = None,
+        report: Problem | None = None,
+    ) -> tuple[Result, ModelState]:
+        """Solve ``problem`` and make its `Result`.
+
+        ``state``: a kept model to solve (changed in place when ``problem``
+        differs from its problem only in numbers; rebuilt otherwise).
+        ``report``: the problem the result describes, when it differs from the one
+        minimized (the frontier minimizes cost with the traded risk dropped).
+        Raises `Interrupted` (with the result) when Ctrl-C stopped the solver.
+        """
+        started = time.perf_counter() if started is None else started
+        options = self.options
+        kept = self.kept(state, problem) if state is not None else None
+        state = kept if kept is not None else self.open(problem)
+        outcome = self.solve(state, options, started)
+        result = self.result(outcome, report or problem, started)
+        if outcome.raw.has_plan:
+            outcome.state.lots = lots_of(outcome.state.built, outcome.raw)
+        if outcome.raw.interrupted or result.termination == "interrupted":
+            raise Interrupted(result)
+        return result, outcome.state
+
+    def result(self, outcome: _Outcome, report: Problem, started: float) -> Result:
+        """The `Result` of an answer, with an honest status and, without a plan, the reason."""
+        state, raw = outcome.state, outcome.raw
+        data, built = state.data, state.built
+        status, termination, message = raw.status, raw.termination, raw.message
+        bound = raw.bound if outcome.certified else math.nan
+        placed = split = extra_rows = None
+        gap = math.nan
+        if raw.has_plan:
+            assert raw.x is not None
+            x = raw.x.copy()
+            x[built.lots] = lots_of(built, raw)
+            placed = x[built.lots] * data.lot_p[:, None]
+            split = _split(built, x)
+            extra_rows = _extra_rows(built, x)
+            status, termination, message, bound, gap = _honest(
+                state.problem, report, placed, split, extra_rows, raw, bound, outcome.certified
+            )
+            if status == "error":
+                placed = split = None
+        elif raw.status == "infeasible" and self.explain:
+            message, stopped = self._explain(data, started)
+            if stopped:
+                termination = "interrupted"
+        return make_result(
+            report,
+            status,
+            placed,
+            split,
+            bound=bound,
+            gap=gap,
+            seconds=time.perf_counter() - started,
+            solver=self.adapter.name,
+            message=message,
+            termination=termination,
+            model_size=built.model.stats(),
+            extra_rows=extra_rows,
+        )
+
+    def _explain(self, data: ModelData, started: float) -> tuple[str, bool]:
+        """Why there is no plan, within the time left; and whether Ctrl-C cut it short."""
+        left = remaining(self.options, started)
+        if left is None:
+            return "no plan satisfies every constraint (no time was left to find which ones conflict)", False
+        return diagnose(self.diagnosis_model(data).model, self.adapter, left)
+
+    def diagnosis_model(self, data: ModelData) -> BuiltModel:
+        """The model with every requirement as a row, so a diagnosis may relax any of them:
+        supply, budgets and power caps are rows rather than lot bounds (the caller's rows too)."""
+        live = implied_bounds(data, requirements=False) > 0  # only the horizon (and minimum spend) bound lots
+        open_lots = np.where(live, np.inf, implied_bounds(data, requirements=False))
+        generous = 10 * provisional_bounds(data)
+        upper = np.where(needs_finite_bound(data, open_lots) & np.isinf(open_lots), generous, open_lots)
+        return replace(self, extend=None).build(data, upper, supply_rows=True)
+
+
+def _honest(
+    solved: Problem,
+    report: Problem,
+    placed: np.ndarray,
+    split: np.ndarray | None,
+    extra_rows: ExtraRows | None,
+    raw: RawSolution,
+    bound: float,
+    certified: bool,
+) -> tuple[str, str, str, float, float]:
+    """Status, termination, message, bound and gap of a plan: the solver's claim, kept only
+    when the plan passes procure's own check and the bound is proved for the problem."""
+    status, termination, message = raw.status, raw.termination, raw.message
+    broken = violations(report, evaluate(report, placed, split), hhi_tol=HHI_TOL)
+    if extra_rows is not None:
+        broken += extra_rows.violations()
+    if broken:
+        more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
+        text = f"the solver's plan breaks {'; '.join(broken[:3])}{more}: numerical trouble, no plan is reported"
+        return "error", "numerical", text, math.nan, math.nan
+    objective = objective_of(solved, evaluate(solved, placed, split))
+    if math.isfinite(bound) and bound > objective + 1e-6 * max(1.0, abs(objective)):
+        bound = math.nan  # a bound above the plan proves nothing
+        termination = "inconsistent"
+    if not certified:
+        message = "; ".join(filter(None, [message, "lot bounds could not be certified in time: the gap is unknown"]))
+    if status == "optimal" and not math.isfinite(bound):
+        status = "feasible"
+    gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12) if math.isfinite(bound) else math.nan
+    if status == "optimal":
+        termination = "optimal" if gap <= 1e-9 else "gap_reached"
+    return status, termination, message, bound, gap
+
+
+def split_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:
+    """(I, W, T) units running each workload in a solution (None without workloads or plan)."""
+    return _split(built, raw.x) if raw.x is not None else None
+
+
+def _split(built: BuiltModel, x: np.ndarray) -> np.ndarray | None:
+    """(I, W, T) units running each workload (None without workloads)."""
+    ids = built.split
+    if ids is None:
+        return None
+    return np.where(ids >= 0, np.maximum(x[np.maximum(ids, 0)], 0.0), 0.0)
+
+
+def _extra_rows(built: BuiltModel, x: np.ndarray) -> ExtraRows | None:
+    """The caller's rows with the solution, for `Result.check`."""
+    if not built.extra_blocks:
+        return None
+    model = built.model
+    blocks = [b for b in model.rows if b.name in built.extra_blocks]
+    ids = np.concatenate([b.ids for b in blocks])
+    names = tuple(n for b in blocks for n in b.index.names(b.name))
+    A = sp.csr_matrix(model.A[ids])
+    return ExtraRows(names, A, model.row_lower[ids].copy(), model.row_upper[ids].copy(), x)
+
+
+def _same_structure(kept: LinearModel, new: LinearModel) -> bool:
+    """Same columns, rows and sparsity: the new model is the kept one with other numbers."""
+    if (kept.num_cols, kept.num_rows) != (new.num_cols, new.num_rows):
+        return False
+    if [b.name for b in kept.columns] != [b.name for b in new.columns]:
+        return False
+    if [b.name for b in kept.rows] != [b.name for b in new.rows]:
+        return False
+    if not np.array_equal(kept.integrality, new.integrality):
+        return False
+    a, b = kept.A, new.A
+    return np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+
+
+def _apply(session: Session, new: LinearModel) -> None:
+    """Move the kept model's numbers to the new model's (only what differs)."""
+    kept = session.model
+    changed = np.flatnonzero((kept.col_lower != new.col_lower) | (kept.col_upper != new.col_upper))
+    if changed.size:
+        session.set_col_bounds(changed, new.col_lower[changed], new.col_upper[changed])
+    changed = np.flatnonzero((kept.row_lower != new.row_lower) | (kept.row_upper != new.row_upper))
+    if changed.size:
+        session.set_row_bounds(changed, new.row_lower[changed], new.row_upper[changed])
+    if not np.array_equal(kept.cost, new.cost) or kept.offset != new.offset:
+        session.set_objective(new.cost.copy(), new.offset)
+    old, fresh = kept.A.tocoo(), new.A.tocoo()
+    differ = old.data != fresh.data
+    if differ.any():
+        session.set_coefficients(fresh.row[differ], fresh.col[differ], fresh.data[differ])

@@ -6,6 +6,8 @@ same structure (same offers, vendors, sites, periods and the same kinds of
 terms) it only changes the numbers that differ in the kept model — bounds,
 costs, right-hand sides, coefficients — and warm-starts from the previous
 plan.  A problem with another structure is built afresh, transparently.
+Every solve goes through the same path as `procure.solve` (`procure.pipeline`),
+so a planner's answer is `procure.solve`'s answer.
 """
 
 from __future__ import annotations
@@ -13,56 +15,15 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
-from .diagnose import explain_infeasible
-from .evaluate import evaluate, objective_of
-from .model.bounds import cost_bounds, first_bounds
-from .model.build import BuiltModel, build_model
-from .model.linear import LinearModel
-from .model.sets import model_data
-from .pipeline import Solved, diagnosis_model, optimize, remaining, solve_data, warm_from
+from .options import solve_options
+from .pipeline import Extra, ModelState, Pipeline
 from .problem import Problem, as_problem
-from .result import Result, make_result
-from .solve import solve_options
+from .result import Result
 from .solvers import get_adapter
-from .solvers.base import Session
 
 __all__ = ["Planner"]
-
-
-def _same_structure(kept: LinearModel, new: LinearModel) -> bool:
-    """Same columns, rows and sparsity: the new model is the kept one with other numbers."""
-    if (kept.num_cols, kept.num_rows) != (new.num_cols, new.num_rows):
-        return False
-    if [b.name for b in kept.columns] != [b.name for b in new.columns]:
-        return False
-    if [b.name for b in kept.rows] != [b.name for b in new.rows]:
-        return False
-    if not np.array_equal(kept.integrality, new.integrality):
-        return False
-    a, b = kept.A, new.A
-    return np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
-
-
-def _apply(session: Session, new: LinearModel) -> None:
-    """Move the kept model's numbers to the new model's (only what differs)."""
-    kept = session.model
-    changed = np.flatnonzero((kept.col_lower != new.col_lower) | (kept.col_upper != new.col_upper))
-    if changed.size:
-        session.set_col_bounds(changed, new.col_lower[changed], new.col_upper[changed])
-    changed = np.flatnonzero((kept.row_lower != new.row_lower) | (kept.row_upper != new.row_upper))
-    if changed.size:
-        session.set_row_bounds(changed, new.row_lower[changed], new.row_upper[changed])
-    if not np.array_equal(kept.cost, new.cost) or kept.offset != new.offset:
-        session.set_objective(new.cost.copy(), new.offset)
-    old, fresh = kept.A.tocoo(), new.A.tocoo()
-    differ = old.data != fresh.data
-    if differ.any():
-        session.set_coefficients(fresh.row[differ], fresh.col[differ], fresh.data[differ])
 
 
 class Planner:
@@ -72,7 +33,7 @@ class Planner:
     ----------
     problem : Problem, mapping, or path
         The first problem.
-    solver, time_limit, mip_gap, threads, verbose
+    solver, time_limit, mip_gap, threads, verbose, solver_options, extra
         As for `procure.solve`; they apply to every solve.
 
     Examples
@@ -91,13 +52,15 @@ class Planner:
         mip_gap: float = 1e-4,
         threads: int | None = None,
         verbose: bool = False,
+        solver_options: Mapping[str, Any] | None = None,
+        extra: Extra | None = None,
     ) -> None:
+        options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
+        adapter = get_adapter(solver)
+        adapter.check_options(options)
         self.problem = as_problem(problem)
-        self.options = solve_options(time_limit, mip_gap, threads, verbose)
-        self.adapter = get_adapter(solver)
-        self._session: Session | None = None
-        self._built: BuiltModel | None = None
-        self._last: Solved | None = None
+        self.pipeline = Pipeline(adapter, options, extra=extra)
+        self._state: ModelState | None = None
         #: How the last solve went: "built" (a new model) or "kept" (numbers changed in place).
         self.last_mode = ""
 
@@ -106,49 +69,8 @@ class Planner:
         only numbers changed.  Returns the same `Result` as `procure.solve`."""
         started = time.perf_counter()
         prob = as_problem(problem) if problem is not None else self.problem
-        data = model_data(prob)
-        upper, provisional = first_bounds(data)
-        built = build_model(data, upper)
-        reuse = (
-            self._session is not None
-            and self._built is not None
-            and built.hhi is None
-            and _same_structure(self._session.model, built.model)
-        )
-        if reuse:
-            assert self._session is not None and self._built is not None and self._last is not None
-            _apply(self._session, built.model)
-            options = warm_from(self._built, self._last.raw, self.options)
-            raw = optimize(self._session, self._built, data, options)
-            built = self._built
-            self.last_mode = "kept"
-        else:
-            self._session = self.adapter.open(built.model)
-            raw = optimize(self._session, built, data, self.options)
-            self.last_mode = "built"
-        solved = Solved(built, raw)
-        if provisional.any() and raw.has_plan:  # certify provisional bounds; rebuild if they were too tight
-            plan = solved.placed(data)
-            certified = cost_bounds(data, objective_of(prob, evaluate(prob, plan)))
-            if (provisional & np.isfinite(certified) & (certified > upper)).any():
-                solved = solve_data(data, self.adapter, self.options)
-                self._session = None
-                self.last_mode = "built"
-        if solved.has_plan:
-            self._built, self._last = solved.built, solved
-        self.problem = prob
-        message = solved.raw.message
-        if solved.raw.status == "infeasible":
-            left = remaining(self.options, started) or replace(self.options, time_limit=5.0)
-            message = explain_infeasible(diagnosis_model(data).model, self.adapter, left)
-        return make_result(
-            prob,
-            solved.raw.status,
-            solved.placed(data) if solved.has_plan else None,
-            solved.split() if solved.has_plan else None,
-            bound=solved.raw.bound,
-            seconds=time.perf_counter() - started,
-            solver=self.adapter.name,
-            message=message,
-            model_size=solved.built.model.stats(),
-        )
+        before = self._state
+        result, state = self.pipeline.run(prob, state=before, started=started)
+        self.last_mode = "kept" if before is not None and state.session is before.session else "built"
+        self._state, self.problem = state, prob
+        return result

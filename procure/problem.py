@@ -9,6 +9,7 @@ back the public mapping format, and ``Problem.from_dict(p.to_dict()) == p``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ProblemError
+from .inputs import Inputs, inputs_of
 from .io import read_mapping, write_json
 from .validate import (
     OFFER_FIELDS,
@@ -366,6 +368,11 @@ class Problem:
         where = np.repeat(np.asarray(ks, dtype=int), counts), np.repeat(np.asarray(vs, dtype=int), counts), flat_t
         a[where] = np.repeat(np.asarray(values, dtype=float), counts)
         return a
+
+    @functools.cached_property
+    def inputs(self) -> Inputs:
+        """The problem's arrays with every default applied (computed once; see `procure.inputs`)."""
+        return inputs_of(self)
 
     @property
     def site_names(self) -> tuple[str, ...]:

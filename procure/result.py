@@ -1,23 +1,52 @@
-"""`Result`: a solved plan as pandas objects, with its own check and report."""
+"""`Result`: a solved plan, with its evaluation stored once and everything else derived from it.
+
+A result holds the plan's `PlanEvaluation` (read-only arrays computed from the
+problem, never from the model) and the solver's diagnostics.  Every table is
+built from the evaluation when asked for and handed out as a new object, so
+nothing a caller does to a returned frame changes `check()`, `cost` or any
+other frame.  Text and JSON reports live in `procure.report`.
+"""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .evaluate import PlanEvaluation, evaluate, objective_of, violations
-from .fmt import money
-from .io import write_json
 from .model.risk import HHI_TOL
 from .problem import Problem
 from .validate import NOMINAL
 
-__all__ = ["Result", "make_result"]
+__all__ = ["BREAKDOWN", "ExtraRows", "Result", "make_result"]
+
+BREAKDOWN = ["capex", "opex", "energy", "onboarding", "take_or_pay", "total"]
+
+
+@dataclass(frozen=True)
+class ExtraRows:
+    """Rows a caller added to the formulation (``solve(..., extra=fn)``), with the solution
+    they were solved at, so that `Result.check` can verify them too."""
+
+    names: tuple[str, ...]
+    A: sp.csr_matrix
+    lower: np.ndarray
+    upper: np.ndarray
+    x: np.ndarray
+
+    def violations(self, tol: float = 1e-6) -> list[str]:
+        value = self.A @ self.x
+        scale = tol * np.maximum(1.0, np.maximum(np.abs(np.nan_to_num(self.lower)), np.abs(np.nan_to_num(self.upper))))
+        low = value < self.lower - scale
+        high = value > self.upper + scale
+        out = [f"{self.names[r]}: {value[r]:.6g} < {self.lower[r]:.6g}" for r in np.flatnonzero(low)]
+        return out + [f"{self.names[r]}: {value[r]:.6g} > {self.upper[r]:.6g}" for r in np.flatnonzero(high)]
 
 
 @dataclass(frozen=True)
@@ -27,62 +56,26 @@ class Result:
     Attributes
     ----------
     status : str
-        ``"optimal"``, ``"feasible"`` (stopped with a plan, e.g. at the time
-        limit), ``"infeasible"``, ``"unbounded"`` or ``"error"``.
+        ``"optimal"`` (proved within ``mip_gap`` for a bound the solver proved),
+        ``"feasible"`` (a plan, e.g. at the time limit, or a bound that could
+        not be established), ``"infeasible"``, ``"unbounded"`` or ``"error"``.
+    termination : str
+        Why the solver stopped: ``"optimal"``, ``"gap_reached"``,
+        ``"time_limit"``, ``"node_limit"``, ``"infeasible"``, ``"unbounded"``,
+        ``"infeasible_or_unbounded"``, ``"interrupted"``, ``"inconsistent"``,
+        ``"numerical"``, … (see `procure.solvers.base.TERMINATIONS`).
     objective : float
-        Cost plus risk terms of the plan (NaN without a plan).
+        Cost plus risk terms of the plan (NaN without a plan), recomputed from the problem.
     cost : float
         Cost of the plan, recomputed from the problem: discounted capex,
-        opex and energy, plus onboarding.
-    purchases : pandas.DataFrame
-        Units bought; index = periods, one column per offer.  Empty (no rows)
-        when there is no plan.
-    fleet : pandas.DataFrame
-        Operational units, same shape as ``purchases``.
-    compute_by_vendor : pandas.DataFrame
-        Operational compute; index = periods, one column per vendor.
-    compute : pandas.Series
-        Total operational compute per period.
-    power_gw : pandas.Series
-        Facility power (pue × IT power) per period, GW.
-    shares : pandas.DataFrame
-        Each vendor's share of operational compute; index = periods, one
-        column per vendor (0 where the total is 0).
-    cost_breakdown : pandas.DataFrame
-        Present-value contribution of each period to ``cost``: columns
-        ``capex``, ``opex``, ``energy``, ``onboarding`` (undiscounted, in the
-        period of the vendor's first purchase), ``take_or_pay`` (minimum spend
-        not reached, due as in the first period) and ``total``.
-    spend : pandas.Series
-        Capex paid per period, undiscounted (what ``budget`` caps).
-    spend_by_vendor : pandas.DataFrame
-        Undiscounted capex per period and vendor (what ``min_spend`` and
-        ``max_spend`` look at, summed over periods).
-    site_power_gw : pandas.DataFrame
-        Facility power per period and site, GW (one column ``""`` without sites).
-    hhi : pandas.Series
-        Exact Herfindahl index per period, Σ_v (C[v,t] / demand_t)² (NaN
-        where demand is 0).
-    cvar : float
-        CVaR of the scenario loss at ``risk.cvar_alpha`` (0 without scenarios).
-    expected_loss : float
-        Probability-weighted scenario loss.
-    shortfall : pandas.DataFrame
-        Demand not met per scenario; index = periods, one column per scenario.
-    scenarios : pandas.DataFrame
-        One row per scenario (and ``nominal``): ``probability`` and ``loss``.
-    by_site : pandas.DataFrame
-        Long table, one row per period, site and offer: ``bought`` and
-        ``fleet`` units (site ``""`` when the problem has no sites).
-    split : pandas.DataFrame
-        With workloads: long table of the units of each offer running each
-        workload per period (``units`` and the ``compute`` they deliver).
+        opex and energy, plus onboarding and take-or-pay.
     bound : float
-        Solver's lower bound on the objective.
+        A lower bound on the optimal objective that the solver proved for the
+        model it solved (NaN when none could be established).
     gap : float
-        ``(objective − bound) / |objective|``.
+        ``(objective − bound) / |objective|`` (NaN without a bound).
     solve_seconds : float
-        Wall time of the whole solve (build, solver, result).
+        Wall time of the whole call (build, solver, result).
     solver : str
         Adapter that solved it.
     message : str
@@ -91,60 +84,217 @@ class Result:
         The problem solved.
     model_size : dict
         Columns, integer columns, rows and nonzeros of the model.
+    evaluation : PlanEvaluation or None
+        The plan and its consequences (read-only arrays); None without a plan.
+
+    Tables (each access returns a new object; see the properties): ``purchases``,
+    ``fleet``, ``compute_by_vendor``, ``compute``, ``power_gw``, ``shares``,
+    ``cost_breakdown``, ``spend``, ``spend_by_vendor``, ``site_power_gw``,
+    ``hhi``, ``shortfall``, ``scenarios``, ``by_site``, ``split``; numbers
+    ``cvar`` and ``expected_loss``.
     """
 
     status: str
     objective: float
     cost: float
-    purchases: pd.DataFrame
-    fleet: pd.DataFrame
-    compute_by_vendor: pd.DataFrame
-    compute: pd.Series
-    power_gw: pd.Series
-    shares: pd.DataFrame
-    cost_breakdown: pd.DataFrame
-    spend: pd.Series
-    spend_by_vendor: pd.DataFrame
-    site_power_gw: pd.DataFrame
-    hhi: pd.Series
-    cvar: float
-    expected_loss: float
-    shortfall: pd.DataFrame
-    scenarios: pd.DataFrame
-    by_site: pd.DataFrame
-    split: pd.DataFrame
     bound: float
     gap: float
     solve_seconds: float
     solver: str
     message: str
     problem: Problem = field(repr=False)
-    model_size: dict[str, int] = field(default_factory=dict, repr=False)
+    termination: str = ""
+    model_size: Mapping[str, int] = field(default_factory=dict, repr=False)
+    evaluation: PlanEvaluation | None = field(default=None, repr=False)
+    extra_rows: ExtraRows | None = field(default=None, repr=False)
 
     @property
     def has_plan(self) -> bool:
         """True when the result holds a plan (status optimal or feasible)."""
-        return self.status in ("optimal", "feasible")
+        return self.evaluation is not None and self.status in ("optimal", "feasible")
 
     def __repr__(self) -> str:
         return (
             f"Result(status={self.status!r}, objective={self.objective:.6g}, cost={self.cost:.6g}, "
-            f"gap={self.gap:.3g}, solver={self.solver!r}, solve_seconds={self.solve_seconds:.3g})"
+            f"gap={self.gap:.3g}, termination={self.termination!r}, solver={self.solver!r}, "
+            f"solve_seconds={self.solve_seconds:.3g})"
         )
+
+    # ------------------------------------------------------------------ tables
+
+    def _index(self) -> pd.Index:
+        periods = pd.Index(self.problem.periods, name="period")
+        return periods if self.evaluation is not None else periods[:0]
+
+    def _by_period(self, values: np.ndarray | None, columns: pd.Index, *, whole: bool = False) -> pd.DataFrame:
+        """(columns, T) values as a periods × columns frame (empty without a plan)."""
+        if values is None or self.evaluation is None:
+            return pd.DataFrame(index=self._index(), columns=columns, dtype=float)
+        data = _whole(values.T) if whole else np.array(values.T, dtype=float)
+        return pd.DataFrame(data, index=self._index(), columns=columns)
+
+    def _series(self, values: np.ndarray | None, name: str) -> pd.Series:
+        if values is None or self.evaluation is None:
+            return pd.Series(index=self._index(), dtype=float, name=name)
+        return pd.Series(np.array(values, dtype=float), index=self._index(), name=name)
+
+    def _ev(self, name: str) -> np.ndarray | None:
+        return None if self.evaluation is None else getattr(self.evaluation, name)
+
+    @property
+    def purchases(self) -> pd.DataFrame:
+        """Units bought: index = periods, one column per offer (no rows without a plan)."""
+        return self._by_period(self._ev("purchases"), _offers(self.problem), whole=True)
+
+    @property
+    def fleet(self) -> pd.DataFrame:
+        """Operational units ``n[i,t]``, same shape as ``purchases``."""
+        return self._by_period(self._ev("fleet"), _offers(self.problem), whole=True)
+
+    @property
+    def compute_by_vendor(self) -> pd.DataFrame:
+        """Operational compute: index = periods, one column per vendor."""
+        return self._by_period(self._ev("compute_by_vendor"), _vendors(self.problem))
+
+    @property
+    def shares(self) -> pd.DataFrame:
+        """Each vendor's share of operational compute (0 where the total is 0)."""
+        ev = self.evaluation
+        return self._by_period(None if ev is None else ev.shares, _vendors(self.problem))
+
+    @property
+    def compute(self) -> pd.Series:
+        """Total operational compute per period."""
+        return self._series(self._ev("compute"), "compute")
+
+    @property
+    def power_gw(self) -> pd.Series:
+        """Facility power (PUE × IT power) per period over all sites, GW."""
+        return self._series(self._ev("power_gw"), "power_gw")
+
+    @property
+    def spend(self) -> pd.Series:
+        """Capex paid per period, undiscounted (what ``budget`` caps)."""
+        return self._series(self._ev("spend"), "spend")
+
+    @property
+    def spend_by_vendor(self) -> pd.DataFrame:
+        """Undiscounted capex per period and vendor (what ``min_spend``/``max_spend`` sum)."""
+        return self._by_period(self._ev("spend_by_vendor"), _vendors(self.problem))
+
+    @property
+    def site_power_gw(self) -> pd.DataFrame:
+        """Facility power per period and site, GW (one column ``""`` without sites)."""
+        sites = pd.Index(self.problem.site_names or ("",), name="site")
+        return self._by_period(self._ev("site_power_gw"), sites)
+
+    @property
+    def hhi(self) -> pd.Series:
+        """Exact Herfindahl index per period, Σ_v (C[v,t] / demand_t)² (NaN where demand is 0)."""
+        return self._series(self._ev("hhi"), "hhi")
+
+    @property
+    def shortfall(self) -> pd.DataFrame:
+        """Demand not met per scenario: index = periods, one column per scenario."""
+        names = pd.Index([sc.name for sc in self.problem.risk.scenarios], name="scenario")
+        return self._by_period(self._ev("shortfall"), names)
+
+    @property
+    def cost_breakdown(self) -> pd.DataFrame:
+        """Present value of each period's part of ``cost``: ``capex``, ``opex``, ``energy``,
+        ``onboarding`` (in the period of the vendor's first purchase), ``take_or_pay``
+        (due as in the first period) and ``total``."""
+        ev = self.evaluation
+        if ev is None:
+            return pd.DataFrame(index=self._index(), columns=BREAKDOWN, dtype=float)
+        take_or_pay = np.zeros(len(ev.spend))
+        take_or_pay[0] = ev.take_or_pay.sum()
+        parts = np.column_stack([ev.capex, ev.opex, ev.energy, ev.onboarding, take_or_pay])
+        return pd.DataFrame(np.column_stack([parts, parts.sum(axis=1)]), index=self._index(), columns=BREAKDOWN)
+
+    @property
+    def cvar(self) -> float:
+        """CVaR of the scenario loss at ``risk.cvar_alpha`` (0 without scenarios; NaN without a plan)."""
+        return math.nan if self.evaluation is None else self.evaluation.cvar
+
+    @property
+    def expected_loss(self) -> float:
+        """Probability-weighted scenario loss (NaN without a plan)."""
+        return math.nan if self.evaluation is None else self.evaluation.expected_loss
+
+    @property
+    def scenarios(self) -> pd.DataFrame:
+        """One row per scenario (and ``nominal``): ``probability`` and ``loss``."""
+        listed = self.problem.risk.scenarios
+        probability = [sc.probability for sc in listed]
+        index = pd.Index([*(sc.name for sc in listed), NOMINAL], name="scenario")
+        ev = self.evaluation
+        loss = [*ev.scenario_loss, 0.0] if ev is not None else math.nan
+        return pd.DataFrame(
+            {"probability": [*probability, max(1.0 - sum(probability), 0.0)], "loss": loss}, index=index
+        )
+
+    @property
+    def by_site(self) -> pd.DataFrame:
+        """Long table, one row per period, site and offer: ``bought`` and ``fleet`` units
+        (site ``""`` without sites)."""
+        ev = self.evaluation
+        columns = ["period", "site", "offer", "bought", "fleet"]
+        if ev is None:
+            return pd.DataFrame(columns=columns)
+        inputs = self.problem.inputs
+        sites = np.array(self.problem.site_names or ("",), dtype=object)
+        offers = np.array(self.problem.offer_names, dtype=object)
+        P, T = ev.placed.shape
+        return pd.DataFrame(
+            {
+                "period": np.tile(np.asarray(self.problem.periods), P),
+                "site": np.repeat(sites[inputs.site_of], T),
+                "offer": np.repeat(offers[inputs.offer_of], T),
+                "bought": _whole(ev.placed).ravel(),
+                "fleet": _whole(ev.placed_fleet).ravel(),
+            },
+            columns=columns,
+        )
+
+    @property
+    def split(self) -> pd.DataFrame:
+        """With workloads: long table of the units of each offer running each workload per
+        period (``units`` and the ``compute`` they deliver); rows with units only."""
+        columns = ["period", "workload", "offer", "units", "compute"]
+        ev, problem = self.evaluation, self.problem
+        if ev is None or ev.split is None or problem.workloads is None:
+            return pd.DataFrame(columns=columns)
+        inputs = problem.inputs
+        i, w, t = np.nonzero(ev.split > 1e-9)
+        units = ev.split[i, w, t]
+        return pd.DataFrame(
+            {
+                "period": np.asarray(problem.periods)[t],
+                "workload": np.array(list(problem.workloads), dtype=object)[w],
+                "offer": np.array(problem.offer_names, dtype=object)[i],
+                "units": units,
+                "compute": units * inputs.compute[i] * inputs.efficiency[i, w],
+            },
+            columns=columns,
+        ).sort_values(["period", "workload", "offer"], ignore_index=True)
 
     # ------------------------------------------------------------------ checks
 
     def check(self, tol: float = 1e-6) -> list[str]:
-        """Re-verify the plan against every constraint of the problem.
+        """Re-verify the plan against every constraint of the problem (and the rows a
+        caller added with ``extra``).
 
         The plan is re-evaluated from the problem's fields, independently of
         the optimization model.  Returns one line per violated constraint
         (an empty list when the plan is valid, or when there is no plan).
         """
-        if not self.has_plan:
+        if self.evaluation is None:
             return []
-        ev = evaluate(self.problem, *plan_arrays(self.problem, self.by_site, self.split))
+        ev = evaluate(self.problem, self.evaluation.placed, self.evaluation.split)
         found = violations(self.problem, ev, tol, hhi_tol=HHI_TOL)
+        if self.extra_rows is not None:
+            found += self.extra_rows.violations(tol)
         if not math.isclose(ev.cost, self.cost, rel_tol=1e-9, abs_tol=1e-6):
             found.append(f"cost: reported {self.cost:.10g} but the plan costs {ev.cost:.10g}")
         objective = objective_of(self.problem, ev)
@@ -156,253 +306,37 @@ class Result:
 
     def summary(self) -> str:
         """A short readable report of the plan."""
-        p = self.problem
-        head = f"procure plan {p.name!r}: {self.status}"
-        if self.has_plan and math.isfinite(self.gap):
-            head += f" (gap {self.gap:.2%})"
-        head += f", {self.solver} in {self.solve_seconds:.2f} s"
-        lines = [head]
-        if self.message:
-            lines.append(self.message)
-        if not self.has_plan:
-            return "\n".join(lines)
-        br = self.cost_breakdown.sum()
-        lines.append(
-            f"cost {money(self.cost)} = capex {money(br['capex'])} + opex {money(br['opex'])}"
-            f" + energy {money(br['energy'])} + onboarding {money(br['onboarding'])}"
-            + (f" + take-or-pay {money(br['take_or_pay'])}" if br["take_or_pay"] > 0 else "")
-            + " (present value)"
-        )
-        if not math.isclose(self.objective, self.cost, rel_tol=1e-12):
-            lines.append(f"objective {money(self.objective)} (cost + risk terms)")
-        if len(p.risk.scenarios):
-            lines.append(
-                f"scenario loss: expected {money(self.expected_loss)}, CVaR({p.risk.cvar_alpha:g}) {money(self.cvar)}"
-            )
-        table = pd.DataFrame(index=self.purchases.index)
-        if p.workloads is None:
-            table["demand"] = np.asarray(p.total_demand)
-        table["compute"] = self.compute.to_numpy()
-        if p.workloads is not None:
-            served = self.split.pivot_table(index="period", columns="workload", values="compute", aggfunc="sum")
-            for name, need in p.workloads.items():
-                table[f"{name} demand"] = np.asarray(need)
-                table[f"{name} served"] = (
-                    served.reindex(self.purchases.index)[name].fillna(0.0).to_numpy()
-                    if (name in served.columns)
-                    else 0.0
-                )
-        table["power GW"] = self.power_gw.to_numpy()
-        if p.power_cap_gw is not None:
-            table["cap GW"] = np.asarray(p.power_cap_gw)
-        table["spend $B"] = self.spend.to_numpy() / 1e9
-        for vendor in self.shares.columns:
-            table[f"{vendor} %"] = 100 * self.shares[vendor].to_numpy()
-        if p.risk.hhi_weight > 0 or p.risk.max_hhi is not None:
-            table["HHI"] = self.hhi.to_numpy()
-        lines.append(table.to_string(float_format=_number))
-        bought = self.purchases.loc[:, (self.purchases > 0).any()]
-        if not bought.empty:
-            lines.append("units bought:")
-            lines.append(bought.to_string(formatters={c: "{:,}".format for c in bought.columns}))
-        if p.sites:
-            power = self.site_power_gw.copy()
-            for site in p.sites:
-                cap = site.power_cap_gw if site.power_cap_gw is not None else p.power_cap_gw
-                if cap is not None:
-                    power[site.name] = [f"{u:,.3g} / {c:,.3g}" for u, c in zip(power[site.name], cap)]
-            lines.append("facility power by site, GW (used / cap):")
-            lines.append(power.to_string(float_format=lambda v: f"{v:,.3g}"))
-        return "\n".join(lines)
+        from .report.text import summary
+
+        return summary(self)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready mapping of the result (NaN becomes ``None``)."""
+        from .report.export import to_dict
 
-        def num(x: Any) -> Any:
-            x = float(x)
-            return None if not math.isfinite(x) else (int(x) if x.is_integer() and abs(x) < 2**53 else x)
-
-        def frame(df: pd.DataFrame) -> dict[str, dict[int, Any]]:
-            return {str(c): {int(i): num(v) for i, v in df[c].items()} for c in df.columns}
-
-        def series(s: pd.Series) -> dict[int, Any]:
-            return {int(i): num(v) for i, v in s.items()}
-
-        return {
-            "name": self.problem.name,
-            "status": self.status,
-            "message": self.message,
-            "objective": num(self.objective),
-            "cost": num(self.cost),
-            "bound": num(self.bound),
-            "gap": num(self.gap),
-            "solver": self.solver,
-            "solve_seconds": num(self.solve_seconds),
-            "purchases": frame(self.purchases),
-            "fleet": frame(self.fleet),
-            "compute_by_vendor": frame(self.compute_by_vendor),
-            "shares": frame(self.shares),
-            "compute": series(self.compute),
-            "power_gw": series(self.power_gw),
-            "spend": series(self.spend),
-            "cost_breakdown": frame(self.cost_breakdown),
-            "hhi": series(self.hhi),
-            "cvar": num(self.cvar),
-            "expected_loss": num(self.expected_loss),
-            "shortfall": frame(self.shortfall),
-            "scenarios": {str(k): {c: num(v) for c, v in row.items()} for k, row in self.scenarios.iterrows()},
-            "by_site": [
-                {
-                    "period": int(r.period),
-                    "site": r.site,
-                    "offer": r.offer,
-                    "bought": int(r.bought),
-                    "fleet": int(r.fleet),
-                }
-                for r in self.by_site.itertuples(index=False)
-            ],
-            "split": [
-                {
-                    "period": int(r.period),
-                    "workload": r.workload,
-                    "offer": r.offer,
-                    "units": num(r.units),
-                    "compute": num(r.compute),
-                }
-                for r in self.split.itertuples(index=False)
-            ],
-        }
+        return to_dict(self)
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """The result as JSON text; written to ``path`` if given."""
+        from .io import write_json
+
         return write_json(self.to_dict(), path, indent)
 
 
-def _number(v: float) -> str:
-    """Readable table numbers: separators for large ones, 4 significant digits for small ones."""
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+def _offers(problem: Problem) -> pd.Index:
+    return pd.Index(problem.offer_names, name="offer")
 
 
-BREAKDOWN = ["capex", "opex", "energy", "onboarding", "take_or_pay", "total"]
+def _vendors(problem: Problem) -> pd.Index:
+    return pd.Index(problem.vendor_names, name="vendor")
 
 
-def _frames(problem: Problem, ev: PlanEvaluation | None) -> dict[str, Any]:
-    """The pandas views of an evaluated plan (empty frames of the right shape without one)."""
-    index = pd.Index(problem.periods, name="period")
-    offers = pd.Index(problem.offer_names, name="offer")
-    vendors = pd.Index(problem.vendor_names, name="vendor")
-    sites = pd.Index(problem.site_names or ("",), name="site")
-    names = pd.Index([sc.name for sc in problem.risk.scenarios], name="scenario")
-    probability = [sc.probability for sc in problem.risk.scenarios]
-    nominal = max(1.0 - sum(probability), 0.0)
-    scenario_index = pd.Index([*names, NOMINAL], name="scenario")
-    if ev is None:
-        empty = index[:0]
-        return dict(
-            purchases=pd.DataFrame(index=empty, columns=offers, dtype=float),
-            fleet=pd.DataFrame(index=empty, columns=offers, dtype=float),
-            compute_by_vendor=pd.DataFrame(index=empty, columns=vendors, dtype=float),
-            compute=pd.Series(index=empty, dtype=float, name="compute"),
-            power_gw=pd.Series(index=empty, dtype=float, name="power_gw"),
-            shares=pd.DataFrame(index=empty, columns=vendors, dtype=float),
-            cost_breakdown=pd.DataFrame(index=empty, columns=BREAKDOWN, dtype=float),
-            spend=pd.Series(index=empty, dtype=float, name="spend"),
-            spend_by_vendor=pd.DataFrame(index=empty, columns=vendors, dtype=float),
-            site_power_gw=pd.DataFrame(index=empty, columns=sites, dtype=float),
-            hhi=pd.Series(index=empty, dtype=float, name="hhi"),
-            cvar=math.nan,
-            expected_loss=math.nan,
-            shortfall=pd.DataFrame(index=empty, columns=names, dtype=float),
-            scenarios=pd.DataFrame({"probability": [*probability, nominal], "loss": math.nan}, index=scenario_index),
-            by_site=pd.DataFrame(columns=["period", "site", "offer", "bought", "fleet"]),
-            split=pd.DataFrame(columns=["period", "workload", "offer", "units", "compute"]),
-        )
-    breakdown = pd.DataFrame(
-        {"capex": ev.capex, "opex": ev.opex, "energy": ev.energy, "onboarding": ev.onboarding}, index=index
-    )
-    breakdown["take_or_pay"] = 0.0
-    breakdown.iloc[0, breakdown.columns.get_loc("take_or_pay")] = ev.take_or_pay.sum()  # due as in period 0
-    breakdown["total"] = breakdown.sum(axis=1)
-    return dict(
-        purchases=pd.DataFrame(ev.purchases.T.round().astype(np.int64), index=index, columns=offers),
-        fleet=pd.DataFrame(ev.fleet.T.round().astype(np.int64), index=index, columns=offers),
-        compute_by_vendor=pd.DataFrame(ev.compute_by_vendor.T, index=index, columns=vendors),
-        compute=pd.Series(ev.compute, index=index, name="compute"),
-        power_gw=pd.Series(ev.power_gw, index=index, name="power_gw"),
-        shares=pd.DataFrame(ev.shares.T, index=index, columns=vendors),
-        cost_breakdown=breakdown,
-        spend=pd.Series(ev.spend, index=index, name="spend"),
-        spend_by_vendor=pd.DataFrame(ev.spend_by_vendor.T, index=index, columns=vendors),
-        site_power_gw=pd.DataFrame(ev.site_power_gw.T, index=index, columns=sites),
-        hhi=pd.Series(ev.hhi, index=index, name="hhi"),
-        cvar=ev.cvar,
-        expected_loss=ev.expected_loss,
-        shortfall=pd.DataFrame(ev.shortfall.T, index=index, columns=names),
-        scenarios=pd.DataFrame(
-            {"probability": [*probability, nominal], "loss": [*ev.scenario_loss, 0.0]}, index=scenario_index
-        ),
-        by_site=_by_site(problem, ev),
-        split=_split(problem, ev),
-    )
-
-
-def _by_site(problem: Problem, ev: PlanEvaluation) -> pd.DataFrame:
-    """Long table: one row per (period, site, offer) placement."""
-    pairs = np.array(problem.placements(), dtype=int).reshape(-1, 2)
-    sites = np.array(problem.site_names or ("",), dtype=object)
-    offers = np.array(problem.offer_names, dtype=object)
-    P, T = ev.placed.shape
-    return pd.DataFrame(
-        {
-            "period": np.tile(np.asarray(problem.periods), P),
-            "site": np.repeat(sites[pairs[:, 1]], T),
-            "offer": np.repeat(offers[pairs[:, 0]], T),
-            "bought": ev.placed.round().astype(np.int64).ravel(),
-            "fleet": ev.placed_fleet.round().astype(np.int64).ravel(),
-        }
-    )
-
-
-def _split(problem: Problem, ev: PlanEvaluation) -> pd.DataFrame:
-    """Long table of the units of each offer running each workload (rows with units only)."""
-    columns = ["period", "workload", "offer", "units", "compute"]
-    if ev.split is None or problem.workloads is None:
-        return pd.DataFrame(columns=columns)
-    workloads = list(problem.workloads)
-    i, w, t = np.nonzero(ev.split > 1e-9)
-    units = ev.split[i, w, t]
-    efficiency = np.array([[(o.efficiency or {}).get(x, 1.0) for x in workloads] for o in problem.offers])
-    compute = np.array([o.compute for o in problem.offers])
-    return pd.DataFrame(
-        {
-            "period": np.asarray(problem.periods)[t],
-            "workload": np.array(workloads, dtype=object)[w],
-            "offer": np.array(problem.offer_names, dtype=object)[i],
-            "units": units,
-            "compute": units * compute[i] * efficiency[i, w],
-        },
-        columns=columns,
-    ).sort_values(["period", "workload", "offer"], ignore_index=True)
-
-
-def plan_arrays(problem: Problem, by_site: pd.DataFrame, split: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    """(P, T) units per placement and (I, W, T) split, read back from a result's long tables."""
-    T = len(problem.periods)
-    pairs = problem.placements()
-    sites = problem.site_names or ("",)
-    key = {(problem.offer_names[i], sites[s]): k for k, (i, s) in enumerate(pairs)}
-    placed = np.zeros((len(pairs), T))
-    period_pos = {p: t for t, p in enumerate(problem.periods)}
-    for row in by_site.itertuples(index=False):
-        placed[key[(row.offer, row.site)], period_pos[row.period]] = row.bought
-    if problem.workloads is None:
-        return placed, None
-    workloads = list(problem.workloads)
-    x = np.zeros((len(problem.offers), len(workloads), T))
-    offer_pos = {name: i for i, name in enumerate(problem.offer_names)}
-    for row in split.itertuples(index=False):
-        x[offer_pos[row.offer], workloads.index(row.workload), period_pos[row.period]] = row.units
-    return placed, x
+def _whole(values: np.ndarray) -> np.ndarray:
+    """Whole units as int64; a value beyond int64 (impossible within the supported ranges) is an error."""
+    rounded = np.round(values)
+    if rounded.size and np.abs(rounded).max() >= 2.0**63:
+        raise OverflowError(f"{np.abs(rounded).max():.3g} units do not fit a 64-bit integer")
+    return rounded.astype(np.int64)
 
 
 def make_result(
@@ -412,19 +346,24 @@ def make_result(
     split: np.ndarray | None = None,
     *,
     bound: float = math.nan,
+    gap: float | None = None,
     seconds: float = 0.0,
     solver: str = "",
     message: str = "",
-    model_size: dict[str, int] | None = None,
+    termination: str = "",
+    model_size: Mapping[str, int] | None = None,
+    extra_rows: ExtraRows | None = None,
 ) -> Result:
     """Build a `Result` from a plan ((P, T) units bought per placement, and the workload
-    split where the problem has workloads) or from no plan."""
+    split where the problem has workloads) or from no plan.  ``gap`` defaults to the
+    plan's objective against ``bound``."""
     ev = evaluate(problem, placed, split) if placed is not None else None
     cost = ev.cost if ev is not None else math.nan
     objective = objective_of(problem, ev) if ev is not None else math.nan
-    gap = math.nan
-    if ev is not None and math.isfinite(bound):
-        gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
+    if gap is None:
+        gap = math.nan
+        if ev is not None and math.isfinite(bound):
+            gap = max(objective - bound, 0.0) / max(abs(objective), 1e-12)
     return Result(
         status=status,
         objective=objective,
@@ -435,6 +374,8 @@ def make_result(
         solver=solver,
         message=message,
         problem=problem,
+        termination=termination,
         model_size=dict(model_size or {}),
-        **_frames(problem, ev),
+        evaluation=ev,
+        extra_rows=extra_rows,
     )

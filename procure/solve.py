@@ -1,44 +1,19 @@
-"""`solve()`: read → build → adapter → `Result`."""
+"""`solve()`: read the problem, then the one orchestration path (`procure.pipeline`)."""
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
-from .diagnose import explain_infeasible
-from .errors import ProblemError
-from .model.sets import model_data
-from .pipeline import diagnosis_model, remaining, solve_data
+from .options import solve_options
+from .pipeline import Extra, Pipeline
 from .problem import Problem, as_problem
-from .result import Result, make_result
+from .result import Result
 from .solvers import get_adapter
-from .solvers.base import SolveOptions
 
 __all__ = ["solve"]
-
-
-def solve_options(time_limit: Any, mip_gap: Any, threads: Any, verbose: Any) -> SolveOptions:
-    def bad(name: str, value: Any, why: str) -> ProblemError:
-        return ProblemError(f"{name}: {value!r} {why}", path=name, value=value)
-
-    if time_limit is not None:
-        if not isinstance(time_limit, numbers.Real) or isinstance(time_limit, bool) or not time_limit > 0:
-            raise bad("time_limit", time_limit, "must be a positive number of seconds (or None)")
-    if not isinstance(mip_gap, numbers.Real) or isinstance(mip_gap, bool) or not 0 <= mip_gap < 1:
-        raise bad("mip_gap", mip_gap, "must be a number in [0, 1)")
-    if threads is not None and (not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1):
-        raise bad("threads", threads, "must be a whole number ≥ 1 (or None)")
-    return SolveOptions(
-        time_limit=None if time_limit is None else float(time_limit),
-        mip_gap=float(mip_gap),
-        threads=None if threads is None else int(threads),
-        verbose=bool(verbose),
-    )
 
 
 def solve(
@@ -49,6 +24,8 @@ def solve(
     mip_gap: float = 1e-4,
     threads: int | None = None,
     verbose: bool = False,
+    solver_options: Mapping[str, Any] | None = None,
+    extra: Extra | None = None,
 ) -> Result:
     """Find the least-cost purchase plan of a problem.
 
@@ -58,16 +35,25 @@ def solve(
         A `Problem`, a mapping in the problem format, or a path to a
         ``.json`` / ``.toml`` file.
     solver : str
-        Adapter name; ``"highs"`` (built in) by default.
+        Adapter name; ``"highs"`` (built in) by default, or ``"pyomo:NAME"``.
     time_limit : float, optional
-        Seconds the solver may take; it stops with the best plan so far
+        Seconds the whole call may take (building, solving, certifying, and the
+        diagnosis of an infeasible problem); it returns the best plan so far
         (status ``"feasible"``).
     mip_gap : float
         Relative gap at which the solver may stop; ``0`` asks for a proven optimum.
     threads : int, optional
-        Solver threads (default: the solver's choice).
+        Solver threads (default: the solver's choice); at most the machine's cores.
     verbose : bool
         Show the solver's progress log.
+    solver_options : mapping, optional
+        Options passed to the solver under its own names (HiGHS:
+        ``{"presolve": "off", "mip_heuristic_effort": 0.2}``); an option the
+        solver rejects raises `ProblemError`.
+    extra : callable, optional
+        ``extra(model, handles, data)`` adds rows of your own to the formulation
+        through the `procure.model.LinearModel` API (see the docs, "Constraints
+        of your own"); the result's `check()` verifies them too.
 
     Returns
     -------
@@ -81,29 +67,13 @@ def solve(
         If the problem or an argument is invalid (the message names the field).
     SolverNotAvailable
         If the requested solver is not installed.
+    Interrupted
+        If Ctrl-C stopped the solve; its ``result`` holds the best plan found so far.
     """
     started = time.perf_counter()
-    options = solve_options(time_limit, mip_gap, threads, verbose)
-    prob = as_problem(problem)
+    options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
     adapter = get_adapter(solver)
-    data = model_data(prob)
-    solved = solve_data(data, adapter, options)
-    raw = solved.raw
-    message = raw.message
-    plan, split = None, None
-    if raw.has_plan:
-        plan, split = solved.placed(data), solved.split()
-    elif raw.status == "infeasible":
-        left = remaining(options, started) or replace(options, time_limit=5.0)
-        message = explain_infeasible(diagnosis_model(data).model, adapter, left)
-    return make_result(
-        prob,
-        raw.status,
-        plan,
-        split,
-        bound=raw.bound if math.isfinite(raw.bound) else math.nan,
-        seconds=time.perf_counter() - started,
-        solver=adapter.name,
-        message=message,
-        model_size=solved.built.model.stats(),
-    )
+    adapter.check_options(options)
+    prob = as_problem(problem)
+    result, _ = Pipeline(adapter, options, extra=extra).run(prob, started=started)
+    return result

@@ -1,7 +1,7 @@
 """The formulation: index sets, the linear model container, and one function per family."""
 
-from .build import build_model
+from .build import BuiltModel, Handles, build_model
 from .linear import Index, LinearModel
 from .sets import ModelData, model_data
 
-__all__ = ["Index", "LinearModel", "ModelData", "build_model", "model_data"]
+__all__ = ["BuiltModel", "Handles", "Index", "LinearModel", "ModelData", "build_model", "model_data"]

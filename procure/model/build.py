@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .families import (
     define_budget,
@@ -24,23 +25,113 @@ from .families import (
     define_workloads,
     flat_capex,
 )
-from .linear import LinearModel
+from .linear import Index, LinearModel
 from .risk import CvarHandles, HhiHandles, define_cvar, define_hhi
 from .sets import ModelData
 
-__all__ = ["BuiltModel", "build_model"]
+__all__ = ["BuiltModel", "Handles", "build_model"]
+
+
+@dataclass(frozen=True)
+class Handles:
+    """The model's decision blocks, for code that adds rows of its own (``solve(..., extra=fn)``).
+
+    Column ids: ``lots`` (P, T) whole lots bought per placement (an offer at a
+    site) and period; ``compute`` (V, T) operational compute per vendor;
+    ``split`` (I, W, T) units running each workload (−1 where an offer cannot
+    run it; None without workloads).  The expression methods return sparse
+    matrices with one row per member and one column per model column, ready
+    for `LinearModel.add_matrix_rows` (combine them with ``@``, ``+``, ``-``).
+    """
+
+    data: ModelData
+    lots: np.ndarray
+    compute: np.ndarray
+    split: np.ndarray | None
+    hhi: HhiHandles | None = None
+    cvar: CvarHandles | None = None
+
+    @property
+    def width(self) -> int:
+        """Columns the expressions span (every column they can refer to)."""
+        used = [self.lots.max(initial=-1), self.compute.max(initial=-1)]
+        if self.split is not None:
+            used.append(self.split.max(initial=-1))
+        return int(max(used)) + 1
+
+    def units_bought(self) -> sp.csr_matrix:
+        """(I·T, columns): row ``i·T + t`` is the units of offer ``i`` bought in period ``t``
+        (over sites); ``units_bought()[t::T]`` has one row per offer for period ``t``."""
+        d = self.data
+        P, T = self.lots.shape
+        p, t = np.meshgrid(np.arange(P), np.arange(T), indexing="ij")
+        rows = (d.offer_of[p] * T + t).ravel()
+        vals = np.broadcast_to(d.lot_p[:, None], (P, T)).ravel().astype(float)
+        return sp.csr_matrix((vals, (rows, self.lots.ravel())), shape=(d.n_offers * T, self.width))
+
+    def fleet(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(I·T, columns) and (I·T,): the operational units of offer ``i`` in period ``t`` are
+        ``matrix[i·T + t] @ x + constant[i·T + t]`` (purchases in their window + installed units)."""
+        d = self.data
+        T = self.lots.shape[1]
+        w = d.window
+        rows = d.offer_of[w.p] * T + w.t
+        vals = d.lot_p[w.p].astype(float)
+        matrix = sp.csr_matrix((vals, (rows, self.lots[w.p, w.tau])), shape=(d.n_offers * T, self.width))
+        installed = np.zeros((d.n_offers, T))
+        np.add.at(installed, d.offer_of, d.installed_fleet)
+        return matrix, installed.ravel()
+
+    def vendor_compute(self) -> sp.csr_matrix:
+        """(V·T, columns): row ``v·T + t`` is the operational compute of vendor ``v`` in period ``t``."""
+        n = self.compute.size
+        return sp.csr_matrix((np.ones(n), (np.arange(n), self.compute.ravel())), shape=(n, self.width))
+
+    def grid(self, *dims: str) -> Index:
+        """An `Index` over every combination of ``dims`` (``"offer"``, ``"vendor"``, ``"site"``,
+        ``"period"``, ``"workload"``), last fastest: labels for rows built from these expressions."""
+        d = self.data
+        labels = {
+            "offer": d.offers,
+            "vendor": d.vendors,
+            "site": d.sites,
+            "period": tuple(int(p) for p in d.periods),
+            "workload": d.workloads,
+        }
+        unknown = [x for x in dims if x not in labels]
+        if unknown:
+            raise ValueError(f"grid: unknown dimension {unknown[0]!r} (known: {', '.join(labels)})")
+        return Index.grid(**{x: labels[x] for x in dims})
 
 
 @dataclass
 class BuiltModel:
-    """A model and the ids of the blocks that later steps read or change."""
+    """A model, the handles of its blocks, and the blocks added beyond procure's formulation."""
 
     model: LinearModel
-    lots: np.ndarray  # (P, T) column ids
-    compute: np.ndarray  # (V, T) column ids
-    split: np.ndarray | None  # (I, W, T) column ids, -1 where an offer cannot run a workload
-    hhi: HhiHandles | None
-    cvar: CvarHandles | None
+    handles: Handles
+    extra_blocks: tuple[str, ...] = ()  # row blocks a caller's ``extra`` added
+    extension: object = None  # what a caller's build hook returned (the frontier's level handle)
+
+    @property
+    def lots(self) -> np.ndarray:
+        return self.handles.lots
+
+    @property
+    def compute(self) -> np.ndarray:
+        return self.handles.compute
+
+    @property
+    def split(self) -> np.ndarray | None:
+        return self.handles.split
+
+    @property
+    def hhi(self) -> HhiHandles | None:
+        return self.handles.hhi
+
+    @property
+    def cvar(self) -> CvarHandles | None:
+        return self.handles.cvar
 
 
 def build_model(
@@ -71,4 +162,4 @@ def build_model(
     define_onboarding(m, data, lots, order, upper)
     hhi_handles = define_hhi(m, data, compute, force=hhi)
     cvar_handles = define_cvar(m, data, compute, force=cvar)
-    return BuiltModel(m, lots, compute, split, hhi_handles, cvar_handles)
+    return BuiltModel(m, Handles(data, lots, compute, split, hhi_handles, cvar_handles))

@@ -190,6 +190,29 @@ class LinearModel:
         self._A = None
         return block.ids
 
+    def add_matrix_rows(
+        self,
+        name: str,
+        index: Index,
+        matrix: sp.spmatrix | np.ndarray,
+        *,
+        lower: float | np.ndarray = -np.inf,
+        upper: float | np.ndarray = np.inf,
+        unit: str = "",
+        doc: str = "",
+    ) -> np.ndarray:
+        """Add rows ``lower ≤ matrix @ x ≤ upper`` (one row per member of ``index``); return the row ids.
+
+        ``matrix`` has a column per model column (or fewer: columns added later
+        are taken as 0), as the expressions of `procure.model.Handles` do."""
+        A = sp.csr_matrix(matrix)
+        if A.shape[0] != len(index):
+            raise ValueError(f"{name}: {A.shape[0]} matrix rows for {len(index)} index members")
+        if A.shape[1] > self.num_cols:
+            raise ValueError(f"{name}: the matrix has {A.shape[1]} columns, the model {self.num_cols}")
+        coo = A.tocoo()
+        return self.add_rows(name, index, coo.row, coo.col, coo.data, lower=lower, upper=upper, unit=unit, doc=doc)
+
     # ----------------------------------------------------------------- changes
 
     def set_col_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:

@@ -10,16 +10,14 @@ implicit site, and then placements are the offers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
+from ..inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs
 from ..problem import Problem
 
 __all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "ModelData", "Tiers", "Window", "model_data"]
-
-KW_PER_GW = 1e6
-MWH_PER_KW_YEAR = 8.76
 
 
 @dataclass(frozen=True)
@@ -48,45 +46,21 @@ class Tiers:
 
 
 @dataclass(frozen=True)
-class ModelData:
-    """Arrays of one problem (``I`` offers, ``V`` vendors, ``S`` sites, ``P`` placements, ``T`` periods)."""
+class ModelData(Inputs):
+    """The `Inputs` of one problem and what only the formulation needs: names, price floors and
+    tiers, the purchase window, lots of a minimum order, merged disruption scenarios."""
 
     problem: Problem
-    periods: np.ndarray  # (T,) int
     offers: tuple[str, ...]
     vendors: tuple[str, ...]
     sites: tuple[str, ...]  # ("",) without sites
-    vendor_of: np.ndarray  # (I,) vendor position of each offer
+    workloads: tuple[str, ...]  # () without workloads
     unit_cost: np.ndarray  # (I, T) $ per unit; for tiered offers the lowest tier price (a floor)
     tiered: np.ndarray  # (I,) bool
     tiers: Tiers
-    compute: np.ndarray  # (I,)
-    power_kw: np.ndarray  # (I,) IT kW per unit
-    opex: np.ndarray  # (I,) $ per unit-period
-    lot: np.ndarray  # (I,) int
     min_lots: np.ndarray  # (I,) int: least whole lots of a non-zero order
-    max_units: np.ndarray  # (I, T), inf when unlimited
-    lead: np.ndarray  # (I,) int
-    offer_of: np.ndarray  # (P,) offer of each placement
-    site_of: np.ndarray  # (P,) site of each placement
-    installed_fleet: np.ndarray  # (P, T) installed units still operational
     window: Window
-    demand: np.ndarray  # (T,) total demand (sum over workloads)
-    workloads: tuple[str, ...]  # () without workloads
-    workload_demand: np.ndarray  # (W, T)
-    efficiency: np.ndarray  # (I, W)
-    power_cap_gw: np.ndarray | None  # (T,) cap on all sites together
-    site_cap_gw: np.ndarray  # (S, T), NaN where a site has no cap of its own
-    site_pue: np.ndarray  # (S,)
-    site_price: np.ndarray  # (S, T) $/MWh
-    budget: np.ndarray | None  # (T,)
     total_budget: float | None
-    discount: np.ndarray  # (T,) d_t
-    onboarding_cost: np.ndarray  # (V,)
-    has_installed: np.ndarray  # (V,) bool
-    max_share: np.ndarray  # (V,)
-    min_spend: np.ndarray  # (V,)
-    max_spend: np.ndarray  # (V,), inf when uncapped
     scenario_names: tuple[str, ...]  # distinct disruptions (identical ones merged)
     scenario_probability: np.ndarray  # (S,)
     availability: np.ndarray  # (S, V, T) usable fraction of each vendor's compute
@@ -120,13 +94,20 @@ class ModelData:
     @property
     def facility_gw(self) -> np.ndarray:
         """(P,) facility GW drawn by one operational unit at its site."""
-        return self.site_pue[self.site_of] * self.power_kw[self.offer_of] / KW_PER_GW
+        return self.facility_kw / KW_PER_GW
 
     @property
     def running_cost(self) -> np.ndarray:
         """(P, T) undiscounted opex + energy per operational unit and period."""
-        energy = MWH_PER_KW_YEAR * (self.site_pue[self.site_of] * self.power_kw[self.offer_of])[:, None]
-        return self.opex[self.offer_of][:, None] + energy * self.site_price[self.site_of]
+        energy = MWH_PER_KW_YEAR * self.facility_kw[:, None] * self.site_price[self.site_of]
+        return self.opex[self.offer_of][:, None] + energy
+
+    def period_index(self, period: int) -> int:
+        """Position ``t`` of a period (1 for 2027 when the periods start in 2026)."""
+        found = np.flatnonzero(self.periods == period)
+        if not found.size:
+            raise ValueError(f"{period!r} is not a period ({self.periods[0]}..{self.periods[-1]})")
+        return int(found[0])
 
     def installed_compute(self) -> np.ndarray:
         """(V, T) compute of the installed fleet by vendor."""
@@ -134,10 +115,6 @@ class ModelData:
         i = self.offer_of
         np.add.at(out, self.vendor_of[i], self.installed_fleet * self.compute[i][:, None])
         return out
-
-
-def _array(values: tuple[float, ...] | None, T: int, missing: float = np.nan) -> np.ndarray:
-    return np.full(T, missing) if values is None else np.asarray(values, dtype=float)
 
 
 def _tiers(problem: Problem, T: int) -> Tiers:
@@ -158,107 +135,45 @@ def _tiers(problem: Problem, T: int) -> Tiers:
     )
 
 
+def _price_floor(problem: Problem, tiers: Tiers) -> np.ndarray:
+    """(I, T) price per unit: the flat price, or the lowest tier price of a tiered offer."""
+    T = len(problem.periods)
+    out = np.zeros((len(problem.offers), T))
+    for i, o in enumerate(problem.offers):
+        out[i] = o.unit_cost if o.unit_cost is not None else tiers.price[tiers.offer == i].min(axis=0)
+    return out
+
+
+def _window(inputs: Inputs) -> Window:
+    """Every (placement, purchase period, operational period) triple."""
+    T = len(inputs.periods)
+    t = np.arange(T)
+    start = t[None, :, None] + inputs.lead[inputs.offer_of][:, None, None]
+    life = inputs.lifetime[inputs.offer_of][:, None, None]
+    live = (t[None, None, :] >= start) & (t[None, None, :] < start + life)
+    p, tau, when = np.nonzero(live)
+    return Window(p, tau, when)
+
+
 def model_data(problem: Problem) -> ModelData:
     """Arrays of ``problem`` (which is valid by construction)."""
-    offers = problem.offers
+    inputs = problem.inputs
     T = len(problem.periods)
-    I = len(offers)
-    vendors = problem.vendor_names
-    vpos = {v: k for k, v in enumerate(vendors)}
-    vendor_of = np.array([vpos[o.vendor] for o in offers])
-    horizon = T + 1  # an unlimited lifetime outlasts the horizon
-    t = np.arange(T)
-
-    # placements: every (offer, site) the site can host
-    sites = problem.sites
-    site_names = problem.site_names or ("",)
-    pairs = problem.placements()
-    offer_of = np.array([i for i, _ in pairs], dtype=int)
-    site_of = np.array([s for _, s in pairs], dtype=int)
-
-    lifetime = np.array([o.lifetime or horizon for o in offers])
-    installed_life = np.array([o.installed_life or o.lifetime or horizon for o in offers])
-    lead = np.array([o.lead_time for o in offers])
-    lot = np.array([o.lot_size for o in offers])
-
-    start = t[None, :, None] + lead[offer_of][:, None, None]
-    live = (t[None, None, :] >= start) & (t[None, None, :] < start + lifetime[offer_of][:, None, None])
-    wp, wtau, wt = np.nonzero(live)
-
-    def installed_at(i: int, s: int) -> float:
-        units = offers[i].installed
-        return float(units.get(site_names[s], 0)) if not isinstance(units, int) else float(units)
-
-    installed = np.array([installed_at(i, s) for i, s in pairs], dtype=float)
-    installed_fleet = installed[:, None] * (t[None, :] < installed_life[offer_of][:, None])
-    has_installed = np.zeros(len(vendors), dtype=bool)
-    has_installed[vendor_of[offer_of[installed > 0]]] = True
-
     tiers = _tiers(problem, T)
-    unit_cost = np.zeros((I, T))
-    tiered = np.array([o.price_tiers is not None for o in offers], dtype=bool)
-    for i, o in enumerate(offers):
-        unit_cost[i] = o.unit_cost if o.unit_cost is not None else tiers.price[tiers.offer == i].min(axis=0)
-
-    workloads = tuple(problem.workloads or ())
-    workload_demand = np.array([problem.workloads[w] for w in workloads], dtype=float).reshape(len(workloads), T)
-    efficiency = np.array([[(o.efficiency or {}).get(w, 1.0) for w in workloads] for o in offers], dtype=float).reshape(
-        I, len(workloads)
-    )
-
-    top_price = np.asarray(problem.electricity_price, dtype=float)
-    site_pue = np.array([s.pue if s.pue is not None else problem.pue for s in sites] or [problem.pue])
-    site_price = np.array(
-        [_array(s.electricity_price, T) if s.electricity_price is not None else top_price for s in sites] or [top_price]
-    ).reshape(len(site_names), T)
-    top_cap = None if problem.power_cap_gw is None else np.asarray(problem.power_cap_gw, dtype=float)
-    site_cap = np.array(
-        [_array(s.power_cap_gw if s.power_cap_gw is not None else problem.power_cap_gw, T) for s in sites]
-        or [np.full(T, np.nan)]
-    ).reshape(len(site_names), T)
-
-    names, probability, availability, nominal = _scenarios(problem, vendors)
+    names, probability, availability, nominal = _scenarios(problem, problem.vendor_names)
     return ModelData(
+        **{f.name: getattr(inputs, f.name) for f in fields(Inputs)},
         problem=problem,
-        periods=np.asarray(problem.periods),
         offers=problem.offer_names,
-        vendors=vendors,
-        sites=tuple(site_names),
-        vendor_of=vendor_of,
-        unit_cost=unit_cost,
-        tiered=tiered,
+        vendors=problem.vendor_names,
+        sites=problem.site_names or ("",),
+        workloads=tuple(problem.workloads or ()),
+        unit_cost=_price_floor(problem, tiers),
+        tiered=np.array([o.price_tiers is not None for o in problem.offers], dtype=bool),
         tiers=tiers,
-        compute=np.array([o.compute for o in offers], dtype=float),
-        power_kw=np.array([o.power_kw for o in offers], dtype=float),
-        opex=np.array([o.opex_per_year for o in offers], dtype=float),
-        lot=lot,
-        min_lots=-(-np.array([o.min_order for o in offers]) // lot),
-        max_units=np.array(
-            [o.max_units if o.max_units is not None else (np.inf,) * T for o in offers], dtype=float
-        ).reshape(I, T),
-        lead=lead,
-        offer_of=offer_of,
-        site_of=site_of,
-        installed_fleet=installed_fleet,
-        window=Window(wp, wtau, wt),
-        demand=np.asarray(problem.total_demand, dtype=float),
-        workloads=workloads,
-        workload_demand=workload_demand,
-        efficiency=efficiency,
-        power_cap_gw=top_cap,
-        site_cap_gw=site_cap,
-        site_pue=site_pue.astype(float),
-        site_price=site_price,
-        budget=None if problem.budget is None else np.asarray(problem.budget, dtype=float),
+        min_lots=-(-inputs.min_order // inputs.lot),
+        window=_window(inputs),
         total_budget=problem.total_budget,
-        discount=(1.0 + problem.discount_rate) ** -t.astype(float),
-        onboarding_cost=np.array([v.onboarding_cost for v in problem.vendors], dtype=float),
-        has_installed=has_installed,
-        max_share=np.array(
-            [v.max_share if v.max_share is not None else problem.risk.max_share for v in problem.vendors]
-        ),
-        min_spend=np.array([v.min_spend for v in problem.vendors], dtype=float),
-        max_spend=np.array([v.max_spend if v.max_spend is not None else np.inf for v in problem.vendors]),
         scenario_names=names,
         scenario_probability=probability,
         availability=availability,

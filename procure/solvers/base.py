@@ -1,16 +1,24 @@
 """The adapter contract: what a solver adapter takes, what it returns, and the registry.
 
 An adapter translates a `LinearModel` for one solver and translates the
-answer back; it knows nothing of offers or vendors.  Statuses are mapped to
-procure's five: ``optimal``, ``feasible`` (stopped with a plan), ``infeasible``,
-``unbounded`` and ``error``.
+answer back; it knows nothing of offers or vendors.  Every answer carries one
+of procure's five statuses (``optimal``, ``feasible`` — stopped with a plan —,
+``infeasible``, ``unbounded``, ``error``) and a *termination*, the solver's
+reason for stopping in one vocabulary shared by all adapters (`TERMINATIONS`).
+Each adapter states its mapping from the solver's own statuses declaratively
+(a ``STATUS_MAP``), as CVXPY does.
+
+An adapter never vouches for more than its solver proved: ``bound`` is the
+solver's proven lower bound for the model it was given, or NaN when the
+answer gives no reason to trust one.
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +28,7 @@ from ..model.linear import Index, LinearModel
 
 __all__ = [
     "STATUSES",
+    "TERMINATIONS",
     "Adapter",
     "Capabilities",
     "RawSolution",
@@ -27,21 +36,48 @@ __all__ = [
     "SolveOptions",
     "available_solvers",
     "get_adapter",
+    "objective_bounded_below",
     "register",
+    "status_for",
 ]
 
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "error")
 
+#: Why a solver stopped (``RawSolution.termination`` and ``Result.termination``).
+TERMINATIONS: dict[str, str] = {
+    "optimal": "proved optimal (gap 0)",
+    "gap_reached": "proved within the requested relative gap",
+    "time_limit": "stopped at the time limit",
+    "node_limit": "stopped at a node limit",
+    "solution_limit": "stopped at a limit on solutions found",
+    "iteration_limit": "stopped at an iteration limit",
+    "objective_limit": "stopped at an objective bound or target",
+    "memory_limit": "stopped at a memory limit",
+    "infeasible": "proved infeasible",
+    "unbounded": "proved unbounded",
+    "infeasible_or_unbounded": "proved infeasible or unbounded (not which)",
+    "interrupted": "interrupted (Ctrl-C)",
+    "inconsistent": "the solver's answer contradicted itself (its bound is not trusted)",
+    "numerical": "numerical trouble",
+    "error": "the solver failed",
+}
+
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What an adapter's solver can do."""
+    """What an adapter's solver can do; the pipeline reads these before asking for it.
+
+    ``integer``: mixed-integer models; ``quadratic``: convex quadratic rows (exact HHI);
+    ``duals``: row duals of a linear model (`SolveOptions.duals`); ``warm_start``:
+    a starting plan (`SolveOptions.warm_start`); ``interrupt``: Ctrl-C stops the
+    solver and returns its best plan.
+    """
 
     integer: bool = True
     quadratic: bool = False
     duals: bool = False
     warm_start: bool = False
-    iis: bool = False
+    interrupt: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,9 +85,12 @@ class SolveOptions:
     """Options every adapter maps to its solver's own.
 
     ``warm_start`` holds model-unit values for some columns (``warm_start_ids``);
-    an adapter that cannot use it ignores it.  Without a warm start, an adapter
-    may look for a starting plan among the columns ``lp_support_ids`` that the
-    LP relaxation uses (the others held at zero); one that cannot ignores them.
+    it is passed only to adapters whose capabilities include ``warm_start``.
+    Without a warm start, an adapter may look for a starting plan among the
+    columns ``lp_support_ids`` that the LP relaxation uses (the others held at
+    zero); one that cannot ignores them.  ``solver_options`` go to the solver
+    under its own names (an option it rejects is a `ProblemError`); ``duals``
+    asks for row duals (linear models only).
     """
 
     time_limit: float | None = None
@@ -61,12 +100,18 @@ class SolveOptions:
     warm_start_ids: np.ndarray | None = None
     warm_start: np.ndarray | None = None
     lp_support_ids: np.ndarray | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    solver_options: Mapping[str, object] = field(default_factory=dict)
+    duals: bool = False
 
 
 @dataclass(frozen=True)
 class RawSolution:
-    """A solver's answer in model units."""
+    """A solver's answer in model units.
+
+    ``objective`` is the value of ``x`` in the model (computed from ``x``, not
+    taken from the solver); ``bound`` the solver's proven lower bound, NaN when
+    not established; ``duals`` row duals when asked for and available.
+    """
 
     status: str
     x: np.ndarray | None
@@ -76,10 +121,36 @@ class RawSolution:
     solver: str = ""
     message: str = ""
     nodes: int | None = None
+    termination: str = ""
+    duals: np.ndarray | None = None
 
     @property
     def has_plan(self) -> bool:
         return self.x is not None and self.status in ("optimal", "feasible")
+
+    @property
+    def interrupted(self) -> bool:
+        return self.termination == "interrupted"
+
+
+def status_for(termination: str, has_plan: bool, model: LinearModel) -> str:
+    """procure's status for a solver's termination: ``optimal`` only for a proof, and
+    ``infeasible`` for "infeasible or unbounded" only when the objective is bounded below."""
+    if termination in ("optimal", "gap_reached"):
+        return "optimal" if has_plan else "error"
+    if termination in ("infeasible", "unbounded"):
+        return termination
+    if termination == "infeasible_or_unbounded":
+        return "infeasible" if objective_bounded_below(model) else "error"
+    return "feasible" if has_plan else "error"
+
+
+def objective_bounded_below(model: LinearModel) -> bool:
+    """True when every objective term is bounded below by its column's bounds (as in every
+    model procure builds: costs are non-negative on non-negative columns)."""
+    c = model.cost
+    low = (c == 0) | ((c > 0) & np.isfinite(model.col_lower)) | ((c < 0) & np.isfinite(model.col_upper))
+    return bool(np.all(low))
 
 
 class Session:
@@ -140,6 +211,20 @@ class Adapter(ABC):
     def open(self, model: LinearModel) -> Session:
         """Keep ``model`` for repeated solves with changes in between."""
         return Session(self, model)
+
+    def check_options(self, options: SolveOptions) -> None:
+        """Raise `ProblemError` for anything ``options`` asks that this solver cannot do.
+
+        Adapters that can vet ``solver_options`` before a solve (names, values)
+        extend this."""
+        if options.duals and not self.capabilities.duals:
+            raise ProblemError(f"duals: solver {self.name!r} does not report duals", path="duals", value=True)
+
+    def usable(self, options: SolveOptions) -> SolveOptions:
+        """``options`` without what this adapter cannot use (a warm start it cannot take)."""
+        if options.warm_start is not None and not self.capabilities.warm_start:
+            return replace(options, warm_start=None, warm_start_ids=None)
+        return options
 
 
 _CLASSES: dict[str, type[Adapter]] = {}

@@ -1,10 +1,27 @@
-"""Built-in adapter: HiGHS through highspy, the whole model passed in one call."""
+"""Built-in adapter: HiGHS through highspy, the whole model passed in one call.
+
+Three guards stand between HiGHS and procure's answers:
+
+- *numbers*: arrays a solver cannot take (NaN, values HiGHS reads as infinite
+  where a finite one was meant, coefficients beyond its matrix limit) are
+  refused before HiGHS sees them (`guard_numbers`), so that no input can
+  crash the process;
+- *honesty*: the objective is computed from the plan; HiGHS's own report of
+  it must agree, and its bound must not exceed it.  HiGHS 1.16 breaks this
+  when a starting plan meets its presolve: it evaluates the start without a
+  constant of the presolved problem, prunes every better plan against that
+  false value and reports the start as optimal.  Such an answer is detected
+  and the model solved again without the start; a bound is never adjusted;
+- *interrupts*: the solve runs in a worker thread, so that Ctrl-C stops HiGHS
+  at its next callback and its best plan is kept.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import math
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -12,13 +29,53 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ProblemError
 from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form, objective_scale
-from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register
+from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register, status_for
 
-__all__ = ["HighsAdapter"]
+__all__ = ["STATUS_MAP", "HighsAdapter", "guard_numbers"]
 
 _banner_shown = False
+
+#: HiGHS model status name → termination (see `procure.solvers.base.TERMINATIONS`).
+STATUS_MAP: dict[str, str] = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kUnbounded": "unbounded",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+    "kSolutionLimit": "solution_limit",
+    "kObjectiveBound": "objective_limit",
+    "kObjectiveTarget": "objective_limit",
+    "kInterrupt": "interrupted",
+    "kMemoryLimit": "memory_limit",
+    "kUnknown": "numerical",
+    "kNotset": "error",
+    "kLoadError": "error",
+    "kModelError": "error",
+    "kPresolveError": "error",
+    "kSolveError": "error",
+    "kPostsolveError": "error",
+    "kModelEmpty": "error",
+}
+
+#: Options procure sets from `solve()`'s own arguments: not to be given in ``solver_options``.
+MANAGED_OPTIONS = {
+    "time_limit": "time_limit",
+    "mip_rel_gap": "mip_gap",
+    "threads": "threads",
+    "output_flag": "verbose",
+}
+
+#: HiGHS reads |values| ≥ this as infinite (its ``infinite_bound``).
+HIGHS_INFINITY = 1e20
+#: HiGHS refuses matrix entries above this (its ``large_matrix_value``).
+LARGEST_COEFFICIENT = 1e15
+
+#: Relative agreement required between the plan's objective and the one HiGHS reports.
+AGREE = 1e-6
 
 
 @contextlib.contextmanager
@@ -41,7 +98,18 @@ def _quiet_stdout(quiet: bool) -> Iterator[None]:
         os.close(saved)
 
 
-def _new_highs(verbose: bool) -> Any:
+class _Stop:
+    """A flag HiGHS's interrupt callbacks read: set, it stops the solve at the next callback."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self, e: Any) -> None:
+        if self.event.is_set():
+            e.interrupt()
+
+
+def _new_highs(verbose: bool, stop: _Stop | None = None) -> Any:
     import highspy
 
     global _banner_shown
@@ -49,7 +117,24 @@ def _new_highs(verbose: bool) -> Any:
         h = highspy.Highs()
     _banner_shown = True
     h.setOptionValue("output_flag", bool(verbose))
+    if stop is not None:
+        h.cbMipInterrupt += stop
+        h.cbSimplexInterrupt += stop
+        h.cbIpmInterrupt += stop
     return h
+
+
+def _option(h: Any, key: str) -> Any:
+    value = h.getOptionValue(key)
+    return value[-1] if isinstance(value, tuple) else value  # some highspy versions add a status
+
+
+def _set(h: Any, key: str, value: Any) -> None:
+    """Set an option procure chose; a refusal is a bug here, not the user's."""
+    import highspy
+
+    if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+        raise RuntimeError(f"HiGHS refused option {key}={value!r}")
 
 
 def _set_threads(h: Any, threads: int | None) -> None:
@@ -58,11 +143,85 @@ def _set_threads(h: Any, threads: int | None) -> None:
         return
     if _option(h, "threads") != threads:
         h.resetGlobalScheduler(True)
-        h.setOptionValue("threads", int(threads))
+        _set(h, "threads", int(threads))
+
+
+def _user_options(h: Any, solver_options: Any) -> None:
+    """Pass the caller's ``solver_options``; an option HiGHS rejects is a `ProblemError`."""
+    import highspy
+
+    for key, value in solver_options.items():
+        path = f"solver_options.{key}"
+        if key in MANAGED_OPTIONS:
+            raise ProblemError(
+                f"{path}: set by procure; use solve({MANAGED_OPTIONS[key]}=...) instead", path=path, value=value
+            )
+        if not isinstance(key, str) or h.getOptionType(key)[0] != highspy.HighsStatus.kOk:
+            raise ProblemError(f"{path}: HiGHS has no option {key!r}", path=path, value=value)
+        if not isinstance(value, (bool, int, float, str)) or h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+            raise ProblemError(f"{path}: HiGHS rejects the value {value!r}", path=path, value=value)
+
+
+def _configure(h: Any, options: SolveOptions) -> None:
+    _set(h, "output_flag", bool(options.verbose))
+    _set_threads(h, options.threads)
+    _set(h, "mip_rel_gap", float(options.mip_gap))
+    _set(h, "mip_abs_gap", 0.0 if options.mip_gap == 0 else 1e-6)
+    _set(h, "time_limit", float(options.time_limit) if options.time_limit is not None else math.inf)
+    _user_options(h, options.solver_options)
+
+
+def guard_numbers(form: MatrixForm) -> str:
+    """Why HiGHS cannot be given ``form`` safely ("" when it can): a non-finite
+    coefficient, cost or offset, a coefficient above its matrix limit, a finite
+    bound it would read as infinite, or a lower bound of +inf."""
+    model = form.model
+
+    def where(blocks: list[Any], k: int, kind: str) -> str:
+        starts = [b.start for b in blocks]
+        b = blocks[int(np.searchsorted(starts, k, side="right")) - 1]
+        return f"{kind} {b.index.names(b.name)[k - b.start]}"
+
+    A = form.A
+    if A.nnz and (not np.isfinite(A.data).all() or np.abs(A.data).max() > LARGEST_COEFFICIENT):
+        bad = int(np.flatnonzero(~np.isfinite(A.data) | (np.abs(A.data) > LARGEST_COEFFICIENT))[0])
+        row = int(A.indices[bad])
+        col = int(np.searchsorted(A.indptr, bad, side="right") - 1)
+        return (
+            f"a coefficient of {where(model.rows, row, 'row')} on {where(model.columns, col, 'column')} is out of range"
+        )
+    if not np.isfinite(form.cost).all() or not math.isfinite(form.offset):
+        bad = np.flatnonzero(~np.isfinite(form.cost))
+        return (
+            f"the cost of {where(model.columns, int(bad[0]), 'column')} is not finite"
+            if bad.size
+            else "the objective's constant is not finite"
+        )
+    for values, blocks, kind in (
+        (form.col_lower, model.columns, "column"),
+        (form.col_upper, model.columns, "column"),
+        (form.row_lower, model.rows, "row"),
+        (form.row_upper, model.rows, "row"),
+    ):
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(np.isnan(values) | (np.isfinite(values) & (np.abs(values) >= HIGHS_INFINITY)))
+        if bad.size:
+            return f"a bound of {where(blocks, int(bad[0]), kind)} is out of range ({values[bad[0]]:.3g})"
+    for lower, blocks, kind in ((form.col_lower, model.columns, "column"), (form.row_lower, model.rows, "row")):
+        bad = np.flatnonzero(np.isposinf(lower))
+        if bad.size:
+            return f"the lower bound of {where(blocks, int(bad[0]), kind)} is +inf"
+    return ""
 
 
 def pass_model(h: Any, form: MatrixForm) -> None:
-    """Hand the whole matrix form to HiGHS in one call."""
+    """Hand the whole matrix form to HiGHS in one call (after `guard_numbers`)."""
+    trouble = guard_numbers(form)
+    if trouble:
+        raise ProblemError(
+            f"the problem's numbers span more than a solver can represent: {trouble}; "
+            "check the magnitudes against the supported ranges (docs/problem-format.md)"
+        )
     A = form.A
     h.passModel(
         A.shape[1],
@@ -83,21 +242,12 @@ def pass_model(h: Any, form: MatrixForm) -> None:
     )
 
 
-def _configure(h: Any, options: SolveOptions) -> None:
-    h.setOptionValue("output_flag", bool(options.verbose))
-    _set_threads(h, options.threads)
-    h.setOptionValue("mip_rel_gap", float(options.mip_gap))
-    h.setOptionValue("mip_abs_gap", 0.0 if options.mip_gap == 0 else 1e-6)
-    h.setOptionValue("time_limit", float(options.time_limit) if options.time_limit is not None else float("inf"))
-    for key, value in options.extra.items():
-        h.setOptionValue(key, value)
-
-
-def _warm_start(h: Any, form: MatrixForm, options: SolveOptions) -> None:
+def _warm_start(h: Any, form: MatrixForm, options: SolveOptions) -> bool:
     if options.warm_start is None or options.warm_start_ids is None:
-        return
+        return False
     ids = np.asarray(options.warm_start_ids, dtype=np.int32)
     h.setSolution(len(ids), ids, np.asarray(options.warm_start, dtype=float) / form.col_scale[ids])
+    return True
 
 
 #: the starting plan's sub-MIP: a looser gap and a node budget keep it a small part of a solve
@@ -106,92 +256,114 @@ START_NODES = 200
 START_TIME_SHARE = 0.25
 
 
-def _option(h: Any, key: str) -> Any:
-    value = h.getOptionValue(key)
-    return value[-1] if isinstance(value, tuple) else value  # some highspy versions add a status
-
-
-def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions) -> None:
-    """Hand HiGHS a starting plan found among the columns the LP relaxation uses.
+def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any) -> bool:
+    """Hand HiGHS a starting plan found among the columns the LP relaxation uses;
+    True when one was handed over.
 
     Columns of ``options.lp_support_ids`` at zero in the LP optimum are held at
     zero and the rest solved as a MIP to a loose gap within a node budget.  On
     procurement models the LP buys few offers, so this small MIP finds in a
     fraction of a second a plan about as good as the one HiGHS's root heuristics
     take most of a solve to find, and a good incumbent early prunes the search.
-    Every change is undone before the real solve.
+    Both runs take a share of the time limit; every change is undone before the
+    real solve.
     """
     import highspy
 
     if options.lp_support_ids is None or options.warm_start is not None or not form.integrality.any():
-        return
+        return False
     n = len(form.cost)
     every = np.arange(n, dtype=np.int32)
+    saved = {key: _option(h, key) for key in ("mip_rel_gap", "mip_max_nodes", "time_limit")}
+    share = START_TIME_SHARE * float(options.time_limit) if options.time_limit is not None else math.inf
     h.changeColsIntegrality(n, every, np.zeros(n, dtype=np.int32))
     try:
-        h.run()
+        _set(h, "time_limit", share)
+        if run(h):
+            return False
         relaxed = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         x = np.asarray(h.getSolution().col_value, dtype=float) if relaxed else None
     finally:
         h.changeColsIntegrality(n, every, form.integrality.astype(np.int32))
+        _set(h, "time_limit", saved["time_limit"])
     if x is None:
-        return
+        return False
     ids = np.asarray(options.lp_support_ids, dtype=np.int32)
     held = ids[(x[ids] <= 1e-9) & (form.col_lower[ids] == 0)]
     zeros = np.zeros(len(held))
-    saved = {key: _option(h, key) for key in ("mip_rel_gap", "mip_max_nodes", "time_limit")}
     h.changeColsBounds(len(held), held, zeros, zeros)
     try:
-        h.setOptionValue("mip_rel_gap", max(START_GAP, float(options.mip_gap)))
-        h.setOptionValue("mip_max_nodes", START_NODES)
-        if options.time_limit is not None:
-            h.setOptionValue("time_limit", START_TIME_SHARE * float(options.time_limit))
-        h.run()
+        _set(h, "mip_rel_gap", max(START_GAP, float(options.mip_gap)))
+        _set(h, "mip_max_nodes", START_NODES)
+        _set(h, "time_limit", share)
+        if run(h):
+            return False
         found = h.getInfo().primal_solution_status == 2
         start = np.asarray(h.getSolution().col_value, dtype=float) if found else None
     finally:
         h.changeColsBounds(len(held), held, _inf(form.col_lower[held]), _inf(form.col_upper[held]))
         for key, value in saved.items():
-            h.setOptionValue(key, value)
-    if start is not None:
-        h.setSolution(n, every, start)
+            _set(h, key, value)
+    if start is None:
+        return False
+    h.setSolution(n, every, start)
+    return True
 
 
-def _answer(h: Any, form: MatrixForm, seconds: float, solver: str) -> RawSolution:
-    """Translate HiGHS's status and solution back to model units."""
-    import highspy
+def _termination(h: Any, status: Any) -> str:
+    name = status.name if hasattr(status, "name") else str(status)
+    found = STATUS_MAP.get(name, "error")
+    if found == "solution_limit" and _option(h, "mip_max_nodes") < 2**31 - 1:
+        return "node_limit"
+    return found
 
-    ms = highspy.HighsModelStatus
+
+def _answer(h: Any, form: MatrixForm, options: SolveOptions, seconds: float, solver: str) -> RawSolution:
+    """Translate HiGHS's status and solution back to model units, trusting no more than it proved."""
     status = h.getModelStatus()
     info = h.getInfo()
+    model = form.model
     is_mip = bool(form.integrality.any())
+    termination = _termination(h, status)
     has_plan = info.primal_solution_status == 2
-    scaled_x = np.asarray(h.getSolution().col_value, dtype=float)
-    x = form.to_model_x(scaled_x) if has_plan else None
-    objective, shift = math.nan, 0.0
+    y = np.asarray(h.getSolution().col_value, dtype=float)
+    x = form.to_model_x(y) if has_plan else None
+    objective = bound = math.nan
+    message = ""
     if has_plan:
-        # the plan's own objective; HiGHS 1.16 given a MIP start can drop a constant of its
-        # presolved problem from the objective and bound it reports: the bound misses it too
-        objective = form.to_model_objective(float(form.cost @ scaled_x + form.offset))
-        shift = objective - form.to_model_objective(info.objective_function_value)
-    bound = math.nan
-    if is_mip and math.isfinite(info.mip_dual_bound):
-        bound = form.to_model_objective(info.mip_dual_bound) + shift
-    elif status == ms.kOptimal:
-        bound = objective
-    common: dict[str, Any] = dict(seconds=seconds, solver=solver, nodes=int(info.mip_node_count) if is_mip else None)
-    if status == ms.kOptimal:
-        return RawSolution("optimal", x, objective, bound, **common)
-    if status == ms.kInfeasible:
-        return RawSolution("infeasible", None, **common)
-    if status == ms.kUnboundedOrInfeasible:
-        return RawSolution("infeasible", None, message="infeasible or unbounded", **common)
-    if status == ms.kUnbounded:
-        return RawSolution("unbounded", None, **common)
-    reason = h.modelStatusToString(status)
-    if has_plan:
-        return RawSolution("feasible", x, objective, bound, message=f"stopped: {reason}", **common)
-    return RawSolution("error", None, message=f"stopped before any plan was found: {reason}", **common)
+        value = float(form.cost @ y + form.offset)  # the plan's own objective, in the solver's units
+        reported = float(info.objective_function_value)
+        dual = float(info.mip_dual_bound) if is_mip else (value if termination == "optimal" else math.nan)
+        objective = form.to_model_objective(value)
+        slack = AGREE * max(1.0, abs(value))
+        if abs(reported - value) > slack or dual > value + slack:
+            message = (
+                f"HiGHS reported objective {form.to_model_objective(reported):.10g} and bound "
+                f"{form.to_model_objective(dual):.10g} for a plan worth {objective:.10g}: its bound is not trusted"
+            )
+            termination = "inconsistent"
+        elif math.isfinite(dual):
+            bound = form.to_model_objective(min(dual, value))
+    duals = None
+    if options.duals and not is_mip and termination == "optimal":
+        # d(model objective)/d(model rhs) = scaled dual · row scale / objective scale
+        duals = np.asarray(h.getSolution().row_dual, dtype=float) * form.row_scale / form.obj_scale
+    if termination not in ("optimal", "infeasible", "unbounded") and not message:
+        message = f"stopped: {h.modelStatusToString(status)}"
+        if not has_plan and termination not in ("infeasible_or_unbounded",):
+            message = f"stopped before any plan was found: {h.modelStatusToString(status)}"
+    return RawSolution(
+        status_for(termination, has_plan, model),
+        x,
+        objective,
+        bound,
+        seconds=seconds,
+        solver=solver,
+        message=message,
+        nodes=int(info.mip_node_count) if is_mip else None,
+        termination=termination,
+        duals=duals,
+    )
 
 
 class HighsSession(Session):
@@ -200,8 +372,13 @@ class HighsSession(Session):
     def __init__(self, adapter: HighsAdapter, model: LinearModel) -> None:
         super().__init__(adapter, model)
         self.form = matrix_form(model)
-        self.h = _new_highs(False)
-        pass_model(self.h, self.form)
+        self._stop = _Stop()
+        self.h = self._load()
+
+    def _load(self) -> Any:
+        h = _new_highs(False, self._stop)
+        pass_model(h, self.form)
+        return h
 
     def set_col_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:
         super().set_col_bounds(ids, lower, upper)
@@ -235,6 +412,8 @@ class HighsSession(Session):
         super().set_coefficients(rows, cols, vals)
         f = self.form
         scaled = np.broadcast_to(np.asarray(vals, dtype=float), np.shape(rows)) * f.row_scale[rows] * f.col_scale[cols]
+        # the kept matrix form must follow, or a reload would lose the change
+        self.form = replace(f, A=(f.model.A @ _diag(f.col_scale)).T.multiply(f.row_scale).T.tocsc())
         for r, c, v in zip(np.ravel(rows), np.ravel(cols), np.ravel(scaled)):  # HiGHS changes one entry a call
             self.h.changeCoeff(int(r), int(c), float(v))
 
@@ -258,16 +437,79 @@ class HighsSession(Session):
         )
         return ids
 
+    def _run(self, h: Any) -> bool:
+        """Run HiGHS; True when Ctrl-C stopped it (it then holds its best plan so far).
+
+        In the main thread the solve runs in a worker thread, so that a
+        KeyboardInterrupt reaches Python at once and HiGHS stops at its next
+        interrupt callback; elsewhere (no signal can arrive) it runs directly."""
+        if threading.current_thread() is not threading.main_thread():
+            h.run()
+            return False
+        self._stop.event.clear()
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                h.run()
+            finally:
+                done.set()
+
+        worker = threading.Thread(target=work, name="procure-highs", daemon=True)
+        worker.start()
+        try:
+            while not done.wait(0.05):
+                pass
+            return False
+        except KeyboardInterrupt:
+            self._stop.event.set()
+        deadline = time.perf_counter() + 5.0
+        while not done.is_set():
+            try:
+                if not done.wait(0.05) and time.perf_counter() > deadline:
+                    raise KeyboardInterrupt  # HiGHS did not stop: give the process back to the user
+            except KeyboardInterrupt:
+                if time.perf_counter() > deadline:
+                    raise
+        return True
+
     def solve(self, options: SolveOptions) -> RawSolution:
         started = time.perf_counter()
-        _configure(self.h, options)
-        _warm_start(self.h, self.form, options)
-        _lp_support_start(self.h, self.form, options)
+        raw = self._solve_once(options, started)
+        if raw.termination != "inconsistent" or raw.interrupted:
+            return raw
+        # the start met HiGHS's presolve bug (module docstring): solve again in a fresh instance, cold
+        self.h = self._load()
+        left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - started)
+        if left is not None and left <= 0.05:
+            return replace(raw, seconds=time.perf_counter() - started)
+        cold = replace(options, warm_start=None, warm_start_ids=None, lp_support_ids=None, time_limit=left)
+        again = self._solve_once(cold, started)
+        if again.has_plan or not raw.has_plan:
+            return again
+        return replace(raw, seconds=again.seconds, message=f"{raw.message}; solved again without it: {again.message}")
+
+    def _solve_once(self, options: SolveOptions, started: float) -> RawSolution:
+        h = self.h
+        _configure(h, options)
+        _warm_start(h, self.form, options)
+        _lp_support_start(h, self.form, options, self._run)
+        seconds = time.perf_counter() - started
+        if self._stop.event.is_set():  # Ctrl-C while looking for a starting plan: no plan yet
+            message = "interrupted before any plan was found"
+            return RawSolution(
+                "error", None, seconds=seconds, solver=self.adapter.name, message=message, termination="interrupted"
+            )
         if options.time_limit is not None:  # the starting plan's time counts against the limit
-            left = options.time_limit - (time.perf_counter() - started)
-            self.h.setOptionValue("time_limit", max(left, 0.01))
-        self.h.run()
-        return _answer(self.h, self.form, time.perf_counter() - started, self.adapter.name)
+            _set(h, "time_limit", max(options.time_limit - seconds, 0.01))
+        self._run(h)
+        return _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
+
+
+def _diag(v: np.ndarray) -> Any:
+    import scipy.sparse as sp
+
+    return sp.diags(v)
 
 
 def _inf(values: np.ndarray) -> np.ndarray:
@@ -280,7 +522,7 @@ class HighsAdapter(Adapter):
     """HiGHS (MIT licence), the default solver; installed with procure."""
 
     name = "highs"
-    capabilities = Capabilities(integer=True, quadratic=False, duals=True, warm_start=True, iis=True)
+    capabilities = Capabilities(integer=True, quadratic=False, duals=True, warm_start=True, interrupt=True)
     install_hint = "pip install highspy"
 
     @classmethod
@@ -290,6 +532,11 @@ class HighsAdapter(Adapter):
         except ImportError:
             return False
         return True
+
+    def check_options(self, options: SolveOptions) -> None:
+        super().check_options(options)
+        if options.solver_options:
+            _user_options(_new_highs(False), options.solver_options)
 
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
         return self.open(model).solve(options)

@@ -14,10 +14,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import ProblemError
 from ..model.linear import LinearModel
-from .base import Adapter, Capabilities, RawSolution, SolveOptions, register
+from .base import Adapter, Capabilities, RawSolution, SolveOptions, register, status_for
 
-__all__ = ["PYOMO_SOLVERS", "PyomoAdapter"]
+__all__ = ["PYOMO_SOLVERS", "STATUS_MAP", "PyomoAdapter"]
 
 #: procure name → (Pyomo SolverFactory name, option names for time limit, relative gap, threads, install hint)
 PYOMO_SOLVERS: dict[str, tuple[str, str, str, str | None, str]] = {
@@ -54,12 +55,43 @@ PYOMO_SOLVERS: dict[str, tuple[str, str, str, str | None, str]] = {
 FIXED_OPTIONS: dict[str, dict[str, object]] = {"cbc": {"preprocess": "off"}}
 
 
+#: Pyomo termination condition name → procure termination (see `procure.solvers.base.TERMINATIONS`).
+STATUS_MAP: dict[str, str] = {
+    "optimal": "optimal",
+    "globallyOptimal": "optimal",
+    "locallyOptimal": "optimal",
+    "infeasible": "infeasible",
+    "unbounded": "unbounded",
+    "infeasibleOrUnbounded": "infeasible_or_unbounded",
+    "maxTimeLimit": "time_limit",
+    "maxIterations": "iteration_limit",
+    "maxEvaluations": "node_limit",
+    "minFunctionValue": "objective_limit",
+    "minStepLength": "numerical",
+    "userInterrupt": "interrupted",
+    "resourceInterrupt": "memory_limit",
+    "intermediateNonInteger": "numerical",
+    "feasible": "solution_limit",
+    "other": "error",
+    "unknown": "error",
+    "noSolution": "error",
+    "invalidProblem": "error",
+    "solverFailure": "error",
+    "internalSolverError": "error",
+    "error": "error",
+    "licensingProblems": "error",
+}
+
+#: Options procure sets from `solve()`'s own arguments, per Pyomo solver (not for ``solver_options``).
+_MANAGED = {"time_limit", "mip_gap", "threads"}
+
+
 class PyomoAdapter(Adapter):
     """A solver driven through Pyomo; subclasses set ``pyomo_name`` and ``option_names``."""
 
     pyomo_name: ClassVar[str] = ""
     option_names: ClassVar[tuple[str, str, str | None]] = ("", "", None)
-    capabilities = Capabilities(integer=True, quadratic=False, duals=False, warm_start=False, iis=False)
+    capabilities = Capabilities(integer=True, quadratic=False, duals=False, warm_start=False, interrupt=False)
 
     @classmethod
     def available(cls) -> bool:
@@ -72,15 +104,21 @@ class PyomoAdapter(Adapter):
         except Exception:  # a broken solver plugin counts as not installed
             return False
 
-    def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
-        import pyomo.environ as pyo
-        from pyomo.opt import TerminationCondition as TC
+    def check_options(self, options: SolveOptions) -> None:
+        super().check_options(options)
+        managed = {name for name in self.option_names if name}
+        for key, value in options.solver_options.items():
+            path = f"solver_options.{key}"
+            if not isinstance(key, str) or not key:
+                raise ProblemError(f"{path}: an option name must be a non-empty string", path=path, value=value)
+            if key in managed:
+                raise ProblemError(
+                    f"{path}: set by procure from solve()'s time_limit, mip_gap or threads", path=path, value=value
+                )
+            if not isinstance(value, (bool, int, float, str)):
+                raise ProblemError(f"{path}: {value!r} is not a number, string or bool", path=path, value=value)
 
-        from ..pyomo_model import translate
-
-        started = time.perf_counter()
-        m = translate(model, quadratic=self.capabilities.quadratic)
-        opt = pyo.SolverFactory(self.pyomo_name)
+    def _options(self, opt: Any, options: SolveOptions) -> None:
         for key, value in FIXED_OPTIONS.get(self.pyomo_name, {}).items():
             opt.options[key] = value
         limit_name, gap_name, threads_name = self.option_names
@@ -91,36 +129,63 @@ class PyomoAdapter(Adapter):
         opt.options[gap_name] = float(options.mip_gap)
         if options.threads is not None and threads_name is not None:
             opt.options[threads_name] = int(options.threads)
+        for key, value in options.solver_options.items():
+            opt.options[key] = value
+
+    def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
+        import pyomo.environ as pyo
+
+        from ..pyomo_model import translate
+
+        started = time.perf_counter()
+        m = translate(model, quadratic=self.capabilities.quadratic)
+        opt = pyo.SolverFactory(self.pyomo_name)
+        self._options(opt, options)
         try:
             results = opt.solve(m, load_solutions=False, tee=options.verbose)
-        except Exception as exc:  # community editions refuse models above their size limit
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # community editions refuse large models; solvers refuse options
             text = str(exc)
             if any(word in text.lower() for word in ("too many", "size", "maximum", "licen")):
-                return RawSolution(
-                    "error", None, solver=self.name, message=f"{self.name}: size-limited edition: {text}"
-                )
-            raise
+                message = f"{self.name}: size-limited edition: {text}"
+            elif options.solver_options and any(str(key) in text for key in options.solver_options):
+                raise ProblemError(f"solver_options: {self.name} rejects them: {text}", path="solver_options") from None
+            else:
+                message = f"{self.name} failed: {text}"
+            return RawSolution("error", None, solver=self.name, message=message, termination="error")
+        return self._answer(model, m, results, time.perf_counter() - started)
+
+    def _answer(self, model: LinearModel, m: Any, results: Any, seconds: float) -> RawSolution:
+        import pyomo.environ as pyo
+
         condition = results.solver.termination_condition
+        termination = STATUS_MAP.get(getattr(condition, "name", str(condition)), "error")
         solutions = getattr(results, "solution", [])
-        has_plan = len(solutions) > 0 and condition not in (TC.infeasible, TC.infeasibleOrUnbounded, TC.unbounded)
-        x = None
-        objective = math.nan
-        if has_plan:
+        proved_none = termination in ("infeasible", "unbounded", "infeasible_or_unbounded")
+        x, objective, bound = None, math.nan, math.nan
+        if len(solutions) > 0 and not proved_none:
             m.solutions.load_from(results)
             x = np.array([v.value if v.value is not None else 0.0 for v in m.procure_columns], dtype=float)
-            objective = float(pyo.value(m.cost))
-        bound = _lower_bound(results)
-        seconds = time.perf_counter() - started
-        common: dict[str, Any] = dict(seconds=seconds, solver=self.name)
-        if condition == TC.optimal and has_plan:
-            return RawSolution("optimal", x, objective, bound if math.isfinite(bound) else objective, **common)
-        if condition in (TC.infeasible, TC.infeasibleOrUnbounded):
-            return RawSolution("infeasible", None, **common)
-        if condition == TC.unbounded:
-            return RawSolution("unbounded", None, **common)
-        if has_plan:
-            return RawSolution("feasible", x, objective, bound, message=f"stopped: {condition}", **common)
-        return RawSolution("error", None, message=f"{self.name} stopped without a plan: {condition}", **common)
+            objective = float(pyo.value(m.cost))  # the plan's own objective
+            bound = _lower_bound(results)
+            if termination == "optimal" and not math.isfinite(bound):
+                bound = objective  # an LP, or a solver that reports optimality without a bound
+            if math.isfinite(bound) and bound > objective + 1e-6 * max(1.0, abs(objective)):
+                termination, bound = "inconsistent", math.nan
+            elif math.isfinite(bound):
+                bound = min(bound, objective)
+        message = "" if termination in ("optimal", "infeasible", "unbounded") else f"stopped: {condition}"
+        if termination == "inconsistent":
+            message = (
+                f"{self.name} reported a bound above its plan's objective {objective:.10g}: the bound is not trusted"
+            )
+        if x is None and termination not in ("infeasible", "unbounded", "infeasible_or_unbounded"):
+            message = f"{self.name} stopped without a plan: {condition}"
+        status = status_for(termination, x is not None, model)
+        return RawSolution(
+            status, x, objective, bound, seconds=seconds, solver=self.name, message=message, termination=termination
+        )
 
 
 def _lower_bound(results: Any) -> float:

@@ -1,0 +1,171 @@
+"""A problem's inputs as arrays, with every default applied once.
+
+Both the formulation (`procure.model.sets`) and the evaluation of a plan
+(`procure.evaluate`) read a problem through `Inputs`: a site's PUE and
+electricity price default to the problem's, a site's power cap to the
+top-level cap, an offer's efficiency on a workload to 1, a vendor's share cap
+to ``risk.max_share``, an unlimited lifetime to one that outlasts the horizon.
+What the two then compute from these inputs — the model's rows and a plan's
+consequences — stays two independent computations: that is the self-check.
+
+Arrays are indexed by offer ``i``, vendor ``v``, site ``s`` (one implicit site
+without sites), *placement* ``p`` (an offer at a site that can host it),
+workload ``w`` and period position ``t``; all are read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .problem import Problem
+
+__all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "Inputs", "inputs_of"]
+
+#: kW in a GW (power caps are in GW, offers draw kW).
+KW_PER_GW = 1e6
+#: MWh drawn by one kW over a one-year period (electricity prices are per MWh).
+MWH_PER_KW_YEAR = 8.76
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The arrays of one problem, defaults applied (``I`` offers, ``V`` vendors, ``S`` sites,
+    ``P`` placements, ``W`` workloads, ``T`` periods)."""
+
+    periods: np.ndarray  # (T,) int
+    offer_of: np.ndarray  # (P,) offer of each placement
+    site_of: np.ndarray  # (P,) site of each placement
+    vendor_of: np.ndarray  # (I,) vendor of each offer
+    compute: np.ndarray  # (I,)
+    power_kw: np.ndarray  # (I,) IT kW per unit
+    opex: np.ndarray  # (I,) $ per operational unit and period
+    lot: np.ndarray  # (I,) int
+    min_order: np.ndarray  # (I,) int, units
+    max_units: np.ndarray  # (I, T), inf when unlimited
+    lead: np.ndarray  # (I,) int
+    lifetime: np.ndarray  # (I,) int; T + 1 when unlimited (outlasts the horizon)
+    installed_life: np.ndarray  # (I,) int; the lifetime by default
+    installed: np.ndarray  # (P,) units installed at each placement
+    installed_fleet: np.ndarray  # (P, T) installed units still operational
+    has_installed: np.ndarray  # (V,) bool: the vendor has installed units (no onboarding)
+    demand: np.ndarray  # (T,) total demand (over workloads)
+    workload_demand: np.ndarray  # (W, T)
+    efficiency: np.ndarray  # (I, W)
+    discount: np.ndarray  # (T,) d_t = (1 + r)^-t
+    site_pue: np.ndarray  # (S,)
+    site_price: np.ndarray  # (S, T) $/MWh
+    site_cap_gw: np.ndarray  # (S, T), NaN where a site has no cap (none without sites)
+    power_cap_gw: np.ndarray | None  # (T,) cap on all sites together
+    budget: np.ndarray | None  # (T,)
+    max_share: np.ndarray  # (V,)
+    onboarding_cost: np.ndarray  # (V,)
+    min_spend: np.ndarray  # (V,)
+    max_spend: np.ndarray  # (V,), inf when uncapped
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+    @property
+    def facility_kw(self) -> np.ndarray:
+        """(P,) facility kW drawn by one operational unit at its site (PUE × IT kW)."""
+        return self.site_pue[self.site_of] * self.power_kw[self.offer_of]
+
+
+def _per_period(value: tuple[float, ...] | None, T: int, missing: float = np.nan) -> np.ndarray:
+    return np.full(T, missing) if value is None else np.asarray(value, dtype=float)
+
+
+def _installed(problem: Problem, offer_of: np.ndarray, site_of: np.ndarray) -> np.ndarray:
+    """(P,) installed units at each placement (a number without sites, a mapping per site with them)."""
+    names = problem.site_names or ("",)
+    units = [problem.offers[i].installed for i in offer_of]
+    return np.array(
+        [float(u.get(names[s], 0)) if isinstance(u, Mapping) else float(u) for u, s in zip(units, site_of)],
+        dtype=float,
+    ).reshape(len(offer_of))
+
+
+def _sites(problem: Problem, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(S,) PUE, (S, T) price and (S, T) power cap of every site; one implicit site without sites."""
+    top_price = np.asarray(problem.electricity_price, dtype=float)
+    if not problem.sites:
+        return np.array([problem.pue], dtype=float), top_price.reshape(1, T), np.full((1, T), np.nan)
+    pue = np.array([s.pue if s.pue is not None else problem.pue for s in problem.sites], dtype=float)
+    price = np.array(
+        [_per_period(s.electricity_price, T) if s.electricity_price is not None else top_price for s in problem.sites]
+    ).reshape(len(problem.sites), T)
+    cap = np.array(
+        [_per_period(s.power_cap_gw if s.power_cap_gw is not None else problem.power_cap_gw, T) for s in problem.sites]
+    ).reshape(len(problem.sites), T)
+    return pue, price, cap
+
+
+def _workloads(problem: Problem, I: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """(W, T) demand per workload and (I, W) efficiency (1 where an offer names none)."""
+    names = tuple(problem.workloads or ())
+    demand = np.array([problem.workloads[w] for w in names], dtype=float).reshape(len(names), T)  # type: ignore[index]
+    efficiency = np.array(
+        [[(o.efficiency or {}).get(w, 1.0) for w in names] for o in problem.offers], dtype=float
+    ).reshape(I, len(names))
+    return demand, efficiency
+
+
+def inputs_of(problem: Problem) -> Inputs:
+    """The `Inputs` of a (valid) problem."""
+    offers = problem.offers
+    T, I = len(problem.periods), len(offers)
+    vendors = {v: k for k, v in enumerate(problem.vendor_names)}
+    pairs = np.array(problem.placements(), dtype=int).reshape(-1, 2)
+    offer_of, site_of = pairs[:, 0], pairs[:, 1]
+    vendor_of = np.array([vendors[o.vendor] for o in offers], dtype=int)
+    horizon = T + 1  # an unlimited lifetime outlasts the horizon
+    lifetime = np.array([o.lifetime or horizon for o in offers], dtype=int)
+    installed_life = np.array([o.installed_life or o.lifetime or horizon for o in offers], dtype=int)
+    installed = _installed(problem, offer_of, site_of)
+    t = np.arange(T)
+    has_installed = np.zeros(len(vendors), dtype=bool)
+    has_installed[vendor_of[offer_of[installed > 0]]] = True
+    site_pue, site_price, site_cap = _sites(problem, T)
+    workload_demand, efficiency = _workloads(problem, I, T)
+    risk = problem.risk
+    return Inputs(
+        periods=np.asarray(problem.periods, dtype=np.int64),
+        offer_of=offer_of,
+        site_of=site_of,
+        vendor_of=vendor_of,
+        compute=np.array([o.compute for o in offers], dtype=float),
+        power_kw=np.array([o.power_kw for o in offers], dtype=float),
+        opex=np.array([o.opex_per_year for o in offers], dtype=float),
+        lot=np.array([o.lot_size for o in offers], dtype=np.int64),
+        min_order=np.array([o.min_order for o in offers], dtype=np.int64),
+        max_units=np.array(
+            [o.max_units if o.max_units is not None else (np.inf,) * T for o in offers], dtype=float
+        ).reshape(I, T),
+        lead=np.array([o.lead_time for o in offers], dtype=np.int64),
+        lifetime=lifetime,
+        installed_life=installed_life,
+        installed=installed,
+        installed_fleet=installed[:, None] * (t[None, :] < installed_life[offer_of][:, None]),
+        has_installed=has_installed,
+        demand=np.asarray(problem.total_demand, dtype=float),
+        workload_demand=workload_demand,
+        efficiency=efficiency,
+        discount=(1.0 + problem.discount_rate) ** -t.astype(float),
+        site_pue=site_pue,
+        site_price=site_price,
+        site_cap_gw=site_cap,
+        power_cap_gw=None if problem.power_cap_gw is None else np.asarray(problem.power_cap_gw, dtype=float),
+        budget=None if problem.budget is None else np.asarray(problem.budget, dtype=float),
+        max_share=np.array([v.max_share if v.max_share is not None else risk.max_share for v in problem.vendors]),
+        onboarding_cost=np.array([v.onboarding_cost for v in problem.vendors], dtype=float),
+        min_spend=np.array([v.min_spend for v in problem.vendors], dtype=float),
+        max_spend=np.array([v.max_spend if v.max_spend is not None else np.inf for v in problem.vendors]),
+    )

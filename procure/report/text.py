@@ -1,0 +1,106 @@
+"""`summary()`: a short readable report of a result, as text for a terminal."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..fmt import money
+
+if TYPE_CHECKING:
+    from ..result import Result
+
+__all__ = ["summary"]
+
+
+def _number(v: float) -> str:
+    """Readable table numbers: separators for large ones, 4 significant digits for small ones."""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+
+
+def _headline(result: Result) -> list[str]:
+    head = f"procure plan {result.problem.name!r}: {result.status}"
+    if result.has_plan and math.isfinite(result.gap):
+        head += f" (gap {result.gap:.2%})"
+    elif result.has_plan:
+        head += " (gap unknown)"
+    head += f", {result.solver} in {result.solve_seconds:.2f} s"
+    return [head, result.message] if result.message else [head]
+
+
+def _costs(result: Result) -> list[str]:
+    br = result.cost_breakdown.sum()
+    lines = [
+        f"cost {money(result.cost)} = capex {money(br['capex'])} + opex {money(br['opex'])}"
+        f" + energy {money(br['energy'])} + onboarding {money(br['onboarding'])}"
+        + (f" + take-or-pay {money(br['take_or_pay'])}" if br["take_or_pay"] > 0 else "")
+        + " (present value)"
+    ]
+    if not math.isclose(result.objective, result.cost, rel_tol=1e-12):
+        lines.append(f"objective {money(result.objective)} (cost + risk terms)")
+    risk = result.problem.risk
+    if risk.scenarios:
+        lines.append(
+            f"scenario loss: expected {money(result.expected_loss)}, CVaR({risk.cvar_alpha:g}) {money(result.cvar)}"
+        )
+    return lines
+
+
+def _periods_table(result: Result) -> pd.DataFrame:
+    """Per period: demand (or each workload's demand and service), compute, power, spend, shares."""
+    p = result.problem
+    table = pd.DataFrame(index=pd.Index(p.periods, name="period"))
+    if p.workloads is None:
+        table["demand"] = np.asarray(p.total_demand)
+    table["compute"] = result.compute.to_numpy()
+    if p.workloads is not None:
+        served = result.split.pivot_table(index="period", columns="workload", values="compute", aggfunc="sum")
+        served = served.reindex(index=table.index, columns=list(p.workloads)).fillna(0.0)
+        for name, need in p.workloads.items():
+            table[f"{name} demand"] = np.asarray(need)
+            table[f"{name} served"] = served[name].to_numpy()
+    table["power GW"] = result.power_gw.to_numpy()
+    if p.power_cap_gw is not None:
+        table["cap GW"] = np.asarray(p.power_cap_gw)
+    table["spend $B"] = result.spend.to_numpy() / 1e9
+    shares = result.shares
+    for vendor in shares.columns:
+        table[f"{vendor} %"] = 100 * shares[vendor].to_numpy()
+    if p.risk.hhi_weight > 0 or p.risk.max_hhi is not None:
+        table["HHI"] = result.hhi.to_numpy()
+    return table
+
+
+def _units_bought(result: Result) -> list[str]:
+    purchases = result.purchases
+    bought = purchases.loc[:, (purchases > 0).any()]
+    if bought.empty:
+        return []
+    return ["units bought:", bought.to_string(formatters={c: "{:,}".format for c in bought.columns})]
+
+
+def _site_power(result: Result) -> list[str]:
+    p = result.problem
+    if not p.sites:
+        return []
+    power = result.site_power_gw.astype(object)
+    caps = p.inputs.site_cap_gw
+    for s, site in enumerate(p.sites):
+        if np.isfinite(caps[s]).all():
+            power[site.name] = [f"{u:,.3g} / {c:,.3g}" for u, c in zip(result.site_power_gw[site.name], caps[s])]
+    return ["facility power by site, GW (used / cap):", power.to_string(float_format=lambda v: f"{v:,.3g}")]
+
+
+def summary(result: Result) -> str:
+    """A short readable report: status, cost, a table per period, units bought, power by site."""
+    lines = _headline(result)
+    if not result.has_plan:
+        return "\n".join(lines)
+    lines += _costs(result)
+    lines.append(_periods_table(result).to_string(float_format=_number))
+    lines += _units_bought(result)
+    lines += _site_power(result)
+    return "\n".join(lines)
