@@ -5,7 +5,7 @@
 >>> result.purchases                                          # doctest: +SKIP
 """
 
-from .errors import ProblemError, SolverNotAvailable
+from .errors import Interrupted, ProblemError, SolverNotAvailable
 from .export import write_model
 from .frontier import Frontier, frontier
 from .planner import Planner
@@ -17,6 +17,7 @@ from .solvers import available_solvers
 
 __all__ = [
     "Frontier",
+    "Interrupted",
     "Offer",
     "Planner",
     "PriceTier",

@@ -339,9 +339,10 @@ def _honest(
     """Status, termination, message, bound and gap of a plan: the solver's claim, kept only
     when the plan passes procure's own check and the bound is proved for the problem."""
     status, termination, message = raw.status, raw.termination, raw.message
-    broken = violations(report, evaluate(report, placed, split), hhi_tol=HHI_TOL)
+    ev = evaluate(report, placed, split)
+    broken = violations(report, ev, hhi_tol=HHI_TOL)
     if extra_rows is not None:
-        broken += extra_rows.violations()
+        broken += extra_rows.violations(ev)
     if broken:
         more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
         text = f"the solver's plan breaks {'; '.join(broken[:3])}{more}: numerical trouble, no plan is reported"
@@ -382,7 +383,8 @@ def _extra_rows(built: BuiltModel, x: np.ndarray) -> ExtraRows | None:
     ids = np.concatenate([b.ids for b in blocks])
     names = tuple(n for b in blocks for n in b.index.names(b.name))
     A = sp.csr_matrix(model.A[ids])
-    return ExtraRows(names, A, model.row_lower[ids].copy(), model.row_upper[ids].copy(), x)
+    lower, upper = model.row_lower[ids].copy(), model.row_upper[ids].copy()
+    return ExtraRows(names, A, lower, upper, x, built.lots, built.handles.data.lot_p, built.compute, built.split)
 
 
 def _same_structure(kept: LinearModel, new: LinearModel) -> bool:

@@ -31,22 +31,44 @@ BREAKDOWN = ["capex", "opex", "energy", "onboarding", "take_or_pay", "total"]
 
 @dataclass(frozen=True)
 class ExtraRows:
-    """Rows a caller added to the formulation (``solve(..., extra=fn)``), with the solution
-    they were solved at, so that `Result.check` can verify them too."""
+    """Rows a caller added to the formulation (``solve(..., extra=fn)``), so that
+    `Result.check` verifies them too.
+
+    They are evaluated at the plan under check: its lots, vendor compute and
+    workload split take the plan's own values; any other column the rows use
+    (one the caller added, say) keeps its value ``x`` in the solution."""
 
     names: tuple[str, ...]
     A: sp.csr_matrix
     lower: np.ndarray
     upper: np.ndarray
     x: np.ndarray
+    lots: np.ndarray  # (P, T) column ids
+    lot: np.ndarray  # (P,) lot size of each placement
+    compute: np.ndarray  # (V, T) column ids
+    split: np.ndarray | None  # (I, W, T) column ids, −1 where none
 
-    def violations(self, tol: float = 1e-6) -> list[str]:
-        value = self.A @ self.x
-        scale = tol * np.maximum(1.0, np.maximum(np.abs(np.nan_to_num(self.lower)), np.abs(np.nan_to_num(self.upper))))
-        low = value < self.lower - scale
-        high = value > self.upper + scale
-        out = [f"{self.names[r]}: {value[r]:.6g} < {self.lower[r]:.6g}" for r in np.flatnonzero(low)]
-        return out + [f"{self.names[r]}: {value[r]:.6g} > {self.upper[r]:.6g}" for r in np.flatnonzero(high)]
+    def at(self, ev: PlanEvaluation) -> np.ndarray:
+        """The solution vector with the plan's own decisions in it."""
+        x = self.x.copy()
+        x[self.lots] = ev.placed / self.lot[:, None]
+        x[self.compute] = ev.compute_by_vendor
+        if self.split is not None and ev.split is not None:
+            has = self.split >= 0
+            x[self.split[has]] = ev.split[has]
+        return x
+
+    def violations(self, ev: PlanEvaluation, tol: float = 1e-6) -> list[str]:
+        """The rows the plan of ``ev`` breaks, in words."""
+        value = self.A @ self.at(ev)
+        finite = [np.where(np.isfinite(b), np.abs(b), 0.0) for b in (self.lower, self.upper)]
+        size = np.maximum(*finite)
+        slack = tol * np.maximum(1.0, size)
+        out = [
+            f"{self.names[r]}: {value[r]:.6g} < {self.lower[r]:.6g}" for r in np.flatnonzero(value < self.lower - slack)
+        ]
+        high = np.flatnonzero(value > self.upper + slack)
+        return out + [f"{self.names[r]}: {value[r]:.6g} > {self.upper[r]:.6g}" for r in high]
 
 
 @dataclass(frozen=True)
@@ -294,7 +316,7 @@ class Result:
         ev = evaluate(self.problem, self.evaluation.placed, self.evaluation.split)
         found = violations(self.problem, ev, tol, hhi_tol=HHI_TOL)
         if self.extra_rows is not None:
-            found += self.extra_rows.violations(tol)
+            found += self.extra_rows.violations(ev, tol)
         if not math.isclose(ev.cost, self.cost, rel_tol=1e-9, abs_tol=1e-6):
             found.append(f"cost: reported {self.cost:.10g} but the plan costs {ev.cost:.10g}")
         objective = objective_of(self.problem, ev)

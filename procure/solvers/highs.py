@@ -275,10 +275,16 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
     n = len(form.cost)
     every = np.arange(n, dtype=np.int32)
     saved = {key: _option(h, key) for key in ("mip_rel_gap", "mip_max_nodes", "time_limit")}
-    share = START_TIME_SHARE * float(options.time_limit) if options.time_limit is not None else math.inf
+    started = time.perf_counter()
+
+    def share() -> float:  # of the time still left, for each of the two runs
+        if options.time_limit is None:
+            return math.inf
+        return max(START_TIME_SHARE * (float(options.time_limit) - (time.perf_counter() - started)), 0.01)
+
     h.changeColsIntegrality(n, every, np.zeros(n, dtype=np.int32))
     try:
-        _set(h, "time_limit", share)
+        _set(h, "time_limit", share())
         if run(h):
             return False
         relaxed = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -295,7 +301,7 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
     try:
         _set(h, "mip_rel_gap", max(START_GAP, float(options.mip_gap)))
         _set(h, "mip_max_nodes", START_NODES)
-        _set(h, "time_limit", share)
+        _set(h, "time_limit", share())
         if run(h):
             return False
         found = h.getInfo().primal_solution_status == 2

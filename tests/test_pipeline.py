@@ -1,0 +1,319 @@
+"""One orchestration path and what it promises: Planner = solve, results that cannot be
+changed from outside, rows of the caller's own, solver options and terminations, and
+calls that keep within their time limit, stop on Ctrl-C and never crash."""
+
+from __future__ import annotations
+
+import copy
+import math
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from reference import checker
+from reference.strategies import problems
+
+import procure
+from procure.model import Handles, LinearModel, ModelData
+from procure.options import available_cores
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# --------------------------------------------------------------------------- Planner = solve
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    if isinstance(value, dict):
+        return {k: v * factor for k, v in value.items()}
+    return value * factor
+
+
+@st.composite
+def variants(draw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A problem and a variant with the same structure (other prices, demand, caps)."""
+    base = draw(st.one_of(problems(), problems(commercial=True), problems(sites=True), problems(scenarios=True)))
+    variant = copy.deepcopy(base)
+    factor = st.sampled_from([0.5, 0.8, 1.25, 2.0])
+    for offer in variant["offers"]:
+        if "unit_cost" in offer and draw(st.booleans()):
+            offer["unit_cost"] = _scaled(offer["unit_cost"], draw(factor))
+    if draw(st.booleans()):
+        variant["demand"] = _scaled(variant["demand"], draw(factor))
+    for key in ("power_cap_gw", "budget", "total_budget"):
+        if key in variant and draw(st.booleans()):
+            variant[key] = _scaled(variant[key], draw(factor))
+    return base, variant
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(variants())
+def test_planner_answers_what_solve_answers(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    base, variant = case
+    planner = procure.Planner(base, mip_gap=0)
+    first = planner.solve()
+    again = planner.solve(variant)
+    for problem, got in ((base, first), (variant, again)):
+        want = procure.solve(problem, mip_gap=0)
+        assert got.status == want.status, (got.message, want.message)
+        if want.has_plan:
+            assert math.isclose(got.objective, want.objective, rel_tol=1e-6, abs_tol=1e-6)
+            assert got.check() == []
+
+
+def test_planner_keeps_the_model_for_a_change_of_numbers(small: dict[str, Any]) -> None:
+    planner = procure.Planner(small, mip_gap=0)
+    planner.solve()
+    assert planner.last_mode == "built"
+    cheaper = copy.deepcopy(small)
+    cheaper["offers"][0]["unit_cost"] = 20000
+    result = planner.solve(cheaper)
+    assert planner.last_mode == "kept"
+    assert result.objective == pytest.approx(procure.solve(cheaper, mip_gap=0).objective, rel=1e-9)
+    other = copy.deepcopy(small)
+    other["offers"].pop()
+    other["vendors"] = []
+    planner.solve(other)
+    assert planner.last_mode == "built"
+
+
+# --------------------------------------------------------------------------- one source of truth
+
+
+def test_result_tables_are_copies(small: dict[str, Any]) -> None:
+    result = procure.solve(small)
+    cost, objective = result.cost, result.objective
+    purchases = result.purchases
+    purchases.loc[:, :] = 0
+    by_site, fleet, breakdown = result.by_site, result.fleet, result.cost_breakdown
+    by_site.loc[:, "bought"] = 0
+    fleet.iloc[0, 0] = 10**6
+    breakdown.loc[:, "total"] = 0.0
+    assert result.check() == []
+    assert result.cost == cost and result.objective == objective
+    assert (result.purchases.to_numpy() > 0).any()
+    assert result.cost_breakdown["total"].sum() == pytest.approx(cost)
+    assert result.purchases is not result.purchases
+
+
+def test_the_evaluation_is_read_only(small: dict[str, Any]) -> None:
+    result = procure.solve(small)
+    assert result.evaluation is not None
+    with pytest.raises(ValueError):
+        result.evaluation.placed[0, 0] = 0
+    with pytest.raises(ValueError):
+        result.problem.inputs.demand[0] = 0
+    with pytest.raises(AttributeError):
+        result.cost = 0.0  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- rows of your own
+
+
+def at_most_40_percent_per_offer_in_2027(model: LinearModel, handles: Handles, data: ModelData) -> None:
+    """The docs' example: no offer is more than 40% of the units bought in 2027."""
+    t, T = data.period_index(2027), data.n_periods
+    bought = handles.units_bought()[t::T]  # one row per offer: units bought in 2027
+    total = np.ones((data.n_offers, 1)) @ bought.sum(axis=0)  # every row: all units bought in 2027
+    model.add_matrix_rows("offer_share_2027", handles.grid("offer"), bought - 0.4 * total, upper=0.0)
+
+
+def _three_offers() -> dict[str, Any]:
+    return {
+        "periods": [2026, 2027, 2028],
+        "demand": {"2026": 100, "2027": 400, "2028": 800},
+        "offers": [
+            {"name": "cheap", "vendor": "a", "unit_cost": 10, "compute": 1, "lifetime": 1},
+            {"name": "mid", "vendor": "b", "unit_cost": 12, "compute": 1, "lifetime": 1},
+            {"name": "dear", "vendor": "c", "unit_cost": 15, "compute": 1, "lifetime": 1},
+        ],
+    }
+
+
+def test_extra_rows_bind_and_are_checked() -> None:
+    problem = _three_offers()
+    plain = procure.solve(problem, mip_gap=0)
+    capped = procure.solve(problem, mip_gap=0, extra=at_most_40_percent_per_offer_in_2027)
+    assert capped.status == "optimal" and capped.check() == []
+    bought = capped.purchases.loc[2027]
+    assert (bought <= 0.4 * bought.sum() + 1e-9).all()
+    assert capped.objective > plain.objective
+    # units last one year: 2027's 400 are 160 cheap + 160 mid + 80 dear (the cheapest mix under the cap)
+    assert bought.tolist() == [160, 160, 80]
+    assert checker.violations(problem, capped.purchases) == []
+    assert capped.extra_rows is not None
+    # the rows are checked at the plan under check: the uncapped plan breaks them
+    tampered = procure.result.make_result(
+        capped.problem, "optimal", plain.evaluation.placed, extra_rows=capped.extra_rows
+    )
+    assert any(line.startswith("offer_share_2027[cheap]") for line in tampered.check())
+
+
+def test_a_redundant_extra_row_changes_nothing(small: dict[str, Any]) -> None:
+    def loose(model: LinearModel, handles: Handles, data: ModelData) -> None:
+        model.add_matrix_rows("everything", handles.grid("vendor", "period"), handles.vendor_compute(), lower=0.0)
+
+    assert procure.solve(small, mip_gap=0, extra=loose).objective == pytest.approx(
+        procure.solve(small, mip_gap=0).objective, rel=1e-9
+    )
+
+
+def test_extra_rows_reach_planner_and_frontier() -> None:
+    problem = _three_offers()
+    planner = procure.Planner(problem, mip_gap=0, extra=at_most_40_percent_per_offer_in_2027)
+    assert planner.solve().purchases.loc[2027].tolist() == [160, 160, 80]
+    problem["risk"] = {"hhi_weight": 1.0}
+    front = procure.frontier(problem, "max_share", points=3, mip_gap=0, extra=at_most_40_percent_per_offer_in_2027)
+    for result in front.results:
+        bought = result.purchases.loc[2027]
+        assert (bought <= 0.4 * bought.sum() + 1e-9).all()
+
+
+def test_an_infeasible_extra_row_is_named_in_the_diagnosis() -> None:
+    def none_in_2027(model: LinearModel, handles: Handles, data: ModelData) -> None:
+        t, T = data.period_index(2027), data.n_periods
+        fleet, installed = handles.fleet()
+        model.add_matrix_rows("no_fleet_2027", handles.grid("offer"), fleet[t::T], upper=-installed[t::T])
+
+    result = procure.solve(_three_offers(), extra=none_in_2027)
+    assert result.status == "infeasible"
+    assert "no_fleet_2027" in result.message or "demand[2027]" in result.message
+
+
+# --------------------------------------------------------------------------- options and statuses
+
+
+def test_solver_options_reach_highs(small: dict[str, Any]) -> None:
+    off = procure.solve(small, mip_gap=0, solver_options={"presolve": "off", "random_seed": 3})
+    assert off.status == "optimal"
+    assert off.objective == pytest.approx(procure.solve(small, mip_gap=0).objective, rel=1e-9)
+    with pytest.raises(procure.ProblemError, match=r"solver_options\.presolv: HiGHS has no option"):
+        procure.solve(small, solver_options={"presolv": "off"})
+    with pytest.raises(procure.ProblemError, match=r"solver_options\.presolve: HiGHS rejects"):
+        procure.solve(small, solver_options={"presolve": "sometimes"})
+    with pytest.raises(procure.ProblemError, match=r"use solve\(time_limit=\.\.\.\)"):
+        procure.solve(small, solver_options={"time_limit": 3})
+
+
+def test_solver_options_reach_pyomo_solvers(small: dict[str, Any]) -> None:
+    if "pyomo:cbc" not in procure.available_solvers():
+        pytest.skip("CBC is not installed")
+    result = procure.solve(small, solver="pyomo:cbc", mip_gap=0, solver_options={"cuts": "off"})
+    assert result.status == "optimal"
+    with pytest.raises(procure.ProblemError, match=r"solver_options\.sec"):
+        procure.solve(small, solver="pyomo:cbc", solver_options={"sec": 5})
+
+
+def test_duals_are_asked_only_of_solvers_that_have_them() -> None:
+    from procure.solvers import get_adapter
+    from procure.solvers.base import SolveOptions
+
+    get_adapter("highs").check_options(SolveOptions(duals=True))
+    if "pyomo:glpk" in procure.available_solvers():
+        with pytest.raises(procure.ProblemError, match="does not report duals"):
+            get_adapter("pyomo:glpk").check_options(SolveOptions(duals=True))
+
+
+def test_terminations(small: dict[str, Any]) -> None:
+    assert procure.solve(small, mip_gap=0).termination == "optimal"
+    impossible = copy.deepcopy(small)
+    impossible["power_cap_gw"] = 0.001
+    result = procure.solve(impossible)
+    assert (result.status, result.termination) == ("infeasible", "infeasible")
+    loose = procure.solve(small, mip_gap=0.5)
+    assert loose.status == "optimal" and loose.termination in ("optimal", "gap_reached")
+    assert loose.gap <= 0.5
+
+
+def test_threads_cannot_exceed_the_machine(small: dict[str, Any]) -> None:
+    cores = available_cores()
+    with pytest.raises(procure.ProblemError, match=f"more than the {cores} core"):
+        procure.solve(small, threads=cores + 1)
+    with pytest.raises(procure.ProblemError, match="threads"):
+        procure.solve(small, threads=10**9)
+    assert procure.solve(small, threads=1).status == "optimal"
+
+
+def test_write_model_raises_when_it_cannot_write(small: dict[str, Any], tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        procure.write_model(small, tmp_path / "missing" / "plan.mps")
+    (tmp_path / "dir.mps").mkdir()
+    with pytest.raises(IsADirectoryError):
+        procure.write_model(small, tmp_path / "dir.mps")
+    written = procure.write_model(small, tmp_path / "plan.lp")
+    assert written.stat().st_size > 0
+
+
+# --------------------------------------------------------------------------- time limits and Ctrl-C
+
+
+def _long_periods(count: int) -> dict[str, Any]:
+    return {
+        "periods": list(range(2026, 2026 + count)),
+        "demand": 1000,
+        "offers": [
+            {"name": "tpu", "vendor": "google", "unit_cost": 30000, "compute": 2.3, "power_kw": 1.1, "lot_size": 256},
+            {"name": "trn", "vendor": "amazon", "unit_cost": 20000, "compute": 0.667, "lot_size": 64, "min_order": 640},
+            {"name": "gpu", "vendor": "nvidia", "unit_cost": 40000, "compute": 2.5, "power_kw": 1.7, "lot_size": 72},
+        ],
+        "vendors": [{"name": "nvidia", "onboarding_cost": 1e8}],
+        "power_cap_gw": 5.0,
+        "risk": {"max_share": 0.6, "min_vendors": 2},
+    }
+
+
+def test_time_limit_bounds_the_whole_call() -> None:
+    """1,000 periods: building, solving and answering keep within a second or two of the limit."""
+    started = time.perf_counter()
+    result = procure.solve(_long_periods(1000), time_limit=2)
+    assert time.perf_counter() - started < 2 + 2.5
+    assert result.status in ("optimal", "feasible", "error")
+
+
+def test_diagnosis_shares_the_time_limit() -> None:
+    problem = _long_periods(200)
+    problem["power_cap_gw"] = 0.0001  # infeasible in every period
+    started = time.perf_counter()
+    result = procure.solve(problem, time_limit=1)
+    assert time.perf_counter() - started < 1 + 2.0
+    assert result.status == "infeasible"
+    assert result.message.startswith("no plan satisfies every constraint")
+
+
+INTERRUPTED = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {benchmarks!r})
+    from generate import generate
+    import procure
+    problem = generate(6, 15, 10, seed=7, scenarios=50)   # minutes to prove at mip_gap=0
+    print("solving", flush=True)
+    try:
+        procure.solve(problem, mip_gap=0, threads=1)
+        print("finished")
+    except procure.Interrupted as stop:
+        r = stop.result
+        print("interrupted", r.status, r.termination, r.has_plan, r.check() == [], flush=True)
+    """
+)
+
+
+def test_ctrl_c_stops_a_solve_within_a_second_and_keeps_the_plan() -> None:
+    script = INTERRUPTED.format(benchmarks=str(ROOT / "benchmarks"))
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "solving"
+    time.sleep(6)  # well into the branch and bound, with a plan found
+    sent = time.perf_counter()
+    child.send_signal(signal.SIGINT)
+    out, _ = child.communicate(timeout=30)
+    assert time.perf_counter() - sent < 1.5
+    assert out.split() == ["interrupted", "feasible", "interrupted", "True", "True"]
