@@ -110,8 +110,9 @@ def _sites(problem: Problem, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def _workloads(problem: Problem, I: int, T: int) -> tuple[np.ndarray, np.ndarray]:
     """(W, T) demand per workload and (I, W) efficiency (1 where an offer names none)."""
-    names = tuple(problem.workloads or ())
-    demand = np.array([problem.workloads[w] for w in names], dtype=float).reshape(len(names), T)  # type: ignore[index]
+    workloads = problem.workloads or {}
+    names = tuple(workloads)
+    demand = np.array([np.asarray(workloads[w], dtype=float) for w in names], dtype=float).reshape(len(names), T)
     efficiency = np.array(
         [[(o.efficiency or {}).get(w, 1.0) for w in names] for o in problem.offers], dtype=float
     ).reshape(I, len(names))

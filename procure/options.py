@@ -49,7 +49,7 @@ def solve_options(
         if not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1:
             raise _bad("threads", threads, "must be a whole number ≥ 1 (or None)")
         cores = available_cores()
-        if threads > cores:
+        if int(threads) > cores:
             raise _bad("threads", threads, f"is more than the {cores} core(s) this machine has (use at most {cores})")
     if solver_options is None:
         solver_options = {}

@@ -32,13 +32,16 @@ from .validate import (
     validate_problem,
 )
 
-__all__ = ["Offer", "PerPeriodLike", "Problem", "Risk", "Vendor", "as_problem"]
+__all__ = ["Offer", "PerPeriod", "PerPeriodLike", "Problem", "Risk", "Vendor", "as_problem"]
 
 #: Fields that hold a per-period value (stored as tuples aligned with ``periods``).
 PER_PERIOD_FIELDS = frozenset({"demand", "power_cap_gw", "electricity_price", "budget", "unit_cost", "max_units"})
 
-#: A per-period value: one number, a mapping {period: number}, or (normalized) a
-#: tuple aligned with ``Problem.periods``.
+#: A per-period value as stored: one number per period, aligned with ``Problem.periods``.
+PerPeriod = tuple[float, ...]
+
+#: A per-period value as it may be given: one number, a mapping {period: number},
+#: or a tuple aligned with ``Problem.periods``; it is stored as a `PerPeriod`.
 PerPeriodLike = float | Mapping[int, float] | tuple[float, ...]
 
 
@@ -47,7 +50,7 @@ class PriceTier:
     """A volume price: units from ``from_units`` on cost ``unit_cost`` (per-period)."""
 
     from_units: int
-    unit_cost: PerPeriodLike
+    unit_cost: PerPeriod
 
 
 @dataclass(frozen=True)
@@ -94,13 +97,13 @@ class Offer:
 
     name: str
     vendor: str
-    unit_cost: PerPeriodLike | None = None
+    unit_cost: PerPeriod | None = None
     compute: float = 0.0
     power_kw: float = 0.0
     opex_per_year: float = 0.0
     lot_size: int = 1
     min_order: int = 0
-    max_units: PerPeriodLike | None = None
+    max_units: PerPeriod | None = None
     lifetime: int | None = None
     lead_time: int = 0
     installed: int | Mapping[str, int] = 0
@@ -157,9 +160,9 @@ class Site:
     """
 
     name: str
-    power_cap_gw: PerPeriodLike | None = None
+    power_cap_gw: PerPeriod | None = None
     pue: float | None = None
-    electricity_price: PerPeriodLike | None = None
+    electricity_price: PerPeriod | None = None
     vendors: tuple[str, ...] | None = None
 
 
@@ -240,28 +243,31 @@ class Problem:
     Build it from a mapping with `Problem.from_dict`, from a ``.json`` or
     ``.toml`` file with `Problem.from_file`, or from Python objects::
 
-        Problem(periods=[2026, 2027], demand={2026: 100, 2027: 300},
-                offers=[Offer("tpu", "google", unit_cost=30_000, compute=2.3)])
+        Problem(periods=(2026, 2027), demand=(100.0, 300.0),
+                offers=(Offer("tpu", "google", unit_cost=(30_000.0, 30_000.0), compute=2.3),))
 
     Construction validates every field and raises `ProblemError` naming the
     first bad one.  Per-period fields are stored as tuples aligned with
-    ``periods``.
+    ``periods`` (`PerPeriod`); building also accepts any per-period form of the
+    problem format (a number, a mapping ``{period: number}``) and normalizes it,
+    but the types are those stored, so typed code builds from mappings with
+    `Problem.from_dict`.
     """
 
     periods: tuple[int, ...]
-    demand: PerPeriodLike | None = None
+    demand: PerPeriod | None = None
     offers: tuple[Offer, ...] = ()
     vendors: tuple[Vendor, ...] = ()
     name: str = "plan"
-    power_cap_gw: PerPeriodLike | None = None
+    power_cap_gw: PerPeriod | None = None
     pue: float = 1.0
-    electricity_price: PerPeriodLike = 0.0
-    budget: PerPeriodLike | None = None
+    electricity_price: PerPeriod = ()  # () is 0 in every period
+    budget: PerPeriod | None = None
     total_budget: float | None = None
     discount_rate: float = 0.0
     risk: Risk = field(default_factory=Risk)
     sites: tuple[Site, ...] = ()
-    workloads: Mapping[str, PerPeriodLike] | None = None
+    workloads: Mapping[str, PerPeriod] | None = None
 
     def __post_init__(self) -> None:
         norm = validate_problem(self._raw())
@@ -331,8 +337,9 @@ class Problem:
     def total_demand(self) -> tuple[float, ...]:
         """Demand per period: ``demand``, or the sum over ``workloads``."""
         if self.workloads is not None:
-            return tuple(float(x) for x in np.sum([w for w in self.workloads.values()], axis=0))  # type: ignore[misc]
-        return self.demand  # type: ignore[return-value]
+            return tuple(float(x) for x in np.sum(np.array(list(self.workloads.values()), dtype=float), axis=0))
+        assert self.demand is not None  # a valid problem has demand or workloads
+        return self.demand
 
     def placements(self) -> tuple[tuple[int, int], ...]:
         """(offer position, site position) of every place an offer can be bought for:
@@ -401,6 +408,8 @@ class Problem:
             if dataclasses.is_dataclass(value) and not isinstance(value, type):
                 return {f.name: plain(getattr(value, f.name), f.name) for f in fields(value)}
             if key in PER_PERIOD_FIELDS and isinstance(value, tuple):
+                if not value:  # a default that stands for "none given"
+                    return None
                 return dict(zip(aligned, value)) if len(value) == len(aligned) else list(value)
             if key == "workloads" and isinstance(value, Mapping):
                 return {name: plain(v, "demand") for name, v in value.items()}

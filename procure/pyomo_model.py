@@ -91,25 +91,20 @@ def _product(sets: list[Any]) -> Any:
     return product
 
 
-def translate(model: LinearModel, name: str = "procure", *, quadratic: bool = False) -> Any:
-    """A Pyomo ``ConcreteModel`` of ``model``; ``m.procure_columns`` lists the Var of each column.
-
-    The named sets (``m.offers``, ``m.periods``, …) are read from the labels the
-    model's blocks carry.  With ``quadratic``, the model's square bounds (HHI) are
-    stated exactly as convex quadratic constraints, besides their linear cuts."""
-    pyo = _pyomo()
-    from pyomo.core.expr.numeric_expr import LinearExpression
-
-    m = pyo.ConcreteModel(name=name)
+def _named_sets(m: Any, pyo: Any, model: LinearModel) -> None:
+    """``m.offers``, ``m.periods``, … from the labels the model's blocks carry, in order."""
     found: dict[str, list[Any]] = {}
     for block in [*model.columns, *model.rows]:
         for dim, labels in zip(block.index.dims, block.index.labels):
             if dim in _SETS:
                 seen = found.setdefault(dim, [])
                 seen.extend(x for x in labels if x not in seen)
-    for dim, labels in found.items():
-        m.add_component(_SETS[dim], pyo.Set(initialize=labels, ordered=True, doc=_SETS[dim]))
+    for dim, members in found.items():
+        m.add_component(_SETS[dim], pyo.Set(initialize=members, ordered=True, doc=_SETS[dim]))
 
+
+def _variables(m: Any, pyo: Any, model: LinearModel) -> list[Any]:
+    """One ``Var`` per column block, named and indexed as the block; the Var of every column."""
     columns: list[Any] = [None] * model.num_cols
     lower, upper, integral = model.col_lower, model.col_upper, model.integrality
     for block in model.columns:
@@ -124,63 +119,82 @@ def translate(model: LinearModel, name: str = "procure", *, quadratic: bool = Fa
             for k, j in enumerate(ids)
         }
         index = _index_set(m, pyo, block, "var")
-        var = (
-            pyo.Var(
-                index,
-                domain=domain,
-                bounds=lambda _m, *key, b=bounds: b[key[0] if len(key) == 1 else key],
-                doc=block.doc or block.unit,
-            )
-            if index is not None
-            else pyo.Var(domain=domain, bounds=bounds[None], doc=block.doc or block.unit)
-        )
+        doc = block.doc or block.unit
+        if index is not None:
+            var = pyo.Var(index, domain=domain, bounds=lambda _m, *key, b=bounds: b[_unpack(key)], doc=doc)
+        else:
+            var = pyo.Var(domain=domain, bounds=bounds[None], doc=doc)
         vname = _free_name(m, block.name)
         m.add_component(vname, var)
         component = getattr(m, vname)
         for k, j in enumerate(ids):
             key = _key(block, k)
             columns[j] = component if key is None else component[key]
+    return columns
 
+
+def _unpack(key: tuple[Any, ...]) -> Any:
+    return key[0] if len(key) == 1 else key
+
+
+def _row_expression(m: Any, pyo: Any, model: LinearModel, A: Any, r: int, columns: list[Any]) -> Any:
+    """Row ``r`` as a Pyomo relation (``Constraint.Skip`` for a free row)."""
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
+    lo, up = model.row_lower[r], model.row_upper[r]
+    start, stop = A.indptr[r], A.indptr[r + 1]
+    coefs = [float(v) for v in A.data[start:stop]] or [1.0]
+    terms = [columns[c] for c in A.indices[start:stop]] or [_zero(m, pyo)]  # a row left empty stays a row
+    expr = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=terms)
+    if lo == up:
+        return expr == float(lo)
+    if np.isinf(lo) and np.isinf(up):
+        return pyo.Constraint.Skip
+    return (None if np.isinf(lo) else float(lo), expr, None if np.isinf(up) else float(up))
+
+
+def _constraints(m: Any, pyo: Any, model: LinearModel, columns: list[Any]) -> None:
+    """One ``Constraint`` per row block, named and indexed as the block."""
     A = model.A.tocsr()
     for block in model.rows:
-        rows = {}
-        for k, r in enumerate(range(block.start, block.stop)):
-            lo, up = model.row_lower[r], model.row_upper[r]
-            start, stop = A.indptr[r], A.indptr[r + 1]
-            coefs = [float(v) for v in A.data[start:stop]] or [1.0]
-            terms = [columns[c] for c in A.indices[start:stop]] or [_zero(m, pyo)]  # a row left empty stays a row
-            expr = LinearExpression(constant=0.0, linear_coefs=coefs, linear_vars=terms)
-            if lo == up:
-                rows[_key(block, k)] = expr == float(lo)
-            elif np.isinf(lo) and np.isinf(up):
-                rows[_key(block, k)] = pyo.Constraint.Skip
-            else:
-                rows[_key(block, k)] = (None if np.isinf(lo) else float(lo), expr, None if np.isinf(up) else float(up))
+        rows = {_key(block, k): _row_expression(m, pyo, model, A, r, columns) for k, r in enumerate(block.ids)}
         cname = _free_name(m, block.name, suffix="_row")
         index = _index_set(m, pyo, block, "row")
+        doc = block.doc or block.unit
         if index is None:
-            m.add_component(cname, pyo.Constraint(rule=lambda _m, *_, r=rows: r[None], doc=block.doc or block.unit))
+            m.add_component(cname, pyo.Constraint(rule=lambda _m, *_, r=rows: r[None], doc=doc))
         else:
-            m.add_component(
-                cname,
-                pyo.Constraint(
-                    index,
-                    rule=lambda _m, *key, r=rows: r[key[0] if len(key) == 1 else key],
-                    doc=block.doc or block.unit,
-                ),
-            )
+            m.add_component(cname, pyo.Constraint(index, rule=lambda _m, *key, r=rows: r[_unpack(key)], doc=doc))
 
+
+def _squares(m: Any, pyo: Any, model: LinearModel, columns: list[Any]) -> None:
+    """The model's square bounds (HHI) as convex quadratic constraints."""
+    for square in model.squares:
+        exact = {
+            _square_key(square, k): columns[y] >= (float(c) * columns[x]) ** 2
+            for k, (y, x, c) in enumerate(zip(square.y, square.x, square.scale))
+        }
+        m.add_component(
+            _free_name(m, square.name),
+            pyo.Constraint(list(exact), rule=lambda _m, *key, e=exact: e[_unpack(key)]),
+        )
+
+
+def translate(model: LinearModel, name: str = "procure", *, quadratic: bool = False) -> Any:
+    """A Pyomo ``ConcreteModel`` of ``model``; ``m.procure_columns`` lists the Var of each column.
+
+    The named sets (``m.offers``, ``m.periods``, …) are read from the labels the
+    model's blocks carry.  With ``quadratic``, the model's square bounds (HHI) are
+    stated exactly as convex quadratic constraints, besides their linear cuts."""
+    pyo = _pyomo()
+    from pyomo.core.expr.numeric_expr import LinearExpression
+
+    m = pyo.ConcreteModel(name=name)
+    _named_sets(m, pyo, model)
+    columns = _variables(m, pyo, model)
+    _constraints(m, pyo, model, columns)
     if quadratic:
-        for square in model.squares:
-            exact = {
-                _square_key(square, k): columns[y] >= (float(c) * columns[x]) ** 2
-                for k, (y, x, c) in enumerate(zip(square.y, square.x, square.scale))
-            }
-            m.add_component(
-                _free_name(m, square.name),
-                pyo.Constraint(list(exact), rule=lambda _m, *key, e=exact: e[key[0] if len(key) == 1 else key]),
-            )
-
+        _squares(m, pyo, model, columns)
     nz = np.flatnonzero(model.cost)
     m.cost = pyo.Objective(
         expr=LinearExpression(

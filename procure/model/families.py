@@ -101,6 +101,7 @@ def _placements(data: ModelData, periods: bool = True) -> Index:
     """Members (placement, period), labelled (offer, period), or (offer, site, period) with sites."""
     labels = _labels(data)
     P, T = data.n_placements, data.n_periods
+    dims: tuple[str, ...]
     if data.has_sites:
         dims, keys = ("offer", "site"), [data.offer_of, data.site_of]
     else:
@@ -145,108 +146,129 @@ def flat_capex(data: ModelData, lots: np.ndarray) -> Capex:
     return Capex(i[keep], t[keep], lots[keep], (data.unit_cost[i, t] * data.lot_p[p])[keep])
 
 
-def define_tiers(m: LinearModel, data: ModelData, lots: np.ndarray, upper: np.ndarray) -> Capex:
-    """Volume price tiers on ``b[i,t]`` (units of the offer bought in the period).
+@dataclass(frozen=True)
+class _Segments:
+    """The reachable (tiered offer, period, tier) members: ``i``, ``t``, tier ``k``, the units a
+    segment can hold (``width``) and its `Index` (labelled offer, period, tier number)."""
 
-    incremental: segments ``q[i,t,k] ∈ [0, width_k]``, Σ_k q = b, filled in order
-    (``tier_fill``: q_{k−1} ≥ width_{k−1}·z_k; ``tier_open``: q_k ≤ width_k·z_k, z binary);
-    all_units: ``w[i,t,k]`` with binary ``y`` choosing the tier
-    (``tier_low``: w ≥ from_k·y, ``tier_high``: w ≤ (from_{k+1} − 1)·y, ``tier_pick``: Σ_k y ≤ 1),
-    Σ_k w = b.  Capex: Σ_k price_{k,t} · (q or w).
-    """
+    i: np.ndarray
+    t: np.ndarray
+    k: np.ndarray
+    width: np.ndarray
+    index: Index
+
+    @property
+    def size(self) -> int:
+        return len(self.i)
+
+
+def _segments(data: ModelData, upper: np.ndarray) -> _Segments:
+    """Tier segments, leaving out tiers above the most units an offer can buy in a period."""
     tiers = data.tiers
-    empty = Capex(*(np.zeros(0, dtype=int) for _ in range(3)), np.zeros(0))
-    if tiers.size == 0:
-        return empty
-    T = data.n_periods
-    # most units of each offer per period: the sum of its placements' lot bounds
-    most = np.zeros((data.n_offers, T))
+    T, K = data.n_periods, tiers.size
+    most = np.zeros((data.n_offers, T))  # the sum of an offer's placements' lot bounds
     np.add.at(most, data.offer_of, upper * data.lot_p[:, None])
-    K = tiers.size
     k, t = np.meshgrid(np.arange(K), np.arange(T), indexing="ij")
     i = tiers.offer[k]
     nxt = np.where(np.roll(tiers.first, -1)[k] | (k == K - 1), np.inf, tiers.start[np.minimum(k + 1, K - 1)])
-    reach = tiers.start[k] <= most[i, t]  # tiers above the most units bought are unreachable
-    all_units = tiers.all_units[k]
-    width = np.where(all_units, np.minimum(nxt - 1, most[i, t]), np.minimum(nxt, most[i, t]) - tiers.start[k])
+    reach = tiers.start[k] <= most[i, t]
+    width = np.where(tiers.all_units[k], np.minimum(nxt - 1, most[i, t]), np.minimum(nxt, most[i, t]) - tiers.start[k])
     keep = reach & (width >= 0)
-    labels = _labels(data)
     starts = np.flatnonzero(tiers.first)
     number = k - starts[np.searchsorted(starts, k, side="right") - 1]  # tier number within its offer
+    labels = _labels(data)
     index = Index(
         ("offer", "period", "tier"),
         (labels["offer"], labels["period"], tuple(range(K))),
         np.column_stack([i[keep], t[keep], number[keep]]),
     )
-    q = m.add_columns(
-        "tier_units",
-        index,
-        upper=width[keep],
-        cost=(tiers.price[k, t] * data.discount[t])[keep],
-        unit="units",
-        doc="units bought at a tier's price",
-    )
-    ki, kt, kk = i[keep], t[keep], k[keep]
-    n = len(q)
-    # Σ_k q[i,t,k] − Σ_p lot·k[p,t] = 0
+    return _Segments(i[keep], t[keep], k[keep], width[keep], index)
+
+
+def _tier_total(m: LinearModel, data: ModelData, lots: np.ndarray, seg: _Segments, q: np.ndarray) -> None:
+    """``tier_total[offer,period]``: Σ_k q[i,t,k] − Σ_p lot·k[p,t] = 0."""
+    T = data.n_periods
     rows_b, cols_b, vals_b = _by_offer(data, lots)
-    tiered_rows = np.unique(ki * T + kt)
-    pos = np.searchsorted(tiered_rows, np.concatenate([ki * T + kt, rows_b]))
-    inside = np.concatenate([np.ones(n, bool), np.isin(rows_b, tiered_rows)])
+    tiered_rows = np.unique(seg.i * T + seg.t)
+    pos = np.searchsorted(tiered_rows, np.concatenate([seg.i * T + seg.t, rows_b]))
+    inside = np.concatenate([np.ones(seg.size, bool), np.isin(rows_b, tiered_rows)])
+    labels = _labels(data)
     m.add_rows(
         "tier_total",
         Index(("offer", "period"), (labels["offer"], labels["period"]), np.column_stack(np.divmod(tiered_rows, T))),
         pos[inside],
         np.concatenate([q, cols_b])[inside],
-        np.concatenate([np.ones(n), -vals_b])[inside],
+        np.concatenate([np.ones(seg.size), -vals_b])[inside],
         lower=0.0,
         upper=0.0,
         unit="units",
         definition=True,
     )
-    first = tiers.first[kk]
-    z = m.add_columns("tier_reached", index, kind=BINARY, doc="the tier is used")
-    inc, alu = ~tiers.all_units[kk], tiers.all_units[kk]
-    # incremental: a tier opens only once the one below is full
+
+
+def _incremental_tiers(m: LinearModel, data: ModelData, seg: _Segments, q: np.ndarray, z: np.ndarray) -> None:
+    """A segment fills only once the one below is full: ``tier_fill``: q_{k−1} ≥ width_{k−1}·z_k,
+    ``tier_open``: q_k ≤ width_k·z_k; the first segment is always open."""
+    tiers = data.tiers
+    inc, first = ~tiers.all_units[seg.k], tiers.first[seg.k]
     sel = np.flatnonzero(inc & ~first)
-    prev = _previous_member(ki, kt, kk, sel)
-    _rows(m, "tier_fill", index.subset(_mask(n, sel)), [q[prev], z[sel]], [1.0, -width[keep][prev]], lower=0.0)
-    sel_open = np.flatnonzero(inc)
-    _rows(
-        m,
-        "tier_open",
-        index.subset(_mask(n, sel_open)),
-        [q[sel_open], z[sel_open]],
-        [1.0, -width[keep][sel_open]],
-        upper=0.0,
+    prev = _previous_member(seg.i, seg.t, seg.k, sel)
+    _rows(m, "tier_fill", seg.index.subset(_mask(seg.size, sel)), [q[prev], z[sel]], [1.0, -seg.width[prev]], lower=0.0)
+    sel = np.flatnonzero(inc)
+    _rows(m, "tier_open", seg.index.subset(_mask(seg.size, sel)), [q[sel], z[sel]], [1.0, -seg.width[sel]], upper=0.0)
+    m.set_col_bounds(z[inc & first], lower=1.0)
+
+
+def _all_units_tiers(m: LinearModel, data: ModelData, seg: _Segments, q: np.ndarray, z: np.ndarray) -> None:
+    """Exactly the chosen tier carries the units: ``tier_low``: w ≥ from_k·y, ``tier_high``:
+    w ≤ (from_{k+1} − 1)·y, ``tier_pick``: Σ_k y ≤ 1."""
+    tiers = data.tiers
+    sel = np.flatnonzero(tiers.all_units[seg.k])
+    if not sel.size:
+        return
+    index = seg.index.subset(_mask(seg.size, sel))
+    _rows(m, "tier_low", index, [q[sel], z[sel]], [1.0, -tiers.start[seg.k][sel]], lower=0.0)
+    _rows(m, "tier_high", index, [q[sel], z[sel]], [1.0, -seg.width[sel]], upper=0.0)
+    T = data.n_periods
+    groups = np.unique(seg.i[sel] * T + seg.t[sel])
+    labels = _labels(data)
+    m.add_rows(
+        "tier_pick",
+        Index(("offer", "period"), (labels["offer"], labels["period"]), np.column_stack(np.divmod(groups, T))),
+        np.searchsorted(groups, seg.i[sel] * T + seg.t[sel]),
+        z[sel],
+        1.0,
+        upper=1.0,
+        unit="tiers",
+        definition=True,
     )
-    m.set_col_bounds(z[inc & first], lower=1.0)  # the first segment is always open
-    # all_units: exactly the chosen tier carries the units
-    sel_a = np.flatnonzero(alu)
-    if sel_a.size:
-        _rows(
-            m,
-            "tier_low",
-            index.subset(_mask(n, sel_a)),
-            [q[sel_a], z[sel_a]],
-            [1.0, -tiers.start[kk][sel_a]],
-            lower=0.0,
-        )
-        _rows(
-            m, "tier_high", index.subset(_mask(n, sel_a)), [q[sel_a], z[sel_a]], [1.0, -width[keep][sel_a]], upper=0.0
-        )
-        groups = np.unique(ki[sel_a] * T + kt[sel_a])
-        m.add_rows(
-            "tier_pick",
-            Index(("offer", "period"), (labels["offer"], labels["period"]), np.column_stack(np.divmod(groups, T))),
-            np.searchsorted(groups, ki[sel_a] * T + kt[sel_a]),
-            z[sel_a],
-            1.0,
-            upper=1.0,
-            unit="tiers",
-            definition=True,
-        )
-    return Capex(ki, kt, q, tiers.price[kk, kt])
+
+
+def define_tiers(m: LinearModel, data: ModelData, lots: np.ndarray, upper: np.ndarray) -> Capex:
+    """Volume price tiers on ``b[i,t]`` (units of the offer bought in the period).
+
+    Segments ``q[i,t,k] ∈ [0, width_k]`` with Σ_k q = b (``tier_total``) and a binary
+    ``tier_reached`` per segment; incremental tiers fill in order, all-units tiers put
+    every unit in the one chosen tier.  Capex: Σ_k price_{k,t} · q.
+    """
+    tiers = data.tiers
+    if tiers.size == 0:
+        empty = np.zeros(0, dtype=int)
+        return Capex(empty, empty, empty, np.zeros(0))
+    seg = _segments(data, upper)
+    q = m.add_columns(
+        "tier_units",
+        seg.index,
+        upper=seg.width,
+        cost=tiers.price[seg.k, seg.t] * data.discount[seg.t],
+        unit="units",
+        doc="units bought at a tier's price",
+    )
+    _tier_total(m, data, lots, seg, q)
+    z = m.add_columns("tier_reached", seg.index, kind=BINARY, doc="the tier is used")
+    _incremental_tiers(m, data, seg, q, z)
+    _all_units_tiers(m, data, seg, q, z)
+    return Capex(seg.i, seg.t, q, tiers.price[seg.k, seg.t])
 
 
 def _mask(n: int, sel: np.ndarray) -> np.ndarray:
@@ -262,7 +284,16 @@ def _previous_member(i: np.ndarray, t: np.ndarray, k: np.ndarray, sel: np.ndarra
     return order[np.searchsorted(key[order], key[sel] - 1)]
 
 
-def _rows(m: LinearModel, name: str, index: Index, cols: list[np.ndarray], vals: list, **bounds: float) -> None:
+def _rows(
+    m: LinearModel,
+    name: str,
+    index: Index,
+    cols: list[np.ndarray],
+    vals: list[float | np.ndarray],
+    *,
+    lower: float = -np.inf,
+    upper: float = np.inf,
+) -> None:
     """Rows with one entry per column array (all of the same length n, one row each)."""
     n = len(cols[0])
     m.add_rows(
@@ -271,9 +302,10 @@ def _rows(m: LinearModel, name: str, index: Index, cols: list[np.ndarray], vals:
         np.tile(np.arange(n), len(cols)),
         np.concatenate(cols),
         np.concatenate([np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in vals]),
+        lower=lower,
+        upper=upper,
         unit="units",
         definition=True,
-        **bounds,
     )
 
 

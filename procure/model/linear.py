@@ -162,7 +162,7 @@ class LinearModel:
         index: Index,
         row: np.ndarray,
         col: np.ndarray,
-        val: np.ndarray,
+        val: np.ndarray | float,
         *,
         lower: float | np.ndarray = -np.inf,
         upper: float | np.ndarray = np.inf,
@@ -194,7 +194,7 @@ class LinearModel:
         self,
         name: str,
         index: Index,
-        matrix: sp.spmatrix | np.ndarray,
+        matrix: sp.csr_matrix | sp.csc_matrix | sp.coo_matrix | np.ndarray,
         *,
         lower: float | np.ndarray = -np.inf,
         upper: float | np.ndarray = np.inf,
@@ -205,7 +205,7 @@ class LinearModel:
 
         ``matrix`` has a column per model column (or fewer: columns added later
         are taken as 0), as the expressions of `procure.model.Handles` do."""
-        A = sp.csr_matrix(matrix)
+        A = sp.csr_matrix(np.asarray(matrix) if isinstance(matrix, np.ndarray) else matrix)
         if A.shape[0] != len(index):
             raise ValueError(f"{name}: {A.shape[0]} matrix rows for {len(index)} index members")
         if A.shape[1] > self.num_cols:

@@ -114,7 +114,7 @@ def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: 
     if not wanted or risk.shortfall_penalty <= 0 or len(data.scenario_names) == 0:
         return None
     V = data.n_vendors
-    cut = (data.availability < 1).any(axis=1)  # (S, T): where a scenario can fall short
+    cut = np.asarray((data.availability < 1).any(axis=1), dtype=bool)  # (S, T): where a scenario can fall short
     scenarios = Index.grid(scenario=data.scenario_names, period=tuple(int(x) for x in data.periods)).subset(cut)
     u = m.add_columns("shortfall", scenarios, unit="compute", doc="demand not met in a scenario")
     s_of, t_of = np.nonzero(cut)

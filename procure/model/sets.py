@@ -190,7 +190,7 @@ def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, .
         return (), np.zeros(0), np.zeros((0, len(vendors), T)), 1.0
     a = problem.scenario_availability()
     probability = np.array([sc.probability for sc in scenarios])
-    disrupts = (a < 1).reshape(len(a), -1).any(axis=1)
+    disrupts = np.asarray((a < 1).reshape(len(a), -1).any(axis=1), dtype=bool)
     nominal = max(1.0 - float(probability[disrupts].sum()), 0.0)
     flat = a[disrupts].reshape(int(disrupts.sum()), len(vendors) * T)
     first_of: dict[bytes, int] = {}  # identical availabilities share a key; first listed first

@@ -19,11 +19,11 @@ def _num(x: Any) -> Any:
 
 
 def _frame(df: pd.DataFrame) -> dict[str, dict[int, Any]]:
-    return {str(c): {int(i): _num(v) for i, v in df[c].items()} for c in df.columns}
+    return {str(c): _series(df[c]) for c in df.columns}
 
 
 def _series(s: pd.Series) -> dict[int, Any]:
-    return {int(i): _num(v) for i, v in s.items()}
+    return {int(i): _num(v) for i, v in zip(s.index.to_numpy(), s.to_numpy())}
 
 
 def _rows(df: pd.DataFrame, text: tuple[str, ...]) -> list[dict[str, Any]]:

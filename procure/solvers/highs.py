@@ -183,20 +183,18 @@ def guard_numbers(form: MatrixForm) -> str:
         return f"{kind} {b.index.names(b.name)[k - b.start]}"
 
     A = form.A
-    if A.nnz and (not np.isfinite(A.data).all() or np.abs(A.data).max() > LARGEST_COEFFICIENT):
-        bad = int(np.flatnonzero(~np.isfinite(A.data) | (np.abs(A.data) > LARGEST_COEFFICIENT))[0])
-        row = int(A.indices[bad])
-        col = int(np.searchsorted(A.indptr, bad, side="right") - 1)
+    wrong = ~np.isfinite(A.data) | (np.abs(A.data) > LARGEST_COEFFICIENT)
+    if wrong.any():
+        entry = int(np.flatnonzero(wrong)[0])
+        row, col = int(A.indices[entry]), int(np.searchsorted(A.indptr, entry, side="right") - 1)
         return (
             f"a coefficient of {where(model.rows, row, 'row')} on {where(model.columns, col, 'column')} is out of range"
         )
-    if not np.isfinite(form.cost).all() or not math.isfinite(form.offset):
-        bad = np.flatnonzero(~np.isfinite(form.cost))
-        return (
-            f"the cost of {where(model.columns, int(bad[0]), 'column')} is not finite"
-            if bad.size
-            else "the objective's constant is not finite"
-        )
+    costs = np.flatnonzero(~np.isfinite(form.cost))
+    if costs.size:
+        return f"the cost of {where(model.columns, int(costs[0]), 'column')} is not finite"
+    if not math.isfinite(form.offset):
+        return "the objective's constant is not finite"
     for values, blocks, kind in (
         (form.col_lower, model.columns, "column"),
         (form.col_upper, model.columns, "column"),
@@ -208,9 +206,9 @@ def guard_numbers(form: MatrixForm) -> str:
         if bad.size:
             return f"a bound of {where(blocks, int(bad[0]), kind)} is out of range ({values[bad[0]]:.3g})"
     for lower, blocks, kind in ((form.col_lower, model.columns, "column"), (form.row_lower, model.rows, "row")):
-        bad = np.flatnonzero(np.isposinf(lower))
-        if bad.size:
-            return f"the lower bound of {where(blocks, int(bad[0]), kind)} is +inf"
+        plus = np.flatnonzero(np.isposinf(lower))
+        if plus.size:
+            return f"the lower bound of {where(blocks, int(plus[0]), kind)} is +inf"
     return ""
 
 

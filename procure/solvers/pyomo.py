@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -118,9 +119,10 @@ class PyomoAdapter(Adapter):
             if not isinstance(value, (bool, int, float, str)):
                 raise ProblemError(f"{path}: {value!r} is not a number, string or bool", path=path, value=value)
 
-    def _options(self, opt: Any, options: SolveOptions) -> None:
-        for key, value in FIXED_OPTIONS.get(self.pyomo_name, {}).items():
-            opt.options[key] = value
+    def _options(self, opt: Any, options: SolveOptions, *, fixed: bool = True) -> None:
+        if fixed:
+            for key, value in FIXED_OPTIONS.get(self.pyomo_name, {}).items():
+                opt.options[key] = value
         limit_name, gap_name, threads_name = self.option_names
         if options.time_limit is not None:
             opt.options[limit_name] = (
@@ -133,14 +135,26 @@ class PyomoAdapter(Adapter):
             opt.options[key] = value
 
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
-        import pyomo.environ as pyo
-
         from ..pyomo_model import translate
 
         started = time.perf_counter()
         m = translate(model, quadratic=self.capabilities.quadratic)
+        raw = self._run(model, m, options, fixed=True, started=started)
+        if raw.termination != "error" or self.pyomo_name not in FIXED_OPTIONS:
+            return raw
+        # CBC 2.10 without preprocessing can crash where its bound tightening proves infeasibility;
+        # its defaults then decide, but a plan they call optimal is not trusted (FIXED_OPTIONS)
+        again = self._run(model, m, options, fixed=False, started=started)
+        if again.status == "optimal":
+            note = f"{raw.message}; with its own preprocessing, which can mislabel a worse plan optimal"
+            return replace(again, status="feasible", termination="inconsistent", bound=math.nan, message=note)
+        return again
+
+    def _run(self, model: LinearModel, m: Any, options: SolveOptions, *, fixed: bool, started: float) -> RawSolution:
+        import pyomo.environ as pyo
+
         opt = pyo.SolverFactory(self.pyomo_name)
-        self._options(opt, options)
+        self._options(opt, options, fixed=fixed)
         try:
             results = opt.solve(m, load_solutions=False, tee=options.verbose)
         except KeyboardInterrupt:
