@@ -12,11 +12,11 @@ checker (`CHECKS`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from .inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs
+from .inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs, read_only
 from .problem import Problem
 
 __all__ = ["CHECKS", "PlanEvaluation", "capex_of", "cvar", "evaluate", "fleet_of", "objective_of", "violations"]
@@ -91,10 +91,7 @@ class PlanEvaluation:
     cvar_alpha: float
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+        read_only(self)
 
     @property
     def cost(self) -> float:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .problem import Problem
 
-__all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "Inputs", "inputs_of"]
+__all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "Inputs", "inputs_of", "read_only"]
 
 #: kW in a GW (power caps are in GW, offers draw kW).
 KW_PER_GW = 1e6
@@ -68,15 +68,20 @@ class Inputs:
     max_spend: np.ndarray  # (V,), inf when uncapped
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+        read_only(self)
 
     @property
     def facility_kw(self) -> np.ndarray:
         """(P,) facility kW drawn by one operational unit at its site (PUE × IT kW)."""
         return self.site_pue[self.site_of] * self.power_kw[self.offer_of]
+
+
+def read_only(instance: Any) -> None:
+    """Make every numpy array field of a dataclass instance read-only."""
+    for f in fields(instance):
+        value = getattr(instance, f.name)
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
 
 
 def _per_period(value: tuple[float, ...] | None, T: int, missing: float = np.nan) -> np.ndarray:

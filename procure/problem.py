@@ -470,10 +470,17 @@ def _compact(raw: Mapping[str, Any], table: Mapping[str, Any], periods: tuple[in
         elif isinstance(value, Mapping) and value and all(isinstance(k, int) for k in value):
             values = list(value.values())
             value = values[0] if all(v == values[0] for v in values) else dict(value)
-        if spec is not None and not spec.required and value == spec.default:
+        if spec is not None and not spec.required and _is_default(value, spec.default):
             continue
         out[key] = value
     return out
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """``value`` equals a field's default (an empty list stands for an empty tuple)."""
+    if isinstance(value, list) and isinstance(default, tuple):
+        return tuple(value) == default
+    return bool(value == default)
 
 
 def as_problem(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> Problem:

@@ -115,7 +115,8 @@ def provisional_bounds(data: ModelData) -> np.ndarray:
     """(P, T) generous lot bounds from the compute the horizon can need.
 
     Twice the compute that demand and the installed fleet's share caps call
-    for, in the period of the window that needs most, plus one minimum order
+    for (at the offer's least efficiency on a workload it can run), in the
+    period of the window that needs most, plus one minimum order
     and the units a vendor's minimum spend or the highest price tier asks for.
     """
     installed = data.installed_compute().sum(axis=0)
@@ -124,7 +125,10 @@ def provisional_bounds(data: ModelData) -> np.ndarray:
     peak = np.zeros((data.n_placements, data.n_periods))
     np.maximum.at(peak, (w.p, w.tau), need[w.t])
     i = data.offer_of
-    per_lot = (data.compute * data.lot)[i][:, None]
+    # an offer that runs a workload at efficiency e delivers e · compute toward it
+    useful = np.where(data.efficiency > 0, data.efficiency, np.inf).min(axis=1, initial=np.inf)
+    useful = np.where(np.isfinite(useful), np.minimum(useful, 1.0), 1.0)
+    per_lot = (data.compute * data.lot * useful)[i][:, None]
     bound = np.ceil(peak / per_lot) + np.maximum(data.min_lots[i], 1)[:, None]
     lot = data.lot_p[:, None].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
