@@ -146,3 +146,36 @@ def test_lp_support_start_changes_neither_the_optimum_nor_the_model(problem: dic
     lp = session.h.getLp()  # the starting plan's changes are all undone
     assert np.array_equal(np.asarray(lp.col_upper_), np.nan_to_num(session.form.col_upper, posinf=np.inf))
     assert np.array_equal(np.asarray(lp.integrality_, dtype=int), session.form.integrality.astype(int))
+
+
+def test_every_solver_status_has_a_termination() -> None:
+    """The declarative status maps cover every status the solvers can return."""
+    import highspy
+
+    from procure.solvers.base import TERMINATIONS
+    from procure.solvers.highs import STATUS_MAP as HIGHS
+    from procure.solvers.pyomo import STATUS_MAP as PYOMO
+
+    assert set(highspy.HighsModelStatus.__members__) == set(HIGHS)
+    assert set(HIGHS.values()) <= set(TERMINATIONS)
+    pytest.importorskip("pyomo.opt")
+    from pyomo.opt import TerminationCondition
+
+    assert {c.name for c in TerminationCondition} == set(PYOMO)
+    assert set(PYOMO.values()) <= set(TERMINATIONS)
+
+
+def test_infeasible_or_unbounded_is_infeasible_only_when_the_objective_is_bounded() -> None:
+    import numpy as np
+
+    from procure.model.linear import Index, LinearModel
+    from procure.solvers.base import status_for
+
+    bounded = LinearModel()
+    bounded.add_columns("x", Index.grid(k=range(2)), cost=np.array([1.0, 0.0]))
+    assert status_for("infeasible_or_unbounded", False, bounded) == "infeasible"
+    free = LinearModel()
+    free.add_columns("x", Index.grid(k=range(1)), lower=-np.inf, cost=1.0)
+    assert status_for("infeasible_or_unbounded", False, free) == "error"
+    assert status_for("time_limit", True, free) == "feasible"
+    assert status_for("time_limit", False, free) == "error"

@@ -50,6 +50,7 @@ STATUS_MAP: dict[str, str] = {
     "kObjectiveBound": "objective_limit",
     "kObjectiveTarget": "objective_limit",
     "kInterrupt": "interrupted",
+    "kHighsInterrupt": "interrupted",
     "kMemoryLimit": "memory_limit",
     "kUnknown": "numerical",
     "kNotset": "error",
