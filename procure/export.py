@@ -9,7 +9,7 @@ from typing import Any
 
 from .errors import ProblemError
 from .model.bounds import first_bounds
-from .model.build import build_model
+from .model.build import Extra, build_model
 from .model.linear import LinearModel
 from .model.scaling import matrix_form
 from .model.sets import model_data
@@ -20,11 +20,12 @@ __all__ = ["model_of", "write_model"]
 _FORMATS = (".mps", ".lp")
 
 
-def model_of(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> LinearModel:
+def model_of(problem: Problem | Mapping[str, Any] | str | os.PathLike[str], extra: Extra | None = None) -> LinearModel:
     """The `LinearModel` that `procure.solve` hands to a solver first (provisional lot
-    bounds where no constraint implies one; HHI with the initial tangent grid)."""
+    bounds where no constraint implies one; HHI with the initial tangent grid; the
+    caller's ``extra`` rows)."""
     data = model_data(as_problem(problem))
-    return build_model(data, first_bounds(data)[0]).model
+    return build_model(data, first_bounds(data)[0], extra=extra).model
 
 
 def _safe(names: list[str], lp: bool) -> list[str]:
@@ -38,13 +39,15 @@ def write_model(
     path: str | os.PathLike[str],
     *,
     scaled: bool = False,
+    extra: Extra | None = None,
 ) -> Path:
     """Write the problem's mixed-integer program to ``path``: MPS (``.mps``) or LP (``.lp``).
 
     Rows and columns carry procure's names (``power_cap[2027]``,
     ``lots[tpu-v7,2026]``).  The model is in natural units (dollars, GW, compute)
     unless ``scaled``, which writes the power-of-two scaled form procure's HiGHS
-    adapter solves.  Returns the path written.
+    adapter solves; ``extra`` adds rows of your own as in `procure.solve`.
+    Returns the path written.
 
     Raises
     ------
@@ -61,7 +64,7 @@ def write_model(
         raise IsADirectoryError(f"{target}: is a directory, not a model file")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"{target}: the directory {target.parent} does not exist")
-    model = model_of(problem)
+    model = model_of(problem, extra)
     from .solvers.highs import _new_highs, pass_model
 
     form = matrix_form(model, scale=scaled)

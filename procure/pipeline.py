@@ -34,7 +34,7 @@ from .diagnose import diagnose
 from .errors import Interrupted, ProblemError
 from .evaluate import evaluate, objective_of, violations
 from .model.bounds import cost_bounds, first_bounds, implied_bounds, needs_finite_bound, provisional_bounds
-from .model.build import BuiltModel, Handles, build_model
+from .model.build import BuiltModel, Extra, build_model
 from .model.linear import LinearModel
 from .model.risk import HHI_TOL, hhi_cut_rows
 from .model.sets import ModelData, model_data
@@ -44,8 +44,6 @@ from .solvers.base import Adapter, RawSolution, Session, SolveOptions
 
 __all__ = ["Extend", "Extra", "ModelState", "Pipeline", "lots_of", "optimize", "remaining", "split_of", "warm"]
 
-#: A caller's rows: ``fn(model, handles, data)`` adds blocks to the model (see `procure.solve`).
-Extra = Callable[[LinearModel, Handles, ModelData], None]
 #: A build hook of procure's own (the frontier's risk-level handle): called after ``extra``.
 Extend = Callable[[BuiltModel, ModelData], Any]
 
@@ -170,11 +168,7 @@ class Pipeline:
 
     def build(self, data: ModelData, upper: np.ndarray, *, supply_rows: bool = False) -> BuiltModel:
         """procure's formulation with lot bounds ``upper``, then the caller's rows, then the hooks."""
-        built = build_model(data, upper, hhi=self.hhi, cvar=self.cvar, supply_rows=supply_rows)
-        if self.extra is not None:
-            before = len(built.model.rows)
-            self.extra(built.model, built.handles, data)
-            built.extra_blocks = tuple(b.name for b in built.model.rows[before:])
+        built = build_model(data, upper, hhi=self.hhi, cvar=self.cvar, supply_rows=supply_rows, extra=self.extra)
         if self.extend is not None:
             built.extension = self.extend(built, data)
         return built

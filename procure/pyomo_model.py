@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import SolverNotAvailable
 from .model.bounds import first_bounds
-from .model.build import BuiltModel, build_model
+from .model.build import BuiltModel, Extra, build_model
 from .model.linear import Block, LinearModel
 from .model.sets import ModelData, model_data
 from .problem import Problem, as_problem
@@ -221,7 +221,7 @@ def _add_buy(m: Any, built: BuiltModel, data: ModelData) -> None:
     m.buy = pyo.Expression(m.offers, m.periods, rule=lambda _m, o, t: sum(terms[(o, t)]), doc="units bought")
 
 
-def to_pyomo(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> Any:
+def to_pyomo(problem: Problem | Mapping[str, Any] | str | os.PathLike[str], extra: Extra | None = None) -> Any:
     """The problem as a Pyomo ``ConcreteModel`` that you can extend and solve yourself.
 
     Variables, constraints and their index sets carry procure's names
@@ -233,11 +233,11 @@ def to_pyomo(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> A
     onboarding and tiers) are the generous provisional ones; `procure.solve`
     certifies them against the optimum, a hand-solved model does not.  HHI, if
     the problem prices or caps it, is bounded by the initial grid of tangent
-    cuts only (see the docs).
+    cuts only (see the docs).  ``extra`` adds rows of your own as in `procure.solve`.
     """
     prob = as_problem(problem)
     data = model_data(prob)
-    built = build_model(data, first_bounds(data)[0])
+    built = build_model(data, first_bounds(data)[0], extra=extra)
     m = translate(built.model, name=prob.name)
     _add_buy(m, built, data)
     return m

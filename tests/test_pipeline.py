@@ -317,3 +317,11 @@ def test_ctrl_c_stops_a_solve_within_a_second_and_keeps_the_plan() -> None:
     out, _ = child.communicate(timeout=30)
     assert time.perf_counter() - sent < 1.5
     assert out.split() == ["interrupted", "feasible", "interrupted", "True", "True"]
+
+
+def test_extra_rows_are_exported(tmp_path: Path) -> None:
+    path = procure.write_model(_three_offers(), tmp_path / "capped.lp", extra=at_most_40_percent_per_offer_in_2027)
+    assert "offer_share_2027(cheap)" in path.read_text()
+    pytest.importorskip("pyomo.environ")
+    m = procure.to_pyomo(_three_offers(), extra=at_most_40_percent_per_offer_in_2027)
+    assert "cheap" in m.offer_share_2027

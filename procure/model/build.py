@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ from .linear import Index, LinearModel
 from .risk import CvarHandles, HhiHandles, define_cvar, define_hhi
 from .sets import ModelData
 
-__all__ = ["BuiltModel", "Handles", "build_model"]
+__all__ = ["BuiltModel", "Extra", "Handles", "build_model"]
 
 
 @dataclass(frozen=True)
@@ -134,13 +135,24 @@ class BuiltModel:
         return self.handles.cvar
 
 
+#: A caller's rows: ``fn(model, handles, data)`` adds blocks to the model (``solve(..., extra=fn)``).
+Extra = Callable[[LinearModel, Handles, ModelData], None]
+
+
 def build_model(
-    data: ModelData, upper: np.ndarray, *, hhi: bool = False, cvar: bool = False, supply_rows: bool = False
+    data: ModelData,
+    upper: np.ndarray,
+    *,
+    hhi: bool = False,
+    cvar: bool = False,
+    supply_rows: bool = False,
+    extra: Extra | None = None,
 ) -> BuiltModel:
     """The mixed-integer program of ``data`` with lot bounds ``upper`` ((P, T), may hold inf
     except where an indicator row needs a finite bound).  ``hhi`` / ``cvar`` build those
     families even when the problem does not price or cap them (for the frontier); ``supply_rows``
-    states every offer's supply as a row (for diagnosis) instead of leaving it to lot bounds."""
+    states every offer's supply as a row (for diagnosis) instead of leaving it to lot bounds;
+    ``extra`` adds a caller's rows last (their blocks are listed in ``extra_blocks``)."""
     # an order below the minimum is no order (at one site, the whole order must fit)
     single = np.bincount(data.offer_of, minlength=data.n_offers)[data.offer_of] == 1
     upper = np.where(single[:, None] & (upper < data.min_lots[data.offer_of][:, None]), 0.0, upper)
@@ -162,4 +174,9 @@ def build_model(
     define_onboarding(m, data, lots, order, upper)
     hhi_handles = define_hhi(m, data, compute, force=hhi)
     cvar_handles = define_cvar(m, data, compute, force=cvar)
-    return BuiltModel(m, Handles(data, lots, compute, split, hhi_handles, cvar_handles))
+    built = BuiltModel(m, Handles(data, lots, compute, split, hhi_handles, cvar_handles))
+    if extra is not None:
+        before = len(m.rows)
+        extra(m, built.handles, data)
+        built.extra_blocks = tuple(b.name for b in m.rows[before:])
+    return built
