@@ -203,13 +203,13 @@ class Pipeline:
         rebuilding with wider ones while a plan's objective says they were too tight."""
         raw = optimize(state.session, state.built, state.data, warm(state.built, state.lots, options), started)
         for _ in range(MAX_CERTIFY_ROUNDS):
-            if raw.interrupted or not state.provisional.any():
+            if not state.provisional.any():
                 return _Outcome(state, raw, True)
             wider = self._wider(state, raw)
             if wider is None:
                 return _Outcome(state, raw, True)
             left = remaining(options, started)
-            if left is None:
+            if left is None or raw.interrupted:
                 return _Outcome(state, raw, False)
             lots = lots_of(state.built, raw) if raw.has_plan else None
             rebuilt = self.open(state.problem, wider)
