@@ -54,7 +54,11 @@ def elastic_model(
         bound = np.where(np.isfinite(lo), np.abs(lo), 0.0) + np.where(np.isfinite(up), np.abs(up), 0.0)
         weight = 1.0 / np.maximum(np.maximum(size, bound), 1e-12)
         sign = np.where(np.isfinite(lo), 1.0, -1.0)  # a row with both bounds relaxes its lower one
-        s = e.add_columns(f"relax[{block.name}]", Index.grid(row=range(n)), cost=weight)
+        # a row without terms (only constants: an installed fleet over its cap) needs its whole
+        # violation as slack: stated as the slack's bound, beyond any solver tolerance
+        with np.errstate(invalid="ignore"):
+            need = np.where(size == 0, np.maximum(np.where(sign > 0, lo, -up), 0.0), 0.0)
+        s = e.add_columns(f"relax[{block.name}]", Index.grid(row=range(n)), lower=np.nan_to_num(need), cost=weight)
         e.add_rows(
             block.name,
             block.index,

@@ -201,6 +201,11 @@ class Pipeline:
     def solve(self, state: ModelState, options: SolveOptions, started: float) -> _Outcome:
         """Solve the kept model (warm from ``state.lots``) and certify its lot bounds,
         rebuilding with wider ones while a plan's objective says they were too tight."""
+        conflicts = state.built.model.empty_conflicts()
+        if conflicts.size:  # rows of constants alone that cannot hold: infeasible, exactly
+            names = ", ".join(state.built.model.row_name(int(r)) for r in conflicts[:3])
+            message = f"{names} cannot hold whatever is bought"
+            return _Outcome(state, RawSolution("infeasible", None, message=message, termination="infeasible"), True)
         raw = optimize(state.session, state.built, state.data, warm(state.built, state.lots, options), started)
         for _ in range(MAX_CERTIFY_ROUNDS):
             if not state.provisional.any():

@@ -296,6 +296,17 @@ class LinearModel:
         k = int(np.searchsorted(starts, r, side="right")) - 1
         return self.rows[k], r - self.rows[k].start
 
+    def row_name(self, r: int) -> str:
+        """The name of global row ``r`` (``power_cap[2027]``)."""
+        block, k = self.row_owner(r)
+        return block.index.names(block.name)[k]
+
+    def empty_conflicts(self) -> np.ndarray:
+        """Ids of rows without a term whose bounds exclude 0: no ``x`` meets them, whatever a
+        solver's tolerance would let pass (an installed fleet above its power cap, say)."""
+        empty = np.diff(self.A.tocsr().indptr) == 0
+        return np.flatnonzero(empty & ((self.row_lower > 0) | (self.row_upper < 0)))
+
     @property
     def is_mip(self) -> bool:
         return bool(self.integrality.any())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .linear import Index, LinearModel, SquareBounds
-from .sets import ModelData
+from .sets import ModelData, compute_may_fall_short
 
 __all__ = ["HHI_TOL", "CvarHandles", "HhiHandles", "define_cvar", "define_hhi", "hhi_cut_rows"]
 
@@ -114,7 +114,9 @@ def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: 
     if not wanted or risk.shortfall_penalty <= 0 or len(data.scenario_names) == 0:
         return None
     V = data.n_vendors
-    cut = np.asarray((data.availability < 1).any(axis=1), dtype=bool)  # (S, T): where a scenario can fall short
+    # (S, T): where a scenario can fall short: where it disrupts, or anywhere when compute may be
+    # below demand undisrupted (workloads served at an efficiency above 1)
+    cut = np.asarray((data.availability < 1).any(axis=1), dtype=bool) | compute_may_fall_short(data)
     scenarios = Index.grid(scenario=data.scenario_names, period=tuple(int(x) for x in data.periods)).subset(cut)
     u = m.add_columns("shortfall", scenarios, unit="compute", doc="demand not met in a scenario")
     s_of, t_of = np.nonzero(cut)

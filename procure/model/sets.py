@@ -181,9 +181,16 @@ def model_data(problem: Problem) -> ModelData:
     )
 
 
+def compute_may_fall_short(inputs: Inputs) -> bool:
+    """Whether operational compute may be below total demand with nothing disrupted: only
+    with workloads, where an efficiency above 1 lets less compute serve a workload."""
+    return bool(inputs.workload_demand.size and (inputs.efficiency > 1).any())
+
+
 def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, float]:
     """Scenarios as availability arrays, identical ones merged (their probabilities add up)
-    and those that disrupt nothing folded into the nominal scenario."""
+    and those that disrupt nothing folded into the nominal scenario (whose loss is 0) — unless
+    compute may fall short of demand undisrupted: such a scenario then has losses of its own."""
     scenarios = problem.risk.scenarios
     T = len(problem.periods)
     if not scenarios:
@@ -191,6 +198,8 @@ def _scenarios(problem: Problem, vendors: tuple[str, ...]) -> tuple[tuple[str, .
     a = problem.scenario_availability()
     probability = np.array([sc.probability for sc in scenarios])
     disrupts = np.asarray((a < 1).reshape(len(a), -1).any(axis=1), dtype=bool)
+    if compute_may_fall_short(problem.inputs):
+        disrupts[:] = True
     nominal = max(1.0 - float(probability[disrupts].sum()), 0.0)
     flat = a[disrupts].reshape(int(disrupts.sum()), len(vendors) * T)
     first_of: dict[bytes, int] = {}  # identical availabilities share a key; first listed first
