@@ -12,23 +12,25 @@ from typing import Any
 
 from .diagnose import explain_infeasible
 from .errors import ProblemError
+from .limits import MAX_VALUE
 from .model.sets import model_data
 from .pipeline import diagnosis_model, remaining, solve_data
 from .problem import Problem, as_problem
 from .result import Result, make_result
 from .solvers import get_adapter
 from .solvers.base import SolveOptions
+from .validate import show
 
 __all__ = ["solve"]
 
 
 def solve_options(time_limit: Any, mip_gap: Any, threads: Any, verbose: Any) -> SolveOptions:
     def bad(name: str, value: Any, why: str) -> ProblemError:
-        return ProblemError(f"{name}: {value!r} {why}", path=name, value=value)
+        return ProblemError(f"{name}: {show(value)} {why}", path=name, value=value)
 
     if time_limit is not None:
-        if not isinstance(time_limit, numbers.Real) or isinstance(time_limit, bool) or not time_limit > 0:
-            raise bad("time_limit", time_limit, "must be a positive number of seconds (or None)")
+        if not isinstance(time_limit, numbers.Real) or isinstance(time_limit, bool) or not 0 < time_limit <= MAX_VALUE:
+            raise bad("time_limit", time_limit, f"must be a number of seconds above 0, at most {MAX_VALUE:g} (or None)")
     if not isinstance(mip_gap, numbers.Real) or isinstance(mip_gap, bool) or not 0 <= mip_gap < 1:
         raise bad("mip_gap", mip_gap, "must be a number in [0, 1)")
     if threads is not None and (not isinstance(threads, numbers.Integral) or isinstance(threads, bool) or threads < 1):

@@ -210,6 +210,17 @@ def test_value_whose_str_fails_is_shown_safely(small) -> None:
     _error(_set(small, ("demand",), {HUGE: 1}), "demand[an integer of 5001 digits]", "not in periods")
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "path"),
+    [({"time_limit": HUGE}, "time_limit"), ({"mip_gap": HUGE}, "mip_gap"), ({"time_limit": LONG}, "time_limit")],
+    ids=["time_limit huge", "mip_gap huge", "time_limit long"],
+)
+def test_solve_arguments_are_shown_short(small, kwargs: dict[str, Any], path: str) -> None:
+    with pytest.raises(ProblemError) as info:
+        procure.solve(small, **kwargs)
+    assert str(info.value).startswith(f"{path}: ") and len(str(info.value)) < SHORT
+
+
 # --------------------------------------------------------------------------- period keys
 
 
