@@ -440,6 +440,7 @@ class Worker:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr: Any = None
+        self.timed_out = False
         self.root = Path(procure.__file__).resolve().parents[1]
 
     def start(self) -> None:
@@ -471,12 +472,14 @@ class Worker:
             self.stderr = None
 
     def _read(self, seconds: float) -> dict[str, Any] | None:
-        """One JSON line from the worker; None if it gives none within ``seconds`` or dies."""
+        """One JSON line from the worker; None if it gives none within ``seconds`` (``timed_out``) or dies."""
         assert self.proc is not None and self.proc.stdout is not None
         fd, line, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + seconds
+        self.timed_out = False
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.timed_out = True
                 return None
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -503,11 +506,13 @@ class Worker:
             reply = None
         if reply is not None:
             return reply
-        hung = self.proc.poll() is None
-        if hung:
+        try:  # no answer: the worker died (its stdout closed a moment before it exits), or it hangs
+            self.proc.wait(timeout=0 if self.timed_out else 10)
+            kind = "crash"
+        except subprocess.TimeoutExpired:
             self.proc.kill()
-        self.proc.wait()
-        kind = "hang" if hung else "crash"
+            self.proc.wait()
+            kind = "hang"
         answer = {"kind": kind, "returncode": self.proc.returncode, "stderr": self._stderr_tail()}
         self.stop()
         return answer
@@ -520,6 +525,53 @@ def worker():
     w.stop()
 
 
+#: Valid problems (every value within the supported ranges) on which HiGHS itself segfaults inside ``run()``:
+#: not input faults, so kept here as expected failures until the solver adapter guards against them.
+CORE_FINDINGS = {
+    "hhi with compute 1e12": {
+        "periods": [2025, 2026],
+        "demand": {"2025": 307200, "2026": 460800},
+        "offers": [
+            {
+                "name": "mi300",
+                "vendor": "intel",
+                "unit_cost": 12766,
+                "compute": 10**12,
+                "installed": 320,
+                "installed_life": 1,
+            }
+        ],
+        "risk": {"hhi_weight": 1.0},
+    },
+    "max_share 1e-9 with lot_size 1e12": {
+        "periods": [2030, 2031, 2032],
+        "offers": [
+            {
+                "name": "mi300",
+                "vendor": "nvidia",
+                "unit_cost": {"2030": 14416, "2031": 15497, "2032": 17948},
+                "compute": 250,
+            },
+            {"name": "tpu-v6", "vendor": "amd", "unit_cost": 12139, "compute": 100, "lot_size": 10**12},
+        ],
+        "risk": {"max_share": 1e-09},
+        "workloads": {"batch": 10**12},
+    },
+}
+
+
+@pytest.mark.xfail(
+    strict=False,
+    reason="HiGHS segfaults in run() on these valid models (procure/solvers/highs.py passes them as built); "
+    "not an input fault: reproducers in CORE_FINDINGS",
+)
+@pytest.mark.parametrize("name", list(CORE_FINDINGS))
+def test_core_finding_does_not_crash(worker: Worker, name: str) -> None:
+    problem = CORE_FINDINGS[name]
+    Problem.from_dict(problem)  # valid input: within every supported range
+    check_answer(worker.ask(copy.deepcopy(problem)), problem, name, keep=False)
+
+
 def _keep(problem: Any, what: str) -> str:
     """Write a failing problem where a person can rerun it; its file name."""
     fd, name = tempfile.mkstemp(prefix="procure-fuzz-", suffix=".pickle")
@@ -528,17 +580,17 @@ def _keep(problem: Any, what: str) -> str:
     return name
 
 
-def check_answer(answer: dict[str, Any], problem: Any, what: str) -> None:
-    """A fuzz answer is a plan or a short ProblemError naming its field."""
+def check_answer(answer: dict[str, Any], problem: Any, what: str, *, keep: bool = True) -> None:
+    """A fuzz answer is a plan or a short ProblemError naming its field (a failing problem is kept if ``keep``)."""
     if answer["kind"] == "problem_error":
         assert answer["length"] < SHORT, f"{what}: message too long: {answer['message'][:400]}"
         assert answer["message"].startswith(f"{answer['path']}:"), f"{what}: {answer['message']}"
         return
     if answer["kind"] == "solved":
         return
-    name = _keep(problem, what)
+    kept = f" (kept in {_keep(problem, what)}; rerun it with tests/fuzz_worker.py)" if keep else ""
     detail = answer.get("message") or answer.get("stderr", "")
-    pytest.fail(f"{what}: {answer['kind']} (kept in {name}; rerun with tests/fuzz_worker.py)\n{detail}")
+    pytest.fail(f"{what}: {answer['kind']}{kept}\n{detail}")
 
 
 @settings(
