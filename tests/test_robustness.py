@@ -410,11 +410,20 @@ def _brief(value: Any) -> str:
 
 
 @st.composite
-def mutated_problems(draw) -> tuple[dict[str, Any], str]:
-    """A valid problem with one leaf or key replaced, deleted or renamed; and what was done."""
+def mutated_problems(draw, mutations: int = 1) -> tuple[dict[str, Any], str]:
+    """A valid problem with one leaf or key (or ``mutations`` of them) replaced, deleted or renamed;
+    and what was done."""
     flags = {f: draw(st.booleans()) for f in ("scenarios", "hhi", "commercial", "sites", "workloads")}
     problem = copy.deepcopy(draw(problems(max_offers=3, max_periods=3, **flags)))
-    path = draw(st.sampled_from(_spots(problem)))
+    return problem, "; ".join(_mutate(draw, problem) for _ in range(mutations))
+
+
+def _mutate(draw, problem: dict[str, Any]) -> str:
+    """Replace, delete or rename one leaf or key of ``problem`` in place; what was done."""
+    spots = _spots(problem)
+    if not spots:
+        return "nothing left to mutate"
+    path = draw(st.sampled_from(spots))
     parent = problem
     for part in path[:-1]:
         parent = parent[part]
@@ -424,14 +433,14 @@ def mutated_problems(draw) -> tuple[dict[str, Any], str]:
     where = "/".join(map(_brief, path))
     if action == "delete":
         del parent[key]
-        return problem, f"delete {where}"
+        return f"delete {where}"
     if action == "rename":
         new = draw(st.sampled_from(NEW_KEYS))
         parent[new] = parent.pop(key)
-        return problem, f"rename {where} to {_brief(new)}"
+        return f"rename {where} to {_brief(new)}"
     value = draw(st.sampled_from({"number": EXTREME_NUMBERS, "edge": EDGE_NUMBERS, "type": WRONG_TYPES}[action]))
     parent[key] = value
-    return problem, f"set {where} = {_brief(value)}"
+    return f"set {where} = {_brief(value)}"
 
 
 class Worker:
