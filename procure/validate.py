@@ -133,12 +133,38 @@ def number(
 ) -> float:
     """A finite real number within the given bounds, of magnitude at most ``largest``
     and, unless 0, at least ``smallest`` (see `procure.limits`)."""
-    if not _is_number(value):
+    if type(value) is float:
+        x = value
+    elif _is_number(value):
+        try:
+            x = float(value)
+        except OverflowError:  # an int (or Fraction) beyond any float
+            x = math.inf if value > 0 else -math.inf
+    else:
         fail(path, value, "is not a number")
-    try:
-        x = float(value)
-    except OverflowError:  # an int (or Fraction) beyond any float
-        x = math.inf if value > 0 else -math.inf
+    size = abs(x)  # nan fails every comparison below
+    if (
+        size <= largest
+        and (size >= smallest or size == 0.0)
+        and (low is None or x > low or (x == low and not low_open))
+        and (high is None or x < high or (x == high and not high_open))
+    ):
+        return x
+    _refuse(value, x, path, low, low_open, high, high_open, smallest, largest)
+
+
+def _refuse(
+    value: Any,
+    x: float,
+    path: str,
+    low: float | None,
+    low_open: bool,
+    high: float | None,
+    high_open: bool,
+    smallest: float,
+    largest: float,
+) -> NoReturn:
+    """Raise the reason why `number` refuses ``value`` (as the float ``x``)."""
     if math.isnan(x) or (math.isinf(x) and type(value) is float):
         fail(path, value, "is not finite")
     if low is not None and (x < low or (low_open and x == low)):
@@ -149,9 +175,7 @@ def number(
         fail(path, value, f"must be {'<' if high_open else '≤'} {high:g}")
     if abs(x) > largest:
         fail(path, value, f"is too large: allowed {allowed(low, low_open, largest, smallest)} (use larger units)")
-    if 0 < abs(x) < smallest:
-        fail(path, value, f"is too small: give 0 or a value from {smallest:g} to {largest:g}")
-    return x
+    fail(path, value, f"is too small: give 0 or a value from {smallest:g} to {largest:g}")
 
 
 def integer(value: Any, path: str, *, low: int | None = None, high: int = MAX_UNITS) -> int:
@@ -230,19 +254,25 @@ _PERIOD_TEXT = re.compile(r"\s*(-?[0-9]+)\s*")
 
 
 def _period_key(key: Any, path: str, periods: tuple[int, ...]) -> int:
-    where = f"{path}[{key_text(key)}]"
-    if isinstance(key, str):
+    p: int | None
+    if type(key) is str and key.isascii() and key.isdigit() and len(key) <= 20:  # the common case, "2026"
+        p = int(key)
+    elif isinstance(key, str):
         text = _PERIOD_TEXT.fullmatch(key)
         if text is None:
-            fail(where, _MISSING, "is not a period (a whole number such as '2026')")
+            fail(f"{path}[{key_text(key)}]", _MISSING, "is not a period (a whole number such as '2026')")
         digits = text.group(1)
         p = int(digits) if len(digits) <= 20 else None  # int() refuses more than 4300 digits
     elif isinstance(key, numbers.Integral) and not isinstance(key, bool):
         p = int(key)
     else:
-        fail(where, _MISSING, "is not a period (a whole number such as '2026')")
+        fail(f"{path}[{key_text(key)}]", _MISSING, "is not a period (a whole number such as '2026')")
     if p not in periods:
-        fail(where, _MISSING, f"names a period that is not in periods ({periods[0]}..{periods[-1]})")
+        fail(
+            f"{path}[{key_text(key)}]",
+            _MISSING,
+            f"names a period that is not in periods ({periods[0]}..{periods[-1]})",
+        )
     return p
 
 
