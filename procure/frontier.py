@@ -31,10 +31,13 @@ from .problem import Problem, as_problem
 from .result import Result, make_result
 from .solvers import get_adapter
 from .solvers.base import RawSolution
+from .validate import show
 
 __all__ = ["MEASURES", "Frontier", "frontier", "risk_of"]
 
 MEASURES = ("cvar", "hhi", "max_share")
+#: Most points a frontier may have (each is a solve).
+MAX_POINTS = 10_000
 
 
 def risk_of(ev: PlanEvaluation, measure: str) -> float:
@@ -254,9 +257,13 @@ def frontier(
     Frontier
     """
     if measure not in MEASURES:
-        raise ProblemError(f"measure: {measure!r} is not one of {', '.join(MEASURES)}", path="measure", value=measure)
-    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
-        raise ProblemError(f"points: {points!r} must be a whole number ≥ 2", path="points", value=points)
+        raise ProblemError(
+            f"measure: {show(measure)} is not one of {', '.join(MEASURES)}", path="measure", value=measure
+        )
+    if isinstance(points, bool) or not isinstance(points, int) or not 2 <= points <= MAX_POINTS:
+        raise ProblemError(
+            f"points: {show(points)} must be a whole number from 2 to {MAX_POINTS}", path="points", value=points
+        )
     options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
     adapter = get_adapter(solver)
     adapter.check_options(options)

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ProblemError
+from .limits import MAX_VALUE
 from .solvers.base import SolveOptions
+from .validate import show
 
 __all__ = ["available_cores", "solve_options"]
 
@@ -23,7 +25,7 @@ def available_cores() -> int:
 
 
 def _bad(name: str, value: Any, why: str) -> ProblemError:
-    return ProblemError(f"{name}: {value!r} {why}", path=name, value=value)
+    return ProblemError(f"{name}: {show(value)} {why}", path=name, value=value)
 
 
 def _real(value: Any) -> bool:
@@ -41,8 +43,8 @@ def solve_options(
 
     ``threads`` may not exceed the cores this machine gives the process: more
     threads than cores only slow HiGHS down (and a huge count exhausts memory)."""
-    if time_limit is not None and (not _real(time_limit) or not 0 < time_limit < float("inf")):
-        raise _bad("time_limit", time_limit, "must be a positive number of seconds (or None)")
+    if time_limit is not None and (not _real(time_limit) or not 0 < time_limit <= MAX_VALUE):
+        raise _bad("time_limit", time_limit, f"must be a number of seconds above 0, at most {MAX_VALUE:g} (or None)")
     if not _real(mip_gap) or not 0 <= mip_gap < 1:
         raise _bad("mip_gap", mip_gap, "must be a number in [0, 1)")
     if threads is not None:

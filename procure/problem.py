@@ -404,17 +404,19 @@ class Problem:
         except TypeError:
             aligned = []
 
-        def plain(value: Any, key: str = "") -> Any:
+        def plain(value: Any, key: str = "", depth: int = 0) -> Any:
+            if depth > 16:  # deeper than any problem nests: left for validation to reject, without recursing
+                return value
             if dataclasses.is_dataclass(value) and not isinstance(value, type):
-                return {f.name: plain(getattr(value, f.name), f.name) for f in fields(value)}
+                return {f.name: plain(getattr(value, f.name), f.name, depth + 1) for f in fields(value)}
             if key in PER_PERIOD_FIELDS and isinstance(value, tuple):
                 if not value:  # a default that stands for "none given"
                     return None
                 return dict(zip(aligned, value)) if len(value) == len(aligned) else list(value)
             if key == "workloads" and isinstance(value, Mapping):
-                return {name: plain(v, "demand") for name, v in value.items()}
+                return {name: plain(v, "demand", depth + 1) for name, v in value.items()}
             if isinstance(value, (list, tuple)):
-                return [plain(x) for x in value]
+                return [plain(x, depth=depth + 1) for x in value]
             if isinstance(value, MappingProxyType):
                 return dict(value)
             if key == "vendors" and isinstance(value, tuple) and value and isinstance(value[0], str):

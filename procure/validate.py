@@ -17,32 +17,79 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from .errors import ProblemError
+from .limits import MAX_COUNT, MAX_LOTS, MAX_PERIOD, MAX_UNITS, MAX_VALUE, MIN_POSITIVE
 
 __all__ = ["OFFER_FIELDS", "PROBLEM_FIELDS", "RISK_FIELDS", "VENDOR_FIELDS", "validate_problem"]
 
 PerPeriod = tuple[float, ...]
 
 
-def _show(value: Any) -> str:
+#: Characters of a value (or a name) that a message shows; longer ones are cut short with "…".
+SHOWN = 60
+_SHOWN_INT = 10**SHOWN
+
+
+def _brief(text: str, width: int = SHOWN) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _digits(n: int) -> int:
+    """Decimal digits of ``|n|`` without ``str()`` (which refuses ints of more than 4300 digits)."""
+    n = abs(n)
+    d = int((n.bit_length() - 1) * math.log10(2)) + 1 if n else 1
+    return d + 1 if n >= 10**d else d
+
+
+def _safe_text(value: Any, text: Callable[[Any], str]) -> str:
+    """``text(value)`` cut short; never raises (deep nesting, refusing ``__str__``, huge ints)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -_SHOWN_INT < value < _SHOWN_INT:
+        return f"an integer of {_digits(value)} digits"
     if isinstance(value, str):
-        return repr(value)
+        return _brief(text(value[: SHOWN + 1]))
+    try:
+        return _brief(text(value))
+    except Exception:  # RecursionError, a refusing __str__ or __repr__
+        return f"a {type(value).__name__}"
+
+
+def show(value: Any) -> str:
+    """A value as a message shows it: short, and safe for any value."""
+    if isinstance(value, str):
+        return _safe_text(value, repr)
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
         return repr(value)
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, (list, tuple)):
         return f"a list of {len(value)}" if len(value) else "an empty list"
-    return str(value)
+    return _safe_text(value, str)
+
+
+def key_text(key: Any) -> str:
+    """A mapping key inside a field path, as in ``demand['2031']``: short, and safe for any key."""
+    return _safe_text(key, repr)
+
+
+def name_text(name: str) -> str:
+    """A field or entry name inside a path, as in ``offers[0].installed.oregon``, cut short."""
+    return _brief(name, SHOWN * 2 // 3)
+
+
+def names_text(names: Sequence[Any]) -> str:
+    """Names listed in a message (``a, b, c``), cut short."""
+    text = ", ".join(_brief(str(n)) for n in names[:12]) + (", …" if len(names) > 12 else "")
+    return _brief(text, 2 * SHOWN)
 
 
 def fail(path: str, value: Any, why: str) -> NoReturn:
     """Raise `ProblemError` for ``path`` with a message showing ``value``."""
-    shown = "" if value is _MISSING else f"{_show(value)} "
+    shown = "" if value is _MISSING else f"{show(value)} "
     raise ProblemError(f"{path}: {shown}{why}", path=path, value=None if value is _MISSING else value)
 
 
@@ -64,6 +111,15 @@ def _is_number(value: Any) -> bool:
     return type(value) in _PLAIN_NUMBERS or (isinstance(value, numbers.Real) and not isinstance(value, bool))
 
 
+def allowed(low: float | None, low_open: bool, high: float, smallest: float = 0.0) -> str:
+    """The range a number may take, in words: ``0, or 1e-09 to 1e+15``."""
+    if smallest > 0 and low == 0:
+        return f"{smallest:g} to {high:g}" if low_open else f"0, or {smallest:g} to {high:g}"
+    if low is None:
+        return f"up to {high:g}"
+    return f"{'above ' if low_open else ''}{low:g} to {high:g}"
+
+
 def number(
     value: Any,
     path: str,
@@ -72,12 +128,44 @@ def number(
     low_open: bool = False,
     high: float | None = None,
     high_open: bool = False,
+    smallest: float = 0.0,
+    largest: float = MAX_VALUE,
 ) -> float:
-    """A finite real number within the given bounds."""
-    if not _is_number(value):
+    """A finite real number within the given bounds, of magnitude at most ``largest``
+    and, unless 0, at least ``smallest`` (see `procure.limits`)."""
+    if type(value) is float:
+        x = value
+    elif _is_number(value):
+        try:
+            x = float(value)
+        except OverflowError:  # an int (or Fraction) beyond any float
+            x = math.inf if value > 0 else -math.inf
+    else:
         fail(path, value, "is not a number")
-    x = float(value)
-    if math.isnan(x) or math.isinf(x):
+    size = abs(x)  # nan fails every comparison below
+    if (
+        size <= largest
+        and (size >= smallest or size == 0.0)
+        and (low is None or x > low or (x == low and not low_open))
+        and (high is None or x < high or (x == high and not high_open))
+    ):
+        return x
+    _refuse(value, x, path, low, low_open, high, high_open, smallest, largest)
+
+
+def _refuse(
+    value: Any,
+    x: float,
+    path: str,
+    low: float | None,
+    low_open: bool,
+    high: float | None,
+    high_open: bool,
+    smallest: float,
+    largest: float,
+) -> NoReturn:
+    """Raise the reason why `number` refuses ``value`` (as the float ``x``)."""
+    if math.isnan(x) or (math.isinf(x) and type(value) is float):
         fail(path, value, "is not finite")
     if low is not None and (x < low or (low_open and x == low)):
         if low == 0 and not low_open:
@@ -85,11 +173,13 @@ def number(
         fail(path, value, f"must be {'>' if low_open else '≥'} {low:g}")
     if high is not None and (x > high or (high_open and x == high)):
         fail(path, value, f"must be {'<' if high_open else '≤'} {high:g}")
-    return x
+    if abs(x) > largest:
+        fail(path, value, f"is too large: allowed {allowed(low, low_open, largest, smallest)} (use larger units)")
+    fail(path, value, f"is too small: give 0 or a value from {smallest:g} to {largest:g}")
 
 
-def integer(value: Any, path: str, *, low: int | None = None) -> int:
-    """A whole number (``int``, not ``float`` nor ``bool``) ≥ ``low``."""
+def integer(value: Any, path: str, *, low: int | None = None, high: float = MAX_UNITS) -> int:
+    """A whole number (``int``, not ``float`` nor ``bool``) from ``low`` to ``high``."""
     if type(value) is not int and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
         if _is_number(value):
             fail(path, value, "is not a whole number (write it without a decimal point)")
@@ -97,6 +187,8 @@ def integer(value: Any, path: str, *, low: int | None = None) -> int:
     x = int(value)
     if low is not None and x < low:
         fail(path, value, "is negative" if low == 0 else f"must be ≥ {low}")
+    if x > high:
+        fail(path, value, f"is too large: allowed {allowed(low, False, high)}")
     return x
 
 
@@ -114,7 +206,7 @@ def mapping(value: Any, path: str) -> Mapping[str, Any]:
         fail(path, value, "is not a mapping (a table of fields)")
     for key in value:
         if not isinstance(key, str):
-            fail(f"{path}[{key!r}]" if path else repr(key), _MISSING, "field names must be strings")
+            fail(f"{path}[{key_text(key)}]" if path else key_text(key), _MISSING, "field names must be strings")
     return value
 
 
@@ -132,9 +224,9 @@ def check_keys(raw: Mapping[str, Any], path: str, fields: Mapping[str, Field]) -
     for key in raw:
         if key in fields:
             continue
-        near = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+        near = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6) if len(key) <= SHOWN else []
         hint = f"; did you mean {near[0]!r}?" if near else f"; known fields: {', '.join(fields)}"
-        fail(f"{prefix}{key}", _MISSING, f"unknown field{hint}")
+        fail(f"{prefix}{name_text(key)}", _MISSING, f"unknown field{hint}")
     for key, spec in fields.items():
         if spec.required and key not in raw:
             fail(f"{prefix}{key}", _MISSING, "is required")
@@ -144,34 +236,40 @@ def check_keys(raw: Mapping[str, Any], path: str, fields: Mapping[str, Field]) -
 
 
 def parse_periods(value: Any, path: str = "periods") -> tuple[int, ...]:
-    """A non-empty list of consecutive whole numbers."""
+    """A non-empty list of consecutive whole numbers, each of magnitude at most ``MAX_PERIOD``."""
     items = sequence(value, path)
     if not items:
         fail(path, value, "must list at least one period")
-    periods = tuple(integer(p, f"{path}[{k}]") for k, p in enumerate(items))
-    for k in range(1, len(periods)):
-        if periods[k] != periods[k - 1] + 1:
-            fail(
-                f"{path}[{k}]",
-                periods[k],
-                f"does not follow {periods[k - 1]}: periods are consecutive years, in order",
-            )
+    periods = tuple(integer(p, f"{path}[{k}]", high=math.inf) for k, p in enumerate(items))
+    for k, p in enumerate(periods):
+        if abs(p) > MAX_PERIOD:
+            fail(f"{path}[{k}]", p, f"is not a supported period: allowed {-MAX_PERIOD:g} to {MAX_PERIOD:g}")
+        if k and p != periods[k - 1] + 1:
+            fail(f"{path}[{k}]", p, f"does not follow {periods[k - 1]}: periods are consecutive years, in order")
     return periods
 
 
+#: A period written as a string key (JSON, TOML): ASCII digits, maybe a minus sign and surrounding spaces.
+_PERIOD_TEXT = re.compile(r"\s*(-?[0-9]+)\s*")
+
+
 def _period_key(key: Any, path: str, periods: tuple[int, ...]) -> int:
-    if isinstance(key, str):
-        text = key.strip()
-        if not text.lstrip("-").isdigit():
-            fail(f"{path}[{key!r}]", _MISSING, "is not a period")
-        p = int(text)
+    p: int | None
+    if type(key) is str and key.isascii() and key.isdigit() and len(key) <= 20:  # the common case, "2026"
+        p = int(key)
+    elif isinstance(key, str):
+        text = _PERIOD_TEXT.fullmatch(key)
+        if text is None:
+            fail(f"{path}[{key_text(key)}]", _MISSING, "is not a period (a whole number such as '2026')")
+        digits = text.group(1)
+        p = int(digits) if len(digits) <= 20 else None  # int() refuses more than 4300 digits
     elif isinstance(key, numbers.Integral) and not isinstance(key, bool):
         p = int(key)
     else:
-        fail(f"{path}[{key!r}]", _MISSING, "is not a period")
+        fail(f"{path}[{key_text(key)}]", _MISSING, "is not a period (a whole number such as '2026')")
     if p not in periods:
         fail(
-            f"{path}[{key!r}]",
+            f"{path}[{key_text(key)}]",
             _MISSING,
             f"names a period that is not in periods ({periods[0]}..{periods[-1]})",
         )
@@ -185,7 +283,7 @@ def per_period(value: Any, path: str, periods: tuple[int, ...], **bounds: Any) -
         for key, item in value.items():
             p = _period_key(key, path, periods)
             if p in found:
-                fail(f"{path}[{key!r}]", _MISSING, f"names period {p} twice")
+                fail(f"{path}[{key_text(key)}]", _MISSING, f"names period {p} twice")
             found[p] = number(item, f"{path}[{p}]", **bounds)
         missing = [p for p in periods if p not in found]
         if missing:
@@ -193,7 +291,7 @@ def per_period(value: Any, path: str, periods: tuple[int, ...], **bounds: Any) -
                 path,
                 _MISSING,
                 f"misses period{'s' if len(missing) > 1 else ''} "
-                f"{', '.join(map(str, missing))} (a mapping must name every period)",
+                f"{names_text(missing)} (a mapping must name every period)",
             )
         return tuple(found[p] for p in periods)
     if isinstance(value, (list, tuple)):
@@ -220,8 +318,8 @@ def _num(**bounds: Any) -> Callable[[Any, str, tuple[int, ...]], float]:
     return lambda v, path, periods: number(v, path, **bounds)
 
 
-def _int(low: int) -> Callable[[Any, str, tuple[int, ...]], int]:
-    return lambda v, path, periods: integer(v, path, low=low)
+def _int(low: int, high: int) -> Callable[[Any, str, tuple[int, ...]], int]:
+    return lambda v, path, periods: integer(v, path, low=low, high=high)
 
 
 def _pp(**bounds: Any) -> Callable[[Any, str, tuple[int, ...]], PerPeriod]:
@@ -232,20 +330,25 @@ def _str(v: Any, path: str, periods: tuple[int, ...]) -> str:
     return string(v, path)
 
 
-NONNEG = {"low": 0.0}
-SHARE = {"low": 0.0, "low_open": True, "high": 1.0}
+# Bounds of the real-valued fields; every one is also at most MAX_VALUE in magnitude (see procure.limits).
+Bounds = dict[str, Any]  # keyword arguments of `number`
+NONNEG: Bounds = {"low": 0.0}  # not in the model's matrix: any value from 0 to MAX_VALUE
+AMOUNT: Bounds = {"low": 0.0, "smallest": MIN_POSITIVE}  # in the matrix or bounds: 0, or MIN_POSITIVE to MAX_VALUE
+POSITIVE: Bounds = {"low": 0.0, "low_open": True, "smallest": MIN_POSITIVE}
+SUPPLY: Bounds = {**AMOUNT, "largest": MAX_UNITS}  # a number of units
+SHARE: Bounds = {"low": 0.0, "low_open": True, "high": 1.0}
 
 PROBLEM_FIELDS: dict[str, Field] = {
     "name": Field(_str, "plan", doc="label"),
     "periods": Field(lambda v, p, _: parse_periods(v, p), required=True, doc="planning periods"),
-    "demand": Field(_pp(**NONNEG), doc="compute needed in each period (or give workloads)"),
+    "demand": Field(_pp(**AMOUNT), doc="compute needed in each period (or give workloads)"),
     "offers": Field(lambda v, p, _: v, required=True, doc="what can be bought"),
     "vendors": Field(lambda v, p, _: v, (), doc="per-vendor terms"),
-    "power_cap_gw": Field(_pp(**NONNEG), doc="cap on facility power, GW"),
+    "power_cap_gw": Field(_pp(**AMOUNT), doc="cap on facility power, GW"),
     "pue": Field(_num(low=1.0), 1.0, doc="facility power / IT power"),
-    "electricity_price": Field(_pp(**NONNEG), 0.0, doc="$/MWh", per_period=True),
-    "budget": Field(_pp(**NONNEG), doc="cap on capex paid in each period"),
-    "total_budget": Field(_num(**NONNEG), doc="cap on capex over the horizon"),
+    "electricity_price": Field(_pp(**AMOUNT), 0.0, doc="$/MWh", per_period=True),
+    "budget": Field(_pp(**AMOUNT), doc="cap on capex paid in each period"),
+    "total_budget": Field(_num(**AMOUNT), doc="cap on capex over the horizon"),
     "discount_rate": Field(_num(**NONNEG), 0.0, doc="for the objective"),
     "risk": Field(lambda v, p, _: v, None, doc="concentration and supply-risk terms"),
     "sites": Field(lambda v, p, _: v, (), doc="data center sites"),
@@ -255,57 +358,57 @@ PROBLEM_FIELDS: dict[str, Field] = {
 OFFER_FIELDS: dict[str, Field] = {
     "name": Field(_str, required=True),
     "vendor": Field(_str, required=True),
-    "unit_cost": Field(_pp(**NONNEG)),
+    "unit_cost": Field(_pp(**AMOUNT)),
     "price_tiers": Field(lambda v, p, _: v, None),
     "discount": Field(lambda v, p, _: v, "incremental"),
     "efficiency": Field(lambda v, p, _: v, None),
-    "compute": Field(_num(low=0.0, low_open=True), required=True),
-    "power_kw": Field(_num(**NONNEG), 0.0),
-    "opex_per_year": Field(_num(**NONNEG), 0.0),
-    "lot_size": Field(_int(1), 1),
-    "min_order": Field(_int(0), 0),
-    "max_units": Field(_pp(**NONNEG)),
-    "lifetime": Field(_int(1)),
-    "lead_time": Field(_int(0), 0),
+    "compute": Field(_num(**POSITIVE), required=True),
+    "power_kw": Field(_num(**AMOUNT), 0.0),
+    "opex_per_year": Field(_num(**AMOUNT), 0.0),
+    "lot_size": Field(_int(1, MAX_UNITS), 1),
+    "min_order": Field(_int(0, MAX_UNITS), 0),
+    "max_units": Field(_pp(**SUPPLY)),
+    "lifetime": Field(_int(1, MAX_COUNT)),
+    "lead_time": Field(_int(0, MAX_COUNT), 0),
     "installed": Field(lambda v, p, _: v, None),
-    "installed_life": Field(_int(1)),
+    "installed_life": Field(_int(1, MAX_COUNT)),
 }
 
 VENDOR_FIELDS: dict[str, Field] = {
     "name": Field(_str, required=True),
-    "onboarding_cost": Field(_num(**NONNEG), 0.0),
+    "onboarding_cost": Field(_num(**AMOUNT), 0.0),
     "max_share": Field(_num(**SHARE)),
-    "min_spend": Field(_num(**NONNEG), 0.0),
-    "max_spend": Field(_num(**NONNEG)),
+    "min_spend": Field(_num(**AMOUNT), 0.0),
+    "max_spend": Field(_num(**AMOUNT)),
 }
 
 SITE_FIELDS: dict[str, Field] = {
     "name": Field(_str, required=True),
-    "power_cap_gw": Field(_pp(**NONNEG)),
+    "power_cap_gw": Field(_pp(**AMOUNT)),
     "pue": Field(_num(low=1.0)),
-    "electricity_price": Field(_pp(**NONNEG)),
+    "electricity_price": Field(_pp(**AMOUNT)),
     "vendors": Field(lambda v, p, _: v, None),
 }
 
 TIER_FIELDS: dict[str, Field] = {
-    "from_units": Field(_int(0), required=True),
-    "unit_cost": Field(_pp(**NONNEG), required=True),
+    "from_units": Field(_int(0, MAX_UNITS), required=True),
+    "unit_cost": Field(_pp(**AMOUNT), required=True),
 }
 
 DISCOUNTS = ("incremental", "all_units")
 
 RISK_FIELDS: dict[str, Field] = {
     "max_share": Field(_num(**SHARE), 1.0),
-    "min_vendors": Field(_int(0), 0),
+    "min_vendors": Field(_int(0, MAX_COUNT), 0),
     "min_vendor_share": Field(_num(**SHARE), 0.1),
     "survive_vendor_loss": Field(_num(low=0.0, high=1.0), 0.0),
-    "hhi_weight": Field(_num(**NONNEG), 0.0),
+    "hhi_weight": Field(_num(**AMOUNT), 0.0),
     "max_hhi": Field(_num(**SHARE)),
     "scenarios": Field(lambda v, p, _: v, ()),
-    "shortfall_penalty": Field(_num(**NONNEG), 0.0),
+    "shortfall_penalty": Field(_num(**AMOUNT), 0.0),
     "cvar_alpha": Field(_num(low=0.0, high=1.0, high_open=True), 0.95),
-    "risk_weight": Field(_num(**NONNEG), 0.0),
-    "max_cvar": Field(_num(**NONNEG)),
+    "risk_weight": Field(_num(**AMOUNT), 0.0),
+    "max_cvar": Field(_num(**AMOUNT)),
 }
 
 SCENARIO_FIELDS: dict[str, Field] = {
@@ -397,14 +500,14 @@ def _installed(value: Any, path: str, sites: list[str]) -> int | dict[str, int]:
     if value is None:
         return {} if sites else 0
     if not sites:
-        return integer(value, path, low=0)
+        return integer(value, path, low=0, high=MAX_UNITS)
     if not isinstance(value, Mapping):
         fail(path, value, "must be a mapping {site: units} when the problem has sites")
     out: dict[str, int] = {}
     for site, units in mapping(value, path).items():
         if site not in sites:
-            fail(f"{path}.{site}", _MISSING, f"is not a site (sites: {', '.join(sites)})")
-        out[site] = integer(units, f"{path}.{site}", low=0)
+            fail(f"{path}.{name_text(site)}", _MISSING, f"is not a site (sites: {names_text(sites)})")
+        out[site] = integer(units, f"{path}.{name_text(site)}", low=0, high=MAX_UNITS)
     return out
 
 
@@ -416,8 +519,8 @@ def _efficiency(value: Any, path: str, workloads: list[str]) -> dict[str, float]
     out: dict[str, float] = {}
     for name, factor in mapping(value, path).items():
         if name not in workloads:
-            fail(f"{path}.{name}", _MISSING, f"is not a workload (workloads: {', '.join(workloads)})")
-        out[name] = number(factor, f"{path}.{name}", low=0.0)
+            fail(f"{path}.{name_text(name)}", _MISSING, f"is not a workload (workloads: {names_text(workloads)})")
+        out[name] = number(factor, f"{path}.{name_text(name)}", **AMOUNT)
     return out
 
 
@@ -442,10 +545,27 @@ def _workloads(raw: Any, periods: tuple[int, ...]) -> dict[str, PerPeriod]:
     items = mapping(raw, "workloads")
     if not items:
         fail("workloads", raw, "must name at least one workload")
-    return {
-        string(name, f"workloads[{name!r}]"): per_period(value, f"workloads.{name}", periods, low=0.0)
-        for name, value in items.items()
-    }
+    out: dict[str, PerPeriod] = {}
+    for name, value in items.items():
+        string(name, f"workloads[{key_text(name)}]")
+        out[name] = per_period(value, f"workloads.{name_text(name)}", periods, **AMOUNT)
+    return out
+
+
+def _check_lots(problem: dict[str, Any]) -> None:
+    """Every offer meets the peak demand with at most ``MAX_LOTS`` lots (see `procure.limits`)."""
+    demand = problem["demand"] if problem["workloads"] is None else map(sum, zip(*problem["workloads"].values()))
+    peak = max(demand)
+    for k, offer in enumerate(problem["offers"]):
+        lots = peak / (offer["compute"] * offer["lot_size"])
+        if lots > MAX_LOTS:
+            fail(
+                f"offers[{k}].compute",
+                offer["compute"],
+                f"is too small for the demand: meeting the peak demand of {peak:g} would take {lots:.3g} lots of "
+                f"{offer['lot_size']} units, more than the {MAX_LOTS:g} supported; allowed: compute × lot_size "
+                f"of at least {peak / MAX_LOTS:.3g} (peak demand / {MAX_LOTS:g})",
+            )
 
 
 def _check_sites(problem: dict[str, Any]) -> None:
@@ -458,7 +578,7 @@ def _check_sites(problem: dict[str, Any]) -> None:
                 fail(
                     f"sites[{k}].vendors[{j}]",
                     vendor,
-                    f"is not the vendor of any offer (offers name: {', '.join(vendors)})",
+                    f"is not the vendor of any offer (offers name: {names_text(vendors)})",
                 )
         hosts[site["name"]] = site["vendors"] if site["vendors"] is not None else tuple(vendors)
     for k, offer in enumerate(problem["offers"]):
@@ -467,9 +587,9 @@ def _check_sites(problem: dict[str, Any]) -> None:
         for site, units in offer["installed"].items():
             if units > 0 and offer["vendor"] not in hosts[site]:
                 fail(
-                    f"offers[{k}].installed.{site}",
+                    f"offers[{k}].installed.{name_text(site)}",
                     units,
-                    f"units sit at a site that does not host {offer['vendor']!r}",
+                    f"units sit at a site that does not host {show(offer['vendor'])}",
                 )
 
 
@@ -483,7 +603,7 @@ def _vendors(raw: Any, offers: list[dict[str, Any]], periods: tuple[int, ...]) -
         if name in given:
             fail(f"{path}.name", name, "is listed twice")
         if name not in named:
-            fail(f"{path}.name", name, f"is not the vendor of any offer (offers name: {', '.join(named)})")
+            fail(f"{path}.name", name, f"is not the vendor of any offer (offers name: {names_text(named)})")
         given[name] = vendor
     defaults = {key: spec.default for key, spec in VENDOR_FIELDS.items()}
     return [given.get(name, {**defaults, "name": name}) for name in named]
@@ -518,10 +638,11 @@ def validate_problem(raw: Any) -> dict[str, Any]:
         problem["workloads"] = _workloads(problem["workloads"], periods)
     elif problem["demand"] is None:
         fail("demand", _MISSING, "is required (or give workloads)")
-    problem["sites"] = _sites(problem["sites"] or (), periods)
+    problem["sites"] = _sites(problem["sites"], periods)
     site_names = [site["name"] for site in problem["sites"]]
     problem["offers"] = _offers(problem["offers"], periods, site_names, list(problem["workloads"] or ()))
-    problem["vendors"] = _vendors(problem["vendors"] or (), problem["offers"], periods)
+    _check_lots(problem)
+    problem["vendors"] = _vendors(problem["vendors"], problem["offers"], periods)
     _check_sites(problem)
     risk_raw = mapping(problem["risk"], "risk") if problem["risk"] is not None else {}
     risk = parse_fields(risk_raw, "risk", RISK_FIELDS, periods)
@@ -557,15 +678,15 @@ def _scenarios(raw: Any, vendors: list[str], periods: tuple[int, ...]) -> list[d
         ).items():
             if vendor not in known:
                 fail(
-                    f"{path}.availability.{vendor}",
+                    f"{path}.availability.{name_text(vendor)}",
                     _MISSING,
-                    f"is not the vendor of any offer (offers name: {', '.join(vendors)})",
+                    f"is not the vendor of any offer (offers name: {names_text(vendors)})",
                 )
-            availability[vendor] = number(value, f"{path}.availability.{vendor}", low=0.0, high=1.0)
+            availability[vendor] = number(value, f"{path}.availability.{name_text(vendor)}", low=0.0, high=1.0)
         chosen: tuple[int, ...] | None = None
         if item.get("periods") is not None:
             listed = sequence(item["periods"], f"{path}.periods")
-            chosen = tuple(integer(p, f"{path}.periods[{j}]") for j, p in enumerate(listed))
+            chosen = tuple(integer(p, f"{path}.periods[{j}]", high=math.inf) for j, p in enumerate(listed))
             for j, p in enumerate(chosen):
                 if p not in listed_periods:
                     fail(f"{path}.periods[{j}]", p, f"is not a period ({periods[0]}..{periods[-1]})")
