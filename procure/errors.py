@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Interrupted", "ProblemError", "SolverNotAvailable"]
+__all__ = ["Interrupted", "NumericsError", "ProblemError", "SolverNotAvailable"]
 
 
 class ProblemError(ValueError):
@@ -27,6 +27,12 @@ class ProblemError(ValueError):
         super().__init__(message)
         self.path = path
         self.value = value
+
+
+class NumericsError(ProblemError):
+    """The model of a problem holds numbers no solver can be given safely (each field may be
+    within its supported range while their products or ratios are not); the message names
+    the row or column and the fields behind it."""
 
 
 class SolverNotAvailable(RuntimeError):

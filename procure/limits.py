@@ -22,9 +22,10 @@ model is built, because the model could not represent it faithfully:
     efficiency, supply).  HiGHS drops matrix entries below 1e-9 as round-off
     and works to feasibility tolerances of about 1e-7, so a smaller non-zero
     value would silently turn into 0 — or into a model HiGHS reports as
-    "Empty".  Give 0, or use smaller units.  Fractions in [0, 1]
-    (probabilities, shares, availabilities, ``cvar_alpha``) have no lower
-    limit: the model only compares them with others of their size.
+    "Empty".  Give 0, or use smaller units.  Fractions in [0, 1] that enter
+    the matrix or the objective (probabilities, shares, availabilities,
+    ``survive_vendor_loss``, ``max_hhi``) follow the same rule: 0, or at least
+    1e-9; ``cvar_alpha`` has no lower limit.
 
 ``MAX_UNITS = 10**12``
     The most units of any count of chips (``lot_size``, ``min_order``,

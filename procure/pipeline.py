@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .diagnose import diagnose
-from .errors import Interrupted, ProblemError
+from .errors import Interrupted, NumericsError, ProblemError
 from .evaluate import evaluate, objective_of, violations
 from .model.bounds import cost_bounds, first_bounds, implied_bounds, needs_finite_bound, provisional_bounds
 from .model.build import BuiltModel, Extra, build_model
@@ -87,12 +87,11 @@ def warm(built: BuiltModel, lots: np.ndarray | None, options: SolveOptions) -> S
     return replace(options, warm_start_ids=built.lots.ravel(), warm_start=np.asarray(lots, dtype=float).ravel())
 
 
-def optimize(
-    session: Session, built: BuiltModel, data: ModelData, options: SolveOptions, started: float | None = None
-) -> RawSolution:
-    """Solve the kept model; with HHI terms, add tangent cuts until the plan's exact HHI
-    is within `HHI_TOL` of the model's in every period (else the answer is only ``feasible``)."""
-    started = time.perf_counter() if started is None else started
+def optimize(session: Session, built: BuiltModel, data: ModelData, options: SolveOptions) -> RawSolution:
+    """Solve the kept model within ``options.time_limit``; with HHI terms, add tangent cuts until
+    the plan's exact HHI is within `HHI_TOL` of the model's in every period (else the answer is
+    only ``feasible``)."""
+    started = time.perf_counter()
     raw = _safe(session, options)
     hhi = built.hhi
     if hhi is None:
@@ -107,7 +106,10 @@ def optimize(
             return raw
         v, p = np.nonzero(under > HHI_TOL / (2 * data.n_vendors))
         index, row, col, val, lower = hhi_cut_rows(data, hhi, built.compute, v, p, share[v, p])
-        session.add_rows("hhi_cut", index, row, col, val, lower=lower, unit="share²", definition=True)
+        try:
+            session.add_rows("hhi_cut", index, row, col, val, lower=lower, unit="share²", definition=True)
+        except NumericsError as exc:  # the cuts this plan needs cannot be stated: keep the plan, exact HHI
+            return _downgraded(raw, f"HHI cuts stopped: {exc}", "numerical")
         left = remaining(options, started)
         if left is None:
             return _downgraded(raw, "stopped: time limit while refining HHI cuts", "time_limit")
@@ -206,7 +208,11 @@ class Pipeline:
             names = ", ".join(state.built.model.row_name(int(r)) for r in conflicts[:3])
             message = f"{names} cannot hold whatever is bought"
             return _Outcome(state, RawSolution("infeasible", None, message=message, termination="infeasible"), True)
-        raw = optimize(state.session, state.built, state.data, warm(state.built, state.lots, options), started)
+        left = remaining(options, started)
+        if left is None:  # building took the whole time limit
+            message = "stopped before any plan was found: the time limit went into building the model"
+            return _Outcome(state, RawSolution("error", None, message=message, termination="time_limit"), True)
+        raw = optimize(state.session, state.built, state.data, warm(state.built, state.lots, left))
         for _ in range(MAX_CERTIFY_ROUNDS):
             if not state.provisional.any():
                 return _Outcome(state, raw, True)
@@ -217,9 +223,12 @@ class Pipeline:
             if left is None or raw.interrupted:
                 return _Outcome(state, raw, False)
             lots = lots_of(state.built, raw) if raw.has_plan else None
-            rebuilt = self.open(state.problem, wider)
+            try:
+                rebuilt = self.open(state.problem, wider)
+            except NumericsError:  # bounds that wide leave the solver's range: the bound stays unknown
+                return _Outcome(state, raw, False)
             rebuilt.widened = state.widened or not raw.has_plan
-            again = optimize(rebuilt.session, rebuilt.built, rebuilt.data, warm(rebuilt.built, lots, left), started)
+            again = optimize(rebuilt.session, rebuilt.built, rebuilt.data, warm(rebuilt.built, lots, left))
             if raw.has_plan and not again.has_plan:  # no time to re-solve: the first plan, uncertified
                 return _Outcome(state, raw, False)
             state, raw = rebuilt, again
@@ -263,6 +272,12 @@ class Pipeline:
         state = kept if kept is not None else self.open(problem)
         outcome = self.solve(state, options, started)
         result = self.result(outcome, report or problem, started)
+        left = remaining(options, started)
+        if result.status == "error" and result.termination == "numerical" and left is not None:
+            # the plan broke a constraint beyond procure's check (a lot of huge compute at a
+            # fraction within the integrality tolerance, say): once more, with strict tolerances
+            outcome = self.solve(outcome.state, replace(left, strict=True), started)
+            result = self.result(outcome, report or problem, started)
         if outcome.raw.has_plan:
             outcome.state.lots = lots_of(outcome.state.built, outcome.raw)
         if outcome.raw.interrupted or result.termination == "interrupted":

@@ -175,7 +175,10 @@ def _refuse(
         fail(path, value, f"must be {'<' if high_open else '≤'} {high:g}")
     if abs(x) > largest:
         fail(path, value, f"is too large: allowed {allowed(low, low_open, largest, smallest)} (use larger units)")
-    fail(path, value, f"is too small: give 0 or a value from {smallest:g} to {largest:g}")
+    top = largest if high is None else min(high, largest)
+    if low_open:
+        fail(path, value, f"is too small: give a value from {smallest:g} to {top:g}")
+    fail(path, value, f"is too small: give 0 or a value from {smallest:g} to {top:g}")
 
 
 def integer(value: Any, path: str, *, low: int | None = None, high: float = MAX_UNITS) -> int:
@@ -336,7 +339,8 @@ NONNEG: Bounds = {"low": 0.0}  # not in the model's matrix: any value from 0 to 
 AMOUNT: Bounds = {"low": 0.0, "smallest": MIN_POSITIVE}  # in the matrix or bounds: 0, or MIN_POSITIVE to MAX_VALUE
 POSITIVE: Bounds = {"low": 0.0, "low_open": True, "smallest": MIN_POSITIVE}
 SUPPLY: Bounds = {**AMOUNT, "largest": MAX_UNITS}  # a number of units
-SHARE: Bounds = {"low": 0.0, "low_open": True, "high": 1.0}
+SHARE: Bounds = {"low": 0.0, "low_open": True, "high": 1.0, "smallest": MIN_POSITIVE}
+FRACTION: Bounds = {"low": 0.0, "high": 1.0, "smallest": MIN_POSITIVE}  # 0, or MIN_POSITIVE to 1
 
 PROBLEM_FIELDS: dict[str, Field] = {
     "name": Field(_str, "plan", doc="label"),
@@ -401,7 +405,7 @@ RISK_FIELDS: dict[str, Field] = {
     "max_share": Field(_num(**SHARE), 1.0),
     "min_vendors": Field(_int(0, MAX_COUNT), 0),
     "min_vendor_share": Field(_num(**SHARE), 0.1),
-    "survive_vendor_loss": Field(_num(low=0.0, high=1.0), 0.0),
+    "survive_vendor_loss": Field(_num(**FRACTION), 0.0),
     "hhi_weight": Field(_num(**AMOUNT), 0.0),
     "max_hhi": Field(_num(**SHARE)),
     "scenarios": Field(lambda v, p, _: v, ()),
@@ -413,7 +417,7 @@ RISK_FIELDS: dict[str, Field] = {
 
 SCENARIO_FIELDS: dict[str, Field] = {
     "name": Field(_str, required=True),
-    "probability": Field(_num(low=0.0, high=1.0), required=True),
+    "probability": Field(_num(**FRACTION), required=True),
     "availability": Field(lambda v, p, _: v, None),
     "periods": Field(lambda v, p, _: v, None),
 }
@@ -665,7 +669,7 @@ def _scenarios(raw: Any, vendors: list[str], periods: tuple[int, ...]) -> list[d
             if item[key] is None:
                 fail(f"{path}.{key}", _MISSING, "is required")
         name = string(item["name"], f"{path}.name")
-        probability = number(item["probability"], f"{path}.probability", low=0.0, high=1.0)
+        probability = number(item["probability"], f"{path}.probability", **FRACTION)
         if name in seen:
             fail(f"{path}.name", name, f"is already the name of risk.scenarios[{seen[name]}]")
         if name == NOMINAL:
@@ -682,7 +686,7 @@ def _scenarios(raw: Any, vendors: list[str], periods: tuple[int, ...]) -> list[d
                     _MISSING,
                     f"is not the vendor of any offer (offers name: {names_text(vendors)})",
                 )
-            availability[vendor] = number(value, f"{path}.availability.{name_text(vendor)}", low=0.0, high=1.0)
+            availability[vendor] = number(value, f"{path}.availability.{name_text(vendor)}", **FRACTION)
         chosen: tuple[int, ...] | None = None
         if item.get("periods") is not None:
             listed = sequence(item["periods"], f"{path}.periods")

@@ -213,6 +213,18 @@ class LinearModel:
         coo = A.tocoo()
         return self.add_rows(name, index, coo.row, coo.col, coo.data, lower=lower, upper=upper, unit=unit, doc=doc)
 
+    def truncate_rows(self, n: int) -> None:
+        """Drop every row from ``n`` on (``n`` must be where a row block starts): undoes the
+        blocks added last."""
+        if n == self.num_rows:
+            return
+        if not any(b.start == n for b in self.rows):
+            raise ValueError(f"row {n} does not start a row block")
+        self.rows = [b for b in self.rows if b.start < n]
+        self.row_lower, self.row_upper = self.row_lower[:n], self.row_upper[:n]
+        self._triplets = [(r[r < n], c[r < n], v[r < n]) for r, c, v in self._triplets]
+        self._A = None
+
     # ----------------------------------------------------------------- changes
 
     def set_col_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:

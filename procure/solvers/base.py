@@ -90,7 +90,9 @@ class SolveOptions:
     columns ``lp_support_ids`` that the LP relaxation uses (the others held at
     zero); one that cannot ignores them.  ``solver_options`` go to the solver
     under its own names (an option it rejects is a `ProblemError`); ``duals``
-    asks for row duals (linear models only).
+    asks for row duals (linear models only); ``strict`` asks for tighter
+    feasibility and integrality tolerances (a re-solve after a plan broke a
+    constraint by more than procure's check allows).
     """
 
     time_limit: float | None = None
@@ -102,6 +104,7 @@ class SolveOptions:
     lp_support_ids: np.ndarray | None = None
     solver_options: Mapping[str, object] = field(default_factory=dict)
     duals: bool = False
+    strict: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ProblemError
+from ..errors import NumericsError, ProblemError
 from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form, objective_scale
 from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register, status_for
 
-__all__ = ["STATUS_MAP", "HighsAdapter", "guard_numbers"]
+__all__ = ["FIELDS_OF", "STATUS_MAP", "HighsAdapter", "guard_numbers"]
 
 _banner_shown = False
 
@@ -70,10 +70,11 @@ MANAGED_OPTIONS = {
     "output_flag": "verbose",
 }
 
-#: HiGHS reads |values| ≥ this as infinite (its ``infinite_bound``).
-HIGHS_INFINITY = 1e20
-#: HiGHS refuses matrix entries above this (its ``large_matrix_value``).
-LARGEST_COEFFICIENT = 1e15
+#: HiGHS's tolerances: its defaults, and what a strict re-solve uses.
+TOLERANCES = {
+    "mip_feasibility_tolerance": (1e-6, 1e-9),
+    "primal_feasibility_tolerance": (1e-7, 1e-9),
+}
 
 #: Relative agreement required between the plan's objective and the one HiGHS reports.
 AGREE = 1e-6
@@ -163,64 +164,154 @@ def _user_options(h: Any, solver_options: Any) -> None:
             raise ProblemError(f"{path}: HiGHS rejects the value {value!r}", path=path, value=value)
 
 
-def _configure(h: Any, options: SolveOptions) -> None:
+#: HiGHS presolve's "sparsify" rule (bit 14 of ``presolve_rule_off``) grows faster than the model
+#: on the cumulative fleet rows of long horizons and checks neither the time limit nor interrupts
+#: (a minute on 2.5M nonzeros): it is off above this many nonzeros.
+SPARSIFY = 1 << 14
+SPARSIFY_MOST_NONZEROS = 100_000
+
+
+def _configure(h: Any, options: SolveOptions, nonzeros: int = 0) -> None:
     _set(h, "output_flag", bool(options.verbose))
+    _set(h, "presolve_rule_off", SPARSIFY if nonzeros > SPARSIFY_MOST_NONZEROS else 0)
     _set_threads(h, options.threads)
     _set(h, "mip_rel_gap", float(options.mip_gap))
     _set(h, "mip_abs_gap", 0.0 if options.mip_gap == 0 else 1e-6)
     _set(h, "time_limit", float(options.time_limit) if options.time_limit is not None else math.inf)
+    for key, (default, strict) in TOLERANCES.items():
+        _set(h, key, strict if options.strict else default)
     _user_options(h, options.solver_options)
 
 
-def guard_numbers(form: MatrixForm) -> str:
-    """Why HiGHS cannot be given ``form`` safely ("" when it can): a non-finite
-    coefficient, cost or offset, a coefficient above its matrix limit, a finite
-    bound it would read as infinite, or a lower bound of +inf."""
+#: The field (path) and the fields behind each block of the formulation, for messages about
+#: numbers out of range.
+FIELDS_OF: dict[str, tuple[str, str]] = {
+    "lots": ("offers", "unit_cost, lot_size, opex_per_year, power_kw, electricity_price"),
+    "compute": ("offers", "compute, installed"),
+    "vendor_compute": ("offers", "compute, lot_size, installed"),
+    "demand": ("demand", "demand, compute"),
+    "split": ("workloads", "workloads, efficiency"),
+    "workload_demand": ("workloads", "workloads, compute, efficiency"),
+    "workload_capacity": ("offers", "lot_size, installed"),
+    "power_cap": ("power_cap_gw", "power_cap_gw, pue, power_kw"),
+    "site_power": ("sites", "sites' power_cap_gw and pue, power_kw"),
+    "supply": ("offers", "max_units, lot_size"),
+    "budget": ("budget", "budget, unit_cost"),
+    "total_budget": ("total_budget", "total_budget, unit_cost"),
+    "min_spend": ("vendors", "min_spend, unit_cost"),
+    "take_or_pay": ("vendors", "min_spend"),
+    "max_spend": ("vendors", "max_spend, unit_cost"),
+    "max_share": ("risk.max_share", "max_share"),
+    "vendor_loss": ("risk.survive_vendor_loss", "survive_vendor_loss, demand"),
+    "min_vendor_share": ("risk.min_vendor_share", "min_vendor_share, demand"),
+    "hhi_term": ("risk.hhi_weight", "hhi_weight"),
+    "hhi_cut": ("risk.hhi_weight", "HHI of compute far above demand"),
+    "max_hhi": ("risk.max_hhi", "max_hhi"),
+    "shortfall": ("risk.scenarios", "availability, demand"),
+    "tail": ("risk.risk_weight", "shortfall_penalty, probability, cvar_alpha"),
+    "value_at_risk": ("risk.risk_weight", "risk_weight, shortfall_penalty"),
+    "max_cvar": ("risk.max_cvar", "max_cvar"),
+    "tier_units": ("offers", "price_tiers"),
+}
+_YOURS = ("extra", "rows or columns you added")
+
+
+#: The span of numbers a scaled model may hold: beyond it HiGHS loses accuracy, calls a model
+#: "Empty", or (seen in fuzzing) crashes.  Scaled models of real problems span about 1e6.
+MAX_SPAN = 1e10  # largest / smallest non-zero |matrix entry|, and the same of |costs|
+MAX_BOUND = 1e12  # largest |finite bound|, in the solver's (scaled) units
+
+
+def _where(blocks: list[Any], k: int) -> tuple[str, str, str]:
+    """The name of member ``k`` of a list of blocks, the field path and the fields behind its block."""
+    starts = [b.start for b in blocks]
+    b = blocks[int(np.searchsorted(starts, k, side="right")) - 1]
+    path, fields = FIELDS_OF.get(b.name.split("[")[0], _YOURS)
+    name = b.index.names(b.name)[k - b.start]
+    return (name if len(name) <= 40 else name[:39] + "…"), path, fields
+
+
+def _span(values: np.ndarray) -> tuple[int, int, float]:
+    """Positions of the smallest and largest non-zero |value|, and their ratio."""
+    size = np.abs(values)
+    nz = np.flatnonzero(size > 0)
+    if not nz.size:
+        return -1, -1, 1.0
+    low, high = nz[np.argmin(size[nz])], nz[np.argmax(size[nz])]
+    return int(low), int(high), float(size[high] / size[low])
+
+
+def guard_numbers(form: MatrixForm) -> tuple[str, str]:
+    """Why HiGHS cannot be given ``form`` safely, as (field path, reason); ``("", "")`` when it
+    can.  Refused: a non-finite number, a finite bound beyond `MAX_BOUND` (HiGHS reads 1e20 as
+    infinite), a lower bound of +inf, matrix entries or costs spanning more than `MAX_SPAN`."""
     model = form.model
-
-    def where(blocks: list[Any], k: int, kind: str) -> str:
-        starts = [b.start for b in blocks]
-        b = blocks[int(np.searchsorted(starts, k, side="right")) - 1]
-        return f"{kind} {b.index.names(b.name)[k - b.start]}"
-
     A = form.A
-    wrong = ~np.isfinite(A.data) | (np.abs(A.data) > LARGEST_COEFFICIENT)
-    if wrong.any():
-        entry = int(np.flatnonzero(wrong)[0])
-        row, col = int(A.indices[entry]), int(np.searchsorted(A.indptr, entry, side="right") - 1)
-        return (
-            f"a coefficient of {where(model.rows, row, 'row')} on {where(model.columns, col, 'column')} is out of range"
-        )
-    costs = np.flatnonzero(~np.isfinite(form.cost))
-    if costs.size:
-        return f"the cost of {where(model.columns, int(costs[0]), 'column')} is not finite"
-    if not math.isfinite(form.offset):
-        return "the objective's constant is not finite"
-    for values, blocks, kind in (
-        (form.col_lower, model.columns, "column"),
-        (form.col_upper, model.columns, "column"),
-        (form.row_lower, model.rows, "row"),
-        (form.row_upper, model.rows, "row"),
+    if A.nnz and not np.isfinite(A.data).all():
+        entry = int(np.flatnonzero(~np.isfinite(A.data))[0])
+        column = int(np.searchsorted(A.indptr, entry, side="right")) - 1
+        row, path, fields = _where(model.rows, int(A.indices[entry]))
+        return path, f"the coefficient of {_where(model.columns, column)[0]} in {row} is not finite ({fields})"
+    if not np.isfinite(form.cost).all() or not math.isfinite(form.offset):
+        return "offers", "the objective is not finite (costs or risk weights beyond the supported ranges)"
+    for values, blocks in (
+        (form.col_lower, model.columns),
+        (form.col_upper, model.columns),
+        (form.row_lower, model.rows),
+        (form.row_upper, model.rows),
     ):
         with np.errstate(invalid="ignore"):
-            bad = np.flatnonzero(np.isnan(values) | (np.isfinite(values) & (np.abs(values) >= HIGHS_INFINITY)))
+            bad = np.flatnonzero(np.isnan(values) | (np.isfinite(values) & (np.abs(values) > MAX_BOUND)))
         if bad.size:
-            return f"a bound of {where(blocks, int(bad[0]), kind)} is out of range ({values[bad[0]]:.3g})"
-    for lower, blocks, kind in ((form.col_lower, model.columns, "column"), (form.row_lower, model.rows, "row")):
+            name, path, fields = _where(blocks, int(bad[0]))
+            return path, f"a bound of {name} is out of range ({fields})"
+    for lower, blocks in ((form.col_lower, model.columns), (form.row_lower, model.rows)):
         plus = np.flatnonzero(np.isposinf(lower))
         if plus.size:
-            return f"the lower bound of {where(blocks, int(plus[0]), kind)} is +inf"
-    return ""
+            name, path, _ = _where(blocks, int(plus[0]))
+            return path, f"the lower bound of {name} is +inf"
+    low, high, ratio = _span(A.data)
+    if ratio > MAX_SPAN:
+        small, large = (_where(model.rows, int(A.indices[e])) for e in (low, high))
+        return small[1], (
+            f"coefficients span {ratio:.1g} (at most {MAX_SPAN:g}), from {small[0]} ({small[2]}) to {large[0]}"
+        )
+    low, high, ratio = _span(form.cost)
+    if ratio > MAX_SPAN:
+        small, large = _where(model.columns, low), _where(model.columns, high)
+        return small[1], f"costs span {ratio:.1g} (at most {MAX_SPAN:g}), from {small[0]} ({small[2]}) to {large[0]}"
+    return "", ""
+
+
+def _negligible_costs_dropped(form: MatrixForm) -> MatrixForm:
+    """``form`` with objective terms below 1/`MAX_SPAN` of the largest set to 0, where that can
+    only lower the objective (a non-negative cost on a non-negative column): the solver's bound
+    then still holds for the full objective, which procure computes from the plan."""
+    size = np.abs(form.cost)
+    if not size.size or size.max() == 0:
+        return form
+    tiny = (size > 0) & (size < size.max() / MAX_SPAN) & (form.cost > 0) & (form.col_lower >= 0)
+    if not tiny.any():
+        return form
+    cost = np.where(tiny, 0.0, form.cost)
+    # what is left is brought near unit size again, as `objective_scale` does (a power of two)
+    factor = float(np.exp2(-np.round(np.log2(np.median(np.abs(cost[cost != 0]))))))
+    return replace(form, cost=cost * factor, offset=form.offset * factor, obj_scale=form.obj_scale * factor)
+
+
+def _refuse(trouble: tuple[str, str]) -> NumericsError:
+    path, why = trouble
+    return NumericsError(
+        f"{path}: numbers too far apart for a solver: {why}; see 'Supported ranges' in docs/problem-format.md",
+        path=path,
+    )
 
 
 def pass_model(h: Any, form: MatrixForm) -> None:
     """Hand the whole matrix form to HiGHS in one call (after `guard_numbers`)."""
     trouble = guard_numbers(form)
-    if trouble:
-        raise ProblemError(
-            f"the problem's numbers span more than a solver can represent: {trouble}; "
-            "check the magnitudes against the supported ranges (docs/problem-format.md)"
-        )
+    if trouble[0]:
+        raise _refuse(trouble)
     A = form.A
     h.passModel(
         A.shape[1],
@@ -253,6 +344,8 @@ def _warm_start(h: Any, form: MatrixForm, options: SolveOptions) -> bool:
 START_GAP = 3e-4
 START_NODES = 200
 START_TIME_SHARE = 0.25
+#: seconds (per million nonzeros, and at least) a time limit must leave for a starting plan
+START_LEAST_SECONDS = 1.0
 
 
 def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any) -> bool:
@@ -271,6 +364,8 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
 
     if options.lp_support_ids is None or options.warm_start is not None or not form.integrality.any():
         return False
+    if options.time_limit is not None and options.time_limit < START_LEAST_SECONDS * (1 + form.A.nnz / 1e6):
+        return False  # too little time: HiGHS's own presolve of the LP would take most of it
     n = len(form.cost)
     every = np.arange(n, dtype=np.int32)
     saved = {key: _option(h, key) for key in ("mip_rel_gap", "mip_max_nodes", "time_limit")}
@@ -376,7 +471,7 @@ class HighsSession(Session):
 
     def __init__(self, adapter: HighsAdapter, model: LinearModel) -> None:
         super().__init__(adapter, model)
-        self.form = matrix_form(model)
+        self.form = _negligible_costs_dropped(matrix_form(model))
         self._stop = _Stop()
         self.h = self._load()
 
@@ -406,8 +501,8 @@ class HighsSession(Session):
         f = self.form
         # a new objective may have another size: rescale it, or tolerances lose their meaning
         scale = objective_scale(self.model.cost, f.col_scale)
-        self.form = f = replace(
-            f, cost=self.model.cost * f.col_scale * scale, offset=self.model.offset * scale, obj_scale=scale
+        self.form = f = _negligible_costs_dropped(
+            replace(f, cost=self.model.cost * f.col_scale * scale, offset=self.model.offset * scale, obj_scale=scale)
         )
         every = np.arange(len(f.cost), dtype=np.int32)
         self.h.changeColsCost(len(every), every, f.cost)
@@ -425,10 +520,16 @@ class HighsSession(Session):
     def add_rows(
         self, name: str, index: Index, row: np.ndarray, col: np.ndarray, val: np.ndarray, **kw: Any
     ) -> np.ndarray:
+        before, form = self.model.num_rows, self.form
         ids = super().add_rows(name, index, row, col, val, **kw)
         if len(ids) == 0:
             return ids
         self.form = self.form.with_rows(self.model, ids)
+        trouble = guard_numbers(self.form)
+        if trouble[0]:  # undo: the kept model stays the one HiGHS holds
+            self.model.truncate_rows(before)
+            self.form = form
+            raise _refuse(trouble)
         f = self.form
         scaled = f.A[ids].tocsr()
         self.h.addRows(
@@ -481,22 +582,36 @@ class HighsSession(Session):
     def solve(self, options: SolveOptions) -> RawSolution:
         started = time.perf_counter()
         raw = self._solve_once(options, started)
-        if raw.termination != "inconsistent" or raw.interrupted:
+        if raw.interrupted:
             return raw
-        # the start met HiGHS's presolve bug (module docstring): solve again in a fresh instance, cold
-        self.h = self._load()
+        if raw.termination == "inconsistent":
+            # the start met HiGHS's presolve bug (module docstring): again in a fresh instance, cold
+            cold = replace(options, warm_start=None, warm_start_ids=None, lp_support_ids=None)
+            raw = self._again(raw, cold, started, "solved again without its start")
+        if raw.termination in ("error", "numerical") and "presolve" not in options.solver_options:
+            # HiGHS's presolve can fail to undo its reductions ("Solve error") or leave an
+            # "Empty" model on badly scaled input: again in a fresh instance, without presolve
+            plain = replace(options, solver_options={**options.solver_options, "presolve": "off"})
+            raw = self._again(raw, plain, started, "solved again without presolve")
+        return raw
+
+    def _again(self, raw: RawSolution, options: SolveOptions, started: float, how: str) -> RawSolution:
+        """``raw``, or the answer of a fresh HiGHS with ``options`` when that one is no worse."""
         left = None if options.time_limit is None else options.time_limit - (time.perf_counter() - started)
         if left is not None and left <= 0.05:
             return replace(raw, seconds=time.perf_counter() - started)
-        cold = replace(options, warm_start=None, warm_start_ids=None, lp_support_ids=None, time_limit=left)
-        again = self._solve_once(cold, started)
+        self.h = self._load()
+        again = self._solve_once(replace(options, time_limit=left), started)
         if again.has_plan or not raw.has_plan:
             return again
-        return replace(raw, seconds=again.seconds, message=f"{raw.message}; solved again without it: {again.message}")
+        return replace(raw, seconds=again.seconds, message=f"{raw.message}; {how}: {again.message}")
 
     def _solve_once(self, options: SolveOptions, started: float) -> RawSolution:
+        trouble = guard_numbers(self.form)  # changed bounds, costs or coefficients included
+        if trouble[0]:
+            raise _refuse(trouble)
         h = self.h
-        _configure(h, options)
+        _configure(h, options, self.form.A.nnz)
         _warm_start(h, self.form, options)
         _lp_support_start(h, self.form, options, self._run)
         seconds = time.perf_counter() - started
