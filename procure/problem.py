@@ -327,6 +327,11 @@ class Problem:
             out.pop("risk", None)
         return out
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        """Pickled as its mapping (exact round trip), so that problems and results travel
+        to other processes (executors, dask workers)."""
+        return (Problem.from_dict, (self.to_dict(),))
+
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """The problem as JSON text (period keys become strings); written to ``path`` if given."""
         return write_json(self.to_dict(), path, indent)

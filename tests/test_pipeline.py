@@ -325,3 +325,14 @@ def test_extra_rows_are_exported(tmp_path: Path) -> None:
     pytest.importorskip("pyomo.environ")
     m = procure.to_pyomo(_three_offers(), extra=at_most_40_percent_per_offer_in_2027)
     assert "cheap" in m.offer_share_2027
+
+
+def test_problems_and_results_pickle(small: dict[str, Any]) -> None:
+    import pickle
+
+    small["sites"] = [{"name": "east"}, {"name": "west", "vendors": ["google"]}]
+    small["offers"][1]["installed"] = {"east": 500}
+    result = procure.solve(small)
+    again = pickle.loads(pickle.dumps(result))
+    assert again.problem == result.problem
+    assert again.objective == result.objective and again.check() == []
