@@ -1,7 +1,7 @@
 """procure against the independent reference tools in tests/reference (written from the spec alone).
 
 - every plan passes the reference checker, and its cost is the reference cost;
-- the optimum equals the optimum of a separate PuLP + CBC model of the spec;
+- the optimum equals the optimum of a separate PuLP + CBC model of the spec (test_honest.py);
 - tiny instances agree with brute-force enumeration;
 - loosening any constraint never raises the optimum;
 - random invalid input raises ProblemError naming the field, and nothing else.
@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from reference import checker
 from reference.bruteforce import brute_force
-from reference.pulp_model import solve_reference
 from reference.strategies import invalid_problems, problems, tiny_problems
 
 import procure
@@ -37,6 +36,7 @@ LINEAR_FEATURES = st.one_of(
     problems(commercial=True),
     problems(sites=True),
     problems(workloads=True),
+    problems(commercial=True, sites=True),
     problems(commercial=True, sites=True, workloads=True, scenarios=True),
 )
 ALL_FEATURES = st.one_of(LINEAR_FEATURES, problems(scenarios=True, hhi=True))
@@ -67,18 +67,6 @@ def test_plans_pass_the_independent_checker(problem: dict[str, Any]) -> None:
             fleet = checker.fleet(problem, result.purchases)
             for offer in result.fleet.columns:
                 assert [fleet[offer][p] for p in result.fleet.index] == pytest.approx(result.fleet[offer].tolist())
-
-
-@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
-@given(LINEAR_FEATURES)
-def test_same_optimum_as_reference_model(problem: dict[str, Any]) -> None:
-    status, objective, _ = solve_reference(problem)
-    assume(status in ("optimal", "infeasible"))
-    result = procure.solve(problem, mip_gap=0)
-    assert result.status == status
-    if status == "optimal":
-        assert objective is not None
-        assert _close(result.objective, objective), (result.objective, objective)
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])

@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
 from reference.pulp_model import solve_reference
-from reference.strategies import problems
+from test_against_reference import LINEAR_FEATURES
 
 import procure
 import procure.solvers.highs as highs
@@ -65,19 +64,8 @@ def test_regression_problems_give_their_true_optimum(name: str) -> None:
     assert result.check() == []
 
 
-EVERY_LINEAR_FEATURE = st.one_of(
-    problems(),
-    problems(scenarios=True),
-    problems(commercial=True),
-    problems(sites=True),
-    problems(workloads=True),
-    problems(commercial=True, sites=True),
-    problems(commercial=True, sites=True, workloads=True, scenarios=True),
-)
-
-
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(EVERY_LINEAR_FEATURE)
+@given(LINEAR_FEATURES)
 @example(_regression("optimal-but-worse-36.json"))
 @example(_regression("optimal-but-worse-228.json"))
 @example(_regression("optimal-but-worse-321.json"))
