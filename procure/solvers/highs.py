@@ -28,6 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import NumericsError, ProblemError
 from ..model.linear import Index, LinearModel
@@ -513,7 +514,7 @@ class HighsSession(Session):
         f = self.form
         scaled = np.broadcast_to(np.asarray(vals, dtype=float), np.shape(rows)) * f.row_scale[rows] * f.col_scale[cols]
         # the kept matrix form must follow, or a reload would lose the change
-        self.form = replace(f, A=(f.model.A @ _diag(f.col_scale)).T.multiply(f.row_scale).T.tocsc())
+        self.form = replace(f, A=(sp.diags(f.row_scale) @ self.model.A @ sp.diags(f.col_scale)).tocsc())
         for r, c, v in zip(np.ravel(rows), np.ravel(cols), np.ravel(scaled)):  # HiGHS changes one entry a call
             self.h.changeCoeff(int(r), int(c), float(v))
 
@@ -624,12 +625,6 @@ class HighsSession(Session):
             _set(h, "time_limit", max(options.time_limit - seconds, 0.01))
         self._run(h)
         return _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
-
-
-def _diag(v: np.ndarray) -> Any:
-    import scipy.sparse as sp
-
-    return sp.diags(v)
 
 
 def _inf(values: np.ndarray) -> np.ndarray:
