@@ -203,13 +203,27 @@ def test_solver_options_reach_highs(small: dict[str, Any]) -> None:
         procure.solve(small, solver_options={"time_limit": 3})
 
 
-def test_solver_options_reach_pyomo_solvers(small: dict[str, Any]) -> None:
-    if "pyomo:cbc" not in procure.available_solvers():
-        pytest.skip("CBC is not installed")
-    result = procure.solve(small, solver="pyomo:cbc", mip_gap=0, solver_options={"cuts": "off"})
-    assert result.status == "optimal"
-    with pytest.raises(procure.ProblemError, match=r"solver_options\.sec"):
-        procure.solve(small, solver="pyomo:cbc", solver_options={"sec": 5})
+@pytest.mark.parametrize(
+    "solver, good, bad",
+    [
+        ("pyomo:cbc", {"cuts": "off"}, {"bogus": 1}),
+        ("pyomo:glpk", {"cuts": ""}, {"bogus": 1}),  # glpsol --cuts
+        ("pyomo:scip", {"presolving/maxrounds": 2}, {"bogus/x": 1}),
+        ("pyomo:highs", {"presolve": "off"}, {"bogus": 1}),
+    ],
+)
+def test_solver_options_reach_pyomo_solvers(
+    small: dict[str, Any], solver: str, good: dict[str, Any], bad: dict[str, Any]
+) -> None:
+    if solver not in procure.available_solvers():
+        pytest.skip(f"{solver} is not installed")
+    result = procure.solve(small, solver=solver, mip_gap=0, solver_options=good)
+    assert result.status == "optimal", result.message
+    with pytest.raises(procure.ProblemError, match="solver_options"):
+        procure.solve(small, solver=solver, solver_options=bad)
+    if solver == "pyomo:cbc":
+        with pytest.raises(procure.ProblemError, match=r"solver_options\.sec"):
+            procure.solve(small, solver=solver, solver_options={"sec": 5})
 
 
 def test_duals_are_asked_only_of_solvers_that_have_them() -> None:

@@ -9,8 +9,10 @@ names; statuses to procure's five.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -49,6 +51,18 @@ PYOMO_SOLVERS: dict[str, tuple[str, str, str, str | None, str]] = {
         "pip install xpress (community licence, size-limited)",
     ),
 }
+
+
+#: Solvers run as programs whose log tells options they do not know ("No match for NAME").
+LOGGED = {"cbc"}
+
+
+def _unknown_options(log: str, options: SolveOptions) -> str:
+    """The first of ``options.solver_options`` a solver's log says it does not know ("" if none)."""
+    for key in options.solver_options:
+        if f"No match for {key} " in log or f"No match for {key}\n" in log:
+            return str(key)
+    return ""
 
 
 #: Options always passed to a solver.  CBC 2.10's preprocessing can return a worse plan and
@@ -107,6 +121,10 @@ class PyomoAdapter(Adapter):
 
     def check_options(self, options: SolveOptions) -> None:
         super().check_options(options)
+        if self.pyomo_name == "appsi_highs" and options.solver_options:
+            from .highs import _new_highs, _user_options
+
+            _user_options(_new_highs(False), options.solver_options)  # HiGHS itself vets names and values
         managed = {name for name in self.option_names if name}
         for key, value in options.solver_options.items():
             path = f"solver_options.{key}"
@@ -155,20 +173,37 @@ class PyomoAdapter(Adapter):
 
         opt = pyo.SolverFactory(self.pyomo_name)
         self._options(opt, options, fixed=fixed)
-        try:
-            results = opt.solve(m, load_solutions=False, tee=options.verbose)
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # community editions refuse large models; solvers refuse options
-            text = str(exc)
-            if any(word in text.lower() for word in ("too many", "size", "maximum", "licen")):
-                message = f"{self.name}: size-limited edition: {text}"
-            elif options.solver_options and any(str(key) in text for key in options.solver_options):
-                raise ProblemError(f"solver_options: {self.name} rejects them: {text}", path="solver_options") from None
-            else:
-                message = f"{self.name} failed: {text}"
-            return RawSolution("error", None, solver=self.name, message=message, termination="error")
+        with tempfile.TemporaryDirectory(prefix="procure-") as folder:
+            log = Path(folder) / "solver.log"
+            kwargs: dict[str, Any] = {"logfile": str(log)} if self.pyomo_name in LOGGED else {}
+            try:
+                results = opt.solve(m, load_solutions=False, tee=options.verbose, **kwargs)
+            except KeyboardInterrupt:
+                raise
+            except Exception as exc:  # community editions refuse large models; solvers refuse options
+                return self._failed(model, m, options, str(exc), fixed=fixed, started=started)
+            unknown = _unknown_options(log.read_text(errors="replace") if log.exists() else "", options)
+        if unknown:
+            raise ProblemError(
+                f"solver_options.{unknown}: {self.name} has no option {unknown!r}", path=f"solver_options.{unknown}"
+            )
         return self._answer(model, m, results, time.perf_counter() - started)
+
+    def _failed(
+        self, model: LinearModel, m: Any, options: SolveOptions, text: str, *, fixed: bool, started: float
+    ) -> RawSolution:
+        """The answer when the solver raised: a size limit, options it rejects (the same solve
+        without them works), or its own failure."""
+        if any(word in text.lower() for word in ("too many", "size", "maximum", "licen")):
+            message = f"{self.name}: size-limited edition: {text}"
+            return RawSolution("error", None, solver=self.name, message=message, termination="error")
+        if options.solver_options:
+            plain = self._run(model, m, replace(options, solver_options={}), fixed=fixed, started=started)
+            if plain.termination != "error":
+                names = ", ".join(map(str, options.solver_options))
+                raise ProblemError(f"solver_options: {self.name} rejects {names}: {text}", path="solver_options")
+        message = f"{self.name} failed: {text}"
+        return RawSolution("error", None, solver=self.name, message=message, termination="error")
 
     def _answer(self, model: LinearModel, m: Any, results: Any, seconds: float) -> RawSolution:
         import pyomo.environ as pyo
