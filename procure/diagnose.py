@@ -18,7 +18,7 @@ from .fmt import amount as fmt_amount
 from .model.linear import CONTINUOUS, INTEGER, Index, LinearModel
 from .solvers.base import Adapter, SolveOptions
 
-__all__ = ["diagnose", "elastic_model", "explain_infeasible"]
+__all__ = ["diagnose", "elastic_model"]
 
 _TOL = 1e-6
 
@@ -108,15 +108,9 @@ DEFAULT_SECONDS = 30.0
 LEAST_SECONDS = 0.2
 
 
-def explain_infeasible(model: LinearModel, adapter: Adapter, options: SolveOptions, *, most: int = 3) -> str:
-    """One line naming the constraints that must give for a plan to exist (see `diagnose`)."""
-    return diagnose(model, adapter, options, most=most)[0]
-
-
 def diagnose(model: LinearModel, adapter: Adapter, options: SolveOptions, *, most: int = 3) -> tuple[str, bool]:
-    """The explanation of `explain_infeasible`, and True when Ctrl-C cut it short.
-
-    One line naming the constraints that must give for a plan to exist.
+    """One line naming the constraints that must give for a plan to exist, and True when
+    Ctrl-C cut the diagnosis short.
 
     First each requirement family alone is relaxed (a plan exists if only the
     budget gave, say); the families that suffice are named with the rows that
