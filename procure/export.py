@@ -69,7 +69,7 @@ def write_model(
 
     form = matrix_form(model, scale=scaled)
     h = _new_highs(False)
-    pass_model(h, form)
+    pass_model(h, form, solve=False)
     lp = target.suffix.lower() == ".lp"
     for j, name in enumerate(_safe(model.col_names(), lp)):
         h.passColName(j, name)

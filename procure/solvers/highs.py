@@ -221,6 +221,7 @@ _YOURS = ("extra", "rows or columns you added")
 #: "Empty", or (seen in fuzzing) crashes.  Scaled models of real problems span about 1e6.
 MAX_SPAN = 1e10  # largest / smallest non-zero |matrix entry|, and the same of |costs|
 MAX_BOUND = 1e12  # largest |finite bound|, in the solver's (scaled) units
+HIGHS_INFINITY = 1e20  # HiGHS reads |values| from here on as infinite
 
 
 def _where(blocks: list[Any], k: int) -> tuple[str, str, str]:
@@ -242,10 +243,12 @@ def _span(values: np.ndarray) -> tuple[int, int, float]:
     return int(low), int(high), float(size[high] / size[low])
 
 
-def guard_numbers(form: MatrixForm) -> tuple[str, str]:
+def guard_numbers(form: MatrixForm, *, solve: bool = True) -> tuple[str, str]:
     """Why HiGHS cannot be given ``form`` safely, as (field path, reason); ``("", "")`` when it
     can.  Refused: a non-finite number, a finite bound beyond `MAX_BOUND` (HiGHS reads 1e20 as
-    infinite), a lower bound of +inf, matrix entries or costs spanning more than `MAX_SPAN`."""
+    infinite), a lower bound of +inf, matrix entries or costs spanning more than `MAX_SPAN`.
+    A form only written to a file (not ``solve``) is held to HiGHS's infinity alone."""
+    most = MAX_BOUND if solve else HIGHS_INFINITY
     model = form.model
     A = form.A
     if A.nnz and not np.isfinite(A.data).all():
@@ -262,7 +265,7 @@ def guard_numbers(form: MatrixForm) -> tuple[str, str]:
         (form.row_upper, model.rows),
     ):
         with np.errstate(invalid="ignore"):
-            bad = np.flatnonzero(np.isnan(values) | (np.isfinite(values) & (np.abs(values) > MAX_BOUND)))
+            bad = np.flatnonzero(np.isnan(values) | (np.isfinite(values) & (np.abs(values) >= most)))
         if bad.size:
             name, path, fields = _where(blocks, int(bad[0]))
             return path, f"a bound of {name} is out of range ({fields})"
@@ -271,6 +274,8 @@ def guard_numbers(form: MatrixForm) -> tuple[str, str]:
         if plus.size:
             name, path, _ = _where(blocks, int(plus[0]))
             return path, f"the lower bound of {name} is +inf"
+    if not solve:
+        return "", ""
     low, high, ratio = _span(A.data)
     if ratio > MAX_SPAN:
         small, large = (_where(model.rows, int(A.indices[e])) for e in (low, high))
@@ -308,9 +313,10 @@ def _refuse(trouble: tuple[str, str]) -> NumericsError:
     )
 
 
-def pass_model(h: Any, form: MatrixForm) -> None:
-    """Hand the whole matrix form to HiGHS in one call (after `guard_numbers`)."""
-    trouble = guard_numbers(form)
+def pass_model(h: Any, form: MatrixForm, *, solve: bool = True) -> None:
+    """Hand the whole matrix form to HiGHS in one call; a form to ``solve`` must pass
+    `guard_numbers` (one only written to a file need not)."""
+    trouble = guard_numbers(form, solve=solve)
     if trouble[0]:
         raise _refuse(trouble)
     A = form.A
