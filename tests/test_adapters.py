@@ -179,3 +179,20 @@ def test_infeasible_or_unbounded_is_infeasible_only_when_the_objective_is_bounde
     assert status_for("infeasible_or_unbounded", False, free) == "error"
     assert status_for("time_limit", True, free) == "feasible"
     assert status_for("time_limit", False, free) == "error"
+
+
+def test_cbc_adapter_options_and_statuses(small: dict[str, Any]) -> None:
+    from procure.solvers.base import TERMINATIONS
+    from procure.solvers.cbc import STATUS_MAP as CBC
+
+    assert set(CBC.values()) <= set(TERMINATIONS)
+    if "cbc" not in procure.available_solvers():
+        pytest.skip("CBC is not installed")
+    result = procure.solve(small, solver="cbc", mip_gap=0, solver_options={"cuts": "off"})
+    assert result.status == "optimal" and result.check() == []
+    with pytest.raises(procure.ProblemError, match=r"solver_options\.bogus: CBC has no option"):
+        procure.solve(small, solver="cbc", solver_options={"bogus": 1})
+    with pytest.raises(procure.ProblemError, match=r"use solve\(time_limit=\.\.\.\)"):
+        procure.solve(small, solver="cbc", solver_options={"sec": 3})
+    impossible = {**small, "power_cap_gw": 0.001}
+    assert procure.solve(impossible, solver="cbc").status == "infeasible"

@@ -39,12 +39,12 @@ def _regression(name: str) -> dict[str, Any]:
     return json.loads((REGRESSIONS / name).read_text())
 
 
-def assert_matches_reference(problem: dict[str, Any]) -> None:
+def assert_matches_reference(problem: dict[str, Any], solver: str = "highs") -> None:
     """procure's proven optimum is the reference model's; a reported bound holds."""
     status, objective, _ = solve_reference(problem)
     if status not in ("optimal", "infeasible"):  # the reference ran out of time: nothing to compare
         return
-    result = procure.solve(problem, mip_gap=0)
+    result = procure.solve(problem, mip_gap=0, solver=solver)
     assert result.status == status, (result.status, status, result.message)
     if status == "optimal":
         assert objective is not None
@@ -71,6 +71,13 @@ def test_regression_problems_give_their_true_optimum(name: str) -> None:
 @example(_regression("optimal-but-worse-321.json"))
 def test_proven_optimum_is_the_reference_optimum(problem: dict[str, Any]) -> None:
     assert_matches_reference(problem)
+
+
+@pytest.mark.skipif("cbc" not in procure.available_solvers(), reason="CBC is not installed")
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(LINEAR_FEATURES)
+def test_cbc_adapter_finds_the_reference_optimum(problem: dict[str, Any]) -> None:
+    assert_matches_reference(problem, solver="cbc")
 
 
 def _shifting_answer(*args: Any, **kwargs: Any) -> Any:
