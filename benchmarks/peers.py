@@ -467,6 +467,8 @@ def solve_pyomo_peer(
         out["columns"] = int(lp.num_col_)
         out["rows"] = int(lp.num_row_)
         out["nnz"] = int(lp.a_matrix_.start_[-1]) if lp.num_col_ else 0
+        if has_solution:  # HiGHS's dual bound where it stopped (objective offset included)
+            out["bound"] = float(opt._solver_model.getInfo().mip_dual_bound)
     except Exception:  # pragma: no cover - private attribute of appsi
         pass
     return out

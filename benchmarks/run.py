@@ -530,7 +530,21 @@ def _seconds(row: dict | None) -> str:
     if row.get("status") in ("infeasible", "unbounded", "error"):
         return str(row["status"])
     t = row["total_seconds"]
-    return f"{t:.1f}" if _proved(row) else f"≥{t:.1f} ({row.get('status')})"
+    if _proved(row):
+        return f"{t:.1f}"
+    gap = _final_gap(row)
+    return f"≥{t:.1f} ({row.get('status')}" + (f", gap {gap:.1e})" if _finite(gap) else ")")
+
+
+def _final_gap(row: dict) -> float:
+    """The relative gap a tool stopped with: procure's own; the peers' from their solver's bound."""
+    if row.get("tool") == "procure":
+        return row.get("gap", float("nan"))
+    bound = row.get("bound", row.get("best_possible"))
+    objective = row.get("objective")
+    if not _finite(bound) or not _finite(objective) or objective == 0:
+        return float("nan")
+    return max(0.0, (objective - bound) / abs(objective))
 
 
 def _speedup(ours: dict | None, peer: dict | None) -> tuple[str, float]:
