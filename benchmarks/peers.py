@@ -12,6 +12,7 @@ API
 ``solve_pyomo_peer(problem, *, mip_gap=1e-4, threads=1, time_limit=None) -> dict``
 ``pulp_peer(problem) -> pulp.LpProblem``
 ``solve_pulp_peer(problem, *, mip_gap=1e-4, threads=1, time_limit=None) -> dict``
+``solve_cbc_peer(problem, *, mip_gap=1e-4, threads=1, time_limit=None, cbc=None) -> dict``
 
 The ``solve_*`` functions return ``{"build_seconds", "solve_seconds",
 "objective", "status", "columns", "rows", "nnz"}``; ``status`` is one of
@@ -20,6 +21,19 @@ The ``solve_*`` functions return ``{"build_seconds", "solve_seconds",
 solver call (Pyomo: ``SolverFactory('appsi_highs').solve``, which includes
 handing the model to HiGHS; PuLP: ``LpProblem.solve`` with the bundled CBC,
 which includes writing the MPS file and reading back the solution).
+
+``solve_cbc_peer`` solves the Pyomo model with the CBC binary, as a user
+without a Python interface to CBC would: the model is written to a free MPS file
+(``m.write(..., format="mps")``, symbolic labels off, its NAME card marked
+``FREE`` so that CBC reads it as free MPS; its ``build_seconds`` include
+writing) and ``cbc model.mps -ratioGap GAP -seconds LIMIT -timeMode elapsed
+-solve -solution FILE`` runs in a fresh process, with CBC's default
+preprocessing, cuts and heuristics (one thread: CBC's default; ``threads > 1``
+adds ``-threads N``).  Its ``solve_seconds`` is that process's wall time; the
+objective is read back from CBC's output and checked against the Pyomo
+objective evaluated at the solution CBC wrote (``objective_check``).  It also
+returns ``cbc`` (the binary), ``cbc_version``, ``cbc_options``, CBC's own
+``cbc_seconds``, ``write_seconds``, and ``best_possible`` when CBC reports one.
 
 Formulation (both peers are the same model)
 -------------------------------------------
@@ -63,7 +77,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["pulp_peer", "pyomo_peer", "solve_pulp_peer", "solve_pyomo_peer"]
+__all__ = ["cbc_binary", "pulp_peer", "pyomo_peer", "solve_cbc_peer", "solve_pulp_peer", "solve_pyomo_peer"]
 
 
 # --------------------------------------------------------------------------
@@ -453,6 +467,8 @@ def solve_pyomo_peer(
         out["columns"] = int(lp.num_col_)
         out["rows"] = int(lp.num_row_)
         out["nnz"] = int(lp.a_matrix_.start_[-1]) if lp.num_col_ else 0
+        if has_solution:  # HiGHS's dual bound where it stopped (objective offset included)
+            out["bound"] = float(opt._solver_model.getInfo().mip_dual_bound)
     except Exception:  # pragma: no cover - private attribute of appsi
         pass
     return out
@@ -617,6 +633,146 @@ def solve_pulp_peer(
 
 
 # --------------------------------------------------------------------------
+# Pyomo model, MPS file, CBC binary
+# --------------------------------------------------------------------------
+
+#: the CBC binaries tried, in order: Debian's coinor-cbc, then the one PuLP bundles
+CBC_PATHS = ("/usr/bin/cbc",)
+
+
+def cbc_binary() -> str:
+    """The CBC binary the ``cbc`` peer runs: ``$PROCURE_BENCH_CBC``, else `CBC_PATHS`, else PuLP's."""
+    import os
+    import shutil
+
+    chosen = os.environ.get("PROCURE_BENCH_CBC")
+    if chosen:
+        return chosen
+    for path in CBC_PATHS:
+        if os.path.exists(path):
+            return path
+    found = shutil.which("cbc")
+    if found:
+        return found
+    import pulp
+
+    return os.path.realpath(pulp.apis.PULP_CBC_CMD().path)
+
+
+#: the start of CBC's final "Result - ..." line → status
+_CBC_RESULT = {
+    "Optimal solution found": "optimal",
+    "Stopped on": "feasible",  # time limit, iterations or time, ... (without a plan: "error")
+    "Problem proven infeasible": "infeasible",
+    "Linear relaxation infeasible": "infeasible",
+    "Linear relaxation unbounded": "unbounded",
+    "Problem proven unbounded": "unbounded",
+}
+
+
+def _cbc_float(text: str, label: str) -> float:
+    import re
+
+    found = re.findall(rf"^{re.escape(label)}\s+([-+0-9.eE]+|inf|-inf|nan)", text, flags=re.MULTILINE)
+    return float(found[-1]) if found else math.nan
+
+
+def solve_cbc_peer(
+    problem: Mapping[str, Any],
+    *,
+    mip_gap: float = 1e-4,
+    threads: int = 1,
+    time_limit: float | None = None,
+    cbc: str | None = None,
+) -> dict[str, Any]:
+    """Build the Pyomo peer, write it to MPS and solve it with the CBC binary (module docstring)."""
+    import re
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    import pyomo.environ as pyo
+
+    cbc = cbc or cbc_binary()
+    start = time.perf_counter()
+    m = pyomo_peer(problem)
+    built = time.perf_counter()
+    folder = Path(tempfile.mkdtemp(prefix="cbc-peer-"))
+    mps, sol = folder / "model.mps", folder / "model.sol"
+    _, smap_id = m.write(str(mps), format="mps", io_options={"symbolic_solver_labels": False})
+    # Pyomo writes free MPS; CBC reads a file as free only when its NAME card says FREE (else
+    # short names at fixed-format positions are misread: "No match for column 0 at line ...")
+    text = mps.read_text()
+    head, _, rest = text.partition("\nNAME ")
+    name, _, rest = rest.partition("\n")
+    mps.write_text(f"{head}\nNAME {name.split()[0] if name.split() else 'model'} FREE\n{rest}")
+    build = time.perf_counter() - start
+    write = time.perf_counter() - built
+
+    options = ["-ratioGap", repr(float(mip_gap))]
+    if threads > 1:
+        options += ["-threads", str(int(threads))]
+    if time_limit is not None:
+        options += ["-seconds", repr(float(time_limit)), "-timeMode", "elapsed"]
+    command = [cbc, str(mps), *options, "-solve", "-solution", str(sol)]
+    start = time.perf_counter()
+    ran = subprocess.run(
+        command, capture_output=True, text=True, timeout=None if time_limit is None else 2 * time_limit + 120
+    )
+    solve = time.perf_counter() - start
+    log = ran.stdout
+
+    result = re.findall(r"^Result - (.*)$", log, flags=re.MULTILINE)
+    if result:  # e.g. "Optimal solution found (within gap tolerance)"
+        said = result[-1].strip()
+        status = next((v for k, v in _CBC_RESULT.items() if said.startswith(k)), "error")
+    elif re.search(r"^Problem is infeasible", log, flags=re.MULTILINE):  # found before the search
+        status, result = "infeasible", ["Problem is infeasible"]
+    else:
+        status = "error"
+    objective = _cbc_float(log, "Objective value:")
+    if status == "feasible" and not math.isfinite(objective):
+        status = "error"  # stopped before any plan
+    if status in ("infeasible", "unbounded", "error"):
+        objective = math.nan
+    check = math.nan
+    if math.isfinite(objective) and sol.exists():
+        # the Pyomo objective at CBC's solution: variables not listed are zero
+        symbols = m.solutions.symbol_map[smap_id].bySymbol
+        for var in m.component_data_objects(pyo.Var):
+            var.set_value(0, skip_validation=True)
+        for line in sol.read_text().splitlines()[1:]:
+            parts = line.split()
+            if len(parts) >= 3 and parts[1] in symbols:
+                symbols[parts[1]].set_value(float(parts[2]), skip_validation=True)
+        check = float(pyo.value(m.obj))
+    version = re.search(r"^Version: (\S+)", log, flags=re.MULTILINE)
+    out = {
+        "build_seconds": build,
+        "write_seconds": write,
+        "solve_seconds": solve,
+        "objective": objective,
+        "objective_check": check,
+        "status": status,
+        "cbc": cbc,
+        "cbc_version": version.group(1) if version else None,
+        "cbc_options": options,
+        "cbc_result": result[-1].strip() if result else (ran.stderr or log)[-500:],
+        "cbc_seconds": _cbc_float(log, "Total time (CPU seconds):"),
+        "best_possible": _cbc_float(log, "Lower bound:"),
+        "nodes": _cbc_float(log, "Enumerated nodes:"),
+    }
+    size = re.search(r"^Problem \S+ has (\d+) rows, (\d+) columns and (\d+) elements", log, flags=re.MULTILINE)
+    if size:  # the model as CBC read it, before its preprocessing
+        out.update(rows=int(size.group(1)), columns=int(size.group(2)), nnz=int(size.group(3)))
+    out["mps_bytes"] = mps.stat().st_size
+    mps.unlink()
+    sol.unlink(missing_ok=True)
+    folder.rmdir()
+    return out
+
+
+# --------------------------------------------------------------------------
 # Smoke run
 # --------------------------------------------------------------------------
 
@@ -635,7 +791,8 @@ if __name__ == "__main__":
         ("generate(3, 3, 4, seed=0, scenarios=10)", generate(3, 3, 4, seed=0, scenarios=10)),
     ]:
         print(label)
-        for peer, solve_peer in [("pyomo+highs", solve_pyomo_peer), ("pulp+cbc", solve_pulp_peer)]:
+        peers = [("pyomo+highs", solve_pyomo_peer), ("pulp+cbc", solve_pulp_peer), ("pyomo+cbc", solve_cbc_peer)]
+        for peer, solve_peer in peers:
             r = solve_peer(problem)
             print(
                 f"  {peer:12s} {r['status']:9s} objective {r['objective']:.6f}  "
