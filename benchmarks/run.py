@@ -64,6 +64,8 @@ SEEDS = (0, 1, 2)
 FAMILY_SIZE = (4, 10, 10, 50)
 #: the tools run on every family (``--family-tools`` changes them)
 FAMILY_TOOLS = ("procure", "pyomo", "cbc")
+#: every tool a family can be run with: procure with all cores or the cbc adapter, PuLP's CBC
+ALL_FAMILY_TOOLS = ("procure", "procure-threads", "procure-cbc", "pyomo", "cbc", "pulp")
 #: the time limit of ``--quick`` unless ``--time-limit`` says otherwise
 QUICK_LIMIT = 60.0
 
@@ -228,13 +230,16 @@ def measure(
     problem = _problem(size, seed, family)
     out: dict[str, Any] = {"tool": tool, "size": list(size), "seed": seed, "family": family, "time_limit": limit,
                            "periods": len(problem["periods"])}
-    if tool == "procure":
+    if tool in ("procure", "procure-threads", "procure-cbc"):
         out["build_seconds"], stats = _procure_build(problem)
         out.update(stats)
         if gap >= 0:
-            result, out["total_seconds"], out["trace"] = _traced_solve(
-                problem, mip_gap=gap, threads=threads, time_limit=limit
-            )
+            options: dict[str, Any] = {"mip_gap": gap, "threads": threads, "time_limit": limit}
+            if tool == "procure-threads":
+                options["threads"] = None
+            if tool == "procure-cbc":
+                options["solver"] = "cbc"
+            result, out["total_seconds"], out["trace"] = _traced_solve(problem, **options)
             out.update(status=result.status, objective=result.objective, gap=result.gap, bound=result.bound)
             cap = problem.get("power_cap_gw")
             try:  # how much of each period's power cap the plan uses
@@ -736,6 +741,34 @@ def family_report(results: dict) -> str:
                 f" | {_num(m['within_1e-4'], '.1f')} | {_num(m['proved_seconds'], '.1f')}"
                 f" | {_num(m['nodes'], '.0f')} | {_num(m['final_gap'], '.1e')} | {_at_cap(row)} |"
             )
+    native = [(f, k) for f in order for k in seeds if (f, k, "procure-cbc") in at]
+    if native:
+        lines += [
+            "",
+            "procure's `cbc` adapter (`procure.solve(problem, solver=\"cbc\")`: procure's model, scaled, with a "
+            "starting plan, solved by the CBC program) beside the default, same run:",
+            "",
+            "| family | seed | procure (HiGHS) s | procure (cbc) s | CBC peer s | procure (cbc) Δ |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f, k in native:
+            row = at[f, k, "procure-cbc"]
+            lines.append(
+                f"| {f} | {k} | {_seconds(at.get((f, k, 'procure')))} | {_seconds(row)}"
+                f" | {_seconds(at.get((f, k, 'cbc')))} | {_delta(row, best[f, k])} |"
+            )
+    threaded = [(f, k) for f in order for k in seeds if (f, k, "procure-threads") in at]
+    if threaded:
+        lines += [
+            "",
+            f"`threads=None` (HiGHS's choice, {os.cpu_count()} cores) against one thread, same run:",
+            "",
+            "| family | seed | one thread s | threads=None s | speed-up |",
+            "|---|---|---|---|---|",
+        ]
+        for f, k in threaded:
+            one, many = at.get((f, k, "procure")), at[f, k, "procure-threads"]
+            lines.append(f"| {f} | {k} | {_seconds(one)} | {_seconds(many)} | **{_speedup(many, one)[0]}** |")
     return "\n".join(lines)
 
 
@@ -752,7 +785,7 @@ def main() -> None:
                         "build ladders or the families")
     parser.add_argument("--families", nargs="+", choices=list(FAMILIES), metavar="F",
                         help=f"only these families (default: all: {', '.join(FAMILIES)})")
-    parser.add_argument("--family-tools", nargs="+", choices=["procure", "pyomo", "cbc", "pulp"],
+    parser.add_argument("--family-tools", nargs="+", choices=list(ALL_FAMILY_TOOLS),
                         default=list(FAMILY_TOOLS), help="the tools run on the families (default: procure pyomo cbc)")
     parser.add_argument("--family-size", type=int, nargs=4, default=list(FAMILY_SIZE), metavar="N",
                         help="vendors, offers per vendor, periods, scenarios of the families (default: %(default)s)")

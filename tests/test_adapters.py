@@ -143,8 +143,9 @@ def test_lp_support_start_changes_neither_the_optimum_nor_the_model(problem: dic
     assert started.status == plain.status
     if plain.status == "optimal":
         assert _agree(started.objective, plain.objective)
-    lp = session.h.getLp()  # the starting plan's changes are all undone
+    lp = session.h.getLp()  # the starting plan's changes (held bounds included) are all undone
     assert np.array_equal(np.asarray(lp.col_upper_), np.nan_to_num(session.form.col_upper, posinf=np.inf))
+    assert np.array_equal(np.asarray(lp.col_lower_), np.nan_to_num(session.form.col_lower, neginf=-np.inf))
     assert np.array_equal(np.asarray(lp.integrality_, dtype=int), session.form.integrality.astype(int))
 
 

@@ -94,6 +94,9 @@ _real_answer = highs._answer
 
 def test_a_mutant_that_shifts_the_bound_fails_the_comparison(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(highs, "_answer", _shifting_answer)
+    # with reduced-cost bounds held, HiGHS's presolve no longer meets the start on this
+    # problem the way that triggers its bug; without them it does, as it did when found
+    monkeypatch.setattr(highs, "REDUCED_COST_BOUNDS", False)
     with pytest.raises(AssertionError):
         assert_matches_reference(_regression("optimal-but-worse-36.json"))
 

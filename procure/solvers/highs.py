@@ -24,7 +24,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from ..errors import NumericsError, ProblemError
 from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form, objective_scale
 from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register, status_for
+from .redcost import reduced_cost_bounds
 
 __all__ = ["FIELDS_OF", "STATUS_MAP", "HighsAdapter", "guard_numbers"]
 
@@ -353,11 +354,14 @@ START_NODES = 200
 START_TIME_SHARE = 0.25
 #: seconds (per million nonzeros, and at least) a time limit must leave for a starting plan
 START_LEAST_SECONDS = 1.0
+#: hold reduced-cost bounds during the search (benchmarks switch it off to measure what it buys)
+REDUCED_COST_BOUNDS = True
 
 
-def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any) -> bool:
+def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any) -> _Held | None:
     """Hand HiGHS a starting plan found among the columns the LP relaxation uses;
-    True when one was handed over.
+    with it, the reduced-cost bounds (`procure.solvers.redcost`) to hold during
+    the search (None when no plan was handed over).
 
     Columns of ``options.lp_support_ids`` at zero in the LP optimum are held at
     zero and the rest solved as a MIP to a loose gap within a node budget.  On
@@ -370,9 +374,9 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
     import highspy
 
     if options.lp_support_ids is None or options.warm_start is not None or not form.integrality.any():
-        return False
+        return None
     if options.time_limit is not None and options.time_limit < START_LEAST_SECONDS * (1 + form.A.nnz / 1e6):
-        return False  # too little time: HiGHS's own presolve of the LP would take most of it
+        return None  # too little time: HiGHS's own presolve of the LP would take most of it
     n = len(form.cost)
     every = np.arange(n, dtype=np.int32)
     saved = {key: _option(h, key) for key in ("mip_rel_gap", "mip_max_nodes", "time_limit")}
@@ -387,34 +391,61 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
     try:
         _set(h, "time_limit", share())
         if run(h):
-            return False
+            return None
         relaxed = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         x = np.asarray(h.getSolution().col_value, dtype=float) if relaxed else None
+        d = np.asarray(h.getSolution().col_dual, dtype=float) if relaxed else None
     finally:
         h.changeColsIntegrality(n, every, form.integrality.astype(np.int32))
         _set(h, "time_limit", saved["time_limit"])
-    if x is None:
-        return False
+    if x is None or d is None:
+        return None
     ids = np.asarray(options.lp_support_ids, dtype=np.int32)
-    held = ids[(x[ids] <= 1e-9) & (form.col_lower[ids] == 0)]
-    zeros = np.zeros(len(held))
-    h.changeColsBounds(len(held), held, zeros, zeros)
+    unused = ids[(x[ids] <= 1e-9) & (form.col_lower[ids] == 0)]
+    zeros = np.zeros(len(unused))
+    h.changeColsBounds(len(unused), unused, zeros, zeros)
     try:
         _set(h, "mip_rel_gap", max(START_GAP, float(options.mip_gap)))
         _set(h, "mip_max_nodes", START_NODES)
         _set(h, "time_limit", share())
         if run(h):
-            return False
+            return None
         found = h.getInfo().primal_solution_status == 2
         start = np.asarray(h.getSolution().col_value, dtype=float) if found else None
     finally:
-        h.changeColsBounds(len(held), held, _inf(form.col_lower[held]), _inf(form.col_upper[held]))
+        h.changeColsBounds(len(unused), unused, _inf(form.col_lower[unused]), _inf(form.col_upper[unused]))
         for key, value in saved.items():
             _set(h, key, value)
     if start is None:
-        return False
+        return None
+    held = _Held(np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(0))
+    if REDUCED_COST_BOUNDS:
+        relaxation, known = (float(form.cost @ y + form.offset) for y in (x, start))  # from the plans
+        ids, lower, upper = reduced_cost_bounds(
+            form.col_lower, form.col_upper, form.integrality, x, d, relaxation, known
+        )
+        held = _Held(ids.astype(np.int32), lower, upper)
+    held.hold(h)  # before the start: changing bounds makes HiGHS drop a solution it was given
     h.setSolution(n, every, start)
-    return True
+    return held
+
+
+@dataclass(frozen=True)
+class _Held:
+    """Column bounds held during one MIP run (solver units), undone after it."""
+
+    ids: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def hold(self, h: Any) -> None:
+        if len(self.ids):
+            h.changeColsBounds(len(self.ids), self.ids, _inf(self.lower), _inf(self.upper))
+
+    def undo(self, h: Any, form: MatrixForm) -> None:
+        if len(self.ids):
+            ids = self.ids
+            h.changeColsBounds(len(ids), ids, _inf(form.col_lower[ids]), _inf(form.col_upper[ids]))
 
 
 def _termination(h: Any, status: Any) -> str:
@@ -620,7 +651,7 @@ class HighsSession(Session):
         h = self.h
         _configure(h, options, self.form.A.nnz)
         _warm_start(h, self.form, options)
-        _lp_support_start(h, self.form, options, self._run)
+        held = _lp_support_start(h, self.form, options, self._run)
         seconds = time.perf_counter() - started
         if self._stop.event.is_set():  # Ctrl-C while looking for a starting plan: no plan yet
             message = "interrupted before any plan was found"
@@ -629,8 +660,14 @@ class HighsSession(Session):
             )
         if options.time_limit is not None:  # the starting plan's time counts against the limit
             _set(h, "time_limit", max(options.time_limit - seconds, 0.01))
-        self._run(h)
-        return _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
+        if held is None:
+            self._run(h)
+            return _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
+        try:  # the held bounds are in place
+            self._run(h)
+            return _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
+        finally:
+            held.undo(h, self.form)
 
 
 def _inf(values: np.ndarray) -> np.ndarray:
