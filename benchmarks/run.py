@@ -425,6 +425,8 @@ def report(results: dict) -> str:
         parts.append(ladder_report(results))
     if results.get("families"):
         parts.append(family_report(results))
+        parts.append("Issue 10's targets (times not proved within the limit count as the limit):\n\n"
+                     + target_report(results))
     return "\n\n".join(parts)
 
 
@@ -499,7 +501,8 @@ def ladder_report(results: dict) -> str:
 
 
 #: column titles of the tools
-TOOL_NAMES = {"procure": "procure", "pyomo": "Pyomo+HiGHS", "cbc": "CBC", "pulp": "PuLP+CBC"}
+TOOL_NAMES = {"procure": "procure", "procure-cbc": "procure (cbc)", "procure-threads": "procure (threads=None)",
+              "pyomo": "Pyomo+HiGHS", "cbc": "CBC", "pulp": "PuLP+CBC"}
 
 
 def _finite(x: Any) -> bool:
@@ -510,7 +513,7 @@ def _proved(row: dict) -> bool:
     """Whether a tool reached the requested gap within its time limit."""
     if "error" in row or "total_seconds" not in row:
         return False
-    if row["tool"] == "procure":
+    if row["tool"].startswith("procure"):
         return row.get("status") == "optimal"
     return not _stopped(row, row.get("time_limit", float("inf")))
 
@@ -543,7 +546,7 @@ def _seconds(row: dict | None) -> str:
 
 def _final_gap(row: dict) -> float:
     """The relative gap a tool stopped with: procure's own; the peers' from their solver's bound."""
-    if row.get("tool") == "procure":
+    if str(row.get("tool")).startswith("procure"):
         return row.get("gap", float("nan"))
     bound = row.get("bound", row.get("best_possible"))
     objective = row.get("objective")
@@ -612,6 +615,72 @@ def _family_doc(family: str) -> str:
     from generate import HARD
 
     return HARD.get(family, "")
+
+
+def _censored(row: dict | None, limit: float) -> float:
+    """Seconds to the gap, or the time limit where the tool did not prove it (a lower bound)."""
+    if not row or "total_seconds" not in row:
+        return float("nan")
+    return row["total_seconds"] if _proved(row) else max(row["total_seconds"], row.get("time_limit", limit))
+
+
+def target_report(results: dict) -> str:
+    """Issue 10's targets per family, for procure (HiGHS) and procure's cbc adapter, from the family rows.
+
+    Times a tool did not prove within the limit count as the limit (so a median or ratio built on
+    them is marked ``≥``/``≤``): a target counts as met only on numbers that prove it."""
+    from generate import FAMILIES
+
+    rows = results["families"]
+    limit = results["time_limit"]
+    at = {(r.get("family"), r["seed"], r["tool"]): r for r in rows}
+    order = [f for f in FAMILIES if any(r.get("family") == f for r in rows)]
+    seeds = sorted({r["seed"] for r in rows})
+    mine_tools = [t for t in ("procure", "procure-cbc") if any(r["tool"] == t for r in rows)]
+    lines = [
+        "| family | tool | median s to 1e-4 | vs Pyomo+HiGHS: median ratio (≥ 5) | vs CBC: median ratio (≥ 2) "
+        "| seeds slower than a peer | root-bound family: median / root LP s (≤ 5) | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for f in order:
+        for tool in mine_tools:
+            mine = [_censored(at.get((f, k, tool)), limit) for k in seeds]
+            open_ = [not (at.get((f, k, tool)) and _proved(at[f, k, tool])) for k in seeds]
+            cells, ok = [], True
+            med = _med([x for x in mine if _finite(x)])
+            cells.append(("≥" if any(open_) else "") + _num(med, ".1f"))
+            slower = 0
+            for peer, need in (("pyomo", 5.0), ("cbc", 2.0)):
+                theirs = [_censored(at.get((f, k, peer)), limit) for k in seeds]
+                ratios = [b / a for a, b in zip(mine, theirs) if _finite(a) and _finite(b)]
+                r = _med(ratios)
+                peer_open = any(not (at.get((f, k, peer)) and _proved(at[f, k, peer])) for k in seeds)
+                mark = "≥" if peer_open and not any(open_) else "≤" if any(open_) and not peer_open else (
+                    "~" if any(open_) else "")
+                cells.append(f"{mark}{_num(r, '.2f')}")
+                ok &= _finite(r) and r >= need and mark in ("", "≥")
+                for k, a, b in zip(seeds, mine, theirs):
+                    if _finite(a) and _finite(b) and a > b and not (open_[seeds.index(k)] and b >= limit):
+                        slower += 1
+            cells.append(str(slower))
+            ok &= slower == 0
+            # families whose best objective lies within the gap of the root bound
+            root = []
+            for k in seeds:
+                row = at.get((f, k, "procure"))
+                if row and "trace" in row:
+                    m = _limit(row, _best([r for r in rows if r.get("family") == f and r["seed"] == k]))
+                    root.append((m["root_gap"], m["lp_seconds"]))
+            tight = root and all(_finite(g) and g <= results["gap"] for g, _ in root)
+            if tight:
+                lp = _med([t for _, t in root if _finite(t)])
+                cells.append(_num(med / lp if lp else float("nan"), ".0f"))
+                ok &= _finite(med / lp) and med / lp <= 5
+            else:
+                cells.append("– (root bound more than 1e-4 below)")
+            cells.append("**yes**" if ok else "no")
+            lines.append(f"| {f} | {TOOL_NAMES[tool]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def family_report(results: dict) -> str:

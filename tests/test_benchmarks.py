@@ -74,3 +74,37 @@ def test_families_differ_as_documented() -> None:
     loose = generate(4, 10, 10, seed=0, scenarios=50, family="loose-power")["power_cap_gw"]
     assert all(tight[y] < base["power_cap_gw"][y] < loose[y] for y in tight)
     assert 20 <= len(generate(4, 10, 10, seed=0, scenarios=50, family="long-horizon")["periods"]) <= 25
+
+
+def _row(tool: str, seed: int, seconds: float, status: str = "optimal", objective: float = 100.0) -> dict:
+    return {
+        "tool": tool,
+        "size": [4, 10, 10, 50],
+        "seed": seed,
+        "family": "base",
+        "time_limit": 60.0,
+        "total_seconds": seconds,
+        "solve_seconds": seconds,
+        "status": status,
+        "objective": objective,
+    }
+
+
+def test_targets_are_met_only_on_numbers_that_prove_them() -> None:
+    import run
+
+    def verdict(rows: list[dict]) -> str:
+        table = run.target_report({"gap": 1e-4, "threads": 1, "time_limit": 60.0, "families": rows})
+        return table.splitlines()[2].rsplit("|", 2)[1].strip()
+
+    fast = [_row("procure", k, 1.0) for k in range(3)]
+    peers = [_row("pyomo", k, 10.0) for k in range(3)] + [_row("cbc", k, 5.0) for k in range(3)]
+    assert verdict(fast + peers) == "**yes**"
+    # one seed slower than CBC: not met, although the medians are
+    slow = [*fast[:2], _row("procure", 2, 6.0)]
+    assert verdict(slow + peers) == "no"
+    # procure stopped by the limit where the peers proved: not met
+    stopped = [*fast[:2], _row("procure", 2, 60.0, status="feasible")]
+    assert verdict(stopped + peers) == "no"
+    # CBC taking 1.9× procure's time: short of the 2× target
+    assert verdict(fast + peers[:3] + [_row("cbc", k, 1.9) for k in range(3)]) == "no"
