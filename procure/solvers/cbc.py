@@ -51,7 +51,15 @@ STATUS_MAP: dict[str, str] = {
 }
 
 #: Options procure sets from `solve()`'s own arguments, by CBC's names.
-MANAGED = {"sec": "time_limit", "seconds": "time_limit", "ratioGap": "mip_gap", "threads": "threads"}
+#: seconds below which CBC is not started again within a time limit
+LEAST_SECONDS = 0.5
+MANAGED = {
+    "timeMode": "time_limit",
+    "sec": "time_limit",
+    "seconds": "time_limit",
+    "ratioGap": "mip_gap",
+    "threads": "threads",
+}
 #: Options CBC always gets unless ``solver_options`` set them (module docstring).
 DEFAULTS: dict[str, object] = {"preprocess": "off"}
 
@@ -144,6 +152,11 @@ class CbcAdapter(Adapter):
             return raw
         # without preprocessing CBC 2.10 can crash where its bound tightening proves infeasibility;
         # its defaults then decide, but a plan they call optimal is not trusted (module docstring)
+        if options.time_limit is not None:  # in what is left of the time limit
+            left = options.time_limit - (time.perf_counter() - started)
+            if left <= LEAST_SECONDS:
+                return raw
+            options = replace(options, time_limit=left)
         again = self._solve(model, options, {})
         again = replace(again, seconds=time.perf_counter() - started)
         if again.status != "optimal":
@@ -158,8 +171,8 @@ class CbcAdapter(Adapter):
         if started:
             command += ["mips", str(folder / "start.txt")]
         command += ["ratioGap", repr(float(options.mip_gap)), "allowableGap", "1e-6" if options.mip_gap else "0"]
-        if options.time_limit is not None:
-            command += ["sec", repr(max(float(options.time_limit), 0.01))]
+        if options.time_limit is not None:  # wall-clock seconds, as procure's time limits are
+            command += ["timeMode", "elapsed", "sec", repr(max(float(options.time_limit), 0.01))]
         command += ["threads", str(options.threads or 1)]
         if options.strict:
             command += ["integerTolerance", "1e-9", "primalTolerance", "1e-9"]
