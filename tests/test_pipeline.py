@@ -352,3 +352,15 @@ def test_problems_and_results_pickle(small: dict[str, Any]) -> None:
     again = pickle.loads(pickle.dumps(result))
     assert again.problem == result.problem
     assert again.objective == result.objective and again.check() == []
+
+
+@pytest.mark.skipif("cbc" not in procure.available_solvers(), reason="CBC is not installed")
+def test_the_cbc_adapter_keeps_to_the_time_limit_in_wall_clock_seconds() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    problem = generate(6, 15, 10, seed=7, scenarios=50)  # minutes to prove at mip_gap=0
+    started = time.perf_counter()
+    result = procure.solve(problem, solver="cbc", mip_gap=0, threads=1, time_limit=3)
+    assert time.perf_counter() - started < 3 + 1.5
+    assert result.termination == "time_limit" and result.status == "feasible"
