@@ -50,9 +50,9 @@ STATUS_MAP: dict[str, str] = {
     "Stopped on difficulties": "numerical",
 }
 
-#: Options procure sets from `solve()`'s own arguments, by CBC's names.
 #: seconds below which CBC is not started again within a time limit
 LEAST_SECONDS = 0.5
+#: Options procure sets from `solve()`'s own arguments, by CBC's names.
 MANAGED = {
     "timeMode": "time_limit",
     "sec": "time_limit",

@@ -402,8 +402,8 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
         return None
     ids = np.asarray(options.lp_support_ids, dtype=np.int32)
     unused = ids[(x[ids] <= 1e-9) & (form.col_lower[ids] == 0)]
-    zeros = np.zeros(len(unused))
-    h.changeColsBounds(len(unused), unused, zeros, zeros)
+    at_zero = _Held(unused, np.zeros(len(unused)), np.zeros(len(unused)))
+    at_zero.hold(h)
     try:
         _set(h, "mip_rel_gap", max(START_GAP, float(options.mip_gap)))
         _set(h, "mip_max_nodes", START_NODES)
@@ -413,18 +413,14 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
         found = h.getInfo().primal_solution_status == 2
         start = np.asarray(h.getSolution().col_value, dtype=float) if found else None
     finally:
-        h.changeColsBounds(len(unused), unused, _inf(form.col_lower[unused]), _inf(form.col_upper[unused]))
+        at_zero.undo(h, form)
         for key, value in saved.items():
             _set(h, key, value)
     if start is None:
         return None
-    held = _Held(np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(0))
-    if REDUCED_COST_BOUNDS:
-        relaxation, known = (float(form.cost @ y + form.offset) for y in (x, start))  # from the plans
-        ids, lower, upper = reduced_cost_bounds(
-            form.col_lower, form.col_upper, form.integrality, x, d, relaxation, known
-        )
-        held = _Held(ids.astype(np.int32), lower, upper)
+    relaxation, known = (float(form.cost @ y + form.offset) for y in (x, start))  # from the plans
+    ids, lower, upper = reduced_cost_bounds(form.col_lower, form.col_upper, form.integrality, x, d, relaxation, known)
+    held = _Held(ids.astype(np.int32), lower, upper) if REDUCED_COST_BOUNDS else _Held.none()
     held.hold(h)  # before the start: changing bounds makes HiGHS drop a solution it was given
     h.setSolution(n, every, start)
     return held
@@ -437,6 +433,10 @@ class _Held:
     ids: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
+
+    @classmethod
+    def none(cls) -> _Held:
+        return cls(np.zeros(0, dtype=np.int32), np.zeros(0), np.zeros(0))
 
     def hold(self, h: Any) -> None:
         if len(self.ids):
@@ -651,19 +651,16 @@ class HighsSession(Session):
         h = self.h
         _configure(h, options, self.form.A.nnz)
         _warm_start(h, self.form, options)
-        held = _lp_support_start(h, self.form, options, self._run)
-        seconds = time.perf_counter() - started
-        if self._stop.event.is_set():  # Ctrl-C while looking for a starting plan: no plan yet
-            message = "interrupted before any plan was found"
-            return RawSolution(
-                "error", None, seconds=seconds, solver=self.adapter.name, message=message, termination="interrupted"
-            )
-        if options.time_limit is not None:  # the starting plan's time counts against the limit
-            _set(h, "time_limit", max(options.time_limit - seconds, 0.01))
-        if held is None:
-            self._run(h)
-            return _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
-        try:  # the held bounds are in place
+        held = _lp_support_start(h, self.form, options, self._run) or _Held.none()
+        try:  # the start's bounds are held until the answer is read
+            seconds = time.perf_counter() - started
+            if self._stop.event.is_set():  # Ctrl-C while looking for a starting plan: no plan yet
+                message = "interrupted before any plan was found"
+                return RawSolution(
+                    "error", None, seconds=seconds, solver=self.adapter.name, message=message, termination="interrupted"
+                )
+            if options.time_limit is not None:  # the starting plan's time counts against the limit
+                _set(h, "time_limit", max(options.time_limit - seconds, 0.01))
             self._run(h)
             return _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
         finally:
