@@ -6,16 +6,20 @@
 """
 
 from .errors import Interrupted, ProblemError, SolverNotAvailable
+from .explain import Diagnosis, explain
 from .export import write_model
 from .frontier import Frontier, frontier
 from .planner import Planner
 from .problem import Offer, PriceTier, Problem, Risk, Scenario, Site, Vendor
 from .pyomo_model import to_pyomo
 from .result import Result
+from .sample import sample
 from .solve import solve
 from .solvers import available_solvers
+from .sweep import Sweep, sweep
 
 __all__ = [
+    "Diagnosis",
     "Frontier",
     "Interrupted",
     "Offer",
@@ -28,10 +32,14 @@ __all__ = [
     "Scenario",
     "Site",
     "SolverNotAvailable",
+    "Sweep",
     "Vendor",
     "available_solvers",
+    "explain",
     "frontier",
+    "sample",
     "solve",
+    "sweep",
     "to_pyomo",
     "write_model",
 ]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,10 @@ from .evaluate import PlanEvaluation, evaluate, objective_of, violations
 from .model.risk import HHI_TOL
 from .problem import Problem
 from .validate import NOMINAL
+
+if TYPE_CHECKING:
+    from .explain import Diagnosis
+    from .sensitivity import MarginalValue, Sensitivity
 
 __all__ = ["BREAKDOWN", "ExtraRows", "Result", "make_result"]
 
@@ -343,6 +347,43 @@ class Result:
         from .io import write_json
 
         return write_json(self.to_dict(), path, indent)
+
+    # ------------------------------------------------------------------ why and what if
+
+    def explain(self, *, fixed: Sequence[str] = (), **solve_options: Any) -> Diagnosis:
+        """Why this problem has no plan: the requirements in conflict and the repairs that
+        would each give a plan (see `procure.explain`)."""
+        from .explain import explain
+
+        return explain(self.problem, fixed=fixed, **self._options(solve_options))
+
+    def sensitivity(self, **solve_options: Any) -> Sensitivity:
+        """Shadow prices of the plan in business units, with its whole lots fixed (local
+        values; see `procure.sensitivity.sensitivity`)."""
+        from .sensitivity import sensitivity
+
+        return sensitivity(self, **self._options(solve_options))
+
+    def marginal_value(self, changes: Mapping[str, Any], **solve_options: Any) -> MarginalValue:
+        """What a finite change of the problem is worth: ``changes`` maps paths to amounts
+        added (``{"power_cap_gw": {"2027": 0.1}}``); re-solved, not extrapolated."""
+        from .sensitivity import marginal_value
+
+        return marginal_value(self, changes, **self._options(solve_options))
+
+    def rule_costs(self, **solve_options: Any) -> pd.DataFrame:
+        """What each business rule of the problem costs: the optimum without it minus the
+        optimum with it, one row per rule, sorted by cost (see `procure.rules.rule_costs`)."""
+        from .rules import rule_costs
+
+        return rule_costs(self, **self._options(solve_options))
+
+    def _options(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Solve options for re-solves: the caller's, else this result's solver."""
+        options = dict(given)
+        if self.solver and "solver" not in options:
+            options["solver"] = self.solver
+        return options
 
 
 def _offers(problem: Problem) -> pd.Index:
