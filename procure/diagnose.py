@@ -10,6 +10,7 @@ only define variables or link indicators are never relaxed.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -24,10 +25,19 @@ _TOL = 1e-6
 
 
 def elastic_model(
-    model: LinearModel, relax: set[str] | None = None
+    model: LinearModel,
+    relax: set[str] | None = None,
+    *,
+    rows: Mapping[str, np.ndarray] | None = None,
+    weights: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[LinearModel, list[tuple[str, np.ndarray, np.ndarray, str]]]:
     """A copy of ``model`` whose requirement rows (of the families in ``relax``, default
     all) may be violated at a price.
+
+    ``rows`` limits a family to some of its rows (a boolean mask per family; the
+    others stay hard: their slack is held at 0); ``weights`` replaces a family's
+    price per unit of slack (default: one over the row's size, so that every
+    row's violation counts relative to its own scale).
 
     Returns the elastic model and, per relaxed row block, ``(name, slack ids,
     sign, unit)``: ``sign`` is +1 where the slack lowers a ``≥`` requirement and
@@ -58,7 +68,16 @@ def elastic_model(
         # violation as slack: stated as the slack's bound, beyond any solver tolerance
         with np.errstate(invalid="ignore"):
             need = np.where(size == 0, np.maximum(np.where(sign > 0, lo, -up), 0.0), 0.0)
-        s = e.add_columns(f"relax[{block.name}]", Index.grid(row=range(n)), lower=np.nan_to_num(need), cost=weight)
+        if weights is not None and block.name in weights:
+            weight = np.asarray(weights[block.name], dtype=float)
+        most = np.full(n, np.inf)
+        if rows is not None and block.name in rows:
+            hard = ~np.asarray(rows[block.name], dtype=bool)
+            most[hard] = 0.0
+            need[hard] = 0.0
+        s = e.add_columns(
+            f"relax[{block.name}]", Index.grid(row=range(n)), lower=np.nan_to_num(need), upper=most, cost=weight
+        )
         e.add_rows(
             block.name,
             block.index,

@@ -146,7 +146,13 @@ def _walk(data: dict[str, Any], path: Path) -> tuple[Any, Any, bool]:
                     node, where, k = value, f"{where}.{name}", k + 1
                     if key_last:
                         return node, _mapping_key(value, nxt[1]), False
-                    node, k = value[_mapping_key(value, nxt[1])], k + 1
+                    parent, pkey = value, _mapping_key(value, nxt[1])
+                    node, k = value[pkey], k + 1
+                    if k == len(steps) - 1 and steps[k][0] == "key":  # one period of a mapping's entry
+                        key = steps[k][1]
+                        if isinstance(node, Mapping) and _mapping_key(node, key) is not None:
+                            return node, _mapping_key(node, key), False
+                        return parent, (pkey, _period(key, periods, f"{where}[{nxt[1]}]", path.text)), True
                     continue
                 if not key_last:
                     raise ProblemError(f"path {path.text!r}: cannot read past {name}[{nxt[1]}]", path=path.text)

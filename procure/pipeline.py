@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .diagnose import diagnose
 from .errors import Interrupted, NumericsError, ProblemError
 from .evaluate import evaluate, objective_of, violations
 from .model.bounds import cost_bounds, first_bounds, implied_bounds, needs_finite_bound, provisional_bounds
@@ -51,6 +50,8 @@ Extend = Callable[[BuiltModel, ModelData], Any]
 MAX_HHI_ROUNDS = 50
 #: Rebuilds with wider lot bounds before a bound is declared uncertified.
 MAX_CERTIFY_ROUNDS = 3
+#: Seconds the diagnosis of an infeasible problem may take within a solve without a time limit.
+EXPLAIN_SECONDS = 30.0
 #: Seconds below which no further solve is started within a time limit.
 LEAST_SECONDS = 0.05
 
@@ -324,11 +325,21 @@ class Pipeline:
         )
 
     def _explain(self, data: ModelData, started: float) -> tuple[str, bool]:
-        """Why there is no plan, within the time left; and whether Ctrl-C cut it short."""
+        """Why there is no plan (the one line of `procure.explain`'s diagnosis), within the time
+        left and at most `EXPLAIN_SECONDS`; and whether Ctrl-C cut it short."""
+        from .explain import diagnose_problem  # the diagnosis solves through pipelines itself
+
         left = remaining(self.options, started)
         if left is None:
             return "no plan satisfies every constraint (no time was left to find which ones conflict)", False
-        return diagnose(self.diagnosis_model(data).model, self.adapter, left)
+        seconds = EXPLAIN_SECONDS if left.time_limit is None else min(left.time_limit, EXPLAIN_SECONDS)
+        try:
+            diagnosis = diagnose_problem(
+                data.problem, self.adapter, left, seconds, known_infeasible=True, extra=self.extra
+            )
+        except KeyboardInterrupt:
+            return "no plan satisfies every constraint (the diagnosis was interrupted)", True
+        return diagnosis.message, False
 
     def diagnosis_model(self, data: ModelData) -> BuiltModel:
         """The model with every requirement as a row, so a diagnosis may relax any of them:

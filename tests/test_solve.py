@@ -68,11 +68,11 @@ def test_result_is_frozen(small: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("change", "family"),
     [
-        ({"power_cap_gw": {"2026": 0.0005, "2027": 2.0, "2028": 5.0}}, "power_cap[2026]"),
-        ({"budget": 1e6}, "budget["),
-        ({"total_budget": 1e6}, "total_budget"),
-        ({"risk": {"min_vendors": 4}}, "min_vendors["),
-        ({"risk": {"max_share": 0.2}}, "max_share["),
+        ({"power_cap_gw": {"2026": 0.0005, "2027": 2.0, "2028": 5.0}}, "power cap in 2026"),
+        ({"budget": 1e6}, "budget in "),
+        ({"total_budget": 1e6}, "total budget"),
+        ({"risk": {"min_vendors": 4}}, "at least 4 vendors"),
+        ({"risk": {"max_share": 0.2}}, "share ≤ 20%"),
     ],
 )
 def test_infeasible_names_the_constraint(small: dict[str, Any], change: dict[str, Any], family: str) -> None:

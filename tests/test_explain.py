@@ -1,0 +1,177 @@
+"""`procure.explain`: conflicts and repairs of problems without a plan, checked by solving.
+
+Every repair is applied and solved (it must have a plan that passes `check()`),
+shrunk by 1% it must have none (minimality), fixed requirements never move, and
+on small problems the sizes are checked against arithmetic done by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import hypothesis.strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import procure
+from procure.paths import apply_changes, get_value
+
+
+def one_period(**extra: Any) -> dict[str, Any]:
+    """Demand 100 in 2026; chips of 1 compute and 1 kW, $10 each, bought one at a time."""
+    problem: dict[str, Any] = {
+        "periods": [2026],
+        "demand": 100,
+        "offers": [
+            {"name": "a", "vendor": "va", "unit_cost": 10, "compute": 1, "power_kw": 1},
+            {"name": "b", "vendor": "vb", "unit_cost": 12, "compute": 1, "power_kw": 1, "max_units": 30},
+        ],
+    }
+    problem.update(extra)
+    return problem
+
+
+def shrunk(problem: procure.Problem, diagnosis: procure.Diagnosis, repair: int, by: float = 0.01) -> procure.Problem:
+    """The repaired problem with every change made ``by`` smaller."""
+    rows = diagnosis.repairs[diagnosis.repairs.repair == repair]
+    changes = {r.requirement: r.old + (1 - by) * (r.new - r.old) for r in rows.itertuples()}
+    return apply_changes(problem, changes)
+
+
+def assert_repairs_hold(problem: procure.Problem, diagnosis: procure.Diagnosis, fixed: tuple[str, ...] = ()) -> None:
+    table = diagnosis.repairs
+    for k in sorted(set(table.repair)):
+        repaired = diagnosis.apply(k)
+        result = procure.solve(repaired)
+        assert result.has_plan, (k, result.message)
+        assert result.check() == []
+        rows = table[table.repair == k]
+        assert math.isclose(rows.cost.iloc[0], result.objective, rel_tol=2e-4)
+        for r in rows.itertuples():
+            assert not any(r.requirement == f or r.requirement.startswith((f + "[", f + ".")) for f in fixed)
+            assert get_value(repaired, r.requirement) == pytest.approx(r.new)
+            assert r.change == pytest.approx(r.new - r.old)
+        if rows.minimal.iloc[0] and not set(rows.unit) & {"units", "vendors"}:
+            assert procure.solve(shrunk(problem, diagnosis, k)).status == "infeasible", rows
+
+
+def test_power_cap_against_demand_by_hand() -> None:
+    problem = procure.Problem.from_dict(one_period(power_cap_gw=50e-6))  # 50 kW for 100 kW of chips
+    d = procure.explain(problem)
+    assert not d.has_plan and d.conflict_minimal
+    assert {r.path for r in d.conflict} == {"demand[2026]", "power_cap_gw[2026]"}
+    table = d.repairs
+    power = table[table.requirement == "power_cap_gw[2026]"]
+    assert power.new.iloc[0] == pytest.approx(100e-6, rel=1e-5)  # 100 chips need 100 kW
+    assert power.cost.iloc[0] == pytest.approx(1000.0, rel=1e-4)  # 100 chips of "a" at $10
+    demand = table[table.requirement == "demand[2026]"]
+    assert demand.new.iloc[0] == pytest.approx(50.0, rel=3e-3)  # 50 kW runs 50 chips
+    assert_repairs_hold(problem, d)
+    assert d.message.startswith("no plan satisfies every constraint")
+    assert "power cap in 2026" in d.message and "raise the power cap in 2026" in str(d)
+
+
+def test_share_cap_against_supply_by_hand() -> None:
+    # va may hold at most half, vb can supply only 30 of the 100 needed
+    problem = procure.Problem.from_dict(one_period(vendors=[{"name": "va", "max_share": 0.5}]))
+    d = procure.explain(problem)
+    assert {r.family for r in d.conflict} == {"max_share", "supply", "demand"} or {r.family for r in d.conflict} == {
+        "max_share",
+        "supply",
+    }
+    table = d.repairs
+    share = table[table.requirement == "vendors[va].max_share"]
+    assert share.new.iloc[0] == pytest.approx(0.7, abs=2e-3)  # 70 of 100 from va
+    supply = table[table.requirement == "offers[b].max_units[2026]"]
+    assert supply.new.iloc[0] == 50  # whole units: 50 from vb, 50 from va
+    assert_repairs_hold(problem, d)
+
+
+def test_fixed_requirements_never_move() -> None:
+    problem = procure.Problem.from_dict(one_period(power_cap_gw=50e-6, budget=1200))
+    free = procure.explain(problem)
+    assert any(r.startswith("power_cap_gw") for r in free.repairs.requirement)
+    for fixed in (("power_cap_gw",), ("demand",), ("budget", "demand")):
+        d = procure.explain(problem, fixed=fixed)
+        assert len(d.repairs) > 0
+        assert_repairs_hold(problem, d, fixed)
+
+
+def test_no_single_family_gives_one_joint_repair() -> None:
+    # two caps, each of which needs the other raised: only a joint repair exists with demand fixed
+    problem = procure.Problem.from_dict(one_period(power_cap_gw=50e-6, budget=500))
+    d = procure.explain(problem, fixed=["demand"])
+    assert len(set(d.repairs.repair)) >= 1
+    joint = d.repairs[d.repairs.repair == 0]
+    assert set(joint.requirement) == {"power_cap_gw[2026]", "budget[2026]"}
+    assert not joint.minimal.iloc[0]
+    assert_repairs_hold(problem, d, ("demand",))
+
+
+def test_prices_and_priorities_order_the_repairs() -> None:
+    problem = procure.Problem.from_dict(one_period(power_cap_gw=50e-6))
+    cheap_power = procure.explain(problem, prices={"power_cap_gw": 1.0, "demand": 1e6})
+    assert cheap_power.repairs.requirement.iloc[0] == "power_cap_gw[2026]"
+    last_power = procure.explain(problem, priorities={"power_cap_gw": 10})
+    assert last_power.repairs.requirement.iloc[-1] == "power_cap_gw[2026]"
+
+
+def test_a_problem_with_a_plan_has_nothing_to_repair() -> None:
+    d = procure.explain(one_period())
+    assert d.has_plan and d.conflict == () and d.repairs.empty
+    with pytest.raises(IndexError):
+        d.apply(0)
+
+
+def test_result_explain_and_message_come_from_the_diagnosis() -> None:
+    result = procure.solve(one_period(power_cap_gw=50e-6))
+    assert result.status == "infeasible"
+    d = result.explain()
+    assert {r.path for r in d.conflict} == {"demand[2026]", "power_cap_gw[2026]"}
+    assert result.message == d.message
+    assert "power cap in 2026" in result.message and "raise the power cap in 2026" in result.message
+
+
+def test_bad_fixed_is_refused() -> None:
+    with pytest.raises(ValueError, match="fixed"):
+        procure.explain(one_period(power_cap_gw=50e-6), fixed=[""])
+
+
+@st.composite
+def infeasible_problems(draw: st.DrawFn) -> dict[str, Any]:
+    periods = [2026, 2027]
+    demand = {str(p): draw(st.integers(20, 200)) for p in periods}
+    offers = [
+        {
+            "name": f"o{k}",
+            "vendor": f"v{k % 2}",
+            "unit_cost": draw(st.integers(5, 30)),
+            "compute": draw(st.sampled_from([1, 2, 4])),
+            "power_kw": draw(st.sampled_from([1, 2, 3])),
+            "lot_size": draw(st.sampled_from([1, 2, 5])),
+            "max_units": draw(st.integers(10, 120)),
+        }
+        for k in range(3)
+    ]
+    problem: dict[str, Any] = {"periods": periods, "demand": demand, "offers": offers}
+    limit = draw(st.sampled_from(["power", "budget", "share", "power+budget"]))
+    need = max(demand.values())
+    if "power" in limit:
+        problem["power_cap_gw"] = draw(st.floats(0.05, 0.6)) * need * 1e-6
+    if "budget" in limit:
+        problem["budget"] = draw(st.floats(0.5, 3.0)) * need
+    if limit == "share":
+        problem["risk"] = {"max_share": draw(st.sampled_from([0.3, 0.45, 0.6]))}
+    return problem
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(infeasible_problems(), st.sampled_from([(), ("demand",), ("power_cap_gw", "budget")]))
+def test_random_infeasible_problems(raw: dict[str, Any], fixed: tuple[str, ...]) -> None:
+    problem = procure.Problem.from_dict(raw)
+    if procure.solve(problem).has_plan:
+        return
+    d = procure.explain(problem, fixed=fixed)
+    assert d.conflict, d.message
+    assert_repairs_hold(problem, d, fixed)
