@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .diagnose import elastic_model
 from .fmt import amount as fmt_amount
 from .model.build import BuiltModel, Extra
+from .model.elastic import elastic_model
 from .model.sets import ModelData, model_data
 from .options import solve_options
 from .paths import apply_changes, get_value
