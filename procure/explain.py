@@ -797,6 +797,14 @@ def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
     found = _elastic(ctx, movable)
     if found is None:
         return None
+    # relax as few families as will do: drop each family whose rows gave while the rest suffices
+    needed = [f for f in DELETION_ORDER if any(r.family == f and found[0][r.row] > 1e-9 for r in movable)]
+    for family in list(needed):
+        trial = [r for r in movable if r.family in needed and r.family != family]
+        fewer = _elastic(ctx, trial) if trial else None
+        if fewer is not None:
+            needed, found = [f for f in needed if f != family], fewer
+    movable = [r for r in movable if r.family in needed]
     slack, x = found
     changes = _rhs_changes(ctx, [r for r in movable if FAMILIES[r.family].kind != "scalar"], slack)
     data = ctx.data
@@ -909,10 +917,12 @@ def diagnose_problem(
     repairs: bool = True,
     known_infeasible: bool = False,
     extra: Extra | None = None,
+    most: int | None = None,
 ) -> Diagnosis:
     """`explain` for callers that hold an adapter and options (the pipeline, for the message
     of an infeasible solve); the whole diagnosis keeps within ``seconds``.  ``extra``: the
-    caller's own rows (`procure.solve`'s ``extra``), named in a conflict, never repaired."""
+    caller's own rows (`procure.solve`'s ``extra``), named in a conflict, never repaired;
+    ``most``: stop after this many repairs (the conflict's own families are tried first)."""
     started = time.perf_counter()
     clock = _Clock(seconds)
     pipeline = Pipeline(adapter, options, extra=extra, explain=False)
@@ -943,7 +953,7 @@ def diagnose_problem(
         priorities or {},
         tuple(r.requirement for r in conflict),
     )
-    found = _repairs(ctx, conflict) if repairs else []
+    found = _repairs(ctx, conflict, most) if repairs else []
     found.sort(key=lambda r: (r.priority, r.penalty))
     diagnosis = Diagnosis(problem, False, tuple(r.requirement for r in conflict), minimal, "", fixed, 0.0, tuple(found))
     return replace(diagnosis, message=one_line(diagnosis), seconds=time.perf_counter() - started)
@@ -955,16 +965,23 @@ def _solve_first(pipeline: Pipeline, problem: Problem, clock: _Clock) -> Result 
     return result if result.status != "error" else None
 
 
-def _repairs(ctx: _Context, conflict: list[_Row]) -> list[_Repair]:
+def _repairs(ctx: _Context, conflict: list[_Row], most: int | None = None) -> list[_Repair]:
     movable = [r for r in ctx.rows if not _is_fixed(r.requirement.path, ctx.fixed)]
-    # every family may hold a repair (another conflict may need it too): the conflict's first
-    levers = list(dict.fromkeys([r.lever for r in conflict] + [r.lever for r in ctx.rows]))
+
+    # every family may hold a repair (another conflict may need it too): the conflict's first,
+    # limits (one elastic solve each) before caps and demand (a bisection each)
+    def order(r: _Row) -> tuple[bool, bool]:
+        return (r not in conflict, FAMILIES.get(r.family, FAMILIES["demand"]).kind == "scalar")
+
+    levers = list(dict.fromkeys(r.lever for r in sorted(ctx.rows, key=order)))
     found: list[_Repair] = []
     for lever in levers:
         lever_rows = [r for r in movable if r.lever == lever and r.family in FAMILIES]
         repair = _lever_repair(ctx, lever_rows) if lever_rows else None
         if repair is not None:
             found.append(repair)
+            if most is not None and len(found) >= most:
+                break
     movable = [r for r in movable if r.family in FAMILIES]
     if not found and movable:
         joint = _joint_repair(ctx, movable)

@@ -335,7 +335,7 @@ class Pipeline:
         seconds = EXPLAIN_SECONDS if left.time_limit is None else min(left.time_limit, EXPLAIN_SECONDS)
         try:
             diagnosis = diagnose_problem(
-                data.problem, self.adapter, left, seconds, known_infeasible=True, extra=self.extra
+                data.problem, self.adapter, left, seconds, known_infeasible=True, extra=self.extra, most=2
             )
         except KeyboardInterrupt:
             return "no plan satisfies every constraint (the diagnosis was interrupted)", True
