@@ -456,7 +456,10 @@ def _conflict(rows: list[_Row], oracle: _Oracle) -> tuple[list[_Row], bool]:
     """A deletion filter: families first, then rows.  Returns the conflict and whether every
     member was shown to be needed."""
     if oracle.feasible(np.zeros(0, dtype=np.int64)) is not False:
-        return [], False
+        # the model's tangent cuts relax an HHI cap (a plan of the relaxation breaks the exact
+        # HHI), or time ran out: the HHI caps and demand, not shown to be irreducible
+        hhi = [r for r in rows if r.family in ("max_hhi", "demand", "workload_demand")]
+        return (hhi if any(r.family == "max_hhi" for r in hhi) else []), False
     dropped: set[int] = set()
     minimal = True
     present = {r.family for r in rows}
@@ -656,6 +659,9 @@ def _feasible_problem(ctx: _Context, problem: Problem) -> bool | None:
     left = ctx.clock.left()
     if left < 0.1:
         return None
+    if problem.risk.max_hhi is not None:  # tangent cuts relax the HHI cap: only the pipeline's refined answer is exact
+        result, _ = replace(ctx.pipeline, options=replace(ctx.options, time_limit=left, mip_gap=1.0)).run(problem)
+        return True if result.has_plan else (False if result.status == "infeasible" else None)
     built = ctx.pipeline.diagnosis_model(model_data(problem))
     model = built.model
     if model.empty_conflicts().size:
@@ -752,6 +758,8 @@ def _demand_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     """Serve a fraction of demand: one factor on the demand of the periods in conflict (all
     periods when none is), found by bisection, since demand also sets the vendor-loss,
     vendor-count and HHI terms."""
+    if ctx.problem.risk.max_hhi is not None:  # shares of less demand are larger: not monotone, no bisection
+        return None
     in_conflict = [r for r in lever_rows if r.requirement in ctx.conflict]
     for rows in filter(None, (in_conflict, lever_rows if len(in_conflict) < len(lever_rows) else [])):
         spec = FAMILIES[rows[0].family]
@@ -767,7 +775,7 @@ def _demand_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
             return apply_changes(ctx.problem, _edits(ctx, changes(f)))
 
         found = _bisect(ctx, at, 1.0, 0.0)
-        if found is not None:
+        if found is not None and found[0] > 1e-6:  # serving nothing is no repair
             return _verified(ctx, changes(found[0]), found[1])
     return None
 
