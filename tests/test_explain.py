@@ -175,3 +175,39 @@ def test_random_infeasible_problems(raw: dict[str, Any], fixed: tuple[str, ...])
     d = procure.explain(problem, fixed=fixed)
     assert d.conflict, d.message
     assert_repairs_hold(problem, d, fixed)
+
+
+def test_workload_demand_is_served_in_proportion() -> None:
+    problem = procure.Problem.from_dict(
+        {
+            "periods": [2026, 2027],
+            "workloads": {"training": {"2026": 100, "2027": 200}, "inference": {"2026": 50, "2027": 80}},
+            "offers": [
+                {"name": "a", "vendor": "va", "unit_cost": 10, "compute": 1, "power_kw": 1,
+                 "efficiency": {"training": 1.0, "inference": 0.5}},
+                {"name": "b", "vendor": "vb", "unit_cost": 14, "compute": 1, "power_kw": 1,
+                 "efficiency": {"training": 0.0, "inference": 1.0}},
+            ],
+            "power_cap_gw": {"2026": 120e-6, "2027": 1},
+        }
+    )  # fmt: skip
+    d = procure.explain(problem)
+    table = d.repairs
+    served = table[table.requirement.str.startswith("workloads")]
+    assert set(served.requirement) == {"workloads[training][2026]", "workloads[inference][2026]"}
+    assert (served.new / served.old).to_numpy() == pytest.approx([0.8, 0.8], rel=3e-3)  # 120 kW of 150
+    power = table[table.requirement == "power_cap_gw[2026]"]
+    assert power.new.iloc[0] == pytest.approx(150e-6, rel=1e-5)
+    assert_repairs_hold(problem, d)
+
+
+def test_an_hhi_cap_is_repaired_against_the_exact_hhi(small: dict[str, Any]) -> None:
+    small["risk"] = {"max_hhi": 0.3}
+    problem = procure.Problem.from_dict(small)
+    d = procure.explain(problem)
+    table = d.repairs
+    assert not any(table.requirement.str.startswith("demand"))  # less demand can raise HHI
+    hhi = table[table.requirement == "risk.max_hhi"]
+    assert len(hhi) == 1
+    assert procure.solve(d.apply(int(hhi.repair.iloc[0]))).hhi.max() <= hhi.new.iloc[0] + 1e-6
+    assert_repairs_hold(problem, d)
