@@ -14,6 +14,7 @@ from .problem import Offer, PriceTier, Problem, Risk, Scenario, Site, Vendor
 from .pyomo_model import to_pyomo
 from .result import Result
 from .sample import sample
+from .sensitivity import MarginalValue, Sensitivity
 from .solve import solve
 from .solvers import available_solvers
 from .sweep import Sweep, sweep
@@ -22,6 +23,7 @@ __all__ = [
     "Diagnosis",
     "Frontier",
     "Interrupted",
+    "MarginalValue",
     "Offer",
     "Planner",
     "PriceTier",
@@ -30,6 +32,7 @@ __all__ = [
     "Result",
     "Risk",
     "Scenario",
+    "Sensitivity",
     "Site",
     "SolverNotAvailable",
     "Sweep",

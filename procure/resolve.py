@@ -1,0 +1,108 @@
+"""Re-solving variants of a result's problem through the one pipeline, warm from the result's plan.
+
+`procure.sensitivity.marginal_value` and `procure.rules.rule_costs` answer "what if the problem
+were a little different" by solving the changed problem, never by extrapolating.  Both solve
+through `procure.pipeline.Pipeline` (the path of `solve` and `Planner`, with its bound
+certification and honest status), keep the solver's model between variants where only numbers
+differ (`Pipeline.kept`, as `Planner` does), and start each solve from the result's plan
+whenever that plan satisfies the variant.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .errors import ProblemError
+from .evaluate import evaluate, violations
+from .model.risk import HHI_TOL
+from .options import solve_options as checked_options
+from .pipeline import ModelState, Pipeline
+from .problem import Problem
+from .solvers import get_adapter
+
+if TYPE_CHECKING:
+    from .result import Result
+
+__all__ = ["SOLVE_OPTIONS", "pipeline_for", "resolve", "start_lots"]
+
+#: The keyword arguments a re-solve takes (those of `procure.solve`).
+SOLVE_OPTIONS = ("solver", "time_limit", "mip_gap", "threads", "verbose", "solver_options", "extra")
+
+
+def pipeline_for(result: Result, options: Mapping[str, Any], what: str) -> Pipeline:
+    """The pipeline that re-solves variants of ``result``'s problem with the caller's ``options``
+    (those of `procure.solve`); `ProblemError` for an unknown option, or when the result was
+    solved with rows of the caller's own (``extra``) that are not given again."""
+    unknown = sorted(set(options) - set(SOLVE_OPTIONS))
+    if unknown:
+        raise ProblemError(
+            f"{what}: unknown option {unknown[0]!r} (options: {', '.join(SOLVE_OPTIONS)})",
+            path=unknown[0],
+            value=options[unknown[0]],
+        )
+    extra = options.get("extra")
+    if result.extra_rows is not None and extra is None:
+        raise ProblemError(
+            f"{what}: the result was solved with rows of your own (extra=...); pass the same extra= again",
+            path="extra",
+        )
+    solve = checked_options(
+        options.get("time_limit"),
+        options.get("mip_gap", 1e-4),
+        options.get("threads"),
+        options.get("verbose", False),
+        options.get("solver_options"),
+    )
+    adapter = get_adapter(options.get("solver", "highs"))
+    adapter.check_options(solve)
+    return Pipeline(adapter, solve, extra=extra)
+
+
+def start_lots(result: Result, problem: Problem) -> np.ndarray | None:
+    """``result``'s plan as (P, T) whole lots of ``problem``'s placements, when it satisfies
+    ``problem`` (None otherwise, or without a plan).  Placements are matched by offer and site,
+    so a variant that lets a site host more vendors keeps the plan (new placements get 0)."""
+    ev = result.evaluation
+    if ev is None or not result.has_plan:
+        return None
+    old = result.problem
+    if old.periods != problem.periods or old.offer_names != problem.offer_names:
+        return None
+    sites_old, sites_new = old.site_names or ("",), problem.site_names or ("",)
+    where = {(i, sites_new[s]): k for k, (i, s) in enumerate(problem.placements())}
+    placed = np.zeros((len(where), len(problem.periods)))
+    for k, (i, s) in enumerate(old.placements()):
+        target = where.get((i, sites_old[s]))
+        if target is None:
+            if ev.placed[k].any():
+                return None
+            continue
+        placed[target] = ev.placed[k]
+    if violations(problem, evaluate(problem, placed, ev.split), hhi_tol=HHI_TOL):
+        return None
+    lot = problem.inputs.lot[problem.inputs.offer_of]
+    return np.round(placed / lot[:, None])
+
+
+def resolve(
+    pipeline: Pipeline, problem: Problem, start: np.ndarray | None, previous: ModelState | None = None
+) -> tuple[Result, ModelState]:
+    """Solve ``problem`` warm from whole lots ``start``, in ``previous``'s solver model when
+    ``problem`` has its structure (changed in place), else in a new one whose lot bounds admit
+    the start.  Returns the result and the model state (to pass as ``previous`` next time)."""
+    started = time.perf_counter()
+    state = pipeline.kept(previous, problem) if previous is not None else None
+    if state is not None and start is not None and (start > state.upper).any():
+        state = None  # the kept model's provisional bounds would cut the start off
+    if state is None:
+        state = pipeline.open(problem)
+        if start is not None and (start > state.upper).any():
+            # a provisional bound below the start: open with bounds that admit it (implied
+            # bounds hold for every plan, so only provisional ones can be below it)
+            state = pipeline.open(problem, np.maximum(state.upper, start))
+    state.lots = start
+    return pipeline.run(problem, state=state, started=started)
