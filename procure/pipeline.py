@@ -309,6 +309,8 @@ class Pipeline:
             message, stopped = self._explain(data, started)
             if stopped:
                 termination = "interrupted"
+        elif raw.status == "infeasible":
+            message = "no plan satisfies every constraint (result.explain() names the conflict and the repairs)"
         return make_result(
             report,
             status,

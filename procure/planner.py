@@ -35,6 +35,10 @@ class Planner:
         The first problem.
     solver, time_limit, mip_gap, threads, verbose, solver_options, extra
         As for `procure.solve`; they apply to every solve.
+    explain : bool
+        Diagnose an infeasible problem for its ``message`` (default, as `procure.solve`
+        does); False gives a short message instead, and ``result.explain()`` still
+        diagnoses on request (sweeps of many variants use this).
 
     Examples
     --------
@@ -54,12 +58,13 @@ class Planner:
         verbose: bool = False,
         solver_options: Mapping[str, Any] | None = None,
         extra: Extra | None = None,
+        explain: bool = True,
     ) -> None:
         options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
         adapter = get_adapter(solver)
         adapter.check_options(options)
         self.problem = as_problem(problem)
-        self.pipeline = Pipeline(adapter, options, extra=extra)
+        self.pipeline = Pipeline(adapter, options, extra=extra, explain=explain)
         self._state: ModelState | None = None
         #: How the last solve went: "built" (a new model) or "kept" (numbers changed in place).
         self.last_mode = ""

@@ -72,3 +72,20 @@ def test_diversification_script_runs(tmp_path) -> None:
     ).stdout
     assert "Single-vendor plans" in out and "CVaR" in out
     assert (EXAMPLES / "diversification.png").stat().st_size > 10_000
+
+
+def test_what_if_script_runs() -> None:
+    # 12 variants keep it short; the dask LocalCluster it starts is real
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "what_if.py"), "--variants", "12"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+        cwd=EXAMPLES,
+    ).stdout
+    assert "cannot hold together" in out and "raise the power cap in 2026" in out
+    assert "power_cap_gw[2026]" in out and "$ per MW" in out
+    assert "risk.max_share" in out  # the rule-cost table
+    assert "12 variants" in out and "share[nvidia]" in out
+    assert (EXAMPLES / "what_if.png").stat().st_size > 10_000
