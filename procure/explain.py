@@ -398,12 +398,15 @@ def _requirement_rows(built: BuiltModel, data: ModelData, problem: Problem) -> l
                     for k in range(len(block.index))
                 ]
             continue
-        for k in range(len(block.index)):
-            lab = block.index.label(k)
+        free = np.isneginf(built.model.row_lower[block.start : block.stop]) & np.isposinf(
+            built.model.row_upper[block.start : block.stop]
+        )  # a cap the problem does not set (max_cvar without a value): no requirement
+        for k in np.flatnonzero(~free):
+            lab = block.index.label(int(k))
             period = next((int(x) for x in lab if isinstance(x, (int, np.integer))), None)
             req = Requirement(spec.path(lab, data), spec.text(lab, data, problem), block.name, period)
             lever = f"{block.name}/{lab[0]}" if block.name == "max_share" else block.name
-            out.append(_Row(block.start + k, block.name, k, lab, req, lever))
+            out.append(_Row(block.start + int(k), block.name, int(k), lab, req, lever))
     return out
 
 
@@ -703,6 +706,24 @@ def _scalar_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     def at(value: float) -> Problem:
         return apply_changes(ctx.problem, {path: int(value) if integer else value})
 
+    if not (math.isfinite(old) and math.isfinite(loose)):
+        return None
+    try:
+        return _bisected_repair(ctx, r, spec, path, old, loose, integer, at)
+    except ValueError:  # a value the field does not take (ProblemError): no repair by this field
+        return None
+
+
+def _bisected_repair(
+    ctx: _Context,
+    r: _Row,
+    spec: _Family,
+    path: str,
+    old: float,
+    loose: float,
+    integer: bool,
+    at: Callable[[float], Problem],
+) -> _Repair | None:
     if integer:
         if _feasible_problem(ctx, at(loose)) is not True:
             return None

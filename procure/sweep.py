@@ -450,6 +450,7 @@ def sweep(
     executor: Any = None,
     progress: bool = True,
     chunk_size: int | None = None,
+    explain: bool = False,
     **solve_options: Any,
 ) -> Sweep:
     """Solve every variant of ``problem`` and gather one row per variant.
@@ -476,6 +477,11 @@ def sweep(
         variant cold.  Default `default_chunk_size` (``⌈n/16⌉`` within [4, 25]).
         It fixes the rows: the same chunk size gives the same rows on every
         executor.
+    explain : bool
+        Diagnose each infeasible variant for its ``message`` (the requirements
+        in conflict and the repairs, as `procure.solve` does; several solves
+        each).  Default False: the message says there is no plan, and
+        ``sweep[k].explain()`` diagnoses variant ``k`` on request.
     **solve_options
         ``solver``, ``time_limit``, ``mip_gap``, ``threads``, ``verbose``,
         ``solver_options``, ``extra``, as for `procure.solve`, for every
@@ -521,7 +527,7 @@ def sweep(
     started = time.perf_counter()
     base = as_problem(problem)
     given = _variants(variants)
-    options = _options(solve_options)
+    options = {**_options(solve_options), "explain": bool(explain)}
     size = _chunk_size(chunk_size, len(given))
     indexed = list(enumerate(given))
     chunks = [indexed[s : s + size] for s in range(0, len(indexed), size)]

@@ -149,8 +149,12 @@ def test_invalid_and_infeasible_variants_do_not_stop_the_sweep() -> None:
     assert "variants[5]" in table.loc[5, "message"] and "not a mapping" in table.loc[5, "message"]
     for k in (2, 3, 5, 6):
         assert table.loc[k, ["objective", "cost", "gap", "peak_power_gw", "cvar", "share[google]"]].isna().all()
-    assert "power cap in 2028" in table.loc[6, "message"]
+    assert "no plan satisfies every constraint" in table.loc[6, "message"]
     assert sweep[6].status == "infeasible"  # an infeasible variant has a Result, without a plan
+    assert "power cap in 2028" in sweep[6].explain().message  # diagnosed on request
+    explained = procure.sweep(SMALL, MIXED[5:7], explain=True, progress=False)
+    assert "power cap in 2028" in explained.table.loc[1, "message"]
+    assert explained.table.loc[1, "message"] == procure.solve(apply_changes(SMALL, MIXED[6]), threads=1).message
     with pytest.raises(procure.ProblemError, match="variant 2 is invalid") as raised:
         sweep[2]
     assert raised.value.path == "demand[2028]"

@@ -426,6 +426,63 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
     return held
 
 
+#: answer a warm start that is within the gap of the LP bound without a search (tests switch it off)
+START_WITHIN_GAP = True
+
+
+def _start_within_gap(
+    h: Any, form: MatrixForm, options: SolveOptions, run: Any, started: float, solver: str
+) -> RawSolution | None:
+    """A warm start that is already within ``mip_gap`` of the LP relaxation's bound, as the
+    answer (None when it is not, or there is none).
+
+    A kept model re-solved after a small change (a sweep, a Planner) often starts from a
+    plan within the gap: the LP relaxation proves it, and the MIP search is skipped.  The
+    start's lots are held and the rest of the model solved (presolve leaves little); the
+    plan is then ``optimal`` with the LP's objective as its bound, a bound HiGHS proved for
+    this model.  Otherwise every change is undone and the search runs as usual.
+    """
+    import highspy
+
+    if not START_WITHIN_GAP or options.warm_start is None or options.warm_start_ids is None:
+        return None
+    if not form.integrality.any():
+        return None
+    n = len(form.cost)
+    every = np.arange(n, dtype=np.int32)
+    limit = _option(h, "time_limit")
+    h.changeColsIntegrality(n, every, np.zeros(n, dtype=np.int32))
+    try:
+        if options.time_limit is not None:
+            _set(h, "time_limit", max(0.25 * float(options.time_limit), 0.01))
+        if run(h) or h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        relaxed = np.asarray(h.getSolution().col_value, dtype=float)
+        lp = float(form.cost @ relaxed + form.offset)  # the LP optimum's objective, from its plan
+    finally:
+        h.changeColsIntegrality(n, every, form.integrality.astype(np.int32))
+        _set(h, "time_limit", limit)
+    ids = np.asarray(options.warm_start_ids, dtype=np.int32)
+    y = np.asarray(options.warm_start, dtype=float) / form.col_scale[ids]
+    held = _Held(ids, y, y)
+    held.hold(h)
+    try:
+        if options.time_limit is not None:
+            _set(h, "time_limit", max(float(options.time_limit) - (time.perf_counter() - started), 0.01))
+        if run(h):
+            return None
+        raw = _answer(h, form, options, time.perf_counter() - started, solver)
+    finally:
+        held.undo(h, form)
+        _set(h, "time_limit", limit)
+    if not raw.has_plan:
+        return None
+    bound = min(form.to_model_objective(lp), raw.objective)  # as `_answer` does: no bound above the plan
+    if raw.objective - bound > float(options.mip_gap) * max(abs(raw.objective), 1e-12):
+        return None
+    return replace(raw, status="optimal", termination="gap_reached", bound=bound, message="", nodes=0)
+
+
 @dataclass(frozen=True)
 class _Held:
     """Column bounds held during one MIP run (solver units), undone after it."""
@@ -650,6 +707,9 @@ class HighsSession(Session):
             raise _refuse(trouble)
         h = self.h
         _configure(h, options, self.form.A.nnz)
+        done = _start_within_gap(h, self.form, options, self._run, started, self.adapter.name)
+        if done is not None:
+            return done
         _warm_start(h, self.form, options)
         held = _lp_support_start(h, self.form, options, self._run) or _Held.none()
         try:  # the start's bounds are held until the answer is read
