@@ -10,6 +10,7 @@ whenever that plan satisfies the variant.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ from .solvers import get_adapter
 if TYPE_CHECKING:
     from .result import Result
 
-__all__ = ["SOLVE_OPTIONS", "pipeline_for", "resolve", "start_lots"]
+__all__ = ["SOLVE_OPTIONS", "minus", "optimum", "pipeline_for", "resolve", "start_lots"]
 
 #: The keyword arguments a re-solve takes (those of `procure.solve`).
 SOLVE_OPTIONS = ("solver", "time_limit", "mip_gap", "threads", "verbose", "solver_options", "extra")
@@ -106,3 +107,20 @@ def resolve(
             state = pipeline.open(problem, np.maximum(state.upper, start))
     state.lots = start
     return pipeline.run(problem, state=state, started=started)
+
+
+def optimum(result: Result) -> tuple[float, float]:
+    """A result's objective and proved bound; an infeasible problem's optimum is +inf (proved),
+    one that ended without a plan for another reason is unknown (NaN)."""
+    if result.has_plan:
+        return result.objective, result.bound
+    if result.status == "infeasible":
+        return math.inf, math.inf
+    return math.nan, math.nan
+
+
+def minus(a: float, b: float) -> float:
+    """``a − b`` with inf − inf undefined (NaN)."""
+    if math.isinf(a) and math.isinf(b) and (a > 0) == (b > 0):
+        return math.nan
+    return a - b

@@ -27,7 +27,7 @@ from .fmt import money
 from .paths import set_value
 from .pipeline import ModelState
 from .problem import Problem
-from .resolve import pipeline_for, resolve, start_lots
+from .resolve import minus, optimum, pipeline_for, resolve, start_lots
 
 if TYPE_CHECKING:
     from .result import Result
@@ -167,24 +167,9 @@ def _bar(rules: list[Rule], progress: bool | None) -> Any:
     return tqdm(rules, desc="rule costs", unit="rule", file=sys.stderr, disable=not show, leave=False)
 
 
-def _base(result: Result) -> tuple[float, float]:
-    """The result's optimum as proved: (objective, bound); an infeasible problem's is +inf."""
-    if result.has_plan:
-        return result.objective, result.bound
-    if result.status == "infeasible":
-        return math.inf, math.inf
-    return math.nan, math.nan
-
-
-def _minus(a: float, b: float) -> float:
-    if math.isinf(a) and math.isinf(b) and (a > 0) == (b > 0):
-        return math.nan
-    return a - b
-
-
 def _row(rule: Rule, result: Result, problem: Problem, resolved: Result, seconds: float) -> dict[str, Any]:
     """One line of the table: the rule's cost and the interval the solves prove for it."""
-    with_obj, with_bound = _base(result)
+    with_obj, with_bound = optimum(result)
     wo_obj, wo_bound, wo_cost = math.nan, math.nan, math.nan
     if resolved.has_plan:
         wo_obj, wo_bound, wo_cost = resolved.objective, resolved.bound, resolved.cost
@@ -199,9 +184,9 @@ def _row(rule: Rule, result: Result, problem: Problem, resolved: Result, seconds
             value = objective_of(problem, mine)
             if not value >= wo_obj:  # also when the re-solve found no plan (NaN)
                 wo_obj, wo_cost = value, mine.cost
-    cost = _minus(with_obj, wo_obj)
-    low = _minus(with_bound, wo_obj) if not math.isnan(with_bound) else -math.inf
-    high = _minus(with_obj, wo_bound) if not math.isnan(wo_bound) else math.inf
+    cost = minus(with_obj, wo_obj)
+    low = minus(with_bound, wo_obj) if not math.isnan(with_bound) else -math.inf
+    high = minus(with_obj, wo_bound) if not math.isnan(wo_bound) else math.inf
     if math.isnan(cost):
         low = high = math.nan
     else:
@@ -216,7 +201,7 @@ def _row(rule: Rule, result: Result, problem: Problem, resolved: Result, seconds
         "objective_without": wo_obj,
         "plan_cost_with": result.cost,
         "plan_cost_without": wo_cost,
-        "plan_cost_change": _minus(result.cost, wo_cost),
+        "plan_cost_change": minus(result.cost, wo_cost),
         "status": resolved.status,
         "gap": resolved.gap,
         "seconds": seconds,

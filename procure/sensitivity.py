@@ -33,7 +33,7 @@ from .fmt import money
 from .options import solve_options as checked_options
 from .paths import get_value, set_value
 from .problem import Problem
-from .resolve import SOLVE_OPTIONS, pipeline_for, resolve, start_lots
+from .resolve import SOLVE_OPTIONS, minus, optimum, pipeline_for, resolve, start_lots
 
 if TYPE_CHECKING:
     from .result import Result
@@ -839,12 +839,12 @@ def marginal_value(result: Result, changes: Mapping[str, Any], **solve_options: 
     pipeline = pipeline_for(result, solve_options, "marginal_value")
     problem, applied, single = _changed(result.problem, changes)
     new, _ = resolve(pipeline, problem, start_lots(result, problem))
-    base_obj, base_bound = _optimum(result)
-    new_obj, new_bound = _optimum(new)
+    base_obj, base_bound = optimum(result)
+    new_obj, new_bound = optimum(new)
     # bounds never exceed objectives, so low ≤ change ≤ high; a missing bound leaves that side open
-    change = _minus(new_obj, base_obj)
-    low = _minus(new_bound, base_obj) if not math.isnan(new_bound) else -math.inf
-    high = _minus(new_obj, base_bound) if not math.isnan(base_bound) else math.inf
+    change = minus(new_obj, base_obj)
+    low = minus(new_bound, base_obj) if not math.isnan(new_bound) else -math.inf
+    high = minus(new_obj, base_bound) if not math.isnan(base_bound) else math.inf
     if math.isnan(change):
         low = high = math.nan
     scale = max(abs(base_obj) if math.isfinite(base_obj) else 1.0, 1.0)
@@ -852,7 +852,7 @@ def marginal_value(result: Result, changes: Mapping[str, Any], **solve_options: 
         math.isfinite(low) and math.isfinite(high) and high - low <= 1e-9 * scale
     )
     note = _marginal_note(result, new, change, low, high, certain)
-    cost_change = _minus(new.cost if new.has_plan else math.nan, result.cost if result.has_plan else math.nan)
+    cost_change = minus(new.cost if new.has_plan else math.nan, result.cost if result.has_plan else math.nan)
     per_unit = change / single if single not in (None, 0.0) and math.isfinite(change) else math.nan
     return MarginalValue(
         changes=applied,
@@ -874,23 +874,6 @@ def marginal_value(result: Result, changes: Mapping[str, Any], **solve_options: 
         note=note,
         result=new,
     )
-
-
-def _optimum(result: Result) -> tuple[float, float]:
-    """A result's objective and proved bound; an infeasible problem's optimum is +inf (proved),
-    one that ended without a plan for another reason is unknown (NaN)."""
-    if result.has_plan:
-        return result.objective, result.bound
-    if result.status == "infeasible":
-        return math.inf, math.inf
-    return math.nan, math.nan
-
-
-def _minus(a: float, b: float) -> float:
-    """``a − b`` with inf − inf undefined (NaN)."""
-    if math.isinf(a) and math.isinf(b) and (a > 0) == (b > 0):
-        return math.nan
-    return a - b
 
 
 def _marginal_note(result: Result, new: Result, change: float, low: float, high: float, certain: bool) -> str:
