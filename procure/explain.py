@@ -663,8 +663,7 @@ def _feasible_problem(ctx: _Context, problem: Problem) -> bool | None:
     if left < 0.1:
         return None
     if problem.risk.max_hhi is not None:  # tangent cuts relax the HHI cap: only the pipeline's refined answer is exact
-        result, _ = replace(ctx.pipeline, options=replace(ctx.options, time_limit=left, mip_gap=1.0)).run(problem)
-        return True if result.has_plan else (False if result.status == "infeasible" else None)
+        return _has_plan(ctx.pipeline, problem, left)
     built = ctx.pipeline.diagnosis_model(model_data(problem))
     model = built.model
     if model.empty_conflicts().size:
@@ -956,8 +955,7 @@ def diagnose_problem(
     clock = _Clock(seconds)
     pipeline = Pipeline(adapter, options, extra=extra, explain=False)
     if not known_infeasible:
-        first = _solve_first(pipeline, problem, clock)
-        if first is not None and first.has_plan:
+        if _has_plan(pipeline, problem, clock.left()):
             return Diagnosis(problem, True, (), True, "the problem has a plan", fixed, time.perf_counter() - started)
     data = model_data(problem)
     built = pipeline.diagnosis_model(data)
@@ -988,10 +986,12 @@ def diagnose_problem(
     return replace(diagnosis, message=one_line(diagnosis), seconds=time.perf_counter() - started)
 
 
-def _solve_first(pipeline: Pipeline, problem: Problem, clock: _Clock) -> Result | None:
-    options = replace(pipeline.options, time_limit=max(clock.left(), 0.1), mip_gap=1.0)
+def _has_plan(pipeline: Pipeline, problem: Problem, seconds: float) -> bool | None:
+    """Does ``problem`` have a plan, by procure's own solve (the first plan answers)?  None when
+    the solve could not tell."""
+    options = replace(pipeline.options, time_limit=max(seconds, 0.1), mip_gap=1.0)
     result, _ = replace(pipeline, options=options).run(problem)
-    return result if result.status != "error" else None
+    return True if result.has_plan else (False if result.status == "infeasible" else None)
 
 
 def _repairs(ctx: _Context, conflict: list[_Row], most: int | None = None) -> list[_Repair]:

@@ -20,24 +20,25 @@ import numpy as np
 from .errors import ProblemError
 from .evaluate import evaluate, violations
 from .model.risk import HHI_TOL
-from .options import solve_options as checked_options
-from .pipeline import ModelState, Pipeline
+from .options import solve_options
+from .pipeline import Extra, ModelState, Pipeline
 from .problem import Problem
 from .solvers import get_adapter
+from .solvers.base import SolveOptions
 
 if TYPE_CHECKING:
     from .result import Result
 
-__all__ = ["SOLVE_OPTIONS", "minus", "optimum", "pipeline_for", "resolve", "start_lots"]
+__all__ = ["SOLVE_OPTIONS", "checked_options", "minus", "optimum", "pipeline_for", "resolve", "start_lots"]
 
 #: The keyword arguments a re-solve takes (those of `procure.solve`).
 SOLVE_OPTIONS = ("solver", "time_limit", "mip_gap", "threads", "verbose", "solver_options", "extra")
 
 
-def pipeline_for(result: Result, options: Mapping[str, Any], what: str) -> Pipeline:
-    """The pipeline that re-solves variants of ``result``'s problem with the caller's ``options``
-    (those of `procure.solve`); `ProblemError` for an unknown option, or when the result was
-    solved with rows of the caller's own (``extra``) that are not given again."""
+def checked_options(result: Result, options: Mapping[str, Any], what: str) -> tuple[SolveOptions, Extra | None]:
+    """The caller's re-solve ``options`` (those of `procure.solve`) checked: `ProblemError` for an
+    unknown option, or when the result was solved with rows of the caller's own (``extra``) that
+    are not given again."""
     unknown = sorted(set(options) - set(SOLVE_OPTIONS))
     if unknown:
         raise ProblemError(
@@ -51,13 +52,20 @@ def pipeline_for(result: Result, options: Mapping[str, Any], what: str) -> Pipel
             f"{what}: the result was solved with rows of your own (extra=...); pass the same extra= again",
             path="extra",
         )
-    solve = checked_options(
+    solve = solve_options(
         options.get("time_limit"),
         options.get("mip_gap", 1e-4),
         options.get("threads"),
         options.get("verbose", False),
         options.get("solver_options"),
     )
+    return solve, extra
+
+
+def pipeline_for(result: Result, options: Mapping[str, Any], what: str) -> Pipeline:
+    """The pipeline that re-solves variants of ``result``'s problem with the caller's ``options``
+    (checked by `checked_options`)."""
+    solve, extra = checked_options(result, options, what)
     adapter = get_adapter(options.get("solver", "highs"))
     adapter.check_options(solve)
     return Pipeline(adapter, solve, extra=extra)

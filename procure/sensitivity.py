@@ -30,10 +30,9 @@ from .duals import NO_PERIOD, Change, FixedPlan, StructureChanged
 from .errors import ProblemError
 from .evaluate import PlanEvaluation
 from .fmt import money
-from .options import solve_options as checked_options
 from .paths import get_value, set_value
 from .problem import Problem
-from .resolve import SOLVE_OPTIONS, minus, optimum, pipeline_for, resolve, start_lots
+from .resolve import checked_options, minus, optimum, pipeline_for, resolve, start_lots
 
 if TYPE_CHECKING:
     from .result import Result
@@ -673,22 +672,7 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
     >>> s.power[["path", "slack", "binding", "shadow_price"]]   # doctest: +SKIP
     """
     started = time.perf_counter()
-    unknown = sorted(set(solve_options) - set(SOLVE_OPTIONS))
-    if unknown:
-        raise ProblemError(f"sensitivity: unknown option {unknown[0]!r}", path=unknown[0])
-    options = checked_options(
-        solve_options.get("time_limit"),
-        solve_options.get("mip_gap", 1e-4),
-        solve_options.get("threads"),
-        solve_options.get("verbose", False),
-        solve_options.get("solver_options"),
-    )
-    extra = solve_options.get("extra")
-    if result.extra_rows is not None and extra is None:
-        raise ProblemError(
-            "sensitivity: the result was solved with rows of your own (extra=...); pass the same extra= again",
-            path="extra",
-        )
+    options, extra = checked_options(result, solve_options, "sensitivity")
     ev = result.evaluation
     if ev is None or not result.has_plan:
         raise ProblemError(f"sensitivity: the result has no plan to price (status {result.status!r})", path="status")

@@ -20,7 +20,7 @@ import itertools
 import math
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
@@ -310,6 +310,20 @@ def _failed(chunk: Sequence[tuple[int, Any]], exc: BaseException) -> list[_Done]
     return [_Done(index, "error", message) for index, _ in chunk]
 
 
+def _gather(
+    finished: Iterable[Any], chunk_of: Callable[[Any], list[tuple[int, Any]]], done: dict[int, _Done], bar: Any
+) -> None:
+    """Collect each finished task's rows into ``done`` (a failed task fails its whole chunk)."""
+    for future in finished:
+        chunk = chunk_of(future)
+        try:
+            rows = future.result()
+        except Exception as exc:
+            rows = _failed(chunk, exc)
+        done.update((d.index, d) for d in rows)
+        bar.update(len(chunk))
+
+
 def _on_executor(
     executor: cf.Executor, problem: Problem, chunks: list[list[tuple[int, Any]]], options: Mapping[str, Any], bar: Any
 ) -> dict[int, _Done]:
@@ -318,14 +332,7 @@ def _on_executor(
     try:
         for chunk in chunks:
             futures[executor.submit(_chunk_task, problem, chunk, options)] = chunk
-        for future in cf.as_completed(futures):
-            chunk = futures[future]
-            try:
-                rows = future.result()
-            except Exception as exc:
-                rows = _failed(chunk, exc)
-            done.update((d.index, d) for d in rows)
-            bar.update(len(chunk))
+        _gather(cf.as_completed(futures), futures.__getitem__, done, bar)
     except KeyboardInterrupt:
         for future in futures:
             future.cancel()
@@ -344,14 +351,7 @@ def _on_dask(
         shared = client.scatter(problem, broadcast=True, hash=False)  # one copy per worker, not per task
         futures = [client.submit(_chunk_task, shared, chunk, options, pure=False) for chunk in chunks]
         chunk_of = {future.key: chunk for future, chunk in zip(futures, chunks)}
-        for future in as_completed(futures):
-            chunk = chunk_of[future.key]
-            try:
-                rows = future.result()
-            except Exception as exc:
-                rows = _failed(chunk, exc)
-            done.update((d.index, d) for d in rows)
-            bar.update(len(chunk))
+        _gather(as_completed(futures), lambda future: chunk_of[future.key], done, bar)
     except KeyboardInterrupt:
         if futures:
             client.cancel(futures)
