@@ -54,6 +54,8 @@ MAX_CERTIFY_ROUNDS = 3
 EXPLAIN_SECONDS = 30.0
 #: Seconds below which no further solve is started within a time limit.
 LEAST_SECONDS = 0.05
+#: Plans of earlier solves a kept model offers the solver as starts (the latest first).
+POOL_PLANS = 32
 
 
 def remaining(options: SolveOptions, started: float) -> SolveOptions | None:
@@ -80,12 +82,22 @@ def lots_of(built: BuiltModel, raw: RawSolution) -> np.ndarray:
     return np.round(raw.x[built.lots])
 
 
-def warm(built: BuiltModel, lots: np.ndarray | None, options: SolveOptions) -> SolveOptions:
-    """Options that warm-start from whole lots ``lots`` (the solver completes the rest), or that
-    let the solver look for a start near the LP optimum when there is none."""
+def warm(
+    built: BuiltModel, lots: np.ndarray | None, options: SolveOptions, others: tuple[np.ndarray, ...] = ()
+) -> SolveOptions:
+    """Options that warm-start from whole lots ``lots`` (the solver completes the rest; it may
+    try the lots ``others`` instead), or that let the solver look for a start near the LP
+    optimum when there is none."""
     if lots is None:
-        return replace(options, warm_start=None, warm_start_ids=None, lp_support_ids=built.lots.ravel())
-    return replace(options, warm_start_ids=built.lots.ravel(), warm_start=np.asarray(lots, dtype=float).ravel())
+        return replace(
+            options, warm_start=None, warm_start_ids=None, other_starts=(), lp_support_ids=built.lots.ravel()
+        )
+    return replace(
+        options,
+        warm_start_ids=built.lots.ravel(),
+        warm_start=np.asarray(lots, dtype=float).ravel(),
+        other_starts=tuple(np.asarray(o, dtype=float).ravel() for o in others),
+    )
 
 
 def optimize(session: Session, built: BuiltModel, data: ModelData, options: SolveOptions) -> RawSolution:
@@ -139,6 +151,15 @@ class ModelState:
     provisional: np.ndarray  # (P, T) which of them no constraint implies
     widened: bool = False  # provisional bounds were already widened for an infeasible answer
     lots: np.ndarray | None = None  # (P, T) whole lots of the last plan, to warm-start from
+    #: (P, T) lots of the last `POOL_PLANS` distinct plans: after a change, one of them is
+    #: often nearer the new optimum than the last plan (Monte-Carlo variants jump about)
+    pool: tuple[np.ndarray, ...] = ()
+
+    def remember(self, lots: np.ndarray) -> None:
+        """Keep ``lots`` as the plan to start from next, and in the pool."""
+        self.lots = lots
+        others = tuple(p for p in self.pool if not np.array_equal(p, lots))
+        self.pool = (lots, *others)[:POOL_PLANS]
 
 
 @dataclass(frozen=True)
@@ -213,7 +234,7 @@ class Pipeline:
         if left is None:  # building took the whole time limit
             message = "stopped before any plan was found: the time limit went into building the model"
             return _Outcome(state, RawSolution("error", None, message=message, termination="time_limit"), True)
-        raw = optimize(state.session, state.built, state.data, warm(state.built, state.lots, left))
+        raw = optimize(state.session, state.built, state.data, warm(state.built, state.lots, left, state.pool))
         for _ in range(MAX_CERTIFY_ROUNDS):
             if not state.provisional.any():
                 return _Outcome(state, raw, True)
@@ -280,7 +301,7 @@ class Pipeline:
             outcome = self.solve(outcome.state, replace(left, strict=True), started)
             result = self.result(outcome, report or problem, started)
         if outcome.raw.has_plan:
-            outcome.state.lots = lots_of(outcome.state.built, outcome.raw)
+            outcome.state.remember(lots_of(outcome.state.built, outcome.raw))
         if outcome.raw.interrupted or result.termination == "interrupted":
             raise Interrupted(result)
         return result, outcome.state

@@ -11,7 +11,10 @@ whenever that plan satisfies the variant.
 from __future__ import annotations
 
 import math
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +32,17 @@ from .solvers.base import SolveOptions
 if TYPE_CHECKING:
     from .result import Result
 
-__all__ = ["SOLVE_OPTIONS", "checked_options", "minus", "optimum", "pipeline_for", "resolve", "start_lots"]
+__all__ = [
+    "SOLVE_OPTIONS",
+    "checked_options",
+    "keep_model",
+    "kept_model",
+    "minus",
+    "optimum",
+    "pipeline_for",
+    "resolve",
+    "start_lots",
+]
 
 #: The keyword arguments a re-solve takes (those of `procure.solve`).
 SOLVE_OPTIONS = ("solver", "time_limit", "mip_gap", "threads", "verbose", "solver_options", "extra")
@@ -115,6 +128,43 @@ def resolve(
             state = pipeline.open(problem, np.maximum(state.upper, start))
     state.lots = start
     return pipeline.run(problem, state=state, started=started)
+
+
+#: Results whose re-solve model is kept between calls (the most recently used).
+KEPT_RESULTS = 4
+_kept: OrderedDict[int, tuple[weakref.ref[Any], Pipeline, ModelState]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _same_pipeline(a: Pipeline, b: Pipeline) -> bool:
+    return a.adapter.name == b.adapter.name and a.options == b.options and a.extra is b.extra
+
+
+def kept_model(result: Result, pipeline: Pipeline) -> ModelState | None:
+    """The model an earlier re-solve of ``result`` kept for ``pipeline``'s options, taken out
+    (so that two threads never share a solver instance; `keep_model` puts it back)."""
+    with _kept_lock:
+        entry = _kept.pop(id(result), None)
+    if entry is None or entry[0]() is not result or not _same_pipeline(entry[1], pipeline):
+        return None
+    return entry[2]
+
+
+def keep_model(result: Result, pipeline: Pipeline, state: ModelState) -> None:
+    """Keep ``state`` for the next re-solve of ``result`` (while the result lives; at most
+    `KEPT_RESULTS` results keep one)."""
+    key = id(result)
+
+    def forget(ref: weakref.ref[Any]) -> None:
+        with _kept_lock:
+            if key in _kept and _kept[key][0] is ref:
+                del _kept[key]
+
+    with _kept_lock:
+        _kept[key] = (weakref.ref(result, forget), pipeline, state)
+        _kept.move_to_end(key)
+        while len(_kept) > KEPT_RESULTS:
+            _kept.popitem(last=False)
 
 
 def optimum(result: Result) -> tuple[float, float]:

@@ -32,7 +32,7 @@ from .evaluate import PlanEvaluation
 from .fmt import money
 from .paths import get_value, set_value
 from .problem import Problem
-from .resolve import checked_options, minus, optimum, pipeline_for, resolve, start_lots
+from .resolve import checked_options, keep_model, kept_model, minus, optimum, pipeline_for, resolve, start_lots
 
 if TYPE_CHECKING:
     from .result import Result
@@ -822,7 +822,9 @@ def marginal_value(result: Result, changes: Mapping[str, Any], **solve_options: 
     """
     pipeline = pipeline_for(result, solve_options, "marginal_value")
     problem, applied, single = _changed(result.problem, changes)
-    new, _ = resolve(pipeline, problem, start_lots(result, problem))
+    # one model per result, kept between calls: each finite change is solved in it, warm
+    new, state = resolve(pipeline, problem, start_lots(result, problem), kept_model(result, pipeline))
+    keep_model(result, pipeline, state)
     base_obj, base_bound = optimum(result)
     new_obj, new_bound = optimum(new)
     # bounds never exceed objectives, so low ≤ change ≤ high; a missing bound leaves that side open

@@ -46,6 +46,13 @@ def variants(draw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     for offer in variant["offers"]:
         if "unit_cost" in offer and draw(st.booleans()):
             offer["unit_cost"] = _scaled(offer["unit_cost"], draw(factor))
+        if "max_units" in offer and draw(st.booleans()):  # a supply cap below the last plan's purchases
+            cut = draw(st.sampled_from([0.0, 0.5]))
+            units = offer["max_units"]
+            if isinstance(units, dict):
+                offer["max_units"] = {k: int(v * cut) for k, v in units.items()}
+            else:
+                offer["max_units"] = int(units * cut)
     if draw(st.booleans()):
         variant["demand"] = _scaled(variant["demand"], draw(factor))
     for key in ("power_cap_gw", "budget", "total_budget"):
@@ -83,6 +90,75 @@ def test_planner_keeps_the_model_for_a_change_of_numbers(small: dict[str, Any]) 
     other["vendors"] = []
     planner.solve(other)
     assert planner.last_mode == "built"
+
+
+def test_a_supply_cut_below_the_last_plan_is_solved_in_the_kept_model() -> None:
+    """The last plan buys more than the new supply allows: it must not be held as a start."""
+    problem = procure.Problem.from_file(ROOT / "examples" / "gigawatt_2026.toml")
+    planner = procure.Planner(problem)
+    bought = planner.solve().purchases.loc[2026, "gb300-nvl72"]
+    assert bought > 0
+    cut = procure.paths.apply_changes(problem, {"offers[gb300-nvl72].max_units[2026]": int(bought * 0.85)})
+    got = planner.solve(cut)
+    assert planner.last_mode == "kept"
+    want = procure.solve(cut)
+    assert got.status == "optimal", got.message
+    assert got.purchases.loc[2026, "gb300-nvl72"] <= int(bought * 0.85)
+    assert got.objective == pytest.approx(want.objective, rel=2e-4)
+    assert checker.violations(cut.to_dict(), got.purchases) == []
+
+
+def test_the_kept_model_offers_its_earlier_plans_as_starts(monkeypatch: Any) -> None:
+    """Solving A, B, then A again: A's plan is in the pool, nearest A's LP optimum, and within the
+    gap of its bound, so the third solve needs no search (and gives A's optimum)."""
+    from procure.solvers import highs
+
+    answered: list[bool] = []
+    within = highs._start_within_gap
+
+    def recording(*args: Any) -> Any:
+        done, start = within(*args)
+        answered.append(done is not None)
+        return done, start
+
+    monkeypatch.setattr(highs, "_start_within_gap", recording)
+    other = procure.Problem.from_file(ROOT / "examples" / "gigawatt_2026.toml")
+    problem = procure.paths.apply_changes(other, {"offers[gb300-nvl72].unit_cost": 24_000})  # A: cheap GB300
+    planner = procure.Planner(problem)
+    first = planner.solve()
+    second = planner.solve(other)
+    assert not np.array_equal(first.purchases.to_numpy(), second.purchases.to_numpy())
+    state = planner._state
+    assert state is not None and len(state.pool) == 2
+    again = planner.solve(problem)
+    assert planner.last_mode == "kept"
+    assert again.status == "optimal"
+    assert again.objective == pytest.approx(first.objective, rel=1e-4)
+    assert answered == [False, False, True], "A's plan, kept in the pool, was not the answer"
+    assert planner._state is not None and len(planner._state.pool) == 2
+    assert np.array_equal(planner._state.pool[0], planner._state.lots)  # the latest first
+
+
+def test_changed_coefficients_rescale_the_kept_model(small: dict[str, Any]) -> None:
+    """A coefficient changed by a factor of 10⁶ in a kept model: the model is scaled as a fresh one
+    would be (so HiGHS's tolerances mean the same), and the answer is the fresh model's."""
+    from procure.model.scaling import matrix_form
+
+    planner = procure.Planner(small, mip_gap=0)
+    planner.solve()
+    changed = copy.deepcopy(small)
+    changed["offers"][0]["compute"] = _scaled(small["offers"][0]["compute"], 1e-6)
+    got = planner.solve(changed)
+    assert planner.last_mode == "kept"
+    assert planner._state is not None
+    session = planner._state.session
+    fresh = matrix_form(session.model)
+    drift = np.abs(np.log2(fresh.row_scale / session.form.row_scale))
+    assert drift.max() <= 4
+    want = procure.solve(changed, mip_gap=0)
+    assert got.status == want.status
+    if want.has_plan:
+        assert got.objective == pytest.approx(want.objective, rel=1e-6)
 
 
 # --------------------------------------------------------------------------- one source of truth

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,8 @@ from procure.model import Index
 from procure.model.risk import HHI_TOL
 from procure.paths import get_value, set_value
 from procure.sensitivity import KINDS, MarginalValue, Sensitivity
+
+ROOT = Path(__file__).resolve().parent.parent
 
 #: Field units per unit of the table (the documented units: MW of a GW cap, points of a share).
 PER = {"MW": 1e-3, "pt": 0.01}
@@ -283,6 +286,31 @@ def test_binding_power_cap_is_worth_nothing_locally_and_its_finite_value_is_a_re
     only_2026 = base.marginal_value({"power_cap_gw[2026]": 0.00001}, mip_gap=0)
     assert only_2026.change == pytest.approx(0.0, abs=1e-9)  # 2027's cap still holds the fleet
     assert isinstance(value, MarginalValue) and "exact" in value.note and "power_cap_gw +1e-05" in repr(value)
+
+
+def test_marginal_values_of_one_result_share_one_kept_model() -> None:
+    """Each call re-solves in the model the previous call kept (numbers changed in place), and
+    each answer is still that of an independent solve of the changed problem."""
+    from procure import resolve
+
+    problem = procure.Problem.from_file(ROOT / "examples" / "gigawatt_2026.toml")
+    base = procure.solve(problem)
+    sessions = []
+    for amount in (0.05, -0.05, 0.1):  # 1.25 GW in 2026 is too little
+        value = base.marginal_value({"power_cap_gw[2026]": amount})
+        pipeline = resolve.pipeline_for(base, {"solver": base.solver}, "test")
+        state = resolve.kept_model(base, pipeline)
+        assert state is not None
+        sessions.append(state.session)
+        resolve.keep_model(base, pipeline, state)
+        changed = procure.paths.apply_changes(problem, {"power_cap_gw[2026]": 1.3 + amount})
+        independent = procure.solve(changed)
+        assert value.new_status == independent.status == ("infeasible" if amount < 0 else "optimal")
+        if amount > 0:
+            assert value.new_objective == pytest.approx(independent.objective, rel=2e-4)
+    assert sessions[0] is sessions[1] is sessions[2]
+    other = procure.solve(problem)
+    assert resolve.kept_model(other, resolve.pipeline_for(other, {"solver": other.solver}, "test")) is None
 
 
 # --------------------------------------------------------------------------- at random

@@ -86,6 +86,8 @@ class SolveOptions:
 
     ``warm_start`` holds model-unit values for some columns (``warm_start_ids``);
     it is passed only to adapters whose capabilities include ``warm_start``.
+    ``other_starts`` are more values for the same columns (the plans of earlier
+    solves of a kept model) that an adapter may try instead; one that cannot ignores them.
     Without a warm start, an adapter may look for a starting plan among the
     columns ``lp_support_ids`` that the LP relaxation uses (the others held at
     zero); one that cannot ignores them.  ``solver_options`` go to the solver
@@ -101,6 +103,7 @@ class SolveOptions:
     verbose: bool = False
     warm_start_ids: np.ndarray | None = None
     warm_start: np.ndarray | None = None
+    other_starts: tuple[np.ndarray, ...] = ()
     lp_support_ids: np.ndarray | None = None
     solver_options: Mapping[str, object] = field(default_factory=dict)
     duals: bool = False
@@ -226,7 +229,7 @@ class Adapter(ABC):
     def usable(self, options: SolveOptions) -> SolveOptions:
         """``options`` without what this adapter cannot use (a warm start it cannot take)."""
         if options.warm_start is not None and not self.capabilities.warm_start:
-            return replace(options, warm_start=None, warm_start_ids=None)
+            return replace(options, warm_start=None, warm_start_ids=None, other_starts=())
         return options
 
 

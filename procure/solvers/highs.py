@@ -426,28 +426,43 @@ def _lp_support_start(h: Any, form: MatrixForm, options: SolveOptions, run: Any)
     return held
 
 
+#: log2 of how far a kept model's row or column scale may drift from a fresh model's before
+#: changed coefficients reload the model with fresh scaling (4: a factor of 16)
+RESCALE_DRIFT = 4.0
+
 #: answer a warm start that is within the gap of the LP bound without a search (tests switch it off)
 START_WITHIN_GAP = True
 
 
 def _start_within_gap(
     h: Any, form: MatrixForm, options: SolveOptions, run: Any, started: float, solver: str
-) -> RawSolution | None:
+) -> tuple[RawSolution | None, np.ndarray | None]:
     """A warm start that is already within ``mip_gap`` of the LP relaxation's bound, as the
-    answer (None when it is not, or there is none).
+    answer (None when there is none), and the start to hand the search otherwise.
 
-    A kept model re-solved after a small change (a sweep, a Planner) often starts from a
-    plan within the gap: the LP relaxation proves it, and the MIP search is skipped.  The
-    start's lots are held and the rest of the model solved (presolve leaves little); the
-    plan is then ``optimal`` with the LP's objective as its bound, a bound HiGHS proved for
-    this model.  Otherwise every change is undone and the search runs as usual.
+    A kept model re-solved after a change (a sweep, a Planner) often has, among the
+    plans of its earlier solves (``warm_start`` and ``other_starts``), one within the
+    gap: the one nearest the LP optimum is tried (it is the new optimum far more often
+    than the last plan is when the variants are unrelated draws), and the LP relaxation
+    proves it.  Starts outside the model's column bounds (a supply cap now below them)
+    are never tried.  The start's lots are held and the rest of the model solved
+    (presolve leaves little); the plan is then ``optimal`` with the LP's objective as
+    its bound, a bound HiGHS proved for this model.  Otherwise every change is undone
+    and the search runs as usual, from the start tried.
     """
     import highspy
 
-    if not START_WITHIN_GAP or options.warm_start is None or options.warm_start_ids is None:
-        return None
-    if not form.integrality.any():
-        return None
+    if options.warm_start is None or options.warm_start_ids is None:
+        return None, None
+    ids = np.asarray(options.warm_start_ids, dtype=np.int32)
+    starts = np.vstack([np.asarray(options.warm_start, dtype=float), *options.other_starts]) / form.col_scale[ids]
+    tol = 1e-9 * np.maximum(1.0, np.abs(starts))
+    inside = ((starts >= form.col_lower[ids] - tol) & (starts <= form.col_upper[ids] + tol)).all(axis=1)
+    if not inside.any():
+        return None, None
+    starts = starts[inside]
+    if not START_WITHIN_GAP or not form.integrality.any():
+        return None, starts[0] * form.col_scale[ids]
     n = len(form.cost)
     every = np.arange(n, dtype=np.int32)
     limit = _option(h, "time_limit")
@@ -456,31 +471,32 @@ def _start_within_gap(
         if options.time_limit is not None:
             _set(h, "time_limit", max(0.25 * float(options.time_limit), 0.01))
         if run(h) or h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
+            return None, starts[0] * form.col_scale[ids]
         relaxed = np.asarray(h.getSolution().col_value, dtype=float)
         lp = float(form.cost @ relaxed + form.offset)  # the LP optimum's objective, from its plan
     finally:
         h.changeColsIntegrality(n, every, form.integrality.astype(np.int32))
         _set(h, "time_limit", limit)
-    ids = np.asarray(options.warm_start_ids, dtype=np.int32)
-    y = np.asarray(options.warm_start, dtype=float) / form.col_scale[ids]
+    scale = form.col_scale[ids]  # nearness in lots (model units), the first start on a tie
+    y = starts[int(np.argmin(np.abs((starts - relaxed[ids]) * scale).sum(axis=1)))]
+    start = y * scale
     held = _Held(ids, y, y)
     held.hold(h)
     try:
         if options.time_limit is not None:
             _set(h, "time_limit", max(float(options.time_limit) - (time.perf_counter() - started), 0.01))
         if run(h):
-            return None
+            return None, start
         raw = _answer(h, form, options, time.perf_counter() - started, solver)
     finally:
         held.undo(h, form)
         _set(h, "time_limit", limit)
     if not raw.has_plan:
-        return None
+        return None, start
     bound = min(form.to_model_objective(lp), raw.objective)  # as `_answer` does: no bound above the plan
     if raw.objective - bound > float(options.mip_gap) * max(abs(raw.objective), 1e-12):
-        return None
-    return replace(raw, status="optimal", termination="gap_reached", bound=bound, message="", nodes=0)
+        return None, start
+    return replace(raw, status="optimal", termination="gap_reached", bound=bound, message="", nodes=0), start
 
 
 @dataclass(frozen=True)
@@ -606,6 +622,14 @@ class HighsSession(Session):
     def set_coefficients(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
         super().set_coefficients(rows, cols, vals)
         f = self.form
+        fresh = matrix_form(self.model)
+        drift = np.abs(np.log2(np.concatenate([fresh.row_scale / f.row_scale, fresh.col_scale / f.col_scale])))
+        if drift.max(initial=0.0) > RESCALE_DRIFT:
+            # the kept scaling no longer suits the numbers: tolerances would mean something else
+            # in the changed rows than in a fresh model (a tiny share within HiGHS's tolerance)
+            self.form = _negligible_costs_dropped(fresh)
+            self.h = self._load()
+            return
         scaled = np.broadcast_to(np.asarray(vals, dtype=float), np.shape(rows)) * f.row_scale[rows] * f.col_scale[cols]
         # the kept matrix form must follow, or a reload would lose the change
         self.form = replace(f, A=(sp.diags(f.row_scale) @ self.model.A @ sp.diags(f.col_scale)).tocsc())
@@ -707,10 +731,11 @@ class HighsSession(Session):
             raise _refuse(trouble)
         h = self.h
         _configure(h, options, self.form.A.nnz)
-        done = _start_within_gap(h, self.form, options, self._run, started, self.adapter.name)
+        done, start = _start_within_gap(h, self.form, options, self._run, started, self.adapter.name)
         if done is not None:
             return done
-        _warm_start(h, self.form, options)
+        if start is not None:
+            _warm_start(h, self.form, replace(options, warm_start=start))
         held = _lp_support_start(h, self.form, options, self._run) or _Held.none()
         try:  # the start's bounds are held until the answer is read
             seconds = time.perf_counter() - started
