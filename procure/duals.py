@@ -148,6 +148,7 @@ class FixedPlan:
         problem: Problem,
         placed: np.ndarray,
         *,
+        built_gw: np.ndarray | None = None,
         extra: Extra | None = None,
         threads: int | None = None,
         time_limit: float | None = None,
@@ -169,6 +170,11 @@ class FixedPlan:
         self.base = _Arrays.of(built)
         m = built.model
         m.set_col_bounds(built.lots.ravel(), lots.ravel(), lots.ravel())
+        builds = built.handles.builds
+        if builds is not None and built_gw is not None:  # whole blocks are integers of the plan too
+            blocks = np.isfinite(data.build_block)[:, None] & (builds.cols >= 0)
+            count = np.round(np.asarray(built_gw, dtype=float) / builds.gw[:, None])[blocks]
+            m.set_col_bounds(builds.cols[blocks], count, count)
         solved = self._solve(m, options)
         self.x, self.duals = solved.x, solved.duals
         self.objective = m.objective_value(self.x)

@@ -89,15 +89,36 @@ class PlanEvaluation:
     scenario_loss: np.ndarray  # (S,) $ lost in each listed scenario
     probability: np.ndarray  # (S,)
     cvar_alpha: float
+    built: np.ndarray  # (B, T) GW whose build starts (B: the problem's power builds)
+    ready: np.ndarray  # (B, T) built GW usable in each period
+    facility_spend: np.ndarray  # (T,) undiscounted facility capex (builds and their fixed costs)
+    facility: np.ndarray  # (T,) discounted facility capex
+    unserved: np.ndarray  # (T,) demand not served (over workloads); 0 when demand is a must
+    unserved_by_workload: np.ndarray  # (W, T) with workloads, else (0, T)
+    unserved_cost: np.ndarray  # (T,) discounted unserved_penalty × unserved
 
     def __post_init__(self) -> None:
         read_only(self)
 
     @property
     def cost(self) -> float:
-        """The spec's cost: discounted capex + opex + energy, onboarding and take-or-pay."""
-        parts = (self.capex, self.opex, self.energy, self.onboarding, self.take_or_pay)
+        """The spec's cost: discounted capex + opex + energy, onboarding and take-or-pay, facility
+        capex and the penalty of unserved demand."""
+        parts = (
+            self.capex,
+            self.opex,
+            self.energy,
+            self.onboarding,
+            self.take_or_pay,
+            self.facility,
+            self.unserved_cost,
+        )
         return float(sum(part.sum() for part in parts))
+
+    @property
+    def paid(self) -> np.ndarray:
+        """(T,) undiscounted capex of each period that budgets cap: purchases and facility."""
+        return self.spend + self.facility_spend
 
     @property
     def expected_loss(self) -> float:
@@ -153,7 +174,24 @@ def _onboarding(inputs: Inputs, bought_by_vendor: np.ndarray) -> np.ndarray:
     return out
 
 
-def evaluate(problem: Problem, placed: np.ndarray, split: np.ndarray | None = None) -> PlanEvaluation:
+def _unserved(problem: Problem, compute: np.ndarray, split: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) and (W, T) demand not served when an ``unserved_penalty`` pays for it (else 0):
+    the total demand less compute, or each workload's demand less what the split serves."""
+    inputs = problem.inputs
+    W, T = inputs.workload_demand.shape
+    if problem.unserved_penalty is None:
+        return np.zeros(T), np.zeros((W, T))
+    if problem.workloads is None:
+        return np.maximum(inputs.demand - compute, 0.0), np.zeros((0, T))
+    x = np.zeros((len(problem.offers), W, T)) if split is None else np.asarray(split, dtype=float)
+    served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, x)
+    short = np.maximum(inputs.workload_demand - served, 0.0)
+    return short.sum(axis=0), short
+
+
+def evaluate(
+    problem: Problem, placed: np.ndarray, split: np.ndarray | None = None, built: np.ndarray | None = None
+) -> PlanEvaluation:
     """Evaluate a plan for ``problem``.
 
     Parameters
@@ -163,9 +201,16 @@ def evaluate(problem: Problem, placed: np.ndarray, split: np.ndarray | None = No
         sites a placement is an offer.
     split : array (I, W, T), optional
         Units of each offer running each workload (problems with workloads).
+    built : array (B, T), optional
+        GW whose build starts at each of the problem's power builds (the top-level
+        one, or each site's that has one, in order) and period; none when omitted.
     """
     inputs = problem.inputs
     placed = np.array(placed, dtype=float)  # a copy: the evaluation owns its plan
+    T = placed.shape[1]
+    built = np.zeros((inputs.n_builds, T)) if built is None else np.array(built, dtype=float)
+    started = built > 0
+    facility_spend = (inputs.build_cost * built + inputs.build_fixed * started).sum(axis=0)
     I, V, S = len(problem.offers), len(problem.vendors), len(inputs.site_pue)
     placed_fleet = fleet_of(inputs, placed)
     bought = _sum_by(inputs.offer_of, I, placed)
@@ -184,6 +229,7 @@ def evaluate(problem: Problem, placed: np.ndarray, split: np.ndarray | None = No
         hhi = np.where(demand > 0, ((by_vendor / demand) ** 2).sum(axis=0), np.nan)
     usable = problem.scenario_availability()  # (S, V, T), read from the scenarios themselves
     shortfall = np.maximum(0.0, demand[None, :] - (usable * by_vendor[None, :, :]).sum(axis=1))
+    unserved, unserved_by_workload = _unserved(problem, by_vendor.sum(axis=0), split)
 
     return PlanEvaluation(
         placed=placed,
@@ -210,6 +256,13 @@ def evaluate(problem: Problem, placed: np.ndarray, split: np.ndarray | None = No
         scenario_loss=problem.risk.shortfall_penalty * shortfall @ discount,
         probability=np.array([sc.probability for sc in problem.risk.scenarios], dtype=float),
         cvar_alpha=problem.risk.cvar_alpha,
+        built=built,
+        ready=inputs.ready(built) if inputs.n_builds else built,
+        facility_spend=facility_spend,
+        facility=discount * facility_spend,
+        unserved=unserved,
+        unserved_by_workload=unserved_by_workload,
+        unserved_cost=discount * (problem.unserved_penalty or 0.0) * unserved,
     )
 
 
@@ -260,8 +313,8 @@ def _min_order(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
 
 
 def _demand(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    if problem.workloads is not None:
-        return []
+    if problem.workloads is not None or problem.unserved_penalty is not None:
+        return []  # with a penalty, demand not served is paid for, not broken
     return [
         f"demand[{problem.periods[t]}]: compute {ev.compute[t]:.6g} < demand {ev.demand[t]:.6g}"
         for t in np.flatnonzero(_over(ev.demand, ev.compute, tol))
@@ -273,6 +326,8 @@ def _power(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     cap = problem.inputs.power_cap_gw
     if cap is None:
         return []
+    if not problem.sites and problem.inputs.n_builds:  # built GW raise the cap once ready
+        cap = cap + ev.ready.sum(axis=0)
     return [
         f"power_cap[{problem.periods[t]}]: {ev.power_gw[t]:.6g} GW > cap {cap[t]:.6g} GW"
         for t in np.flatnonzero(_over(ev.power_gw * KW_PER_GW, cap * KW_PER_GW, tol))
@@ -283,7 +338,9 @@ def _site_power(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     """Each site's own cap (default: the problem's), in kW."""
     if not problem.sites:
         return []
-    cap = problem.inputs.site_cap_gw
+    inputs = problem.inputs
+    cap = inputs.site_cap_gw.copy()
+    np.add.at(cap, inputs.build_site, ev.ready)  # a building site's cap is its given one (or 0) + ready GW
     capped = np.isfinite(cap)
     over = capped & _over(ev.site_power_gw * KW_PER_GW, np.where(capped, cap, 0.0) * KW_PER_GW, tol)
     return [
@@ -298,13 +355,13 @@ def _budget(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     if budget is None:
         return []
     return [
-        f"budget[{problem.periods[t]}]: capex ${ev.spend[t]:,.0f} > budget ${budget[t]:,.0f}"
-        for t in np.flatnonzero(_over(ev.spend, budget, tol))
+        f"budget[{problem.periods[t]}]: capex ${ev.paid[t]:,.0f} > budget ${budget[t]:,.0f}"
+        for t in np.flatnonzero(_over(ev.paid, budget, tol))
     ]
 
 
 def _total_budget(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    paid = float(ev.spend.sum() + ev.take_or_pay.sum())
+    paid = float(ev.paid.sum() + ev.take_or_pay.sum())
     cap = problem.total_budget
     if cap is None or not _over(paid, cap, tol):
         return []
@@ -336,6 +393,8 @@ def _workloads(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
             f"workload_capacity[{names[i]},{periods[t]}]: {used[i, t]:.6g} units split > fleet {ev.fleet[i, t]:.6g}"
         )
     served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, x)
+    if problem.unserved_penalty is not None:
+        return out  # demand not served is paid for, not broken
     for w, t in zip(*np.nonzero(_over(inputs.workload_demand, served, tol))):
         need = inputs.workload_demand[w, t]
         out.append(f"workload_demand[{workloads[w]},{periods[t]}]: served {served[w, t]:.6g} < demand {need:.6g}")
@@ -386,9 +445,37 @@ def _max_cvar(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     return [f"max_cvar: CVaR ${ev.cvar:,.0f} > ${cap:,.0f}"]
 
 
+def _builds(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    """Power builds: non-negative, whole blocks, at most ``max_gw``."""
+    inputs = problem.inputs
+    if not inputs.n_builds:
+        return []
+    where = problem.site_names or ("",)
+    out = []
+    g = ev.built
+    for b, t in zip(*np.nonzero(g < -tol)):
+        out.append(f"power_build[{where[inputs.build_site[b]]},{problem.periods[t]}]: {g[b, t]:g} GW is negative")
+    block = inputs.build_block[:, None]
+    with np.errstate(invalid="ignore"):
+        blocks = g / block
+    off = np.isfinite(block) & (np.abs(blocks - np.round(blocks)) > tol * np.maximum(1.0, np.abs(blocks)))
+    for b, t in zip(*np.nonzero(off)):
+        out.append(
+            f"power_build[{where[inputs.build_site[b]]},{problem.periods[t]}]: {g[b, t]:g} GW is not whole blocks"
+            f" of {block[b, 0]:g} GW"
+        )
+    for b, t in zip(*np.nonzero(_over(g, inputs.build_max, tol))):
+        out.append(
+            f"power_build[{where[inputs.build_site[b]]},{problem.periods[t]}]: {g[b, t]:g} GW > max_gw"
+            f" {inputs.build_max[b, t]:g} GW"
+        )
+    return out
+
+
 #: One checker per constraint family (``max_hhi`` is checked apart: it takes its own tolerance).
 CHECKS: tuple[Check, ...] = (
     _lots,
+    _builds,
     _supply,
     _min_order,
     _site_power,

@@ -66,9 +66,30 @@ class Inputs:
     onboarding_cost: np.ndarray  # (V,)
     min_spend: np.ndarray  # (V,)
     max_spend: np.ndarray  # (V,), inf when uncapped
+    # power build-out: one entry per place that can build (the implicit site, or a site)
+    build_site: np.ndarray  # (B,) site of each build
+    build_cost: np.ndarray  # (B, T) $ per GW started
+    build_block: np.ndarray  # (B,) GW per block, NaN when any amount may be built
+    build_max: np.ndarray  # (B, T) most GW started, inf when unlimited
+    build_lead: np.ndarray  # (B,) int periods until built GW are usable
+    build_fixed: np.ndarray  # (B, T) $ in a period in which a build starts
+    unserved_penalty: float | None  # $ per compute unit per period not served; None: demand is a must
 
     def __post_init__(self) -> None:
         read_only(self)
+
+    @property
+    def n_builds(self) -> int:
+        return len(self.build_site)
+
+    def ready(self, built: np.ndarray) -> np.ndarray:
+        """(B, T) GW usable in each period from the GW ``built`` (B, T) started: those started
+        ``build_lead`` or more periods before."""
+        T = built.shape[1]
+        started_by = np.cumsum(built, axis=1)  # GW started in periods ≤ t
+        source = np.arange(T)[None, :] - self.build_lead[:, None]
+        taken = np.take_along_axis(started_by, np.clip(source, 0, max(T - 1, 0)), axis=1)
+        return np.where(source >= 0, taken, 0.0)
 
     @property
     def facility_kw(self) -> np.ndarray:
@@ -107,10 +128,37 @@ def _sites(problem: Problem, T: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     price = np.array(
         [_per_period(s.electricity_price, T) if s.electricity_price is not None else top_price for s in problem.sites]
     ).reshape(len(problem.sites), T)
+    # a site that builds power and gives no cap of its own starts from 0 GW (not the top-level cap)
     cap = np.array(
-        [_per_period(s.power_cap_gw if s.power_cap_gw is not None else problem.power_cap_gw, T) for s in problem.sites]
+        [
+            _per_period(s.power_cap_gw, T)
+            if s.power_cap_gw is not None
+            else np.zeros(T)
+            if s.power_build is not None
+            else _per_period(problem.power_cap_gw, T)
+            for s in problem.sites
+        ]
     ).reshape(len(problem.sites), T)
     return pue, price, cap
+
+
+def _builds(problem: Problem, T: int) -> dict[str, np.ndarray]:
+    """The arrays of every power build (the top-level one, or one per site that has one)."""
+    if problem.power_build is not None:
+        places = [(0, problem.power_build)]
+    else:
+        places = [(s, site.power_build) for s, site in enumerate(problem.sites) if site.power_build is not None]
+    builds = [b for _, b in places]
+    return {
+        "build_site": np.array([s for s, _ in places], dtype=int),
+        "build_cost": np.array([b.cost_per_gw for b in builds], dtype=float).reshape(len(builds), T),
+        "build_block": np.array([np.nan if b.block_gw is None else b.block_gw for b in builds], dtype=float),
+        "build_max": np.array(
+            [b.max_gw if b.max_gw is not None else (np.inf,) * T for b in builds], dtype=float
+        ).reshape(len(builds), T),
+        "build_lead": np.array([b.lead_time for b in builds], dtype=np.int64),
+        "build_fixed": np.array([b.fixed_cost or (0.0,) * T for b in builds], dtype=float).reshape(len(builds), T),
+    }
 
 
 def _workloads(problem: Problem, I: int, T: int) -> tuple[np.ndarray, np.ndarray]:
@@ -168,10 +216,20 @@ def inputs_of(problem: Problem) -> Inputs:
         site_pue=site_pue,
         site_price=site_price,
         site_cap_gw=site_cap,
-        power_cap_gw=None if problem.power_cap_gw is None else np.asarray(problem.power_cap_gw, dtype=float),
+        power_cap_gw=_top_cap(problem, T),
         budget=None if problem.budget is None else np.asarray(problem.budget, dtype=float),
         max_share=np.array([v.max_share if v.max_share is not None else risk.max_share for v in problem.vendors]),
         onboarding_cost=np.array([v.onboarding_cost for v in problem.vendors], dtype=float),
         min_spend=np.array([v.min_spend for v in problem.vendors], dtype=float),
         max_spend=np.array([v.max_spend if v.max_spend is not None else np.inf for v in problem.vendors]),
+        unserved_penalty=problem.unserved_penalty,
+        **_builds(problem, T),
     )
+
+
+def _top_cap(problem: Problem, T: int) -> np.ndarray | None:
+    """(T,) the cap on all sites together: the given one; 0 GW when the problem builds power at
+    top level and gives none; None when there is none."""
+    if problem.power_cap_gw is not None:
+        return np.asarray(problem.power_cap_gw, dtype=float)
+    return np.zeros(T) if problem.power_build is not None else None

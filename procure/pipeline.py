@@ -41,7 +41,18 @@ from .problem import Problem
 from .result import ExtraRows, Result, make_result
 from .solvers.base import Adapter, RawSolution, Session, SolveOptions
 
-__all__ = ["Extend", "Extra", "ModelState", "Pipeline", "lots_of", "optimize", "remaining", "split_of", "warm"]
+__all__ = [
+    "Extend",
+    "Extra",
+    "ModelState",
+    "Pipeline",
+    "built_of",
+    "lots_of",
+    "optimize",
+    "remaining",
+    "split_of",
+    "warm",
+]
 
 #: A build hook of procure's own (the frontier's risk-level handle): called after ``extra``.
 Extend = Callable[[BuiltModel, ModelData], Any]
@@ -263,7 +274,8 @@ class Pipeline:
         data = state.data
         if raw.has_plan:
             plan = lots_of(state.built, raw) * data.lot_p[:, None]
-            certified = cost_bounds(data, objective_of(state.problem, evaluate(state.problem, plan)))
+            ev = evaluate(state.problem, plan, split_of(state.built, raw), built_of(state.built, raw))
+            certified = cost_bounds(data, objective_of(state.problem, ev))
             widen = state.provisional & np.isfinite(certified) & (certified > state.upper)
             return np.where(widen, certified, state.upper) if widen.any() else None
         if raw.status == "infeasible" and not state.widened:
@@ -312,7 +324,7 @@ class Pipeline:
         data, built = state.data, state.built
         status, termination, message = raw.status, raw.termination, raw.message
         bound = raw.bound if outcome.certified else math.nan
-        placed = split = extra_rows = None
+        placed = split = gw = extra_rows = None
         gap = math.nan
         if raw.has_plan:
             assert raw.x is not None
@@ -320,12 +332,13 @@ class Pipeline:
             x[built.lots] = lots_of(built, raw)
             placed = x[built.lots] * data.lot_p[:, None]
             split = _split(built, x)
+            gw = _built(built, x)
             extra_rows = _extra_rows(built, x)
             status, termination, message, bound, gap = _honest(
-                state.problem, report, placed, split, extra_rows, raw, bound, outcome.certified
+                state.problem, report, placed, split, gw, extra_rows, raw, bound, outcome.certified
             )
             if status == "error":
-                placed = split = None
+                placed = split = gw = None
         elif raw.status == "infeasible" and self.explain:
             message, stopped = self._explain(data, started)
             if stopped:
@@ -345,6 +358,7 @@ class Pipeline:
             termination=termination,
             model_size=built.model.stats(),
             extra_rows=extra_rows,
+            built=gw,
         )
 
     def _explain(self, data: ModelData, started: float) -> tuple[str, bool]:
@@ -379,6 +393,7 @@ def _honest(
     report: Problem,
     placed: np.ndarray,
     split: np.ndarray | None,
+    gw: np.ndarray | None,
     extra_rows: ExtraRows | None,
     raw: RawSolution,
     bound: float,
@@ -387,7 +402,7 @@ def _honest(
     """Status, termination, message, bound and gap of a plan: the solver's claim, kept only
     when the plan passes procure's own check and the bound is proved for the problem."""
     status, termination, message = raw.status, raw.termination, raw.message
-    ev = evaluate(report, placed, split)
+    ev = evaluate(report, placed, split, gw)
     broken = violations(report, ev, hhi_tol=HHI_TOL)
     if extra_rows is not None:
         broken += extra_rows.violations(ev)
@@ -395,7 +410,7 @@ def _honest(
         more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
         text = f"the solver's plan breaks {'; '.join(broken[:3])}{more}: numerical trouble, no plan is reported"
         return "error", "numerical", text, math.nan, math.nan
-    objective = objective_of(solved, evaluate(solved, placed, split))
+    objective = objective_of(solved, evaluate(solved, placed, split, gw))
     if math.isfinite(bound) and bound > objective + 1e-6 * max(1.0, abs(objective)):
         bound = math.nan  # a bound above the plan proves nothing
         termination = "inconsistent"
@@ -412,6 +427,22 @@ def _honest(
 def split_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:
     """(I, W, T) units running each workload in a solution (None without workloads or plan)."""
     return _split(built, raw.x) if raw.x is not None else None
+
+
+def built_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:
+    """(B, T) GW of power started in a solution (None without power builds or plan)."""
+    return _built(built, raw.x) if raw.x is not None else None
+
+
+def _built(built: BuiltModel, x: np.ndarray) -> np.ndarray | None:
+    """(B, T) GW started: whole blocks rounded (they are integer columns), GW as solved."""
+    builds = built.handles.builds
+    if builds is None:
+        return None
+    cols = builds.cols
+    value = np.where(cols >= 0, x[np.maximum(cols, 0)], 0.0)
+    blocks = np.isfinite(built.handles.data.build_block)[:, None]
+    return np.where(blocks, np.round(value), np.maximum(value, 0.0)) * builds.gw[:, None] + 0.0
 
 
 def _split(built: BuiltModel, x: np.ndarray) -> np.ndarray | None:

@@ -22,6 +22,7 @@ from .errors import ProblemError
 from .inputs import Inputs, inputs_of
 from .io import read_mapping, write_json
 from .validate import (
+    BUILD_FIELDS,
     OFFER_FIELDS,
     PROBLEM_FIELDS,
     RISK_FIELDS,
@@ -32,10 +33,22 @@ from .validate import (
     validate_problem,
 )
 
-__all__ = ["Offer", "PerPeriod", "PerPeriodLike", "Problem", "Risk", "Vendor", "as_problem"]
+__all__ = ["Offer", "PerPeriod", "PerPeriodLike", "PowerBuild", "Problem", "Risk", "Vendor", "as_problem"]
 
 #: Fields that hold a per-period value (stored as tuples aligned with ``periods``).
-PER_PERIOD_FIELDS = frozenset({"demand", "power_cap_gw", "electricity_price", "budget", "unit_cost", "max_units"})
+PER_PERIOD_FIELDS = frozenset(
+    {
+        "demand",
+        "power_cap_gw",
+        "electricity_price",
+        "budget",
+        "unit_cost",
+        "max_units",
+        "cost_per_gw",
+        "max_gw",
+        "fixed_cost",
+    }
+)
 
 #: A per-period value as stored: one number per period, aligned with ``Problem.periods``.
 PerPeriod = tuple[float, ...]
@@ -142,6 +155,31 @@ class Vendor:
 
 
 @dataclass(frozen=True)
+class PowerBuild:
+    """Facility power that can be built (at top level without sites, or at a site).
+
+    Parameters
+    ----------
+    cost_per_gw : per-period
+        Dollars per GW whose build starts in that period (capex of that period).
+    block_gw : float, optional
+        Builds are whole blocks of this many GW (any amount when None).
+    max_gw : per-period, optional
+        Most GW whose build starts in a period (unlimited when None).
+    lead_time : int
+        GW started in period ``τ`` are usable from ``τ + lead_time`` on, to the end of the horizon.
+    fixed_cost : per-period
+        Dollars paid in each period in which any build starts (``()`` is 0 in every period).
+    """
+
+    cost_per_gw: PerPeriod
+    block_gw: float | None = None
+    max_gw: PerPeriod | None = None
+    lead_time: int = 0
+    fixed_cost: PerPeriod = ()
+
+
+@dataclass(frozen=True)
 class Site:
     """A data center site: its own power cap, PUE, electricity price and vendors.
 
@@ -157,6 +195,9 @@ class Site:
         $/MWh at the site (default: the problem's).
     vendors : tuple of str, optional
         Vendors the site can host (default: all).
+    power_build : PowerBuild, optional
+        Facility power the site can build; the site's cap is then its given
+        ``power_cap_gw`` (0 when not given) plus the built GW that are ready.
     """
 
     name: str
@@ -164,6 +205,7 @@ class Site:
     pue: float | None = None
     electricity_price: PerPeriod | None = None
     vendors: tuple[str, ...] | None = None
+    power_build: PowerBuild | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +310,8 @@ class Problem:
     risk: Risk = field(default_factory=Risk)
     sites: tuple[Site, ...] = ()
     workloads: Mapping[str, PerPeriod] | None = None
+    unserved_penalty: float | None = None
+    power_build: PowerBuild | None = None
 
     def __post_init__(self) -> None:
         norm = validate_problem(self._raw())
@@ -306,8 +350,13 @@ class Problem:
                 offer["price_tiers"] = [_compact(t, TIER_FIELDS, self.periods) for t in offer["price_tiers"]]
             if offer.get("installed") in ({}, 0):
                 del offer["installed"]
+        if out.get("power_build") is not None:
+            out["power_build"] = _compact(out["power_build"], BUILD_FIELDS, self.periods)
         if out.get("sites"):
             out["sites"] = [_compact(site, SITE_FIELDS, self.periods) for site in out["sites"]]
+            for site in out["sites"]:
+                if site.get("power_build") is not None:
+                    site["power_build"] = _compact(site["power_build"], BUILD_FIELDS, self.periods)
         else:
             out.pop("sites", None)
         if "workloads" in out:
@@ -449,10 +498,15 @@ def _parts(norm: Mapping[str, Any]) -> dict[str, Any]:
         for o in norm["offers"]
     )
     out["vendors"] = tuple(Vendor(**v) for v in norm["vendors"])
-    out["sites"] = tuple(Site(**site) for site in norm["sites"])
+    out["sites"] = tuple(Site(**{**site, "power_build": _build(site["power_build"])}) for site in norm["sites"])
+    out["power_build"] = _build(norm["power_build"])
     out["workloads"] = MappingProxyType(dict(norm["workloads"])) if norm["workloads"] is not None else None
     out["risk"] = _risk(norm["risk"])
     return out
+
+
+def _build(norm: Mapping[str, Any] | None) -> PowerBuild | None:
+    return None if norm is None else PowerBuild(**norm)
 
 
 def _risk(norm: Mapping[str, Any]) -> Risk:

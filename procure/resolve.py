@@ -104,7 +104,8 @@ def start_lots(result: Result, problem: Problem) -> np.ndarray | None:
                 return None
             continue
         placed[target] = ev.placed[k]
-    if violations(problem, evaluate(problem, placed, ev.split), hhi_tol=HHI_TOL):
+    built = ev.built if ev.built.shape[0] == problem.inputs.n_builds else None
+    if violations(problem, evaluate(problem, placed, ev.split, built), hhi_tol=HHI_TOL):
         return None
     lot = problem.inputs.lot[problem.inputs.offer_of]
     return np.round(placed / lot[:, None])

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BREAKDOWN", "ExtraRows", "Result", "make_result"]
 
-BREAKDOWN = ["capex", "opex", "energy", "onboarding", "take_or_pay", "total"]
+BREAKDOWN = ["capex", "opex", "energy", "onboarding", "take_or_pay", "facility", "unserved", "total"]
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,8 @@ class Result:
     Tables (each access returns a new object; see the properties): ``purchases``,
     ``fleet``, ``compute_by_vendor``, ``compute``, ``power_gw``, ``shares``,
     ``cost_breakdown``, ``spend``, ``spend_by_vendor``, ``site_power_gw``,
-    ``hhi``, ``shortfall``, ``scenarios``, ``by_site``, ``split``; numbers
+    ``hhi``, ``shortfall``, ``scenarios``, ``by_site``, ``split``, ``power_build``,
+    ``power_capacity_gw``, ``unserved``; numbers
     ``cvar`` and ``expected_loss``.
     """
 
@@ -215,6 +216,34 @@ class Result:
         return self._by_period(self._ev("site_power_gw"), sites)
 
     @property
+    def power_build(self) -> pd.DataFrame:
+        """GW of facility power whose build starts per period and site (one column ``""``
+        without sites; only the sites that can build; no columns without ``power_build``)."""
+        inputs = self.problem.inputs
+        names = self.problem.site_names or ("",)
+        sites = pd.Index([names[s] for s in inputs.build_site], name="site")
+        return self._by_period(self._ev("built"), sites)
+
+    @property
+    def power_capacity_gw(self) -> pd.DataFrame:
+        """The power cap of each period and site that can build: the given cap plus the built GW
+        that are ready (columns as `power_build`)."""
+        inputs = self.problem.inputs
+        names = self.problem.site_names or ("",)
+        sites = pd.Index([names[s] for s in inputs.build_site], name="site")
+        ready = self._ev("ready")
+        if ready is None:
+            return self._by_period(None, sites)
+        top = inputs.power_cap_gw if inputs.power_cap_gw is not None else np.zeros(ready.shape[1])
+        given = inputs.site_cap_gw[inputs.build_site] if self.problem.sites else top
+        return self._by_period(np.broadcast_to(given, ready.shape) + ready, sites)
+
+    @property
+    def unserved(self) -> pd.Series:
+        """Demand not served per period (paid at ``unserved_penalty``; 0 without one)."""
+        return self._series(self._ev("unserved"), "unserved")
+
+    @property
     def hhi(self) -> pd.Series:
         """Exact Herfindahl index per period, Σ_v (C[v,t] / demand_t)² (NaN where demand is 0)."""
         return self._series(self._ev("hhi"), "hhi")
@@ -229,13 +258,16 @@ class Result:
     def cost_breakdown(self) -> pd.DataFrame:
         """Present value of each period's part of ``cost``: ``capex``, ``opex``, ``energy``,
         ``onboarding`` (in the period of the vendor's first purchase), ``take_or_pay``
-        (due as in the first period) and ``total``."""
+        (due as in the first period), ``facility`` (power builds), ``unserved`` (the penalty
+        of demand not served) and ``total``."""
         ev = self.evaluation
         if ev is None:
             return pd.DataFrame(index=self._index(), columns=BREAKDOWN, dtype=float)
         take_or_pay = np.zeros(len(ev.spend))
         take_or_pay[0] = ev.take_or_pay.sum()
-        parts = np.column_stack([ev.capex, ev.opex, ev.energy, ev.onboarding, take_or_pay])
+        parts = np.column_stack(
+            [ev.capex, ev.opex, ev.energy, ev.onboarding, take_or_pay, ev.facility, ev.unserved_cost]
+        )
         return pd.DataFrame(np.column_stack([parts, parts.sum(axis=1)]), index=self._index(), columns=BREAKDOWN)
 
     @property
@@ -317,7 +349,7 @@ class Result:
         """
         if self.evaluation is None:
             return []
-        ev = evaluate(self.problem, self.evaluation.placed, self.evaluation.split)
+        ev = evaluate(self.problem, self.evaluation.placed, self.evaluation.split, self.evaluation.built)
         found = violations(self.problem, ev, tol, hhi_tol=HHI_TOL)
         if self.extra_rows is not None:
             found += self.extra_rows.violations(ev, tol)
@@ -416,11 +448,12 @@ def make_result(
     termination: str = "",
     model_size: Mapping[str, int] | None = None,
     extra_rows: ExtraRows | None = None,
+    built: np.ndarray | None = None,
 ) -> Result:
-    """Build a `Result` from a plan ((P, T) units bought per placement, and the workload
-    split where the problem has workloads) or from no plan.  ``gap`` defaults to the
-    plan's objective against ``bound``."""
-    ev = evaluate(problem, placed, split) if placed is not None else None
+    """Build a `Result` from a plan ((P, T) units bought per placement, the workload split
+    where the problem has workloads, the (B, T) GW of power started where it builds power)
+    or from no plan.  ``gap`` defaults to the plan's objective against ``bound``."""
+    ev = evaluate(problem, placed, split, built) if placed is not None else None
     cost = ev.cost if ev is not None else math.nan
     objective = objective_of(problem, ev) if ev is not None else math.nan
     if gap is None:

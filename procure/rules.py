@@ -180,7 +180,9 @@ def _row(rule: Rule, result: Result, problem: Problem, resolved: Result, seconds
         # the result's plan is a plan of the rule-less problem too: the optimum is at most its objective
         start = start_lots(result, problem)  # None unless the plan meets every constraint of problem
         if start is not None:
-            mine = evaluate(problem, start * problem.inputs.lot[problem.inputs.offer_of][:, None], ev.split)
+            placed = start * problem.inputs.lot[problem.inputs.offer_of][:, None]
+            built = ev.built if ev.built.shape[0] == problem.inputs.n_builds else None
+            mine = evaluate(problem, placed, ev.split, built)
             value = objective_of(problem, mine)
             if not value >= wo_obj:  # also when the re-solve found no plan (NaN)
                 wo_obj, wo_cost = value, mine.cost

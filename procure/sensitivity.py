@@ -394,9 +394,9 @@ def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
             name, path = site.name, f"sites[{site.name}].power_cap_gw"
             periodic(path, "power", 1, "MW", 1e-3, inputs.site_cap_gw[s], ev.site_power_gw[s], site=name)
     if problem.budget is not None:
-        periodic("budget", "budget", 1, "$", 1.0, np.asarray(problem.budget), ev.spend)
+        periodic("budget", "budget", 1, "$", 1.0, np.asarray(problem.budget), ev.paid)
     if problem.total_budget is not None:
-        paid = float(ev.spend.sum() + ev.take_or_pay.sum())
+        paid = float(ev.paid.sum() + ev.take_or_pay.sum())
         scalar("total_budget", "budget", 1, "$", float(problem.total_budget), paid)
     shares = ev.shares
     own = {v.name: v.max_share for v in problem.vendors}
@@ -677,7 +677,9 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
     if ev is None or not result.has_plan:
         raise ProblemError(f"sensitivity: the result has no plan to price (status {result.status!r})", path="status")
     problem = result.problem
-    fixed = FixedPlan(problem, ev.placed, extra=extra, threads=options.threads, time_limit=options.time_limit)
+    fixed = FixedPlan(
+        problem, ev.placed, built_gw=ev.built, extra=extra, threads=options.threads, time_limit=options.time_limit
+    )
     fields = _fields(problem, ev)
     supply = _supply_entries(problem, ev)
     out_of_time = False

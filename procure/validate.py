@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 from .errors import ProblemError
 from .limits import MAX_COUNT, MAX_LOTS, MAX_PERIOD, MAX_UNITS, MAX_VALUE, MIN_POSITIVE
 
-__all__ = ["OFFER_FIELDS", "PROBLEM_FIELDS", "RISK_FIELDS", "VENDOR_FIELDS", "validate_problem"]
+__all__ = ["BUILD_FIELDS", "OFFER_FIELDS", "PROBLEM_FIELDS", "RISK_FIELDS", "VENDOR_FIELDS", "validate_problem"]
 
 PerPeriod = tuple[float, ...]
 
@@ -357,6 +357,8 @@ PROBLEM_FIELDS: dict[str, Field] = {
     "risk": Field(lambda v, p, _: v, None, doc="concentration and supply-risk terms"),
     "sites": Field(lambda v, p, _: v, (), doc="data center sites"),
     "workloads": Field(lambda v, p, _: v, None, doc="demand per workload, instead of demand"),
+    "unserved_penalty": Field(_num(**AMOUNT), doc="$ per compute unit per period of demand not served"),
+    "power_build": Field(lambda v, p, _: v, None, doc="facility power that can be built (without sites)"),
 }
 
 OFFER_FIELDS: dict[str, Field] = {
@@ -392,6 +394,16 @@ SITE_FIELDS: dict[str, Field] = {
     "pue": Field(_num(low=1.0)),
     "electricity_price": Field(_pp(**AMOUNT)),
     "vendors": Field(lambda v, p, _: v, None),
+    "power_build": Field(lambda v, p, _: v, None),
+}
+
+#: Fields of a ``power_build`` (top level without sites, or a site's).
+BUILD_FIELDS: dict[str, Field] = {
+    "cost_per_gw": Field(_pp(**AMOUNT), required=True, doc="$ per GW whose build starts in the period"),
+    "block_gw": Field(_num(**POSITIVE), doc="builds are whole blocks of this many GW"),
+    "max_gw": Field(_pp(**AMOUNT), doc="most GW whose build starts in a period"),
+    "lead_time": Field(_int(0, MAX_COUNT), 0, doc="periods until built GW are usable"),
+    "fixed_cost": Field(_pp(**AMOUNT), 0.0, doc="$ in each period in which a build starts", per_period=True),
 }
 
 TIER_FIELDS: dict[str, Field] = {
@@ -537,12 +549,20 @@ def _sites(raw: Any, periods: tuple[int, ...]) -> list[dict[str, Any]]:
         if site["name"] in seen:
             fail(f"{path}.name", site["name"], f"is already the name of sites[{seen[site['name']]}]")
         seen[site["name"]] = k
+        site["power_build"] = _power_build(site["power_build"], f"{path}.power_build", periods)
         if site["vendors"] is not None:
             site["vendors"] = tuple(
                 string(v, f"{path}.vendors[{j}]") for j, v in enumerate(sequence(site["vendors"], f"{path}.vendors"))
             )
         out.append(site)
     return out
+
+
+def _power_build(raw: Any, path: str, periods: tuple[int, ...]) -> dict[str, Any] | None:
+    """A ``power_build`` mapping, parsed (None when absent)."""
+    if raw is None:
+        return None
+    return parse_fields(mapping(raw, path), path, BUILD_FIELDS, periods)
 
 
 def _workloads(raw: Any, periods: tuple[int, ...]) -> dict[str, PerPeriod]:
@@ -643,6 +663,13 @@ def validate_problem(raw: Any) -> dict[str, Any]:
     elif problem["demand"] is None:
         fail("demand", _MISSING, "is required (or give workloads)")
     problem["sites"] = _sites(problem["sites"], periods)
+    if problem["power_build"] is not None and problem["sites"]:
+        fail(
+            "power_build",
+            _MISSING,
+            "is given at top level, but the problem has sites: give each site that can build its own power_build",
+        )
+    problem["power_build"] = _power_build(problem["power_build"], "power_build", periods)
     site_names = [site["name"] for site in problem["sites"]]
     problem["offers"] = _offers(problem["offers"], periods, site_names, list(problem["workloads"] or ()))
     _check_lots(problem)

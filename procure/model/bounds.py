@@ -82,17 +82,21 @@ def _toward_min_spend(data: ModelData) -> np.ndarray:
 
 
 def _power_bounds(data: ModelData) -> np.ndarray:
-    """(P, T) lots that fit the room each power cap leaves, in every period they run."""
+    """(P, T) lots that fit the room each power cap leaves, in every period they run (the
+    cap grown by the most GW that can be built and ready by then)."""
     w = data.window
     gw = data.facility_gw
     installed = data.installed_fleet * gw[:, None]
+    buildable = np.zeros((len(data.site_pue), data.n_periods))  # most GW ready at each site (or at top level)
+    np.add.at(buildable, data.build_site, data.ready(data.build_max) if data.n_builds else 0.0)
     rooms = []
     if data.power_cap_gw is not None:
-        rooms.append(np.broadcast_to(data.power_cap_gw - installed.sum(axis=0), (data.n_placements, data.n_periods)))
+        top = data.power_cap_gw - installed.sum(axis=0) + (0.0 if data.has_sites else buildable[0])
+        rooms.append(np.broadcast_to(top, (data.n_placements, data.n_periods)))
     if data.has_sites:
         at_site = np.zeros_like(data.site_cap_gw)
         np.add.at(at_site, data.site_of, installed)
-        room = data.site_cap_gw - at_site
+        room = data.site_cap_gw - at_site + buildable
         rooms.append(np.where(np.isnan(room), np.inf, room)[data.site_of])
     bound = np.full((data.n_placements, data.n_periods), np.inf)
     per_lot = gw * data.lot_p
@@ -108,6 +112,11 @@ def needs_finite_bound(data: ModelData, upper: np.ndarray) -> np.ndarray:
     charged = (data.onboarding_cost > 0) & ~data.has_installed
     i = data.offer_of
     flagged = (data.min_lots[i] >= 2) | charged[data.vendor_of[i]] | data.tiered[i]
+    # a build with a fixed cost and no max_gw takes its indicator's bound from the lots it powers
+    open_fixed = (data.build_fixed > 0).any(axis=1) & ~np.isfinite(data.build_max).all(axis=1)
+    powers = np.zeros(len(data.site_pue), dtype=bool)
+    powers[data.build_site[open_fixed]] = True
+    flagged = flagged | powers[data.site_of]
     return (upper > 0) & flagged[:, None]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .families import (
+    Facility,
     define_budget,
     define_demand,
     define_lots,
@@ -27,6 +28,7 @@ from .families import (
     flat_capex,
 )
 from .linear import Index, LinearModel
+from .power_build import Builds, define_build_started, define_power_build
 from .risk import CvarHandles, HhiHandles, define_cvar, define_hhi
 from .sets import ModelData
 
@@ -51,6 +53,7 @@ class Handles:
     split: np.ndarray | None
     hhi: HhiHandles | None = None
     cvar: CvarHandles | None = None
+    builds: Builds | None = None  # (B, T) power build columns (None without power_build)
 
     @property
     def width(self) -> int:
@@ -135,6 +138,13 @@ class BuiltModel:
         return self.handles.cvar
 
 
+def _facility(m: LinearModel, data: ModelData, builds: Builds) -> Facility:
+    """Facility capex of the builds and of their fixed costs (indicators added here)."""
+    t, col, coef = builds.facility(data)
+    ft, z, fixed = define_build_started(m, data, builds)
+    return Facility(np.concatenate([t, ft]), np.concatenate([col, z]), np.concatenate([coef, fixed]))
+
+
 #: A caller's rows: ``fn(model, handles, data)`` adds blocks to the model (``solve(..., extra=fn)``).
 Extra = Callable[[LinearModel, Handles, ModelData], None]
 
@@ -161,12 +171,14 @@ def build_model(
     compute = define_vendor_compute(m, data, lots)
     define_demand(m, data, compute)
     split = define_workloads(m, data, lots)
-    define_power(m, data, lots)
+    builds = define_power_build(m, data, upper)
+    define_power(m, data, lots, builds)
     define_supply(m, data, lots, every=supply_rows)
     capex = flat_capex(data, lots) + define_tiers(m, data, lots, upper)
-    define_budget(m, data, capex)
+    facility = _facility(m, data, builds)
+    define_budget(m, data, capex, facility)
     take_or_pay = define_spend(m, data, capex)
-    define_total_budget(m, data, capex, take_or_pay)
+    define_total_budget(m, data, capex, take_or_pay, facility)
     define_max_share(m, data, compute)
     define_vendor_loss(m, data, compute)
     define_min_vendors(m, data, compute)
@@ -174,7 +186,8 @@ def build_model(
     define_onboarding(m, data, lots, order, upper)
     hhi_handles = define_hhi(m, data, compute, force=hhi)
     cvar_handles = define_cvar(m, data, compute, force=cvar)
-    built = BuiltModel(m, Handles(data, lots, compute, split, hhi_handles, cvar_handles))
+    handles = Handles(data, lots, compute, split, hhi_handles, cvar_handles, builds if data.n_builds else None)
+    built = BuiltModel(m, handles)
     if extra is not None:
         before = len(m.rows)
         extra(m, built.handles, data)

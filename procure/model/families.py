@@ -21,10 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .linear import BINARY, INTEGER, Index, LinearModel
+from .power_build import Builds
 from .sets import ModelData
 
 __all__ = [
     "Capex",
+    "Facility",
     "capex_lot_cost",
     "define_budget",
     "define_demand",
@@ -334,13 +336,25 @@ def define_vendor_compute(m: LinearModel, data: ModelData, lots: np.ndarray) -> 
     return ids.reshape(V, T)
 
 
+def _unserved(m: LinearModel, data: ModelData, index: Index, periods: np.ndarray) -> np.ndarray:
+    """``unserved[(workload,)period]`` u ≥ 0 with objective ``d_t · unserved_penalty · u``
+    (an empty array when demand is a must)."""
+    if data.unserved_penalty is None:
+        return np.zeros(0, dtype=np.int64)
+    cost = data.discount[periods] * data.unserved_penalty
+    return m.add_columns("unserved", index, cost=cost, unit="compute", doc="demand not served (paid for)")
+
+
 def define_demand(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:
-    """``demand[period]``: Σ_v C[v,t] ≥ demand_t (without workloads)."""
+    """``demand[period]``: Σ_v C[v,t] (+ u[t] with an unserved penalty) ≥ demand_t (without workloads)."""
     if data.workloads:
         return
     V, T = compute.shape
-    row = np.tile(np.arange(T), V)
-    m.add_rows("demand", _grid(data, "period"), row, compute.ravel(), 1.0, lower=data.demand, unit="compute")
+    index = _grid(data, "period")
+    u = _unserved(m, data, index, np.arange(T))
+    row = np.concatenate([np.tile(np.arange(T), V), np.arange(len(u))])
+    col = np.concatenate([compute.ravel(), u])
+    m.add_rows("demand", index, row, col, 1.0, lower=data.demand, unit="compute")
 
 
 def define_workloads(m: LinearModel, data: ModelData, lots: np.ndarray) -> np.ndarray | None:
@@ -370,32 +384,38 @@ def define_workloads(m: LinearModel, data: ModelData, lots: np.ndarray) -> np.nd
         unit="units",
         definition=True,  # a split cannot use more units than exist: never a remedy
     )
+    index = _grid(data, "workload", "period")
+    u = _unserved(m, data, index, np.tile(np.arange(T), W))
     m.add_rows(
         "workload_demand",
-        _grid(data, "workload", "period"),
-        w * T + t,
-        x,
-        data.efficiency[i, w] * data.compute[i],
+        index,
+        np.concatenate([w * T + t, np.arange(len(u))]),
+        np.concatenate([x, u]),
+        np.concatenate([data.efficiency[i, w] * data.compute[i], np.ones(len(u))]),
         lower=data.workload_demand.ravel(),
         unit="compute",
     )
     return out
 
 
-def define_power(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
+def define_power(m: LinearModel, data: ModelData, lots: np.ndarray, builds: Builds) -> None:
     """``power_cap[period]``: Σ_s pue_s · Σ power_kw · n ≤ cap_t (GW), over all sites;
-    ``site_power[site,period]``: the same at each site with a cap of its own."""
+    ``site_power[site,period]``: the same at each site with a cap of its own.  Where power
+    is built, the cap of its level (all sites without sites, else the site's) grows by the
+    GW that are ready: ``… − Σ_{τ + lead ≤ t} g[b,τ] ≤ cap_t``."""
     w = data.window
     gw = data.facility_gw
     installed = data.installed_fleet * gw[:, None]  # (P, T)
     per_lot = (gw * data.lot_p)[w.p]
+    b, bt, bcol, bgw = builds.ready_triplets(data)
     if data.power_cap_gw is not None:
+        top = not data.has_sites  # builds raise this cap only without sites
         m.add_rows(
             "power_cap",
             _grid(data, "period"),
-            w.t,
-            lots[w.p, w.tau],
-            per_lot,
+            np.concatenate([w.t, bt if top else bt[:0]]),
+            np.concatenate([lots[w.p, w.tau], bcol if top else bcol[:0]]),
+            np.concatenate([per_lot, -bgw if top else bgw[:0]]),
             upper=data.power_cap_gw - installed.sum(axis=0),
             unit="GW",
         )
@@ -409,12 +429,13 @@ def define_power(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
     pos = np.cumsum(capped.ravel()) - 1
     row = data.site_of[w.p] * T + w.t
     keep = capped.ravel()[row]
+    build_row = data.build_site[b] * T + bt  # a building site's cap is finite: it has rows
     m.add_rows(
         "site_power",
         index,
-        pos[row[keep]],
-        lots[w.p, w.tau][keep],
-        per_lot[keep],
+        np.concatenate([pos[row[keep]], pos[build_row]]),
+        np.concatenate([lots[w.p, w.tau][keep], bcol]),
+        np.concatenate([per_lot[keep], -bgw]),
         upper=(data.site_cap_gw - at_site)[capped],
         unit="GW",
     )
@@ -442,11 +463,33 @@ def define_supply(m: LinearModel, data: ModelData, lots: np.ndarray, *, every: b
     )
 
 
-def define_budget(m: LinearModel, data: ModelData, capex: Capex) -> None:
-    """``budget[period]``: Σ_i capex[i,t] ≤ budget_t."""
+@dataclass(frozen=True)
+class Facility:
+    """Facility capex ``F[period[k]] += coef[k] · x[col[k]]`` (undiscounted dollars): builds and
+    their fixed costs, which count in the budgets but are no vendor's spend."""
+
+    period: np.ndarray
+    col: np.ndarray
+    coef: np.ndarray
+
+    @classmethod
+    def none(cls) -> Facility:
+        return cls(np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0))
+
+
+def define_budget(m: LinearModel, data: ModelData, capex: Capex, facility: Facility) -> None:
+    """``budget[period]``: Σ_i capex[i,t] + F_t ≤ budget_t."""
     if data.budget is None:
         return
-    m.add_rows("budget", _grid(data, "period"), capex.period, capex.col, capex.coef, upper=data.budget, unit="$")
+    m.add_rows(
+        "budget",
+        _grid(data, "period"),
+        np.concatenate([capex.period, facility.period]),
+        np.concatenate([capex.col, facility.col]),
+        np.concatenate([capex.coef, facility.coef]),
+        upper=data.budget,
+        unit="$",
+    )
 
 
 def define_spend(m: LinearModel, data: ModelData, capex: Capex) -> np.ndarray:
@@ -488,17 +531,19 @@ def define_spend(m: LinearModel, data: ModelData, capex: Capex) -> np.ndarray:
     return ids
 
 
-def define_total_budget(m: LinearModel, data: ModelData, capex: Capex, take_or_pay: np.ndarray) -> None:
-    """``total_budget``: Σ capex + Σ take-or-pay ≤ total_budget."""
+def define_total_budget(
+    m: LinearModel, data: ModelData, capex: Capex, take_or_pay: np.ndarray, facility: Facility
+) -> None:
+    """``total_budget``: Σ capex + Σ take-or-pay + Σ_t F_t ≤ total_budget."""
     if data.total_budget is None:
         return
-    cols = np.concatenate([capex.col, take_or_pay])
+    cols = np.concatenate([capex.col, take_or_pay, facility.col])
     m.add_rows(
         "total_budget",
         Index.scalar(),
         np.zeros(len(cols), dtype=int),
         cols,
-        np.concatenate([capex.coef, np.ones(len(take_or_pay))]),
+        np.concatenate([capex.coef, np.ones(len(take_or_pay)), facility.coef]),
         upper=data.total_budget,
         unit="$",
     )

@@ -62,4 +62,7 @@ def to_dict(result: Result) -> dict[str, Any]:
         "scenarios": {str(k): {c: _num(v) for c, v in row.items()} for k, row in result.scenarios.iterrows()},
         "by_site": _rows(result.by_site, ("site", "offer")),
         "split": _rows(result.split, ("workload", "offer")),
+        "power_build": _frame(result.power_build),
+        "power_capacity_gw": _frame(result.power_capacity_gw),
+        "unserved": _series(result.unserved),
     }

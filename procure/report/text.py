@@ -37,6 +37,8 @@ def _costs(result: Result) -> list[str]:
         f"cost {money(result.cost)} = capex {money(br['capex'])} + opex {money(br['opex'])}"
         f" + energy {money(br['energy'])} + onboarding {money(br['onboarding'])}"
         + (f" + take-or-pay {money(br['take_or_pay'])}" if br["take_or_pay"] > 0 else "")
+        + (f" + facility {money(br['facility'])}" if br["facility"] > 0 else "")
+        + (f" + unserved demand {money(br['unserved'])}" if br["unserved"] > 0 else "")
         + " (present value)"
     ]
     if not math.isclose(result.objective, result.cost, rel_tol=1e-12):
@@ -62,9 +64,14 @@ def _periods_table(result: Result) -> pd.DataFrame:
         for name, need in p.workloads.items():
             table[f"{name} demand"] = np.asarray(need)
             table[f"{name} served"] = served[name].to_numpy()
+    if p.unserved_penalty is not None:
+        table["unserved"] = result.unserved.to_numpy()
     table["power GW"] = result.power_gw.to_numpy()
-    if p.power_cap_gw is not None:
+    if p.power_cap_gw is not None and p.power_build is None:
         table["cap GW"] = np.asarray(p.power_cap_gw)
+    if p.power_build is not None:  # the cap grows with the builds that are ready
+        table["cap GW"] = result.power_capacity_gw.iloc[:, 0].to_numpy()
+        table["built GW"] = result.power_build.iloc[:, 0].to_numpy()
     table["spend $B"] = result.spend.to_numpy() / 1e9
     shares = result.shares
     for vendor in shares.columns:
@@ -87,11 +94,20 @@ def _site_power(result: Result) -> list[str]:
     if not p.sites:
         return []
     power = result.site_power_gw.astype(object)
-    caps = p.inputs.site_cap_gw
+    caps = p.inputs.site_cap_gw.copy()
+    if result.evaluation is not None:  # a building site's cap grows with the GW that are ready
+        np.add.at(caps, p.inputs.build_site, result.evaluation.ready)
     for s, site in enumerate(p.sites):
         if np.isfinite(caps[s]).all():
             power[site.name] = [f"{u:,.3g} / {c:,.3g}" for u, c in zip(result.site_power_gw[site.name], caps[s])]
     return ["facility power by site, GW (used / cap):", power.to_string(float_format=lambda v: f"{v:,.3g}")]
+
+
+def _site_builds(result: Result) -> list[str]:
+    built = result.power_build
+    if not result.problem.sites or built.shape[1] == 0:
+        return []
+    return ["facility power started by site, GW:", built.to_string(float_format=lambda v: f"{v:,.3g}")]
 
 
 def summary(result: Result) -> str:
@@ -103,4 +119,5 @@ def summary(result: Result) -> str:
     lines.append(_periods_table(result).to_string(float_format=_number))
     lines += _units_bought(result)
     lines += _site_power(result)
+    lines += _site_builds(result)
     return "\n".join(lines)
