@@ -19,7 +19,20 @@ import numpy as np
 from .inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs, read_only
 from .problem import Problem
 
-__all__ = ["CHECKS", "PlanEvaluation", "capex_of", "cvar", "evaluate", "fleet_of", "objective_of", "violations"]
+#: GW above which a build counts as started (and pays its fixed cost): 1 W.
+BUILD_STARTED_GW = 1e-9
+
+__all__ = [
+    "BUILD_STARTED_GW",
+    "CHECKS",
+    "PlanEvaluation",
+    "capex_of",
+    "cvar",
+    "evaluate",
+    "fleet_of",
+    "objective_of",
+    "violations",
+]
 
 
 def fleet_of(inputs: Inputs, purchases: np.ndarray) -> np.ndarray:
@@ -209,7 +222,7 @@ def evaluate(
     placed = np.array(placed, dtype=float)  # a copy: the evaluation owns its plan
     T = placed.shape[1]
     built = np.zeros((inputs.n_builds, T)) if built is None else np.array(built, dtype=float)
-    started = built > 0
+    started = built > BUILD_STARTED_GW  # a build starts beyond 1 W (round-off is no build)
     facility_spend = (inputs.build_cost * built + inputs.build_fixed * started).sum(axis=0)
     I, V, S = len(problem.offers), len(problem.vendors), len(inputs.site_pue)
     placed_fleet = fleet_of(inputs, placed)

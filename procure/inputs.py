@@ -162,8 +162,17 @@ def _builds(problem: Problem, T: int) -> dict[str, np.ndarray]:
 
 
 def _workloads(problem: Problem, I: int, T: int) -> tuple[np.ndarray, np.ndarray]:
-    """(W, T) demand per workload and (I, W) efficiency (1 where an offer names none)."""
-    workloads = problem.workloads or {}
+    """(W, T) demand per workload and (I, W) efficiency (1 where an offer names none); with demand
+    scenarios of workloads, the expected demand of each workload."""
+    workloads: Mapping[str, Any] = problem.workloads or {}
+    paths = problem.demand_scenarios
+    if paths and paths[0].workloads is not None:
+        workloads = {
+            w: tuple(
+                np.sum([s.probability * np.asarray(s.workloads[w], dtype=float) for s in paths if s.workloads], axis=0)
+            )
+            for w in paths[0].workloads
+        }
     names = tuple(workloads)
     demand = np.array([np.asarray(workloads[w], dtype=float) for w in names], dtype=float).reshape(len(names), T)
     efficiency = np.array(

@@ -46,11 +46,13 @@ __all__ = [
     "Extra",
     "ModelState",
     "Pipeline",
+    "add_hhi_cuts",
     "built_of",
     "lots_of",
     "optimize",
     "remaining",
     "split_of",
+    "verdict",
     "warm",
 ]
 
@@ -117,21 +119,14 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
     only ``feasible``)."""
     started = time.perf_counter()
     raw = _safe(session, options)
-    hhi = built.hhi
-    if hhi is None:
+    if built.hhi is None:
         return raw
-    demand = data.demand[hhi.periods]
     for _ in range(MAX_HHI_ROUNDS):
         if not raw.has_plan or raw.x is None or raw.interrupted:
             return raw
-        share = raw.x[built.compute[:, hhi.periods]] / demand  # (V, P)
-        under = share**2 - raw.x[hhi.terms]
-        if under.sum(axis=0).max() <= HHI_TOL:
-            return raw
-        v, p = np.nonzero(under > HHI_TOL / (2 * data.n_vendors))
-        index, row, col, val, lower = hhi_cut_rows(data, hhi, built.compute, v, p, share[v, p])
         try:
-            session.add_rows("hhi_cut", index, row, col, val, lower=lower, unit="share²", definition=True)
+            if not add_hhi_cuts(session, built, data, raw.x):
+                return raw
         except NumericsError as exc:  # the cuts this plan needs cannot be stated: keep the plan, exact HHI
             return _downgraded(raw, f"HHI cuts stopped: {exc}", "numerical")
         left = remaining(options, started)
@@ -141,6 +136,24 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
     if raw.has_plan:
         return _downgraded(raw, f"HHI cuts did not reach the tolerance in {MAX_HHI_ROUNDS} rounds", "numerical")
     return raw
+
+
+def add_hhi_cuts(session: Session, built: BuiltModel, data: ModelData, x: np.ndarray) -> bool:
+    """Tangent cuts where the exact HHI of solution ``x`` exceeds the model's by more than
+    `HHI_TOL` in some period; False when every period is within it (no cut added).  Raises
+    `NumericsError` when the cuts cannot be stated."""
+    hhi = built.hhi
+    if hhi is None:
+        return False
+    demand = data.demand[hhi.periods]
+    share = x[built.compute[:, hhi.periods]] / demand  # (V, P)
+    under = share**2 - x[hhi.terms]
+    if under.sum(axis=0).max() <= HHI_TOL:
+        return False
+    v, p = np.nonzero(under > HHI_TOL / (2 * data.n_vendors))
+    index, row, col, val, lower = hhi_cut_rows(data, hhi, built.compute, v, p, share[v, p])
+    session.add_rows("hhi_cut", index, row, col, val, lower=lower, unit="share²", definition=True)
+    return True
 
 
 def _downgraded(raw: RawSolution, message: str, termination: str) -> RawSolution:
@@ -198,6 +211,7 @@ class Pipeline:
     hhi: bool = False
     cvar: bool = False
     explain: bool = True
+    shared: bool = True  # with demand scenarios: decisions of paths with a shared history are one
 
     # ----------------------------------------------------------------- building
 
@@ -219,8 +233,10 @@ class Pipeline:
     def kept(self, state: ModelState, problem: Problem) -> ModelState | None:
         """``state`` changed in place to ``problem``'s numbers when its model has the same
         structure (same blocks and sparsity), else None."""
-        if problem is state.problem:
+        if problem is state.problem and not problem.demand_scenarios:
             return state
+        if problem.demand_scenarios or state.problem.demand_scenarios:  # an extensive form is built afresh
+            return None
         if state.built.hhi is not None:  # HHI cuts grow the kept model: it is never the same
             return None
         data = model_data(problem)
@@ -301,6 +317,13 @@ class Pipeline:
         Raises `Interrupted` (with the result) when Ctrl-C stopped the solver.
         """
         started = time.perf_counter() if started is None else started
+        if problem.demand_scenarios:
+            from .stochastic import as_model_state, run_tree
+
+            tree_result, tree_state = run_tree(self, problem, started, report)
+            if tree_result.termination == "interrupted":
+                raise Interrupted(tree_result)
+            return tree_result, as_model_state(tree_state)
         options = self.options
         kept = self.kept(state, problem) if state is not None else None
         state = kept if kept is not None else self.open(problem)
@@ -401,16 +424,25 @@ def _honest(
 ) -> tuple[str, str, str, float, float]:
     """Status, termination, message, bound and gap of a plan: the solver's claim, kept only
     when the plan passes procure's own check and the bound is proved for the problem."""
-    status, termination, message = raw.status, raw.termination, raw.message
     ev = evaluate(report, placed, split, gw)
     broken = violations(report, ev, hhi_tol=HHI_TOL)
     if extra_rows is not None:
         broken += extra_rows.violations(ev)
+    objective = objective_of(solved, evaluate(solved, placed, split, gw)) if not broken else math.nan
+    return verdict(raw, broken, objective, bound, certified)
+
+
+def verdict(
+    raw: RawSolution, broken: list[str], objective: float, bound: float, certified: bool
+) -> tuple[str, str, str, float, float]:
+    """Status, termination, message, bound and gap of a plan whose check found ``broken`` and whose
+    objective (from the plan) is ``objective``: the solver's claim, kept only when the plan
+    passes and the bound is proved for the problem (``certified``) and not above the plan."""
+    status, termination, message = raw.status, raw.termination, raw.message
     if broken:
         more = f" (and {len(broken) - 3} more)" if len(broken) > 3 else ""
         text = f"the solver's plan breaks {'; '.join(broken[:3])}{more}: numerical trouble, no plan is reported"
         return "error", "numerical", text, math.nan, math.nan
-    objective = objective_of(solved, evaluate(solved, placed, split, gw))
     if math.isfinite(bound) and bound > objective + 1e-6 * max(1.0, abs(objective)):
         bound = math.nan  # a bound above the plan proves nothing
         termination = "inconsistent"

@@ -23,6 +23,7 @@ from .inputs import Inputs, inputs_of
 from .io import read_mapping, write_json
 from .validate import (
     BUILD_FIELDS,
+    DEMAND_SCENARIO_FIELDS,
     OFFER_FIELDS,
     PROBLEM_FIELDS,
     RISK_FIELDS,
@@ -33,7 +34,17 @@ from .validate import (
     validate_problem,
 )
 
-__all__ = ["Offer", "PerPeriod", "PerPeriodLike", "PowerBuild", "Problem", "Risk", "Vendor", "as_problem"]
+__all__ = [
+    "DemandScenario",
+    "Offer",
+    "PerPeriod",
+    "PerPeriodLike",
+    "PowerBuild",
+    "Problem",
+    "Risk",
+    "Vendor",
+    "as_problem",
+]
 
 #: Fields that hold a per-period value (stored as tuples aligned with ``periods``).
 PER_PERIOD_FIELDS = frozenset(
@@ -233,6 +244,36 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class DemandScenario:
+    """One demand path of ``demand_scenarios``.
+
+    Parameters
+    ----------
+    name : str
+        Unique label.
+    probability : float
+        > 0; the probabilities of all demand scenarios sum to 1.
+    demand : per-period, optional
+        The path's demand (or give ``workloads``).
+    workloads : mapping workload -> per-period, optional
+        The path's demand per workload (the same workloads in every scenario).
+    """
+
+    name: str
+    probability: float
+    demand: PerPeriod | None = None
+    workloads: Mapping[str, PerPeriod] | None = None
+
+    @property
+    def total_demand(self) -> tuple[float, ...]:
+        """Demand per period: ``demand``, or the sum over ``workloads``."""
+        if self.workloads is not None:
+            return tuple(float(x) for x in np.sum(np.array(list(self.workloads.values()), dtype=float), axis=0))
+        assert self.demand is not None
+        return self.demand
+
+
+@dataclass(frozen=True)
 class Risk:
     """Concentration and supply-risk terms.
 
@@ -263,6 +304,10 @@ class Risk:
         The objective adds ``risk_weight`` × CVaR.
     max_cvar : float, optional
         CVaR ≤ this.
+    scenario_cvar_weight : float
+        With ``demand_scenarios``, the objective adds this × CVaR of the scenario costs.
+    scenario_cvar_alpha : float
+        Tail level of that CVaR.
     """
 
     max_share: float = 1.0
@@ -276,6 +321,8 @@ class Risk:
     cvar_alpha: float = 0.95
     risk_weight: float = 0.0
     max_cvar: float | None = None
+    scenario_cvar_weight: float = 0.0
+    scenario_cvar_alpha: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -312,6 +359,7 @@ class Problem:
     workloads: Mapping[str, PerPeriod] | None = None
     unserved_penalty: float | None = None
     power_build: PowerBuild | None = None
+    demand_scenarios: tuple[DemandScenario, ...] = ()
 
     def __post_init__(self) -> None:
         norm = validate_problem(self._raw())
@@ -360,7 +408,16 @@ class Problem:
         else:
             out.pop("sites", None)
         if "workloads" in out:
-            out["workloads"] = {k: _compact({"d": v}, {}, self.periods)["d"] for k, v in out["workloads"].items()}
+            out["workloads"] = _compact_workloads(out["workloads"], self.periods)
+        if out.get("demand_scenarios"):
+            out["demand_scenarios"] = [
+                _compact(d, DEMAND_SCENARIO_FIELDS, self.periods) for d in out["demand_scenarios"]
+            ]
+            for d in out["demand_scenarios"]:
+                if "workloads" in d:
+                    d["workloads"] = _compact_workloads(d["workloads"], self.periods)
+        else:
+            out.pop("demand_scenarios", None)
         vendors = [_compact(v, VENDOR_FIELDS, self.periods) for v in out.get("vendors", ())]
         vendors = [v for v in vendors if len(v) > 1]
         if vendors:
@@ -389,7 +446,12 @@ class Problem:
 
     @property
     def total_demand(self) -> tuple[float, ...]:
-        """Demand per period: ``demand``, or the sum over ``workloads``."""
+        """Demand per period: ``demand``, or the sum over ``workloads``; with ``demand_scenarios``,
+        the expected (probability-weighted mean) demand path."""
+        if self.demand_scenarios:
+            paths = np.array([s.total_demand for s in self.demand_scenarios], dtype=float)
+            weights = np.array([s.probability for s in self.demand_scenarios])
+            return tuple(float(x) for x in weights @ paths)
         if self.workloads is not None:
             return tuple(float(x) for x in np.sum(np.array(list(self.workloads.values()), dtype=float), axis=0))
         assert self.demand is not None  # a valid problem has demand or workloads
@@ -501,6 +563,15 @@ def _parts(norm: Mapping[str, Any]) -> dict[str, Any]:
     out["sites"] = tuple(Site(**{**site, "power_build": _build(site["power_build"])}) for site in norm["sites"])
     out["power_build"] = _build(norm["power_build"])
     out["workloads"] = MappingProxyType(dict(norm["workloads"])) if norm["workloads"] is not None else None
+    out["demand_scenarios"] = tuple(
+        DemandScenario(
+            name=d["name"],
+            probability=d["probability"],
+            demand=d["demand"],
+            workloads=MappingProxyType(dict(d["workloads"])) if d["workloads"] is not None else None,
+        )
+        for d in norm["demand_scenarios"]
+    )
     out["risk"] = _risk(norm["risk"])
     return out
 
@@ -520,6 +591,10 @@ def _risk(norm: Mapping[str, Any]) -> Risk:
         for s in norm["scenarios"]
     )
     return Risk(**{**norm, "scenarios": scenarios})
+
+
+def _compact_workloads(workloads: Mapping[str, Any], periods: tuple[int, ...]) -> dict[str, Any]:
+    return {k: _compact({"d": v}, {}, periods)["d"] for k, v in workloads.items()}
 
 
 def _compact(raw: Mapping[str, Any], table: Mapping[str, Any], periods: tuple[int, ...]) -> dict[str, Any]:

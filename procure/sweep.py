@@ -35,6 +35,7 @@ from .planner import Planner
 from .problem import Problem, as_problem
 from .result import Result
 from .solvers import get_adapter
+from .tree_result import TreeResult
 from .validate import show
 
 __all__ = ["SOLVE_OPTIONS", "TIMING_COLUMNS", "Sweep", "default_chunk_size", "sweep"]
@@ -228,6 +229,25 @@ def _vendors(problem: Problem, done: Sequence[_Done]) -> list[str]:
     return list(seen)
 
 
+def _plan_stats(r: Result) -> tuple[float, dict[str, float], float]:
+    """Compute over the horizon (expected over demand paths), each vendor's part of it, and the
+    peak facility power (the highest of any path)."""
+    parts = (
+        [(1.0, r)]
+        if not isinstance(r, TreeResult) or r.tree is None
+        else [(float(p), r.scenario_results[n]) for n, p in zip(r.tree.names, r.tree.probability)]
+    )
+    total, peak, own = 0.0, 0.0, dict.fromkeys(r.problem.vendor_names, 0.0)
+    for weight, part in parts:
+        ev = part.evaluation
+        assert ev is not None
+        total += weight * float(ev.compute.sum())
+        for v, c in zip(part.problem.vendor_names, ev.compute_by_vendor.sum(axis=1)):
+            own[v] = own.get(v, 0.0) + weight * float(c)
+        peak = max(peak, float(ev.power_gw.max()))
+    return total, own, peak
+
+
 def _row(changes: Any, paths: list[Any], vendors: list[str], d: _Done) -> dict[Any, Any]:
     """A variant's row: the values it gives, then what its solve found."""
     given = changes if isinstance(changes, Mapping) else {}
@@ -235,13 +255,11 @@ def _row(changes: Any, paths: list[Any], vendors: list[str], d: _Done) -> dict[A
     r = d.result
     nan = math.nan
     row.update(status=d.status, termination=r.termination if r is not None else "")
-    if r is not None and r.has_plan and r.evaluation is not None:
-        ev = r.evaluation
-        total = float(ev.compute.sum())
-        own = dict(zip(r.problem.vendor_names, ev.compute_by_vendor.sum(axis=1)))
+    if r is not None and r.has_plan:
+        total, own, peak = _plan_stats(r)
         row.update(objective=r.objective, cost=r.cost, gap=r.gap)
         row.update({f"share[{v}]": float(own.get(v, 0.0)) / total if total > 0 else 0.0 for v in vendors})
-        row.update(peak_power_gw=float(ev.power_gw.max()), cvar=float(ev.cvar))
+        row.update(peak_power_gw=peak, cvar=float(r.cvar))
     else:
         row.update(objective=nan, cost=nan, gap=nan)
         row.update({f"share[{v}]": nan for v in vendors})

@@ -25,7 +25,15 @@ from typing import Any, NoReturn
 from .errors import ProblemError
 from .limits import MAX_COUNT, MAX_LOTS, MAX_PERIOD, MAX_UNITS, MAX_VALUE, MIN_POSITIVE
 
-__all__ = ["BUILD_FIELDS", "OFFER_FIELDS", "PROBLEM_FIELDS", "RISK_FIELDS", "VENDOR_FIELDS", "validate_problem"]
+__all__ = [
+    "BUILD_FIELDS",
+    "DEMAND_SCENARIO_FIELDS",
+    "OFFER_FIELDS",
+    "PROBLEM_FIELDS",
+    "RISK_FIELDS",
+    "VENDOR_FIELDS",
+    "validate_problem",
+]
 
 PerPeriod = tuple[float, ...]
 
@@ -359,7 +367,19 @@ PROBLEM_FIELDS: dict[str, Field] = {
     "workloads": Field(lambda v, p, _: v, None, doc="demand per workload, instead of demand"),
     "unserved_penalty": Field(_num(**AMOUNT), doc="$ per compute unit per period of demand not served"),
     "power_build": Field(lambda v, p, _: v, None, doc="facility power that can be built (without sites)"),
+    "demand_scenarios": Field(lambda v, p, _: v, (), doc="demand paths with probabilities, instead of demand"),
 }
+
+#: Fields of one entry of ``demand_scenarios``.
+DEMAND_SCENARIO_FIELDS: dict[str, Field] = {
+    "name": Field(_str, required=True),
+    "probability": Field(_num(**POSITIVE), required=True),
+    "demand": Field(_pp(**AMOUNT)),
+    "workloads": Field(lambda v, p, _: v, None),
+}
+
+#: Probabilities of demand scenarios sum to 1 within this.
+PROBABILITY_TOL = 1e-9
 
 OFFER_FIELDS: dict[str, Field] = {
     "name": Field(_str, required=True),
@@ -425,6 +445,8 @@ RISK_FIELDS: dict[str, Field] = {
     "cvar_alpha": Field(_num(low=0.0, high=1.0, high_open=True), 0.95),
     "risk_weight": Field(_num(**AMOUNT), 0.0),
     "max_cvar": Field(_num(**AMOUNT)),
+    "scenario_cvar_weight": Field(_num(**AMOUNT), 0.0),
+    "scenario_cvar_alpha": Field(_num(low=0.0, high=1.0, high_open=True), 0.9),
 }
 
 SCENARIO_FIELDS: dict[str, Field] = {
@@ -565,21 +587,68 @@ def _power_build(raw: Any, path: str, periods: tuple[int, ...]) -> dict[str, Any
     return parse_fields(mapping(raw, path), path, BUILD_FIELDS, periods)
 
 
-def _workloads(raw: Any, periods: tuple[int, ...]) -> dict[str, PerPeriod]:
-    items = mapping(raw, "workloads")
+def _workloads(raw: Any, periods: tuple[int, ...], path: str = "workloads") -> dict[str, PerPeriod]:
+    items = mapping(raw, path)
     if not items:
-        fail("workloads", raw, "must name at least one workload")
+        fail(path, raw, "must name at least one workload")
     out: dict[str, PerPeriod] = {}
     for name, value in items.items():
-        string(name, f"workloads[{key_text(name)}]")
-        out[name] = per_period(value, f"workloads.{name_text(name)}", periods, **AMOUNT)
+        string(name, f"{path}[{key_text(name)}]")
+        out[name] = per_period(value, f"{path}.{name_text(name)}", periods, **AMOUNT)
+    return out
+
+
+def _demand_scenarios(raw: Any, periods: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Demand paths: unique names, probabilities > 0 summing to 1, each with ``demand`` or
+    ``workloads`` (the same workload names in every scenario)."""
+    items = sequence(raw, "demand_scenarios")
+    if not items:
+        fail("demand_scenarios", raw, "must list at least one scenario (or give demand)")
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for k, item in enumerate(items):
+        path = f"demand_scenarios[{k}]"
+        scenario = parse_fields(mapping(item, path), path, DEMAND_SCENARIO_FIELDS, periods)
+        if scenario["name"] in seen:
+            fail(f"{path}.name", scenario["name"], f"is already the name of demand_scenarios[{seen[scenario['name']]}]")
+        seen[scenario["name"]] = k
+        if scenario["workloads"] is not None:
+            if scenario["demand"] is not None:
+                fail(f"{path}.workloads", _MISSING, "and demand are both given: give one or the other")
+            scenario["workloads"] = _workloads(scenario["workloads"], periods, f"{path}.workloads")
+        elif scenario["demand"] is None:
+            fail(f"{path}.demand", _MISSING, "is required (or give workloads)")
+        out.append(scenario)
+    kinds = {s["workloads"] is None for s in out}
+    if len(kinds) > 1:
+        k = next(j for j, s in enumerate(out) if (s["workloads"] is None) != (out[0]["workloads"] is None))
+        fail(
+            f"demand_scenarios[{k}]",
+            _MISSING,
+            "gives demand where demand_scenarios[0] gives workloads (or the other way round): every "
+            "scenario gives the same kind",
+        )
+    if out[0]["workloads"] is not None:
+        names = list(out[0]["workloads"])
+        for k, s in enumerate(out[1:], start=1):
+            if list(s["workloads"]) != names and set(s["workloads"]) != set(names):
+                fail(
+                    f"demand_scenarios[{k}].workloads",
+                    _MISSING,
+                    f"names workloads {names_text(list(s['workloads']))}, demand_scenarios[0] names "
+                    f"{names_text(names)}: every scenario names the same workloads",
+                )
+            s["workloads"] = {w: s["workloads"][w] for w in names}
+    total = math.fsum(s["probability"] for s in out)
+    if abs(total - 1.0) > PROBABILITY_TOL:
+        fail("demand_scenarios", _MISSING, f"probabilities sum to {total:.12g}, not 1")
     return out
 
 
 def _check_lots(problem: dict[str, Any]) -> None:
     """Every offer meets the peak demand with at most ``MAX_LOTS`` lots (see `procure.limits`)."""
-    demand = problem["demand"] if problem["workloads"] is None else map(sum, zip(*problem["workloads"].values()))
-    peak = max(demand)
+    paths = problem["demand_scenarios"] or [problem]
+    peak = max(max(s["demand"] if s["workloads"] is None else map(sum, zip(*s["workloads"].values()))) for s in paths)
     for k, offer in enumerate(problem["offers"]):
         lots = peak / (offer["compute"] * offer["lot_size"])
         if lots > MAX_LOTS:
@@ -656,12 +725,17 @@ def validate_problem(raw: Any) -> dict[str, Any]:
         fail("periods", _MISSING, "is required")
     periods = parse_periods(raw["periods"])
     problem = parse_fields(raw, "", PROBLEM_FIELDS, periods)
-    if problem["workloads"] is not None:
+    if problem["demand_scenarios"]:
+        for key in ("demand", "workloads"):
+            if problem[key] is not None:
+                fail(key, _MISSING, "and demand_scenarios are both given: each scenario gives its own demand path")
+        problem["demand_scenarios"] = _demand_scenarios(problem["demand_scenarios"], periods)
+    elif problem["workloads"] is not None:
         if problem["demand"] is not None:
             fail("workloads", _MISSING, "and demand are both given: give one or the other")
         problem["workloads"] = _workloads(problem["workloads"], periods)
     elif problem["demand"] is None:
-        fail("demand", _MISSING, "is required (or give workloads)")
+        fail("demand", _MISSING, "is required (or give workloads, or demand_scenarios)")
     problem["sites"] = _sites(problem["sites"], periods)
     if problem["power_build"] is not None and problem["sites"]:
         fail(
@@ -671,7 +745,8 @@ def validate_problem(raw: Any) -> dict[str, Any]:
         )
     problem["power_build"] = _power_build(problem["power_build"], "power_build", periods)
     site_names = [site["name"] for site in problem["sites"]]
-    problem["offers"] = _offers(problem["offers"], periods, site_names, list(problem["workloads"] or ()))
+    workloads = problem["workloads"] or (problem["demand_scenarios"] or [{}])[0].get("workloads") or ()
+    problem["offers"] = _offers(problem["offers"], periods, site_names, list(workloads))
     _check_lots(problem)
     problem["vendors"] = _vendors(problem["vendors"], problem["offers"], periods)
     _check_sites(problem)

@@ -12,8 +12,9 @@ from ..fmt import money
 
 if TYPE_CHECKING:
     from ..result import Result
+    from ..tree_result import TreeResult
 
-__all__ = ["summary"]
+__all__ = ["summary", "tree_summary"]
 
 
 def _number(v: float) -> str:
@@ -120,4 +121,36 @@ def summary(result: Result) -> str:
     lines += _units_bought(result)
     lines += _site_power(result)
     lines += _site_builds(result)
+    return "\n".join(lines)
+
+
+def tree_summary(result: TreeResult) -> str:
+    """The report of a plan under demand scenarios: what is decided before the first branch,
+    the cost of each path and its distribution, then each path's purchases."""
+    lines = _headline(result)
+    if not result.has_plan:
+        return "\n".join(lines)
+    tree = result.tree
+    assert tree is not None
+    lines.append(
+        f"expected cost {money(result.cost)}; objective {money(result.objective)}; "
+        f"CVaR({result.problem.risk.scenario_cvar_alpha:g}) of the paths' costs {money(result.cost_cvar)}"
+    )
+    periods = result.here_and_now_periods
+    if periods:
+        now = result.here_and_now
+        bought = now.loc[:, (now > 0).any()]
+        lines.append(f"decided now, before the first branch ({', '.join(map(str, periods))}):")
+        lines.append(bought.to_string(float_format=_number) if not bought.empty else "  nothing bought")
+    else:
+        lines.append("the demand paths differ from the first period on: nothing is decided before a branch")
+    costs = result.scenario_costs.copy()
+    costs["cost"] = [money(c) for c in costs["cost"]]
+    costs["objective"] = [money(c) for c in costs["objective"]]
+    lines.append("demand paths:")
+    lines.append(costs.to_string())
+    for name, r in result.scenario_results.items():
+        lines.append(f"path {name!r} (probability {tree.probability[tree.names.index(name)]:g}):")
+        lines.append(_periods_table(r).to_string(float_format=_number))
+        lines += _units_bought(r)
     return "\n".join(lines)

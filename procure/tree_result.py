@@ -1,0 +1,252 @@
+"""`TreeResult`: the answer for a problem with demand scenarios, one plan per demand path.
+
+Its tables are those of `Result` with a leading ``scenario`` index level (long tables get a
+``scenario`` column); each path's own `Result` is in ``scenario_results``.  ``cost`` is the
+expected cost ``Σ_s p_s · cost_s`` and ``objective`` the tree's objective.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .result import Result
+from .tree import ScenarioTree
+
+__all__ = ["StochasticValue", "TreeResult"]
+
+#: Tables by period that gain a ``scenario`` level.
+BY_PERIOD = (
+    "purchases",
+    "fleet",
+    "compute_by_vendor",
+    "shares",
+    "spend_by_vendor",
+    "site_power_gw",
+    "shortfall",
+    "cost_breakdown",
+    "power_build",
+    "power_capacity_gw",
+    "compute",
+    "power_gw",
+    "spend",
+    "hhi",
+    "unserved",
+    "scenarios",
+)
+#: Long tables that gain a ``scenario`` column.
+LONG = ("by_site", "split")
+
+
+@dataclass(frozen=True)
+class StochasticValue:
+    """A value of the stochastic solution (VSS) or of perfect information (EVPI), with the
+    interval the solves' proved bounds leave for it."""
+
+    name: str
+    value: float
+    low: float
+    high: float
+    stochastic: float  # the tree's optimal objective (RP)
+    other: float  # EEV (VSS) or WS (EVPI)
+    note: str = ""
+
+    def __repr__(self) -> str:
+        note = f"; {self.note}" if self.note else ""
+        return f"{self.name} = {self.value:,.6g} (in [{self.low:,.6g}, {self.high:,.6g}]){note}"
+
+
+def _num(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _stacked(name: str) -> property:
+    def get(self: TreeResult) -> Any:
+        parts = {s: getattr(r, name) for s, r in self.scenario_results.items()}
+        if not parts:
+            return getattr(super(TreeResult, self), name)
+        return pd.concat(parts, names=["scenario"])
+
+    return property(get, doc=f"``{name}`` of every demand path, with a leading ``scenario`` index level.")
+
+
+def _long(name: str) -> property:
+    def get(self: TreeResult) -> pd.DataFrame:
+        parts = [getattr(r, name).assign(scenario=s) for s, r in self.scenario_results.items()]
+        if not parts:
+            return getattr(super(TreeResult, self), name)
+        table = pd.concat(parts, ignore_index=True)
+        return table[["scenario", *[c for c in table.columns if c != "scenario"]]]
+
+    return property(get, doc=f"``{name}`` of every demand path, with a ``scenario`` column.")
+
+
+@dataclass(frozen=True)
+class TreeResult(Result):
+    """The answer of `procure.solve` for a problem with ``demand_scenarios``.
+
+    Besides `Result`'s fields (``cost`` is the expected cost, ``objective`` the tree's
+    objective ``Σ_s p_s · objective_s + scenario_cvar_weight · CVaR(cost_s)``):
+
+    Attributes
+    ----------
+    tree : ScenarioTree
+        The distinct demand paths, their probabilities and shared history.
+    scenario_results : mapping name -> Result
+        Each path's plan, as the `Result` of that path's problem (its own cost and tables).
+    """
+
+    tree: ScenarioTree | None = field(default=None, repr=False)
+    scenario_results: Mapping[str, Result] = field(default_factory=dict, repr=False)
+
+    @property
+    def has_plan(self) -> bool:
+        return bool(self.scenario_results) and self.status in ("optimal", "feasible")
+
+    # ------------------------------------------------------------------ the tree
+
+    @property
+    def scenario_costs(self) -> pd.DataFrame:
+        """One row per demand path: ``probability``, ``cost``, ``objective`` and the problem's
+        scenarios on that path (``members``), sorted as the problem lists them."""
+        tree = self.tree
+        assert tree is not None
+        index = pd.Index(tree.names, name="scenario")
+        results = [self.scenario_results.get(n) for n in tree.names]
+        return pd.DataFrame(
+            {
+                "probability": tree.probability,
+                "cost": [r.cost if r is not None else math.nan for r in results],
+                "objective": [r.objective if r is not None else math.nan for r in results],
+                "members": [", ".join(m) for m in tree.members],
+            },
+            index=index,
+        )
+
+    @property
+    def cost_cvar(self) -> float:
+        """CVaR of the paths' costs at ``risk.scenario_cvar_alpha`` (NaN without a plan)."""
+        from .stochastic import scenario_cvar
+
+        if not self.has_plan or self.tree is None:
+            return math.nan
+        costs = self.scenario_costs["cost"].to_numpy()
+        return scenario_cvar(costs, self.tree.probability, self.problem.risk.scenario_cvar_alpha)
+
+    @property
+    def here_and_now_periods(self) -> tuple[int, ...]:
+        """The periods decided before the first branch (every path shares their history)."""
+        assert self.tree is not None
+        return tuple(self.problem.periods[: self.tree.here_and_now])
+
+    @property
+    def here_and_now(self) -> pd.DataFrame:
+        """What is decided before the first branch: units bought per period and offer in
+        `here_and_now_periods` (and GW of power started, one column per build, ``build`` +
+        site), the same on every path."""
+        periods = list(self.here_and_now_periods)
+        if not self.has_plan or not periods:
+            return pd.DataFrame(index=pd.Index(periods, name="period"), dtype=float)
+        first = next(iter(self.scenario_results.values()))
+        table = first.purchases.loc[periods]
+        built = first.power_build.loc[periods]
+        for site in built.columns:
+            table[f"build GW {site}".rstrip()] = built[site]
+        return table
+
+    # ------------------------------------------------------------------ checking
+
+    def check(self, tol: float = 1e-6) -> list[str]:
+        """Every constraint of every path that its plan breaks, non-anticipativity, and the
+        reported cost and objective against the ones recomputed from the plans."""
+        from .stochastic import nonanticipativity_violations, tree_objective
+
+        if not self.scenario_results or self.tree is None:
+            return []
+        tree = self.tree
+        found = [f"{name}: {line}" for name, r in self.scenario_results.items() for line in r.check(tol)]
+        evs = [self.scenario_results[n].evaluation for n in tree.names]
+        if all(ev is not None for ev in evs):
+            found += nonanticipativity_violations(tree, [ev for ev in evs if ev is not None], tol)
+        costs = np.array([self.scenario_results[n].cost for n in tree.names])
+        objectives = np.array([self.scenario_results[n].objective for n in tree.names])
+        cost = float(tree.probability @ costs)
+        objective = tree_objective(self.problem, tree.probability, objectives, costs)
+        if not math.isclose(cost, self.cost, rel_tol=1e-9, abs_tol=1e-6):
+            found.append(f"cost: reported {self.cost:.10g} but the plans' expected cost is {cost:.10g}")
+        if not math.isclose(objective, self.objective, rel_tol=1e-9, abs_tol=1e-6):
+            found.append(f"objective: reported {self.objective:.10g} but the plans' is {objective:.10g}")
+        return found
+
+    # ------------------------------------------------------------------ measures
+
+    def vss(self, **solve_options: Any) -> StochasticValue:
+        """The value of the stochastic solution: the cost of deciding the here-and-now periods from
+        the mean demand path and then adapting (EEV), minus this plan's objective (solved again)."""
+        from .stochastic import value_of_stochastic_solution
+
+        return value_of_stochastic_solution(self, **self._options(solve_options))
+
+    def evpi(self, **solve_options: Any) -> StochasticValue:
+        """The expected value of perfect information: this plan's objective minus the objective
+        when every path may decide knowing its whole future (wait-and-see)."""
+        from .stochastic import expected_value_of_perfect_information
+
+        return expected_value_of_perfect_information(self, **self._options(solve_options))
+
+    def summary(self) -> str:
+        from .report.text import tree_summary
+
+        return tree_summary(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        from .report.export import to_dict
+
+        out: dict[str, Any] = {
+            "name": self.problem.name,
+            "status": self.status,
+            "termination": self.termination,
+            "message": self.message,
+            "objective": _num(self.objective),
+            "cost": _num(self.cost),
+            "bound": _num(self.bound),
+            "gap": _num(self.gap),
+            "solver": self.solver,
+            "solve_seconds": _num(self.solve_seconds),
+            "cost_cvar": _num(self.cost_cvar),
+            "here_and_now_periods": list(self.here_and_now_periods),
+        }
+        out["scenario_costs"] = {
+            str(k): {c: (v if isinstance(v, str) else _num(float(v))) for c, v in row.items()}
+            for k, row in self.scenario_costs.iterrows()
+        }
+        out["scenario_results"] = {name: to_dict(r) for name, r in self.scenario_results.items()}
+        return out
+
+
+for _name in BY_PERIOD:
+    setattr(TreeResult, _name, _stacked(_name))
+for _name in LONG:
+    setattr(TreeResult, _name, _long(_name))
+
+
+def _float(getter: Callable[[Result], float]) -> Callable[[TreeResult], float]:
+    def get(self: TreeResult) -> float:
+        if not self.has_plan or self.tree is None:
+            return math.nan
+        return float(self.tree.probability @ np.array([getter(self.scenario_results[n]) for n in self.tree.names]))
+
+    return get
+
+
+TreeResult.cvar = property(  # type: ignore[assignment]
+    _float(lambda r: r.cvar), doc="Expected (over the demand paths) CVaR of each path's disruption loss."
+)
+TreeResult.expected_loss = property(  # type: ignore[assignment]
+    _float(lambda r: r.expected_loss), doc="Expected (over the demand paths) disruption loss."
+)
