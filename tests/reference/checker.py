@@ -465,9 +465,7 @@ def _total_objective(p: Problem, values: list[tuple[str, float, float, float]]) 
     total = sum(prob * obj for _, prob, _, obj in values)
     w = p.risk.scenario_cvar_weight
     if w:
-        total += w * scenario_cvar_of(
-            p.risk.scenario_cvar_alpha, [v[1] for v in values], [v[2] for v in values]
-        )
+        total += w * scenario_cvar_of(p.risk.scenario_cvar_alpha, [v[1] for v in values], [v[2] for v in values])
     return total
 
 
@@ -834,9 +832,7 @@ def _nonanticipativity(p: Problem, plans: list[Plan], tol: float) -> list[str]:
     return out
 
 
-def _all_violations(
-    p: Problem, plans: list[Plan], tol: float, hhi_tol: float, first_only: bool = False
-) -> list[str]:
+def _all_violations(p: Problem, plans: list[Plan], tol: float, hhi_tol: float, first_only: bool = False) -> list[str]:
     if not p.demand_scenarios:
         _, _, q, b, g, split = plans[0]
         return _violations(q, b, tol, hhi_tol, first_only=first_only, split=split, g=g)

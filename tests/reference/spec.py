@@ -674,7 +674,7 @@ def _unknown(err: _Errors, raw: Mapping, allowed: set[str], path: str) -> None:
 
 
 def _check_power_build(err: _Errors, pb: Any, path: str, periods: list[int] | None) -> None:
-    """"Power build-out": cost_per_gw per-period >= 0 (required), block_gw > 0, max_gw
+    """ "Power build-out": cost_per_gw per-period >= 0 (required), block_gw > 0, max_gw
     per-period >= 0, lead_time int >= 0, fixed_cost per-period >= 0."""
     if not err.check(isinstance(pb, Mapping), path, f"expected a mapping, got {pb!r}"):
         return
@@ -701,7 +701,7 @@ def _check_workloads(err: _Errors, wl: Any, path: str, periods: list[int] | None
 
 
 def _check_demand_scenarios(err: _Errors, scen: Any, periods: list[int] | None) -> set[str] | None:
-    """"Demand scenarios": a non-empty list (reading: [] is invalid) of {name, probability,
+    """ "Demand scenarios": a non-empty list (reading: [] is invalid) of {name, probability,
     demand | workloads}; unique names, probabilities > 0 summing to 1 (within
     PROBABILITY_TOL), demand xor workloads in each, the same workload names in every
     scenario (reading: a scenario with `demand` has none, so demand and workloads do not
@@ -742,9 +742,7 @@ def _check_demand_scenarios(err: _Errors, scen: Any, periods: list[int] | None) 
             wl = _check_workloads(err, s["workloads"], path + ".workloads", periods)
             kinds.append((k, None if wl is None else frozenset(wl)))
     if total_ok:
-        err.check(
-            abs(total - 1.0) <= PROBABILITY_TOL, "demand_scenarios", f"probabilities sum to {total!r}, not 1"
-        )
+        err.check(abs(total - 1.0) <= PROBABILITY_TOL, "demand_scenarios", f"probabilities sum to {total!r}, not 1")
     known = [(k, w) for k, w in kinds if w is not None]
     if not known:
         return None
