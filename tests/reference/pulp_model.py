@@ -45,7 +45,7 @@ Model ("The model" plus "Commercial terms, sites and workloads"):
 
 Contract v2:
 
-- unserved demand: u[t] in [0, max(0, demand_t)] enters the demand row,
+- unserved demand: u[t] (variables us_...) in [0, max(0, demand_t)] enters the demand row,
   C[t] + u[t] >= demand_t (with workloads u[w,t] in each workload row),
   cost += Σ_t d_t·unserved_penalty·Σ_w u[w,t].
 - power build-out, per site with a power_build: g[s,t] GW started, integer
@@ -389,7 +389,7 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
         d = p.demand[period]
         if p.workloads is None:
             if p.unserved_penalty is not None:
-                u = var(f"u_{t}", 0, max(0.0, d))
+                u = var(f"us_{t}", 0, max(0.0, d))
                 unserved[t].append(u)
                 add(Ctot[t] + u >= d)
             else:
@@ -430,7 +430,7 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
                 if dem[period] > 0:
                     served = pulp.lpSum(o.eff(w) * o.compute * x[o.name, w] for o in p.offers if (o.name, w) in x)
                     if p.unserved_penalty is not None:
-                        u = var(f"u_{j}_{t}", 0, dem[period])
+                        u = var(f"us_{j}_{t}", 0, dem[period])
                         unserved[t].append(u)
                         served = served + u
                     add(served >= dem[period])
