@@ -1426,20 +1426,299 @@ NEW_MUTATIONS: list[tuple[Mutation, dict[str, bool]]] = [
 ]
 
 
+# --------------------------------------------------------------------------- #
+# Mutations of the contract v2 fields
+# --------------------------------------------------------------------------- #
+def _power_builds(prob: dict) -> list[tuple[dict, str]]:
+    """(power_build mapping, its path) of the problem: top level, or on sites."""
+    if "power_build" in prob:
+        return [(prob["power_build"], "power_build")]
+    return [
+        (s["power_build"], f"sites[{j}].power_build") for j, s in enumerate(prob.get("sites", [])) if "power_build" in s
+    ]
+
+
+def _m_bad_unserved(draw, prob):
+    # (not inf: +inf could be read as "demand is a hard requirement")
+    prob["unserved_penalty"] = draw(st.sampled_from([-1, -0.5, "10", True, math.nan, [1]]))
+    return prob, "unserved_penalty"
+
+
+def _m_bad_power_build_value(draw, prob):
+    pb, path = draw(st.sampled_from(_power_builds(prob)))
+    periods = _periods(prob)
+    fld = draw(st.sampled_from(["cost_per_gw", "block_gw", "max_gw", "lead_time", "fixed_cost"]))
+    if fld == "block_gw":
+        pb[fld] = draw(st.sampled_from([0, 0.0, -0.1, "0.1", math.nan, True]))
+    elif fld == "lead_time":
+        pb[fld] = draw(st.sampled_from([-1, 1.5, "1", True]))
+    else:
+        what = draw(st.sampled_from(["negative", "string", "missing_period", "extra_period", "list", "nan"]))
+        if fld == "cost_per_gw" and draw(st.integers(0, 4)) == 0:
+            what = "missing"
+        if what == "missing":
+            del pb[fld]
+        elif what == "list":
+            pb[fld] = [1 for _ in periods]
+        elif what in ("missing_period", "extra_period"):
+            cur = pb.get(fld, 1)
+            vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
+            if what == "missing_period":
+                del vals[draw(st.sampled_from(periods))]
+            else:
+                vals[periods[-1] + 1] = next(iter(vals.values()))
+            pb[fld] = {str(p): v for p, v in vals.items()}
+        else:
+            bad = {"negative": draw(st.sampled_from([-1, -1e9, -0.5])), "string": "1e9", "nan": math.nan}[what]
+            _set_per_period(draw, pb, fld, periods, bad)
+    return prob, f"{path}.{fld}"
+
+
+def _m_power_build_structure(draw, prob):
+    pb, path = draw(st.sampled_from(_power_builds(prob)))
+    if draw(st.booleans()):
+        key = draw(st.sampled_from(["cost_per_GW", "block", "leadtime", "max_gws", "fixed", "capex"]))
+        pb[key] = 1
+        return prob, key
+    holder = prob if path == "power_build" else prob["sites"][int(path[len("sites[") : path.index("]")])]
+    holder["power_build"] = draw(st.sampled_from([15e9, [{"cost_per_gw": 1}], "0.1"]))
+    return prob, path
+
+
+def _m_top_power_build_with_sites(draw, prob):
+    prob["power_build"] = {"cost_per_gw": draw(st.sampled_from([0, 15e9]))}
+    return prob, "power_build"
+
+
+def _demand_scenarios(draw, prob: dict, count: int = 1) -> list[dict]:
+    """The scenario list, with at least `count` entries (copies splitting a probability in halves)."""
+    scen = prob["demand_scenarios"]
+    while len(scen) < count:
+        k = draw(st.integers(0, len(scen) - 1))
+        copy_k = copy.deepcopy(scen[k])
+        scen[k]["probability"] = copy_k["probability"] = scen[k]["probability"] / 2
+        copy_k["name"] = f"{scen[k]['name']}-{len(scen)}"
+        scen.append(copy_k)
+    return scen
+
+
+def _m_demand_scenario_probability(draw, prob):
+    what = draw(st.sampled_from(["sum_low", "sum_high", "zero", "negative", "string", "missing", "above_one"]))
+    scen = _demand_scenarios(draw, prob, 2 if what == "sum_high" else 1)
+    k = draw(st.integers(0, len(scen) - 1))
+    if what == "sum_low":
+        scen[k]["probability"] = scen[k]["probability"] * draw(st.sampled_from([0.5, 0.9]))
+        return prob, "demand_scenarios"
+    if what == "sum_high":
+        for s in scen:
+            s["probability"] = 0.6
+        return prob, "demand_scenarios"
+    if what in ("zero", "negative"):
+        # An extra scenario with probability 0 (or −q, compensated elsewhere): the sum stays 1.
+        extra = copy.deepcopy(scen[k])
+        extra["name"] = "extra"
+        extra["probability"] = 0 if what == "zero" else -0.25
+        if what == "negative":
+            low = [s for s in scen if s["probability"] <= 0.75]
+            if not low:
+                extra["probability"] = 0.0
+            else:
+                low[0]["probability"] = low[0]["probability"] + 0.25
+        scen.append(extra)
+        return prob, f"demand_scenarios[{len(scen) - 1}].probability"
+    if what == "above_one":  # also breaks the sum
+        scen[k]["probability"] = 1.5
+        return prob, "demand_scenarios"
+    if what == "missing":
+        del scen[k]["probability"]
+    else:
+        scen[k]["probability"] = str(scen[k]["probability"])
+    return prob, f"demand_scenarios[{k}].probability"
+
+
+def _m_demand_scenario_name(draw, prob):
+    what = draw(st.sampled_from(["duplicate", "missing", "not_string"]))
+    if what == "duplicate":
+        scen = _demand_scenarios(draw, prob, 2)
+        i, j = sorted(draw(st.lists(st.integers(0, len(scen) - 1), min_size=2, max_size=2, unique=True)))
+        scen[j]["name"] = scen[i]["name"]
+        return prob, f"demand_scenarios[{j}].name"
+    scen = prob["demand_scenarios"]
+    k = draw(st.integers(0, len(scen) - 1))
+    if what == "missing":
+        del scen[k]["name"]
+    else:
+        scen[k]["name"] = draw(st.sampled_from([1, None, ["low"]]))
+        if scen[k]["name"] is None:
+            del scen[k]["name"]
+    return prob, f"demand_scenarios[{k}].name"
+
+
+def _m_demand_scenario_kind(draw, prob):
+    """Both demand and workloads, neither, or one scenario of the other kind than the rest."""
+    what = draw(st.sampled_from(["both", "neither", "mixed"]))
+    scen = _demand_scenarios(draw, prob, 2 if what == "mixed" else 1)
+    k = draw(st.integers(1 if what == "mixed" else 0, len(scen) - 1))
+    s = scen[k]
+    if what == "neither":
+        s.pop("demand", None)
+        s.pop("workloads", None)
+    elif what == "both":
+        if "demand" in s:
+            s["workloads"] = {"training": s["demand"]}
+        else:
+            s["demand"] = 1
+    elif "demand" in s:
+        s["workloads"] = {"training": s.pop("demand")}
+    else:
+        s["demand"] = 1
+        del s["workloads"]
+    return prob, f"demand_scenarios[{k}]"
+
+
+def _m_demand_scenario_bad_demand(draw, prob):
+    scen = prob["demand_scenarios"]
+    k = draw(st.integers(0, len(scen) - 1))
+    s = scen[k]
+    periods = _periods(prob)
+    what = draw(st.sampled_from(["string", "list", "missing_period", "nan"]))
+    if "demand" in s:
+        holder, key, path = s, "demand", f"demand_scenarios[{k}].demand"
+    else:
+        holder, key = s["workloads"], draw(st.sampled_from(sorted(s["workloads"])))
+        path = f"demand_scenarios[{k}].workloads"
+    if what == "string":
+        holder[key] = "100"
+    elif what == "list":
+        holder[key] = [1 for _ in periods]
+    elif what == "nan":
+        _set_per_period(draw, holder, key, periods, math.nan)
+    else:
+        cur = holder[key]
+        vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
+        del vals[draw(st.sampled_from(periods))]
+        holder[key] = {str(p): v for p, v in vals.items()}
+    return prob, path
+
+
+def _m_demand_scenario_workload_names(draw, prob):
+    scen = _demand_scenarios(draw, prob, 2)
+    k = draw(st.integers(1, len(scen) - 1))
+    wl = scen[k]["workloads"]
+    if len(wl) > 1 and draw(st.booleans()):
+        del wl[draw(st.sampled_from(sorted(wl)))]
+    else:
+        wl[draw(st.sampled_from(["ghost", "Training", "serving"]))] = 1
+    return prob, f"demand_scenarios[{k}].workloads"
+
+
+def _m_demand_scenarios_structure(draw, prob):
+    if draw(st.booleans()):
+        # (not []: whether an empty list is an error is not settled by the spec)
+        prob["demand_scenarios"] = draw(st.sampled_from([5, "low", {"name": "low", "probability": 1, "demand": 1}]))
+        return prob, "demand_scenarios"
+    scen = prob["demand_scenarios"]
+    k = draw(st.integers(0, len(scen) - 1))
+    scen[k] = draw(st.sampled_from([1, "low", [scen[k]]]))
+    return prob, f"demand_scenarios[{k}]"
+
+
+def _m_demand_scenario_unknown_field(draw, prob):
+    scen = prob["demand_scenarios"]
+    key = draw(st.sampled_from(["probabilty", "demands", "weight", "workload", "periods"]))
+    scen[draw(st.integers(0, len(scen) - 1))][key] = 1
+    return prob, key
+
+
+def _m_top_demand_with_scenarios(draw, prob):
+    if draw(st.booleans()):
+        prob["demand"] = draw(st.sampled_from([0, 100, {p: 1 for p in prob["periods"]}]))
+        return prob, "demand"
+    prob["workloads"] = {"training": 1}
+    return prob, "workloads"
+
+
+def _m_bad_scenario_cvar(draw, prob):
+    r = _risk(prob)
+    if draw(st.booleans()):
+        r["scenario_cvar_weight"] = draw(st.sampled_from([-1, -0.5, "1", math.nan, True]))
+        return prob, "risk.scenario_cvar_weight"
+    r["scenario_cvar_alpha"] = draw(st.sampled_from([1, 1.0, 1.5, -0.1, "0.9", math.nan]))
+    return prob, "risk.scenario_cvar_alpha"
+
+
+def _m_v2_unknown_field(draw, prob):
+    where = draw(st.sampled_from(["top", "risk"] + (["site"] if "sites" in prob else [])))
+    if where == "top":
+        key = draw(st.sampled_from(["unserved", "unserved_penalties", "power_builds", "demand_scenario", "scenarios"]))
+        prob[key] = 1
+    elif where == "risk":
+        key = draw(st.sampled_from(["scenario_cvar_wieght", "scenario_alpha", "cvar_weight", "demand_scenarios"]))
+        _risk(prob)[key] = 0.5
+    else:
+        key = draw(st.sampled_from(["powerbuild", "power_builds", "build"]))
+        sites = prob["sites"]
+        sites[draw(st.integers(0, len(sites) - 1))][key] = {"cost_per_gw": 1}
+    return prob, key
+
+
+V2_FLAGS = ("unserved", "power_build", "demand_scenarios")
+# (mutation, flags its base problem must have: True / False; others are drawn)
+V2_MUTATIONS: list[tuple[Mutation, dict[str, bool]]] = [
+    (_m_bad_unserved, {}),
+    (_m_bad_power_build_value, {"power_build": True}),
+    (_m_power_build_structure, {"power_build": True}),
+    (_m_top_power_build_with_sites, {"sites": True}),
+    (_m_demand_scenario_probability, {"demand_scenarios": True}),
+    (_m_demand_scenario_name, {"demand_scenarios": True}),
+    (_m_demand_scenario_kind, {"demand_scenarios": True}),
+    (_m_demand_scenario_bad_demand, {"demand_scenarios": True}),
+    (_m_demand_scenario_workload_names, {"demand_scenarios": True, "workloads": True}),
+    (_m_demand_scenarios_structure, {"demand_scenarios": True}),
+    (_m_demand_scenario_unknown_field, {"demand_scenarios": True}),
+    (_m_top_demand_with_scenarios, {"demand_scenarios": True}),
+    (_m_bad_scenario_cvar, {}),
+    (_m_v2_unknown_field, {}),
+]
+
+
 @st.composite
-def invalid_problems(draw) -> tuple[dict, str]:
+def invalid_problems(draw, v2: bool | None = None) -> tuple[dict, str]:
     """(problem, path_fragment): a valid problem with exactly one invalidating mutation.
 
     The mutations of `MUTATIONS` start from problems without the fields of
-    "Commercial terms, sites and workloads"; those of `NEW_MUTATIONS` from
-    problems using some of them (always those the mutation needs).
+    "Commercial terms, sites and workloads" and contract v2; those of
+    `NEW_MUTATIONS` from problems using some of the former (always those the
+    mutation needs), those of `V2_MUTATIONS` from problems using any fields
+    (always those the mutation needs).  `v2`: True = only `V2_MUTATIONS`,
+    False = none of them, None = any mutation.
+    Fragments of `V2_MUTATIONS`: bad unserved_penalty -> "unserved_penalty";
+    bad power_build values -> "power_build.<field>" / "sites[j].power_build.<field>",
+    power_build not a mapping -> "power_build" / "sites[j].power_build", a
+    top-level power_build with sites -> "power_build"; demand scenario
+    probabilities not summing to 1 (or one above 1) -> "demand_scenarios", one
+    probability 0, negative, missing or not a number (sum kept) ->
+    "demand_scenarios[k].probability"; duplicate / missing / non-string name ->
+    "demand_scenarios[k].name" (k the later one); both demand and workloads,
+    neither, or a scenario of the other kind than scenario 0 ->
+    "demand_scenarios[k]"; bad demand values -> "demand_scenarios[k].demand" /
+    ".workloads"; other workload names than scenario 0 ->
+    "demand_scenarios[k].workloads"; not a list -> "demand_scenarios", an entry
+    not a mapping -> "demand_scenarios[k]"; top-level demand / workloads too ->
+    "demand" / "workloads"; bad scenario_cvar_* -> "risk.scenario_cvar_weight" /
+    "risk.scenario_cvar_alpha"; unknown fields -> the key.
     """
-    k = draw(st.integers(0, len(MUTATIONS) + len(NEW_MUTATIONS) - 1))
-    flags = {"commercial": False, "sites": False, "workloads": False}
-    if k < len(MUTATIONS):
+    n1, n2, n3 = len(MUTATIONS), len(NEW_MUTATIONS), len(V2_MUTATIONS)
+    lo, hi = (n1 + n2, n1 + n2 + n3 - 1) if v2 else (0, n1 + n2 - 1 if v2 is False else n1 + n2 + n3 - 1)
+    k = draw(st.integers(lo, hi))
+    flags = {"commercial": False, "sites": False, "workloads": False, **dict.fromkeys(V2_FLAGS, False)}
+    if k < n1:
         mutation = MUTATIONS[k]
+    elif k < n1 + n2:
+        mutation, needs = NEW_MUTATIONS[k - n1]
+        flags = {f: needs[f] if f in needs else (draw(st.booleans()) if f not in V2_FLAGS else False) for f in flags}
     else:
-        mutation, needs = NEW_MUTATIONS[k - len(MUTATIONS)]
+        mutation, needs = V2_MUTATIONS[k - n1 - n2]
         flags = {f: needs[f] if f in needs else draw(st.booleans()) for f in flags}
     prob = copy.deepcopy(
         draw(
