@@ -218,7 +218,7 @@ def _plans(p: Problem, purchases: Any, builds: Any = None, split: Any = None) ->
     G = _by_scenario(p, builds, "builds")
     S = _by_scenario(p, split, "split")
     return [
-        (name, prob, q, _table(q, P[name] or {}), _build_table(q, G[name]), S[name])
+        (name, prob, q, _table(q, {} if P[name] is None else P[name]), _build_table(q, G[name]), S[name])
         for name, prob, q in scenario_problems(p)
     ]
 
