@@ -10,20 +10,40 @@ or ``(None, None)`` if none is feasible.  The plan has the shape of
 `pulp_model.solve_reference`'s: ``{offer: {period: units}}`` without sites,
 ``{offer: {site: {period: units}}}`` with sites.
 
+Contract v2.  Power builds are enumerated too: 0..floor(max_gw_t / block_gw)
+whole blocks per site with a power_build and period (so every power_build needs
+`block_gw` and a finite `max_gw`: NotImplementedError otherwise); unserved
+demand needs no enumeration (the checker prices the least unserved amount of
+each plan).  With demand scenarios the decisions of period t are made once per
+node of the scenario tree (`spec.shared_history`: scenarios with equal demand
+up to t share a node), so non-anticipativity holds by construction.  The
+search recurses over the tree: a node tries each of its choices and, without a
+scenario CVaR, each child subtree is minimized on its own (the objective
+Σ_ω p_ω·objective_ω and every constraint separate over the leaves once the
+history is fixed); with scenario_cvar_weight > 0 every combination is tried
+(`limit` combinations at most, ValueError beyond).  Each scenario's plan along
+its path is checked and priced once (memoized).  `brute_force_plan` returns
+the builds as well: ``(objective, purchases, builds)`` in the forms of
+`pulp_model.solve_reference_plan`.
+
 The result is the true optimum only if every optimal plan buys at most
 `max_lots` lots per (offer, period) — guaranteed when every offer has
 max_units <= max_lots · lot_size in every period (as `strategies.tiny_problems`
-ensures).  Meant for ≤ about 6 (offer, period) pairs, and with sites for ≤ 4.
+ensures).  Meant for ≤ about 6 (offer, period) pairs, and with sites for ≤ 4
+(`strategies.tiny_work` estimates the work).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from . import checker
-from .spec import Offer, Problem, parse
+from .spec import Offer, Problem, Site, parse, scenario_problems, shared_history
+
+Choice = tuple  # one node's decision: (per-site units of each offer ..., GW of each build site ...)
 
 
 def _spreads(lots: int, sites: int) -> list[tuple[int, ...]]:
@@ -47,32 +67,157 @@ def _domain(p: Problem, o: Offer, t: int, max_lots: int, hosts: int) -> list[tup
     return out
 
 
-def brute_force(problem: Mapping[str, Any] | Problem, max_lots: int) -> tuple[float | None, dict[str, Any] | None]:
-    """Least objective over all feasible plans with <= max_lots lots per (offer, period)."""
-    p = parse(problem)
+def _build_domain(p: Problem, s: Site, t: int) -> list[float]:
+    """GW of whole blocks a build may start at site s in period t (0..max_gw)."""
+    pb = s.power_build
+    if pb is None or pb.block_gw is None or pb.max_gw is None:
+        raise NotImplementedError("brute force needs block_gw and a finite max_gw on every power_build")
+    blocks = math.floor(pb.max_gw[p.periods[t]] / pb.block_gw + 1e-9)
+    return [k * pb.block_gw for k in range(blocks + 1)]
+
+
+def _search(p: Problem, max_lots: int, limit: int) -> tuple[float | None, dict[str, list[Choice]] | None]:
+    """(least objective, {scenario: [choice per period]}) over the tree of decisions."""
     T = len(p.periods)
     hosts = {o.name: [s.name for s in p.sites_for(o)] for o in p.offers}
-    keys = [(o, t) for o in p.offers for t in range(T)]
-    domains = [_domain(p, o, t, max_lots, len(hosts[o.name])) for o, t in keys]
-    best_obj: float | None = None
-    best_plan: checker.SiteTable | None = None
-    for choice in itertools.product(*domains):
-        b = {o.name: {s.name: [0.0] * T for s in p.sites} for o in p.offers}
-        for (o, t), units in zip(keys, choice):
-            for site, u in zip(hosts[o.name], units):
-                b[o.name][site][t] = u
-        if checker._violations(p, b, tol=1e-6, hhi_tol=0.0, first_only=True):
-            continue
-        obj = checker._objective(p, b)
-        if best_obj is None or obj < best_obj:
-            best_obj, best_plan = obj, b
-    if best_plan is None:
-        return None, None
-    if p.has_sites:
-        plan: dict[str, Any] = {
-            name: {s: dict(zip(p.periods, row)) for s, row in by_site.items() if s in hosts[name]}
-            for name, by_site in best_plan.items()
-        }
-    else:
-        plan = {name: dict(zip(p.periods, next(iter(by_site.values())))) for name, by_site in best_plan.items()}
-    return best_obj, plan
+    build_sites = p.build_sites()
+    domains: list[list[Choice]] = []
+    for t in range(T):
+        parts = [_domain(p, o, t, max_lots, len(hosts[o.name])) for o in p.offers]
+        parts += [[(gw,) for gw in _build_domain(p, s, t)] for s in build_sites]
+        domains.append(list(itertools.product(*parts)))
+    scen = scenario_problems(p)
+    prob = {name: pr for name, pr, _ in scen}
+    problem_of = {name: q for name, _, q in scen}
+    groups = shared_history(p)
+    memo: dict[tuple[str, tuple], tuple[float, float] | None] = {}
+    # Scenarios with the same demand path are the same problem: one memo entry for all.
+    first_with: dict[str, str] = {}
+    same_as: dict[str, str] = {}
+    for name, _, q in scen:
+        key = repr(sorted(q.demand.items())) + repr(q.workloads)
+        same_as[name] = first_with.setdefault(key, name)
+
+    def evaluate(name: str, path: tuple[Choice, ...]) -> tuple[float, float] | None:
+        """(cost, objective) of the scenario's plan along `path`, None if infeasible."""
+        key = (same_as[name], path)
+        if key in memo:
+            return memo[key]
+        q = problem_of[same_as[name]]
+        b = {o.name: {s.name: [0.0] * T for s in q.sites} for o in q.offers}
+        g = {s.name: [0.0] * T for s in q.sites}
+        for t, choice in enumerate(path):
+            for o, units in zip(q.offers, choice):
+                for site, u in zip(hosts[o.name], units):
+                    b[o.name][site][t] = u
+            for s, (gw,) in zip(build_sites, choice[len(q.offers) :]):
+                g[s.name][t] = gw
+        if checker._violations(q, b, tol=1e-6, hhi_tol=0.0, first_only=True, g=g):
+            memo[key] = None
+        else:
+            memo[key] = checker._cost_objective(q, b, g)
+        return memo[key]
+
+    def children(t: int, group: list[str]) -> list[list[str]]:
+        return [g for g in groups[t + 1] if g[0] in group]
+
+    weight = p.risk.scenario_cvar_weight if p.demand_scenarios else 0.0
+    if not weight:
+
+        def best(t: int, group: list[str], path: tuple) -> tuple[float, dict[str, tuple] | None]:
+            top, arg = math.inf, None
+            for choice in domains[t]:
+                h = (*path, choice)
+                total, plan = 0.0, {}
+                if t == T - 1:
+                    for name in group:
+                        r = evaluate(name, h)
+                        if r is None:
+                            total = math.inf
+                            break
+                        total += prob[name] * r[1]
+                        plan[name] = h
+                else:
+                    for child in children(t, group):
+                        value, sub = best(t + 1, child, h)
+                        if sub is None:
+                            total = math.inf
+                            break
+                        total += value
+                        plan.update(sub)
+                if total < top:
+                    top, arg = total, plan
+            return top, arg
+
+        value, plan = 0.0, {}
+        for root in groups[0]:  # scenarios that differ in period 0 already: one tree each
+            v, sub = best(0, root, ())
+            if sub is None:
+                return None, None
+            value += v
+            plan.update(sub)
+        return value, plan
+
+    # With a scenario CVaR: every combination of node choices.
+    nodes = [(t, tuple(g)) for t in range(T) for g in groups[t]]
+    count = math.prod(len(domains[t]) for t, _ in nodes)
+    if count > limit:
+        raise ValueError(f"brute force would enumerate {count} combinations (> {limit})")
+    alpha = p.risk.scenario_cvar_alpha
+    names = [name for name, _, _ in scen]
+    top, arg = math.inf, None
+    for combo in itertools.product(*(domains[t] for t, _ in nodes)):
+        at = dict(zip(nodes, combo))
+        paths = {}
+        values = []
+        for name in names:
+            h = tuple(at[t, next(tuple(g) for g in groups[t] if name in g)] for t in range(T))
+            r = evaluate(name, h)
+            if r is None:
+                break
+            paths[name] = h
+            values.append(r)
+        else:
+            total = sum(prob[n] * obj for n, (_, obj) in zip(names, values))
+            total += weight * checker.scenario_cvar_of(alpha, [prob[n] for n in names], [c for c, _ in values])
+            if total < top:
+                top, arg = total, paths
+    return (None, None) if arg is None else (top, arg)
+
+
+def _plan_forms(p: Problem, choices: list[Choice]) -> tuple[dict[str, Any], dict[str, dict[int, float]]]:
+    """(purchases, builds) of one scenario's path in the forms of `pulp_model`."""
+    hosts = {o.name: [s.name for s in p.sites_for(o)] for o in p.offers}
+    purchases: dict[str, Any] = {}
+    for i, o in enumerate(p.offers):
+        by_site = {site: {} for site in hosts[o.name]}
+        for t, choice in enumerate(choices):
+            for site, u in zip(hosts[o.name], choice[i]):
+                by_site[site][p.periods[t]] = u
+        purchases[o.name] = by_site if p.has_sites else next(iter(by_site.values()), {})
+    builds = {
+        s.name: {p.periods[t]: choice[len(p.offers) + j][0] for t, choice in enumerate(choices)}
+        for j, s in enumerate(p.build_sites())
+    }
+    return purchases, builds
+
+
+def brute_force_plan(
+    problem: Mapping[str, Any] | Problem, max_lots: int, limit: int = 200_000
+) -> tuple[float | None, dict | None, dict | None]:
+    """(least objective, purchases, builds) over all feasible plans with <= max_lots lots per (offer, period)."""
+    p = parse(problem)
+    value, plan = _search(p, max_lots, limit)
+    if plan is None:
+        return None, None, None
+    if not p.demand_scenarios:
+        purchases, builds = _plan_forms(p, list(plan[""]))
+        return value, purchases, builds
+    forms = {name: _plan_forms(p, list(path)) for name, path in plan.items()}
+    return value, {n: f[0] for n, f in forms.items()}, {n: f[1] for n, f in forms.items()}
+
+
+def brute_force(problem: Mapping[str, Any] | Problem, max_lots: int) -> tuple[float | None, dict[str, Any] | None]:
+    """Least objective over all feasible plans with <= max_lots lots per (offer, period)."""
+    value, purchases, _ = brute_force_plan(problem, max_lots)
+    return value, purchases

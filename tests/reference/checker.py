@@ -1,4 +1,4 @@
-"""Evaluate a purchase plan against the spec's model (contract v1).
+"""Evaluate a purchase plan against the spec's model (contracts v1 and v2).
 
 Every public function takes the raw problem dict (or an already parsed
 `spec.Problem`) and a purchase plan, which is one of
@@ -18,8 +18,28 @@ With `workloads`, `violations` also takes an optional `split`
 it, whether some split exists is decided by a small LP per period
 (`workload_feasible`).
 
-Plain loops, written straight from the formulas in "The model" and
-"Commercial terms, sites and workloads".
+Contract v2 ("Unserved demand", "Power build-out", "Demand scenarios"):
+
+- `builds` (keyword of `violations`, `cost`, `objective`, `scenario_costs`, ...):
+  GW whose build starts in each period, ``{site: {period: GW}}`` (site "" =
+  `IMPLICIT_SITE` without `sites`, where a flat ``{period: GW}`` is accepted
+  too), or a DataFrame with index = periods and one column per site (without
+  sites: column "", or any single column).  Missing entries are 0; None = no
+  builds.  A build at a site without `power_build` is a violation.
+- With `demand_scenarios` a plan is given per scenario: purchases as
+  ``{scenario: plan}`` (each plan in any form above; a scenario left out buys
+  nothing), a wide DataFrame with a (scenario, period) MultiIndex and one
+  column per offer, or a long DataFrame with a ``scenario`` column (plus
+  period, offer, bought[, site]); builds as ``{scenario: builds}`` or a
+  DataFrame with a (scenario, period) MultiIndex; split as ``{scenario: split}``.
+  Functions giving one value per plan (fleet, hhi, unserved, ...) then give
+  ``{scenario: value}``; `cost` is Σ_ω p_ω·cost_ω and `objective` is
+  Σ_ω p_ω·objective_ω + scenario_cvar_weight·CVaR(cost_ω).  Violation messages
+  of a scenario start with "scenario[<name>]: "; non-anticipativity messages
+  name both scenarios.
+
+Plain loops, written straight from the formulas in "The model",
+"Commercial terms, sites and workloads" and contract v2's model sections.
 """
 
 from __future__ import annotations
@@ -31,9 +51,20 @@ from typing import Any, Union
 import numpy as np
 from scipy.optimize import linprog
 
-from .spec import IMPLICIT_SITE, KW_PER_GW, MWH_PER_KW_YEAR, Problem, parse
+from .spec import (
+    BUILD_EPS_GW,
+    IMPLICIT_SITE,
+    KW_PER_GW,
+    MWH_PER_KW_YEAR,
+    Problem,
+    parse,
+    scenario_problems,
+    shared_history,
+)
 
 Purchases = Union[Mapping[str, Mapping[Any, Any]], "pandas.DataFrame"]  # noqa: F821
+Builds = Union[Mapping[Any, Any], "pandas.DataFrame"]  # noqa: F821
+BuildTable = dict[str, list[float]]  # site -> GW started, by period index
 Split = Mapping[str, Mapping[str, Mapping[Any, float]]]
 Table = dict[str, list[float]]  # offer name -> value by period index
 SiteTable = dict[str, dict[str, list[float]]]  # offer -> site -> value by period index
@@ -51,6 +82,10 @@ def _period(p: Problem, period: Any, where: str) -> int:
 
 def _is_missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _is_frame(x: Any) -> bool:
+    return hasattr(x, "columns") and hasattr(x, "to_dict")
 
 
 def _table(p: Problem, purchases: Purchases) -> SiteTable:
@@ -75,7 +110,11 @@ def _table(p: Problem, purchases: Purchases) -> SiteTable:
         t = _period(p, period, f"purchases[{name!r}]")
         b[name][site][t] = b[name][site][t] + float(units) if add else float(units)
 
-    if hasattr(purchases, "columns") and hasattr(purchases, "to_dict"):  # DataFrame
+    if isinstance(purchases, list):  # long-form records (one scenario of a long DataFrame)
+        for row in purchases:
+            put(row["offer"], row.get("site"), row["period"], row["bought"], add=True)
+        return b
+    if _is_frame(purchases):
         cols = {str(c) for c in purchases.columns}
         if {"period", "offer", "bought"} <= cols:  # long form
             has_site = "site" in cols
@@ -94,6 +133,94 @@ def _table(p: Problem, purchases: Purchases) -> SiteTable:
             else:  # {period: units}
                 put(name, None, key, value)
     return b
+
+
+def _build_table(p: Problem, builds: Builds | None) -> BuildTable:
+    """Builds as {site: [GW started at t=0, t=1, ...]} (every site present, missing = 0)."""
+    T = len(p.periods)
+    g: BuildTable = {s.name: [0.0] * T for s in p.sites}
+    if builds is None:
+        return g
+
+    def put(site: Any, period: Any, gw: Any) -> None:
+        if _is_missing(gw):
+            return
+        if not p.has_sites and _is_missing(site):
+            site = IMPLICIT_SITE
+        site = str(site)
+        if site not in g:
+            raise ValueError(f"builds name unknown site {site!r}")
+        g[site][_period(p, period, f"builds[{site!r}]")] = float(gw)
+
+    if _is_frame(builds):  # index = periods, one column per site
+        columns = list(builds.columns)
+        for c in columns:
+            site = IMPLICIT_SITE if not p.has_sites and len(columns) == 1 else c
+            for idx in builds.index:
+                put(site, idx, builds.at[idx, c])
+        return g
+    items = list(builds.items())
+    if not p.has_sites and all(not isinstance(v, Mapping) for _, v in items):  # flat {period: GW}
+        for period, gw in items:
+            put(None, period, gw)
+        return g
+    for site, row in items:
+        if not isinstance(row, Mapping):
+            raise ValueError(f"builds[{site!r}]: expected {{period: GW}}, got {row!r}")
+        for period, gw in row.items():
+            put(site, period, gw)
+    return g
+
+
+def _by_scenario(p: Problem, plan: Any, what: str) -> dict[str, Any]:
+    """{scenario: that scenario's plan (None = nothing)} from one of the per-scenario forms."""
+    out: dict[str, Any] = {s.name: None for s in p.demand_scenarios}
+
+    def known(name: Any) -> str:
+        name = str(name)
+        if name not in out:
+            raise ValueError(f"{what} names unknown scenario {name!r} (with demand_scenarios: {{scenario: plan}})")
+        return name
+
+    if plan is None:
+        return out
+    if _is_frame(plan):
+        if "scenario" in {str(c) for c in plan.columns}:  # long form
+            for row in plan.to_dict("records"):
+                name = known(row.pop("scenario"))
+                out[name] = [*(out[name] or []), row]
+            return out
+        if getattr(plan.index, "nlevels", 1) != 2:
+            raise ValueError(f"with demand_scenarios, {what} needs a (scenario, period) index or a scenario column")
+        columns = list(plan.columns)
+        if what == "builds" and not p.has_sites and len(columns) == 1:
+            columns = [IMPLICIT_SITE]
+        for (name, period), values in zip(plan.index, plan.itertuples(index=False)):
+            name = known(name)
+            d = out[name] if out[name] is not None else {}
+            for col, v in zip(columns, values):
+                d.setdefault(col, {})[period] = v
+            out[name] = d
+        return out
+    for name, sub in plan.items():
+        out[known(name)] = sub
+    return out
+
+
+Plan = tuple[str, float, Problem, SiteTable, BuildTable, Any]  # (name, p_ω, problem ω, b, g, split)
+
+
+def _plans(p: Problem, purchases: Any, builds: Any = None, split: Any = None) -> list[Plan]:
+    """One entry per demand scenario (one, named "", without demand scenarios)."""
+    if not p.demand_scenarios:
+        return [("", 1.0, p, _table(p, purchases), _build_table(p, builds), split)]
+    P = _by_scenario(p, purchases, "purchases")
+    G = _by_scenario(p, builds, "builds")
+    S = _by_scenario(p, split, "split")
+    return [
+        (name, prob, q, _table(q, {} if P[name] is None else P[name]), _build_table(q, G[name]), S[name])
+        for name, prob, q in scenario_problems(p)
+    ]
 
 
 def _totals(p: Problem, b: SiteTable) -> Table:
@@ -208,10 +335,69 @@ def _cvar(p: Problem, losses: list[float]) -> float:
     return best
 
 
-def _cost(p: Problem, b: SiteTable, ns: SiteTable) -> float:
+def _facility(p: Problem, g: BuildTable) -> BuildTable:
+    """F[s,t] = cost_per_gw_t · g[s,t] + fixed_cost_t · [g[s,t] > 0] ("Power build-out").
+
+    0 at sites without a power_build.  A build "starts" if g > BUILD_EPS_GW (1 W).
+    """
+    out: BuildTable = {}
+    for s in p.sites:
+        pb = s.power_build
+        row = []
+        for t, period in enumerate(p.periods):
+            x = g[s.name][t]
+            if pb is None:
+                row.append(0.0)
+            else:
+                row.append(pb.cost_per_gw[period] * x + (pb.fixed_cost[period] if x > BUILD_EPS_GW else 0.0))
+        out[s.name] = row
+    return out
+
+
+def _power_cap_gw(p: Problem, s, g: BuildTable, t: int) -> float | None:
+    """Cap of site s's power row in period index t: power_cap_gw_t + Σ_{τ + lead_time ≤ t} g[τ].
+
+    None if the site has no row of its own (no cap and no power_build; without
+    sites and without a top-level power_build the top-level row is `p.power_cap_gw`).
+    """
+    if s.power_cap_gw is None:
+        return None
+    cap = s.power_cap_gw[p.periods[t]]
+    if s.power_build is not None:
+        cap += s.power_build.ready(g[s.name], t)
+    return cap
+
+
+def _unserved(p: Problem, n: Table) -> list[dict[str, float]]:
+    """Least unserved compute per period index: {workload: u[w,t]} ("" without workloads).
+
+    Without workloads u[t] = max(0, demand_t − C[t]).  With workloads, the
+    least Σ_w u[w,t] over splits of the fleet (`_unserved_lp`): the penalty is the
+    same for every workload, so this is the least-cost unserved amount.
+    """
+    out = []
+    for t, period in enumerate(p.periods):
+        if p.workloads is None:
+            ctot = sum(o.compute * n[o.name][t] for o in p.offers)
+            out.append({"": max(0.0, p.demand[period] - ctot)})
+        else:
+            key = ("unserved", t, tuple(n[o.name][t] for o in p.offers))
+            hit = p.wl_cache.get(key)
+            if hit is None:
+                hit = p.wl_cache[key] = _unserved_lp(p, n, t)
+            out.append(hit)
+    return out
+
+
+def _unserved_total(p: Problem, n: Table) -> list[float]:
+    return [sum(u.values()) for u in _unserved(p, n)]
+
+
+def _cost(p: Problem, b: SiteTable, ns: SiteTable, g: BuildTable | None = None) -> float:
     B = _totals(p, b)
     n = _totals(p, ns)
     cap = _capex(p, B)
+    fac = _facility(p, g if g is not None else _build_table(p, None))
     total = 0.0
     for t, period in enumerate(p.periods):
         capex = sum(cap[o.name][t] for o in p.offers)
@@ -219,22 +405,68 @@ def _cost(p: Problem, b: SiteTable, ns: SiteTable) -> float:
         energy = sum(
             s.electricity_price[period] * MWH_PER_KW_YEAR * s.pue * _it_power_kw(p, ns, s.name, t) for s in p.sites
         )
-        total += p.discount(t) * (capex + opex + energy)
+        facility = sum(fac[s.name][t] for s in p.sites)  # F_t, summed over sites
+        total += p.discount(t) * (capex + opex + energy + facility)
     for v in p.vendors.values():
         # Onboarding: once, undiscounted; not for vendors with installed units.
         if v.onboarding_cost > 0 and not v.has_installed and _bought_from(p, B, v.name):
             total += v.onboarding_cost
     # Take-or-pay: undiscounted (period 0).
     total += sum(_take_or_pay(p, _vendor_capex(p, cap)).values())
+    # Unserved demand: Σ_t d_t · unserved_penalty · u[t] (summed over workloads).
+    if p.unserved_penalty:
+        for t, u in enumerate(_unserved_total(p, n)):
+            total += p.discount(t) * p.unserved_penalty * u
     return total
 
 
-def _objective(p: Problem, b: SiteTable) -> float:
+def _cost_objective(p: Problem, b: SiteTable, g: BuildTable | None = None) -> tuple[float, float]:
+    """(cost, objective) of one demand path: objective = cost + hhi_weight·Σ_t d_t·HHI_t + risk_weight·CVaR."""
     ns = _fleet_sites(p, b)
     c = _vendor_compute(p, _totals(p, ns))
     hhi = _hhi(p, c)
     hhi_term = sum(p.discount(p.index(period)) * h for period, h in hhi.items())
-    return _cost(p, b, ns) + p.risk.hhi_weight * hhi_term + p.risk.risk_weight * _cvar(p, _losses(p, c))
+    cost = _cost(p, b, ns, g)
+    return cost, cost + p.risk.hhi_weight * hhi_term + p.risk.risk_weight * _cvar(p, _losses(p, c))
+
+
+def _objective(p: Problem, b: SiteTable, g: BuildTable | None = None) -> float:
+    return _cost_objective(p, b, g)[1]
+
+
+def scenario_cvar_of(alpha: float, probabilities: list[float], costs: list[float]) -> float:
+    """CVaR_alpha of the scenario costs: min_η η + Σ_ω p_ω·max(0, cost_ω − η)/(1 − α).
+
+    Rockafellar–Uryasev over the demand scenarios only (no nominal scenario).  The
+    function of η is convex piecewise linear with breakpoints at the costs, slope
+    1 − Σ p/(1−α) ≤ 0 below all of them (Σ p = 1) and 1 above: evaluated at the
+    breakpoints.
+    """
+    best = None
+    for eta in costs:
+        val = eta + sum(q * max(0.0, c - eta) for q, c in zip(probabilities, costs)) / (1.0 - alpha)
+        best = val if best is None else min(best, val)
+    return 0.0 if best is None else best
+
+
+def _scenario_values(plans: list[Plan]) -> list[tuple[str, float, float, float]]:
+    """[(name, p_ω, cost_ω, objective_ω)]."""
+    return [(name, prob, *_cost_objective(q, b, g)) for name, prob, q, b, g, _ in plans]
+
+
+def _total_objective(p: Problem, values: list[tuple[str, float, float, float]]) -> float:
+    """Σ_ω p_ω·objective_ω + scenario_cvar_weight·CVaR(cost_ω) (the v1 objective without scenarios).
+
+    Reading: without demand_scenarios there is no scenario CVaR term (the
+    scenario_cvar_* fields then have no effect).
+    """
+    if not p.demand_scenarios:
+        return values[0][3]
+    total = sum(prob * obj for _, prob, _, obj in values)
+    w = p.risk.scenario_cvar_weight
+    if w:
+        total += w * scenario_cvar_of(p.risk.scenario_cvar_alpha, [v[1] for v in values], [v[2] for v in values])
+    return total
 
 
 # --------------------------------------------------------------------------- #
@@ -302,6 +534,57 @@ def _workloads_ok(p: Problem, n: Table, t: int, tol: float) -> tuple[bool, float
     return hit
 
 
+def _unserved_lp(p: Problem, n: Table, t: int) -> dict[str, float]:
+    """{workload: u[w,t]} minimizing Σ_w u[w,t] over splits x of the fleet in period t.
+
+    Variables y[i,w] in [0,1] (share of offer i's fleet on w) and v_w >= 0 (u_w / d_w):
+        Σ_w y[i,w] <= 1,   Σ_i eff_{i,w}·compute_i·n[i,t]·y[i,w] / d_w + v_w >= 1   (d_w > 0),
+    minimizing Σ_w d_w·v_w.  Workloads with demand <= 0 have u = 0.
+    """
+    period = p.periods[t]
+    assert p.workloads is not None
+    u = dict.fromkeys(p.workloads, 0.0)
+    wls = [w for w, d in p.workloads.items() if d[period] > 0]
+    if not wls:
+        return u
+    offers = [o for o in p.offers if n[o.name][t] > 0]
+    if len(wls) == 1:  # closed form: the whole fleet on the one workload
+        w = wls[0]
+        have = sum(o.eff(w) * o.compute * n[o.name][t] for o in offers)
+        u[w] = max(0.0, p.workloads[w][period] - have)
+        return u
+    pairs = [(i, w) for i, o in enumerate(offers) for w in wls if o.eff(w) > 0]
+    nv = len(pairs) + len(wls)
+    cost = np.zeros(nv)
+    for j, w in enumerate(wls):
+        cost[len(pairs) + j] = p.workloads[w][period]
+    a_ub, b_ub = [], []
+    for i in range(len(offers)):  # Σ_w y[i,w] <= 1
+        row = np.zeros(nv)
+        for k, (ii, _) in enumerate(pairs):
+            if ii == i:
+                row[k] = 1.0
+        a_ub.append(row)
+        b_ub.append(1.0)
+    for j, w in enumerate(wls):  # −Σ_i a·y/d − v_w <= −1
+        row = np.zeros(nv)
+        d = p.workloads[w][period]
+        for k, (i, ww) in enumerate(pairs):
+            if ww == w:
+                o = offers[i]
+                row[k] = -o.eff(w) * o.compute * n[o.name][t] / d
+        row[len(pairs) + j] = -1.0
+        a_ub.append(row)
+        b_ub.append(-1.0)
+    bounds = [(0.0, 1.0)] * len(pairs) + [(0.0, None)] * len(wls)
+    res = linprog(cost, A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"unserved-demand LP failed in period {period}: {res.message}")
+    for j, w in enumerate(wls):
+        u[w] = max(0.0, float(res.x[len(pairs) + j])) * p.workloads[w][period]
+    return u
+
+
 def _split_table(p: Problem, split: Split) -> dict[str, dict[str, list[float]]]:
     assert p.workloads is not None
     T = len(p.periods)
@@ -321,9 +604,18 @@ def _split_table(p: Problem, split: Split) -> dict[str, dict[str, list[float]]]:
 # Violations
 # --------------------------------------------------------------------------- #
 def _violations(
-    p: Problem, b: SiteTable, tol: float, hhi_tol: float, first_only: bool = False, split: Split | None = None
+    p: Problem,
+    b: SiteTable,
+    tol: float,
+    hhi_tol: float,
+    first_only: bool = False,
+    split: Split | None = None,
+    g: BuildTable | None = None,
 ) -> list[str]:
+    """Violations of one demand path (a problem without demand scenarios)."""
     out: list[str] = []
+    if g is None:
+        g = _build_table(p, None)
 
     def report(msg: str) -> bool:
         out.append(msg)
@@ -361,16 +653,44 @@ def _violations(
                 if report(f"min_order{where}: 0 < {_g(u)} < {o.min_order}"):
                     return out
 
+    # Power builds ("Power build-out"): >= 0, whole blocks, <= max_gw; none where there is no
+    # power_build.  GW compared in kW (as the power row), whole blocks relative to the count.
+    for s in p.sites:
+        pb = s.power_build
+        for t, period in enumerate(p.periods):
+            x = g[s.name][t]
+            where = f"[{s.name}][{period}]" if p.has_sites else f"[{period}]"
+            if pb is None:
+                if abs(x) > BUILD_EPS_GW:
+                    if report(f"no_power_build{where}: {_g(x)} GW started where there is no power_build"):
+                        return out
+                continue
+            if x < -tol:
+                if report(f"power_build_nonnegative{where}: {_g(x)} GW < 0"):
+                    return out
+                continue
+            if pb.block_gw is not None:
+                blocks = x / pb.block_gw
+                if abs(blocks - round(blocks)) > tol * max(1.0, abs(blocks)):
+                    if report(f"power_build_block_gw{where}: {_g(x)} GW not a multiple of {_g(pb.block_gw)} GW"):
+                        return out
+            if pb.max_gw is not None and not _le(KW_PER_GW * x, KW_PER_GW * pb.max_gw[period], tol):
+                if report(f"power_build_max_gw{where}: {_g(x)} GW > {_g(pb.max_gw[period])} GW"):
+                    return out
+
     ns = _fleet_sites(p, b)
     n = _totals(p, ns)
     c = _vendor_compute(p, n)
     cap = _capex(p, B)
+    fac = _facility(p, g)
     risk = p.risk
     total_capex = 0.0
+    total_facility = 0.0
     for t, period in enumerate(p.periods):
         d = p.demand[period]
         ctot = sum(c[v][t] for v in p.vendors)
-        if p.workloads is None and not _le(d, ctot, tol):
+        # With unserved_penalty, demand is no requirement ("Unserved demand").
+        if p.workloads is None and p.unserved_penalty is None and not _le(d, ctot, tol):
             if report(f"demand[{period}]: compute {_g(ctot)} < demand {_g(d)}"):
                 return out
         if p.power_cap_gw is not None:
@@ -381,19 +701,28 @@ def _violations(
             if not _le(kw, KW_PER_GW * gw_cap, tol):
                 if report(f"power_cap[{period}]: {_g(kw / KW_PER_GW)} GW > {_g(gw_cap)} GW"):
                     return out
-        if p.has_sites:
-            for s in p.sites:
-                if s.power_cap_gw is None:
-                    continue
-                kw = s.pue * _it_power_kw(p, ns, s.name, t)
-                gw_cap = s.power_cap_gw[period]
-                if not _le(kw, KW_PER_GW * gw_cap, tol):
-                    if report(f"site_power_cap[{s.name}][{period}]: {_g(kw / KW_PER_GW)} GW > {_g(gw_cap)} GW"):
-                        return out
+        # Rows of each site (without sites: the implicit site's, when a top-level
+        # power_build carries the top-level cap): cap + usable builds.
+        for s in p.sites:
+            gw_cap = _power_cap_gw(p, s, g, t)
+            if gw_cap is None:
+                continue
+            kw = s.pue * _it_power_kw(p, ns, s.name, t)
+            if not _le(kw, KW_PER_GW * gw_cap, tol):
+                name = f"site_power_cap[{s.name}][{period}]" if p.has_sites else f"power_cap[{period}]"
+                how = ""
+                if s.power_build is not None:
+                    how = f" (cap {_g(s.power_cap_gw[period])} + built {_g(s.power_build.ready(g[s.name], t))})"
+                if report(f"{name}: {_g(kw / KW_PER_GW)} GW > {_g(gw_cap)} GW{how}"):
+                    return out
         capex = sum(cap[o.name][t] for o in p.offers)
+        facility = sum(fac[s.name][t] for s in p.sites)
         total_capex += capex
-        if p.budget is not None and not _le(capex, p.budget[period], tol):
-            if report(f"budget[{period}]: capex {_g(capex)} > {_g(p.budget[period])}"):
+        total_facility += facility
+        # Facility capex counts in budget_t and total_budget.
+        if p.budget is not None and not _le(capex + facility, p.budget[period], tol):
+            extra = f" + facility {_g(facility)}" if facility != 0 else ""
+            if report(f"budget[{period}]: capex {_g(capex)}{extra} > {_g(p.budget[period])}"):
                 return out
         for v, vendor in p.vendors.items():
             if not _le(c[v][t], vendor.max_share * ctot, tol):
@@ -416,10 +745,11 @@ def _violations(
                         f"{_g(left)} < {_g(risk.survive_vendor_loss)} × demand {_g(d)}"
                     ):
                         return out
-    vcap = _vendor_capex(p, cap)
+    vcap = _vendor_capex(p, cap)  # vendor spend: facility capex is not in it
     top = sum(_take_or_pay(p, vcap).values())
-    if p.total_budget is not None and not _le(total_capex + top, p.total_budget, tol):
+    if p.total_budget is not None and not _le(total_capex + top + total_facility, p.total_budget, tol):
         extra = f" + take-or-pay {_g(top)}" if top > 0 else ""
+        extra += f" + facility {_g(total_facility)}" if total_facility != 0 else ""
         if report(f"total_budget: capex {_g(total_capex)}{extra} > {_g(p.total_budget)}"):
             return out
     for v, vendor in p.vendors.items():
@@ -436,9 +766,12 @@ def _violations(
         if not _le(cv, risk.max_cvar, tol):
             if report(f"max_cvar: CVaR {_g(cv)} > {_g(risk.max_cvar)}"):
                 return out
-    # Workloads (last: the LP is the dearest check).
+    # Workloads (last: the LP is the dearest check).  With unserved_penalty the workload
+    # rows take u[w,t] >= 0 and always hold; a given split is still checked against the fleet.
     if p.workloads is not None:
-        if split is None:
+        if split is None and p.unserved_penalty is not None:
+            pass
+        elif split is None:
             for t, period in enumerate(p.periods):
                 ok, short = _workloads_ok(p, n, t, tol)
                 if not ok:
@@ -463,10 +796,52 @@ def _violations(
                             return out
                 for w, dem in p.workloads.items():
                     have = sum(o.eff(w) * o.compute * x[o.name][w][t] for o in p.offers)
-                    if not _le(dem[period], have, tol):
+                    if p.unserved_penalty is None and not _le(dem[period], have, tol):
                         if report(f"workload[{w}][{period}]: compute {_g(have)} < demand {_g(dem[period])}"):
                             return out
     return out
+
+
+def _same(x: float, y: float, tol: float) -> bool:
+    return abs(x - y) <= tol * max(1.0, abs(x), abs(y))
+
+
+def _nonanticipativity(p: Problem, plans: list[Plan], tol: float) -> list[str]:
+    """Scenarios with equal demand (every workload) in every τ <= t buy the same b[i,s,t] and build the same g[s,t]."""
+    tables = {name: (b, g) for name, _, _, b, g, _ in plans}
+    out = []
+    for t, groups in enumerate(shared_history(p)):
+        period = p.periods[t]
+        for group in groups:
+            first = group[0]
+            b0, g0 = tables[first]
+            for other in group[1:]:
+                b1, g1 = tables[other]
+                pair = f"nonanticipativity[{first}|{other}]"
+                for o in p.offers:
+                    for s in p.sites:
+                        x, y = b0[o.name][s.name][t], b1[o.name][s.name][t]
+                        if not _same(x, y, tol):
+                            where = f"[{o.name}][{s.name}][{period}]" if p.has_sites else f"[{o.name}][{period}]"
+                            out.append(f"{pair}{where}: {_g(x)} units in {first} != {_g(y)} in {other}")
+                for s in p.sites:
+                    x, y = g0[s.name][t], g1[s.name][t]
+                    if not _same(KW_PER_GW * x, KW_PER_GW * y, tol):
+                        where = f"[{s.name}][{period}]" if p.has_sites else f"[{period}]"
+                        out.append(f"{pair}[power_build]{where}: {_g(x)} GW in {first} != {_g(y)} GW in {other}")
+    return out
+
+
+def _all_violations(p: Problem, plans: list[Plan], tol: float, hhi_tol: float, first_only: bool = False) -> list[str]:
+    if not p.demand_scenarios:
+        _, _, q, b, g, split = plans[0]
+        return _violations(q, b, tol, hhi_tol, first_only=first_only, split=split, g=g)
+    out = []
+    for name, _, q, b, g, split in plans:
+        out += [f"scenario[{name}]: {m}" for m in _violations(q, b, tol, hhi_tol, first_only, split, g)]
+        if out and first_only:
+            return out
+    return out + _nonanticipativity(p, plans, tol)
 
 
 # --------------------------------------------------------------------------- #
@@ -476,86 +851,106 @@ def _per_offer(p: Problem, table: Table) -> dict[str, dict[int, float]]:
     return {name: dict(zip(p.periods, row)) for name, row in table.items()}
 
 
+def _each(problem: Mapping | Problem, purchases: Purchases, fn, builds: Any = None) -> Any:
+    """fn(problem ω, b, g) for the one demand path, or {scenario: ...} with demand scenarios."""
+    p = parse(problem)
+    plans = _plans(p, purchases, builds)
+    if not p.demand_scenarios:
+        _, _, q, b, g, _ = plans[0]
+        return fn(q, b, g)
+    return {name: fn(q, b, g) for name, _, q, b, g, _ in plans}
+
+
 def totals(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
     """Units bought per offer and period, summed over sites (the shape of `result.purchases`)."""
-    p = parse(problem)
-    return _per_offer(p, _totals(p, _table(p, purchases)))
+    return _each(problem, purchases, lambda p, b, g: _per_offer(p, _totals(p, b)))
 
 
 def fleet(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
     """Operational units n[i,t] (summed over sites): {offer: {period: units}}."""
-    p = parse(problem)
-    return _per_offer(p, _totals(p, _fleet_sites(p, _table(p, purchases))))
+    return _each(problem, purchases, lambda p, b, g: _per_offer(p, _totals(p, _fleet_sites(p, b))))
 
 
 def fleet_by_site(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[str, dict[int, float]]]:
     """n[i,s,t]: {offer: {site: {period: units}}} (site "" without `sites`)."""
-    p = parse(problem)
-    ns = _fleet_sites(p, _table(p, purchases))
-    return {name: {s: dict(zip(p.periods, row)) for s, row in by_site.items()} for name, by_site in ns.items()}
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+        ns = _fleet_sites(p, b)
+        return {name: {s: dict(zip(p.periods, row)) for s, row in by_site.items()} for name, by_site in ns.items()}
+
+    return _each(problem, purchases, one)
 
 
 def site_power_gw(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
     """Facility power pue_s · Σ_i power_kw_i · n[i,s,t] / 1e6: {site: {period: GW}}."""
-    p = parse(problem)
-    ns = _fleet_sites(p, _table(p, purchases))
-    return {
-        s.name: {period: s.pue * _it_power_kw(p, ns, s.name, t) / KW_PER_GW for t, period in enumerate(p.periods)}
-        for s in p.sites
-    }
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+        ns = _fleet_sites(p, b)
+        return {
+            s.name: {period: s.pue * _it_power_kw(p, ns, s.name, t) / KW_PER_GW for t, period in enumerate(p.periods)}
+            for s in p.sites
+        }
+
+    return _each(problem, purchases, one)
 
 
 def compute_by_vendor(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
     """C[v,t]: {vendor: {period: compute}} (raw compute, no workload efficiency)."""
-    p = parse(problem)
-    c = _vendor_compute(p, _totals(p, _fleet_sites(p, _table(p, purchases))))
-    return {v: dict(zip(p.periods, row)) for v, row in c.items()}
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+        c = _vendor_compute(p, _totals(p, _fleet_sites(p, b)))
+        return {v: dict(zip(p.periods, row)) for v, row in c.items()}
+
+    return _each(problem, purchases, one)
 
 
 def capex(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
-    """Undiscounted capex per offer and period: {offer: {period: $}} (price tiers applied)."""
-    p = parse(problem)
-    return _per_offer(p, _capex(p, _totals(p, _table(p, purchases))))
+    """Undiscounted capex per offer and period: {offer: {period: $}} (price tiers applied; no facility capex)."""
+    return _each(problem, purchases, lambda p, b, g: _per_offer(p, _capex(p, _totals(p, b))))
 
 
 def vendor_capex(problem: Mapping | Problem, purchases: Purchases) -> dict[str, float]:
     """capex_v: undiscounted capex per vendor over the horizon (what min/max_spend compare)."""
-    p = parse(problem)
-    return _vendor_capex(p, _capex(p, _totals(p, _table(p, purchases))))
+    return _each(problem, purchases, lambda p, b, g: _vendor_capex(p, _capex(p, _totals(p, b))))
 
 
 def take_or_pay(problem: Mapping | Problem, purchases: Purchases) -> dict[str, float]:
     """{vendor: max(0, min_spend_v − capex_v)} for every vendor (0 without min_spend)."""
-    p = parse(problem)
-    return _take_or_pay(p, _vendor_capex(p, _capex(p, _totals(p, _table(p, purchases)))))
+    return _each(problem, purchases, lambda p, b, g: _take_or_pay(p, _vendor_capex(p, _capex(p, _totals(p, b)))))
 
 
 def workload_split(
     problem: Mapping | Problem, purchases: Purchases, tol: float = 1e-6
 ) -> dict[str, dict[str, dict[int, float]]] | None:
     """A split {offer: {workload: {period: units}}} meeting every workload, or None if there is none."""
-    p = parse(problem)
-    if p.workloads is None:
-        raise ValueError("problem has no workloads")
-    n = _totals(p, _fleet_sites(p, _table(p, purchases)))
-    out = {o.name: {w: {} for w in p.workloads} for o in p.offers}
-    for t, period in enumerate(p.periods):
-        short, split = _workload_lp(p, n, t)
-        if short > tol:
-            return None
-        for name, by_w in split.items():
-            for w, units in by_w.items():
-                out[name][w][period] = units
-    return out
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict | None:
+        if p.workloads is None:
+            raise ValueError("problem has no workloads")
+        n = _totals(p, _fleet_sites(p, b))
+        out = {o.name: {w: {} for w in p.workloads} for o in p.offers}
+        for t, period in enumerate(p.periods):
+            short, split = _workload_lp(p, n, t)
+            if short > tol:
+                return None
+            for name, by_w in split.items():
+                for w, units in by_w.items():
+                    out[name][w][period] = units
+        return out
+
+    return _each(problem, purchases, one)
 
 
 def workload_feasible(problem: Mapping | Problem, purchases: Purchases, tol: float = 1e-6) -> bool:
     """Whether some split x >= 0 of the fleet meets every workload in every period (True without workloads)."""
-    p = parse(problem)
-    if p.workloads is None:
-        return True
-    n = _totals(p, _fleet_sites(p, _table(p, purchases)))
-    return all(_workloads_ok(p, n, t, tol)[0] for t in range(len(p.periods)))
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> bool:
+        if p.workloads is None:
+            return True
+        n = _totals(p, _fleet_sites(p, b))
+        return all(_workloads_ok(p, n, t, tol)[0] for t in range(len(p.periods)))
+
+    return _each(problem, purchases, one)
 
 
 def violations(
@@ -564,45 +959,136 @@ def violations(
     split: Split | None = None,
     tol: float = 1e-6,
     hhi_tol: float = 0.0,
+    *,
+    builds: Builds | None = None,
 ) -> list[str]:
     """Every constraint of the model the plan breaks, one message each ([] if feasible).
 
     A constraint lhs <= rhs holds if lhs <= rhs + tol·max(1, |rhs|); max_hhi is
     additionally relaxed by the absolute `hhi_tol` (tangent-cut solvers).  With
     workloads, `split` is checked if given; otherwise the plan passes if some
-    split exists (relative shortfall <= tol, by LP).
+    split exists (relative shortfall <= tol, by LP).  Builds: >= −tol GW, whole
+    blocks (count within tol·max(1, count)), <= max_gw (in kW, relative tol).  With
+    demand scenarios: every scenario's rules, then non-anticipativity (equal within
+    tol·max(1, |x|, |y|)).
     """
     p = parse(problem)
-    return _violations(p, _table(p, purchases), tol, hhi_tol, split=split)
+    return _all_violations(p, _plans(p, purchases, builds, split), tol, hhi_tol)
 
 
-def cost(problem: Mapping | Problem, purchases: Purchases) -> float:
-    """The spec's `cost` (discounted capex + opex + energy, plus onboarding and take-or-pay)."""
+def nonanticipativity_violations(
+    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None, tol: float = 1e-6
+) -> list[str]:
+    """The non-anticipativity messages of `violations` alone ([] without demand scenarios)."""
     p = parse(problem)
-    b = _table(p, purchases)
-    return _cost(p, b, _fleet_sites(p, b))
+    if not p.demand_scenarios:
+        return []
+    return _nonanticipativity(p, _plans(p, purchases, builds), tol)
+
+
+def cost(problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None) -> float:
+    """The spec's `cost`: discounted capex + opex + energy + facility capex + unserved penalty, plus
+    onboarding and take-or-pay; with demand scenarios Σ_ω p_ω · cost_ω."""
+    p = parse(problem)
+    return sum(prob * c for _, prob, c, _ in _scenario_values(_plans(p, purchases, builds)))
+
+
+def objective(problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None) -> float:
+    """cost + hhi_weight · Σ_t d_t·HHI_t + risk_weight · CVaR; with demand scenarios
+    Σ_ω p_ω · objective_ω + scenario_cvar_weight · CVaR_{scenario_cvar_alpha}(cost_ω)."""
+    p = parse(problem)
+    return _total_objective(p, _scenario_values(_plans(p, purchases, builds)))
+
+
+def scenario_costs(
+    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None
+) -> dict[str, float]:
+    """{scenario: cost_ω} ({"": cost} without demand scenarios)."""
+    p = parse(problem)
+    return {name: c for name, _, c, _ in _scenario_values(_plans(p, purchases, builds))}
+
+
+def scenario_objectives(
+    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None
+) -> dict[str, float]:
+    """{scenario: objective_ω} (the v1 objective of the scenario's plan against its demand)."""
+    p = parse(problem)
+    return {name: obj for name, _, _, obj in _scenario_values(_plans(p, purchases, builds))}
+
+
+def scenario_cvar(problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None) -> float:
+    """Exact CVaR_{scenario_cvar_alpha} of the scenario costs (over the demand scenarios)."""
+    p = parse(problem)
+    values = _scenario_values(_plans(p, purchases, builds))
+    return scenario_cvar_of(p.risk.scenario_cvar_alpha, [v[1] for v in values], [v[2] for v in values])
+
+
+def unserved(problem: Mapping | Problem, purchases: Purchases) -> dict:
+    """Least unserved compute: {period: u[t]}, with workloads {workload: {period: u[w,t]}}.
+
+    Computed whether or not `unserved_penalty` is given (without it, > 0 means the
+    demand row is broken).  With demand scenarios: {scenario: ...}.
+    """
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+        u = _unserved(p, _totals(p, _fleet_sites(p, b)))
+        if p.workloads is None:
+            return {period: u[t][""] for t, period in enumerate(p.periods)}
+        return {w: {period: u[t][w] for t, period in enumerate(p.periods)} for w in p.workloads}
+
+    return _each(problem, purchases, one)
+
+
+def facility_capex(problem: Mapping | Problem, builds: Builds | None) -> dict:
+    """F[s,t] = cost_per_gw_t·g[s,t] + fixed_cost_t·[g[s,t] > 0], undiscounted:
+    {site: {period: $}} for the sites with a power_build ("" without sites); with
+    demand scenarios {scenario: ...}."""
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+        fac = _facility(p, g)
+        return {s.name: dict(zip(p.periods, fac[s.name])) for s in p.build_sites()}
+
+    return _each(problem, {}, one, builds)
+
+
+def power_capacity_gw(problem: Mapping | Problem, builds: Builds | None = None) -> dict:
+    """Cap of each power row: {site: {period: power_cap_gw_t + Σ_{τ + lead_time ≤ t} g[τ]}}.
+
+    With sites: the sites that have a cap or a power_build (the top-level cap on
+    their sum is not built and not listed).  Without sites: {"": ...} -- the
+    top-level cap, plus the builds of a top-level power_build ({} if neither).
+    With demand scenarios {scenario: ...}.
+    """
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+        out = {}
+        if not p.has_sites and p.power_cap_gw is not None:
+            out[IMPLICIT_SITE] = dict(p.power_cap_gw)
+        for s in p.sites:
+            if s.power_cap_gw is not None:
+                out[s.name] = {period: _power_cap_gw(p, s, g, t) for t, period in enumerate(p.periods)}
+        return out
+
+    return _each(problem, {}, one, builds)
 
 
 def hhi(problem: Mapping | Problem, purchases: Purchases) -> dict[int, float]:
     """{period: HHI_t} with shares of *demand*; periods with demand 0 are absent."""
-    p = parse(problem)
-    return _hhi(p, _vendor_compute(p, _totals(p, _fleet_sites(p, _table(p, purchases)))))
+    return _each(problem, purchases, lambda p, b, g: _hhi(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b)))))
 
 
 def scenario_losses(problem: Mapping | Problem, purchases: Purchases) -> dict[str, float]:
-    """{scenario name: loss_ω} for the listed scenarios (the nominal one has loss 0)."""
-    p = parse(problem)
-    losses = _losses(p, _vendor_compute(p, _totals(p, _fleet_sites(p, _table(p, purchases)))))
-    return {s.name: loss for s, loss in zip(p.risk.scenarios, losses)}
+    """{scenario name: loss_ω} for the listed (supply) scenarios (the nominal one has loss 0)."""
+
+    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+        losses = _losses(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b))))
+        return {s.name: loss for s, loss in zip(p.risk.scenarios, losses)}
+
+    return _each(problem, purchases, one)
 
 
 def cvar(problem: Mapping | Problem, purchases: Purchases) -> float:
-    """Exact CVaR_alpha of the scenario losses (0 without scenarios)."""
-    p = parse(problem)
-    return _cvar(p, _losses(p, _vendor_compute(p, _totals(p, _fleet_sites(p, _table(p, purchases))))))
-
-
-def objective(problem: Mapping | Problem, purchases: Purchases) -> float:
-    """cost + hhi_weight · Σ_t d_t·HHI_t + risk_weight · CVaR."""
-    p = parse(problem)
-    return _objective(p, _table(p, purchases))
+    """Exact CVaR_alpha of the supply-scenario losses (0 without scenarios)."""
+    return _each(
+        problem, purchases, lambda p, b, g: _cvar(p, _losses(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b)))))
+    )

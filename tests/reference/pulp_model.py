@@ -1,6 +1,8 @@
 """A straightforward PuLP + CBC model of the spec (independent of `procure`).
 
-`solve_reference(problem)` returns ``(status, objective, purchases)``:
+`solve_reference_plan(problem)` returns a `ReferencePlan` (status, objective,
+purchases, builds); `solve_reference(problem)` returns ``(status, objective,
+purchases)`` of it, as before:
 
 - status "optimal": proven optimum; objective is recomputed with
   `checker.objective` from the rounded plan, purchases is
@@ -10,6 +12,11 @@
 - "not_solved": CBC stopped (time limit) without a proof; the plan and its
   objective are returned if CBC had one, else (None, {});
 - "error": anything else CBC reports.
+
+With demand scenarios, purchases is ``{scenario: plan}`` and builds
+``{scenario: builds}``; builds are ``{site: {period: GW}}`` for the sites with
+a power_build (site "" for a top-level power_build; {} without power_build) --
+the checker's mapping forms.
 
 HHI is quadratic and not modelled: `hhi_weight > 0` or `max_hhi` raise
 NotImplementedError.
@@ -35,6 +42,36 @@ Model ("The model" plus "Commercial terms, sites and workloads"):
   energy Σ_s price_s·8.76·pue_s·IT_s.
 - workloads: continuous x[i,w,t] >= 0 (only where efficiency > 0),
   Σ_w x[i,w,t] <= n[i,t], Σ_i eff·compute·x[i,w,t] >= demand_{w,t}; no C >= demand row.
+
+Contract v2:
+
+- unserved demand: u[t] (variables us_...) in [0, max(0, demand_t)] enters the demand row,
+  C[t] + u[t] >= demand_t (with workloads u[w,t] in each workload row),
+  cost += Σ_t d_t·unserved_penalty·Σ_w u[w,t].
+- power build-out, per site with a power_build: g[s,t] GW started, integer
+  nb[s,t] blocks (g = block_gw·nb) or a continuous variable in kW (g = kW/1e6);
+  g[s,t] <= max_gw_t; fixed_cost_t > 0 gets a binary yb[s,t] with
+  g[s,t] <= M_t·yb[s,t]; F_t = cost_per_gw_t·g + fixed_cost_t·yb in the cost
+  (discounted), in budget_t and in total_budget; the site's power row
+  pue_s·IT_s <= 1e6·(cap_t + Σ_{τ+lead_time <= t} g[s,τ]) (cap 0 if missing).
+  M_t = min(max_gw_t, P_s − min(0, min_t cap_t)) with P_s = pue_s·Σ_i
+  power_kw_i·(installed_{i,s} + Σ_t lot_i·K[i,s,t]) / 1e6, the most facility
+  power any plan within the lot bounds can draw at s: in a plan with some
+  g[s,τ] > M, cutting it to M (whole blocks: ceil(M/block_gw) blocks) keeps
+  every power row (its cap is still >= P_s), keeps the fixed cost and lowers
+  capex, so the bound cuts off no optimum.  The lot bounds' power term uses
+  cap_t + Σ max_gw (none if max_gw is unlimited).
+- demand scenarios: the extensive form -- every variable above once per
+  scenario (names prefixed w<j>_), every constraint in every scenario with its
+  demand, and explicit equalities k[ω,i,s,t] = k[ω',i,s,t], nb / g[ω,s,t] =
+  nb / g[ω',s,t] for scenarios with equal demand (every workload) in every
+  τ <= t (`spec.shared_history`).  The generous bound G uses the largest
+  demand of any scenario, so the lot bounds are the same in every scenario.
+  objective = Σ_ω p_ω·objective_ω + scenario_cvar_weight·(η + Σ_ω p_ω·v_ω/(1−α)),
+  v_ω >= cost_ω − η, v_ω >= 0 (Rockafellar–Uryasev; if Σ p_ω < 1 − α, which the
+  1e-9 tolerance allows only for α = 0, the p_ω are rescaled to sum to 1 so η
+  stays bounded).  Tied continuous builds are copied from the first scenario of
+  their group when read back.
 
 Big-M constants.  Every integer lot variable k[i,s,t] gets an upper bound
 K[i,s,t], which is also the big-M of its indicators (min_order, onboarding),
@@ -76,12 +113,13 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulp
 
 from . import checker
-from .spec import KW_PER_GW, MWH_PER_KW_YEAR, Offer, Problem, Site, parse
+from .spec import KW_PER_GW, MWH_PER_KW_YEAR, Offer, Problem, Site, parse, scenario_problems, shared_history
 
 _OPT_TOL = 1e-7  # relative agreement required between the two solves of the guard
 
@@ -93,7 +131,23 @@ _OPT_TOL = 1e-7  # relative agreement required between the two solves of the gua
 CBC_OPTIONS = ["preprocess off"]
 
 
-def _generous_units(p: Problem, o: Offer) -> float:
+@dataclass
+class ReferencePlan:
+    """What `solve_reference_plan` returns (see the module docstring for the forms)."""
+
+    status: str
+    objective: float | None
+    purchases: dict = field(default_factory=dict)
+    builds: dict = field(default_factory=dict)
+
+
+def _max_demand(p: Problem) -> float:
+    """Largest demand of any period (and any demand scenario)."""
+    values = [d for _, _, q in scenario_problems(p) for d in q.demand.values()]
+    return max(values, default=0.0)
+
+
+def _generous_units(p: Problem, o: Offer, dmax: float | None = None) -> float:
     """Heuristic bound G (units of offer `o` per period and site), see module docstring."""
     avails = [a for s in p.risk.scenarios for a in s.availability.values() if a > 0]
     a_min = min([*avails, 1.0])
@@ -102,7 +156,9 @@ def _generous_units(p: Problem, o: Offer) -> float:
     # Compute that may have to be diluted below max_share: the installed units plus, per
     # period, the smallest admissible purchase of every offer (min_order can force a big one).
     smallest = sum(q.compute * max(q.lot_size, q.lot_size * math.ceil(q.min_order / q.lot_size)) for q in p.offers)
-    need = max(p.demand.values()) / a_min + (installed + len(p.periods) * smallest) / s_min
+    if dmax is None:
+        dmax = max(p.demand.values())
+    need = dmax / a_min + (installed + len(p.periods) * smallest) / s_min
     e_min = 1.0
     if p.workloads is not None:
         e_min = min([1.0, *(o.eff(w) for w in p.workloads if o.eff(w) > 0)])
@@ -115,7 +171,20 @@ def _generous_units(p: Problem, o: Offer) -> float:
     return 4.0 * max(0.0, need) / (o.compute * e_min) + extra + o.min_order + o.lot_size
 
 
-def _lot_bound(p: Problem, o: Offer, s: Site, t: int, factor: float) -> tuple[int, bool]:
+def _max_site_cap(p: Problem, s: Site, t: int) -> float | None:
+    """Most GW site s's power row can allow in period index t (None = unbounded)."""
+    if s.power_cap_gw is None:
+        return None
+    cap = s.power_cap_gw[p.periods[t]]
+    pb = s.power_build
+    if pb is not None:
+        if pb.max_gw is None:
+            return None
+        cap += sum(pb.max_gw[period] for tau, period in enumerate(p.periods) if tau + pb.lead_time <= t)
+    return cap
+
+
+def _lot_bound(p: Problem, o: Offer, s: Site, t: int, factor: float, dmax: float) -> tuple[int, bool]:
     """(K[i,s,t] in lots, whether it comes from the generous bound G)."""
     period = p.periods[t]
     bounds: list[float] = []
@@ -123,6 +192,7 @@ def _lot_bound(p: Problem, o: Offer, s: Site, t: int, factor: float) -> tuple[in
         bounds.append(o.max_units[period])
     price = o.min_price(period)
     if price > 0:
+        # Facility capex is >= 0, so these budget bounds hold with power builds too.
         if p.budget is not None:
             bounds.append(max(0.0, p.budget[period]) / price)
         if p.total_budget is not None:
@@ -132,36 +202,59 @@ def _lot_bound(p: Problem, o: Offer, s: Site, t: int, factor: float) -> tuple[in
             bounds.append(max(0.0, max_spend) / price)
     start = t + o.lead_time
     if o.power_kw > 0 and start < len(p.periods):
-        later = p.periods[start]
-        for cap in (p.power_cap_gw, s.power_cap_gw):
+        caps = [None if p.power_cap_gw is None else p.power_cap_gw[p.periods[start]], _max_site_cap(p, s, start)]
+        for cap in caps:
             if cap is not None:
-                bounds.append(max(0.0, KW_PER_GW * cap[later]) / (s.pue * o.power_kw))
-    g = factor * _generous_units(p, o)
+                bounds.append(max(0.0, KW_PER_GW * cap) / (s.pue * o.power_kw))
+    g = factor * _generous_units(p, o, dmax)
     generous = not bounds or g < min(bounds)
     units = g if generous else min(bounds)
     return math.floor(units / o.lot_size + 1e-9), generous
 
 
-def _build(p: Problem, factor: float):
-    T = range(len(p.periods))
-    m = pulp.LpProblem("procure_reference", pulp.LpMinimize)
-    trivially_infeasible = False
+class _Model:
+    """An LpProblem plus the helpers every scenario's part of the model uses."""
+
+    def __init__(self) -> None:
+        self.m = pulp.LpProblem("procure_reference", pulp.LpMinimize)
+        self.trivially_infeasible = False
 
     def var(
-        name: str, lowBound: float | None = None, upBound: float | None = None, cat: str = "Continuous"
+        self, name: str, lowBound: float | None = None, upBound: float | None = None, cat: str = "Continuous"
     ) -> pulp.LpVariable:
-        if hasattr(m, "add_variable"):  # PuLP >= 3.3 attaches variables to the model
-            return m.add_variable(name, lowBound, upBound, cat=cat)
+        if hasattr(self.m, "add_variable"):  # PuLP >= 3.3 attaches variables to the model
+            return self.m.add_variable(name, lowBound, upBound, cat=cat)
         return pulp.LpVariable(name, lowBound, upBound, cat=cat)
 
-    def add(constraint: pulp.LpConstraint) -> None:
+    def add(self, constraint: pulp.LpConstraint) -> None:
         # Constraints without variables are checked here, not handed to CBC.
-        nonlocal trivially_infeasible
         if len(constraint) == 0:
             if not constraint.valid(1e-9):
-                trivially_infeasible = True
+                self.trivially_infeasible = True
         else:
-            m.addConstraint(constraint)
+            self.m.addConstraint(constraint)
+
+
+@dataclass
+class _Path:
+    """The variables and expressions of one demand path (one scenario) of the model."""
+
+    k: dict  # (offer, site, t) -> lots
+    kmax: dict  # (offer, site, t) -> (K, generous)
+    build: dict  # (site, t) -> nb (blocks) or kW variable
+    fixed: dict  # (site, t) -> fixed-cost binary
+    cost: Any
+    objective: Any
+
+
+def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _Path:
+    """Variables and constraints of one demand path of `p` (a problem without demand scenarios)."""
+    T = range(len(p.periods))
+
+    def var(name: str, *args: Any, **kwargs: Any) -> pulp.LpVariable:
+        return M.var(tag + name, *args, **kwargs)
+
+    add = M.add
 
     # Lots per (offer, hosting site, period).
     k: dict[tuple[str, str, int], pulp.LpVariable] = {}
@@ -170,7 +263,7 @@ def _build(p: Problem, factor: float):
     for i, o in enumerate(p.offers):
         hosts = p.sites_for(o)
         for t in T:
-            lots = {s.name: _lot_bound(p, o, s, t, factor) for s in hosts}
+            lots = {s.name: _lot_bound(p, o, s, t, factor, dmax) for s in hosts}
             total = sum(o.lot_size * K for K, _ in lots.values())
             if o.max_units is not None:
                 total = min(total, o.max_units[p.periods[t]])
@@ -256,21 +349,60 @@ def _build(p: Problem, factor: float):
     }
     capex_t = {t: pulp.lpSum(capex[o.name, t] for o in p.offers) for t in T}
 
+    # Power build-out: g[s,t] in kW (expression), facility capex F_t.
+    build: dict[tuple[str, int], pulp.LpVariable] = {}
+    fixed: dict[tuple[str, int], pulp.LpVariable] = {}
+    g_kw: dict[tuple[str, int], Any] = {}
+    facility: dict[int, list[Any]] = {t: [] for t in T}
+    for j, s in enumerate(p.sites):
+        pb = s.power_build
+        if pb is None:
+            continue
+        bound = _build_bound(p, s, kmax)
+        for t, period in enumerate(p.periods):
+            if pb.block_gw is not None:
+                top = math.ceil(bound / pb.block_gw - 1e-9)
+                if pb.max_gw is not None:
+                    top = min(top, math.floor(pb.max_gw[period] / pb.block_gw + 1e-9))
+                v = var(f"nb_{j}_{t}", 0, max(0, top), cat="Integer")
+                g_kw[s.name, t] = KW_PER_GW * pb.block_gw * v
+            else:
+                top = bound if pb.max_gw is None else min(bound, pb.max_gw[period])
+                top = KW_PER_GW * max(0.0, top)
+                v = var(f"gkw_{j}_{t}", 0, top)
+                g_kw[s.name, t] = v
+            build[s.name, t] = v
+            f_t = (pb.cost_per_gw[period] / KW_PER_GW) * g_kw[s.name, t]
+            if pb.fixed_cost[period] > 0 and top > 0:
+                yb = var(f"yb_{j}_{t}", cat="Binary")
+                add(v <= top * yb)
+                fixed[s.name, t] = yb
+                f_t = f_t + pb.fixed_cost[period] * yb
+            facility[t].append(f_t)
+    facility_t = {t: pulp.lpSum(facility[t]) for t in T}
+
     risk = p.risk
     if risk.min_vendors > len(p.vendors):
-        trivially_infeasible = True
+        M.trivially_infeasible = True
+    unserved: dict[int, list[Any]] = {t: [] for t in T}
     for t, period in enumerate(p.periods):
         d = p.demand[period]
         if p.workloads is None:
-            add(Ctot[t] >= d)
+            if p.unserved_penalty is not None:
+                u = var(f"us_{t}", 0, max(0.0, d))
+                unserved[t].append(u)
+                add(Ctot[t] + u >= d)
+            else:
+                add(Ctot[t] >= d)
         if p.power_cap_gw is not None:
             add(pulp.lpSum(s.pue * it_kw[s.name, t] for s in p.sites) <= KW_PER_GW * p.power_cap_gw[period])
-        if p.has_sites:
-            for s in p.sites:
-                if s.power_cap_gw is not None:
-                    add(s.pue * it_kw[s.name, t] <= KW_PER_GW * s.power_cap_gw[period])
+        for s in p.sites:
+            if s.power_cap_gw is None:
+                continue
+            ready = [g_kw[s.name, tau] for tau in T if s.power_build is not None and tau + s.power_build.lead_time <= t]
+            add(s.pue * it_kw[s.name, t] <= KW_PER_GW * s.power_cap_gw[period] + pulp.lpSum(ready))
         if p.budget is not None:
-            add(capex_t[t] <= p.budget[period])
+            add(capex_t[t] + facility_t[t] <= p.budget[period])
         for v, vendor in p.vendors.items():
             if vendor.max_share < 1:
                 add(C[v, t] <= vendor.max_share * Ctot[t])
@@ -283,7 +415,7 @@ def _build(p: Problem, factor: float):
             for v in p.vendors:
                 add(Ctot[t] - C[v, t] >= risk.survive_vendor_loss * d)
 
-    # Workloads: continuous split.
+    # Workloads: continuous split (with unserved_penalty, u[w,t] in each row).
     if p.workloads is not None:
         for t, period in enumerate(p.periods):
             x = {}
@@ -294,14 +426,16 @@ def _build(p: Problem, factor: float):
                 parts = [x[o.name, w] for w in p.workloads if (o.name, w) in x]
                 if parts:
                     add(pulp.lpSum(parts) <= n[o.name, t])
-            for w, dem in p.workloads.items():
+            for j, (w, dem) in enumerate(p.workloads.items()):
                 if dem[period] > 0:
-                    add(
-                        pulp.lpSum(o.eff(w) * o.compute * x[o.name, w] for o in p.offers if (o.name, w) in x)
-                        >= dem[period]
-                    )
+                    served = pulp.lpSum(o.eff(w) * o.compute * x[o.name, w] for o in p.offers if (o.name, w) in x)
+                    if p.unserved_penalty is not None:
+                        u = var(f"us_{j}_{t}", 0, dem[period])
+                        unserved[t].append(u)
+                        served = served + u
+                    add(served >= dem[period])
 
-    # Vendor spend: max_spend and take-or-pay.
+    # Vendor spend: max_spend and take-or-pay (facility capex is not vendor spend).
     vendor_capex = {v: pulp.lpSum(capex[o.name, t] for o in p.offers_of(v) for t in T) for v in p.vendors}
     take_or_pay = []
     for j, (v, vendor) in enumerate(p.vendors.items()):
@@ -312,10 +446,11 @@ def _build(p: Problem, factor: float):
             add(tp >= vendor.min_spend - vendor_capex[v])
             take_or_pay.append(tp)
     if p.total_budget is not None:
-        add(pulp.lpSum(capex_t.values()) + pulp.lpSum(take_or_pay) <= p.total_budget)
+        add(pulp.lpSum(capex_t.values()) + pulp.lpSum(take_or_pay) + pulp.lpSum(facility_t.values()) <= p.total_budget)
 
     disc = {t: p.discount(t) for t in T}
-    objective = (
+    penalty = p.unserved_penalty or 0.0
+    cost = (
         pulp.lpSum(
             disc[t]
             * (
@@ -324,12 +459,15 @@ def _build(p: Problem, factor: float):
                 + pulp.lpSum(
                     s.electricity_price[p.periods[t]] * MWH_PER_KW_YEAR * s.pue * it_kw[s.name, t] for s in p.sites
                 )
+                + facility_t[t]
+                + penalty * pulp.lpSum(unserved[t])
             )
             for t in T
         )
         + pulp.lpSum(onboarding)
         + pulp.lpSum(take_or_pay)
     )
+    objective = cost
 
     # Shortfall + CVaR (Rockafellar–Uryasev), only when CVaR can matter.
     needs_cvar = (
@@ -352,12 +490,60 @@ def _build(p: Problem, factor: float):
         add(u0 >= -eta)  # nominal loss 0
         tail.append(nominal_p * u0)
         cvar = eta + (1.0 / (1.0 - risk.cvar_alpha)) * pulp.lpSum(tail)
-        objective += risk.risk_weight * cvar
+        objective = objective + risk.risk_weight * cvar
         if risk.max_cvar is not None:
             add(cvar <= risk.max_cvar)
+    return _Path(k, kmax, build, fixed, cost, objective)
 
-    m += objective
-    return m, k, kmax, trivially_infeasible
+
+def _build_bound(p: Problem, s: Site, kmax: dict) -> float:
+    """P_s − min(0, min_t cap_t) in GW (module docstring): no optimum builds more in one period."""
+    kw = 0.0
+    for o in p.offers:
+        units = o.installed_at.get(s.name, 0) + sum(
+            o.lot_size * kmax[o.name, s.name, t][0] for t in range(len(p.periods)) if (o.name, s.name, t) in kmax
+        )
+        kw += o.power_kw * units
+    low = min([0.0, *s.power_cap_gw.values()]) if s.power_cap_gw is not None else 0.0
+    return s.pue * kw / KW_PER_GW - low
+
+
+def _build(p: Problem, factor: float) -> tuple[_Model, list[_Path]]:
+    """The model: one path without demand scenarios, else the extensive form."""
+    M = _Model()
+    dmax = _max_demand(p)
+    scen = scenario_problems(p)
+    paths = [_add_path(M, q, f"w{j}_" if p.demand_scenarios else "", factor, dmax) for j, (_, _, q) in enumerate(scen)]
+    if not p.demand_scenarios:
+        M.m += paths[0].objective
+        return M, paths
+    probs = [prob for _, prob, _ in scen]
+    objective = pulp.lpSum(prob * path.objective for prob, path in zip(probs, paths))
+    weight, alpha = p.risk.scenario_cvar_weight, p.risk.scenario_cvar_alpha
+    if weight > 0:
+        scale = 1.0 if sum(probs) >= 1.0 - alpha else 1.0 / sum(probs)  # see the module docstring
+        eta = M.var("scvar_eta")  # free
+        tail = []
+        for j, (prob, path) in enumerate(zip(probs, paths)):
+            v = M.var(f"scvar_v_{j}", lowBound=0)
+            M.add(v >= path.cost - eta)
+            tail.append(prob * scale * v)
+        objective = objective + weight * (eta + (1.0 / (1.0 - alpha)) * pulp.lpSum(tail))
+    # Non-anticipativity by shared history.
+    index = {name: j for j, (name, _, _) in enumerate(scen)}
+    for t, groups in enumerate(shared_history(p)):
+        for group in groups:
+            first = paths[index[group[0]]]
+            for other_name in group[1:]:
+                other = paths[index[other_name]]
+                for key, kv in first.k.items():
+                    if key[2] == t:
+                        M.add(kv == other.k[key])
+                for key, v in first.build.items():
+                    if key[1] == t:
+                        M.add(v == other.build[key])
+    M.m += objective
+    return M, paths
 
 
 def _tier_capex(p: Problem, o: Offer, t: int, period: int, Bexpr, Umax: float, var, add, tag: str):
@@ -406,12 +592,49 @@ def _tier_capex(p: Problem, o: Offer, t: int, period: int, Bexpr, Umax: float, v
     return pulp.lpSum(pr * q for (_, pr), q in zip(segs, qs))
 
 
-def _solve_once(p: Problem, time_limit: float, factor: float) -> tuple[str, float | None, dict, bool]:
-    """(status, objective, purchases, whether a G-derived bound may have mattered)."""
-    m, k, kmax, trivially_infeasible = _build(p, factor)
-    uses_generous = any(generous for _, generous in kmax.values())
-    if trivially_infeasible:
-        return "infeasible", None, {}, False
+def _read_path(p: Problem, path: _Path) -> tuple[dict, dict, bool]:
+    """(purchases, builds, whether some lot count sits at a G-derived bound) of one path."""
+    purchases: dict[str, Any] = {}
+    at_generous = False
+    for o in p.offers:
+        by_site: dict[str, dict[int, float]] = {}
+        for s in p.sites_for(o):
+            by_site[s.name] = {}
+            for t, period in enumerate(p.periods):
+                lots = round(path.k[o.name, s.name, t].varValue or 0.0)
+                by_site[s.name][period] = float(lots * o.lot_size)
+                K, generous = path.kmax[o.name, s.name, t]
+                if generous and lots >= K and K > 0:
+                    at_generous = True
+        if p.has_sites:
+            purchases[o.name] = by_site
+        else:
+            purchases[o.name] = next(iter(by_site.values()))
+    builds: dict[str, dict[int, float]] = {}
+    for s in p.build_sites():
+        pb = s.power_build
+        row = {}
+        for t, period in enumerate(p.periods):
+            value = path.build[s.name, t].varValue or 0.0
+            if pb.block_gw is not None:
+                gw = pb.block_gw * round(value)
+            else:
+                gw = max(0.0, value) / KW_PER_GW
+            yb = path.fixed.get((s.name, t))
+            if yb is not None and round(yb.varValue or 0.0) == 0:
+                gw = 0.0  # no fixed cost paid: no build (g <= M·yb within CBC's integrality tolerance)
+            row[period] = gw
+        builds[s.name] = row
+    return purchases, builds, at_generous
+
+
+def _solve_once(p: Problem, time_limit: float, factor: float) -> tuple[ReferencePlan, bool]:
+    """(plan, whether a G-derived bound may have mattered)."""
+    M, paths = _build(p, factor)
+    m = M.m
+    uses_generous = any(generous for path in paths for _, generous in path.kmax.values())
+    if M.trivially_infeasible:
+        return ReferencePlan("infeasible", None), False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD is deprecated in PuLP 3.3
         try:
@@ -424,50 +647,60 @@ def _solve_once(p: Problem, time_limit: float, factor: float) -> tuple[str, floa
     status = pulp.LpStatus[m.status]
     has_plan = m.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     if status == "Infeasible" or m.sol_status == pulp.LpSolutionInfeasible:
-        return "infeasible", None, {}, uses_generous  # G might be what made it infeasible
+        return ReferencePlan("infeasible", None), uses_generous  # G might be what made it infeasible
     if status not in ("Optimal", "Not Solved") or (status == "Optimal" and not has_plan):
-        return "error", None, {}, False
+        return ReferencePlan("error", None), False
     if not has_plan:
-        return "not_solved", None, {}, False
-    purchases: dict[str, Any] = {}
-    at_generous = False
-    for o in p.offers:
-        by_site: dict[str, dict[int, float]] = {}
-        for s in p.sites_for(o):
-            by_site[s.name] = {}
-            for t, period in enumerate(p.periods):
-                lots = round(k[o.name, s.name, t].varValue or 0.0)
-                by_site[s.name][period] = float(lots * o.lot_size)
-                K, generous = kmax[o.name, s.name, t]
-                if generous and lots >= K and K > 0:
-                    at_generous = True
-        if p.has_sites:
-            purchases[o.name] = by_site
-        else:
-            purchases[o.name] = next(iter(by_site.values()))
-    problems = checker.violations(p, purchases)
+        return ReferencePlan("not_solved", None), False
+    scen = scenario_problems(p)
+    read = [_read_path(q, path) for (_, _, q), path in zip(scen, paths)]
+    at_generous = any(flag for _, _, flag in read)
+    if not p.demand_scenarios:
+        purchases, builds, _ = read[0]
+    else:
+        purchases = {name: r[0] for (name, _, _), r in zip(scen, read)}
+        builds = {name: r[1] for (name, _, _), r in zip(scen, read)}
+        # Tied continuous builds: copy the group's first value (CBC returns them equal only
+        # up to its tolerances).
+        for t, groups in enumerate(shared_history(p)):
+            period = p.periods[t]
+            for group in groups:
+                for other in group[1:]:
+                    for site in builds[group[0]]:
+                        builds[other][site][period] = builds[group[0]][site][period]
+    problems = checker.violations(p, purchases, builds=builds)
     if problems:
         raise RuntimeError(f"reference model returned a plan that breaks the spec: {problems}")
     proven = status == "Optimal" and m.sol_status == pulp.LpSolutionOptimal
-    return ("optimal" if proven else "not_solved"), checker.objective(p, purchases), purchases, at_generous
+    obj = checker.objective(p, purchases, builds=builds)
+    return ReferencePlan("optimal" if proven else "not_solved", obj, purchases, builds), at_generous
 
 
-def solve_reference(problem: Mapping[str, Any] | Problem, time_limit: float = 60) -> tuple[str, float | None, dict]:
+def solve_reference_plan(problem: Mapping[str, Any] | Problem, time_limit: float = 60) -> ReferencePlan:
     """Solve the spec's model with PuLP/CBC; see the module docstring."""
     p = parse(problem)
     if p.risk.hhi_weight > 0 or p.risk.max_hhi is not None:
         raise NotImplementedError("reference PuLP model has no HHI (quadratic) terms")
     factor = 1.0
-    status, obj, purchases, suspicious = _solve_once(p, time_limit, factor)
+    plan, suspicious = _solve_once(p, time_limit, factor)
     # Guard of the heuristic bound G (module docstring): while G may have mattered, re-solve
     # with a 16x larger G (a superset of plans) until two consecutive answers agree.
-    while suspicious and status in ("optimal", "infeasible"):
+    while suspicious and plan.status in ("optimal", "infeasible"):
         factor *= 16.0
         if factor > 16.0**3:
-            raise RuntimeError(f"generous big-M bound G still binding with G x {factor / 16:g}: {status} {obj}")
-        status2, obj2, purchases2, suspicious2 = _solve_once(p, time_limit, factor)
-        same = status2 == status and (obj is None or abs(obj2 - obj) <= _OPT_TOL * max(1.0, abs(obj)))
+            raise RuntimeError(f"generous big-M bound G still binding with G x {factor / 16:g}: {plan}")
+        plan2, suspicious2 = _solve_once(p, time_limit, factor)
+        obj = plan.objective
+        same = plan2.status == plan.status and (
+            obj is None or abs(plan2.objective - obj) <= _OPT_TOL * max(1.0, abs(obj))
+        )
         if same:
             break
-        status, obj, purchases, suspicious = status2, obj2, purchases2, suspicious2
-    return status, obj, purchases
+        plan, suspicious = plan2, suspicious2
+    return plan
+
+
+def solve_reference(problem: Mapping[str, Any] | Problem, time_limit: float = 60) -> tuple[str, float | None, dict]:
+    """``(status, objective, purchases)`` of `solve_reference_plan` (the v1 interface)."""
+    plan = solve_reference_plan(problem, time_limit)
+    return plan.status, plan.objective, plan.purchases

@@ -1,13 +1,29 @@
-"""Normalized view of a raw `procure` problem dict (contract v1).
+"""Normalized view of a raw `procure` problem dict (contracts v1 and v2).
 
 Covers the spec sections "Conventions", "Fields", "The model" and "Commercial
-terms, sites and workloads" (price tiers, vendor spend terms, sites, workloads).
+terms, sites and workloads" (price tiers, vendor spend terms, sites, workloads)
+of contract v1, and the model sections of contract v2: "Unserved demand"
+(`unserved_penalty`), "Power build-out" (`power_build`) and "Demand scenarios"
+(`demand_scenarios`, `risk.scenario_cvar_weight`, `risk.scenario_cvar_alpha`).
 
 Internally a problem without `sites` has one implicit site (`IMPLICIT_SITE`)
 with no cap of its own, the top-level `pue` and `electricity_price`, hosting
 every vendor; a problem without `workloads` has `workloads = None` and its
 `demand`.  With workloads, `demand[t]` is the sum over workloads (what the risk
 terms read).  An offer with `unit_cost` has one tier starting at 0.
+
+Power build-out ("Power build-out"): a site's `power_build` is `Site.power_build`;
+a top-level `power_build` (only allowed without sites) belongs to the implicit
+site, which then carries the top-level cap as its own (`Site.power_cap_gw`) and
+`Problem.power_cap_gw` (the unbuilt cap on the sum over sites) is None.  Where a
+`power_build` is present and `power_cap_gw` is missing *at that level*, the
+given cap is 0 ("counts as 0 when power_build is present"); for a site this
+replaces the v1 default (the top-level value) -- the reading the library chose.
+
+Demand scenarios: `Problem.demand_scenarios` lists them; the problem itself then
+has no demand (`demand == {}`, `workloads is None`) and `scenario_problems(p)`
+gives each scenario as a problem with that scenario's demand (and no scenarios),
+to which every v1 (+ unserved, power build) rule applies.
 
 `parse()` assumes valid input and does no checking.  `validate()` is a light,
 independent reading of the validity rules; it exists so the test-suite can
@@ -17,6 +33,7 @@ mutation of `strategies.invalid_problems()` is invalid.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Mapping
@@ -41,6 +58,10 @@ TOP_FIELDS = {
     "total_budget",
     "discount_rate",
     "risk",
+    # contract v2
+    "unserved_penalty",
+    "power_build",
+    "demand_scenarios",
 }
 OFFER_FIELDS = {
     "name",
@@ -62,7 +83,7 @@ OFFER_FIELDS = {
 }
 TIER_FIELDS = {"from_units", "unit_cost"}
 DISCOUNT_KINDS = ("incremental", "all_units")
-SITE_FIELDS = {"name", "power_cap_gw", "pue", "electricity_price", "vendors"}
+SITE_FIELDS = {"name", "power_cap_gw", "pue", "electricity_price", "vendors", "power_build"}
 VENDOR_FIELDS = {"name", "onboarding_cost", "max_share", "min_spend", "max_spend"}
 RISK_FIELDS = {
     "max_share",
@@ -76,13 +97,20 @@ RISK_FIELDS = {
     "cvar_alpha",
     "risk_weight",
     "max_cvar",
+    # contract v2, "Demand scenarios"
+    "scenario_cvar_weight",
+    "scenario_cvar_alpha",
 }
 SCENARIO_FIELDS = {"name", "probability", "availability", "periods"}
+POWER_BUILD_FIELDS = {"cost_per_gw", "block_gw", "max_gw", "lead_time", "fixed_cost"}
+DEMAND_SCENARIO_FIELDS = {"name", "probability", "demand", "workloads"}
+PROBABILITY_TOL = 1e-9  # demand scenario probabilities sum to 1 within this
 
 KW_PER_GW = 1e6
 MWH_PER_KW_YEAR = 8.76
 IMPLICIT_SITE = ""  # the one site of a problem without `sites`
 UNIT_SNAP = 1e-6  # units within this of a whole number pick their all_units tier as that number
+BUILD_EPS_GW = 1e-9  # a build of more than this (1 W) "starts" (pays its fixed_cost)
 
 
 # --------------------------------------------------------------------------- #
@@ -162,12 +190,28 @@ class Vendor:
 
 
 @dataclass
+class PowerBuild:
+    """A `power_build` ("Power build-out"): g[τ] GW started in τ, usable from τ + lead_time on."""
+
+    cost_per_gw: dict[int, float]
+    block_gw: float | None = None  # None = continuous
+    max_gw: dict[int, float] | None = None  # None = unlimited
+    lead_time: int = 0
+    fixed_cost: dict[int, float] = field(default_factory=dict)  # every period (default 0)
+
+    def ready(self, g: list[float], t: int) -> float:
+        """Σ_{τ + lead_time ≤ t} g[τ]: GW built so far that are usable in period index t."""
+        return sum(g[tau] for tau in range(len(g)) if tau + self.lead_time <= t)
+
+
+@dataclass
 class Site:
     name: str
-    power_cap_gw: dict[int, float] | None  # None = no cap of its own
+    power_cap_gw: dict[int, float] | None  # None = no cap of its own (0s with a power_build and no cap)
     pue: float
     electricity_price: dict[int, float]
     vendors: frozenset[str] | None = None  # None = every vendor
+    power_build: PowerBuild | None = None
 
     def hosts(self, vendor: str) -> bool:
         return self.vendors is None or vendor in self.vendors
@@ -200,6 +244,24 @@ class Risk:
     cvar_alpha: float = 0.95
     risk_weight: float = 0.0
     max_cvar: float | None = None
+    scenario_cvar_weight: float = 0.0
+    scenario_cvar_alpha: float = 0.9
+
+
+@dataclass
+class DemandScenario:
+    """One entry of `demand_scenarios`: a full demand path (demand or workloads)."""
+
+    name: str
+    probability: float
+    demand: dict[int, float]  # Σ over workloads with workloads
+    workloads: dict[str, dict[int, float]] | None = None
+
+    def path(self, period: int) -> tuple:
+        """What the scenario demands in `period` (every workload): equal paths share decisions."""
+        if self.workloads is None:
+            return (self.demand[period],)
+        return tuple(sorted((w, d[period]) for w, d in self.workloads.items()))
 
 
 @dataclass
@@ -219,8 +281,12 @@ class Problem:
     sites: list[Site] = field(default_factory=list)  # [implicit site] without `sites`
     has_sites: bool = False
     workloads: dict[str, dict[int, float]] | None = None  # None = plain `demand`
+    unserved_penalty: float | None = None  # None = demand is a hard requirement
+    demand_scenarios: list[DemandScenario] = field(default_factory=list)  # [] = one demand path
     # Memo of workload feasibility by (t, fleet), for the brute force (see checker).
     wl_cache: dict = field(default_factory=dict, repr=False, compare=False)
+    # Memo of scenario_problems(self).
+    scenario_cache: list = field(default_factory=list, repr=False, compare=False)
 
     def index(self, period: int) -> int:
         """t of a period (0 for the first one)."""
@@ -236,6 +302,10 @@ class Problem:
     def sites_for(self, offer: Offer) -> list[Site]:
         """Sites where `offer` can be bought (those hosting its vendor)."""
         return [s for s in self.sites if s.hosts(offer.vendor)]
+
+    def build_sites(self) -> list[Site]:
+        """Sites with a power_build (the implicit one for a top-level power_build)."""
+        return [s for s in self.sites if s.power_build is not None]
 
 
 # --------------------------------------------------------------------------- #
@@ -319,7 +389,40 @@ def parse_risk(raw: Mapping[str, Any], periods: list[int]) -> Risk:
         cvar_alpha=float(raw.get("cvar_alpha", 0.95)),
         risk_weight=float(raw.get("risk_weight", 0.0)),
         max_cvar=_opt_float(raw.get("max_cvar")),
+        scenario_cvar_weight=float(raw.get("scenario_cvar_weight", 0.0)),
+        scenario_cvar_alpha=float(raw.get("scenario_cvar_alpha", 0.9)),
     )
+
+
+def parse_power_build(raw: Mapping[str, Any] | None, periods: list[int]) -> PowerBuild | None:
+    """A `power_build` mapping (defaults: continuous, unlimited, lead_time 0, fixed_cost 0)."""
+    if raw is None:
+        return None
+    return PowerBuild(
+        cost_per_gw=per_period(raw["cost_per_gw"], periods),
+        block_gw=_opt_float(raw.get("block_gw")),
+        max_gw=_opt_per_period(raw.get("max_gw"), periods),
+        lead_time=int(raw.get("lead_time") or 0),
+        fixed_cost=per_period(raw.get("fixed_cost") or 0.0, periods),
+    )
+
+
+def _parse_workloads(raw: Mapping[str, Any], periods: list[int]) -> dict[str, dict[int, float]]:
+    return {str(w): per_period(d, periods) for w, d in raw.items()}
+
+
+def _sum_workloads(workloads: dict[str, dict[int, float]], periods: list[int]) -> dict[int, float]:
+    return {p: sum(d[p] for d in workloads.values()) for p in periods}
+
+
+def parse_demand_scenario(raw: Mapping[str, Any], periods: list[int]) -> DemandScenario:
+    if raw.get("workloads") is not None:
+        workloads = _parse_workloads(raw["workloads"], periods)
+        demand = _sum_workloads(workloads, periods)
+    else:
+        workloads = None
+        demand = per_period(raw["demand"], periods)
+    return DemandScenario(str(raw["name"]), float(raw["probability"]), demand, workloads)
 
 
 def parse(raw: Mapping[str, Any] | Problem) -> Problem:
@@ -345,29 +448,50 @@ def parse(raw: Mapping[str, Any] | Problem) -> Problem:
     top_cap = _opt_per_period(raw.get("power_cap_gw"), periods)
     top_pue = float(raw.get("pue", 1.0))
     top_price = per_period(raw.get("electricity_price", 0.0), periods)
+    zero = dict.fromkeys(periods, 0.0)
     if has_sites:
         sites = []
         for s in raw["sites"]:
             cap = s.get("power_cap_gw")
             price = s.get("electricity_price")
             listed = s.get("vendors")
+            build = parse_power_build(s.get("power_build"), periods)
+            if cap is not None:
+                site_cap = per_period(cap, periods)
+            elif build is not None:
+                site_cap = dict(zero)  # reading: missing at the site's level counts as 0 (not the top-level cap)
+            else:
+                site_cap = top_cap  # v1 default
             sites.append(
                 Site(
                     name=str(s["name"]),
-                    power_cap_gw=top_cap if cap is None else per_period(cap, periods),
+                    power_cap_gw=site_cap,
                     pue=top_pue if s.get("pue") is None else float(s["pue"]),
                     electricity_price=top_price if price is None else per_period(price, periods),
                     vendors=None if listed is None else frozenset(str(v) for v in listed),
+                    power_build=build,
                 )
             )
     else:
-        sites = [Site(IMPLICIT_SITE, None, top_pue, top_price, None)]
+        build = parse_power_build(raw.get("power_build"), periods)
+        if build is None:
+            sites = [Site(IMPLICIT_SITE, None, top_pue, top_price, None)]
+        else:
+            # The top-level cap is the one that is built: it moves onto the implicit site.
+            site_cap = dict(zero) if top_cap is None else top_cap
+            sites = [Site(IMPLICIT_SITE, site_cap, top_pue, top_price, None, build)]
+            top_cap = None
     workloads = None
-    if raw.get("workloads") is not None:
-        workloads = {str(w): per_period(d, periods) for w, d in raw["workloads"].items()}
-        demand = {p: sum(d[p] for d in workloads.values()) for p in periods}
+    demand_scenarios = []
+    if raw.get("demand_scenarios") is not None:
+        demand_scenarios = [parse_demand_scenario(s, periods) for s in raw["demand_scenarios"]]
+        demand = {}
+    elif raw.get("workloads") is not None:
+        workloads = _parse_workloads(raw["workloads"], periods)
+        demand = _sum_workloads(workloads, periods)
     else:
         demand = per_period(raw["demand"], periods)
+    unserved = raw.get("unserved_penalty")
     return Problem(
         name=str(raw.get("name", "plan")),
         periods=periods,
@@ -384,7 +508,49 @@ def parse(raw: Mapping[str, Any] | Problem) -> Problem:
         sites=sites,
         has_sites=has_sites,
         workloads=workloads,
+        unserved_penalty=None if unserved is None else float(unserved),
+        demand_scenarios=demand_scenarios,
     )
+
+
+def scenario_problems(problem: Mapping[str, Any] | Problem) -> list[tuple[str, float, Problem]]:
+    """[(name, probability, problem with that scenario's demand)] ("Demand scenarios").
+
+    Each problem is `problem` with the scenario's `demand` / `workloads` and no
+    demand scenarios: a v1 problem (plus unserved demand and power build-out).
+    Without demand scenarios: ``[("", 1.0, problem)]``.  Memoized on the problem.
+    """
+    p = parse(problem)
+    if not p.demand_scenarios:
+        return [("", 1.0, p)]
+    if not p.scenario_cache:
+        for s in p.demand_scenarios:
+            q = dataclasses.replace(
+                p, demand=dict(s.demand), workloads=s.workloads, demand_scenarios=[], wl_cache={}, scenario_cache=[]
+            )
+            p.scenario_cache.append((s.name, s.probability, q))
+    return list(p.scenario_cache)
+
+
+def shared_history(problem: Mapping[str, Any] | Problem) -> list[list[list[str]]]:
+    """groups[t]: the scenarios whose demand (every workload) is equal in every period τ ≤ t.
+
+    A partition of the scenario names for each period index t, in scenario order;
+    decisions of period t are equal within a group (non-anticipativity).  Demand
+    values are compared exactly (as parsed floats).  Without demand scenarios:
+    one group [""] per period.
+    """
+    p = parse(problem)
+    if not p.demand_scenarios:
+        return [[[""]] for _ in p.periods]
+    groups = []
+    for t in range(len(p.periods)):
+        by_history: dict[tuple, list[str]] = {}
+        for s in p.demand_scenarios:
+            key = tuple(s.path(period) for period in p.periods[: t + 1])
+            by_history.setdefault(key, []).append(s.name)
+        groups.append(list(by_history.values()))
+    return groups
 
 
 # --------------------------------------------------------------------------- #
@@ -507,6 +673,91 @@ def _unknown(err: _Errors, raw: Mapping, allowed: set[str], path: str) -> None:
         err.check(k in allowed, f"{path}{k}", "unknown field")
 
 
+def _check_power_build(err: _Errors, pb: Any, path: str, periods: list[int] | None) -> None:
+    """ "Power build-out": cost_per_gw per-period >= 0 (required), block_gw > 0, max_gw
+    per-period >= 0, lead_time int >= 0, fixed_cost per-period >= 0."""
+    if not err.check(isinstance(pb, Mapping), path, f"expected a mapping, got {pb!r}"):
+        return
+    p = path + "."
+    _unknown(err, pb, POWER_BUILD_FIELDS, p)
+    _check_per_period(err, pb, "cost_per_gw", p, periods, lo=0.0, required=True)
+    _check_num(err, pb, "block_gw", p, lo=0.0, lo_open=True)
+    _check_per_period(err, pb, "max_gw", p, periods, lo=0.0)
+    _check_num(err, pb, "lead_time", p, lo=0, integer=True)
+    _check_per_period(err, pb, "fixed_cost", p, periods, lo=0.0)
+
+
+def _check_workloads(err: _Errors, wl: Any, path: str, periods: list[int] | None) -> set[str] | None:
+    """A non-empty mapping {name: per-period demand}; its names, or None if malformed."""
+    if not err.check(
+        isinstance(wl, Mapping) and len(wl) > 0 and all(isinstance(w, str) for w in wl),
+        path,
+        f"expected a non-empty mapping {{name: per-period demand}}, got {wl!r}",
+    ):
+        return None
+    for w in wl:
+        _check_per_period(err, wl, w, path + ".", periods, required=True)
+    return set(wl)
+
+
+def _check_demand_scenarios(err: _Errors, scen: Any, periods: list[int] | None) -> set[str] | None:
+    """ "Demand scenarios": a non-empty list (reading: [] is invalid) of {name, probability,
+    demand | workloads}; unique names, probabilities > 0 summing to 1 (within
+    PROBABILITY_TOL), demand xor workloads in each, the same workload names in every
+    scenario (reading: a scenario with `demand` has none, so demand and workloads do not
+    mix).  Returns the workload names (set() with plain demand), None if undecidable."""
+    if not err.check(
+        isinstance(scen, list) and len(scen) > 0, "demand_scenarios", f"expected a non-empty list, got {scen!r}"
+    ):
+        return None
+    names: set[str] = set()
+    total = 0.0
+    total_ok = True
+    kinds: list[tuple[int, frozenset[str] | None]] = []  # (k, workload names; frozenset() = demand)
+    for k, s in enumerate(scen):
+        path = f"demand_scenarios[{k}]"
+        if not err.check(isinstance(s, Mapping), path, f"expected a mapping, got {s!r}"):
+            total_ok = False
+            continue
+        _unknown(err, s, DEMAND_SCENARIO_FIELDS, path + ".")
+        name = s.get("name")
+        if err.check(isinstance(name, str), path + ".name", f"expected a string, got {name!r}"):
+            err.check(name not in names, path + ".name", f"duplicate scenario name {name!r}")
+            names.add(name)
+        _check_num(err, s, "probability", path + ".", lo=0.0, lo_open=True, hi=1.0, required=True)
+        if _is_num(s.get("probability")):
+            total += s["probability"]
+        else:
+            total_ok = False
+        has_d = s.get("demand") is not None
+        has_w = s.get("workloads") is not None
+        if has_d and has_w:
+            err.append(f"{path}: give either demand or workloads, not both")
+        elif not has_d and not has_w:
+            err.append(f"{path}: demand or workloads required")
+        elif has_d:
+            _check_per_period(err, s, "demand", path + ".", periods, required=True)
+            kinds.append((k, frozenset()))
+        else:
+            wl = _check_workloads(err, s["workloads"], path + ".workloads", periods)
+            kinds.append((k, None if wl is None else frozenset(wl)))
+    if total_ok:
+        err.check(abs(total - 1.0) <= PROBABILITY_TOL, "demand_scenarios", f"probabilities sum to {total!r}, not 1")
+    known = [(k, w) for k, w in kinds if w is not None]
+    if not known:
+        return None
+    k0, first = known[0]
+    for k, w in known[1:]:
+        if w == first:
+            continue
+        if not w or not first:
+            kind = "workloads" if first else "demand"
+            err.append(f"demand_scenarios[{k}]: scenario {k0} gives {kind}; demand and workloads do not mix")
+        else:
+            err.append(f"demand_scenarios[{k}].workloads: {sorted(w)} differ from scenario {k0}'s {sorted(first)}")
+    return set().union(*(w for _, w in known))
+
+
 def validate(raw: Any) -> list[str]:
     """Messages ("path: problem") for everything the spec makes invalid; [] if valid."""
     err = _Errors()
@@ -526,11 +777,15 @@ def validate(raw: Any) -> list[str]:
         if err.check(all(b == a + 1 for a, b in itertools.pairwise(ps)), "periods", f"{ps} not consecutive"):
             periods = list(ps)
 
-    # demand xor workloads.
+    # demand xor workloads (or neither, with demand_scenarios).
     has_demand = raw.get("demand") is not None
     has_workloads = raw.get("workloads") is not None
     workload_names: set[str] | None = None
-    if has_workloads:
+    if raw.get("demand_scenarios") is not None:
+        err.check(not has_demand, "demand", "not allowed with demand_scenarios")
+        err.check(not has_workloads, "workloads", "not allowed with demand_scenarios")
+        workload_names = _check_demand_scenarios(err, raw["demand_scenarios"], periods)
+    elif has_workloads:
         err.check(not has_demand, "workloads", "give either demand or workloads, not both")
         wl = raw["workloads"]
         if err.check(
@@ -565,6 +820,10 @@ def validate(raw: Any) -> list[str]:
     _check_num(err, raw, "pue", "", lo=1.0)
     _check_num(err, raw, "total_budget", "")
     _check_num(err, raw, "discount_rate", "", lo=0.0)
+    _check_num(err, raw, "unserved_penalty", "", lo=0.0)
+    if raw.get("power_build") is not None:
+        err.check(not has_sites, "power_build", "top-level power_build is only allowed without sites")
+        _check_power_build(err, raw["power_build"], "power_build", periods)
 
     offer_vendors: set[str] = set()
     offers = raw.get("offers")
@@ -658,6 +917,8 @@ def validate(raw: Any) -> list[str]:
             _check_per_period(err, s, "power_cap_gw", path, periods)
             _check_per_period(err, s, "electricity_price", path, periods)
             _check_num(err, s, "pue", path, lo=1.0)
+            if s.get("power_build") is not None:
+                _check_power_build(err, s["power_build"], path + "power_build", periods)
             vs = s.get("vendors")
             if vs is not None and err.check(
                 isinstance(vs, list) and all(isinstance(v, str) for v in vs),
@@ -680,6 +941,8 @@ def validate(raw: Any) -> list[str]:
         _check_num(err, risk, "cvar_alpha", "risk.", lo=0.0, hi=1.0, hi_open=True)
         _check_num(err, risk, "risk_weight", "risk.", lo=0.0)
         _check_num(err, risk, "max_cvar", "risk.", lo=0.0)
+        _check_num(err, risk, "scenario_cvar_weight", "risk.", lo=0.0)
+        _check_num(err, risk, "scenario_cvar_alpha", "risk.", lo=0.0, hi=1.0, hi_open=True)
         scenarios = risk.get("scenarios", [])
         if err.check(isinstance(scenarios, list), "risk.scenarios", "expected a list"):
             total = 0.0

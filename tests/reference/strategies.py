@@ -150,6 +150,11 @@ def _costs(o: dict, periods: list[int]) -> list[float]:
     return _as_list(o["unit_cost"], periods)
 
 
+def _first_prices(o: dict, periods: list[int]) -> list[float]:
+    """unit_cost, or the first tier's price with price_tiers."""
+    return _as_list(o["unit_cost"] if "unit_cost" in o else o["price_tiers"][0]["unit_cost"], periods)
+
+
 @st.composite
 def _problem(
     draw,
@@ -162,8 +167,11 @@ def _problem(
     commercial: bool = False,
     sites: bool = False,
     workloads: bool = False,
+    unserved: bool = False,
+    power_build: bool = False,
+    demand_scenarios: bool = False,
 ) -> dict:
-    T = draw(st.integers(1, max_periods))
+    T = draw(st.integers(2 if demand_scenarios and max_periods > 1 else 1, max_periods))  # trees need 2 periods
     start = draw(st.sampled_from([2026, 2025, 2030, 0, 1]))
     periods = list(range(start, start + T))
     small = tiny_lots is not None or draw(st.booleans())
@@ -188,8 +196,14 @@ def _problem(
                 o["installed"] = draw(st.integers(1, 4))
         cap = [sum(c) for c in zip(*(_tiny_capacity(o, periods) for o in offers))]
 
-        def level(c: float) -> int:  # mostly a good part of the capacity, sometimes 0
-            return draw(st.sampled_from([0] + [math.ceil(c * f) for f in (0.4, 0.5, 0.6, 0.75, 0.9, 1.0) * 2]))
+        # mostly a good part of the capacity, sometimes 0 (with unserved demand also above it)
+        fractions = (0.4, 0.5, 0.6, 0.75, 0.9, 1.0) * 2 + ((1.25, 1.5) if unserved else ())
+
+        def level(c: float) -> int:
+            return draw(st.sampled_from([0] + [math.ceil(c * f) for f in fractions]))
+
+        def scenario_level(t: int) -> int:
+            return level(cap[t])
 
         if draw(st.booleans()):
             demand = [level(min(cap))] * T
@@ -204,6 +218,10 @@ def _problem(
             demand = [_nice(base * growth**t) for t in range(T)]
             if T > 1 and draw(st.integers(0, 5)) == 0:
                 demand[0] = 0
+
+        def scenario_level(t: int) -> float | int:
+            return _nice(float(demand[t]) * draw(st.sampled_from([0.6, 0.8, 1.0, 1.0, 1.25, 1.5])))
+
         for o in offers:
             if "installed" in o:
                 frac = draw(st.sampled_from([0.2, 0.5, 1.0]))
@@ -296,7 +314,264 @@ def _problem(
         _add_sites(draw, prob, periods, small, tiny_lots, dmax, vnames)
     if workloads:
         _add_workloads(draw, prob, periods, demand, tiny_lots is not None)
+    # Contract v2 (every draw behind a flag).
+    if unserved:
+        penalty = [0, 0.5, 2, 5, 20] if small else [0, 0.2, 0.5, 1, 3, 10]
+        cost_per_compute = min(min(_first_prices(o, periods)) / float(o["compute"]) for o in offers)
+        prob["unserved_penalty"] = _nice(max(1.0, cost_per_compute) * draw(st.sampled_from(penalty)))
+    if power_build:
+        _add_power_build(draw, prob, periods, small, tiny_lots, dmax)
+    if demand_scenarios:
+        _add_demand_scenarios(draw, prob, periods, tiny_lots, scenario_level)
+    if tiny_lots is not None and (power_build or demand_scenarios):
+        _tiny_shrink(prob, tiny_lots)
     return prob
+
+
+# --------------------------------------------------------------------------- #
+# Contract v2: power build-out, demand scenarios
+# --------------------------------------------------------------------------- #
+def _power_build_entry(draw, periods: list[int], small: bool, tiny: bool, need_gw: float, cost_per_kw: float) -> dict:
+    """A `power_build` sized against `need_gw` (the power the fleet may need at that level)."""
+    pb: dict[str, Any] = {}
+    factor = draw(st.sampled_from([0, 0.1, 0.5, 1.0, 2.0]))
+    base = cost_per_kw * 1e6 * factor  # $/GW, against the offers' $ per kW of IT power
+    falling = draw(st.booleans())
+    values = [_nice(base * (0.8**t if falling else 1.0)) for t in range(len(periods))]
+    pb["cost_per_gw"] = _encode(draw, periods, values)
+    block = None
+    if tiny or draw(st.booleans()):
+        block = _nice(need_gw * draw(st.sampled_from([0.5, 1.0] if tiny else [0.1, 0.25, 0.5])))
+        pb["block_gw"] = block
+    if tiny:
+        # 0..2 blocks a period (in the first period enough for `need_gw`)
+        first = 2 if block < need_gw else draw(st.integers(1, 2))
+        counts = [first] + [draw(st.integers(0, 2)) for _ in periods[1:]]
+        pb["max_gw"] = _encode(draw, periods, [_nice(block * c) for c in counts])
+    elif draw(st.booleans()):
+        unit = block if block is not None else need_gw
+        counts = _per_period_values(draw, periods, st.sampled_from([0, 1, 2, 4] if block is None else [1, 3, 6, 10]))
+        pb["max_gw"] = _encode(draw, periods, [_nice(unit * c) for c in counts])
+    lead = draw(st.sampled_from([0, 0, 1] if tiny else [0, 0, 1, 2]))
+    if lead or draw(st.booleans()):
+        pb["lead_time"] = lead
+    if draw(st.booleans()):
+        fixed = [0, 1, 5, 20] if small else [0, base * need_gw * 0.05, base * need_gw * 0.5, 1e6]
+        pb["fixed_cost"] = _encode(draw, periods, _per_period_values(draw, periods, st.sampled_from(fixed)))
+    return pb
+
+
+def _add_power_build(draw, prob: dict, periods: list[int], small: bool, tiny_lots: int | None, dmax: float) -> None:
+    """Top-level power_build without sites; with sites some sites get one (maybe without a cap of their own)."""
+    offers = prob["offers"]
+    for o in offers:  # builds matter only with power: give some offers a power draw
+        if "power_kw" not in o and draw(st.booleans()):
+            o["power_kw"] = draw(st.sampled_from([0.5, 1, 2] if small else [0.7, 1.0, 1.5]))
+    if all(not o.get("power_kw") for o in offers):
+        offers[0]["power_kw"] = 1
+    kw_per_compute = max(o.get("power_kw", 0) / float(o["compute"]) for o in offers)
+
+    def installed(o: dict) -> float:
+        inst = o.get("installed", 0)
+        return float(sum(inst.values()) if isinstance(inst, dict) else inst)
+
+    installed_kw = sum(o.get("power_kw", 0) * installed(o) for o in offers)
+
+    def installed_gw(site: str | None, site_pue: float) -> float:
+        """Facility power of the installed units (at `site`), which a late build cannot cover."""
+        kw = 0.0
+        for o in offers:
+            inst = o.get("installed", 0)
+            units = inst.get(site, 0) if isinstance(inst, dict) else (inst if site is None else 0)
+            kw += o.get("power_kw", 0) * units
+        return site_pue * kw / 1e6
+
+    with_power = [o for o in offers if o.get("power_kw")]
+    cost_per_kw = min(min(_first_prices(o, periods)) / o["power_kw"] for o in with_power)
+    pue = prob.get("pue") or 1.0
+    need_gw = max(pue * (dmax * kw_per_compute + installed_kw), 1.0) / 1e6
+    tiny = tiny_lots is not None
+    if "sites" not in prob:
+        pb = prob["power_build"] = _power_build_entry(draw, periods, small, tiny, need_gw, cost_per_kw)
+        cap = prob.get("power_cap_gw")
+        held = installed_gw(None, pue) if pb.get("lead_time", 0) else 0.0
+        choice = draw(st.sampled_from(["keep", "none", "part"]))
+        if choice == "none" and held == 0:
+            prob.pop("power_cap_gw", None)  # every GW must be built
+        elif choice in ("part", "none") or cap is None:
+            factor = draw(st.sampled_from([0.25, 0.5, 0.75]))
+            prob["power_cap_gw"] = _encode(draw, periods, [_nice(max(need_gw * factor, 1.01 * held))] * len(periods))
+        return
+    sites = prob["sites"]
+    chosen = draw(st.lists(st.integers(0, len(sites) - 1), min_size=1, max_size=len(sites), unique=True))
+    for j in chosen:
+        site_pue = sites[j].get("pue") or pue
+        pb = _power_build_entry(draw, periods, small, tiny, need_gw * site_pue / pue, cost_per_kw)
+        sites[j]["power_build"] = pb
+        held = installed_gw(sites[j]["name"], site_pue) if pb.get("lead_time", 0) else 0.0
+        if held == 0 and draw(st.integers(0, 2)) == 0:
+            sites[j].pop("power_cap_gw", None)  # reading: given cap 0 at this site
+
+
+DEMAND_SCENARIO_NAMES = ["low", "base", "high", "surge"]
+# Branch probabilities (each sums to 1; products of them stay within 1e-9 of summing to 1).
+BRANCH_FRACTIONS = {
+    1: [(1.0,)],
+    2: [(0.5, 0.5), (0.25, 0.75), (0.3, 0.7), (0.4, 0.6)],
+    3: [(0.25, 0.25, 0.5), (0.2, 0.3, 0.5), (0.125, 0.375, 0.5)],
+}
+
+
+def _add_demand_scenarios(
+    draw, prob: dict, periods: list[int], tiny_lots: int | None, level: Callable[[int], float]
+) -> None:
+    """`demand` (or `workloads`) becomes a scenario tree with shared history.
+
+    Each period every node splits into 1–3 branches (period 0 usually not), each
+    branch drawing its own demand for that period from `level(t)`, so paths are
+    equal up to the period where they branch (and sometimes equal throughout); at
+    most 4 leaves (3 tiny).  With workloads every node splits its total into the
+    same workload names, usually with the base weights, sometimes its own.
+    """
+    T = len(periods)
+    max_leaves = 3 if tiny_lots is not None else 4
+    wl_names = list(prob["workloads"]) if "workloads" in prob else None
+    tiny = tiny_lots is not None
+
+    def node_value(t: int) -> Any:
+        total = level(t)
+        if wl_names is None:
+            return total
+        weights = [1] * len(wl_names) if draw(st.booleans()) else [draw(st.sampled_from([1, 2, 3])) for _ in wl_names]
+        return _split_demand(float(total), wl_names, weights, tiny)
+
+    leaves: list[tuple[float, list[Any]]] = [(1.0, [])]
+    for t in range(T):
+        grown: list[tuple[float, list[Any]]] = []
+        for k, (prob_k, path) in enumerate(leaves):
+            room = max_leaves - len(grown) - (len(leaves) - k - 1)
+            branches = 1
+            if room > 1 and (t > 0 or draw(st.integers(0, 3)) == 0):
+                last_chance = t == T - 1 and len(leaves) == 1 and draw(st.integers(0, 4)) > 0
+                branches = min(room, draw(st.sampled_from([2, 2, 3] if last_chance else [1, 2, 2, 3])))
+            for f in draw(st.sampled_from(BRANCH_FRACTIONS[branches])):
+                grown.append((prob_k * f, [*path, node_value(t)]))
+        leaves = grown
+    scen = []
+    for k, (p_k, path) in enumerate(leaves):
+        entry: dict[str, Any] = {"name": DEMAND_SCENARIO_NAMES[k], "probability": _nice(p_k)}
+        if wl_names is None:
+            entry["demand"] = _encode(draw, periods, path)
+        else:
+            entry["workloads"] = {w: _encode(draw, periods, [node[w] for node in path]) for w in wl_names}
+        scen.append(entry)
+    prob.pop("demand", None)
+    prob.pop("workloads", None)
+    prob["demand_scenarios"] = scen
+    if draw(st.integers(0, 2)) > 0:
+        r = prob.setdefault("risk", {})
+        if draw(st.integers(0, 2)) > 0:
+            r["scenario_cvar_weight"] = draw(st.sampled_from([0, 0.5, 1, 2]))
+        if draw(st.booleans()):
+            r["scenario_cvar_alpha"] = draw(st.sampled_from([0, 0.5, 0.8, 0.9]))
+
+
+def _split_demand(d: float, names: list[str], weights: list[int], tiny: bool) -> dict[str, Any]:
+    """`d` split into workloads by weight (the last takes the rest; whole numbers when tiny)."""
+    out: dict[str, Any] = {}
+    left = d
+    for k, w in enumerate(names):
+        if k + 1 == len(names):
+            part = left
+        else:
+            part = d * weights[k] / sum(weights)
+            part = math.floor(part) if tiny else _nice(part)
+            left -= part
+        out[w] = _nice(max(0.0, part))
+    return out
+
+
+TINY_EVALUATIONS = 2500  # plans the brute force checks (memoized per scenario path)
+TINY_COMBINATIONS = 40_000  # full assignments it enumerates when a scenario CVaR couples the leaves
+
+
+def tiny_work(prob: dict, max_lots: int) -> tuple[int, int]:
+    """(plans the brute force evaluates, assignments it enumerates with a scenario CVaR) -- estimates."""
+    periods = _periods(prob)
+    sites = prob.get("sites") or [{}]
+    per_period = []
+    for t in range(len(periods)):
+        size = 1
+        for o in prob["offers"]:
+            lot = o.get("lot_size", 1)
+            lots = max_lots
+            if "max_units" in o:
+                lots = min(lots, int(_as_list(o["max_units"], periods)[t] // lot))
+            hosts = sum(1 for s in sites if _hosting(s, o["vendor"])) or 1
+            size *= sum(math.comb(k + hosts - 1, hosts - 1) for k in range(lots + 1))
+        builds = (
+            [prob["power_build"]] if "power_build" in prob else [s["power_build"] for s in sites if "power_build" in s]
+        )
+        for pb in builds:
+            size *= int(_as_list(pb["max_gw"], periods)[t] / float(pb["block_gw"]) + 1e-9) + 1
+        per_period.append(size)
+    paths = math.prod(per_period)
+    scen = prob.get("demand_scenarios")
+    if not scen:
+        return paths, paths
+    # Nodes of the tree by period: distinct histories.
+    nodes = []
+    for t in range(len(periods)):
+        histories = set()
+        for s in scen:
+            value = s.get("demand", s.get("workloads"))
+            histories.add(repr([_at(value, periods, q) for q in periods[: t + 1]]))
+        nodes.append(len(histories))
+    combos = math.prod(per_period[t] ** nodes[t] for t in range(len(periods)))
+    return nodes[-1] * paths, combos
+
+
+def _at(value: Any, periods: list[int], period: int) -> Any:
+    """A scenario's demand (or {workload: demand}) in `period`."""
+    if isinstance(value, dict) and all(isinstance(v, (dict, int, float)) for v in value.values()):
+        keys = {str(k) for k in value}
+        if keys <= {str(p) for p in periods} and len(keys) == len(periods):  # a per-period mapping
+            return float(value[period] if period in value else value[str(period)])
+        return {w: _at(v, periods, period) for w, v in value.items()}  # workloads
+    return float(value)
+
+
+def _tiny_shrink(prob: dict, max_lots: int) -> None:
+    """Keep the brute force small: builds of one block a period, then no scenario CVaR, then 1 lot of later offers."""
+    evaluations, combos = tiny_work(prob, max_lots)
+    weight = (prob.get("risk") or {}).get("scenario_cvar_weight", 0)
+    if evaluations <= TINY_EVALUATIONS and (not weight or combos <= TINY_COMBINATIONS):
+        return
+    periods = _periods(prob)
+    for pb in [prob.get("power_build")] + [s.get("power_build") for s in prob.get("sites", [])]:
+        if pb is not None:
+            block = float(pb["block_gw"])
+            pb["max_gw"] = _encode_like(pb["max_gw"], periods, [min(m, block) for m in _as_list(pb["max_gw"], periods)])
+    evaluations, combos = tiny_work(prob, max_lots)
+    if weight and combos > TINY_COMBINATIONS:
+        prob["risk"]["scenario_cvar_weight"] = 0
+    for o in prob["offers"][1:]:
+        if evaluations <= TINY_EVALUATIONS:
+            break
+        lot = o.get("lot_size", 1)
+        o["max_units"] = _encode_like(o["max_units"], periods, [min(m, lot) for m in _as_list(o["max_units"], periods)])
+        evaluations, _ = tiny_work(prob, max_lots)
+
+
+def _encode_like(old: Any, periods: list[int], values: list[float]) -> Any:
+    """`values` in the encoding of `old` (scalar, int- or str-keyed mapping)."""
+    values = [_nice(v) for v in values]
+    if isinstance(old, dict):
+        as_str = any(isinstance(k, str) for k in old)
+        return {(str(p) if as_str else p): v for p, v in zip(periods, values)}
+    if all(v == values[0] for v in values):
+        return values[0]
+    return dict(zip(periods, values))
 
 
 def _add_commercial(
@@ -434,9 +709,25 @@ def problems(
     commercial: bool = False,
     sites: bool = False,
     workloads: bool = False,
+    unserved: bool = False,
+    power_build: bool = False,
+    demand_scenarios: bool = False,
 ) -> st.SearchStrategy[dict]:
     """Random valid problems (realistic or tiny magnitudes), mostly feasible."""
-    return _problem(max_offers, max_periods, risk, scenarios, hhi, None, commercial, sites, workloads)
+    return _problem(
+        max_offers,
+        max_periods,
+        risk,
+        scenarios,
+        hhi,
+        None,
+        commercial,
+        sites,
+        workloads,
+        unserved,
+        power_build,
+        demand_scenarios,
+    )
 
 
 def tiny_problems(
@@ -447,9 +738,29 @@ def tiny_problems(
     commercial: bool = False,
     sites: bool = False,
     workloads: bool = False,
+    unserved: bool = False,
+    power_build: bool = False,
+    demand_scenarios: bool = False,
 ) -> st.SearchStrategy[dict]:
-    """≤ 2 offers × ≤ 3 periods (≤ 2 with sites), every max_units finite and ≤ max_lots·lot_size."""
-    return _problem(2, 2 if sites else 3, risk, scenarios, hhi, max_lots, commercial, sites, workloads)
+    """≤ 2 offers × ≤ 3 periods (≤ 2 with sites, power builds or demand scenarios), every
+    max_units finite and ≤ max_lots·lot_size; with power builds every power_build has
+    block_gw and a finite max_gw (≤ 2 blocks), and the brute force stays within
+    TINY_EVALUATIONS plans (see `tiny_work`)."""
+    short = sites or power_build or demand_scenarios
+    return _problem(
+        2,
+        2 if short else 3,
+        risk,
+        scenarios,
+        hhi,
+        max_lots,
+        commercial,
+        sites,
+        workloads,
+        unserved,
+        power_build,
+        demand_scenarios,
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -1115,20 +1426,299 @@ NEW_MUTATIONS: list[tuple[Mutation, dict[str, bool]]] = [
 ]
 
 
+# --------------------------------------------------------------------------- #
+# Mutations of the contract v2 fields
+# --------------------------------------------------------------------------- #
+def _power_builds(prob: dict) -> list[tuple[dict, str]]:
+    """(power_build mapping, its path) of the problem: top level, or on sites."""
+    if "power_build" in prob:
+        return [(prob["power_build"], "power_build")]
+    return [
+        (s["power_build"], f"sites[{j}].power_build") for j, s in enumerate(prob.get("sites", [])) if "power_build" in s
+    ]
+
+
+def _m_bad_unserved(draw, prob):
+    # (not inf: +inf could be read as "demand is a hard requirement")
+    prob["unserved_penalty"] = draw(st.sampled_from([-1, -0.5, "10", True, math.nan, [1]]))
+    return prob, "unserved_penalty"
+
+
+def _m_bad_power_build_value(draw, prob):
+    pb, path = draw(st.sampled_from(_power_builds(prob)))
+    periods = _periods(prob)
+    fld = draw(st.sampled_from(["cost_per_gw", "block_gw", "max_gw", "lead_time", "fixed_cost"]))
+    if fld == "block_gw":
+        pb[fld] = draw(st.sampled_from([0, 0.0, -0.1, "0.1", math.nan, True]))
+    elif fld == "lead_time":
+        pb[fld] = draw(st.sampled_from([-1, 1.5, "1", True]))
+    else:
+        what = draw(st.sampled_from(["negative", "string", "missing_period", "extra_period", "list", "nan"]))
+        if fld == "cost_per_gw" and draw(st.integers(0, 4)) == 0:
+            what = "missing"
+        if what == "missing":
+            del pb[fld]
+        elif what == "list":
+            pb[fld] = [1 for _ in periods]
+        elif what in ("missing_period", "extra_period"):
+            cur = pb.get(fld, 1)
+            vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
+            if what == "missing_period":
+                del vals[draw(st.sampled_from(periods))]
+            else:
+                vals[periods[-1] + 1] = next(iter(vals.values()))
+            pb[fld] = {str(p): v for p, v in vals.items()}
+        else:
+            bad = {"negative": draw(st.sampled_from([-1, -1e9, -0.5])), "string": "1e9", "nan": math.nan}[what]
+            _set_per_period(draw, pb, fld, periods, bad)
+    return prob, f"{path}.{fld}"
+
+
+def _m_power_build_structure(draw, prob):
+    pb, path = draw(st.sampled_from(_power_builds(prob)))
+    if draw(st.booleans()):
+        key = draw(st.sampled_from(["cost_per_GW", "block", "leadtime", "max_gws", "fixed", "capex"]))
+        pb[key] = 1
+        return prob, key
+    holder = prob if path == "power_build" else prob["sites"][int(path[len("sites[") : path.index("]")])]
+    holder["power_build"] = draw(st.sampled_from([15e9, [{"cost_per_gw": 1}], "0.1"]))
+    return prob, path
+
+
+def _m_top_power_build_with_sites(draw, prob):
+    prob["power_build"] = {"cost_per_gw": draw(st.sampled_from([0, 15e9]))}
+    return prob, "power_build"
+
+
+def _demand_scenarios(draw, prob: dict, count: int = 1) -> list[dict]:
+    """The scenario list, with at least `count` entries (copies splitting a probability in halves)."""
+    scen = prob["demand_scenarios"]
+    while len(scen) < count:
+        k = draw(st.integers(0, len(scen) - 1))
+        copy_k = copy.deepcopy(scen[k])
+        scen[k]["probability"] = copy_k["probability"] = scen[k]["probability"] / 2
+        copy_k["name"] = f"{scen[k]['name']}-{len(scen)}"
+        scen.append(copy_k)
+    return scen
+
+
+def _m_demand_scenario_probability(draw, prob):
+    what = draw(st.sampled_from(["sum_low", "sum_high", "zero", "negative", "string", "missing", "above_one"]))
+    scen = _demand_scenarios(draw, prob, 2 if what == "sum_high" else 1)
+    k = draw(st.integers(0, len(scen) - 1))
+    if what == "sum_low":
+        scen[k]["probability"] = scen[k]["probability"] * draw(st.sampled_from([0.5, 0.9]))
+        return prob, "demand_scenarios"
+    if what == "sum_high":
+        for s in scen:
+            s["probability"] = 0.6
+        return prob, "demand_scenarios"
+    if what in ("zero", "negative"):
+        # An extra scenario with probability 0 (or −q, compensated elsewhere): the sum stays 1.
+        extra = copy.deepcopy(scen[k])
+        extra["name"] = "extra"
+        extra["probability"] = 0 if what == "zero" else -0.25
+        if what == "negative":
+            low = [s for s in scen if s["probability"] <= 0.75]
+            if not low:
+                extra["probability"] = 0.0
+            else:
+                low[0]["probability"] = low[0]["probability"] + 0.25
+        scen.append(extra)
+        return prob, f"demand_scenarios[{len(scen) - 1}].probability"
+    if what == "above_one":  # also breaks the sum
+        scen[k]["probability"] = 1.5
+        return prob, "demand_scenarios"
+    if what == "missing":
+        del scen[k]["probability"]
+    else:
+        scen[k]["probability"] = str(scen[k]["probability"])
+    return prob, f"demand_scenarios[{k}].probability"
+
+
+def _m_demand_scenario_name(draw, prob):
+    what = draw(st.sampled_from(["duplicate", "missing", "not_string"]))
+    if what == "duplicate":
+        scen = _demand_scenarios(draw, prob, 2)
+        i, j = sorted(draw(st.lists(st.integers(0, len(scen) - 1), min_size=2, max_size=2, unique=True)))
+        scen[j]["name"] = scen[i]["name"]
+        return prob, f"demand_scenarios[{j}].name"
+    scen = prob["demand_scenarios"]
+    k = draw(st.integers(0, len(scen) - 1))
+    if what == "missing":
+        del scen[k]["name"]
+    else:
+        scen[k]["name"] = draw(st.sampled_from([1, None, ["low"]]))
+        if scen[k]["name"] is None:
+            del scen[k]["name"]
+    return prob, f"demand_scenarios[{k}].name"
+
+
+def _m_demand_scenario_kind(draw, prob):
+    """Both demand and workloads, neither, or one scenario of the other kind than the rest."""
+    what = draw(st.sampled_from(["both", "neither", "mixed"]))
+    scen = _demand_scenarios(draw, prob, 2 if what == "mixed" else 1)
+    k = draw(st.integers(1 if what == "mixed" else 0, len(scen) - 1))
+    s = scen[k]
+    if what == "neither":
+        s.pop("demand", None)
+        s.pop("workloads", None)
+    elif what == "both":
+        if "demand" in s:
+            s["workloads"] = {"training": s["demand"]}
+        else:
+            s["demand"] = 1
+    elif "demand" in s:
+        s["workloads"] = {"training": s.pop("demand")}
+    else:
+        s["demand"] = 1
+        del s["workloads"]
+    return prob, f"demand_scenarios[{k}]"
+
+
+def _m_demand_scenario_bad_demand(draw, prob):
+    scen = prob["demand_scenarios"]
+    k = draw(st.integers(0, len(scen) - 1))
+    s = scen[k]
+    periods = _periods(prob)
+    what = draw(st.sampled_from(["string", "list", "missing_period", "nan"]))
+    if "demand" in s:
+        holder, key, path = s, "demand", f"demand_scenarios[{k}].demand"
+    else:
+        holder, key = s["workloads"], draw(st.sampled_from(sorted(s["workloads"])))
+        path = f"demand_scenarios[{k}].workloads"
+    if what == "string":
+        holder[key] = "100"
+    elif what == "list":
+        holder[key] = [1 for _ in periods]
+    elif what == "nan":
+        _set_per_period(draw, holder, key, periods, math.nan)
+    else:
+        cur = holder[key]
+        vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
+        del vals[draw(st.sampled_from(periods))]
+        holder[key] = {str(p): v for p, v in vals.items()}
+    return prob, path
+
+
+def _m_demand_scenario_workload_names(draw, prob):
+    scen = _demand_scenarios(draw, prob, 2)
+    k = draw(st.integers(1, len(scen) - 1))
+    wl = scen[k]["workloads"]
+    if len(wl) > 1 and draw(st.booleans()):
+        del wl[draw(st.sampled_from(sorted(wl)))]
+    else:
+        wl[draw(st.sampled_from(["ghost", "Training", "serving"]))] = 1
+    return prob, f"demand_scenarios[{k}].workloads"
+
+
+def _m_demand_scenarios_structure(draw, prob):
+    if draw(st.booleans()):
+        # (not []: whether an empty list is an error is not settled by the spec)
+        prob["demand_scenarios"] = draw(st.sampled_from([5, "low", {"name": "low", "probability": 1, "demand": 1}]))
+        return prob, "demand_scenarios"
+    scen = prob["demand_scenarios"]
+    k = draw(st.integers(0, len(scen) - 1))
+    scen[k] = draw(st.sampled_from([1, "low", [scen[k]]]))
+    return prob, f"demand_scenarios[{k}]"
+
+
+def _m_demand_scenario_unknown_field(draw, prob):
+    scen = prob["demand_scenarios"]
+    key = draw(st.sampled_from(["probabilty", "demands", "weight", "workload", "periods"]))
+    scen[draw(st.integers(0, len(scen) - 1))][key] = 1
+    return prob, key
+
+
+def _m_top_demand_with_scenarios(draw, prob):
+    if draw(st.booleans()):
+        prob["demand"] = draw(st.sampled_from([0, 100, {p: 1 for p in prob["periods"]}]))
+        return prob, "demand"
+    prob["workloads"] = {"training": 1}
+    return prob, "workloads"
+
+
+def _m_bad_scenario_cvar(draw, prob):
+    r = _risk(prob)
+    if draw(st.booleans()):
+        r["scenario_cvar_weight"] = draw(st.sampled_from([-1, -0.5, "1", math.nan, True]))
+        return prob, "risk.scenario_cvar_weight"
+    r["scenario_cvar_alpha"] = draw(st.sampled_from([1, 1.0, 1.5, -0.1, "0.9", math.nan]))
+    return prob, "risk.scenario_cvar_alpha"
+
+
+def _m_v2_unknown_field(draw, prob):
+    where = draw(st.sampled_from(["top", "risk"] + (["site"] if "sites" in prob else [])))
+    if where == "top":
+        key = draw(st.sampled_from(["unserved", "unserved_penalties", "power_builds", "demand_scenario", "scenarios"]))
+        prob[key] = 1
+    elif where == "risk":
+        key = draw(st.sampled_from(["scenario_cvar_wieght", "scenario_alpha", "cvar_weight", "demand_scenarios"]))
+        _risk(prob)[key] = 0.5
+    else:
+        key = draw(st.sampled_from(["powerbuild", "power_builds", "build"]))
+        sites = prob["sites"]
+        sites[draw(st.integers(0, len(sites) - 1))][key] = {"cost_per_gw": 1}
+    return prob, key
+
+
+V2_FLAGS = ("unserved", "power_build", "demand_scenarios")
+# (mutation, flags its base problem must have: True / False; others are drawn)
+V2_MUTATIONS: list[tuple[Mutation, dict[str, bool]]] = [
+    (_m_bad_unserved, {}),
+    (_m_bad_power_build_value, {"power_build": True}),
+    (_m_power_build_structure, {"power_build": True}),
+    (_m_top_power_build_with_sites, {"sites": True}),
+    (_m_demand_scenario_probability, {"demand_scenarios": True}),
+    (_m_demand_scenario_name, {"demand_scenarios": True}),
+    (_m_demand_scenario_kind, {"demand_scenarios": True}),
+    (_m_demand_scenario_bad_demand, {"demand_scenarios": True}),
+    (_m_demand_scenario_workload_names, {"demand_scenarios": True, "workloads": True}),
+    (_m_demand_scenarios_structure, {"demand_scenarios": True}),
+    (_m_demand_scenario_unknown_field, {"demand_scenarios": True}),
+    (_m_top_demand_with_scenarios, {"demand_scenarios": True}),
+    (_m_bad_scenario_cvar, {}),
+    (_m_v2_unknown_field, {}),
+]
+
+
 @st.composite
-def invalid_problems(draw) -> tuple[dict, str]:
+def invalid_problems(draw, v2: bool | None = None) -> tuple[dict, str]:
     """(problem, path_fragment): a valid problem with exactly one invalidating mutation.
 
     The mutations of `MUTATIONS` start from problems without the fields of
-    "Commercial terms, sites and workloads"; those of `NEW_MUTATIONS` from
-    problems using some of them (always those the mutation needs).
+    "Commercial terms, sites and workloads" and contract v2; those of
+    `NEW_MUTATIONS` from problems using some of the former (always those the
+    mutation needs), those of `V2_MUTATIONS` from problems using any fields
+    (always those the mutation needs).  `v2`: True = only `V2_MUTATIONS`,
+    False = none of them, None = any mutation.
+    Fragments of `V2_MUTATIONS`: bad unserved_penalty -> "unserved_penalty";
+    bad power_build values -> "power_build.<field>" / "sites[j].power_build.<field>",
+    power_build not a mapping -> "power_build" / "sites[j].power_build", a
+    top-level power_build with sites -> "power_build"; demand scenario
+    probabilities not summing to 1 (or one above 1) -> "demand_scenarios", one
+    probability 0, negative, missing or not a number (sum kept) ->
+    "demand_scenarios[k].probability"; duplicate / missing / non-string name ->
+    "demand_scenarios[k].name" (k the later one); both demand and workloads,
+    neither, or a scenario of the other kind than scenario 0 ->
+    "demand_scenarios[k]"; bad demand values -> "demand_scenarios[k].demand" /
+    ".workloads"; other workload names than scenario 0 ->
+    "demand_scenarios[k].workloads"; not a list -> "demand_scenarios", an entry
+    not a mapping -> "demand_scenarios[k]"; top-level demand / workloads too ->
+    "demand" / "workloads"; bad scenario_cvar_* -> "risk.scenario_cvar_weight" /
+    "risk.scenario_cvar_alpha"; unknown fields -> the key.
     """
-    k = draw(st.integers(0, len(MUTATIONS) + len(NEW_MUTATIONS) - 1))
-    flags = {"commercial": False, "sites": False, "workloads": False}
-    if k < len(MUTATIONS):
+    n1, n2, n3 = len(MUTATIONS), len(NEW_MUTATIONS), len(V2_MUTATIONS)
+    lo, hi = (n1 + n2, n1 + n2 + n3 - 1) if v2 else (0, n1 + n2 - 1 if v2 is False else n1 + n2 + n3 - 1)
+    k = draw(st.integers(lo, hi))
+    flags = {"commercial": False, "sites": False, "workloads": False, **dict.fromkeys(V2_FLAGS, False)}
+    if k < n1:
         mutation = MUTATIONS[k]
+    elif k < n1 + n2:
+        mutation, needs = NEW_MUTATIONS[k - n1]
+        flags = {f: needs[f] if f in needs else (draw(st.booleans()) if f not in V2_FLAGS else False) for f in flags}
     else:
-        mutation, needs = NEW_MUTATIONS[k - len(MUTATIONS)]
+        mutation, needs = V2_MUTATIONS[k - n1 - n2]
         flags = {f: needs[f] if f in needs else draw(st.booleans()) for f in flags}
     prob = copy.deepcopy(
         draw(
