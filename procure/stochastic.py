@@ -305,8 +305,8 @@ def run_tree(
         objective = _objective(state, plans) if not broken else math.nan
         status, termination, message, bound, gap = verdict(raw, broken, objective, bound, certified)
         if status != "error":
-            for s, name in enumerate(tree.names):
-                results[name] = make_result(
+            for s, members in enumerate(tree.members):
+                path = make_result(
                     tree.problems[s],
                     status,
                     plans.placed[s],
@@ -314,7 +314,9 @@ def run_tree(
                     solver=pipeline.adapter.name,
                     built=plans.built[s],
                 )
-            cost = float(tree.probability @ np.array([r.cost for r in results.values()]))
+                for name in members:  # scenarios with identical paths share one plan
+                    results[name] = path
+            cost = float(tree.probability @ np.array([results[n].cost for n in tree.names]))
         else:
             objective = math.nan
     elif raw.status == "infeasible" and pipeline.explain:

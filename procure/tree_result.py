@@ -98,7 +98,8 @@ class TreeResult(Result):
     tree : ScenarioTree
         The distinct demand paths, their probabilities and shared history.
     scenario_results : mapping name -> Result
-        Each path's plan, as the `Result` of that path's problem (its own cost and tables).
+        Each demand scenario's plan, as the `Result` of its path's problem (its own cost and
+        tables); scenarios with identical paths share one.
     """
 
     tree: ScenarioTree | None = field(default=None, repr=False)
@@ -112,20 +113,21 @@ class TreeResult(Result):
 
     @property
     def scenario_costs(self) -> pd.DataFrame:
-        """One row per demand path: ``probability``, ``cost``, ``objective`` and the problem's
-        scenarios on that path (``members``), sorted as the problem lists them."""
+        """One row per demand scenario, as the problem lists them: ``probability``, ``cost``,
+        ``objective``, and ``path`` (the scenario whose plan it shares when paths are identical)."""
         tree = self.tree
         assert tree is not None
-        index = pd.Index(tree.names, name="scenario")
-        results = [self.scenario_results.get(n) for n in tree.names]
+        scenarios = self.problem.demand_scenarios
+        path_of = {m: tree.names[s] for s, members in enumerate(tree.members) for m in members}
+        results = [self.scenario_results.get(sc.name) for sc in scenarios]
         return pd.DataFrame(
             {
-                "probability": tree.probability,
+                "probability": [sc.probability for sc in scenarios],
                 "cost": [r.cost if r is not None else math.nan for r in results],
                 "objective": [r.objective if r is not None else math.nan for r in results],
-                "members": [", ".join(m) for m in tree.members],
+                "path": [path_of[sc.name] for sc in scenarios],
             },
-            index=index,
+            index=pd.Index([sc.name for sc in scenarios], name="scenario"),
         )
 
     @property
@@ -135,7 +137,7 @@ class TreeResult(Result):
 
         if not self.has_plan or self.tree is None:
             return math.nan
-        costs = self.scenario_costs["cost"].to_numpy()
+        costs = np.array([self.scenario_results[n].cost for n in self.tree.names])
         return scenario_cvar(costs, self.tree.probability, self.problem.risk.scenario_cvar_alpha)
 
     @property
@@ -169,7 +171,7 @@ class TreeResult(Result):
         if not self.scenario_results or self.tree is None:
             return []
         tree = self.tree
-        found = [f"{name}: {line}" for name, r in self.scenario_results.items() for line in r.check(tol)]
+        found = [f"{name}: {line}" for name in tree.names for line in self.scenario_results[name].check(tol)]
         evs = [self.scenario_results[n].evaluation for n in tree.names]
         if all(ev is not None for ev in evs):
             found += nonanticipativity_violations(tree, [ev for ev in evs if ev is not None], tol)

@@ -65,7 +65,9 @@ def build_need_gw(data: ModelData, upper: np.ndarray) -> np.ndarray:
     w = data.window
     per_lot = (data.facility_gw * data.lot_p)[w.p]
     most = np.zeros((data.n_placements, T))
-    np.add.at(most, (w.p, w.t), per_lot * upper[w.p, w.tau])
+    with np.errstate(invalid="ignore"):  # a unit drawing no power needs none, however many are bought
+        drawn = np.where(per_lot > 0, per_lot * upper[w.p, w.tau], 0.0)
+    np.add.at(most, (w.p, w.t), drawn)
     most += data.installed_fleet * data.facility_gw[:, None]
     at_site = np.zeros((len(data.site_pue), T))
     np.add.at(at_site, data.site_of, most)
@@ -86,8 +88,13 @@ def define_power_build(m: LinearModel, data: ModelData, upper: np.ndarray) -> Bu
         return no_builds(data)
     blocks = np.isfinite(data.build_block)
     gw = np.where(blocks, data.build_block, 1.0)
-    most = np.minimum(data.build_max, build_need_gw(data, upper)) / gw[:, None]
-    most = np.where(blocks[:, None], np.floor(most * (1 + 1e-9) + 1e-9), most)
+    allowed, need = data.build_max / gw[:, None], build_need_gw(data, upper) / gw[:, None]
+    # whole blocks: at most max_gw's whole blocks, and the blocks that cover the need (rounded up)
+    most = np.where(
+        blocks[:, None],
+        np.minimum(np.floor(allowed * (1 + 1e-9) + 1e-9), np.ceil(need * (1 - 1e-12) - 1e-12)),
+        np.minimum(allowed, need),
+    )
     cost = (data.discount[None, :] * data.build_cost) * gw[:, None]
     out = np.full((B, T), -1)
     for kind, chosen in ((INTEGER, blocks), (CONTINUOUS, ~blocks)):

@@ -149,8 +149,10 @@ def tree_summary(result: TreeResult) -> str:
     costs["objective"] = [money(c) for c in costs["objective"]]
     lines.append("demand paths:")
     lines.append(costs.to_string())
-    for name, r in result.scenario_results.items():
-        lines.append(f"path {name!r} (probability {tree.probability[tree.names.index(name)]:g}):")
+    for s, name in enumerate(tree.names):
+        r = result.scenario_results[name]
+        label = " = ".join(tree.members[s])
+        lines.append(f"path {label} (probability {tree.probability[s]:g}):")
         lines.append(_periods_table(r).to_string(float_format=_number))
         lines += _units_bought(r)
     return "\n".join(lines)
