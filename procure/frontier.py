@@ -35,7 +35,9 @@ from .validate import show
 
 __all__ = ["MEASURES", "Frontier", "frontier", "risk_of"]
 
-MEASURES = ("cvar", "hhi", "max_share")
+MEASURES = ("cvar", "hhi", "max_share", "scenario_cvar")
+#: With demand scenarios: the largest weight on the CVaR of the paths' costs (the least-risk end).
+MOST_CVAR_WEIGHT = 20.0
 #: Most points a frontier may have (each is a solve).
 MAX_POINTS = 10_000
 
@@ -93,8 +95,9 @@ class Frontier:
             "cvar": "CVaR of disruption loss (\\$B)",
             "hhi": "mean HHI (demand shares, discount-weighted)",
             "max_share": "largest vendor share in any year",
+            "scenario_cvar": "CVaR of the demand paths' costs (\\$B)",
         }[self.measure]
-        x = ok["risk"] / (1e9 if self.measure == "cvar" else 1.0)
+        x = ok["risk"] / (1e9 if self.measure in ("cvar", "scenario_cvar") else 1.0)
         cost = ok["cost"] / 1e9
         top.plot(x, cost, "-o", color="#1f4e79", label="cheapest plan at each risk level")
         for k, (xi, yi) in enumerate(zip(x, cost)):
@@ -237,13 +240,18 @@ def frontier(
     ----------
     problem : Problem, mapping, or path
         The problem; all its constraints hold at every point.
-    measure : {"cvar", "hhi", "max_share"}
+    measure : {"cvar", "hhi", "max_share", "scenario_cvar"}
         The risk traded against cost: CVaR of the disruption loss (needs
         scenarios and a shortfall penalty), the HHI averaged over periods
         (weighted by discount factor), or the largest vendor share of
         operational compute in any period.  Its
         own price in the objective (``risk_weight`` / ``hhi_weight``) is
         dropped: the frontier minimizes cost subject to ``risk ≤ level``.
+        With ``demand_scenarios`` the measure is ``"scenario_cvar"``: the
+        CVaR (at ``risk.scenario_cvar_alpha``) of the paths' costs against the
+        expected cost, traced by weights: each point minimizes expected
+        objective + ``w`` × that CVaR for ``w`` from 0 to `MOST_CVAR_WEIGHT`
+        (``level`` is ``w``; the points are the supported points of the frontier).
     points : int
         Number of levels, from the cheapest plan's risk down to the least
         risk possible (for ``max_share``, found by bisection on feasibility).
@@ -268,6 +276,8 @@ def frontier(
     adapter = get_adapter(solver)
     adapter.check_options(options)
     original = as_problem(problem)
+    if original.demand_scenarios or measure == "scenario_cvar":
+        return _tree_frontier(original, measure, points, Pipeline(adapter, options, extra=extra), progress)
     traded = _without_traded_term(original, measure)
     level = _Level(measure)
     pipeline = Pipeline(adapter, options, extra=extra, extend=level, hhi=measure == "hhi", cvar=measure == "cvar")
@@ -406,3 +416,39 @@ def _table(levels: list[float], results: list[Result], measure: str, problem: Pr
     if problem.risk.scenarios:
         columns.insert(4, "cvar")
     return pd.DataFrame(rows, columns=columns, index=pd.RangeIndex(len(rows), name="point"))
+
+
+def _tree_frontier(original: Problem, measure: str, points: int, pipeline: Pipeline, progress: bool) -> Frontier:
+    """Expected cost against the CVaR of the paths' costs, by weights (see `frontier`)."""
+    from .tree_result import TreeResult
+
+    if not original.demand_scenarios or measure != "scenario_cvar":
+        raise ProblemError(
+            f"measure: {show(measure)} — a problem with demand_scenarios trades cost against 'scenario_cvar' "
+            "(the CVaR of the paths' costs), and 'scenario_cvar' needs demand_scenarios",
+            path="measure",
+            value=measure,
+        )
+    weights = [0.0, *np.geomspace(0.01, MOST_CVAR_WEIGHT, points - 1)]
+    rows, results = [], []
+    for k, w in enumerate(weights, start=1):
+        weighted = replace(original, risk=replace(original.risk, scenario_cvar_weight=float(w)))
+        result, _ = pipeline.run(weighted, report=weighted)
+        results.append(result)
+        row: dict[str, Any] = {"level": w, "status": result.status}
+        if result.has_plan and isinstance(result, TreeResult):
+            row.update(risk=result.cost_cvar, cost=result.cost, objective=result.objective)
+            shares = result.compute_by_vendor.groupby(level="scenario").sum()
+            expected = pd.Series(result.scenario_costs["probability"]).reindex(shares.index).to_numpy() @ shares
+            total = float(expected.sum())
+            for vendor in original.vendor_names:
+                row[f"share {vendor}"] = float(expected[vendor]) / total if total > 0 else 0.0
+        else:
+            row.update(risk=math.nan, cost=math.nan, objective=math.nan)
+            row.update({f"share {v}": math.nan for v in original.vendor_names})
+        rows.append(row)
+        if progress:
+            print(f"frontier[scenario_cvar] point {k}/{points}: weight {w:.3g} → {result.status}", file=sys.stderr)
+    columns = ["level", "risk", "cost", "objective", "status", *[f"share {v}" for v in original.vendor_names]]
+    table = pd.DataFrame(rows, columns=columns, index=pd.RangeIndex(len(rows), name="point"))
+    return Frontier("scenario_cvar", table, tuple(results))

@@ -89,3 +89,18 @@ def test_what_if_script_runs() -> None:
     assert "risk.max_share" in out  # the rule-cost table
     assert "12 variants" in out and "share[nvidia]" in out
     assert (EXAMPLES / "what_if.png").stat().st_size > 10_000
+
+
+def test_uncertain_growth_script_runs(tmp_path: Path) -> None:
+    picture = tmp_path / "growth.png"
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "uncertain_growth.py"), "--branch-years", "1", "--plot", str(picture)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
+    assert "decided now, before the first branch (2026)" in out
+    assert "VSS" in out and "EVPI" in out
+    assert "slow" in out and "fast" in out
+    assert picture.stat().st_size > 10_000

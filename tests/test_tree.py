@@ -292,3 +292,20 @@ def test_infeasible_trees_say_which_path() -> None:
     result = procure.solve(problem)
     assert result.status == "infeasible"
     assert "huge" in result.message and "low" not in result.message.split("scenario")[1].split("has")[0]
+
+
+def test_the_frontier_of_a_tree_trades_expected_cost_against_the_cvar_of_path_costs() -> None:
+    problem = _tree(
+        [("low", 0.5, [10, 10, 10]), ("high", 0.5, [10, 30, 60])],
+        power_cap_gw=0.00004,
+        unserved_penalty=500.0,
+        risk={"scenario_cvar_alpha": 0.5},
+    )
+    front = procure.frontier(problem, "scenario_cvar", 4, mip_gap=0)
+    table = front.table
+    assert list(table["status"]) == ["optimal"] * 4
+    assert (table["risk"].diff().dropna() <= 1e-6 * table["risk"].abs().max()).all()  # CVaR falls with its weight
+    assert (table["cost"].diff().dropna() >= -1e-6 * table["cost"].abs().max()).all()  # expected cost rises
+    assert table["risk"].iloc[0] == pytest.approx(front.results[0].cost_cvar)  # type: ignore[attr-defined]
+    with pytest.raises(ProblemError):
+        procure.frontier(problem, "cvar", 3)
