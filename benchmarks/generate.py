@@ -410,8 +410,10 @@ def _least_power_gw(problem: dict[str, Any]) -> np.ndarray:
     compute = np.array([o["compute"] for o in offers])
     power = np.array([o["power_kw"] for o in offers]) * float(problem["pue"])
     life = np.array([o["lifetime"] for o in offers])
-    supply = np.array([[o["max_units"][y] if isinstance(o["max_units"], dict) else o["max_units"] for y in years]
-                       for o in offers], dtype=float)
+    supply = np.array(
+        [[o["max_units"][y] if isinstance(o["max_units"], dict) else o["max_units"] for y in years] for o in offers],
+        dtype=float,
+    )
     # fleet[i, t] = sum of purchases b[i, tau] with tau <= t < tau + life_i; b indexed i * T + tau
     fleet = sp.lil_matrix((n * T, n * T))
     for i in range(n):

@@ -172,8 +172,9 @@ def _traced_solve(problem: dict[str, Any], **options: Any) -> tuple[Any, float, 
 
         def on_log(e: Any) -> None:
             d = e.data_out
-            trace["log"].append([now(), int(d.mip_node_count), value(h, d.mip_primal_bound),
-                                 value(h, d.mip_dual_bound), current["run"]])
+            trace["log"].append(
+                [now(), int(d.mip_node_count), value(h, d.mip_primal_bound), value(h, d.mip_dual_bound), current["run"]]
+            )
 
         def on_interrupt(e: Any) -> None:
             d = e.data_out
@@ -228,8 +229,14 @@ def measure(
 ) -> dict:
     """One measurement, in this process."""
     problem = _problem(size, seed, family)
-    out: dict[str, Any] = {"tool": tool, "size": list(size), "seed": seed, "family": family, "time_limit": limit,
-                           "periods": len(problem["periods"])}
+    out: dict[str, Any] = {
+        "tool": tool,
+        "size": list(size),
+        "seed": seed,
+        "family": family,
+        "time_limit": limit,
+        "periods": len(problem["periods"]),
+    }
     if tool in ("procure", "procure-threads", "procure-cbc"):
         out["build_seconds"], stats = _procure_build(problem)
         out.update(stats)
@@ -300,8 +307,9 @@ def measure(
     return out
 
 
-def _spawn(tool: str, size: tuple[int, ...], seed: int, gap: float, threads: int, limit: float,
-           family: str = "base") -> dict:
+def _spawn(
+    tool: str, size: tuple[int, ...], seed: int, gap: float, threads: int, limit: float, family: str = "base"
+) -> dict:
     dims = ",".join(map(str, size))
     cmd = [sys.executable, __file__, "--one", tool, dims, str(seed), str(gap), str(threads), str(limit), family]
     started = time.perf_counter()
@@ -336,19 +344,38 @@ def _load_log(path: str | None) -> dict[tuple, dict]:
     return done
 
 
-def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, threads: int, limit: float,
-        done: dict[tuple, dict] | None = None, site_ladder: list | None = None, families: list | None = None,
-        family_tools: tuple[str, ...] = FAMILY_TOOLS, jobs: int = 1, family_size: tuple = FAMILY_SIZE) -> dict:
+def run(
+    ladder: list,
+    build_ladder: list,
+    seeds: tuple[int, ...],
+    gap: float,
+    threads: int,
+    limit: float,
+    done: dict[tuple, dict] | None = None,
+    site_ladder: list | None = None,
+    families: list | None = None,
+    family_tools: tuple[str, ...] = FAMILY_TOOLS,
+    jobs: int = 1,
+    family_size: tuple = FAMILY_SIZE,
+) -> dict:
     """Measure everything asked for, ``jobs`` subprocesses at a time; every row is printed as
     one JSON line when measured (``--resume`` reads them back)."""
     from concurrent.futures import ThreadPoolExecutor
 
     done = done or {}
     # (tool, size, seed, family, kind): the warm re-solve on the first size of the ladder (it solves three times)
-    tasks = [(tool, size, seed, "base", "solve") for size in ladder for seed in seeds
-             for tool in ("procure", "pyomo", "pulp", "mps", *(("resolve",) if size == LADDER[0] else ()))]
-    tasks += [(tool, family_size, seed, family, "family") for family in families or [] for seed in seeds
-              for tool in family_tools]
+    tasks = [
+        (tool, size, seed, "base", "solve")
+        for size in ladder
+        for seed in seeds
+        for tool in ("procure", "pyomo", "pulp", "mps", *(("resolve",) if size == LADDER[0] else ()))
+    ]
+    tasks += [
+        (tool, family_size, seed, family, "family")
+        for family in families or []
+        for seed in seeds
+        for tool in family_tools
+    ]
     tasks += [(tool, size, 0, "base", "build") for size in build_ladder for tool in ("procure", "pyomo", "mps")]
     # sites multiply the purchase columns; the peers do not model them
     tasks += [(tool, size, 0, "base", "build") for size in site_ladder or [] for tool in ("procure", "mps")]
@@ -364,11 +391,15 @@ def run(ladder: list, build_ladder: list, seeds: tuple[int, ...], gap: float, th
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         rows = list(pool.map(once, tasks))
-    return {"gap": gap, "threads": threads, "time_limit": limit,
-            "solves": [r for r in rows if r.get("kind") == "solve"],
-            "families": [r for r in rows if r.get("kind") == "family"],
-            "builds": [r for r in rows if r.get("kind") == "build"],
-            "machine": _machine(jobs)}
+    return {
+        "gap": gap,
+        "threads": threads,
+        "time_limit": limit,
+        "solves": [r for r in rows if r.get("kind") == "solve"],
+        "families": [r for r in rows if r.get("kind") == "family"],
+        "builds": [r for r in rows if r.get("kind") == "build"],
+        "machine": _machine(jobs),
+    }
 
 
 def _machine(jobs: int) -> dict[str, Any]:
@@ -377,11 +408,19 @@ def _machine(jobs: int) -> dict[str, Any]:
 
     import peers
 
-    info: dict[str, Any] = {"cpus": os.cpu_count(), "python": sys.version.split()[0], "jobs": jobs,
-                            "platform": platform.platform(), "date": time.strftime("%Y-%m-%d")}
+    info: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "jobs": jobs,
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
     try:
-        info["cpu"] = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                           if line.startswith("model name"))
+        info["cpu"] = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     from importlib.metadata import version
@@ -397,8 +436,9 @@ def _machine(jobs: int) -> dict[str, Any]:
     info["cbc"] = peers.cbc_binary()
     try:
         out = subprocess.run([info["cbc"], "-quit"], capture_output=True, text=True, timeout=30).stdout
-        info["cbc_version"] = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Version")),
-                                   None)
+        info["cbc_version"] = next(
+            (ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Version")), None
+        )
     except (OSError, subprocess.SubprocessError):
         info["cbc_version"] = None
     return info
@@ -426,8 +466,9 @@ def report(results: dict) -> str:
     if results.get("families"):
         parts.append(family_report(results))
     if any(r["tool"] in ("pyomo", "cbc") for r in results.get("families", [])):
-        parts.append("Issue 10's targets (times not proved within the limit count as the limit):\n\n"
-                     + target_report(results))
+        parts.append(
+            "Issue 10's targets (times not proved within the limit count as the limit):\n\n" + target_report(results)
+        )
     return "\n\n".join(parts)
 
 
@@ -456,8 +497,11 @@ def ladder_report(results: dict) -> str:
         # a peer stopped by the time limit gives a lower bound on the speed-up
         marks = ["≥" if _stopped(pyo[k], limit) else "" for k in seeds]
         pulp_mark = "≥" if any(_stopped(r, limit) for r in pulp.values()) else ""
-        worse = [(ours[k]["objective"] - pyo[k]["objective"]) / abs(pyo[k]["objective"]) for k in seeds
-                 if ours[k].get("status") == "optimal" and pyo[k].get("status") in ("optimal", "feasible")]
+        worse = [
+            (ours[k]["objective"] - pyo[k]["objective"]) / abs(pyo[k]["objective"])
+            for k in seeds
+            if ours[k].get("status") == "optimal" and pyo[k].get("status") in ("optimal", "feasible")
+        ]
         shares = [r["build_seconds"] / r["total_seconds"] for r in ours.values() if "total_seconds" in r]
         reads = [r["build_seconds"] / r["read_seconds"] for r in by["mps"].values() if "build_seconds" in r]
         warm = [r["cold_seconds"] / r["warm_seconds"] for r in by["resolve"].values() if "warm_seconds" in r]
@@ -502,8 +546,14 @@ def ladder_report(results: dict) -> str:
 
 
 #: column titles of the tools
-TOOL_NAMES = {"procure": "procure", "procure-cbc": "procure (cbc)", "procure-threads": "procure (threads=None)",
-              "pyomo": "Pyomo+HiGHS", "cbc": "CBC", "pulp": "PuLP+CBC"}
+TOOL_NAMES = {
+    "procure": "procure",
+    "procure-cbc": "procure (cbc)",
+    "procure-threads": "procure (threads=None)",
+    "pyomo": "Pyomo+HiGHS",
+    "cbc": "CBC",
+    "pulp": "PuLP+CBC",
+}
 
 
 def _finite(x: Any) -> bool:
@@ -521,8 +571,9 @@ def _proved(row: dict) -> bool:
 
 def _best(rows: list[dict]) -> float:
     """The best objective any tool found for one problem (procure's plans along the way included)."""
-    values = [r["objective"] for r in rows
-              if r.get("status") in ("optimal", "feasible") and _finite(r.get("objective"))]
+    values = [
+        r["objective"] for r in rows if r.get("status") in ("optimal", "feasible") and _finite(r.get("objective"))
+    ]
     for r in rows:
         values += [v for _, v, _ in r.get("trace", {}).get("plans", []) if _finite(v)]
     return min(values) if values else float("nan")
@@ -783,11 +834,18 @@ def family_report(results: dict) -> str:
     # and against the Pyomo+HiGHS peer where both proved the gap (they solve the same model)
     cbc = [r for r in rows if r["tool"] == "cbc" and _finite(r.get("objective"))]
     if cbc:
-        read_back = [abs(r["objective"] - r["objective_check"]) / abs(r["objective"]) for r in cbc
-                     if _finite(r.get("objective_check"))]
-        both = [abs(r["objective"] - at[r.get("family"), r["seed"], "pyomo"]["objective"]) / abs(r["objective"])
-                for r in cbc if _proved(r) and (r.get("family"), r["seed"], "pyomo") in at
-                and _proved(at[r.get("family"), r["seed"], "pyomo"])]
+        read_back = [
+            abs(r["objective"] - r["objective_check"]) / abs(r["objective"])
+            for r in cbc
+            if _finite(r.get("objective_check"))
+        ]
+        both = [
+            abs(r["objective"] - at[r.get("family"), r["seed"], "pyomo"]["objective"]) / abs(r["objective"])
+            for r in cbc
+            if _proved(r)
+            and (r.get("family"), r["seed"], "pyomo") in at
+            and _proved(at[r.get("family"), r["seed"], "pyomo"])
+        ]
         first = cbc[0]
         lines += [
             "",
@@ -862,21 +920,42 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--one", nargs=7, help=argparse.SUPPRESS)
     parser.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help=f"every family at {FAMILY_SIZE}, seed 0, {QUICK_LIMIT:.0f} s limit; first size of the build ladders",
     )
-    parser.add_argument("--only", choices=["solve", "build", "families"], help="run only the solve ladder, the "
-                        "build ladders or the families")
-    parser.add_argument("--families", nargs="+", choices=list(FAMILIES), metavar="F",
-                        help=f"only these families (default: all: {', '.join(FAMILIES)})")
-    parser.add_argument("--family-tools", nargs="+", choices=list(ALL_FAMILY_TOOLS),
-                        default=list(FAMILY_TOOLS), help="the tools run on the families (default: procure pyomo cbc)")
-    parser.add_argument("--family-size", type=int, nargs=4, default=list(FAMILY_SIZE), metavar="N",
-                        help="vendors, offers per vendor, periods, scenarios of the families (default: %(default)s)")
+    parser.add_argument(
+        "--only",
+        choices=["solve", "build", "families"],
+        help="run only the solve ladder, the build ladders or the families",
+    )
+    parser.add_argument(
+        "--families",
+        nargs="+",
+        choices=list(FAMILIES),
+        metavar="F",
+        help=f"only these families (default: all: {', '.join(FAMILIES)})",
+    )
+    parser.add_argument(
+        "--family-tools",
+        nargs="+",
+        choices=list(ALL_FAMILY_TOOLS),
+        default=list(FAMILY_TOOLS),
+        help="the tools run on the families (default: procure pyomo cbc)",
+    )
+    parser.add_argument(
+        "--family-size",
+        type=int,
+        nargs=4,
+        default=list(FAMILY_SIZE),
+        metavar="N",
+        help="vendors, offers per vendor, periods, scenarios of the families (default: %(default)s)",
+    )
     parser.add_argument("--gap", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--time-limit", type=float,
-                        help=f"seconds per solve (default 900; {QUICK_LIMIT:.0f} with --quick)")
+    parser.add_argument(
+        "--time-limit", type=float, help=f"seconds per solve (default 900; {QUICK_LIMIT:.0f} with --quick)"
+    )
     parser.add_argument("--jobs", type=int, default=1, help="measurements at a time (at most one per core)")
     parser.add_argument(
         "--out", help="where to write the results (default: results.json for a full run, results-partial.json else)"
@@ -910,8 +989,20 @@ def main() -> None:
     if args.only == "families":
         ladder = build_ladder = site_ladder = []
     done = _load_log(args.resume)
-    results = run(ladder, build_ladder, seeds, args.gap, args.threads, limit, done, site_ladder, families,
-                  tuple(args.family_tools), args.jobs, tuple(args.family_size))
+    results = run(
+        ladder,
+        build_ladder,
+        seeds,
+        args.gap,
+        args.threads,
+        limit,
+        done,
+        site_ladder,
+        families,
+        tuple(args.family_tools),
+        args.jobs,
+        tuple(args.family_size),
+    )
     partial = args.quick or args.only or args.sizes or args.seeds or args.families
     out = args.out or str(HERE / ("results-partial.json" if partial else "results.json"))
     Path(out).write_text(json.dumps(results, indent=1))

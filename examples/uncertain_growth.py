@@ -54,13 +54,9 @@ PROBABILITY = {"slow": 0.3, "mid": 0.5, "fast": 0.2}
 COLOURS = {"google": "#4285F4", "amazon": "#FF9900", "nvidia": "#76B900"}
 
 
-def build_problem(branch_years: int = 2) -> dict[str, Any]:
-    """The gigawatt problem with a demand tree that branches in each of the first ``branch_years``
-    years after 2026 (each path keeps its last growth rate afterwards)."""
-    problem = procure.Problem.from_file(HERE / "gigawatt_2026.toml").to_dict()
-    problem.pop("demand")
-    problem.pop("total_budget", None)
-    periods = problem["periods"]
+def growth_paths(periods: list[int], branch_years: int, short_names: bool = False) -> list[dict[str, Any]]:
+    """Demand paths from 1.4M PFLOP/s in the first period, growing slow, mid or fast in each of the
+    first ``branch_years`` years after it (each path keeps its last rate afterwards)."""
     paths = []
     for combo in itertools.product(GROWTH, repeat=branch_years):
         demand = [1_400_000.0]
@@ -68,11 +64,21 @@ def build_problem(branch_years: int = 2) -> dict[str, Any]:
             demand.append(demand[-1] * GROWTH[combo[min(k, branch_years - 1)]])
         paths.append(
             {
-                "name": "-".join(combo),
+                "name": "-".join(g[0] if short_names else g for g in combo),
                 "probability": float(np.prod([PROBABILITY[g] for g in combo])),
                 "demand": {str(p): round(d) for p, d in zip(periods, demand)},
             }
         )
+    return paths
+
+
+def build_problem(branch_years: int = 2) -> dict[str, Any]:
+    """The gigawatt problem with a demand tree that branches in each of the first ``branch_years``
+    years after 2026 (each path keeps its last growth rate afterwards)."""
+    problem = procure.Problem.from_file(HERE / "gigawatt_2026.toml").to_dict()
+    problem.pop("demand")
+    problem.pop("total_budget", None)
+    paths = growth_paths(problem["periods"], branch_years)
     problem["name"] = "uncertain-growth"
     problem["demand_scenarios"] = paths
     problem["power_cap_gw"] = {"2026": 1.3, "2027": 2.0, "2028": 2.6, "2029": 2.6, "2030": 2.6}

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import ProblemError
 from .fmt import amount as fmt_amount
 from .model.build import BuiltModel, Extra
 from .model.elastic import elastic_model
@@ -924,12 +925,35 @@ def explain(
     options = solve_options(time_limit, mip_gap, threads, False, solver_options)
     adapter = get_adapter(solver)
     adapter.check_options(options)
+    if prob.demand_scenarios:
+        prob = _path_to_explain(prob, adapter, options)
     for f in fixed:
         if not isinstance(f, str) or not f:
             raise ValueError(f"fixed: {f!r} is not a path prefix (e.g. 'demand', 'power_cap_gw[2027]')")
     seconds = DEFAULT_SECONDS if time_limit is None else time_limit
     return diagnose_problem(
         prob, adapter, options, seconds, fixed=tuple(fixed), prices=prices, priorities=priorities, repairs=repairs
+    )
+
+
+def _path_to_explain(problem: Problem, adapter: Adapter, options: SolveOptions) -> Problem:
+    """With demand scenarios: the first demand path that has no plan even alone (its diagnosis
+    is the tree's), or `ProblemError` when every path has one (the conflict is then between
+    the paths' shared decisions, which a diagnosis of one path cannot name)."""
+    from .pipeline import Pipeline
+    from .tree import scenario_tree
+
+    tree = scenario_tree(problem)
+    alone = Pipeline(adapter, options, explain=False)
+    for path in tree.problems:
+        result, _ = alone.run(path)
+        if result.status == "infeasible":
+            return path
+    raise ProblemError(
+        "demand_scenarios: every demand path has a plan alone; the tree has none only because the "
+        "purchases shared before each branch cannot serve all paths, which explain() does not diagnose "
+        "yet (try unserved_penalty, or fewer shared periods)",
+        path="demand_scenarios",
     )
 
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .errors import ProblemError
 from .evaluate import evaluate, objective_of
 from .fmt import money
 from .paths import set_value
@@ -248,6 +249,12 @@ def rule_costs(result: Result, *, progress: bool | None = None, **solve_options:
     ProblemError
         If an option is unknown or invalid.
     """
+    if result.problem.demand_scenarios:
+        raise ProblemError(
+            "rule_costs: not available for a problem with demand_scenarios yet; ask it of one path's result "
+            "(result.scenario_results[name].rule_costs(...))",
+            path="demand_scenarios",
+        )
     pipeline = pipeline_for(result, solve_options, "rule_costs")
     rules = rules_of(result.problem)
     rows = []

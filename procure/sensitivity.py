@@ -671,6 +671,12 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
     >>> s = procure.solve(problem).sensitivity()        # doctest: +SKIP
     >>> s.power[["path", "slack", "binding", "shadow_price"]]   # doctest: +SKIP
     """
+    if result.problem.demand_scenarios:
+        raise ProblemError(
+            "sensitivity: not available for a problem with demand_scenarios yet; ask it of one path's result "
+            "(result.scenario_results[name].sensitivity(...))",
+            path="demand_scenarios",
+        )
     started = time.perf_counter()
     options, extra = checked_options(result, solve_options, "sensitivity")
     ev = result.evaluation
@@ -822,6 +828,12 @@ def marginal_value(result: Result, changes: Mapping[str, Any], **solve_options: 
     ProblemError
         If a path or an amount is invalid, or the changed problem is.
     """
+    if result.problem.demand_scenarios:
+        raise ProblemError(
+            "marginal_value: not available for a problem with demand_scenarios yet; ask it of one path's result "
+            "(result.scenario_results[name].marginal_value(...))",
+            path="demand_scenarios",
+        )
     pipeline = pipeline_for(result, solve_options, "marginal_value")
     problem, applied, single = _changed(result.problem, changes)
     # one model per result, kept between calls: each finite change is solved in it, warm

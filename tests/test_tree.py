@@ -309,3 +309,16 @@ def test_the_frontier_of_a_tree_trades_expected_cost_against_the_cvar_of_path_co
     assert table["risk"].iloc[0] == pytest.approx(front.results[0].cost_cvar)  # type: ignore[attr-defined]
     with pytest.raises(ProblemError):
         procure.frontier(problem, "cvar", 3)
+
+
+def test_explain_names_the_path_without_a_plan_and_the_rest_say_what_to_ask() -> None:
+    problem = _tree([("low", 0.5, [10, 10, 10]), ("huge", 0.5, [10, 10, 1000])], power_cap_gw=0.00003)
+    diagnosis = procure.explain(problem)
+    assert not diagnosis.repairs.empty
+    assert any("2028" in r.text for r in diagnosis.conflict)  # huge's 2028 demand against the power cap
+    fine = procure.solve(_tree([("a", 0.5, [1, 1, 1]), ("b", 0.5, [1, 2, 3])]))
+    for ask in (fine.sensitivity, fine.rule_costs):
+        with pytest.raises(ProblemError, match="demand_scenarios"):
+            ask()
+    with pytest.raises(ProblemError, match="demand_scenarios"):
+        fine.marginal_value({"offers[hot].unit_cost": 1.0})
