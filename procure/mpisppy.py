@@ -276,10 +276,13 @@ class MpiSppyTree:
         nodes = []
         names = self.node_names[i]
         for k, t in enumerate(self.stage_period):
-            if t < 0:  # a ROOT that decides nothing: one variable held at 0 keeps mpi-sppy's lists non-empty
+            if t < 0:  # a ROOT that decides nothing: one variable held at 0 (by a row, so that the
+                # solver sees it) keeps mpi-sppy's lists non-empty
                 dummy = _free_name(m, "no_decision")
-                m.add_component(dummy, pyo.Var(bounds=(0.0, 0.0), doc="ROOT decides nothing"))
-                nonants = [getattr(m, dummy)]
+                m.add_component(dummy, pyo.Var(bounds=(0.0, 0.0), initialize=0.0, doc="ROOT decides nothing"))
+                var = getattr(m, dummy)
+                m.add_component(_free_name(m, f"{dummy}_row"), pyo.Constraint(expr=var == 0.0))
+                nonants = [var]
                 cost: Any = stage_cost[-1]
             else:
                 ids = list(built.lots[:, t])
@@ -509,43 +512,73 @@ def _ph_time_limit(left: float | None) -> int | None:
 
 
 def _incumbent_extension() -> Any:
-    """A PH extension that tries the rounded xbar as a plan after iteration 0 and after every
-    iteration (W and prox off, every decision of every node held there, each path re-solved) and
-    keeps the best one (mpi-sppy's XhatXbar tries only the last xbar)."""
+    """A PH extension that looks for plans after iteration 0 and after every iteration: the
+    rounded xbar, and the decisions of one path (in turn) at every node on it (the next paths'
+    elsewhere), each with W and prox off, every node's decisions held and every path re-solved;
+    it keeps the best (mpi-sppy's serial XhatXbar tries only the last xbar)."""
     _mpisppy()
-    import mpisppy.phbase as phbase
     from mpisppy.extensions.extension import Extension
 
-    class BestXbar(Extension):
+    class BestPlan(Extension):
         def __init__(self, opt: Any) -> None:
             super().__init__(opt)
             self.solver_options = opt.options["xhat_xbar_options"]["xhat_solver_options"]
             self.value: float | None = None
             self.tries = 0
 
+        def _candidates(self) -> list[dict[str, list[float]]]:
+            opt = self.opt
+            names = list(opt.local_scenarios)
+            xbar: dict[str, list[float]] = {}
+            own: dict[str, dict[str, list[float]]] = {}
+            for name, s in opt.local_scenarios.items():
+                own[name] = {}
+                for node in s._mpisppy_node_list:
+                    values = [v._value if v._value is not None else 0.0 for v in node.nonant_vardata_list]
+                    own[name][node.name] = values
+                    if node.name not in xbar:
+                        # xbar of the node: the probability-weighted mean of its paths' decisions
+                        members = [t for t in opt.local_scenarios.values() if node.name in _nodes(t)]
+                        mass = sum(t._mpisppy_probability for t in members)
+                        xbar[node.name] = [
+                            sum(t._mpisppy_probability * _value(t, node.name, i) for t in members) / mass
+                            for i in range(len(values))
+                        ]
+            k = self.tries % len(names)
+            shuffled: dict[str, list[float]] = {}
+            for name in names[k:] + names[:k]:
+                for node, values in own[name].items():
+                    shuffled.setdefault(node, values)
+            return [xbar, shuffled]
+
+        def _evaluate(self, candidate: dict[str, list[float]]) -> None:
+            opt = self.opt
+            for s in opt.local_scenarios.values():
+                for node in s._mpisppy_node_list:
+                    for v, value in zip(node.nonant_vardata_list, candidate[node.name]):
+                        v._value = round(value) if v.is_integer() or v.is_binary() else value
+                        v.fix()
+            opt.solve_loop(solver_options=self.solver_options, verbose=False, tee=False, need_solution=False)
+            if opt.no_incumbent_prob() == 0:
+                value = opt.Eobjective()
+                if opt.update_best_solution_if_improving(value):
+                    self.value = value
+
         def _try(self) -> None:
             opt = self.opt
-            scenarios = opt.local_scenarios.values()
+            scenarios = list(opt.local_scenarios.values())
             state = [(s._mpisppy_model.W_on.value, s._mpisppy_model.prox_on.value) for s in scenarios]
             bounds = [(s._mpisppy_data.outer_bound, s._mpisppy_data.inner_bound) for s in scenarios]
+            candidates = self._candidates()
             opt._save_nonants()
             try:
                 for s in scenarios:
                     s._mpisppy_model.W_on = 0
                     s._mpisppy_model.prox_on = 0
-                phbase._Compute_Xbar(opt)
-                for s in scenarios:
-                    for node in s._mpisppy_node_list:
-                        for i, v in enumerate(node.nonant_vardata_list):
-                            value = s._mpisppy_model.xbars[(node.name, i)]._value
-                            v._value = round(value) if v.is_integer() or v.is_binary() else value
-                            v.fix()
-                opt.solve_loop(solver_options=self.solver_options, verbose=False, tee=False, need_solution=False)
+                for candidate in candidates:
+                    self._evaluate(candidate)
+                    opt._restore_nonants()
                 self.tries += 1
-                if opt.no_incumbent_prob() == 0:
-                    value = opt.Eobjective()
-                    if opt.update_best_solution_if_improving(value):
-                        self.value = value
             finally:
                 opt._restore_nonants()
                 for s, (w, prox), (outer, inner) in zip(scenarios, state, bounds):
@@ -560,7 +593,17 @@ def _incumbent_extension() -> Any:
         def enditer(self) -> None:
             self._try()
 
-    return BestXbar
+    return BestPlan
+
+
+def _nodes(scenario: Any) -> set[str]:
+    return {node.name for node in scenario._mpisppy_node_list}
+
+
+def _value(scenario: Any, node_name: str, i: int) -> float:
+    node = next(n for n in scenario._mpisppy_node_list if n.name == node_name)
+    value = node.nonant_vardata_list[i]._value
+    return float(value) if value is not None else 0.0
 
 
 def _failure(exc: Exception) -> _Answer:
@@ -571,9 +614,25 @@ def _failure(exc: Exception) -> _Answer:
     return _Answer(None, math.nan, "error", f"mpi-sppy failed: {text}")
 
 
+def _gap_stop(gap: float) -> Any:
+    """A PH converger: stop once the best plan found is within ``gap`` of PH's trivial bound."""
+
+    class GapStop:
+        def __init__(self, ph: Any) -> None:
+            self.ph = ph
+
+        def is_converged(self) -> bool:
+            value, bound = self.ph.extobject.value, self.ph.trivial_bound
+            if value is None or bound is None or not math.isfinite(bound):
+                return False
+            return bool(value - bound <= gap * max(abs(value), 1e-12))
+
+    return GapStop
+
+
 def _run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> _Answer:
-    """PH in this process: the best rounded xbar over the iterations as the plan, and the larger
-    of the trivial (wait-and-see) bound and the Lagrangian bound with PH's final W."""
+    """PH in this process: the best plan the incumbent extension found, and the larger of the
+    trivial (wait-and-see) bound and the Lagrangian bound with PH's final W."""
     _mpisppy()
     import mpisppy.utils.sputils as sputils
     from mpisppy.opt.ph import PH
@@ -597,7 +656,7 @@ def _run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> _A
         "time_limit": _ph_time_limit(left),
         "xhat_xbar_options": {"xhat_solver_options": dict(sub)},
     }
-    with _quiet(options.verbose) as log:
+    with _quiet(options.verbose):
         ph = PH(
             ph_options,
             list(mt.scenario_names),
@@ -606,6 +665,7 @@ def _run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> _A
             scenario_creator_kwargs=mt.scenario_creator_kwargs,
             all_nodenames=list(mt.all_nodenames),
             extensions=_incumbent_extension(),
+            ph_converger=_gap_stop(options.mip_gap),
             rho_setter=mt.rho_setter(rho),
         )
         try:
@@ -620,15 +680,20 @@ def _run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> _A
             x = {mt.path_of(n): _x(s) for n, s in ph.local_scenarios.items()}
         for s in ph.local_scenarios.values():  # a subproblem that fails must not leave an old bound behind
             s._mpisppy_data.outer_bound = -math.inf
-        lagrangian = ph.post_solve_bound(solver_options=sub)
+        lagrangian = ph.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
     bounds = [b for b in (trivial, lagrangian) if b is not None and math.isfinite(b)]
     bound = max(bounds) if bounds else math.nan
     termination = _ph_termination(options, started, done, iterations)
     message = f"progressive hedging, {done} iteration(s), serial"
     if x is None:
-        text = " ".join(log.getvalue().strip().splitlines()[-2:])
-        message += f": no rounded xbar gave every path a plan {text}".rstrip()
+        message += ": no plan found (no candidate decisions gave every path a plan)"
     return _Answer(x, bound, termination, message, done)
+
+
+def _at_least(options: SolveOptions, started: float, seconds: float = 1.0) -> float | None:
+    """Time left for a last round of solves (a bound), at least ``seconds``."""
+    left = _left(options, started)
+    return None if left is None else max(left, seconds)
 
 
 def _ph_termination(options: SolveOptions, started: float, done: int, iterations: int) -> str:
@@ -702,7 +767,7 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
     def writer(_directory: str, name: str, scenario: Any, _bundling: Any) -> None:
         x[mt.path_of(name)] = _x(scenario)
 
-    with _quiet(options.verbose) as log:
+    with _quiet(options.verbose):
         hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kw, all_nodenames=nodes, rho_setter=mt.rho_setter(rho))
         spoke_list = []
         if cfg.lagrangian:
@@ -730,7 +795,7 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
                 opt = wheel.spcomm.opt
                 for s in opt.local_scenarios.values():
                     s._mpisppy_data.outer_bound = -math.inf
-                post = opt.post_solve_bound(solver_options=dict(sub))
+                post = opt.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
         outer = wheel.BestOuterBound if comm.rank == 0 else None
     parts = comm.gather(x, root=0)
     answer = None
@@ -744,8 +809,7 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
         )
         plan: dict[str, np.ndarray] | None = found if len(found) == len(mt.scenario_names) else None
         if plan is None:
-            text = " ".join(log.getvalue().strip().splitlines()[-2:])
-            message += f": the incumbent spoke found no plan {text}".rstrip()
+            message += ": the incumbent spoke found no plan"
         termination = _ph_termination(options, started, done_iterations, iterations)
         answer = _Answer(plan, bound, termination, message, done_iterations)
     answer = comm.bcast(answer, root=0)
