@@ -5,6 +5,8 @@
 >>> result.purchases                                          # doctest: +SKIP
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .errors import Interrupted, ProblemError, SolverNotAvailable
 from .explain import Diagnosis, explain
 from .export import write_model
@@ -20,6 +22,9 @@ from .solvers import available_solvers
 from .sweep import Sweep, sweep
 from .tree import ScenarioTree, scenario_tree
 from .tree_result import StochasticValue, TreeResult
+
+if TYPE_CHECKING:
+    from .mpisppy import to_mpisppy
 
 __all__ = [
     "DemandScenario",
@@ -51,8 +56,18 @@ __all__ = [
     "scenario_tree",
     "solve",
     "sweep",
+    "to_mpisppy",
     "to_pyomo",
     "write_model",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # imported when first used: ``python -m procure.mpisppy`` must not find it imported already
+    if name == "to_mpisppy":
+        from .mpisppy import to_mpisppy
+
+        return to_mpisppy
+    raise AttributeError(f"module 'procure' has no attribute {name!r}")

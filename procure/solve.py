@@ -35,7 +35,9 @@ def solve(
         A `Problem`, a mapping in the problem format, or a path to a
         ``.json`` / ``.toml`` file.
     solver : str
-        Adapter name; ``"highs"`` (built in) by default, or ``"pyomo:NAME"``.
+        Adapter name; ``"highs"`` (built in) by default, or ``"pyomo:NAME"``; for a problem
+        with ``demand_scenarios`` also ``"mpisppy:ef"`` or ``"mpisppy:ph"`` (mpi-sppy's
+        extensive form or progressive hedging, see `procure.mpisppy`).
     time_limit : float, optional
         Seconds the whole call may take (building, solving, certifying, and the
         diagnosis of an infeasible problem); it returns the best plan so far
@@ -72,6 +74,10 @@ def solve(
     """
     started = time.perf_counter()
     options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
+    if isinstance(solver, str) and solver.startswith("mpisppy:"):
+        from .mpisppy import solve_for
+
+        return solve_for(problem, solver, options, extra, started)
     adapter = get_adapter(solver)
     adapter.check_options(options)
     prob = as_problem(problem)

@@ -51,6 +51,7 @@ TERMINATIONS: dict[str, str] = {
     "node_limit": "stopped at a node limit",
     "solution_limit": "stopped at a limit on solutions found",
     "iteration_limit": "stopped at an iteration limit",
+    "converged": "progressive hedging's iterates agreed (which proves no gap by itself)",
     "objective_limit": "stopped at an objective bound or target",
     "memory_limit": "stopped at a memory limit",
     "infeasible": "proved infeasible",
