@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ProblemError
+from .errors import NumericsError, ProblemError
 from .fmt import amount as fmt_amount
 from .model.build import BuiltModel, Extra
 from .model.elastic import elastic_model
@@ -537,7 +537,10 @@ def _elastic(ctx: _Context, lever_rows: list[_Row]) -> tuple[np.ndarray, np.ndar
     left = ctx.clock.left()
     if left < 0.1:
         return None
-    raw = ctx.adapter.solve(elastic, replace(ctx.options, time_limit=left, mip_gap=1e-9, verbose=False))
+    try:
+        raw = ctx.adapter.solve(elastic, replace(ctx.options, time_limit=left, mip_gap=1e-9, verbose=False))
+    except NumericsError:  # slack prices too far apart for the solver: this lever gives no repair
+        return None
     if raw.interrupted:
         raise KeyboardInterrupt
     if not raw.has_plan or raw.x is None:
