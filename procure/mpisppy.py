@@ -511,19 +511,23 @@ def _ph_time_limit(left: float | None) -> int | None:
     return None if left is None else max(1, int(left))
 
 
-def _incumbent_extension() -> Any:
-    """A PH extension that looks for plans after iteration 0 and after every iteration: the
-    rounded xbar, and the decisions of one path (in turn) at every node on it (the next paths'
-    elsewhere), each with W and prox off, every node's decisions held and every path re-solved;
-    it keeps the best (mpi-sppy's serial XhatXbar tries only the last xbar)."""
+def _incumbent_extension(plans: bool = True) -> Any:
+    """A PH extension that does in this process what spokes do on other ranks.  After iteration 0
+    and after every iteration it looks for plans: the rounded xbar, and the decisions of one path
+    (in turn) at every node on it (the next paths' elsewhere), each with W and prox off, every
+    node's decisions held and every path re-solved; it keeps the best (mpi-sppy's serial XhatXbar
+    tries only the last xbar).  After every iteration it also takes the Lagrangian bound of that
+    iteration's W (prox off: each path's MIP bound, summed), and keeps the best.  ``plans=False``:
+    the bounds only (on a hub whose paths are spread over several ranks)."""
     _mpisppy()
     from mpisppy.extensions.extension import Extension
 
     class BestPlan(Extension):
         def __init__(self, opt: Any) -> None:
             super().__init__(opt)
-            self.solver_options = opt.options["xhat_xbar_options"]["xhat_solver_options"]
+            self.solver_options = opt.options["procure_solver_options"]
             self.value: float | None = None
+            self.bound = -math.inf
             self.tries = 0
 
         def _candidates(self) -> list[dict[str, list[float]]]:
@@ -564,14 +568,28 @@ def _incumbent_extension() -> Any:
                 if opt.update_best_solution_if_improving(value):
                     self.value = value
 
-        def _try(self) -> None:
+        def _lagrangian(self) -> None:
+            opt = self.opt
+            for s in opt.local_scenarios.values():
+                s._mpisppy_model.W_on = 1
+                s._mpisppy_model.prox_on = 0
+                s._mpisppy_data.outer_bound = -math.inf  # a subproblem that fails leaves no old bound
+            opt.solve_loop(solver_options=self.solver_options, verbose=False, tee=False, need_solution=False)
+            bound = opt.Ebound()
+            if math.isfinite(bound):
+                self.bound = max(self.bound, float(bound))
+
+        def _try(self, lagrangian: bool) -> None:
             opt = self.opt
             scenarios = list(opt.local_scenarios.values())
             state = [(s._mpisppy_model.W_on.value, s._mpisppy_model.prox_on.value) for s in scenarios]
             bounds = [(s._mpisppy_data.outer_bound, s._mpisppy_data.inner_bound) for s in scenarios]
-            candidates = self._candidates()
+            candidates = self._candidates() if plans else []
             opt._save_nonants()
             try:
+                if lagrangian:
+                    self._lagrangian()
+                    opt._restore_nonants()
                 for s in scenarios:
                     s._mpisppy_model.W_on = 0
                     s._mpisppy_model.prox_on = 0
@@ -588,10 +606,11 @@ def _incumbent_extension() -> Any:
                     s._mpisppy_data.outer_bound, s._mpisppy_data.inner_bound = outer, inner
 
         def post_iter0_after_sync(self) -> None:  # after PH took its trivial bound
-            self._try()
+            if plans:
+                self._try(lagrangian=False)
 
         def enditer(self) -> None:
-            self._try()
+            self._try(lagrangian=True)
 
     return BestPlan
 
@@ -615,15 +634,16 @@ def _failure(exc: Exception) -> _Answer:
 
 
 def _gap_stop(gap: float) -> Any:
-    """A PH converger: stop once the best plan found is within ``gap`` of PH's trivial bound."""
+    """A PH converger: stop once the best plan found is within ``gap`` of the best bound."""
 
     class GapStop:
         def __init__(self, ph: Any) -> None:
             self.ph = ph
 
         def is_converged(self) -> bool:
-            value, bound = self.ph.extobject.value, self.ph.trivial_bound
-            if value is None or bound is None or not math.isfinite(bound):
+            value = self.ph.extobject.value
+            bound = max(self.ph.trivial_bound, self.ph.extobject.bound)
+            if value is None or not math.isfinite(bound):
                 return False
             return bool(value - bound <= gap * max(abs(value), 1e-12))
 
@@ -654,7 +674,7 @@ def _run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> _A
         "linearize_proximal_terms": True,
         "proximal_linearization_tolerance": 0.1,
         "time_limit": _ph_time_limit(left),
-        "xhat_xbar_options": {"xhat_solver_options": dict(sub)},
+        "procure_solver_options": dict(sub),
     }
     with _quiet(options.verbose):
         ph = PH(
@@ -681,7 +701,7 @@ def _run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> _A
         for s in ph.local_scenarios.values():  # a subproblem that fails must not leave an old bound behind
             s._mpisppy_data.outer_bound = -math.inf
         lagrangian = ph.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
-    bounds = [b for b in (trivial, lagrangian) if b is not None and math.isfinite(b)]
+    bounds = [b for b in (trivial, lagrangian, ph.extobject.bound) if b is not None and math.isfinite(b)]
     bound = max(bounds) if bounds else math.nan
     termination = _ph_termination(options, started, done, iterations)
     message = f"progressive hedging, {done} iteration(s), serial"
@@ -768,7 +788,15 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
         x[mt.path_of(name)] = _x(scenario)
 
     with _quiet(options.verbose):
-        hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kw, all_nodenames=nodes, rho_setter=mt.rho_setter(rho))
+        hub = vanilla.ph_hub(
+            *beans,
+            scenario_creator_kwargs=kw,
+            all_nodenames=nodes,
+            rho_setter=mt.rho_setter(rho),
+            # without a Lagrangian spoke, the hub takes the Lagrangian bound of every iteration itself
+            ph_extensions=None if cfg.lagrangian else _incumbent_extension(plans=False),
+        )
+        hub["opt_kwargs"]["options"]["procure_solver_options"] = dict(sub)
         spoke_list = []
         if cfg.lagrangian:
             spoke_list.append(
@@ -791,11 +819,13 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
         post = None
         if wheel.on_hub():
             done = wheel.spcomm.opt._PHIter
-            if not cfg.lagrangian:  # the hub's Lagrangian bound with PH's final W
+            if not cfg.lagrangian:  # the hub's best Lagrangian bound, and that of PH's final W
                 opt = wheel.spcomm.opt
+                post = opt.extobject.bound
                 for s in opt.local_scenarios.values():
                     s._mpisppy_data.outer_bound = -math.inf
-                post = opt.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
+                last = opt.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
+                post = max(post, last) if math.isfinite(last) else post
         outer = wheel.BestOuterBound if comm.rank == 0 else None
     parts = comm.gather(x, root=0)
     answer = None
