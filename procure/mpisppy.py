@@ -10,10 +10,11 @@ whose first period already branches gets a ROOT stage with no decision of its ow
 `solve_mpisppy` (or ``procure.solve(problem, solver="mpisppy:ef" | "mpisppy:ph")``) solves it:
 
 - ``ef``: mpi-sppy's ``ExtensiveForm`` with HiGHS (``appsi_highs``), in this process;
-- ``ph``: progressive hedging with linearized proximal terms.  Serial (in this process, an
-  incumbent from rounded xbar and a Lagrangian bound from PH's final W) when not run under
-  ``mpiexec``; with several MPI ranks a hub and spokes (an ``xhatshuffle`` incumbent spoke,
-  and a Lagrangian bound spoke when the ranks are a multiple of 3).
+- ``ph``: progressive hedging with linearized proximal terms.  Serial when not run under
+  ``mpiexec`` (in this process: after every iteration, plans from the rounded xbar and from
+  one path's decisions, and the Lagrangian bound of that iteration's W); with several MPI ranks
+  a hub and spokes (an ``xhatshuffle`` incumbent spoke, and a Lagrangian bound spoke when the
+  ranks are a multiple of 3).
 
 Whatever mpi-sppy answers, every path's purchases and builds are read back into procure's
 plan arrays, evaluated by procure's evaluator against that path's problem, and the tree's
@@ -475,8 +476,11 @@ def _run_ef(mt: MpiSppyTree, options: SolveOptions, started: float) -> _Answer:
     condition = results.solver.termination_condition
     termination = STATUS_MAP.get(getattr(condition, "name", str(condition)), "error")
     if not ef.tree_solution_available:
-        text = log.getvalue().strip().splitlines()[-3:]
-        message = f"mpi-sppy's extensive form has no plan: {condition}" + (f" ({' '.join(text)})" if text else "")
+        if termination == "infeasible":
+            message = "no plan satisfies every constraint in every demand scenario (HiGHS, mpi-sppy's extensive form)"
+        else:
+            text = log.getvalue().strip().splitlines()[-3:]
+            message = f"mpi-sppy's extensive form has no plan: {condition}" + (f" ({' '.join(text)})" if text else "")
         return _Answer(None, math.nan, termination, message)
     x = {mt.path_of(name): _x(s) for name, s in ef.scenarios()}
     bound = _lower_bound(results)
@@ -511,19 +515,23 @@ def _ph_time_limit(left: float | None) -> int | None:
     return None if left is None else max(1, int(left))
 
 
-def _incumbent_extension() -> Any:
-    """A PH extension that looks for plans after iteration 0 and after every iteration: the
-    rounded xbar, and the decisions of one path (in turn) at every node on it (the next paths'
-    elsewhere), each with W and prox off, every node's decisions held and every path re-solved;
-    it keeps the best (mpi-sppy's serial XhatXbar tries only the last xbar)."""
+def _incumbent_extension(plans: bool = True) -> Any:
+    """A PH extension that does in this process what spokes do on other ranks.  After iteration 0
+    and after every iteration it looks for plans: the rounded xbar, and the decisions of one path
+    (in turn) at every node on it (the next paths' elsewhere), each with W and prox off, every
+    node's decisions held and every path re-solved; it keeps the best (mpi-sppy's serial XhatXbar
+    tries only the last xbar).  After every iteration it also takes the Lagrangian bound of that
+    iteration's W (prox off: each path's MIP bound, summed), and keeps the best.  ``plans=False``:
+    the bounds only (on a hub whose paths are spread over several ranks)."""
     _mpisppy()
     from mpisppy.extensions.extension import Extension
 
     class BestPlan(Extension):
         def __init__(self, opt: Any) -> None:
             super().__init__(opt)
-            self.solver_options = opt.options["xhat_xbar_options"]["xhat_solver_options"]
+            self.solver_options = opt.options["procure_solver_options"]
             self.value: float | None = None
+            self.bound = -math.inf
             self.tries = 0
 
         def _candidates(self) -> list[dict[str, list[float]]]:
@@ -564,14 +572,31 @@ def _incumbent_extension() -> Any:
                 if opt.update_best_solution_if_improving(value):
                     self.value = value
 
-        def _try(self) -> None:
+        def _lagrangian(self) -> None:
             opt = self.opt
+            for s in opt.local_scenarios.values():
+                s._mpisppy_model.W_on = 1
+                s._mpisppy_model.prox_on = 0
+                s._mpisppy_data.outer_bound = -math.inf  # a subproblem that fails leaves no old bound
+            opt.solve_loop(solver_options=self.solver_options, verbose=False, tee=False, need_solution=False)
+            bound = opt.Ebound()
+            if math.isfinite(bound):
+                self.bound = max(self.bound, float(bound))
+
+        def _try(self, lagrangian: bool) -> None:
+            opt = self.opt
+            deadline = opt.options.get("procure_deadline")
+            if deadline is not None and time.perf_counter() >= deadline and self.value is not None:
+                return  # PH stops at its next check: no more solves for this iteration
             scenarios = list(opt.local_scenarios.values())
             state = [(s._mpisppy_model.W_on.value, s._mpisppy_model.prox_on.value) for s in scenarios]
             bounds = [(s._mpisppy_data.outer_bound, s._mpisppy_data.inner_bound) for s in scenarios]
-            candidates = self._candidates()
+            candidates = self._candidates() if plans else []
             opt._save_nonants()
             try:
+                if lagrangian:
+                    self._lagrangian()
+                    opt._restore_nonants()
                 for s in scenarios:
                     s._mpisppy_model.W_on = 0
                     s._mpisppy_model.prox_on = 0
@@ -588,10 +613,11 @@ def _incumbent_extension() -> Any:
                     s._mpisppy_data.outer_bound, s._mpisppy_data.inner_bound = outer, inner
 
         def post_iter0_after_sync(self) -> None:  # after PH took its trivial bound
-            self._try()
+            if plans:
+                self._try(lagrangian=False)
 
         def enditer(self) -> None:
-            self._try()
+            self._try(lagrangian=True)
 
     return BestPlan
 
@@ -615,15 +641,16 @@ def _failure(exc: Exception) -> _Answer:
 
 
 def _gap_stop(gap: float) -> Any:
-    """A PH converger: stop once the best plan found is within ``gap`` of PH's trivial bound."""
+    """A PH converger: stop once the best plan found is within ``gap`` of the best bound."""
 
     class GapStop:
         def __init__(self, ph: Any) -> None:
             self.ph = ph
 
         def is_converged(self) -> bool:
-            value, bound = self.ph.extobject.value, self.ph.trivial_bound
-            if value is None or bound is None or not math.isfinite(bound):
+            value = self.ph.extobject.value
+            bound = max(self.ph.trivial_bound, self.ph.extobject.bound)
+            if value is None or not math.isfinite(bound):
                 return False
             return bool(value - bound <= gap * max(abs(value), 1e-12))
 
@@ -654,8 +681,11 @@ def _run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> _A
         "linearize_proximal_terms": True,
         "proximal_linearization_tolerance": 0.1,
         "time_limit": _ph_time_limit(left),
-        "xhat_xbar_options": {"xhat_solver_options": dict(sub)},
+        "procure_solver_options": dict(sub),
+        "procure_deadline": None,
     }
+    deadline = _deadline(_ph_time_limit(left))
+    ph_options["procure_deadline"] = deadline
     with _quiet(options.verbose):
         ph = PH(
             ph_options,
@@ -678,12 +708,14 @@ def _run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> _A
         x = None
         if ph.extobject.value is not None and ph.load_best_solution():
             x = {mt.path_of(n): _x(s) for n, s in ph.local_scenarios.items()}
-        for s in ph.local_scenarios.values():  # a subproblem that fails must not leave an old bound behind
-            s._mpisppy_data.outer_bound = -math.inf
-        lagrangian = ph.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
-    bounds = [b for b in (trivial, lagrangian) if b is not None and math.isfinite(b)]
+        lagrangian = None
+        if deadline is None or time.perf_counter() < deadline:  # the bound of PH's last W (else: of the one before)
+            for s in ph.local_scenarios.values():  # a subproblem that fails must not leave an old bound behind
+                s._mpisppy_data.outer_bound = -math.inf
+            lagrangian = ph.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
+    bounds = [b for b in (trivial, lagrangian, ph.extobject.bound) if b is not None and math.isfinite(b)]
     bound = max(bounds) if bounds else math.nan
-    termination = _ph_termination(options, started, done, iterations)
+    termination = _ph_termination(deadline, done, iterations)
     message = f"progressive hedging, {done} iteration(s), serial"
     if x is None:
         message += ": no plan found (no candidate decisions gave every path a plan)"
@@ -696,12 +728,17 @@ def _at_least(options: SolveOptions, started: float, seconds: float = 1.0) -> fl
     return None if left is None else max(left, seconds)
 
 
-def _ph_termination(options: SolveOptions, started: float, done: int, iterations: int) -> str:
-    """Why PH stopped (unless the gap closes): the time limit, its iteration limit, or its
-    iterates agreed (``converged``, which proves nothing by itself)."""
-    if options.time_limit is not None and time.perf_counter() - started >= options.time_limit:
+def _ph_termination(deadline: float | None, done: int, iterations: int) -> str:
+    """Why PH stopped (unless the gap closes): the time limit (PH's own, in whole seconds, ends at
+    ``deadline``), its iteration limit, or its iterates agreed (``converged``, which proves
+    nothing by itself)."""
+    if deadline is not None and time.perf_counter() >= deadline:
         return "time_limit"
     return "iteration_limit" if done >= iterations else "converged"
+
+
+def _deadline(limit: int | None) -> float | None:
+    return None if limit is None else time.perf_counter() + limit
 
 
 def _layout(size: int, n_scenarios: int) -> tuple[str, ...]:
@@ -768,7 +805,16 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
         x[mt.path_of(name)] = _x(scenario)
 
     with _quiet(options.verbose):
-        hub = vanilla.ph_hub(*beans, scenario_creator_kwargs=kw, all_nodenames=nodes, rho_setter=mt.rho_setter(rho))
+        hub = vanilla.ph_hub(
+            *beans,
+            scenario_creator_kwargs=kw,
+            all_nodenames=nodes,
+            rho_setter=mt.rho_setter(rho),
+            # without a Lagrangian spoke, the hub takes the Lagrangian bound of every iteration itself
+            ph_extensions=None if cfg.lagrangian else _incumbent_extension(plans=False),
+        )
+        hub["opt_kwargs"]["options"]["procure_solver_options"] = dict(sub)
+        hub["opt_kwargs"]["options"]["procure_deadline"] = None
         spoke_list = []
         if cfg.lagrangian:
             spoke_list.append(
@@ -784,6 +830,7 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
             shuffle["opt_kwargs"]["options"]["branching_factors"] = [mt.children["ROOT"], *factors[1:]]
         spoke_list.append(shuffle)
         wheel = WheelSpinner(hub, spoke_list)
+        deadline = _deadline(cfg.time_limit)
         wheel.spin()
         with tempfile.TemporaryDirectory(prefix="procure-mpisppy-") as folder:  # the writer writes nothing
             wheel.write_tree_solution(os.path.join(folder, "tree"), scenario_tree_solution_writer=writer)
@@ -791,11 +838,13 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
         post = None
         if wheel.on_hub():
             done = wheel.spcomm.opt._PHIter
-            if not cfg.lagrangian:  # the hub's Lagrangian bound with PH's final W
+            if not cfg.lagrangian:  # the hub's best Lagrangian bound, and that of PH's final W
                 opt = wheel.spcomm.opt
+                post = opt.extobject.bound
                 for s in opt.local_scenarios.values():
                     s._mpisppy_data.outer_bound = -math.inf
-                post = opt.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
+                last = opt.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
+                post = max(post, last) if math.isfinite(last) else post
         outer = wheel.BestOuterBound if comm.rank == 0 else None
     parts = comm.gather(x, root=0)
     answer = None
@@ -810,7 +859,7 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
         plan: dict[str, np.ndarray] | None = found if len(found) == len(mt.scenario_names) else None
         if plan is None:
             message += ": the incumbent spoke found no plan"
-        termination = _ph_termination(options, started, done_iterations, iterations)
+        termination = _ph_termination(deadline, done_iterations, iterations)
         answer = _Answer(plan, bound, termination, message, done_iterations)
     answer = comm.bcast(answer, root=0)
     assert answer is not None
@@ -949,6 +998,12 @@ def solve_mpisppy(
     _mpisppy()
     mt = to_mpisppy(problem)
     comm = _world()
+    if method == "ef" and comm.size > 1:
+        raise ProblemError(
+            f"solver: mpisppy:ef solves the extensive form in one process; run it without mpiexec "
+            f"(this is rank {comm.rank} of {comm.size}), or use mpisppy:ph on several ranks",
+            path="solver",
+        )
     answer: _Answer | None = None
     certified, widened = True, False
     for _ in range(MAX_CERTIFY_ROUNDS + 1):
@@ -956,7 +1011,10 @@ def solve_mpisppy(
         wider = _wider(mt, answer, widened)
         certified = wider is None
         left = _left(options, started)
-        if certified or (left is not None and left <= 0.05):
+        stop = certified or (left is not None and left <= 0.05)
+        if comm.size > 1:  # every rank takes rank 0's decision (their clocks differ)
+            stop, certified = comm.bcast((stop, certified), root=0)
+        if stop:
             break
         assert wider is not None
         widened = widened or answer.x is None
@@ -970,6 +1028,10 @@ def solve_mpisppy(
 
 def _run(mt: MpiSppyTree, method: str, options: SolveOptions, started: float, comm: Any) -> _Answer:
     """One solve by ``method``; mpi-sppy's own failures (one rank's) become status ``error``."""
+    if options.threads is not None:  # HiGHS's thread pool is global: sized by the first solve after a reset
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
     try:
         if method == "ef":
             return _run_ef(mt, options, started)

@@ -257,3 +257,11 @@ def test_the_objective_is_recomputed_from_the_plans(mpisppy: None) -> None:
     assert tree is not None
     objectives = np.array([result.scenario_results[n].objective for n in tree.names])
     assert result.objective == pytest.approx(float(tree.probability @ objectives), rel=1e-12)
+
+
+def test_threads_after_other_solves(mpisppy: None, optimum: procure.TreeResult) -> None:
+    # HiGHS sizes one global thread pool: a thread count after solves with another must still work
+    procure.solve(_tree(), solver="mpisppy:ef")
+    result = procure.solve(_tree(), solver="mpisppy:ef", threads=1, mip_gap=0)
+    assert result.status == "optimal", result.message
+    assert _close(result.objective, optimum.objective, 1e-6)
