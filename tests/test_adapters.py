@@ -29,6 +29,13 @@ def test_every_installed_adapter_agrees_with_highs(problem: dict[str, Any]) -> N
         result = procure.solve(problem, solver=name, mip_gap=0, time_limit=60)
         if result.status == "error" and "size-limited" in result.message:
             continue  # a size-limited community edition
+        if f"{name} failed" in result.message and result.status in ("feasible", "error"):
+            # the peer solver itself crashed (CBC "did not exit normally" on some draws): procure
+            # must say so and claim no optimum; a plan it kept must still be a plan, no cheaper than the optimum
+            if result.has_plan and reference.status == "optimal":
+                assert result.check() == []
+                assert result.objective >= reference.objective * (1 - 1e-9) - 1e-6
+            continue
         assert result.status == reference.status, (name, result.message)
         if reference.status == "optimal":
             assert _agree(result.objective, reference.objective), (name, result.objective, reference.objective)
