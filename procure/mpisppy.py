@@ -1140,9 +1140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(text)
         gap = "" if not math.isfinite(result.gap) else f", gap {result.gap:.3%}"
+        why = f"; {result.message}" if result.message else ""
         print(
             f"{result.status}: objective {result.objective:,.6g}, bound {result.bound:,.6g}{gap} "
-            f"({result.solve_seconds:.1f} s; {result.message})",
+            f"({result.solve_seconds:.1f} s{why})",
             file=sys.stderr,
         )
     return 0 if result.has_plan else 1 if result.status in ("infeasible", "unbounded") else 3
