@@ -55,7 +55,7 @@ from .model.build import BuiltModel, build_model
 from .model.risk import HHI_TOL
 from .model.sets import ModelData, model_data
 from .problem import Problem, as_problem
-from .result import Result, make_result
+from .result import Result
 from .solvers.base import RawSolution, SolveOptions
 from .tree import ScenarioTree, scenario_tree
 
@@ -892,7 +892,7 @@ def _tree_result(
     bound), kept only when every plan passes procure's check and the bound is proved."""
     from .evaluate import evaluate, objective_of
     from .pipeline import verdict
-    from .stochastic import nonanticipativity_violations
+    from .stochastic import nonanticipativity_violations, path_results
     from .tree_result import TreeResult
 
     tree = mt.tree
@@ -926,11 +926,7 @@ def _tree_result(
         raw = RawSolution(claim, None, bound=bound, termination=termination, message=message)
         status, termination, message, bound, gap = verdict(raw, broken, objective, bound, certified)
         if status != "error":
-            for s, members in enumerate(tree.members):
-                path = make_result(tree.problems[s], status, placed[s], split[s], solver=solver, built=built[s])
-                for name in members:  # scenarios with identical paths share one plan
-                    results[name] = path
-            cost = float(tree.probability @ np.array([results[n].cost for n in tree.names]))
+            results, cost = path_results(tree, status, placed, split, built, solver)
         else:
             objective = math.nan
     return TreeResult(

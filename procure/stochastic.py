@@ -38,6 +38,7 @@ __all__ = [
     "expected_value_of_perfect_information",
     "mean_value_problem",
     "nonanticipativity_violations",
+    "path_results",
     "run_tree",
     "scenario_cvar",
     "tree_objective",
@@ -272,6 +273,24 @@ def _infeasible_message(pipeline: Pipeline, tree: ScenarioTree, options: SolveOp
     )
 
 
+def path_results(
+    tree: ScenarioTree,
+    status: str,
+    placed: list[np.ndarray],
+    split: list[np.ndarray | None],
+    built: list[np.ndarray | None],
+    solver: str,
+) -> tuple[dict[str, Result], float]:
+    """Every demand scenario's `Result` (scenarios with identical paths share one) and the
+    expected cost of the plans."""
+    results: dict[str, Result] = {}
+    for s, members in enumerate(tree.members):
+        path = make_result(tree.problems[s], status, placed[s], split[s], solver=solver, built=built[s])
+        for name in members:
+            results[name] = path
+    return results, float(tree.probability @ np.array([results[n].cost for n in tree.names]))
+
+
 def run_tree(
     pipeline: Pipeline,
     problem: Problem,
@@ -305,18 +324,7 @@ def run_tree(
         objective = _objective(state, plans) if not broken else math.nan
         status, termination, message, bound, gap = verdict(raw, broken, objective, bound, certified)
         if status != "error":
-            for s, members in enumerate(tree.members):
-                path = make_result(
-                    tree.problems[s],
-                    status,
-                    plans.placed[s],
-                    plans.split[s],
-                    solver=pipeline.adapter.name,
-                    built=plans.built[s],
-                )
-                for name in members:  # scenarios with identical paths share one plan
-                    results[name] = path
-            cost = float(tree.probability @ np.array([results[n].cost for n in tree.names]))
+            results, cost = path_results(tree, status, plans.placed, plans.split, plans.built, pipeline.adapter.name)
         else:
             objective = math.nan
     elif raw.status == "infeasible" and pipeline.explain:
