@@ -14,7 +14,9 @@ and the same time limit:
 - ``mpisppy-ef``: the same paths as Pyomo models (`procure.to_mpisppy`) solved as mpi-sppy's
   extensive form with HiGHS (the Pyomo route a modeller would take), when mpi-sppy is installed;
 - ``mpisppy-ph``: progressive hedging in one process (`solver="mpisppy:ph"`), where asked
-  (``--ph-from``: the smallest size that runs PH; default 27).
+  (``--ph-from``: the smallest size that runs PH; default 27);
+- ``mpisppy-ph-mpiN``: progressive hedging on N MPI ranks (a hub and its spokes, through
+  ``mpiexec -n N python -m mpi4py -m procure.mpisppy``), from ``--ph-from`` too.
 
 Each row records the model size (columns, integer columns, rows, nonzeros), seconds, status,
 the objective recomputed from the plan and the proved bound, and every method's gap against
@@ -29,7 +31,9 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -88,7 +92,39 @@ def _row(method: str, result: procure.Result, seconds: float) -> dict[str, Any]:
     }
 
 
+def run_mpi(ranks: int, problem: dict[str, Any], time_limit: float) -> dict[str, Any]:
+    """Progressive hedging on ``ranks`` MPI ranks (``mpiexec -n ranks python -m mpi4py -m
+    procure.mpisppy``), its result read back from the JSON rank 0 writes."""
+    method = f"mpisppy-ph-mpi{ranks}"
+    with tempfile.TemporaryDirectory(prefix="procure-tree-") as folder:
+        path, out = Path(folder) / "problem.json", Path(folder) / "result.json"
+        path.write_text(json.dumps(problem))
+        command = [
+            "mpiexec", "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "procure.mpisppy", str(path),
+            "--method", "ph", "--mip-gap", "1e-3", "--threads", "1", "--time-limit", str(time_limit),
+            "--out", str(out),
+        ]  # fmt: skip
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=time_limit * 3 + 120)
+        seconds = time.perf_counter() - started
+        if not out.exists():
+            return {"method": method, "seconds": seconds, "status": "error", "message": done.stderr[-200:]}
+        result = json.loads(out.read_text())
+    return {
+        "method": method,
+        "seconds": seconds,
+        "status": result["status"],
+        "objective": result["objective"],
+        "bound": result["bound"],
+        "gap": result["gap"] if result["gap"] is not None else math.nan,
+        "model_size": dict(result.get("model_size") or {}),
+        "message": str(result.get("message", ""))[:200],
+    }
+
+
 def run(method: str, problem: dict[str, Any], time_limit: float) -> dict[str, Any]:
+    if method.startswith("mpisppy-ph-mpi"):
+        return run_mpi(int(method.removeprefix("mpisppy-ph-mpi")), problem, time_limit)
     solver = {"procure": "highs", "mpisppy-ef": "mpisppy:ef", "mpisppy-ph": "mpisppy:ph"}[method]
     started = time.perf_counter()
     try:
@@ -140,7 +176,7 @@ def main() -> None:
         problem = tree_problem(levels)
         runs = []
         for method in methods:
-            if method == "mpisppy-ph" and size < args.ph_from:
+            if method.startswith("mpisppy-ph") and size < args.ph_from:
                 continue
             if method == "mpisppy-ef" and size > args.ef_until:
                 continue
