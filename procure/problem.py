@@ -442,6 +442,12 @@ class Problem:
         """The problem as JSON text (period keys become strings); written to ``path`` if given."""
         return write_json(self.to_dict(), path, indent)
 
+    def _repr_html_(self) -> str:
+        """A compact HTML view for notebooks: periods, demand, caps and the offers."""
+        from .report.html import problem_html
+
+        return problem_html(self)
+
     # ------------------------------------------------------------------ helpers
 
     @property

@@ -26,6 +26,7 @@ from .validate import NOMINAL
 
 if TYPE_CHECKING:
     from .explain import Diagnosis
+    from .plot import ResultPlot
     from .sensitivity import MarginalValue, Sensitivity
 
 __all__ = ["BREAKDOWN", "ExtraRows", "Result", "make_result"]
@@ -379,6 +380,46 @@ class Result:
         from .io import write_json
 
         return write_json(self.to_dict(), path, indent)
+
+    @property
+    def plot(self) -> ResultPlot:
+        """Plots of the plan: ``.compute()``, ``.power()``, ``.cost()``, ``.shares()`` (see
+        `procure.plot.ResultPlot`; needs matplotlib)."""
+        from .plot import ResultPlot
+
+        return ResultPlot(self)
+
+    def report(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        sensitivity: bool = False,
+        rule_costs: bool = False,
+        time_limit: float = 60.0,
+    ) -> str:
+        """A self-contained HTML report (plots embedded, no scripts); written to ``path`` if
+        given.  See `procure.report.html.report`."""
+        from .report.html import report
+
+        return report(self, path, sensitivity=sensitivity, rule_costs=rule_costs, time_limit=time_limit)
+
+    def to_excel(self, path: str | os.PathLike[str]) -> None:
+        """Write the result as an Excel workbook, one sheet per table (see `procure.report.excel`)."""
+        from .report.excel import to_excel
+
+        to_excel(self, path)
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The plan as one long CSV table, a row per period, site and offer (see
+        `procure.report.excel.plan_table`); written to ``path`` if given."""
+        from .report.excel import to_csv
+
+        return to_csv(self, path)
+
+    def _repr_html_(self) -> str:
+        from .report.html import result_html
+
+        return result_html(self)
 
     # ------------------------------------------------------------------ why and what if
 

@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ from .result import Result
 from .solvers import get_adapter
 from .tree_result import TreeResult
 from .validate import show
+
+if TYPE_CHECKING:
+    from .plot import SweepPlot
 
 __all__ = ["SOLVE_OPTIONS", "TIMING_COLUMNS", "Sweep", "default_chunk_size", "sweep"]
 
@@ -204,6 +207,13 @@ class Sweep:
         planned = table[table["status"].isin(("optimal", "feasible"))][by]
         planned = pd.to_numeric(planned, errors="coerce").dropna()
         return None if planned.empty else int(cast(int, planned.idxmin()))
+
+    @property
+    def plot(self) -> SweepPlot:
+        """Distributions over the variants: ``.cost()``, ``.shares()`` (see `procure.plot.SweepPlot`)."""
+        from .plot import SweepPlot
+
+        return SweepPlot(self)
 
     def __repr__(self) -> str:
         counts = self._table["status"].value_counts()

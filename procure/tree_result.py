@@ -8,15 +8,19 @@ expected cost ``Σ_s p_s · cost_s`` and ``objective`` the tree's objective.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .result import Result
 from .tree import ScenarioTree
+
+if TYPE_CHECKING:
+    from .plot import TreeResultPlot
 
 __all__ = ["StochasticValue", "TreeResult"]
 
@@ -200,6 +204,36 @@ class TreeResult(Result):
         from .stochastic import expected_value_of_perfect_information
 
         return expected_value_of_perfect_information(self, **self._options(solve_options))
+
+    @property
+    def plot(self) -> TreeResultPlot:
+        """Plots of every demand path's plan, and ``.scenario_costs()`` (see
+        `procure.plot.TreeResultPlot`)."""
+        from .plot import TreeResultPlot
+
+        return TreeResultPlot(self)
+
+    def report(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        sensitivity: bool = False,
+        rule_costs: bool = False,
+        time_limit: float = 60.0,
+        stochastic_values: bool = False,
+    ) -> str:
+        """The HTML report of the tree: the here-and-now decision first, the paths' costs, then
+        each path's plan; ``stochastic_values=True`` adds VSS and EVPI (each a few solves)."""
+        from .report.html import report
+
+        return report(
+            self,
+            path,
+            sensitivity=sensitivity,
+            rule_costs=rule_costs,
+            time_limit=time_limit,
+            stochastic_values=stochastic_values,
+        )
 
     def summary(self) -> str:
         from .report.text import tree_summary

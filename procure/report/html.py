@@ -1,0 +1,602 @@
+"""The HTML report of a result (`report`), and the compact views notebooks show
+(`result_html`, `problem_html`).
+
+A report is one self-contained file: inline CSS, plots embedded as base64 PNG, no script and
+nothing fetched, so it opens offline in any browser and can be mailed as it is.  Every text is
+escaped.  Tables take the unit of each column from its header (`procure.report.tables`):
+dollars are shown in $B, shares in %, other numbers with thousands separators.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..fmt import money
+from ..plot import COMPUTE_UNIT
+from . import tables
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..problem import Problem
+    from ..result import Result
+    from ..tree_result import TreeResult
+
+__all__ = ["dollars", "number", "problem_html", "render_table", "report", "result_html"]
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; color: #1a1a1a; line-height: 1.4; }
+h1 { border-bottom: 3px solid #1f4e79; padding-bottom: .2em; }
+h2 { color: #1f4e79; border-bottom: 1px solid #ccd; margin-top: 2em; }
+h3 { color: #333; }
+table.procure { border-collapse: collapse; margin: .6em 0 1.2em; font-size: 13px; }
+table.procure th, table.procure td { border: 1px solid #d6d9e0; padding: 3px 8px; }
+table.procure th { background: #eef2f8; text-align: left; }
+table.procure td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.procure tr.total td { font-weight: bold; background: #f6f7fa; }
+.status { display: inline-block; padding: 2px 10px; border-radius: 4px; color: white; font-weight: bold; }
+.status.optimal { background: #2e7d32; } .status.feasible { background: #f9a825; }
+.status.infeasible, .status.unbounded, .status.error { background: #c62828; }
+.ok { color: #2e7d32; font-weight: bold; } .bad { color: #c62828; font-weight: bold; }
+.note { color: #555; font-size: 12px; }
+img.plot { max-width: 100%; display: block; margin: .5em 0; }
+details { margin: .5em 0; } summary { cursor: pointer; font-weight: bold; }
+"""
+
+Format = Callable[[Any], str]
+
+
+# --------------------------------------------------------------------------- numbers and tables
+
+
+def dollars(x: float) -> str:
+    """Whole dollars with thousands separators: ``$163,072,160,357`` (``n/a`` when not finite)."""
+    return f"${x:,.0f}" if math.isfinite(x) else "n/a"
+
+
+def number(x: Any) -> str:
+    """A table number: thousands separators for large ones, 4 significant digits for small ones."""
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}"
+    if isinstance(x, (float, np.floating)):
+        v = float(x)
+        if not math.isfinite(v):
+            return "—" if math.isnan(v) else ("∞" if v > 0 else "−∞")
+        if v.is_integer() and abs(v) < 1e15:
+            return f"{v:,.0f}"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+    return str(x)
+
+
+def _billions(x: Any) -> str:
+    v = float(x)
+    return number(v) if not math.isfinite(v) else f"{v / 1e9:,.3f}"
+
+
+def _percent(x: Any) -> str:
+    v = float(x)
+    return number(v) if not math.isfinite(v) else f"{100 * v:.1f}"
+
+
+def _shown(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Format]]:
+    """Headers as shown (dollars in $B, shares in %) and each column's format."""
+    names: dict[Any, str] = {}
+    formats: dict[str, Format] = {}
+    for column in df.columns:
+        name = str(column)
+        if name.endswith("$)"):
+            name = name[:-2] + "$B)"
+            formats[name] = _billions
+        elif name.endswith("(share)"):
+            name = name[: -len("(share)")] + "(%)"
+            formats[name] = _percent
+        names[column] = name
+    return df.rename(columns=names), formats
+
+
+def render_table(
+    df: pd.DataFrame,
+    *,
+    index: bool = True,
+    formats: dict[str, Format] | None = None,
+    total: bool = False,
+    convert: bool = True,
+) -> str:
+    """``df`` as an escaped HTML table; ``convert`` shows "($)" columns in $B and "(share)"
+    columns in %; ``total`` adds a row of column sums."""
+    if convert:
+        df, own = _shown(df)
+        formats = {**own, **(formats or {})}
+    formats = formats or {}
+    if total and len(df):
+        sums = df.select_dtypes("number").sum()
+        row = pd.DataFrame([sums], index=pd.Index(["total"], name=df.index.name))
+        df = pd.concat([df.astype(object), row.reindex(columns=df.columns).astype(object)])
+    head = [html.escape(str(df.index.name or ""))] if index else []
+    head += [html.escape(str(c)) for c in df.columns]
+    lines = ['<table class="procure">', "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>"]
+    lines.append("<tbody>")
+    for k, (label, row) in enumerate(df.iterrows()):
+        is_total = total and k == len(df) - 1
+        cells = [f"<th>{html.escape(str(label))}</th>"] if index else []
+        for column, value in row.items():
+            if value is None or (isinstance(value, float) and math.isnan(value) and is_total):
+                cells.append("<td></td>")
+                continue
+            numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            text = formats.get(str(column), number)(value) if numeric else number(value)
+            cells.append(f'<td class="num">{html.escape(text)}</td>' if numeric else f"<td>{html.escape(text)}</td>")
+        opening = '<tr class="total">' if is_total else "<tr>"
+        lines.append(opening + "".join(cells) + "</tr>")
+    lines += ["</tbody>", "</table>"]
+    return "\n".join(lines)
+
+
+def _pairs(rows: Iterable[tuple[str, str]]) -> str:
+    """A two-column key/value table of already formatted text."""
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f'<table class="procure"><tbody>{body}</tbody></table>'
+
+
+def _p(text: str, cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f"<p{attr}>{html.escape(text)}</p>"
+
+
+def _h(level: int, text: str) -> str:
+    return f"<h{level}>{html.escape(text)}</h{level}>"
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _image(draw: Callable[[], Figure], alt: str) -> str:
+    """A plot as an embedded PNG; a note instead when it cannot be drawn (no matplotlib)."""
+    try:
+        fig = draw()
+    except ImportError as exc:
+        return _p(f"({alt}: not drawn — {exc})", "note")
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img class="plot" alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _headline(result: Result) -> str:
+    status = html.escape(result.status)
+    rows = [
+        ("objective", f"{money(result.objective)} ({dollars(result.objective)})"),
+        ("cost (present value)", f"{money(result.cost)} ({dollars(result.cost)})"),
+        ("bound", f"{money(result.bound)} ({dollars(result.bound)})"),
+        ("gap", f"{result.gap:.4%}" if math.isfinite(result.gap) else "unknown"),
+        ("solver", result.solver),
+        ("termination", result.termination),
+        ("solve time", f"{result.solve_seconds:.2f} s"),
+        ("model", ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in result.model_size.items())),
+    ]
+    if result.has_plan:
+        rows.insert(2, ("units bought", f"{int(result.purchases.to_numpy().sum()):,}"))
+    out = [
+        f"<h1>procure plan {html.escape(repr(result.problem.name))}</h1>",
+        f'<p>status <span class="status {status}">{status}</span></p>',
+        _pairs(rows),
+    ]
+    if result.message:
+        out.append(_p(result.message))
+    return "\n".join(out)
+
+
+def _inputs(problem: Problem) -> str:
+    out = [_h(2, "Inputs")]
+    periods = pd.DataFrame(index=pd.Index(problem.periods, name="period"))
+    if problem.demand_scenarios:
+        for sc in problem.demand_scenarios:
+            periods[f"demand {sc.name} ({COMPUTE_UNIT})"] = sc.total_demand
+    else:
+        periods[f"demand ({COMPUTE_UNIT})"] = problem.total_demand
+        if problem.workloads is not None:
+            for name, need in problem.workloads.items():
+                periods[f"{name} demand ({COMPUTE_UNIT})"] = need
+    if problem.power_cap_gw is not None:
+        periods["power cap (GW)"] = problem.power_cap_gw
+    if problem.budget is not None:
+        periods["budget ($)"] = problem.budget
+    if problem.electricity_price:
+        periods["electricity price ($/MWh)"] = problem.electricity_price
+    out += [_h(3, "Periods"), render_table(periods)]
+    settings = [("PUE", f"{problem.pue:g}"), ("discount rate", f"{problem.discount_rate:.2%}")]
+    if problem.total_budget is not None:
+        settings.append(("total budget", money(problem.total_budget)))
+    if problem.unserved_penalty is not None:
+        settings.append(("unserved penalty", f"${problem.unserved_penalty:,.0f} per {COMPUTE_UNIT} and period"))
+    build = problem.power_build
+    if build is not None:
+        settings.append(
+            ("power build", f"{money(build.cost_per_gw[0])} per GW, ready after {build.lead_time} period(s)"
+             + (f", blocks of {build.block_gw:g} GW" if build.block_gw else ""))
+        )
+    out += [_h(3, "Settings"), _pairs(settings)]
+    out += [_h(3, "Offers"), render_table(_offers(problem), index=False)]
+    if problem.vendors:
+        vendors = pd.DataFrame(
+            {
+                "vendor": [v.name for v in problem.vendors],
+                "onboarding ($)": [v.onboarding_cost for v in problem.vendors],
+                "max share (share)": [
+                    v.max_share if v.max_share is not None else problem.risk.max_share for v in problem.vendors
+                ],
+                "min spend ($)": [v.min_spend for v in problem.vendors],
+                "max spend ($)": [v.max_spend if v.max_spend is not None else math.inf for v in problem.vendors],
+            }
+        )
+        out += [_h(3, "Vendors"), render_table(vendors, index=False)]
+    if problem.sites:
+        sites = pd.DataFrame(
+            {
+                "site": [s.name for s in problem.sites],
+                "vendors": [", ".join(s.vendors) if s.vendors is not None else "all" for s in problem.sites],
+                "PUE": [s.pue if s.pue is not None else problem.pue for s in problem.sites],
+                **{
+                    f"cap {t} (GW)": [s.power_cap_gw[k] if s.power_cap_gw is not None else math.nan for s in problem.sites]
+                    for k, t in enumerate(problem.periods)
+                },
+                "builds power": ["yes" if s.power_build is not None else "no" for s in problem.sites],
+            }
+        )
+        out += [_h(3, "Sites"), render_table(sites, index=False)]
+    risk = problem.to_dict().get("risk", {})
+    scenarios = risk.pop("scenarios", [])
+    if risk:
+        out += [_h(3, "Risk settings"), _pairs((k.replace("_", " "), _setting(v)) for k, v in risk.items())]
+    if scenarios:
+        rows = [
+            {
+                "scenario": sc["name"],
+                "probability": sc["probability"],
+                "availability": ", ".join(f"{v} {a:.0%}" for v, a in sc.get("availability", {}).items()),
+                "periods": ", ".join(map(str, sc.get("periods", []))) or "all",
+            }
+            for sc in scenarios
+        ]
+        out += [_h(3, "Supply disruptions"), render_table(pd.DataFrame(rows), index=False)]
+    return "\n".join(out)
+
+
+def _setting(value: Any) -> str:
+    return number(value) if isinstance(value, (int, float)) else str(value)
+
+
+def _offers(problem: Problem) -> pd.DataFrame:
+    def cost(o: Any) -> str:
+        if o.price_tiers is not None:
+            return f"{len(o.price_tiers)} volume tiers from ${o.price_tiers[0].unit_cost[0]:,.0f}"
+        first, last = o.unit_cost[0], o.unit_cost[-1]
+        return f"${first:,.0f}" if first == last else f"${first:,.0f} → ${last:,.0f}"
+
+    return pd.DataFrame(
+        {
+            "offer": [o.name for o in problem.offers],
+            "vendor": [o.vendor for o in problem.offers],
+            "unit cost ($, first → last period)": [cost(o) for o in problem.offers],
+            f"compute ({COMPUTE_UNIT}/unit)": [o.compute for o in problem.offers],
+            "IT power (kW/unit)": [o.power_kw for o in problem.offers],
+            "opex ($/unit/period)": [o.opex_per_year for o in problem.offers],
+            "lot (units)": [o.lot_size for o in problem.offers],
+            "lifetime (periods)": [o.lifetime if o.lifetime is not None else "∞" for o in problem.offers],
+            "lead time (periods)": [o.lead_time for o in problem.offers],
+            "installed (units)": [
+                o.installed if isinstance(o.installed, int) else sum(o.installed.values()) for o in problem.offers
+            ],
+            "supply (units/period, max)": [
+                max(o.max_units) if o.max_units is not None else math.inf for o in problem.offers
+            ],
+        }
+    )
+
+
+def _bought(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns with anything in them (offers bought, sites used)."""
+    return table.loc[:, (table != 0).any()]
+
+
+def _plan(result: Result, *, plots: bool = True) -> str:
+    out = [_h(2, "Plan")]
+    if plots:
+        out.append(_image(result.plot.compute, "compute by vendor against demand"))
+    out += [_h(3, "Per period"), render_table(tables.periods_table(result))]
+    out += [_h(3, "Units bought"), render_table(_bought(tables.purchases_table(result)), total=True)]
+    out += [_h(3, "Operational fleet"), render_table(_bought(tables.fleet_table(result)))]
+    out += [_h(3, "Compute"), render_table(tables.compute_table(result))]
+    out.append(_h(3, "Power"))
+    if plots:
+        out.append(_image(result.plot.power, "power against the cap"))
+    out.append(render_table(tables.power_table(result)))
+    out += [_h(3, "Spend (undiscounted capex)"), render_table(_bought(tables.spend_table(result)), total=True)]
+    if result.problem.sites:
+        plan = tables.plan_table(result)
+        bought = plan[plan["bought (units)"] > 0].pivot_table(
+            index="period", columns=["site", "offer"], values="bought (units)", aggfunc="sum", fill_value=0
+        )
+        bought.columns = [f"{s} / {o} (units)" for s, o in bought.columns]
+        out += [_h(3, "Units bought by site"), render_table(bought.reindex(result.problem.periods, fill_value=0))]
+    return "\n".join(out)
+
+
+def _costs(result: Result, *, plots: bool = True) -> str:
+    out = [_h(2, "Cost")]
+    if plots:
+        out.append(_image(result.plot.cost, "cost breakdown per period"))
+    out.append(render_table(_bought(tables.cost_table(result)), total=True))
+    out.append(_p("Present values: each period's dollars discounted to the first period.", "note"))
+    return "\n".join(out)
+
+
+def _risk(result: Result, *, plots: bool = True) -> str:
+    out = [_h(2, "Risk")]
+    if plots:
+        out.append(_image(result.plot.shares, "vendor shares of compute"))
+    out.append(render_table(tables.shares_table(result)))
+    risk = result.problem.risk
+    if risk.scenarios:
+        out.append(
+            _pairs(
+                [
+                    ("expected disruption loss", money(result.expected_loss)),
+                    (f"CVaR({risk.cvar_alpha:g}) of disruption loss", money(result.cvar)),
+                ]
+            )
+        )
+        scenarios = result.scenarios.rename(columns={"loss": "loss ($)"})
+        out.append(render_table(scenarios))
+    return "\n".join(out)
+
+
+def _check(result: Result) -> str:
+    found = result.check()
+    if not found:
+        return _h(2, "Check") + _p("Re-verified against the problem: every constraint holds.", "ok")
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in found)
+    return _h(2, "Check") + _p(f"{len(found)} violation(s):", "bad") + f"<ul>{items}</ul>"
+
+
+def _explanation(result: Result, time_limit: float) -> str:
+    out = [_h(2, "Why there is no plan")]
+    try:
+        d = result.explain(time_limit=time_limit)
+    except Exception as exc:  # a report must still come out: say why the diagnosis failed
+        return "\n".join([*out, _p(f"the diagnosis failed: {type(exc).__name__}: {exc}", "bad")])
+    out.append(_p(d.message))
+    out += [_h(3, "Requirements in conflict"), render_table(d.conflict_table, index=False, convert=False)]
+    if not d.conflict_minimal:
+        out.append(_p("(not shown to be irreducible in the time given)", "note"))
+    repairs = d.repairs
+    if len(repairs):
+        out += [_h(3, "Repairs (any one gives a plan)"), render_table(repairs, index=False, convert=False)]
+    else:
+        out.append(_p("No repair was found among the requirements that may change."))
+    return "\n".join(out)
+
+
+def _sensitivity(result: Result, time_limit: float) -> str:
+    out = [_h(2, "Sensitivity (shadow prices)")]
+    try:
+        s = result.sensitivity(time_limit=time_limit)
+    except Exception as exc:
+        return "\n".join([*out, _p(f"not available: {type(exc).__name__}: {exc}", "bad")])
+    table = s.table
+    table = table[table["binding"] | (table["shadow_price"].abs() > 0)]
+    columns = ["path", "unit", "value", "used", "slack", "shadow_price", "tightening_cost"]
+    out.append(render_table(table[columns], index=False, convert=False))
+    out.append(_p(s.note, "note"))
+    return "\n".join(out)
+
+
+def _rule_costs(result: Result, time_limit: float) -> str:
+    out = [_h(2, "What each business rule costs")]
+    try:
+        costs = result.rule_costs(time_limit=time_limit, progress=False)
+    except Exception as exc:
+        return "\n".join([*out, _p(f"not available: {type(exc).__name__}: {exc}", "bad")])
+    shown = costs[["rule", "description", "cost", "low", "high", "status"]].rename(
+        columns={"cost": "cost ($)", "low": "low ($)", "high": "high ($)"}
+    )
+    out.append(render_table(shown, index=False))
+    if "note" in costs.attrs:
+        out.append(_p(str(costs.attrs["note"]), "note"))
+    return "\n".join(out)
+
+
+def _tree(result: TreeResult, *, stochastic_values: bool, time_limit: float) -> str:
+    tree = result.tree
+    assert tree is not None
+    alpha = result.problem.risk.scenario_cvar_alpha
+    out = [
+        _pairs(
+            [
+                ("demand paths", f"{tree.n_paths:,}"),
+                ("expected cost", f"{money(result.cost)} ({dollars(result.cost)})"),
+                (f"CVaR({alpha:g}) of the paths' costs", money(result.cost_cvar)),
+            ]
+        ),
+        _h(2, "Decided now, before the first branch"),
+    ]
+    periods = result.here_and_now_periods
+    if periods:
+        now = result.here_and_now
+        now = now.loc[:, (now != 0).any()]
+        out.append(_p(f"Periods {', '.join(map(str, periods))}: the same on every demand path."))
+        out.append(render_table(now.rename(columns=lambda c: f"{c} (units)" if "GW" not in c else c)))
+    else:
+        out.append(_p("The demand paths differ from the first period on: nothing is decided before a branch."))
+    out += [_h(2, "Demand paths"), _image(result.plot.scenario_costs, "cost over the demand paths")]
+    out.append(render_table(tables.scenario_table(result)))
+    if stochastic_values:
+        values = []
+        for name, value in (("VSS", result.vss), ("EVPI", result.evpi)):
+            try:
+                v = value(time_limit=time_limit)
+                values.append((name, f"{money(v.value)} (proved within [{money(v.low)}, {money(v.high)}])"))
+            except Exception as exc:
+                values.append((name, f"not available: {type(exc).__name__}: {exc}"))
+        out += [_h(3, "Value of the stochastic solution and of perfect information"), _pairs(values)]
+    out.append(_h(2, "Plans on the demand paths"))
+    out.append(_image(result.plot.compute, "compute on each demand path"))
+    out.append(_image(result.plot.cost, "cost on each demand path"))
+    for name, probability in zip(tree.names, tree.probability):
+        r = result.scenario_results[name]
+        label = " = ".join(tree.members[tree.names.index(name)])
+        body = [
+            _pairs([("probability", f"{probability:.4g}"), ("cost", f"{money(r.cost)} ({dollars(r.cost)})")]),
+            render_table(tables.periods_table(r)),
+            _h(4, "Units bought"),
+            render_table(_bought(tables.purchases_table(r)), total=True),
+            _h(4, "Cost"),
+            render_table(_bought(tables.cost_table(r)), total=True),
+        ]
+        summary = f"path {html.escape(label)} (p = {probability:.3g}, cost {html.escape(money(r.cost))})"
+        out.append(f"<details><summary>{summary}</summary>{''.join(body)}</details>")
+    return "\n".join(out)
+
+
+def _page(title: str, body: Sequence[str]) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f"<title>{html.escape(title)}</title>",
+            f"<style>{CSS}</style>",
+            "</head><body>",
+            *body,
+            _p(f"Written by procure on {stamp}.", "note"),
+            "</body></html>",
+        ]
+    )
+
+
+def report(
+    result: Result,
+    path: str | os.PathLike[str] | None = None,
+    *,
+    sensitivity: bool = False,
+    rule_costs: bool = False,
+    time_limit: float = 60.0,
+    stochastic_values: bool = False,
+) -> str:
+    """A self-contained HTML report of ``result``.
+
+    Parameters
+    ----------
+    result : Result or TreeResult
+        The result to report (with or without a plan).
+    path : str or path-like, optional
+        Where to write the report (UTF-8).
+    sensitivity : bool
+        Add the shadow prices of the binding requirements (`Result.sensitivity`).
+    rule_costs : bool
+        Add what each business rule costs (`Result.rule_costs`: a solve per rule).
+    time_limit : float
+        Seconds for each solve the report makes (the diagnosis of a problem without a plan,
+        sensitivity, rule costs, VSS and EVPI).
+    stochastic_values : bool
+        With demand scenarios, add VSS and EVPI (each solves the tree again).
+
+    Returns
+    -------
+    str
+        The HTML text: a headline (status, objective, cost, gap, solver, time), the inputs,
+        then with a plan the plan per period and site, the cost breakdown, risk and the
+        re-verification of every constraint; without one, the explanation (conflict and
+        repairs).  For a tree: the here-and-now decision and the paths' costs first.
+    """
+    from ..tree_result import TreeResult
+
+    body = [_headline(result)]
+    if not result.has_plan:
+        body += [_explanation(result, time_limit), _inputs(result.problem)]
+    elif isinstance(result, TreeResult):
+        body += [_tree(result, stochastic_values=stochastic_values, time_limit=time_limit), _check(result)]
+        body.append(_inputs(result.problem))
+    else:
+        body += [_plan(result), _costs(result), _risk(result), _check(result)]
+        if sensitivity:
+            body.append(_sensitivity(result, time_limit))
+        if rule_costs:
+            body.append(_rule_costs(result, time_limit))
+        body.append(_inputs(result.problem))
+    text = _page(f"procure plan {result.problem.name}", body)
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    return text
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def result_html(result: Result) -> str:
+    """The compact notebook view of a result: the headline and the table per period (for a
+    tree, the paths' costs), no plots."""
+    from ..tree_result import TreeResult
+
+    rows = [
+        ("status", result.status),
+        ("objective", f"{money(result.objective)} ({dollars(result.objective)})"),
+        ("cost", f"{money(result.cost)} ({dollars(result.cost)})"),
+        ("gap", f"{result.gap:.4%}" if math.isfinite(result.gap) else "unknown"),
+        ("solver", f"{result.solver} in {result.solve_seconds:.2f} s"),
+    ]
+    out = [f"<div><strong>procure plan {html.escape(repr(result.problem.name))}</strong>", _pairs(rows)]
+    if result.message:
+        out.append(_p(result.message))
+    if isinstance(result, TreeResult) and result.has_plan:
+        out.append(render_table(tables.scenario_table(result)))
+    elif result.has_plan:
+        table = tables.periods_table(result)
+        for vendor, share in result.shares.items():
+            table[f"{vendor} (share)"] = share.to_numpy()
+        out.append(render_table(table))
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def problem_html(problem: Problem) -> str:
+    """The compact notebook view of a problem: periods with demand and caps, and the offers."""
+    periods = pd.DataFrame(index=pd.Index(problem.periods, name="period"))
+    periods[f"demand ({COMPUTE_UNIT})"] = problem.total_demand
+    if problem.power_cap_gw is not None:
+        periods["power cap (GW)"] = problem.power_cap_gw
+    if problem.budget is not None:
+        periods["budget ($)"] = problem.budget
+    head = f"procure problem {problem.name!r}: {len(problem.offers)} offers from {len(problem.vendors)} vendors"
+    if problem.sites:
+        head += f", {len(problem.sites)} sites"
+    if problem.demand_scenarios:
+        head += f", {len(problem.demand_scenarios)} demand scenarios (expected demand shown)"
+    return "\n".join(
+        [
+            f"<div><strong>{html.escape(head)}</strong>",
+            render_table(periods),
+            render_table(_offers(problem), index=False),
+            "</div>",
+        ]
+    )
