@@ -1,0 +1,136 @@
+"""Spreadsheet exports: `to_excel` (a workbook, one sheet per table) and `to_csv` (the plan as
+one long table).
+
+The sheets are the tables of `procure.report.tables`, with the unit of every column in its
+header and periods as rows; for a `TreeResult` every table by period gains a leading
+``scenario`` column (one block of rows per demand path) and the workbook adds ``scenarios``
+and ``here and now``.  Written with openpyxl.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from . import tables
+
+if TYPE_CHECKING:
+    from ..result import Result
+    from ..tree_result import TreeResult
+
+__all__ = ["SHEETS", "sheets", "to_csv", "to_excel"]
+
+#: Sheets of the workbook (besides ``summary``) and the table each holds, in order.
+SHEETS: dict[str, Callable[[Result], pd.DataFrame]] = {
+    "periods": tables.periods_table,
+    "purchases": tables.purchases_table,
+    "fleet": tables.fleet_table,
+    "compute": tables.compute_table,
+    "power": tables.power_table,
+    "spend": tables.spend_table,
+    "cost breakdown": tables.cost_table,
+    "shares": tables.shares_table,
+    "by site": tables.plan_table,
+}
+
+
+def _paths(result: Result) -> list[tuple[str, Result]]:
+    """The plans to export: the result's own, or each demand path's."""
+    from ..tree_result import TreeResult
+
+    if isinstance(result, TreeResult) and result.tree is not None and result.scenario_results:
+        return [(n, result.scenario_results[n]) for n in result.tree.names]
+    return [("", result)]
+
+
+def _stacked(result: Result, make: Callable[[Result], pd.DataFrame]) -> pd.DataFrame:
+    """A table of every path, a leading ``scenario`` column for a tree; index as columns."""
+    parts = []
+    for name, r in _paths(result):
+        table = make(r)
+        table = table.reset_index() if table.index.name == "period" else table.reset_index(drop=True)
+        if name:
+            table.insert(0, "scenario", name)
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True)
+
+
+def sheets(result: Result) -> dict[str, pd.DataFrame]:
+    """Every sheet of the workbook as a frame (``summary`` first), as `to_excel` writes them."""
+    from ..tree_result import TreeResult
+
+    out = {"summary": pd.DataFrame(tables.summary_rows(result), columns=["field", "value"])}
+    if not result.has_plan:
+        return out
+    if isinstance(result, TreeResult):
+        out["scenarios"] = tables.scenario_table(result).reset_index()
+        now = result.here_and_now
+        out["here and now"] = now.rename(columns=lambda c: c if "GW" in c else f"{c} (units)").reset_index()
+    for name, make in SHEETS.items():
+        out[name] = _stacked(result, make)
+    return out
+
+
+def _cell(value: Any) -> Any:
+    """A summary value Excel can hold (NaN as an empty cell)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _number_format(header: str) -> str | None:
+    if header.endswith("$)"):
+        return "#,##0"
+    if header.endswith("(share)"):
+        return "0.0%"
+    if header.endswith("(units)") or "PFLOP/s" in header:
+        return "#,##0"
+    if header.endswith("(GW)"):
+        return "0.000"
+    return None
+
+
+def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
+    """Write ``result`` as an Excel workbook at ``path``.
+
+    Sheets: ``summary`` (field, value), then with a plan ``scenarios`` and ``here and now``
+    for a tree, ``periods``, ``purchases``, ``fleet``, ``compute``, ``power``, ``spend``,
+    ``cost breakdown``, ``shares`` and ``by site`` (see `SHEETS`): one row per period (per
+    scenario and period for a tree; per period, site and offer for ``by site``), units in the
+    headers.  Dollars and units are formatted with thousands separators, shares as percents.
+    """
+    from openpyxl.utils import get_column_letter
+
+    frames = sheets(result)
+    frames["summary"] = frames["summary"].assign(value=[_cell(v) for v in frames["summary"]["value"]])
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in frames.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+            sheet = writer.sheets[name]
+            sheet.freeze_panes = "A2"
+            for k, header in enumerate(frame.columns, start=1):
+                letter = get_column_letter(k)
+                sheet.column_dimensions[letter].width = max(10, min(40, len(str(header)) + 2))
+                fmt = _number_format(str(header))
+                if fmt is None:
+                    continue
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
+                    cell.number_format = fmt
+        if "summary" in writer.sheets:
+            writer.sheets["summary"].column_dimensions["B"].width = 40
+
+
+def to_csv(result: Result | TreeResult, path: str | os.PathLike[str] | None = None) -> str:
+    """The plan as one long CSV table (`procure.report.tables.plan_table`): columns ``period``,
+    ``site``, ``offer``, ``vendor``, ``bought (units)``, ``fleet (units)``, ``compute
+    (PFLOP/s)``, ``power (GW)``, ``capex ($)``, led by ``scenario`` for a tree.  Returns the text;
+    writes it to ``path`` if given.  No plan gives the header only."""
+    text = _stacked(result, tables.plan_table).to_csv(index=False, lineterminator="\n")
+    if path is not None:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+    return text
