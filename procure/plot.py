@@ -119,7 +119,7 @@ def _figure_of(ax: Axes) -> Figure:
     fig: Any = ax.figure
     while getattr(fig, "figure", fig) is not fig and hasattr(fig, "figure"):
         fig = fig.figure
-    return fig  # type: ignore[no-any-return]
+    return fig
 
 
 def _grid(n: int, *, cols: int = 3, size: tuple[float, float] = (4.2, 3.0)) -> tuple[Figure, np.ndarray]:
@@ -369,7 +369,7 @@ class TreeResultPlot(ResultPlot):
         self.max_panels = max_panels
 
     def _paths(self) -> list[tuple[str, float, Result]]:
-        r = self._planned()
+        self._planned()
         tree = self.tree_result.tree
         assert tree is not None
         return [(n, float(p), self.tree_result.scenario_results[n]) for n, p in zip(tree.names, tree.probability)]
@@ -397,7 +397,8 @@ class TreeResultPlot(ResultPlot):
 
     def _mean(self, name: str) -> pd.DataFrame:
         """The probability-weighted mean over the paths of a per-period table."""
-        return sum(p * getattr(r, name) for _, p, r in self._paths())  # type: ignore[return-value]
+        mean: pd.DataFrame = sum(p * getattr(r, name) for _, p, r in self._paths())
+        return mean
 
     def compute(self, ax: Axes | None = None, *, title: str | None = None, scenario: str | None = None) -> Figure:
         """Compute by vendor against demand on each path (panels), or the fan of the paths'
@@ -434,7 +435,9 @@ class TreeResultPlot(ResultPlot):
         fig, ax = _axes(ax)
         x = np.arange(len(self.result.problem.periods))
         for k, (name, p, r) in enumerate(paths):
-            ax.plot(x, r.power_gw.to_numpy(), color=PALETTE[k % len(PALETTE)], marker="o", label=f"{name} (p = {p:.2g})")
+            ax.plot(
+                x, r.power_gw.to_numpy(), color=PALETTE[k % len(PALETTE)], marker="o", label=f"{name} (p = {p:.2g})"
+            )
         cap = self.result.problem.power_cap_gw
         if cap is not None and self.result.problem.power_build is None:
             ax.step(x, cap, where="mid", color="black", lw=1.6, label="power cap")
@@ -537,7 +540,9 @@ class SweepPlot:
         cost = ok["cost"].to_numpy(dtype=float) / 1e9
         ax.hist(cost, bins=bins or min(30, max(5, len(cost) // 5)), color="#6baed6", edgecolor="white")
         ax.axvline(cost.mean(), color="black", lw=1.6, label=f"mean {cost.mean():,.2f} \\$B")
-        ax.axvline(float(np.median(cost)), color="#d62728", ls="--", lw=1.4, label=f"median {np.median(cost):,.2f} \\$B")
+        ax.axvline(
+            float(np.median(cost)), color="#d62728", ls="--", lw=1.4, label=f"median {np.median(cost):,.2f} \\$B"
+        )
         ax.set_xlabel("cost, present value (\\$B)")
         ax.set_ylabel("variants")
         missing = len(self.sweep) - len(ok)

@@ -103,8 +103,6 @@ def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
     scenario and period for a tree; per period, site and offer for ``by site``), units in the
     headers.  Dollars and units are formatted with thousands separators, shares as percents.
     """
-    from openpyxl.utils import get_column_letter
-
     frames = sheets(result)
     frames["summary"] = frames["summary"].assign(value=[_cell(v) for v in frames["summary"]["value"]])
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
@@ -113,7 +111,7 @@ def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
             sheet = writer.sheets[name]
             sheet.freeze_panes = "A2"
             for k, header in enumerate(frame.columns, start=1):
-                letter = get_column_letter(k)
+                letter = sheet.cell(row=1, column=k).column_letter
                 sheet.column_dimensions[letter].width = max(10, min(40, len(str(header)) + 2))
                 fmt = _number_format(str(header))
                 if fmt is None:

@@ -123,8 +123,8 @@ def render_table(
     formats = formats or {}
     if total and len(df):
         sums = df.select_dtypes("number").sum()
-        row = pd.DataFrame([sums], index=pd.Index(["total"], name=df.index.name))
-        df = pd.concat([df.astype(object), row.reindex(columns=df.columns).astype(object)])
+        totals = pd.DataFrame([sums], index=pd.Index(["total"], name=df.index.name))
+        df = pd.concat([df.astype(object), totals.reindex(columns=df.columns).astype(object)])
     head = [html.escape(str(df.index.name or ""))] if index else []
     head += [html.escape(str(c)) for c in df.columns]
     lines = ['<table class="procure">', "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>"]
@@ -231,8 +231,11 @@ def _inputs(problem: Problem) -> str:
     build = problem.power_build
     if build is not None:
         settings.append(
-            ("power build", f"{money(build.cost_per_gw[0])} per GW, ready after {build.lead_time} period(s)"
-             + (f", blocks of {build.block_gw:g} GW" if build.block_gw else ""))
+            (
+                "power build",
+                f"{money(build.cost_per_gw[0])} per GW, ready after {build.lead_time} period(s)"
+                + (f", blocks of {build.block_gw:g} GW" if build.block_gw else ""),
+            )
         )
     out += [_h(3, "Settings"), _pairs(settings)]
     out += [_h(3, "Offers"), render_table(_offers(problem), index=False)]
@@ -256,7 +259,9 @@ def _inputs(problem: Problem) -> str:
                 "vendors": [", ".join(s.vendors) if s.vendors is not None else "all" for s in problem.sites],
                 "PUE": [s.pue if s.pue is not None else problem.pue for s in problem.sites],
                 **{
-                    f"cap {t} (GW)": [s.power_cap_gw[k] if s.power_cap_gw is not None else math.nan for s in problem.sites]
+                    f"cap {t} (GW)": [
+                        s.power_cap_gw[k] if s.power_cap_gw is not None else math.nan for s in problem.sites
+                    ]
                     for k, t in enumerate(problem.periods)
                 },
                 "builds power": ["yes" if s.power_build is not None else "no" for s in problem.sites],
@@ -336,7 +341,8 @@ def _plan(result: Result, *, plots: bool = True) -> str:
         bought = plan[plan["bought (units)"] > 0].pivot_table(
             index="period", columns=["site", "offer"], values="bought (units)", aggfunc="sum", fill_value=0
         )
-        bought.columns = [f"{s} / {o} (units)" for s, o in bought.columns]
+        pairs: list[Any] = list(bought.columns)
+        bought = bought.set_axis([f"{site} / {offer} (units)" for site, offer in pairs], axis=1)
         out += [_h(3, "Units bought by site"), render_table(bought.reindex(result.problem.periods, fill_value=0))]
     return "\n".join(out)
 

@@ -81,7 +81,10 @@ def summary_rows(result: Result) -> list[tuple[str, Any]]:
     if result.has_plan:
         rows.append(("units bought (units)", int(result.purchases.to_numpy().sum())))
         if result.problem.risk.scenarios:
-            rows += [("expected disruption loss ($)", result.expected_loss), ("CVaR of disruption loss ($)", result.cvar)]
+            rows += [
+                ("expected disruption loss ($)", result.expected_loss),
+                ("CVaR of disruption loss ($)", result.cvar),
+            ]
     rows += [(f"model {k}", v) for k, v in result.model_size.items()]
     rows.append(("message", result.message))
     return rows
