@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .fmt import money
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from .sweep import Sweep
     from .tree_result import TreeResult
 
-__all__ = ["COST_COLORS", "ResultPlot", "SweepPlot", "TreeResultPlot", "compute_scale", "vendor_colors"]
+__all__ = ["COST_COLORS", "ResultPlot", "SweepPlot", "TreeResultPlot", "compute_scale", "money_scale", "vendor_colors"]
 
 #: Colours of well-known vendors (their brand colours), the same in every plot.
 KNOWN_VENDORS = {
@@ -93,6 +95,15 @@ def compute_scale(peak: float) -> tuple[float, str]:
     return 1.0, COMPUTE_UNIT
 
 
+def money_scale(peak: float) -> tuple[float, str]:
+    """A divisor and axis unit for dollar amounts up to ``peak``: ``(1e9, "\\$B")`` (the ``$``
+    escaped: matplotlib reads a pair of them as mathematics)."""
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(peak) >= size:
+            return size, f"\\${suffix}"
+    return 1.0, "\\$"
+
+
 def _pyplot() -> Any:
     """matplotlib.pyplot, with the Agg backend when nobody chose one (no display needed)."""
     try:
@@ -138,6 +149,11 @@ def _grid(n: int, *, cols: int = 3, size: tuple[float, float] = (4.2, 3.0)) -> t
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     return fig, axes.ravel()[:n]
+
+
+def _money(x: float) -> str:
+    """`procure.fmt.money`, its ``$`` escaped for matplotlib."""
+    return money(x).replace("$", "\\$")
 
 
 def _no_plan(status: str, message: str = "") -> ValueError:
@@ -194,10 +210,11 @@ def _draw_compute(ax: Axes, by_vendor: pd.DataFrame, demand: np.ndarray, unserve
 
 def _draw_cost(ax: Axes, breakdown: pd.DataFrame) -> None:
     parts = breakdown.drop(columns=["total"])
-    top = _stacked_bars(ax, parts, COST_COLORS, 1e9)
+    scale, unit = money_scale(float(breakdown["total"].abs().max()))
+    top = _stacked_bars(ax, parts, COST_COLORS, scale)
     for k, total in enumerate(top):
-        ax.annotate(f"{total:,.1f}", (k, total), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
-    ax.set_ylabel("cost, present value (\\$B)")
+        ax.annotate(f"{total:,.3g}", (k, total), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
+    ax.set_ylabel(f"cost, present value ({unit})")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
     ax.margins(y=0.12)
@@ -325,13 +342,13 @@ class ResultPlot:
         return fig
 
     def cost(self, ax: Axes | None = None, *, title: str | None = None) -> Figure:
-        """The parts of ``cost_breakdown`` per period, stacked ($B, present value), each
+        """The parts of ``cost_breakdown`` per period, stacked ($B, $M, … as the amounts need; present value), each
         period's total written on top."""
         r = self._planned()
         fig, ax = _axes(ax)
         _draw_cost(ax, r.cost_breakdown)
         ax.set_xlabel("period")
-        ax.set_title(title or self._title(f"Cost per period (total {r.cost / 1e9:,.1f} \\$B)"))
+        ax.set_title(title or self._title(f"Cost per period (total {_money(r.cost)})"))
         _legend(fig, ax, outside=False)
         return fig
 
@@ -459,7 +476,7 @@ class TreeResultPlot(ResultPlot):
         fig, ax = _axes(ax)
         _draw_cost(ax, self._mean("cost_breakdown"))
         ax.set_xlabel("period")
-        ax.set_title(title or self._title(f"Expected cost per period (total {self.result.cost / 1e9:,.1f} \\$B)"))
+        ax.set_title(title or self._title(f"Expected cost per period (total {_money(self.result.cost)})"))
         _legend(fig, ax, outside=False)
         return fig
 
@@ -479,11 +496,12 @@ class TreeResultPlot(ResultPlot):
 
     def scenario_costs(self, ax: Axes | None = None, *, title: str | None = None) -> Figure:
         """The distribution of cost over the demand paths: each path's probability at its cost
-        ($B; a probability-weighted histogram beyond 30 paths), with the expected cost and the
+        ($B, $M, …; a probability-weighted histogram beyond 30 paths), with the expected cost and the
         CVaR of the paths' costs (at ``risk.scenario_cvar_alpha``) marked."""
         paths = self._paths()
         fig, ax = _axes(ax)
-        costs = np.array([r.cost for _, _, r in paths]) / 1e9
+        scale, unit = money_scale(max(abs(r.cost) for _, _, r in paths))
+        costs = np.array([r.cost for _, _, r in paths]) / scale
         probability = np.array([p for _, p, _ in paths])
         if len(paths) > 30:
             ax.hist(costs, bins=20, weights=probability, color="#6baed6", edgecolor="white", label="paths")
@@ -493,11 +511,10 @@ class TreeResultPlot(ResultPlot):
             for (name, _, _), c, p in zip(paths, costs, probability):
                 ax.annotate(name, (c, p), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
         alpha = self.result.problem.risk.scenario_cvar_alpha
-        expected = self.result.cost / 1e9
-        ax.axvline(expected, color="black", lw=1.6, label=f"expected {expected:,.2f} \\$B")
-        cvar = self.tree_result.cost_cvar / 1e9
-        ax.axvline(cvar, color="#d62728", ls="--", lw=1.6, label=f"CVaR({alpha:g}) {cvar:,.2f} \\$B")
-        ax.set_xlabel("cost of the path's plan, present value (\\$B)")
+        expected, cvar = self.result.cost, self.tree_result.cost_cvar
+        ax.axvline(expected / scale, color="black", lw=1.6, label=f"expected {_money(expected)}")
+        ax.axvline(cvar / scale, color="#d62728", ls="--", lw=1.6, label=f"CVaR({alpha:g}) {_money(cvar)}")
+        ax.set_xlabel(f"cost of the path's plan, present value ({unit})")
         ax.set_ylabel("probability")
         ax.set_title(title or self._title("Cost over the demand paths"))
         ax.margins(y=0.15)
@@ -534,16 +551,17 @@ class SweepPlot:
         return ok
 
     def cost(self, ax: Axes | None = None, *, bins: int | None = None, title: str | None = None) -> Figure:
-        """Histogram of the variants' cost ($B, present value), the mean and median marked."""
+        """Histogram of the variants' cost ($B, $M, …; present value), the mean and median marked."""
         ok = self._planned()
         fig, ax = _axes(ax)
-        cost = ok["cost"].to_numpy(dtype=float) / 1e9
+        dollars = ok["cost"].to_numpy(dtype=float)
+        scale, unit = money_scale(float(np.abs(dollars).max()))
+        cost = dollars / scale
         ax.hist(cost, bins=bins or min(30, max(5, len(cost) // 5)), color="#6baed6", edgecolor="white")
-        ax.axvline(cost.mean(), color="black", lw=1.6, label=f"mean {cost.mean():,.2f} \\$B")
-        ax.axvline(
-            float(np.median(cost)), color="#d62728", ls="--", lw=1.4, label=f"median {np.median(cost):,.2f} \\$B"
-        )
-        ax.set_xlabel("cost, present value (\\$B)")
+        mean, median = float(dollars.mean()), float(np.median(dollars))
+        ax.axvline(mean / scale, color="black", lw=1.6, label=f"mean {_money(mean)}")
+        ax.axvline(median / scale, color="#d62728", ls="--", lw=1.4, label=f"median {_money(median)}")
+        ax.set_xlabel(f"cost, present value ({unit})")
         ax.set_ylabel("variants")
         missing = len(self.sweep) - len(ok)
         note = f"; {missing} without a plan" if missing else ""
