@@ -81,9 +81,26 @@ def number(x: Any) -> str:
     return str(x)
 
 
-def _billions(x: Any) -> str:
-    v = float(x)
-    return number(v) if not math.isfinite(v) else f"{v / 1e9:,.3f}"
+#: Dollar columns are shown in the largest of these units that their largest amount reaches.
+MONEY_UNITS = ((1e9, "$B"), (1e6, "$M"), (1e3, "$k"))
+
+
+def _in(scale: float) -> Format:
+    def show(x: Any) -> str:
+        v = float(x)
+        if not math.isfinite(v):
+            return number(v)
+        return f"{v / scale:,.3f}" if scale > 1 else f"{v:,.0f}"
+
+    return show
+
+
+def _money_unit(values: pd.Series) -> tuple[float, str]:
+    """The unit a column of dollars is shown in: $B for billions, $M, $k, else $."""
+    amounts = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    amounts = np.abs(amounts[np.isfinite(amounts)])
+    peak = float(amounts.max()) if amounts.size else 0.0
+    return next(((size, unit) for size, unit in MONEY_UNITS if peak >= size), (1.0, "$"))
 
 
 def _percent(x: Any) -> str:
@@ -98,8 +115,9 @@ def _shown(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Format]]:
     for column in df.columns:
         name = str(column)
         if name.endswith("$)"):
-            name = name[:-2] + "$B)"
-            formats[name] = _billions
+            scale, unit = _money_unit(df[column])
+            name = name[:-2] + unit + ")"
+            formats[name] = _in(scale)
         elif name.endswith("(share)"):
             name = name[: -len("(share)")] + "(%)"
             formats[name] = _percent
@@ -120,7 +138,7 @@ def render_table(
     if convert:
         df, own = _shown(df)
         formats = {**own, **(formats or {})}
-    formats = formats or {}
+    formats = {"period": str, **(formats or {})}
     if total and len(df):
         sums = df.select_dtypes("number").sum()
         totals = pd.DataFrame([sums], index=pd.Index(["total"], name=df.index.name))
@@ -182,6 +200,8 @@ def _image(draw: Callable[[], Figure], alt: str) -> str:
 
 
 def _headline(result: Result) -> str:
+    from ..tree_result import TreeResult
+
     status = html.escape(result.status)
     rows = [
         ("objective", f"{money(result.objective)} ({dollars(result.objective)})"),
@@ -193,7 +213,7 @@ def _headline(result: Result) -> str:
         ("solve time", f"{result.solve_seconds:.2f} s"),
         ("model", ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in result.model_size.items())),
     ]
-    if result.has_plan:
+    if result.has_plan and not isinstance(result, TreeResult):  # a tree's paths each buy their own
         rows.insert(2, ("units bought", f"{int(result.purchases.to_numpy().sum()):,}"))
     out = [
         f"<h1>procure plan {html.escape(repr(result.problem.name))}</h1>",
@@ -390,7 +410,8 @@ def _explanation(result: Result, time_limit: float) -> str:
         d = result.explain(time_limit=time_limit)
     except Exception as exc:  # a report must still come out: say why the diagnosis failed
         return "\n".join([*out, _p(f"the diagnosis failed: {type(exc).__name__}: {exc}", "bad")])
-    out.append(_p(d.message))
+    if d.message != result.message:
+        out.append(_p(d.message))
     out += [_h(3, "Requirements in conflict"), render_table(d.conflict_table, index=False, convert=False)]
     if not d.conflict_minimal:
         out.append(_p("(not shown to be irreducible in the time given)", "note"))

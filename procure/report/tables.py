@@ -16,10 +16,10 @@ import pandas as pd
 
 from ..plot import COMPUTE_UNIT
 from ..result import BREAKDOWN
+from ..tree_result import TreeResult
 
 if TYPE_CHECKING:
     from ..result import Result
-    from ..tree_result import TreeResult
 
 __all__ = [
     "PLAN_COLUMNS",
@@ -78,7 +78,9 @@ def summary_rows(result: Result) -> list[tuple[str, Any]]:
         ("solve time (s)", result.solve_seconds),
         ("periods", ", ".join(map(str, result.problem.periods))),
     ]
-    if result.has_plan:
+    if result.has_plan and isinstance(result, TreeResult):  # each path buys its own: no total
+        rows.append(("CVaR of the paths' costs (PV $)", result.cost_cvar))
+    elif result.has_plan:
         rows.append(("units bought (units)", int(result.purchases.to_numpy().sum())))
         if result.problem.risk.scenarios:
             rows += [
