@@ -65,6 +65,11 @@ def dollars(x: float) -> str:
     return f"${x:,.0f}" if math.isfinite(x) else "n/a"
 
 
+def _amount(x: float) -> str:
+    """``$163B ($163,072,160,357)``; ``n/a`` when not finite."""
+    return f"{money(x)} ({dollars(x)})" if math.isfinite(x) else "n/a"
+
+
 def number(x: Any) -> str:
     """A table number: thousands separators for large ones, 4 significant digits for small ones."""
     if isinstance(x, (bool, np.bool_)):
@@ -204,9 +209,9 @@ def _headline(result: Result) -> str:
 
     status = html.escape(result.status)
     rows = [
-        ("objective", f"{money(result.objective)} ({dollars(result.objective)})"),
-        ("cost (present value)", f"{money(result.cost)} ({dollars(result.cost)})"),
-        ("bound", f"{money(result.bound)} ({dollars(result.bound)})"),
+        ("objective", _amount(result.objective)),
+        ("cost (present value)", _amount(result.cost)),
+        ("bound", _amount(result.bound)),
         ("gap", f"{result.gap:.4%}" if math.isfinite(result.gap) else "unknown"),
         ("solver", result.solver),
         ("termination", result.termination),
@@ -460,7 +465,7 @@ def _tree(result: TreeResult, *, stochastic_values: bool, time_limit: float) -> 
         _pairs(
             [
                 ("demand paths", f"{tree.n_paths:,}"),
-                ("expected cost", f"{money(result.cost)} ({dollars(result.cost)})"),
+                ("expected cost", _amount(result.cost)),
                 (f"CVaR({alpha:g}) of the paths' costs", money(result.cost_cvar)),
             ]
         ),
@@ -492,7 +497,7 @@ def _tree(result: TreeResult, *, stochastic_values: bool, time_limit: float) -> 
         r = result.scenario_results[name]
         label = " = ".join(tree.members[tree.names.index(name)])
         body = [
-            _pairs([("probability", f"{probability:.4g}"), ("cost", f"{money(r.cost)} ({dollars(r.cost)})")]),
+            _pairs([("probability", f"{probability:.4g}"), ("cost", _amount(r.cost))]),
             render_table(tables.periods_table(r)),
             _h(4, "Units bought"),
             render_table(_bought(tables.purchases_table(r)), total=True),
@@ -587,8 +592,8 @@ def result_html(result: Result) -> str:
 
     rows = [
         ("status", result.status),
-        ("objective", f"{money(result.objective)} ({dollars(result.objective)})"),
-        ("cost", f"{money(result.cost)} ({dollars(result.cost)})"),
+        ("objective", _amount(result.objective)),
+        ("cost", _amount(result.cost)),
         ("gap", f"{result.gap:.4%}" if math.isfinite(result.gap) else "unknown"),
         ("solver", f"{result.solver} in {result.solve_seconds:.2f} s"),
     ]
