@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ __all__ = [
     "CliError",
     "Console",
     "add_solve_options",
+    "emit",
     "exit_for_status",
     "needs_method",
     "number",
@@ -165,9 +167,28 @@ def write_table(table: pd.DataFrame, path: str, kind: str) -> None:
         raise CliError(f"{path}: cannot be written ({exc.strerror or exc})") from None
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinity as None (they are not JSON)."""
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return _plain(data)
+
+
+def emit(text: object = "") -> None:
+    """A line on standard output; a reader that went away (``procure solve … | head``) ends the
+    output, not the command: files are still written and the exit code still tells the outcome."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # the interpreter's last flush must not fail again
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def print_json(data: Any) -> None:
-    """JSON on standard output (NaN is not JSON: it must have become None before)."""
-    print(json.dumps(data, indent=2, allow_nan=False, default=str))
+    """JSON on standard output; NaN and infinities become null."""
+    emit(json.dumps(_finite(data), indent=2, allow_nan=False, default=str))
 
 
 def needs_method(cls: type, name: str, option: str, value: str, module: str) -> None:

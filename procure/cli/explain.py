@@ -12,6 +12,7 @@ from .common import (
     OK,
     Console,
     add_solve_options,
+    emit,
     number,
     print_json,
     solve_kwargs,
@@ -84,10 +85,10 @@ def run(args: argparse.Namespace) -> int:
             }
         )
     else:
-        print(diagnosis)
+        emit(diagnosis)
         repairs = diagnosis.repairs
         if not diagnosis.has_plan and not repairs.empty:
-            print()
-            print("Repairs (one row per field changed; 'cost' is what the repaired plan costs):")
-            print(repairs_text(repairs))
+            emit()
+            emit("Repairs (one row per field changed; 'cost' is what the repaired plan costs):")
+            emit(repairs_text(repairs))
     return OK if diagnosis.has_plan else NO_PLAN

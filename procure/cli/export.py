@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import OK, CliError, Console, output_kind
+from .common import OK, CliError, Console, emit, output_kind
 
 EXAMPLE = """\
 Examples:
@@ -42,6 +42,6 @@ def run(args: argparse.Namespace) -> int:
         written = procure.write_model(args.plan, args.model, scaled=args.scaled)
     except OSError as exc:
         raise CliError(f"MODEL {args.model!r}: cannot be written ({exc})") from None
-    print(f"wrote {written}")
+    emit(f"wrote {written}")
     console.say(f"in {console.elapsed()}")
     return OK

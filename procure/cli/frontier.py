@@ -10,6 +10,7 @@ from .common import (
     CliError,
     Console,
     add_solve_options,
+    emit,
     exit_for_status,
     number,
     output_kind,
@@ -82,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(table_records(table))
     else:
         if not cheapest.has_plan:
-            print(f"{cheapest.problem.name}: {cheapest.status}: {cheapest.message}")
-        print(table.to_string(float_format=number))
+            emit(f"{cheapest.problem.name}: {cheapest.status}: {cheapest.message}")
+        emit(table.to_string(float_format=number))
     if out is not None:
         write_table(table, args.out, out)
         console.say(f"wrote {args.out}")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import OK, CliError
+from .common import OK, CliError, emit
 
 EXAMPLE = """\
 Examples:
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"init {args.directory!r}: cannot be written ({exc})") from None
     for path in written:
-        print(f"wrote {path}")
+        emit(f"wrote {path}")
     problem = Path(args.directory) / "problem.toml"
-    print(f"next: edit the files, then run: procure solve {problem}")
+    emit(f"next: edit the files, then run: procure solve {problem}")
     return OK

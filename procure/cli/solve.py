@@ -12,6 +12,7 @@ from .common import (
     CliError,
     Console,
     add_solve_options,
+    emit,
     exit_for_status,
     needs_method,
     output_kind,
@@ -95,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        print(result.summary())
+        emit(result.summary())
     tables = out in ("to_csv", "to_excel")
     for method, path, option in ((out, args.out, "--out"), (report, args.report, "--report")):
         if method is None:

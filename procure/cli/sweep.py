@@ -21,6 +21,7 @@ from .common import (
     CliError,
     Console,
     add_solve_options,
+    emit,
     number,
     output_kind,
     print_json,
@@ -197,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(table_records(table))
     else:
-        print(table_text(table))
+        emit(table_text(table))
     if out is not None:
         write_table(table, args.out, out)
         console.say(f"wrote {args.out}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import OK, print_json
+from .common import OK, emit, print_json
 
 EXAMPLE = """\
 Examples:
@@ -83,6 +83,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"valid": True, **shape})
     else:
-        print(text(shape))
-        print("valid")
+        emit(text(shape))
+        emit("valid")
     return OK
