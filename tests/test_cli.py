@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -409,6 +410,23 @@ def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     monkeypatch.setattr(procure, "solve", interrupted)
     assert main(["solve", GIGAWATT, "--quiet"]) == 130
     assert capsys.readouterr().err.strip() == "procure solve: interrupted"
+
+
+def test_a_real_ctrl_c_stops_a_sweep_with_130() -> None:
+    vary = "offers[gb300-nvl72].unit_cost=30000:45000:400"  # far longer than the wait for the first line
+    with subprocess.Popen(
+        [sys.executable, "-m", "procure", "sweep", GIGAWATT, "--vary", vary],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as running:
+        assert running.stderr is not None
+        assert running.stderr.readline().startswith("sweeping 400 variants")  # solving has begun
+        running.send_signal(signal.SIGINT)
+        out, err = running.communicate(timeout=60)
+    assert running.returncode == 130
+    assert err.strip() == "procure sweep: interrupted" and out == ""
 
 
 def test_an_unexpected_error_exits_3_with_its_traceback(

@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         write_table(table, args.out, out)
         console.say(f"wrote {args.out}")
-    if args.plot is not None and cheapest.has_plan:
+    if args.plot is not None and not cheapest.has_plan:
+        console.say(f"no plan: {args.plot} not written")
+    elif args.plot is not None:
         import matplotlib.pyplot as plt
 
         fig = front.plot(args.plot)
