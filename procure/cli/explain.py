@@ -1,0 +1,94 @@
+"""``procure explain PLAN``: why a problem has no plan, and the repairs that would give one."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import pandas as pd
+
+from .common import (
+    NO_PLAN,
+    OK,
+    Console,
+    add_solve_options,
+    emit,
+    number,
+    print_json,
+    solve_kwargs,
+    solver_name,
+    table_records,
+)
+
+EXAMPLE = """\
+Examples:
+  procure explain plan.toml
+  procure explain plan.toml --fixed demand --fixed offers[tpu7x-ironwood] --time-limit 60
+  procure explain plan.toml --json
+
+--fixed PREFIX keeps every field under that path unchanged in the repairs
+('demand', 'power_cap_gw[2027]', 'vendors[nvidia]'); it may be given several times.
+Exit codes: 1 the problem has no plan (it was explained), 0 it has a plan after all,
+2 bad input, 3 solver missing or failed.
+"""
+
+REPAIR_COLUMNS = ["repair", "requirement", "old", "new", "change", "unit", "cost", "status"]
+
+
+def register(commands: Any) -> None:
+    p: argparse.ArgumentParser = commands.add_parser(
+        "explain",
+        help="why a problem has no plan: the conflict and the repairs",
+        description="Diagnose a problem without a plan: the requirements that cannot hold together, "
+        "and repairs that each give a plan (with their cost).",
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("plan", metavar="PLAN", help="the problem file (.toml or .json)")
+    p.add_argument(
+        "--fixed",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="PREFIX",
+        help="path prefixes no repair may change (repeatable)",
+    )
+    add_solve_options(p, per=" for the whole diagnosis (default: 120)")
+    p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress messages on standard error")
+    p.set_defaults(run=run)
+
+
+def repairs_text(repairs: pd.DataFrame) -> str:
+    shown = repairs[[c for c in REPAIR_COLUMNS if c in repairs.columns]]
+    return shown.to_string(index=False, float_format=number)
+
+
+def run(args: argparse.Namespace) -> int:
+    import procure
+
+    console = Console(args.quiet)
+    console.say(f"explaining {args.plan} with {solver_name(args)} …")
+    diagnosis = procure.explain(args.plan, fixed=args.fixed, **solve_kwargs(args))
+    console.say(f"diagnosed in {console.elapsed()}")
+    if args.json:
+        print_json(
+            {
+                "name": diagnosis.problem.name,
+                "has_plan": diagnosis.has_plan,
+                "message": diagnosis.message,
+                "conflict_minimal": diagnosis.conflict_minimal,
+                "fixed": list(diagnosis.fixed),
+                "conflict": table_records(diagnosis.conflict_table.set_index("requirement")),
+                "repairs": table_records(diagnosis.repairs.set_index("repair")),
+                "seconds": diagnosis.seconds,
+            }
+        )
+    else:
+        emit(diagnosis)
+        repairs = diagnosis.repairs
+        if not diagnosis.has_plan and not repairs.empty:
+            emit()
+            emit("Repairs (one row per field changed; 'cost' is what the repaired plan costs):")
+            emit(repairs_text(repairs))
+    return OK if diagnosis.has_plan else NO_PLAN

@@ -1,0 +1,448 @@
+"""The ``procure`` command line: every command through ``python -m procure`` in a subprocess
+(exit codes, standard output, standard error, files written); the help texts, option
+checks and the rarer exits (Ctrl-C, an unexpected error) in-process through `main`."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import procure
+from procure.cli import main
+from procure.fmt import money
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+GIGAWATT = "examples/gigawatt_2026.toml"
+COMMANDS = ["solve", "validate", "explain", "frontier", "sweep", "export", "init"]
+
+INFEASIBLE = """\
+name = "too-little-power"
+periods = [2026]
+demand = 100
+power_cap_gw = 50e-6           # 50 kW for chips that need 100 kW
+
+[[offers]]
+name = "a"
+vendor = "va"
+unit_cost = 10
+compute = 1
+power_kw = 1
+
+[[offers]]
+name = "b"
+vendor = "vb"
+unit_cost = 12
+compute = 1
+power_kw = 1
+max_units = 30
+"""
+
+#: Three vendors, one disruption scenario: a CVaR frontier in well under a second.
+SMALL = """\
+name = "small"
+periods = [2026, 2027, 2028]
+demand = { "2026" = 1000, "2027" = 2500, "2028" = 6000 }
+power_cap_gw = { "2026" = 1.0, "2027" = 2.0, "2028" = 5.0 }
+pue = 1.1
+discount_rate = 0.08
+
+[risk]
+max_share = 0.8
+shortfall_penalty = 50000
+
+[[risk.scenarios]]
+name = "export-ban"
+probability = 0.1
+availability = { nvidia = 0.0 }
+
+[[offers]]
+name = "tpu"
+vendor = "google"
+unit_cost = 30000
+compute = 2.3
+power_kw = 1.1
+lot_size = 256
+
+[[offers]]
+name = "trn2"
+vendor = "amazon"
+unit_cost = 20000
+compute = 0.667
+power_kw = 1.0
+lot_size = 64
+
+[[offers]]
+name = "gb200"
+vendor = "nvidia"
+unit_cost = { "2026" = 42000, "2027" = 38000, "2028" = 35000 }
+compute = 2.5
+power_kw = 1.7
+lot_size = 72
+"""
+
+
+def procure_cli(*args: str, traceback: bool = False) -> subprocess.CompletedProcess[str]:
+    """``python -m procure ARGS`` from the repository root; never a traceback unless expected."""
+    done = subprocess.run(
+        [sys.executable, "-m", "procure", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    if not traceback:
+        assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+@pytest.fixture(autouse=True)
+def _at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process calls of `main` read the example by its path from the repository root."""
+    monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    texts = {
+        "infeasible": INFEASIBLE,
+        "small": SMALL,
+        "negative": INFEASIBLE.replace("unit_cost = 12", "unit_cost = -12"),
+        "no_compute": INFEASIBLE.replace("compute = 1\npower_kw = 1\nmax_units", "power_kw = 1\nmax_units"),
+    }
+    out = {}
+    for name, text in texts.items():
+        out[name] = tmp_path / f"{name}.toml"
+        out[name].write_text(text, encoding="utf-8")
+    return out
+
+
+# --------------------------------------------------------------------------- solve
+
+
+def test_solve_prints_the_summary_and_writes_json(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    done = procure_cli("solve", GIGAWATT, "--out", str(target))
+    assert done.returncode == 0, done.stderr
+    written = json.loads(target.read_text(encoding="utf-8"))
+    assert written["status"] == "optimal"
+    assert f"cost {money(written['cost'])}" in done.stdout  # the summary's cost line
+    assert "units bought:" in done.stdout and "'gigawatt-2026': optimal" in done.stdout
+    assert "solving examples/gigawatt_2026.toml with highs" in done.stderr and f"wrote {target}" in done.stderr
+    expected = procure.solve(ROOT / GIGAWATT)
+    assert math.isclose(written["objective"], expected.objective, rel_tol=1e-4)
+
+
+def test_solve_json_parses_and_quiet_is_quiet() -> None:
+    done = procure_cli("solve", GIGAWATT, "--json", "--quiet", "--gap", "0.001", "--threads", "1")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] in ("optimal", "feasible") and data["objective"] > 0
+    assert done.stderr == ""
+
+
+def test_infeasible_solve_and_explain_exit_1(files: dict[str, Path]) -> None:
+    solved = procure_cli("solve", str(files["infeasible"]))
+    assert solved.returncode == 1, solved.stderr
+    assert "infeasible" in solved.stdout and "power cap in 2026" in solved.stdout
+    explained = procure_cli("explain", str(files["infeasible"]), "--fixed", "demand", "--time-limit", "30")
+    assert explained.returncode == 1, explained.stderr
+    assert "These cannot hold together:" in explained.stdout
+    assert "demand in 2026 (100 compute)" in explained.stdout and "power cap in 2026" in explained.stdout
+    assert "power_cap_gw[2026]" in explained.stdout  # the repairs table
+    assert "demand[2026]" not in explained.stdout.split("Repairs")[1]  # demand is fixed
+
+
+def test_explain_json_and_a_problem_with_a_plan(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain", str(files["infeasible"]), "--json", "--quiet"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert not data["has_plan"]
+    assert {r["requirement"] for r in data["conflict"]} == {"demand[2026]", "power_cap_gw[2026]"}
+    assert {r["requirement"] for r in data["repairs"]} == {"demand[2026]", "power_cap_gw[2026]"}
+    assert main(["explain", str(files["small"]), "--quiet"]) == 0
+    assert "has a plan" in capsys.readouterr().out
+
+
+def test_bad_input_exits_2_with_the_error_and_no_traceback(files: dict[str, Path]) -> None:
+    done = procure_cli("solve", str(files["negative"]))
+    assert done.returncode == 2
+    assert "procure solve: error: offers[1].unit_cost: -12 is negative" in done.stderr and done.stdout == ""
+
+
+def test_a_missing_field_and_a_missing_file_exit_2(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", str(files["no_compute"]), "--quiet"]) == 2
+    assert "offers[1].compute" in capsys.readouterr().err
+    assert main(["solve", "no/such/plan.toml", "--quiet"]) == 2
+    assert "no/such/plan.toml: no such problem file" in capsys.readouterr().err
+
+
+def test_solver_not_installed_exits_3_unknown_solver_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from procure.solvers.base import _CLASSES
+
+    # commercial solvers through Pyomo: registered, and missing on a machine with the open solvers only
+    missing = next((n for n in ("pyomo:xpress", "pyomo:cplex", "pyomo:gurobi") if not _CLASSES[n].available()), None)
+    assert missing is not None, "every commercial solver is installed here: nothing to test exit 3 with"
+    done = procure_cli("solve", GIGAWATT, "--solver", missing, "--quiet")
+    assert done.returncode == 3 and f"solver {missing!r} is not installed" in done.stderr
+    assert main(["solve", GIGAWATT, "--solver", "no-such-solver", "--quiet"]) == 2
+    assert "'no-such-solver' is not a known solver" in capsys.readouterr().err
+
+
+def test_a_problem_with_demand_scenarios_solves_to_json(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = procure.Problem.from_file(files["small"]).to_dict()
+    del data["demand"]
+    data["demand_scenarios"] = [
+        {"name": "slow", "probability": 0.4, "demand": {"2026": 1000, "2027": 2000, "2028": 3000}},
+        {"name": "fast", "probability": 0.6, "demand": {"2026": 1000, "2027": 2500, "2028": 6000}},
+    ]
+    tree, target = tmp_path / "tree.json", tmp_path / "out.json"
+    tree.write_text(json.dumps(data, default=str), encoding="utf-8")
+    assert main(["solve", str(tree), "--out", str(target), "--quiet"]) == 0
+    assert "decided now, before the first branch" in capsys.readouterr().out
+    written = json.loads(target.read_text(encoding="utf-8"))
+    assert written["status"] == "optimal" and set(written["scenario_results"]) == {"slow", "fast"}
+
+
+def test_time_limit_without_a_plan_exits_3(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", GIGAWATT, "--time-limit", "1e-6", "--quiet"]) == 3
+    assert "before any plan was found" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["solve", GIGAWATT, "--out", "plan.txt"], ["--out 'plan.txt'", "unknown file type '.txt'"]),
+        (["solve", GIGAWATT, "--report", "plan.pdf"], ["--report 'plan.pdf'", "'.pdf'"]),
+        (["solve", GIGAWATT, "--out", "no/such/dir/plan.json"], ["does not exist"]),
+        (["solve", GIGAWATT, "--gap", "1.5"], ["mip_gap", "option --gap"]),
+        (["solve", GIGAWATT, "--time-limit", "nan"], ["time_limit", "option --time-limit"]),
+        (["frontier", GIGAWATT, "--points", "1"], ["points", "option --points"]),
+        (["frontier", GIGAWATT, "--plot", "f.nope"], ["--plot 'f.nope'"]),
+        (["sweep", GIGAWATT, "--vary", "pue"], ["--vary 'pue'", "PATH=LO:HI:N"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1:2:0"], ["N = 0"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1,,2"], ["an empty value"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1.1", "--vary", "pue=1.2"], ["varied twice"]),
+        (["sweep", GIGAWATT, "--vary", "offers[nope].unit_cost=1,2"], ["no offer is named 'nope'"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1.1", "--workers", "0"], ["--workers 0"]),
+        (["export", GIGAWATT, "model.txt"], ["MODEL 'model.txt'"]),
+    ],
+)
+def test_bad_options_exit_2(argv: list[str], words: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*argv, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert all(w in err for w in words), err
+
+
+def test_outputs_of_the_report_branch_are_refused_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    """Until Result.to_csv / to_excel / report exist: exit 2 before solving, naming the module."""
+    for option, path, method in (("--out", "plan.csv", "to_csv"), ("--out", "plan.xlsx", "to_excel"),
+                                 ("--report", "plan.html", "report")):  # fmt: skip
+        if hasattr(procure.Result, method):
+            continue  # merged: the integrator's tests cover the file itself
+        assert main(["solve", GIGAWATT, option, path, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"{option} '{path}'" in err and "report module" in err
+
+
+# --------------------------------------------------------------------------- validate, export
+
+
+def test_validate(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", GIGAWATT]) == 0
+    out = capsys.readouterr().out
+    assert "gigawatt-2026: 5 periods (2026–2030), 6 offers, 3 vendors, 0 sites" in out
+    assert out.rstrip().endswith("valid")
+    bad = procure_cli("validate", str(files["negative"]), "--json")
+    assert bad.returncode == 2 and "offers[1].unit_cost: -12 is negative" in bad.stderr
+    assert json.loads(bad.stdout) == {
+        "valid": False,
+        "error": "offers[1].unit_cost: -12 is negative",
+        "path": "offers[1].unit_cost",
+    }
+
+
+def test_validate_json(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(files["small"]), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["valid"] and data["vendors"] == ["google", "amazon", "nvidia"] and data["scenarios"] == ["export-ban"]
+
+
+def test_export_mps_reads_into_highs(tmp_path: Path) -> None:
+    import highspy
+
+    target = tmp_path / "model.mps"
+    done = procure_cli("export", GIGAWATT, str(target))
+    assert done.returncode == 0 and f"wrote {target}" in done.stdout
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    assert h.readModel(str(target)) == highspy.HighsStatus.kOk
+    assert h.getNumCol() > 0 and h.getNumRow() > 0
+
+
+# --------------------------------------------------------------------------- frontier, sweep
+
+
+def test_frontier_prints_the_table_and_plots(files: dict[str, Path], tmp_path: Path) -> None:
+    plot, table = tmp_path / "frontier.png", tmp_path / "frontier.csv"
+    done = procure_cli(
+        "frontier", str(files["small"]), "--measure", "cvar", "--points", "3", "--plot", str(plot), "--out", str(table)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "share google" in done.stdout and done.stdout.count("optimal") == 3
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import pandas as pd
+
+    assert len(pd.read_csv(table)) == 3
+
+
+def test_sweep_in_process(tmp_path: Path) -> None:
+    target = tmp_path / "sweep.json"
+    vary = "offers[gb300-nvl72].unit_cost=30000:50000:3"
+    done = procure_cli("sweep", GIGAWATT, "--vary", vary, "--time-limit", "10", "--out", str(target))
+    assert done.returncode == 0, done.stderr  # two plans, one infeasible variant: a plan was found
+    rows = json.loads(target.read_text(encoding="utf-8"))
+    assert [r["offers[gb300-nvl72].unit_cost"] for r in rows] == [30000, 40000, 50000]
+    assert [r["status"] for r in rows][:2] == ["optimal", "optimal"]
+    assert "sweeping 3 variants" in done.stderr and "in this process" in done.stderr
+
+
+def test_sweep_on_a_local_dask_cluster(capsys: pytest.CaptureFixture[str]) -> None:
+    done = procure_cli(
+        "sweep", GIGAWATT, "--vary", "risk.max_share=0.5,0.6,0.7", "--workers", "2", "--time-limit", "10", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "local dask cluster of 2 worker processes" in done.stderr
+    rows = json.loads(done.stdout)
+    assert [r["risk.max_share"] for r in rows] == [0.5, 0.6, 0.7]
+    assert all(r["status"] == "optimal" for r in rows)
+    # the same rows as in this process (one chunk size, one thread per variant everywhere)
+    assert main(["sweep", GIGAWATT, "--vary", "risk.max_share=0.5,0.6,0.7", "--json", "--quiet"]) == 0
+    here = json.loads(capsys.readouterr().out)
+    assert [r["objective"] for r in here] == pytest.approx([r["objective"] for r in rows], rel=1e-9)
+
+
+def test_sweep_invalid_variant_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sweep", GIGAWATT, "--vary", "offers[gb300-nvl72].unit_cost=30000,-5", "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert "invalid" in captured.out and "variant 1 is invalid: offers[3].unit_cost: -5 is negative" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("30000:50000:5", [30000, 35000, 40000, 45000, 50000]),
+        ("0:1:3", [0.0, 0.5, 1.0]),
+        ("1:2:4", [1.0, 1 + 1 / 3, 1 + 2 / 3, 2.0]),
+        ("2.5e9:3e9:2", [2.5e9, 3e9]),
+        ("7:7:1", [7]),
+        ("1,2.5,true,all_units", [1, 2.5, True, "all_units"]),
+        ("30_000, 40_000", [30000, 40000]),
+    ],
+)
+def test_vary_values(text: str, values: list[Any]) -> None:
+    from procure.cli.sweep import parse_values
+
+    parsed = parse_values(text, f"x={text}")
+    if all(isinstance(v, float) for v in values):
+        assert parsed == pytest.approx(values)
+    else:
+        assert parsed == values
+    assert [type(v) for v in parsed] == [type(v) for v in values]
+
+
+# --------------------------------------------------------------------------- help, version, entry point
+
+
+def test_top_level_help() -> None:
+    done = procure_cli("--help")
+    assert done.returncode == 0
+    for command in COMMANDS:
+        assert command in done.stdout
+    assert "Exit codes" in done.stdout
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and capsys.readouterr().out.strip() == f"procure {procure.__version__}"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([command, "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    assert "Example" in out and f"procure {command}" in out and "Exit codes" in out
+
+
+def test_no_command_and_unknown_options_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    with pytest.raises(SystemExit) as stop:
+        main(["solve", GIGAWATT, "--threads", "many"])
+    assert stop.value.code == 2
+
+
+def test_console_script_entry_point() -> None:
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, _, name = scripts["procure"].partition(":")
+    assert (module, name) == ("procure.cli", "main")
+    assert getattr(importlib.import_module(module), name) is main
+
+
+# --------------------------------------------------------------------------- interrupts and failures
+
+
+def test_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(procure, "solve", interrupted)
+    assert main(["solve", GIGAWATT, "--quiet"]) == 130
+    assert capsys.readouterr().err.strip() == "procure solve: interrupted"
+
+
+def test_a_real_ctrl_c_stops_a_sweep_with_130() -> None:
+    vary = "offers[gb300-nvl72].unit_cost=30000:45000:400"  # far longer than the wait for the first line
+    with subprocess.Popen(
+        [sys.executable, "-m", "procure", "sweep", GIGAWATT, "--vary", vary],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as running:
+        assert running.stderr is not None
+        assert running.stderr.readline().startswith("sweeping 400 variants")  # solving has begun
+        running.send_signal(signal.SIGINT)
+        out, err = running.communicate(timeout=60)
+    assert running.returncode == 130
+    assert err.strip() == "procure sweep: interrupted" and out == ""
+
+
+def test_an_unexpected_error_exits_3_with_its_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(procure, "solve", broken)
+    assert main(["solve", GIGAWATT, "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "RuntimeError: a bug" in err and "please report it" in err
+
+
+def test_init_needs_the_tables_module(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if importlib.util.find_spec("procure.tables") is not None:
+        pytest.skip("procure.tables is merged: the integrator's init test covers the command")
+    assert main(["init", str(tmp_path / "starter")]) == 2
+    assert "procure.tables.write_starter" in capsys.readouterr().err
