@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -220,12 +220,29 @@ def _draw_cost(ax: Axes, breakdown: pd.DataFrame) -> None:
     ax.margins(y=0.12)
 
 
-def _draw_shares(ax: Axes, shares: pd.DataFrame, max_share: float | None) -> None:
-    _stacked_bars(ax, 100 * shares, vendor_colors(shares.columns))
-    if max_share is not None and max_share < 1:
-        ax.axhline(100 * max_share, color="black", ls="--", lw=1, label=f"max share {max_share:.0%}")
+def _share_caps(problem: Any, vendors: Iterable[str]) -> dict[str, float]:
+    """Each vendor's share cap: its own ``max_share``, else ``risk.max_share`` (none at 1)."""
+    own = {v.name: v.max_share for v in problem.vendors}
+    caps = {v: own.get(v) if own.get(v) is not None else problem.risk.max_share for v in vendors}
+    return {v: float(c) for v, c in caps.items() if c is not None and c < 1}
+
+
+def _draw_shares(ax: Axes, shares: pd.DataFrame, caps: Mapping[str, float]) -> None:
+    """One line per vendor and, dashed in the same colour, the cap it must stay under (a stacked
+    bar would compare only its bottom segment with a cap line)."""
+    colors = vendor_colors(shares.columns)
+    x = np.arange(len(shares.index))
+    for vendor in shares.columns:
+        ax.plot(x, 100 * shares[vendor].to_numpy(float), color=colors[vendor], marker="o", lw=1.8, label=vendor)
+        if vendor in caps:
+            ax.axhline(
+                100 * caps[vendor], color=colors[vendor], ls="--", lw=1, label=f"{vendor} cap {caps[vendor]:.0%}"
+            )
+    ax.set_xticks(x, [str(p) for p in shares.index])
     ax.set_ylim(0, 100)
     ax.set_ylabel("share of operational compute (%)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
 
 
 def _draw_power(
@@ -357,7 +374,7 @@ class ResultPlot:
         ``risk.max_share`` cap when there is one."""
         r = self._planned()
         fig, ax = _axes(ax)
-        _draw_shares(ax, r.shares, r.problem.risk.max_share)
+        _draw_shares(ax, r.shares, _share_caps(r.problem, r.shares.columns))
         ax.set_xlabel("period")
         ax.set_title(title or self._title("Vendor shares of compute"))
         _legend(fig, ax, outside=False)
@@ -488,7 +505,8 @@ class TreeResultPlot(ResultPlot):
         if ax is None and len(self._paths()) <= self.max_panels:
             return self._panels("shares", "Vendor shares of compute")
         fig, ax = _axes(ax)
-        _draw_shares(ax, self._mean("shares"), self.result.problem.risk.max_share)
+        mean = self._mean("shares")
+        _draw_shares(ax, mean, _share_caps(self.result.problem, mean.columns))
         ax.set_xlabel("period")
         ax.set_title(title or self._title("Expected vendor shares of compute"))
         _legend(fig, ax, outside=False)
