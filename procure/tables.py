@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -259,9 +260,7 @@ def _field(
     return _descend(header, rest[match.end() :], (*keys, name), fields[name], periods)
 
 
-def _descend(
-    header: str, rest: str, keys: tuple[str | int, ...], spec: Spec, periods: Sequence[int] | None
-) -> Column:
+def _descend(header: str, rest: str, keys: tuple[str | int, ...], spec: Spec, periods: Sequence[int] | None) -> Column:
     dotted = ".".join(str(k) for k in keys)
     if isinstance(spec, Leaf):
         if rest:
@@ -676,7 +675,7 @@ class Workbook:
         """The cells of ``sheet``, the header row included."""
         if sheet not in self.sheets:
             _raise(f"{self.where}: no sheet {sheet!r} (sheets: {', '.join(self.sheets)})", value=sheet)
-        return self.book.parse(sheet, header=None, dtype=object).astype(object)
+        return pd.read_excel(self.book, sheet_name=sheet, header=None, dtype=object).astype(object)
 
 
 def _reference_table(
@@ -1055,6 +1054,14 @@ def settings_frame(data: Mapping[str, Any], periods: Sequence[int]) -> pd.DataFr
     return pd.DataFrame(rows, columns=["field", "value", *(periods if spread else [])], dtype=object)
 
 
+def _exact(value: Any) -> Any:
+    """A cell that reads back as ``value``: openpyxl writes 16 significant digits, so a float that
+    needs 17 is written as its text (read back as the same number)."""
+    if isinstance(value, float) and math.isfinite(value) and float(f"{value:.16g}") != value:
+        return repr(value)
+    return value
+
+
 def problem_to_excel(problem: Problem, path: str | os.PathLike[str]) -> Path:
     """Write ``problem`` as a workbook that `problem_from_excel` reads back equal (see `Problem.to_excel`)."""
     file = Path(path)
@@ -1068,9 +1075,9 @@ def problem_to_excel(problem: Problem, path: str | os.PathLike[str]) -> Path:
     if "risk" in data and not risk:
         del data["risk"]
     with pd.ExcelWriter(file, engine="openpyxl") as writer:
-        settings_frame(data, problem.periods).to_excel(writer, sheet_name="problem", index=False)
+        settings_frame(data, problem.periods).map(_exact).to_excel(writer, sheet_name="problem", index=False)
         for sheet, frame in frames.items():
-            frame.to_excel(writer, sheet_name=sheet, index=False)
+            frame.map(_exact).to_excel(writer, sheet_name=sheet, index=False)
     return file
 
 
@@ -1156,4 +1163,3 @@ def write_starter(directory: str | os.PathLike[str], *, force: bool = False) -> 
     for file, text in files.items():
         file.write_text(text, encoding="utf-8")
     return list(files)
-
