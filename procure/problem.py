@@ -381,13 +381,15 @@ class Problem:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Problem:
-        """Read a problem from a ``.json`` or ``.toml`` file.
+        """Read a problem from a ``.json`` or ``.toml`` file (or a workbook, see `Problem.from_excel`).
 
         A list-of-records field may name a table instead, relative to the file:
         ``offers = "offers.csv"``, ``sites = "catalog.xlsx#sites"`` (also
         ``vendors``, ``demand_scenarios`` and ``risk.scenarios``; see "Tables
         (CSV and Excel)" in docs/problem-format.md).
         """
+        if str(path).lower().endswith((".xlsx", ".xlsm")):
+            return cls.from_excel(path)
         data = read_mapping(path)
         if not _references_tables(data):
             return cls.from_dict(data)

@@ -172,6 +172,7 @@ def test_excel_round_trip_examples(tmp_path: Path, source: str) -> None:
     else:
         problem = Problem.from_dict(_example(source))
     assert _round_trip(problem, tmp_path / "p.xlsx").to_dict() == problem.to_dict()
+    assert Problem.from_file(tmp_path / "p.xlsx").to_dict() == problem.to_dict()
     if source == "three_clouds":
         assert problem.sites and any(o.price_tiers for o in problem.offers)
     if source == "uncertain_growth":
