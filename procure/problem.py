@@ -13,6 +13,7 @@ import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -380,8 +381,105 @@ class Problem:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str]) -> Problem:
-        """Read a problem from a ``.json`` or ``.toml`` file."""
-        return cls.from_dict(read_mapping(path))
+        """Read a problem from a ``.json`` or ``.toml`` file (or a workbook, see `Problem.from_excel`).
+
+        A list-of-records field may name a table instead, relative to the file:
+        ``offers = "offers.csv"``, ``sites = "catalog.xlsx#sites"`` (also
+        ``vendors``, ``demand_scenarios`` and ``risk.scenarios``; see "Tables
+        (CSV and Excel)" in docs/problem-format.md).
+        """
+        if str(path).lower().endswith((".xlsx", ".xlsm")):
+            return cls.from_excel(path)
+        data = read_mapping(path)
+        if not _references_tables(data):
+            return cls.from_dict(data)
+        from .tables import problem_from_file
+
+        return problem_from_file(path)
+
+    @classmethod
+    def from_excel(cls, path: str | os.PathLike[str]) -> Problem:
+        """Read a whole problem from one Excel workbook.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            An ``.xlsx`` file with a sheet ``problem`` (or ``settings``) of
+            ``field`` / ``value`` rows (plus one column per period for
+            per-period fields) and the sheets ``offers``, ``sites``,
+            ``vendors``, ``demand_scenarios``, ``scenarios`` (``risk.scenarios``)
+            as needed: one row per record, one column per field.
+
+        Returns
+        -------
+        Problem
+
+        Raises
+        ------
+        ProblemError
+            Naming the file, sheet, row and column of the first bad cell.
+        """
+        from .tables import problem_from_excel
+
+        return problem_from_excel(path)
+
+    @classmethod
+    def from_tables(
+        cls,
+        offers: Any = None,
+        sites: Any = None,
+        vendors: Any = None,
+        demand_scenarios: Any = None,
+        scenarios: Any = None,
+        **fields: Any,
+    ) -> Problem:
+        """A problem from pandas DataFrames (one row per record) and top-level fields.
+
+        Parameters
+        ----------
+        offers, sites, vendors, demand_scenarios : DataFrame or list, optional
+            The tables, laid out as in a CSV file (a list of mappings is taken as is).
+        scenarios : DataFrame or list, optional
+            The supply disruptions, ``risk.scenarios``.
+        **fields
+            The other fields of the problem format (``periods``, ``demand``, ``risk``, …).
+
+        Returns
+        -------
+        Problem
+
+        Raises
+        ------
+        ProblemError
+            Naming the table, index label and column of the first bad cell.
+        """
+        from .tables import problem_from_tables
+
+        tables = {
+            "offers": offers,
+            "sites": sites,
+            "vendors": vendors,
+            "demand_scenarios": demand_scenarios,
+            "scenarios": scenarios,
+        }
+        return problem_from_tables(tables, fields)
+
+    def to_excel(self, path: str | os.PathLike[str]) -> Path:
+        """Write the problem as a workbook that `Problem.from_excel` reads back equal.
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The ``.xlsx`` file to write (replaced if it exists).
+
+        Returns
+        -------
+        Path
+            ``path``.
+        """
+        from .tables import problem_to_excel
+
+        return problem_to_excel(self, path)
 
     # ------------------------------------------------------------------ export
 
@@ -623,6 +721,14 @@ def _is_default(value: Any, default: Any) -> bool:
     if isinstance(value, list) and isinstance(default, tuple):
         return tuple(value) == default
     return bool(value == default)
+
+
+def _references_tables(data: Mapping[str, Any]) -> bool:
+    """A problem mapping names a table file for a list-of-records field (``offers = "offers.csv"``)."""
+    risk = data.get("risk")
+    scenarios = risk.get("scenarios") if isinstance(risk, Mapping) else None
+    fields = ("offers", "sites", "vendors", "demand_scenarios")
+    return isinstance(scenarios, str) or any(isinstance(data.get(f), str) for f in fields)
 
 
 def as_problem(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> Problem:
