@@ -5,14 +5,17 @@ checks and the rarer exits (Ctrl-C, an unexpected error) in-process through `mai
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import json
 import math
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 import procure
@@ -243,17 +246,6 @@ def test_bad_options_exit_2(argv: list[str], words: list[str], capsys: pytest.Ca
     assert all(w in err for w in words), err
 
 
-def test_outputs_of_the_report_branch_are_refused_clearly(capsys: pytest.CaptureFixture[str]) -> None:
-    """Until Result.to_csv / to_excel / report exist: exit 2 before solving, naming the module."""
-    for option, path, method in (("--out", "plan.csv", "to_csv"), ("--out", "plan.xlsx", "to_excel"),
-                                 ("--report", "plan.html", "report")):  # fmt: skip
-        if hasattr(procure.Result, method):
-            continue  # merged: the integrator's tests cover the file itself
-        assert main(["solve", GIGAWATT, option, path, "--quiet"]) == 2
-        err = capsys.readouterr().err
-        assert f"{option} '{path}'" in err and "report module" in err
-
-
 # --------------------------------------------------------------------------- validate, export
 
 
@@ -441,8 +433,49 @@ def test_an_unexpected_error_exits_3_with_its_traceback(
     assert "Traceback" in err and "RuntimeError: a bug" in err and "please report it" in err
 
 
-def test_init_needs_the_tables_module(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if importlib.util.find_spec("procure.tables") is not None:
-        pytest.skip("procure.tables is merged: the integrator's init test covers the command")
-    assert main(["init", str(tmp_path / "starter")]) == 2
-    assert "procure.tables.write_starter" in capsys.readouterr().err
+# --------------------------------------------------------------------------- files: csv, xlsx, html, init
+
+
+def test_console_script_is_installed_and_runs() -> None:
+    (entry,) = [e for e in importlib.metadata.entry_points(group="console_scripts") if e.name == "procure"]
+    assert entry.load() is main
+    script = shutil.which("procure")
+    assert script is not None, "pip install -e . puts a procure script on the PATH"
+    done = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"procure {procure.__version__}"
+
+
+def test_solve_writes_csv_xlsx_and_the_html_report(tmp_path: Path) -> None:
+    csv, xlsx, html = tmp_path / "plan.csv", tmp_path / "plan.xlsx", tmp_path / "plan.html"
+    assert procure_cli("solve", GIGAWATT, "--out", str(csv), "--quiet").returncode == 0
+    done = procure_cli("solve", GIGAWATT, "--out", str(xlsx), "--report", str(html))
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {xlsx}" in done.stderr and f"wrote {html}" in done.stderr
+    result = procure.solve(GIGAWATT)
+    table = pd.read_csv(csv)
+    assert table["bought (units)"].sum() == pytest.approx(result.purchases.to_numpy().sum())
+    sheets = pd.read_excel(xlsx, sheet_name=None)
+    assert {"summary", "purchases", "fleet", "cost breakdown"} <= set(sheets)
+    text = html.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "gigawatt-2026" in text and "optimal" in text
+
+
+def test_an_infeasible_solve_writes_no_csv_but_its_report(files: dict[str, Path], tmp_path: Path) -> None:
+    csv, html = tmp_path / "plan.csv", tmp_path / "plan.html"
+    done = procure_cli("solve", str(files["infeasible"]), "--out", str(csv), "--report", str(html))
+    assert done.returncode == 1
+    assert not csv.exists() and "plan.csv" in done.stderr
+    assert "infeasible" in html.read_text(encoding="utf-8")
+
+
+def test_init_writes_a_starter_that_solves_and_is_not_overwritten(tmp_path: Path) -> None:
+    folder = tmp_path / "starter"
+    done = procure_cli("init", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert (folder / "problem.toml").exists() and (folder / "offers.csv").exists()
+    assert f"procure solve {folder / 'problem.toml'}" in done.stderr + done.stdout
+    again = procure_cli("init", str(folder))
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert procure_cli("init", str(folder), "--force").returncode == 0
+    solved = procure_cli("solve", str(folder / "problem.toml"), "--json")
+    assert solved.returncode == 0 and json.loads(solved.stdout)["status"] == "optimal"

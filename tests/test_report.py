@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SMALL
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 import procure
@@ -121,13 +122,17 @@ def _drawn(fig: Any) -> None:
 
 
 def _bar_colors(fig: Figure) -> dict[str, tuple[float, ...]]:
-    """The face colour of each labelled bar series."""
+    """The colour of each labelled bar series and line (as RGBA)."""
     out = {}
     for ax in fig.axes:
         for container in ax.containers:
             label = container.get_label()
             if container.patches and not label.startswith("_"):
                 out[label] = tuple(container.patches[0].get_facecolor())
+        for line in ax.get_lines():
+            label = line.get_label()
+            if not label.startswith("_"):
+                out.setdefault(label, tuple(to_rgba(line.get_color())))
     return out
 
 

@@ -33,13 +33,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        from procure.tables import write_starter  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise CliError(
-            "init: this command needs procure's tables module (procure.tables.write_starter), "
-            "which this installation of procure does not have"
-        ) from None
+    from procure.tables import write_starter
+
     try:
         written = write_starter(args.directory, force=args.force)
     except FileExistsError as exc:
