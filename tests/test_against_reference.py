@@ -52,7 +52,7 @@ def _split(result: procure.Result) -> dict[str, dict[str, dict[int, float]]] | N
     return out
 
 
-@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, suppress_health_check=[HealthCheck.too_slow])
 @given(ALL_FEATURES)
 def test_plans_pass_the_independent_checker(problem: dict[str, Any]) -> None:
     result = procure.solve(problem, mip_gap=0)
@@ -173,7 +173,7 @@ def _loosen(problem: dict[str, Any], how: str) -> bool:
     return True
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.sampled_from(LOOSEN))
 def test_loosening_never_raises_the_optimum(problem: dict[str, Any], how: str) -> None:
     looser = copy.deepcopy(problem)

@@ -61,7 +61,7 @@ def variants(draw: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return base, variant
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
 @given(variants())
 def test_planner_answers_what_solve_answers(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
     base, variant = case

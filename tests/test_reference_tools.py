@@ -277,7 +277,7 @@ def test_strategy_problems_are_valid(problem):
     assert spec.validate(problem) == []
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(strategies.invalid_problems())
 def test_strategy_invalid_problems_are_invalid(case):
     problem, fragment = case

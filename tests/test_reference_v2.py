@@ -571,7 +571,7 @@ def test_strategy_problems_with_v2_fields_are_valid(problem):
     assert spec.validate(problem) == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(strategies.invalid_problems(v2=True))
 def test_v2_mutations_are_invalid(case):
     problem, fragment = case

@@ -84,7 +84,7 @@ def test_identical_scenarios_merge(risky: dict[str, Any]) -> None:
     assert procure.solve(split, mip_gap=0).objective == pytest.approx(procure.solve(risky, mip_gap=0).objective)
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(scenarios=True), st.sampled_from([0.0, 0.5, 0.9]))
 def test_cvar_at_least_expected_loss(problem: dict[str, Any], alpha: float) -> None:
     problem.setdefault("risk", {})["cvar_alpha"] = alpha

@@ -316,7 +316,7 @@ def test_marginal_values_of_one_result_share_one_kept_model() -> None:
 # --------------------------------------------------------------------------- at random
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.one_of(
         problems(scenarios=True),
