@@ -14,11 +14,12 @@ problem that states it — its *path*, as sweeps use (``power_cap_gw[2027]``,
   set is then still infeasible, but ``conflict_minimal`` is False).
 - **Repairs**: alternatives, each enough on its own.  For each family of
   requirements in the conflict (each vendor's share cap on its own), the least
-  change of that family's fields that gives a plan: found exactly by an
-  elastic model (the rows may give at a price per unit of their own size, or
-  the caller's prices) for limits that are right-hand sides, and by bisection
-  on the field for caps that are coefficients (shares, HHI, vendor-loss
-  survival, vendor count).  Each repair is applied to the problem and solved:
+  change of that family's fields that gives a plan: found by an elastic
+  model, least within the relative gap ``mip_gap`` (at most 1e-4; the rows
+  may give at a price per unit of their own size, or the caller's prices),
+  for limits that are right-hand sides; and by bisection on the field for
+  caps that are coefficients (shares, HHI, vendor-loss survival, vendor
+  count).  Each repair is applied to the problem and solved:
   its ``cost`` column is the repaired problem's optimal objective, and only
   repairs whose problem was solved with a plan are listed.  When no single
   family suffices, one repair changes several (``minimal`` is then False).
@@ -538,7 +539,10 @@ def _elastic(ctx: _Context, lever_rows: list[_Row]) -> tuple[np.ndarray, np.ndar
     if left < 0.1:
         return None
     try:
-        raw = ctx.adapter.solve(elastic, replace(ctx.options, time_limit=left, mip_gap=1e-9, verbose=False))
+        # least within the solve's relative gap: proving a least violation to 1e-9 over whole lots
+        # is a hard knapsack (tens of seconds on a 3-offer problem) for a repair no reader needs that exact
+        gap = min(ctx.options.mip_gap, 1e-4)
+        raw = ctx.adapter.solve(elastic, replace(ctx.options, time_limit=left, mip_gap=gap, verbose=False))
     except NumericsError:  # slack prices too far apart for the solver: this lever gives no repair
         return None
     if raw.interrupted:

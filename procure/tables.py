@@ -1086,7 +1086,9 @@ def problem_to_excel(problem: Problem, path: str | os.PathLike[str]) -> Path:
 STARTER_TOML = """\
 # A starter procurement problem: edit it, then solve it with
 #
-#     python -c "import procure; print(procure.solve('problem.toml').summary())"
+#     procure solve problem.toml --report plan.html
+#
+# or, in Python: procure.solve("problem.toml").summary()
 #
 # The offers (what can be bought) are in offers.csv: one row per offer, one
 # column per field; unit_cost[2027] is the unit cost in 2027.  See
