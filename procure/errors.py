@@ -36,7 +36,13 @@ class NumericsError(ProblemError):
 
 
 class SolverNotAvailable(RuntimeError):
-    """The requested solver is not installed; the message says how to install it."""
+    """The requested solver is not installed; the message says how to install it.
+
+    Parameters
+    ----------
+    message : str
+        The solver asked for and the command that installs it.
+    """
 
 
 class Interrupted(KeyboardInterrupt):
@@ -49,6 +55,11 @@ class Interrupted(KeyboardInterrupt):
             result = procure.solve(problem)
         except procure.Interrupted as stop:
             result = stop.result          # status "feasible" (with a plan) or "error"
+
+    Attributes
+    ----------
+    result : Result, TreeResult or Sweep
+        What was found until Ctrl-C: the best plan so far, or a sweep's rows so far.
     """
 
     def __init__(self, result: Any) -> None:

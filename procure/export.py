@@ -46,8 +46,23 @@ def write_model(
     Rows and columns carry procure's names (``power_cap[2027]``,
     ``lots[tpu-v7,2026]``).  The model is in natural units (dollars, GW, compute)
     unless ``scaled``, which writes the power-of-two scaled form procure's HiGHS
-    adapter solves; ``extra`` adds rows of your own as in `procure.solve`.
-    Returns the path written.
+    adapter solves.
+
+    Parameters
+    ----------
+    problem : Problem, mapping, or path
+        The problem to write.
+    path : str or PathLike
+        The file to write; its suffix chooses the format (``.mps`` or ``.lp``).
+    scaled : bool
+        Write the scaled form instead of natural units.
+    extra : callable, optional
+        Rows of your own, ``extra(model, handles, data)``, as in `procure.solve`.
+
+    Returns
+    -------
+    Path
+        The path written.
 
     Raises
     ------

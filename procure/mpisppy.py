@@ -350,8 +350,19 @@ def to_mpisppy(
 ) -> MpiSppyTree:
     """The scenario tree of a problem with ``demand_scenarios`` in mpi-sppy's terms.
 
-    ``upper``: (P, T) lot bounds for every path's model (default: the largest of the paths'
-    first bounds, as procure's own extensive form).
+    Parameters
+    ----------
+    problem : Problem, mapping, or path
+        A problem with ``demand_scenarios``.
+    upper : numpy.ndarray, optional
+        (P, T) lot bounds for every path's model (default: the largest of the paths'
+        first bounds, as procure's own extensive form).
+
+    Returns
+    -------
+    MpiSppyTree
+        mpi-sppy's interface to the tree: ``scenario_names``, ``scenario_creator``,
+        ``all_nodenames``, ``branching_factors``, ``path_of`` (see docs/scaling-out.md).
 
     Raises
     ------

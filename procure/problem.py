@@ -72,7 +72,16 @@ PerPeriodLike = float | Mapping[int, float] | tuple[float, ...]
 
 @dataclass(frozen=True)
 class PriceTier:
-    """A volume price: units from ``from_units`` on cost ``unit_cost`` (per-period)."""
+    """A volume price: units from ``from_units`` on cost ``unit_cost`` (per-period).
+
+    Parameters
+    ----------
+    from_units : int
+        The first unit (of an offer bought in one period) this price applies to; the
+        first tier starts at 0.
+    unit_cost : PerPeriod
+        $ per unit in this tier, per period.
+    """
 
     from_units: int
     unit_cost: PerPeriod
@@ -342,6 +351,46 @@ class Problem:
     problem format (a number, a mapping ``{period: number}``) and normalizes it,
     but the types are those stored, so typed code builds from mappings with
     `Problem.from_dict`.
+
+    Parameters
+    ----------
+    periods : tuple of int
+        Consecutive one-year planning periods, e.g. ``(2026, 2027, 2028)``.
+    demand : PerPeriod, optional
+        Compute that must be operational in each period (or ``workloads``, or
+        ``demand_scenarios``).
+    offers : tuple of Offer
+        What can be bought (at least one).
+    vendors : tuple of Vendor
+        Per-vendor terms; vendors the offers name but this omits get the defaults.
+    name : str
+        A label for reports.
+    power_cap_gw : PerPeriod, optional
+        Cap on the fleet's facility power, GW (no cap by default).
+    pue : float
+        Facility power = ``pue`` × IT power.
+    electricity_price : PerPeriod
+        $/MWh (0 by default).
+    budget : PerPeriod, optional
+        Cap on capex paid in each period, $ (not discounted).
+    total_budget : float, optional
+        Cap on capex (and take-or-pay) over the horizon, $.
+    discount_rate : float
+        Discounts cost in the objective.
+    risk : Risk
+        Concentration and disruption terms.
+    sites : tuple of Site
+        Data-center sites, each with its own cap, PUE and price.
+    workloads : mapping, optional
+        Demand per workload, instead of ``demand``.
+    unserved_penalty : float, optional
+        $ per compute unit and period left unserved; demand is then no longer a must.
+    power_build : PowerBuild, optional
+        Facility power that can be built (without sites).
+    demand_scenarios : tuple of DemandScenario
+        Demand paths with probabilities, instead of ``demand``.
+
+    Every field is described in docs/problem-format.md.
     """
 
     periods: tuple[int, ...]

@@ -233,7 +233,19 @@ def to_pyomo(problem: Problem | Mapping[str, Any] | str | os.PathLike[str], extr
     onboarding and tiers) are the generous provisional ones; `procure.solve`
     certifies them against the optimum, a hand-solved model does not.  HHI, if
     the problem prices or caps it, is bounded by the initial grid of tangent
-    cuts only (see the docs).  ``extra`` adds rows of your own as in `procure.solve`.
+    cuts only (see the docs).
+
+    Parameters
+    ----------
+    problem : Problem, mapping, or path
+        The problem to translate.
+    extra : callable, optional
+        Rows of your own, ``extra(model, handles, data)``, as in `procure.solve`.
+
+    Returns
+    -------
+    pyomo.environ.ConcreteModel
+        The model, not solved.
     """
     prob = as_problem(problem)
     data = model_data(prob)

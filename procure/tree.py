@@ -91,7 +91,24 @@ def _alone(problem: Problem, k: int) -> Problem:
 
 
 def scenario_tree(problem: Problem) -> ScenarioTree:
-    """The tree of ``problem``'s demand scenarios (identical paths merged)."""
+    """The tree of ``problem``'s demand scenarios (identical paths merged).
+
+    Parameters
+    ----------
+    problem : Problem
+        A problem with ``demand_scenarios``.
+
+    Returns
+    -------
+    ScenarioTree
+        The distinct demand paths, their probabilities and the node of each path in
+        each period.
+
+    Raises
+    ------
+    ValueError
+        If the problem has no ``demand_scenarios``.
+    """
     if not problem.demand_scenarios:
         raise ValueError("the problem has no demand_scenarios")
     paths = np.stack([_path(problem, k) for k in range(len(problem.demand_scenarios))])  # (K, W, T)

@@ -50,7 +50,24 @@ LONG = ("by_site", "split")
 @dataclass(frozen=True)
 class StochasticValue:
     """A value of the stochastic solution (VSS) or of perfect information (EVPI), with the
-    interval the solves' proved bounds leave for it."""
+    interval the solves' proved bounds leave for it.
+
+    Attributes
+    ----------
+    name : str
+        ``"VSS"`` or ``"EVPI"``.
+    value : float
+        The value in $ of objective.
+    low, high : float
+        The interval the solves' proved bounds leave for ``value``.
+    stochastic : float
+        The tree's optimal objective (the recourse problem, RP).
+    other : float
+        EEV for VSS (the here-and-now periods decided from the mean demand path, then
+        adapted) or WS for EVPI (every path deciding knowing its whole future).
+    note : str
+        What limits the answer (gaps, time limits); ``""`` when nothing does.
+    """
 
     name: str
     value: float

@@ -262,5 +262,12 @@ def get_adapter(name: str) -> Adapter:
 
 
 def available_solvers() -> list[str]:
-    """Names of the registered solvers that are installed here."""
+    """Names of the registered solvers that are installed here.
+
+    Returns
+    -------
+    list of str
+        Sorted names to pass as ``solver=`` (``"highs"``, ``"cbc"``, ``"pyomo:glpk"``,
+        ``"mpisppy:ph"``, …); a solver procure knows but that is not installed is left out.
+    """
     return [name for name, cls in sorted(_CLASSES.items()) if cls.available()]
