@@ -540,9 +540,36 @@ class TreeResultPlot(ResultPlot):
         _legend(fig, ax, outside=False)
         return fig
 
+    def share_distribution(self, ax: Axes | None = None, *, title: str | None = None) -> Figure:
+        """The distribution of each vendor's share of compute over the horizon across the demand
+        paths: one dot per path (its area the path's probability) and the probability-weighted
+        mean as a bar, one column per vendor (what `SweepPlot.shares` draws for variants)."""
+        paths = self._paths()
+        fig, ax = _axes(ax)
+        shares = pd.DataFrame(
+            {name: r.compute_by_vendor.sum() / max(float(r.compute_by_vendor.to_numpy().sum()), 1e-12)
+             for name, _, r in paths}
+        ).T  # fmt: skip
+        probability = np.array([p for _, p, _ in paths])
+        colors = vendor_colors(shares.columns)
+        for k, vendor in enumerate(shares.columns):
+            values = 100 * shares[vendor].to_numpy(float)
+            jitter = np.linspace(-0.18, 0.18, len(values)) if len(values) > 1 else np.zeros(1)
+            ax.scatter(k + jitter, values, s=20 + 400 * probability, color=colors[vendor], alpha=0.7, label=vendor)
+            mean = float(probability @ values)
+            ax.hlines(mean, k - 0.3, k + 0.3, color="black", lw=2, label="expected" if k == 0 else "_expected")
+        ax.set_xticks(np.arange(len(shares.columns)), list(shares.columns))
+        ax.set_xlabel("vendor")
+        ax.set_ylabel("share of compute over the horizon (%)")
+        ax.set_ylim(0, 100)
+        ax.set_title(title or self._title(f"Vendor shares over {len(paths)} demand paths"))
+        ax.grid(axis="y", alpha=0.3)
+        _legend(fig, ax, outside=False)
+        return fig
+
     def all(self) -> list[Figure]:
-        """Every plot: compute, power, cost, shares, scenario costs."""
-        return [*super().all(), self.scenario_costs()]
+        """Every plot: compute, power, cost, shares, scenario costs, share distribution."""
+        return [*super().all(), self.scenario_costs(), self.share_distribution()]
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -184,6 +184,10 @@ def test_tree_plots_draw_every_path_and_the_cost_distribution(tree: procure.Tree
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any(label.startswith("expected") for label in labels)
     assert any(label.startswith("CVaR") for label in labels)
+    fig = tree.plot.share_distribution()
+    _drawn(fig)
+    dots = [c for c in fig.axes[0].collections if c.get_label() in ("x", "y")]
+    assert len(dots) == 2 and all(len(c.get_offsets()) == 3 for c in dots)  # a dot per vendor and path
 
 
 def test_sweep_plots_draw_the_distributions(swept: procure.Sweep) -> None:

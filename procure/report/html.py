@@ -493,6 +493,7 @@ def _tree(result: TreeResult, *, stochastic_values: bool, time_limit: float) -> 
     out.append(_h(2, "Plans on the demand paths"))
     out.append(_image(result.plot.compute, "compute on each demand path"))
     out.append(_image(result.plot.cost, "cost on each demand path"))
+    out.append(_image(result.plot.share_distribution, "vendor shares over the demand paths"))
     for name, probability in zip(tree.names, tree.probability):
         r = result.scenario_results[name]
         label = " = ".join(tree.members[tree.names.index(name)])
