@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import NumericsError, ProblemError
+from .errors import NumericsError
 from .fmt import amount as fmt_amount
 from .model.build import BuiltModel, Extra
 from .model.elastic import elastic_model
@@ -384,6 +384,13 @@ class _Row:
     label: tuple[Any, ...]
     requirement: Requirement
     lever: str  # what one repair changes: the family, or family/vendor for share caps
+    block: str = ""  # its row block in the diagnosis model, when not named by the family (a tree's paths)
+    scenario: int = 0  # the demand path whose model holds it (a tree's diagnosis)
+    where: str = ""  # " on path 'late'" (a tree's diagnosis)
+
+    @property
+    def model_block(self) -> str:
+        return self.block or self.family
 
 
 def _requirement_rows(built: BuiltModel, data: ModelData, problem: Problem) -> list[_Row]:
@@ -505,6 +512,15 @@ class _Context:
     prices: Mapping[str, float]
     priorities: Mapping[str, float]
     conflict: tuple[Requirement, ...] = ()
+    datas: tuple[ModelData, ...] = ()  # with demand scenarios: each path's data (``data`` is the first's)
+
+    @property
+    def tree(self) -> bool:
+        return bool(self.datas)
+
+    def data_of(self, r: _Row) -> ModelData:
+        """The data of the path whose model holds ``r`` (demand differs between paths)."""
+        return self.datas[r.scenario] if self.datas else self.data
 
 
 def _price_of(path: str, table: Mapping[str, float], default: float) -> float:
@@ -522,18 +538,18 @@ def _elastic(ctx: _Context, lever_rows: list[_Row]) -> tuple[np.ndarray, np.ndar
     masks: dict[str, np.ndarray] = {}
     weights: dict[str, np.ndarray] = {}
     for r in lever_rows:
-        block = model.row_block(r.family)
+        block = model.row_block(r.model_block)
         assert block is not None
-        masks.setdefault(r.family, np.zeros(len(block.index), dtype=bool))[r.position] = True
+        masks.setdefault(r.model_block, np.zeros(len(block.index), dtype=bool))[r.position] = True
     if ctx.prices:
-        for fam in masks:
-            block = model.row_block(fam)
+        for name in masks:
+            block = model.row_block(name)
             assert block is not None
             w = np.ones(len(block.index))
             for r in lever_rows:
-                if r.family == fam:
+                if r.model_block == name:
                     w[r.position] = _price_of(r.requirement.path, ctx.prices, 1.0) * _unit_scale(ctx, r)
-            weights[fam] = w
+            weights[name] = w
     elastic, relaxed = elastic_model(model, set(masks), rows=masks, weights=weights or None)
     left = ctx.clock.left()
     if left < 0.1:
@@ -565,8 +581,10 @@ def _unit_scale(ctx: _Context, r: _Row) -> float:
 
 
 def _rhs_changes(ctx: _Context, lever_rows: list[_Row], slack: np.ndarray) -> list[_Change]:
-    """Field changes that make room for the slack the elastic model needed, row by row."""
-    out: list[_Change] = []
+    """Field changes that make room for the slack the elastic model needed, row by row; a field
+    that several rows state (every demand path's rows of a shared limit) changes by the most any
+    of them needs."""
+    out: dict[str, _Change] = {}
     for r in lever_rows:
         amount = float(slack[r.row])
         if amount <= 1e-9:
@@ -581,14 +599,15 @@ def _rhs_changes(ctx: _Context, lever_rows: list[_Row], slack: np.ndarray) -> li
             new = max(old - amount * (1 + MARGIN) - 1e-9 * abs(old), 0.0)
         else:
             new = old + amount * (1 + MARGIN) + 1e-9 * abs(old)
-        if new != old:
-            out.append(_Change(r.requirement.path, old, new, spec.unit, spec.what(r.label)))
-    return out
+        seen = out.get(r.requirement.path)
+        if new != old and (seen is None or abs(new - old) > abs(seen.new - seen.old)):
+            out[r.requirement.path] = _Change(r.requirement.path, old, new, spec.unit, spec.what(r.label))
+    return list(out.values())
 
 
 def _old_value(ctx: _Context, r: _Row) -> float:
     """The field's value in force (a default the problem leaves out included)."""
-    data, lab = ctx.data, r.label
+    data, lab = ctx.data_of(r), r.label
     if r.family == "site_power":
         s, t = ctx.problem.site_names.index(lab[0]), data.period_index(lab[1])
         return float(data.site_cap_gw[s, t])
@@ -670,7 +689,8 @@ def _feasible_problem(ctx: _Context, problem: Problem) -> bool | None:
     left = ctx.clock.left()
     if left < 0.1:
         return None
-    if problem.risk.max_hhi is not None:  # tangent cuts relax the HHI cap: only the pipeline's refined answer is exact
+    # tangent cuts relax the HHI cap: only the pipeline's refined answer is exact; a tree's is its extensive form
+    if problem.risk.max_hhi is not None or problem.demand_scenarios:
         return _has_plan(ctx.pipeline, problem, left)
     built = ctx.pipeline.diagnosis_model(model_data(problem))
     model = built.model
@@ -753,7 +773,7 @@ def _bisected_repair(
 def _share_used(ctx: _Context, lever_rows: list[_Row]) -> float:
     """The highest share the vendor reaches in the elastic plan that lets its cap give (1 when
     there is none): a bracket for the bisection."""
-    found = _elastic(ctx, lever_rows)
+    found = None if ctx.tree else _elastic(ctx, lever_rows)  # a tree: a share per path; bracket to 1
     if found is None:
         return 1.0
     compute = found[1][ctx.built.compute]
@@ -792,12 +812,12 @@ def _demand_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     for rows in filter(None, (in_conflict, lever_rows if len(in_conflict) < len(lever_rows) else [])):
         spec = FAMILIES[rows[0].family]
         old = {r.requirement.path: _demand_of(ctx, r) for r in rows}
-        labels = {r.requirement.path: r.label for r in rows}
+        whats = {r.requirement.path: spec.what(r.label) + r.where for r in rows}
 
         def changes(
-            f: float, old: dict[str, float] = old, labels: dict[str, Any] = labels, spec: _Family = spec
+            f: float, old: dict[str, float] = old, whats: dict[str, str] = whats, spec: _Family = spec
         ) -> list[_Change]:
-            return [_Change(p, v, v * f, spec.unit, spec.what(labels[p])) for p, v in old.items() if v > 0]
+            return [_Change(p, v, v * f, spec.unit, whats[p]) for p, v in old.items() if v > 0]
 
         def at(f: float, changes: Callable[[float], list[_Change]] = changes) -> Problem:
             return apply_changes(ctx.problem, _edits(ctx, changes(f)))
@@ -809,7 +829,7 @@ def _demand_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
 
 
 def _demand_of(ctx: _Context, r: _Row) -> float:
-    data = ctx.data
+    data = ctx.data_of(r)
     if r.family == "demand":
         return float(data.demand[data.period_index(r.label[0])])
     w = list(data.workloads).index(r.label[0])
@@ -829,7 +849,9 @@ def _lever_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
 def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
     """All movable requirements at once (no single family was enough): the elastic plan's
     violations become the changes (right-hand sides by their slack; coefficient caps set to
-    what the elastic plan uses).  Not minimal."""
+    what the elastic plan uses).  Not minimal; none for a tree (its paths' plans differ)."""
+    if ctx.tree:
+        return None
     found = _elastic(ctx, movable)
     if found is None:
         return None
@@ -932,35 +954,12 @@ def explain(
     options = solve_options(time_limit, mip_gap, threads, False, solver_options)
     adapter = get_adapter(solver)
     adapter.check_options(options)
-    if prob.demand_scenarios:
-        prob = _path_to_explain(prob, adapter, options)
     for f in fixed:
         if not isinstance(f, str) or not f:
             raise ValueError(f"fixed: {f!r} is not a path prefix (e.g. 'demand', 'power_cap_gw[2027]')")
     seconds = DEFAULT_SECONDS if time_limit is None else time_limit
     return diagnose_problem(
         prob, adapter, options, seconds, fixed=tuple(fixed), prices=prices, priorities=priorities, repairs=repairs
-    )
-
-
-def _path_to_explain(problem: Problem, adapter: Adapter, options: SolveOptions) -> Problem:
-    """With demand scenarios: the first demand path that has no plan even alone (its diagnosis
-    is the tree's), or `ProblemError` when every path has one (the conflict is then between
-    the paths' shared decisions, which a diagnosis of one path cannot name)."""
-    from .pipeline import Pipeline
-    from .tree import scenario_tree
-
-    tree = scenario_tree(problem)
-    alone = Pipeline(adapter, options, explain=False)
-    for path in tree.problems:
-        result, _ = alone.run(path)
-        if result.status == "infeasible":
-            return path
-    raise ProblemError(
-        "demand_scenarios: every demand path has a plan alone; the tree has none only because the "
-        "purchases shared before each branch cannot serve all paths, which explain() does not diagnose "
-        "yet (try unserved_penalty, or fewer shared periods)",
-        path="demand_scenarios",
     )
 
 
@@ -988,9 +987,18 @@ def diagnose_problem(
     if not known_infeasible:
         if _has_plan(pipeline, problem, clock.left()):
             return Diagnosis(problem, True, (), True, "the problem has a plan", fixed, time.perf_counter() - started)
-    data = model_data(problem)
-    built = pipeline.diagnosis_model(data)
-    rows = _requirement_rows(built, data, problem)
+    datas: tuple[ModelData, ...] = ()
+    if problem.demand_scenarios:  # the paths in conflict, their extensive form's requirements named by path
+        from .tree_diagnosis import tree_diagnosis_model
+
+        built, rows, datas = tree_diagnosis_model(pipeline, problem, clock.left() / 2)
+        data = datas[0]
+        if any(f in ("demand", "workloads") for f in fixed):  # each path's demand is its scenario's
+            fixed = (*fixed, "demand_scenarios")
+    else:
+        data = model_data(problem)
+        built = pipeline.diagnosis_model(data)
+        rows = _requirement_rows(built, data, problem)
     empty = built.model.empty_conflicts()
     if empty.size:  # constants alone break these rows: nothing bought can help
         ids = {int(e) for e in empty}
@@ -1010,6 +1018,7 @@ def diagnose_problem(
         prices or {},
         priorities or {},
         tuple(r.requirement for r in conflict),
+        datas,
     )
     found = _repairs(ctx, conflict, most) if repairs else []
     found.sort(key=lambda r: (r.priority, r.penalty))

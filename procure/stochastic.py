@@ -250,27 +250,24 @@ def _objective(state: TreeState, plans: _Plans) -> float:
     return tree_objective(state.problem, state.tree.probability, objectives, costs)
 
 
-def _infeasible_message(pipeline: Pipeline, tree: ScenarioTree, options: SolveOptions) -> str:
-    """Which paths have no plan even alone; or, when each has one, that no plan decided before the
-    branches serves them all."""
-    from .pipeline import Pipeline as _Pipeline
+def _infeasible_message(pipeline: Pipeline, problem: Problem, started: float) -> str:
+    """Why the tree has no plan: the one line of `procure.explain`'s diagnosis (the demand paths
+    whose shared decisions conflict, their requirements and repairs), within the time left and
+    at most the pipeline's diagnosis time."""
+    from .explain import diagnose_problem
+    from .pipeline import EXPLAIN_SECONDS, remaining
 
-    alone = _Pipeline(pipeline.adapter, options, extra=pipeline.extra, explain=False)
-    bad = []
-    for name, problem in zip(tree.names, tree.problems):
-        result, _ = alone.run(problem)
-        if result.status == "infeasible":
-            bad.append(name)
-    if bad:
-        return (
-            f"no plan satisfies every constraint: demand scenario{'s' if len(bad) > 1 else ''} "
-            f"{', '.join(bad)} ha{'ve' if len(bad) > 1 else 's'} no plan even alone "
-            f"(procure.explain on that path's problem names the conflict)"
+    left = remaining(pipeline.options, started)
+    if left is None:
+        return "no plan satisfies every constraint in every demand scenario (no time was left to find why)"
+    seconds = EXPLAIN_SECONDS if left.time_limit is None else min(left.time_limit, EXPLAIN_SECONDS)
+    try:
+        diagnosis = diagnose_problem(
+            problem, pipeline.adapter, left, seconds, known_infeasible=True, extra=pipeline.extra, most=2
         )
-    return (
-        "no plan satisfies every constraint: each demand scenario has a plan alone, but no purchases "
-        "decided before the branches serve all of them (non-anticipativity)"
-    )
+    except KeyboardInterrupt:
+        return "no plan satisfies every constraint in every demand scenario (the diagnosis was interrupted)"
+    return diagnosis.message
 
 
 def path_results(
@@ -328,7 +325,7 @@ def run_tree(
         else:
             objective = math.nan
     elif raw.status == "infeasible" and pipeline.explain:
-        message = _infeasible_message(pipeline, tree, options)
+        message = _infeasible_message(pipeline, problem, started)
     elif raw.status == "infeasible":
         message = "no plan satisfies every constraint in every demand scenario"
     result = TreeResult(

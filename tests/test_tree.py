@@ -291,7 +291,7 @@ def test_infeasible_trees_say_which_path() -> None:
     problem = _tree([("low", 0.5, [10, 10, 10]), ("huge", 0.5, [10, 10, 1000])], power_cap_gw=0.00003)
     result = procure.solve(problem)
     assert result.status == "infeasible"
-    assert "huge" in result.message and "low" not in result.message.split("scenario")[1].split("has")[0]
+    assert "on path 'huge'" in result.message and "on path 'low'" not in result.message
 
 
 def test_the_frontier_of_a_tree_trades_expected_cost_against_the_cvar_of_path_costs() -> None:
@@ -316,9 +316,68 @@ def test_explain_names_the_path_without_a_plan_and_the_rest_say_what_to_ask() ->
     diagnosis = procure.explain(problem)
     assert not diagnosis.repairs.empty
     assert any("2028" in r.text for r in diagnosis.conflict)  # huge's 2028 demand against the power cap
+    assert all(r.text.endswith("on path 'huge'") for r in diagnosis.conflict)
+    for k in diagnosis.repairs["repair"].unique():  # each repair gives the tree (not one path) a plan
+        repaired = diagnosis.apply(int(k))
+        assert len(repaired.demand_scenarios) == 2 and procure.solve(repaired).has_plan
     fine = procure.solve(_tree([("a", 0.5, [1, 1, 1]), ("b", 0.5, [1, 2, 3])]))
     for ask in (fine.sensitivity, fine.rule_costs):
         with pytest.raises(ProblemError, match="demand_scenarios"):
             ask()
     with pytest.raises(ProblemError, match="demand_scenarios"):
         fine.marginal_value({"offers[hot].unit_cost": 1.0})
+
+
+#: Each path has a plan alone; together they have none: ``early`` needs x bought in 2026 (a year's
+#: lead time, a year's life) for its 2027 demand, which ``late`` then pays for without use, and
+#: ``late``'s own 2028 purchases no longer fit the total budget (early alone $210, late alone $220,
+#: late with early's 2026 purchases $300 > $250).
+SHARED_CONFLICT: dict[str, Any] = {
+    "name": "shared-conflict",
+    "periods": [2026, 2027, 2028],
+    "offers": [
+        {"name": "x", "vendor": "vx", "unit_cost": 1.0, "compute": 1.0, "power_kw": 1.0, "lead_time": 1, "lifetime": 1},
+        {
+            "name": "y",
+            "vendor": "vy",
+            "unit_cost": 1.0,
+            "compute": 1.0,
+            "power_kw": 1.0,
+            "lifetime": 1,
+            "max_units": 20,
+        },
+    ],
+    "power_cap_gw": 1.0,
+    "total_budget": 250,
+    "demand_scenarios": [
+        {"name": "early", "probability": 0.5, "demand": {"2026": 10, "2027": 100, "2028": 100}},
+        {"name": "late", "probability": 0.5, "demand": {"2026": 10, "2027": 10, "2028": 200}},
+    ],
+}
+
+
+def test_paths_that_cannot_share_their_decisions_are_explained_path_by_path() -> None:
+    for path in SHARED_CONFLICT["demand_scenarios"]:
+        assert procure.solve(_alone(SHARED_CONFLICT, [path["demand"][str(t)] for t in PERIODS])).has_plan
+    result = procure.solve(SHARED_CONFLICT)
+    assert result.status == "infeasible" and "total budget ($250) on path 'late'" in result.message
+    diagnosis = procure.explain(SHARED_CONFLICT)
+    texts = {r.text for r in diagnosis.conflict}
+    assert "demand in 2027 (100 compute) on path 'early'" in texts and "total budget ($250) on path 'late'" in texts
+    assert diagnosis.conflict_minimal
+    repairs = diagnosis.repairs
+    by_field = dict(zip(repairs["requirement"], repairs["new"]))
+    assert by_field["total_budget"] == pytest.approx(290, rel=1e-5)  # late: 80 bought for early + 210 of its own
+    assert by_field["offers[y].max_units[2027]"] == 60  # early then needs x bought in 2026 only 40
+    assert {"demand_scenarios[early].demand[2027]", "demand_scenarios[late].demand[2028]"} <= set(by_field)
+    for k in repairs["repair"].unique():
+        repaired = diagnosis.apply(int(k))
+        assert procure.solve(repaired).has_plan
+        shrunk = {
+            p: o + 0.99 * (n - o)
+            for p, o, n in repairs[repairs["repair"] == k][["requirement", "old", "new"]].itertuples(index=False)
+        }
+        if "offers[y].max_units[2027]" not in shrunk:  # whole units: 99% of the raise is 59.6 → no plan either way
+            assert procure.solve(procure.paths.apply_changes(SHARED_CONFLICT, shrunk)).status == "infeasible"
+    held = procure.explain(SHARED_CONFLICT, fixed=["demand"])
+    assert not any(p.startswith("demand_scenarios") for p in held.repairs["requirement"])
