@@ -527,8 +527,6 @@ def _incumbent_extension(plans: bool = True) -> Any:
     _mpisppy()
     from mpisppy.extensions.extension import Extension
 
-    every_node = os.environ.get("PROCURE_PH_EVERY_NODE") == "1"  # measuring: the old candidates too
-
     class BestPlan(Extension):
         def __init__(self, opt: Any) -> None:
             super().__init__(opt)
@@ -549,27 +547,19 @@ def _incumbent_extension(plans: bool = True) -> Any:
                 for name, s in self.opt.local_scenarios.items()
             }
 
-        def _xbar(self, own: dict[str, dict[str, list[float]]]) -> dict[str, list[float]]:
-            """Each node's probability-weighted mean of its paths' decisions."""
-            opt = self.opt
-            xbar: dict[str, list[float]] = {}
-            for name, s in opt.local_scenarios.items():
-                for node, values in own[name].items():
-                    if node not in xbar:
-                        members = [t for t in opt.local_scenarios if node in own[t]]
-                        mass = sum(opt.local_scenarios[t]._mpisppy_probability for t in members)
-                        xbar[node] = [
-                            sum(opt.local_scenarios[t]._mpisppy_probability * own[t][node][i] for t in members) / mass
-                            for i in range(len(values))
-                        ]
-            return xbar
+        def _root_xbar(self, own: dict[str, dict[str, list[float]]]) -> list[float]:
+            """ROOT's xbar: the probability-weighted mean of every path's ROOT decisions."""
+            p = {name: self.opt.local_scenarios[name]._mpisppy_probability for name in own}
+            mass = sum(p.values())
+            size = len(next(iter(own.values()))["ROOT"])
+            return [sum(p[name] * own[name]["ROOT"][i] for name in own) / mass for i in range(size)]
 
         def _root_candidates(self, own: dict[str, dict[str, list[float]]]) -> list[list[float]]:
             """ROOT's rounded xbar, and ROOT's decisions of the next path in turn (those not
             tried before)."""
             names = list(own)
             out = []
-            for values in (self._xbar(own)["ROOT"], own[names[self.tries % len(names)]]["ROOT"]):
+            for values in (self._root_xbar(own), own[names[self.tries % len(names)]]["ROOT"]):
                 root = self._rounded(values)
                 key = tuple(round(v, 6) for v in root)
                 if key not in self.tried:
@@ -580,35 +570,6 @@ def _incumbent_extension(plans: bool = True) -> Any:
         def _rounded(self, values: list[float]) -> list[float]:
             root = next(iter(self.opt.local_scenarios.values()))._mpisppy_node_list[0].nonant_vardata_list
             return [float(round(x)) if v.is_integer() or v.is_binary() else float(x) for v, x in zip(root, values)]
-
-        def _every_node_candidates(self, own: dict[str, dict[str, list[float]]]) -> list[dict[str, list[float]]]:
-            """The rounded xbar at every node, and one path's decisions at every node on it (the
-            next paths' elsewhere)."""
-            names = list(own)
-            k = self.tries % len(names)
-            shuffled: dict[str, list[float]] = {}
-            for name in names[k:] + names[:k]:
-                for node, values in own[name].items():
-                    shuffled.setdefault(node, values)
-            return [self._xbar(own), shuffled]
-
-        def _evaluate_every_node(self, candidate: dict[str, list[float]]) -> None:
-            opt = self.opt
-            for s in opt.local_scenarios.values():
-                for node in s._mpisppy_node_list:
-                    for v, value in zip(node.nonant_vardata_list, candidate[node.name]):
-                        v._value = round(value) if v.is_integer() or v.is_binary() else value
-                        v.fix()
-            opt.solve_loop(
-                solver_options=_timed(self.solver_options, self.deadline),
-                verbose=False,
-                tee=False,
-                need_solution=False,
-            )
-            if opt.no_incumbent_prob() == 0:
-                value = opt.Eobjective()
-                if opt.update_best_solution_if_improving(value):
-                    self.value = value
 
         def _lagrangian(self) -> None:
             opt = self.opt
@@ -642,13 +603,6 @@ def _incumbent_extension(plans: bool = True) -> Any:
                 if lagrangian and not self._past():
                     self._lagrangian()
                     opt._restore_nonants()
-                if plans and every_node:
-                    for s in scenarios:
-                        s._mpisppy_model.W_on = 0
-                        s._mpisppy_model.prox_on = 0
-                    for candidate in self._every_node_candidates(own):
-                        self._evaluate_every_node(candidate)
-                        opt._restore_nonants()
                 self.tries += 1
             finally:
                 opt._restore_nonants()
@@ -666,16 +620,6 @@ def _incumbent_extension(plans: bool = True) -> Any:
             self._try(lagrangian=True)
 
     return BestPlan
-
-
-def _nodes(scenario: Any) -> set[str]:
-    return {node.name for node in scenario._mpisppy_node_list}
-
-
-def _value(scenario: Any, node_name: str, i: int) -> float:
-    node = next(n for n in scenario._mpisppy_node_list if n.name == node_name)
-    value = node.nonant_vardata_list[i]._value
-    return float(value) if value is not None else 0.0
 
 
 # --------------------------------------------------------------------------- plans with ROOT held
@@ -698,7 +642,7 @@ def _root_groups(opt: Any) -> dict[str, tuple[Any, dict[str, Any]]]:
     active for ``opt``'s own solves and are switched off only while an extensive form is solved."""
     cached = getattr(opt, "_procure_root_efs", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     import mpisppy.utils.sputils as sputils
 
     groups: dict[str, dict[str, Any]] = {}
@@ -718,6 +662,18 @@ def _root_groups(opt: Any) -> dict[str, tuple[Any, dict[str, Any]]]:
     opt._procure_root_efs = out
     opt._procure_root_solvers = {}
     return out
+
+
+@contextlib.contextmanager
+def _pyomo_quiet() -> Iterator[None]:
+    """Pyomo's warnings (logged, not raised) held back."""
+    logger = logging.getLogger("pyomo.core")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _fixed_root(
@@ -771,7 +727,8 @@ def _fixed_root(
             if sputils.not_good_enough_results(results):
                 failed = True
                 break
-            ef.solutions.load_from(results)  # a plan (optimal, or HiGHS's best at its limits)
+            with _pyomo_quiet():  # Pyomo warns of loading a plan HiGHS stopped at its limits with
+                ef.solutions.load_from(results)
         if not opt.allreduce_or(failed):
             obj = float(opt.Eobjective())
             for name, s in opt.local_scenarios.items():
@@ -924,7 +881,7 @@ def _fixed_root_shuffle() -> Any:
     _mpisppy()
     from mpisppy.cylinders.xhatshufflelooper_bounder import XhatShuffleInnerBound
 
-    class FixedRootShuffle(XhatShuffleInnerBound):  # type: ignore[misc]
+    class FixedRootShuffle(XhatShuffleInnerBound):
         def try_scenario_dict(self, xhat_scenario_dict: dict[str, Any]) -> bool:
             opt, xhatter = self.opt, self.xhatter
             name = xhat_scenario_dict["ROOT"]
