@@ -217,7 +217,7 @@ def test_serial_progressive_hedging_finds_a_plan_where_holding_every_node_cannot
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(module, "_fixed_root", recording)
         result = procure.solve(problem, solver="mpisppy:ph", solver_options={"max_iterations": 1})
-    assert result.has_plan, result.message
+    assert isinstance(result, procure.TreeResult) and result.has_plan, result.message
     assert any(v is not None for v in calls)
     _every_plan_checks(result)
     assert optimum.objective * (1 - 1e-9) <= result.objective <= optimum.objective * 1.03  # same optimum
