@@ -11,10 +11,15 @@ whose first period already branches gets a ROOT stage with no decision of its ow
 
 - ``ef``: mpi-sppy's ``ExtensiveForm`` with HiGHS (``appsi_highs``), in this process;
 - ``ph``: progressive hedging with linearized proximal terms.  Serial when not run under
-  ``mpiexec`` (in this process: after every iteration, plans from the rounded xbar and from
-  one path's decisions, and the Lagrangian bound of that iteration's W); with several MPI ranks
-  a hub and spokes (an ``xhatshuffle`` incumbent spoke, and a Lagrangian bound spoke when the
-  ranks are a multiple of 3).
+  ``mpiexec`` (in this process: after every iteration, plans from ROOT's rounded xbar and from
+  one path's ROOT decisions, and the Lagrangian bound of that iteration's W); with several MPI
+  ranks a hub and spokes (an ``xhatshuffle`` incumbent spoke, and a Lagrangian bound spoke when
+  the ranks are a multiple of 3).
+
+PH's plans come from one evaluator, `_fixed_root`, serial and on the incumbent spoke alike: ROOT's
+decisions held (integers rounded) and the extensive form below each child of ROOT solved by HiGHS
+with procure's gap and the time left, so every later decision is the best recourse for that ROOT
+(W and prox off: its value is the plan's expected cost).
 
 Whatever mpi-sppy answers, every path's purchases and builds are read back into procure's
 plan arrays, evaluated by procure's evaluator against that path's problem, and the tree's
@@ -560,16 +565,10 @@ def _incumbent_extension(plans: bool = True) -> Any:
             names = list(own)
             out = []
             for values in (self._root_xbar(own), own[names[self.tries % len(names)]]["ROOT"]):
-                root = self._rounded(values)
-                key = tuple(round(v, 6) for v in root)
-                if key not in self.tried:
-                    self.tried.add(key)
+                root = _new_root(self.opt, values, self.tried)
+                if root is not None:
                     out.append(root)
             return out
-
-        def _rounded(self, values: list[float]) -> list[float]:
-            root = next(iter(self.opt.local_scenarios.values()))._mpisppy_node_list[0].nonant_vardata_list
-            return [float(round(x)) if v.is_integer() or v.is_binary() else float(x) for v, x in zip(root, values)]
 
         def _lagrangian(self) -> None:
             opt = self.opt
@@ -623,6 +622,18 @@ def _incumbent_extension(plans: bool = True) -> Any:
 
 
 # --------------------------------------------------------------------------- plans with ROOT held
+
+
+def _new_root(opt: Any, values: Sequence[float], tried: set[tuple[float, ...]]) -> list[float] | None:
+    """ROOT's decisions ``values`` with its integers rounded, unless in ``tried`` (then None; else
+    added to it)."""
+    variables = next(iter(opt.local_scenarios.values()))._mpisppy_node_list[0].nonant_vardata_list
+    root = [float(round(x)) if v.is_integer() or v.is_binary() else float(x) for v, x in zip(variables, values)]
+    key = tuple(round(x, 6) for x in root)
+    if key in tried:
+        return None
+    tried.add(key)
+    return root
 
 
 def _timed(solver_options: Mapping[str, Any], deadline: float | None, share: int = 1) -> dict[str, Any]:
@@ -882,19 +893,39 @@ def _fixed_root_shuffle() -> Any:
     from mpisppy.cylinders.xhatshufflelooper_bounder import XhatShuffleInnerBound
 
     class FixedRootShuffle(XhatShuffleInnerBound):
+        """Each ROOT tried once; with new decisions from the hub, their ROOT xbar first."""
+
         def try_scenario_dict(self, xhat_scenario_dict: dict[str, Any]) -> bool:
-            opt, xhatter = self.opt, self.xhatter
+            opt, comm = self.opt, self.xhatter.comms["ROOT"]  # the spoke's ranks, in lockstep here
+            tried = self.__dict__.setdefault("_procure_tried", set())
+            candidates = []
+            serial = self._nonant_len_receive_buffer.id()
+            if serial != getattr(self, "_procure_serial", None):
+                self._procure_serial = serial
+                weighted = sum(
+                    s._mpisppy_probability * np.asarray(s._mpisppy_data.nonant_cache[: s._mpisppy_data.nlens["ROOT"]])
+                    for s in opt.local_scenarios.values()
+                )
+                mass = sum(s._mpisppy_probability for s in opt.local_scenarios.values())
+                candidates.append(list(comm.allreduce(weighted) / comm.allreduce(mass)))
             name = xhat_scenario_dict["ROOT"]
-            root = None
+            own = None
             if name in opt.local_scenarios:
                 data = opt.local_scenarios[name]._mpisppy_data
-                root = [float(v) for v in data.nonant_cache[: data.nlens["ROOT"]]]  # ROOT's come first
-            root = xhatter.comms["ROOT"].bcast(root, root=xhatter.scenario_name_to_rank["ROOT"][name])
-            obj = _fixed_root(opt, root, self.solver_options, opt.options.get("procure_deadline"))
-            if obj is None:
-                return False
-            # _fixed_root updated opt's best solution (what the wheel writes); the hub hears of it here
-            return bool(self.update_if_improving(obj, update_best_solution_cache=False))
+                own = [float(v) for v in data.nonant_cache[: data.nlens["ROOT"]]]  # ROOT's come first
+            candidates.append(comm.bcast(own, root=self.xhatter.scenario_name_to_rank["ROOT"][name]))
+            update = False
+            for values in candidates:
+                root = _new_root(opt, values, tried)
+                if root is None:
+                    continue
+                obj = _fixed_root(opt, root, self.solver_options, opt.options.get("procure_deadline"))
+                # _fixed_root updated opt's best solution (what the wheel writes); the hub hears here
+                if obj is not None and self.update_if_improving(obj, update_best_solution_cache=False):
+                    update = True
+                if self.got_kill_signal():
+                    break
+            return update
 
     return FixedRootShuffle
 
