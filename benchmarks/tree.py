@@ -31,6 +31,7 @@ import json
 import math
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,6 +41,7 @@ from typing import Any
 
 import procure
 
+ITERATIONS = re.compile(r"(\d+) iteration")
 ROOT = Path(__file__).resolve().parent.parent
 PERIODS = list(range(2026, 2032))
 
@@ -89,7 +91,14 @@ def _row(method: str, result: procure.Result, seconds: float) -> dict[str, Any]:
         "gap": result.gap,
         "model_size": dict(result.model_size),
         "message": result.message[:200],
+        "iterations": _iterations(result.message),
     }
+
+
+def _iterations(message: str) -> int | None:
+    """PH's iterations, from its message (None for other methods)."""
+    found = ITERATIONS.search(message or "")
+    return int(found.group(1)) if found else None
 
 
 def run_mpi(ranks: int, problem: dict[str, Any], time_limit: float) -> dict[str, Any]:
@@ -119,6 +128,7 @@ def run_mpi(ranks: int, problem: dict[str, Any], time_limit: float) -> dict[str,
         "gap": result["gap"] if result["gap"] is not None else math.nan,
         "model_size": dict(result.get("model_size") or {}),
         "message": str(result.get("message", ""))[:200],
+        "iterations": _iterations(str(result.get("message", ""))),
     }
 
 
@@ -138,8 +148,8 @@ def run(method: str, problem: dict[str, Any], time_limit: float) -> dict[str, An
 def report(results: dict[str, Any]) -> str:
     lines = [
         "| paths | method | columns | integer | rows | nonzeros | seconds | status | gap "
-        "| objective vs procure's bound |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| objective vs procure's bound | PH iterations |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for size in results["sizes"]:
         rows = size["runs"]
@@ -151,7 +161,7 @@ def report(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {size['paths']} | {r['method']} | {ms.get('columns', '–')} | {ms.get('integer_columns', '–')} | "
                 f"{ms.get('rows', '–')} | {ms.get('nonzeros', '–')} | {r['seconds']:.1f} | {r['status']} | "
-                f"{r.get('gap', math.nan):.2%} | {vs:+.3%} |"
+                f"{r.get('gap', math.nan):.2%} | {vs:+.3%} | {r.get('iterations') or '–'} |"
             )
     return "\n".join(lines)
 

@@ -11,10 +11,15 @@ whose first period already branches gets a ROOT stage with no decision of its ow
 
 - ``ef``: mpi-sppy's ``ExtensiveForm`` with HiGHS (``appsi_highs``), in this process;
 - ``ph``: progressive hedging with linearized proximal terms.  Serial when not run under
-  ``mpiexec`` (in this process: after every iteration, plans from the rounded xbar and from
-  one path's decisions, and the Lagrangian bound of that iteration's W); with several MPI ranks
-  a hub and spokes (an ``xhatshuffle`` incumbent spoke, and a Lagrangian bound spoke when the
-  ranks are a multiple of 3).
+  ``mpiexec`` (in this process: after every iteration, plans from ROOT's rounded xbar and from
+  one path's ROOT decisions, and the Lagrangian bound of that iteration's W); with several MPI
+  ranks a hub and spokes (an ``xhatshuffle`` incumbent spoke, and a Lagrangian bound spoke when
+  the ranks are a multiple of 3).
+
+PH's plans come from one evaluator, `_fixed_root`, serial and on the incumbent spoke alike: ROOT's
+decisions held (integers rounded) and the extensive form below each child of ROOT solved by HiGHS
+with procure's gap and the time left, so every later decision is the best recourse for that ROOT
+(W and prox off: its value is the plan's expected cost).
 
 Whatever mpi-sppy answers, every path's purchases and builds are read back into procure's
 plan arrays, evaluated by procure's evaluator against that path's problem, and the tree's
@@ -528,12 +533,13 @@ def _ph_time_limit(left: float | None) -> int | None:
 
 def _incumbent_extension(plans: bool = True) -> Any:
     """A PH extension that does in this process what spokes do on other ranks.  After iteration 0
-    and after every iteration it looks for plans: the rounded xbar, and the decisions of one path
-    (in turn) at every node on it (the next paths' elsewhere), each with W and prox off, every
-    node's decisions held and every path re-solved; it keeps the best (mpi-sppy's serial XhatXbar
-    tries only the last xbar).  After every iteration it also takes the Lagrangian bound of that
-    iteration's W (prox off: each path's MIP bound, summed), and keeps the best.  ``plans=False``:
-    the bounds only (on a hub whose paths are spread over several ranks)."""
+    and after every iteration it looks for plans by `_fixed_root`: ROOT's decisions held (the
+    rounded xbar of ROOT, and the ROOT decisions of one path, the paths in turn) and the extensive
+    form below each child of ROOT solved, so that every later decision is the best recourse for
+    that ROOT (decisions tried before are not solved again); it keeps the best.  After every
+    iteration it also takes the Lagrangian bound of that iteration's W (prox off: each path's MIP
+    bound, summed), and keeps the best.  ``plans=False``: the bounds only (on a hub whose paths
+    are spread over several ranks)."""
     _mpisppy()
     from mpisppy.extensions.extension import Extension
 
@@ -541,47 +547,39 @@ def _incumbent_extension(plans: bool = True) -> Any:
         def __init__(self, opt: Any) -> None:
             super().__init__(opt)
             self.solver_options = opt.options["procure_solver_options"]
+            self.deadline = opt.options.get("procure_deadline")
             self.value: float | None = None
             self.bound = -math.inf
             self.tries = 0
+            self.tried: set[tuple[float, ...]] = set()
 
-        def _candidates(self) -> list[dict[str, list[float]]]:
-            opt = self.opt
-            names = list(opt.local_scenarios)
-            xbar: dict[str, list[float]] = {}
-            own: dict[str, dict[str, list[float]]] = {}
-            for name, s in opt.local_scenarios.items():
-                own[name] = {}
-                for node in s._mpisppy_node_list:
-                    values = [v._value if v._value is not None else 0.0 for v in node.nonant_vardata_list]
-                    own[name][node.name] = values
-                    if node.name not in xbar:
-                        # xbar of the node: the probability-weighted mean of its paths' decisions
-                        members = [t for t in opt.local_scenarios.values() if node.name in _nodes(t)]
-                        mass = sum(t._mpisppy_probability for t in members)
-                        xbar[node.name] = [
-                            sum(t._mpisppy_probability * _value(t, node.name, i) for t in members) / mass
-                            for i in range(len(values))
-                        ]
-            k = self.tries % len(names)
-            shuffled: dict[str, list[float]] = {}
-            for name in names[k:] + names[:k]:
-                for node, values in own[name].items():
-                    shuffled.setdefault(node, values)
-            return [xbar, shuffled]
+        def _own(self) -> dict[str, dict[str, list[float]]]:
+            """Each local path's current decisions at every node on it."""
+            return {
+                name: {
+                    node.name: [v._value if v._value is not None else 0.0 for v in node.nonant_vardata_list]
+                    for node in s._mpisppy_node_list
+                }
+                for name, s in self.opt.local_scenarios.items()
+            }
 
-        def _evaluate(self, candidate: dict[str, list[float]]) -> None:
-            opt = self.opt
-            for s in opt.local_scenarios.values():
-                for node in s._mpisppy_node_list:
-                    for v, value in zip(node.nonant_vardata_list, candidate[node.name]):
-                        v._value = round(value) if v.is_integer() or v.is_binary() else value
-                        v.fix()
-            opt.solve_loop(solver_options=self.solver_options, verbose=False, tee=False, need_solution=False)
-            if opt.no_incumbent_prob() == 0:
-                value = opt.Eobjective()
-                if opt.update_best_solution_if_improving(value):
-                    self.value = value
+        def _root_xbar(self, own: dict[str, dict[str, list[float]]]) -> list[float]:
+            """ROOT's xbar: the probability-weighted mean of every path's ROOT decisions."""
+            p = {name: self.opt.local_scenarios[name]._mpisppy_probability for name in own}
+            mass = sum(p.values())
+            size = len(next(iter(own.values()))["ROOT"])
+            return [sum(p[name] * own[name]["ROOT"][i] for name in own) / mass for i in range(size)]
+
+        def _root_candidates(self, own: dict[str, dict[str, list[float]]]) -> list[list[float]]:
+            """ROOT's rounded xbar, and ROOT's decisions of the next path in turn (those not
+            tried before)."""
+            names = list(own)
+            out = []
+            for values in (self._root_xbar(own), own[names[self.tries % len(names)]]["ROOT"]):
+                root = _new_root(self.opt, values, self.tried)
+                if root is not None:
+                    out.append(root)
+            return out
 
         def _lagrangian(self) -> None:
             opt = self.opt
@@ -589,30 +587,31 @@ def _incumbent_extension(plans: bool = True) -> Any:
                 s._mpisppy_model.W_on = 1
                 s._mpisppy_model.prox_on = 0
                 s._mpisppy_data.outer_bound = -math.inf  # a subproblem that fails leaves no old bound
-            opt.solve_loop(solver_options=self.solver_options, verbose=False, tee=False, need_solution=False)
+            options = _timed(self.solver_options, self.deadline)
+            opt.solve_loop(solver_options=options, verbose=False, tee=False, need_solution=False)
             bound = opt.Ebound()
             if math.isfinite(bound):
                 self.bound = max(self.bound, float(bound))
 
+        def _past(self) -> bool:
+            return self.deadline is not None and time.perf_counter() >= self.deadline
+
         def _try(self, lagrangian: bool) -> None:
             opt = self.opt
-            deadline = opt.options.get("procure_deadline")
-            if deadline is not None and time.perf_counter() >= deadline and self.value is not None:
+            if self._past() and self.value is not None:
                 return  # PH stops at its next check: no more solves for this iteration
             scenarios = list(opt.local_scenarios.values())
             state = [(s._mpisppy_model.W_on.value, s._mpisppy_model.prox_on.value) for s in scenarios]
             bounds = [(s._mpisppy_data.outer_bound, s._mpisppy_data.inner_bound) for s in scenarios]
-            candidates = self._candidates() if plans else []
+            own = self._own() if plans else {}
             opt._save_nonants()
             try:
-                if lagrangian:
+                for root in self._root_candidates(own) if plans else []:
+                    value = _fixed_root(opt, root, self.solver_options, self.deadline)
+                    if value is not None and (self.value is None or value < self.value):
+                        self.value = value
+                if lagrangian and not self._past():
                     self._lagrangian()
-                    opt._restore_nonants()
-                for s in scenarios:
-                    s._mpisppy_model.W_on = 0
-                    s._mpisppy_model.prox_on = 0
-                for candidate in candidates:
-                    self._evaluate(candidate)
                     opt._restore_nonants()
                 self.tries += 1
             finally:
@@ -633,14 +632,135 @@ def _incumbent_extension(plans: bool = True) -> Any:
     return BestPlan
 
 
-def _nodes(scenario: Any) -> set[str]:
-    return {node.name for node in scenario._mpisppy_node_list}
+# --------------------------------------------------------------------------- plans with ROOT held
 
 
-def _value(scenario: Any, node_name: str, i: int) -> float:
-    node = next(n for n in scenario._mpisppy_node_list if n.name == node_name)
-    value = node.nonant_vardata_list[i]._value
-    return float(value) if value is not None else 0.0
+def _new_root(opt: Any, values: Sequence[float], tried: set[tuple[float, ...]]) -> list[float] | None:
+    """ROOT's decisions ``values`` with its integers rounded, unless in ``tried`` (then None; else
+    added to it)."""
+    variables = next(iter(opt.local_scenarios.values()))._mpisppy_node_list[0].nonant_vardata_list
+    root = [float(round(x)) if v.is_integer() or v.is_binary() else float(x) for v, x in zip(variables, values)]
+    key = tuple(round(x, 6) for x in root)
+    if key in tried:
+        return None
+    tried.add(key)
+    return root
+
+
+def _timed(solver_options: Mapping[str, Any], deadline: float | None, share: int = 1) -> dict[str, Any]:
+    """``solver_options`` with HiGHS's time limit set to ``1/share`` of what is left before
+    ``deadline`` (at least 0.05 s; unchanged without a deadline)."""
+    out = dict(solver_options)
+    if deadline is not None:
+        left = (deadline - time.perf_counter()) / max(share, 1)
+        out["time_limit"] = float(max(left, 0.05))
+    return out
+
+
+def _root_groups(opt: Any) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """The extensive form of ``opt``'s local scenarios under each child of ROOT (with two stages:
+    each scenario alone), built once and cached on ``opt``: child -> (model, its scenarios).  The
+    scenarios become blocks of those models (mpi-sppy's ``FormEF``); their own objectives stay
+    active for ``opt``'s own solves and are switched off only while an extensive form is solved."""
+    cached = getattr(opt, "_procure_root_efs", None)
+    if cached is not None:
+        return cached
+    import mpisppy.utils.sputils as sputils
+
+    groups: dict[str, dict[str, Any]] = {}
+    for name, s in opt.local_scenarios.items():
+        nodes = s._mpisppy_node_list
+        groups.setdefault(nodes[1].name if len(nodes) > 1 else name, {})[name] = s
+    for s in opt.local_scenarios.values():
+        sputils.stash_ref_objs(s)  # the objectives to switch back on after each EF solve
+    out: dict[str, tuple[Any, dict[str, Any]]] = {}
+    for child, group in groups.items():
+        # the EF's objective is the probability-weighted mean of its scenarios' objectives (PH's W
+        # and prox terms included, each multiplied by W_on / prox_on: switched off to evaluate)
+        ef = opt.FormEF(group, child) if len(group) > 1 else next(iter(group.values()))
+        for s in group.values():
+            sputils.reactivate_objs(s)
+        out[child] = (ef, group)
+    opt._procure_root_efs = out
+    opt._procure_root_solvers = {}
+    return out
+
+
+@contextlib.contextmanager
+def _pyomo_quiet() -> Iterator[None]:
+    """Pyomo's warnings (logged, not raised) held back."""
+    logger = logging.getLogger("pyomo.core")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _fixed_root(
+    opt: Any, root: Sequence[float], solver_options: Mapping[str, Any], deadline: float | None
+) -> float | None:
+    """Evaluate ROOT's decisions ``root`` (integers rounded) on ``opt``'s scenarios: held fixed,
+    the extensive form under each child of ROOT solved by HiGHS (``solver_options``; time limit:
+    a share of what is left before ``deadline``), so every later decision is the best recourse
+    for that ROOT.  When every one has a plan: the expected objective (PH's W and prox terms off,
+    so the true expected cost), recorded as ``opt``'s best solution when it improves; else None.
+    The nonants and PH's switches are restored afterwards.  Collective over ``opt``'s ranks (each
+    evaluates its own children: every child's scenarios must be on one rank)."""
+    import mpisppy.utils.sputils as sputils
+    from mpisppy.utils.w_utils.wxbarutils import fix_ef_ROOT_nonants
+
+    pyo = _pyomo()
+    groups = _root_groups(opt)
+    solvers = opt._procure_root_solvers
+    switches = [
+        (model, name, getattr(model, name).value)
+        for s in opt.local_scenarios.values()
+        if (model := getattr(s, "_mpisppy_model", None)) is not None
+        for name in ("W_on", "prox_on")
+        if hasattr(model, name)
+    ]
+    opt._save_nonants()
+    obj: float | None = None
+    try:
+        for model, name, _ in switches:
+            getattr(model, name).value = 0
+        failed = False
+        for k, (child, (ef, group)) in enumerate(groups.items()):
+            fix_ef_ROOT_nonants(ef, list(root))
+            alone = len(group) == 1
+            if not alone:
+                for s in group.values():
+                    sputils.deact_objs(s)
+            try:
+                solver = solvers.get(child)
+                if solver is None:
+                    solver = solvers[child] = pyo.SolverFactory(SUBSOLVER)
+                for key, value in _timed(solver_options, deadline, len(groups) - k).items():
+                    solver.options[key] = value
+                results = solver.solve(ef, load_solutions=False, tee=False)
+            except Exception:  # a solver failure: no plan from this candidate
+                results = None
+            finally:
+                if not alone:
+                    for s in group.values():
+                        sputils.reactivate_objs(s)
+            if sputils.not_good_enough_results(results):
+                failed = True
+                break
+            with _pyomo_quiet():  # Pyomo warns of loading a plan HiGHS stopped at its limits with
+                ef.solutions.load_from(results)
+        if not opt.allreduce_or(failed):
+            obj = float(opt.Eobjective())
+            for name, s in opt.local_scenarios.items():
+                s._mpisppy_data.inner_bound = pyo.value(opt.saved_objectives[name])
+            opt.update_best_solution_if_improving(obj)
+    finally:
+        for model, name, value in switches:
+            getattr(model, name).value = value
+        opt._restore_nonants()
+    return obj
 
 
 def _failure(exc: Exception) -> _Answer:
@@ -775,6 +895,52 @@ def _layout(size: int, n_scenarios: int) -> tuple[str, ...]:
     return spokes
 
 
+def _fixed_root_shuffle() -> Any:
+    """mpi-sppy's xhatshuffle spoke whose candidates (ROOT's decisions of a path, the paths in
+    the spoke's shuffled turn) are evaluated by `_fixed_root`: HiGHS with procure's gap and a
+    time limit from the run's deadline (``procure_deadline`` in the spoke's options), where
+    mpi-sppy's own ``stage2ef`` solves each extensive form with no options at all."""
+    _mpisppy()
+    from mpisppy.cylinders.xhatshufflelooper_bounder import XhatShuffleInnerBound
+
+    class FixedRootShuffle(XhatShuffleInnerBound):
+        """Each ROOT tried once; with new decisions from the hub, their ROOT xbar first."""
+
+        def try_scenario_dict(self, xhat_scenario_dict: dict[str, Any]) -> bool:
+            opt, comm = self.opt, self.xhatter.comms["ROOT"]  # the spoke's ranks, in lockstep here
+            tried = self.__dict__.setdefault("_procure_tried", set())
+            candidates = []
+            serial = self._nonant_len_receive_buffer.id()
+            if serial != getattr(self, "_procure_serial", None):
+                self._procure_serial = serial
+                weighted = sum(
+                    s._mpisppy_probability * np.asarray(s._mpisppy_data.nonant_cache[: s._mpisppy_data.nlens["ROOT"]])
+                    for s in opt.local_scenarios.values()
+                )
+                mass = sum(s._mpisppy_probability for s in opt.local_scenarios.values())
+                candidates.append(list(comm.allreduce(weighted) / comm.allreduce(mass)))
+            name = xhat_scenario_dict["ROOT"]
+            own = None
+            if name in opt.local_scenarios:
+                data = opt.local_scenarios[name]._mpisppy_data
+                own = [float(v) for v in data.nonant_cache[: data.nlens["ROOT"]]]  # ROOT's come first
+            candidates.append(comm.bcast(own, root=self.xhatter.scenario_name_to_rank["ROOT"][name]))
+            update = False
+            for values in candidates:
+                root = _new_root(opt, values, tried)
+                if root is None:
+                    continue
+                obj = _fixed_root(opt, root, self.solver_options, opt.options.get("procure_deadline"))
+                # _fixed_root updated opt's best solution (what the wheel writes); the hub hears here
+                if obj is not None and self.update_if_improving(obj, update_best_solution_cache=False):
+                    update = True
+                if self.got_kill_signal():
+                    break
+            return update
+
+    return FixedRootShuffle
+
+
 def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: Any) -> _Answer:
     """PH as mpi-sppy's hub and spokes over every rank of ``comm`` (collective: every rank
     calls it and gets the same answer)."""
@@ -802,6 +968,7 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
     cfg.linearize_proximal_terms = True
     sub = _subsolver_options(options, left)
     cfg.solver_options = dict(sub)
+    run_deadline = None if options.time_limit is None else started + options.time_limit
     factors = mt.branching_factors or [mt.children["ROOT"]]
     cfg.branching_factors = factors
     cfg.lagrangian = "lagrangian" in spokes
@@ -825,7 +992,7 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
             ph_extensions=None if cfg.lagrangian else _incumbent_extension(plans=False),
         )
         hub["opt_kwargs"]["options"]["procure_solver_options"] = dict(sub)
-        hub["opt_kwargs"]["options"]["procure_deadline"] = None
+        hub["opt_kwargs"]["options"]["procure_deadline"] = run_deadline
         spoke_list = []
         if cfg.lagrangian:
             spoke_list.append(
@@ -834,11 +1001,12 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
                 )
             )
         shuffle = vanilla.xhatshuffle_spoke(*beans, scenario_creator_kwargs=kw, all_nodenames=nodes)
-        # xhatshuffle fixes ROOT's decisions and solves the extensive form under each ROOT child
-        # (needs those children to divide evenly over the spoke's ranks)
+        # the incumbent spoke holds ROOT's decisions and solves the extensive form under each ROOT
+        # child (`_fixed_root`: HiGHS's gap and the time left); every child's paths must then sit
+        # on one rank, which they do when the spoke's ranks divide ROOT's children
         if mt.n_stages > 2 and mt.children["ROOT"] % per == 0:
-            shuffle["opt_kwargs"]["options"]["stage2_ef_solver_name"] = SUBSOLVER
-            shuffle["opt_kwargs"]["options"]["branching_factors"] = [mt.children["ROOT"], *factors[1:]]
+            shuffle["spoke_class"] = _fixed_root_shuffle()
+            shuffle["opt_kwargs"]["options"]["procure_deadline"] = run_deadline
         spoke_list.append(shuffle)
         wheel = WheelSpinner(hub, spoke_list)
         deadline = _deadline(cfg.time_limit)
@@ -852,10 +1020,12 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
             if not cfg.lagrangian:  # the hub's best Lagrangian bound, and that of PH's final W
                 opt = wheel.spcomm.opt
                 post = opt.extobject.bound
-                for s in opt.local_scenarios.values():
-                    s._mpisppy_data.outer_bound = -math.inf
-                last = opt.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
-                post = max(post, last) if math.isfinite(last) else post
+                left = _left(options, started)
+                if left is None or left > 0.05:  # with time left (a solve at its limit still bounds)
+                    for s in opt.local_scenarios.values():
+                        s._mpisppy_data.outer_bound = -math.inf
+                    last = opt.post_solve_bound(solver_options=_subsolver_options(options, left))
+                    post = max(post, last) if math.isfinite(last) else post
         outer = wheel.BestOuterBound if comm.rank == 0 else None
     parts = comm.gather(x, root=0)
     answer = None

