@@ -182,8 +182,11 @@ def model_data(problem: Problem) -> ModelData:
 
 
 def compute_may_fall_short(inputs: Inputs) -> bool:
-    """Whether operational compute may be below total demand with nothing disrupted: only
-    with workloads, where an efficiency above 1 lets less compute serve a workload."""
+    """Whether operational compute may be below total demand with nothing disrupted: with an
+    unserved penalty (demand may go unserved), or with workloads where an efficiency above 1
+    lets less compute serve a workload."""
+    if inputs.unserved_penalty is not None:
+        return True
     return bool(inputs.workload_demand.size and (inputs.efficiency > 1).any())
 
 
