@@ -21,7 +21,7 @@ def _agree(a: float, b: float) -> bool:
 
 
 @pytest.mark.skipif(not OTHERS, reason="no other solver installed")
-@settings(max_examples=8, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(problems(max_offers=3, max_periods=3), problems(max_offers=3, max_periods=3, scenarios=True)))
 def test_every_installed_adapter_agrees_with_highs(problem: dict[str, Any]) -> None:
     reference = procure.solve(problem, mip_gap=0)

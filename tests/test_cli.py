@@ -310,6 +310,7 @@ def test_sweep_in_process(tmp_path: Path) -> None:
     assert "sweeping 3 variants" in done.stderr and "in this process" in done.stderr
 
 
+@pytest.mark.slow
 def test_sweep_on_a_local_dask_cluster(capsys: pytest.CaptureFixture[str]) -> None:
     done = procure_cli(
         "sweep", GIGAWATT, "--vary", "risk.max_share=0.5,0.6,0.7", "--workers", "2", "--time-limit", "10", "--json"

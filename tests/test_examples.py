@@ -74,6 +74,7 @@ def test_diversification_script_runs(tmp_path) -> None:
     assert (EXAMPLES / "diversification.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_what_if_script_runs() -> None:
     # 12 variants keep it short; the dask LocalCluster it starts is real
     out = subprocess.run(

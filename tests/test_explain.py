@@ -166,7 +166,7 @@ def infeasible_problems(draw: st.DrawFn) -> dict[str, Any]:
     return problem
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(infeasible_problems(), st.sampled_from([(), ("demand",), ("power_cap_gw", "budget")]))
 def test_random_infeasible_problems(raw: dict[str, Any], fixed: tuple[str, ...]) -> None:
     problem = procure.Problem.from_dict(raw)

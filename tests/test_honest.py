@@ -67,7 +67,7 @@ def test_regression_problems_give_their_true_optimum(name: str) -> None:
     assert result.check() == []
 
 
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(LINEAR_FEATURES)
 @example(_regression("optimal-but-worse-36.json"))
 @example(_regression("optimal-but-worse-228.json"))
@@ -77,7 +77,7 @@ def test_proven_optimum_is_the_reference_optimum(problem: dict[str, Any]) -> Non
 
 
 @pytest.mark.skipif("cbc" not in procure.available_solvers(), reason="CBC is not installed")
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
 @given(LINEAR_FEATURES)
 def test_cbc_adapter_finds_the_reference_optimum(problem: dict[str, Any]) -> None:
     assert_matches_reference(problem, solver="cbc")

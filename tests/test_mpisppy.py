@@ -24,6 +24,8 @@ import pytest
 import procure
 from procure.errors import ProblemError
 
+pytestmark = pytest.mark.slow  # scale-out: mpi-sppy, and MPI ranks
+
 ROOT = Path(__file__).resolve().parents[1]
 ALLOW_MISSING = os.environ.get("PROCURE_ALLOW_MISSING_MPISPPY") == "1"
 #: what the MPI run needs in its environment (as root; Open MPI 5's pip wheel; more ranks than cores)

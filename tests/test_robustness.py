@@ -42,7 +42,7 @@ except ImportError:  # tests/ on sys.path (conftest)
 #: A ProblemError message longer than this is not short.
 SHORT = 300
 #: Examples of the fuzz test in a default run; raise it (or set PROCURE_FUZZ_EXAMPLES) for a longer campaign.
-FUZZ_EXAMPLES = int(os.environ.get("PROCURE_FUZZ_EXAMPLES", "300"))
+FUZZ_EXAMPLES = int(os.environ.get("PROCURE_FUZZ_EXAMPLES", "150"))
 #: Seconds the worker may take for one problem (``solve`` has time_limit=2) before it counts as hung.
 HANG_SECONDS = 20.0
 

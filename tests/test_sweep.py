@@ -274,6 +274,7 @@ def cluster() -> Iterator[Any]:
         yield local
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_gives_the_same_rows(cluster: Any) -> None:
     import distributed
 

@@ -60,7 +60,7 @@ def _close(a: float, b: float, rel: float = REL) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=1e-6)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(V2)
 def test_v2_plans_pass_the_independent_checker_and_match_the_reference_optimum(problem: dict[str, Any]) -> None:
     result = procure.solve(problem, mip_gap=0)
