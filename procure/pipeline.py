@@ -363,7 +363,7 @@ class Pipeline:
             if status == "error":
                 placed = split = gw = None
         elif raw.status == "infeasible" and self.explain:
-            message, stopped = self._explain(data, started)
+            message, stopped = self.explain_infeasible(data.problem, started)
             if stopped:
                 termination = "interrupted"
         elif raw.status == "infeasible":
@@ -384,9 +384,10 @@ class Pipeline:
             built=gw,
         )
 
-    def _explain(self, data: ModelData, started: float) -> tuple[str, bool]:
-        """Why there is no plan (the one line of `procure.explain`'s diagnosis), within the time
-        left and at most `EXPLAIN_SECONDS`; and whether Ctrl-C cut it short."""
+    def explain_infeasible(self, problem: Problem, started: float) -> tuple[str, bool]:
+        """Why ``problem`` (one demand path or a tree) has no plan: the one line of
+        `procure.explain`'s diagnosis, within the time left and at most `EXPLAIN_SECONDS`; and
+        whether Ctrl-C cut it short."""
         from .explain import diagnose_problem  # the diagnosis solves through pipelines itself
 
         left = remaining(self.options, started)
@@ -395,7 +396,7 @@ class Pipeline:
         seconds = EXPLAIN_SECONDS if left.time_limit is None else min(left.time_limit, EXPLAIN_SECONDS)
         try:
             diagnosis = diagnose_problem(
-                data.problem, self.adapter, left, seconds, known_infeasible=True, extra=self.extra, most=2
+                problem, self.adapter, left, seconds, known_infeasible=True, extra=self.extra, most=2
             )
         except KeyboardInterrupt:
             return "no plan satisfies every constraint (the diagnosis was interrupted)", True

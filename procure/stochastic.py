@@ -250,26 +250,6 @@ def _objective(state: TreeState, plans: _Plans) -> float:
     return tree_objective(state.problem, state.tree.probability, objectives, costs)
 
 
-def _infeasible_message(pipeline: Pipeline, problem: Problem, started: float) -> str:
-    """Why the tree has no plan: the one line of `procure.explain`'s diagnosis (the demand paths
-    whose shared decisions conflict, their requirements and repairs), within the time left and
-    at most the pipeline's diagnosis time."""
-    from .explain import diagnose_problem
-    from .pipeline import EXPLAIN_SECONDS, remaining
-
-    left = remaining(pipeline.options, started)
-    if left is None:
-        return "no plan satisfies every constraint in every demand scenario (no time was left to find why)"
-    seconds = EXPLAIN_SECONDS if left.time_limit is None else min(left.time_limit, EXPLAIN_SECONDS)
-    try:
-        diagnosis = diagnose_problem(
-            problem, pipeline.adapter, left, seconds, known_infeasible=True, extra=pipeline.extra, most=2
-        )
-    except KeyboardInterrupt:
-        return "no plan satisfies every constraint in every demand scenario (the diagnosis was interrupted)"
-    return diagnosis.message
-
-
 def path_results(
     tree: ScenarioTree,
     status: str,
@@ -325,7 +305,7 @@ def run_tree(
         else:
             objective = math.nan
     elif raw.status == "infeasible" and pipeline.explain:
-        message = _infeasible_message(pipeline, problem, started)
+        message, _ = pipeline.explain_infeasible(problem, started)
     elif raw.status == "infeasible":
         message = "no plan satisfies every constraint in every demand scenario"
     result = TreeResult(
