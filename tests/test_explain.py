@@ -7,6 +7,8 @@ on small problems the sizes are checked against arithmetic done by hand.
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import math
 from typing import Any
 
@@ -211,3 +213,58 @@ def test_an_hhi_cap_is_repaired_against_the_exact_hhi(small: dict[str, Any]) -> 
     assert len(hhi) == 1
     assert procure.solve(d.apply(int(hhi.repair.iloc[0]))).hhi.max() <= hhi.new.iloc[0] + 1e-6
     assert_repairs_hold(problem, d)
+
+
+def _shortened(by: float, calls: list[int]) -> Any:
+    """`_rhs_changes` whose first candidate is ``by`` (relative) short of what the elastic model
+    found, as a solver's feasibility tolerance can leave it: that candidate has no plan."""
+    module = importlib.import_module("procure.explain")  # `procure.explain` is the function
+
+    real = module._rhs_changes
+
+    def short(ctx: Any, rows: Any, slack: Any) -> Any:
+        changes = real(ctx, rows, slack)
+        calls.append(len(changes))
+        if len(calls) > 1:
+            return changes
+        return [dataclasses.replace(c, new=c.old + (c.new - c.old) * (1 - by)) for c in changes]
+
+    return short
+
+
+def test_a_first_candidate_without_a_plan_is_widened_until_it_has_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Power for 100 chips of 1 kW under a 50 kW cap: the need is 100 kW exactly.  A first
+    candidate 1e-4 short (of the 50 kW change) has no plan; widening makes it one that does."""
+    module = importlib.import_module("procure.explain")  # `procure.explain` is the function
+
+    calls: list[int] = []
+    widened: list[Any] = []
+    real_widen = module._widen
+    problem = procure.Problem.from_dict(one_period(power_cap_gw=50e-6))
+    short = apply_changes(problem, {"power_cap_gw": 50e-6 + 50e-6 * (1 - 1e-4)})
+    assert procure.solve(short).status == "infeasible"  # the candidate really has no plan
+    monkeypatch.setattr(module, "_rhs_changes", _shortened(1e-4, calls))
+    monkeypatch.setattr(module, "_widen", lambda c: widened.append(c) or real_widen(c))
+    diagnosis = procure.explain(problem)
+    assert widened, "the first candidate was never widened"
+    power = diagnosis.repairs[diagnosis.repairs.requirement == "power_cap_gw[2026]"]
+    assert len(power) == 1
+    assert 100e-6 <= power.new.iloc[0] <= 100e-6 * (1 + 1e-3)
+    assert_repairs_hold(problem, diagnosis)
+
+
+def test_a_candidate_that_widening_cannot_save_is_not_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first candidate half the need: three widenings leave it without a plan, so it is
+    dropped; whatever the diagnosis lists still has a plan."""
+    module = importlib.import_module("procure.explain")  # `procure.explain` is the function
+
+    calls: list[int] = []
+    monkeypatch.setattr(module, "_rhs_changes", _shortened(0.5, calls))
+    problem = procure.Problem.from_dict(one_period(power_cap_gw=50e-6))
+    diagnosis = procure.explain(problem)
+    assert calls
+    short = diagnosis.repairs[
+        (diagnosis.repairs.requirement == "power_cap_gw[2026]") & (diagnosis.repairs.new < 100e-6 * (1 - 1e-6))
+    ]
+    assert short.empty, short
+    assert_repairs_hold(problem, diagnosis)
