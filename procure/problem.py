@@ -429,22 +429,38 @@ class Problem:
         return problem
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> Problem:
+    def from_file(
+        cls, path: str | os.PathLike[str], *, allow_paths: Sequence[str | os.PathLike[str]] | None = None
+    ) -> Problem:
         """Read a problem from a ``.json`` or ``.toml`` file (or a workbook, see `Problem.from_excel`).
 
         A list-of-records field may name a table instead, relative to the file:
         ``offers = "offers.csv"``, ``sites = "catalog.xlsx#sites"`` (also
         ``vendors``, ``demand_scenarios`` and ``risk.scenarios``; see "Tables
         (CSV and Excel)" in docs/problem-format.md).
+
+        Parameters
+        ----------
+        path : str or PathLike
+            The problem file: a regular file of at most `procure.io.MAX_FILE_BYTES`.
+        allow_paths : sequence of str or PathLike, optional
+            Folders (or files) outside the problem file's folder from which tables may be read.
+            Without them a table must be in that folder or below it, once symbolic links are
+            resolved: ``offers = "../x.csv"`` or ``"/etc/x.csv"`` is an error.
+
+        Raises
+        ------
+        ProblemError
+            If the file, a table or a field is bad (naming the file, sheet, row and column).
         """
         if str(path).lower().endswith((".xlsx", ".xlsm")):
             return cls.from_excel(path)
         data = read_mapping(path)
         if not _references_tables(data):
             return cls.from_dict(data)
-        from .tables import problem_from_file
+        from .tables import problem_from_mapping
 
-        return problem_from_file(path)
+        return problem_from_mapping(data, path, allow_paths=allow_paths)
 
     @classmethod
     def from_excel(cls, path: str | os.PathLike[str]) -> Problem:
@@ -466,7 +482,10 @@ class Problem:
         Raises
         ------
         ProblemError
-            Naming the file, sheet, row and column of the first bad cell.
+            Naming the file, sheet, row and column of the first bad cell: also a
+            formula without a computed value, or an Excel error (``#N/A``), which
+            are never read as an empty cell; and a file that is not a regular file,
+            or too large (see "Tables (CSV and Excel)" in docs/problem-format.md).
         """
         from .tables import problem_from_excel
 
@@ -516,6 +535,9 @@ class Problem:
     def to_excel(self, path: str | os.PathLike[str]) -> Path:
         """Write the problem as a workbook that `Problem.from_excel` reads back equal.
 
+        Text is written as text, never as a formula (a name ``=x`` or ``@x`` stays as
+        it is); the file is written whole or not at all.
+
         Parameters
         ----------
         path : str or PathLike
@@ -525,6 +547,12 @@ class Problem:
         -------
         Path
             ``path``.
+
+        Raises
+        ------
+        ProblemError
+            If a text is longer than an Excel cell holds (32,767 characters), naming
+            the sheet, the cell and the field; nothing is written then.
         """
         from .tables import problem_to_excel
 
@@ -780,14 +808,19 @@ def _references_tables(data: Mapping[str, Any]) -> bool:
     return isinstance(scenarios, str) or any(isinstance(data.get(f), str) for f in fields)
 
 
-def as_problem(problem: Problem | Mapping[str, Any] | str | os.PathLike[str]) -> Problem:
-    """Accept a `Problem`, a mapping, or a path to a ``.json`` / ``.toml`` file."""
+def as_problem(
+    problem: Problem | Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    allow_paths: Sequence[str | os.PathLike[str]] | None = None,
+) -> Problem:
+    """Accept a `Problem`, a mapping, or a path to a ``.json`` / ``.toml`` file (whose tables may be
+    read from ``allow_paths`` too, see `Problem.from_file`)."""
     if isinstance(problem, Problem):
         return problem
     if isinstance(problem, Mapping):
         return Problem.from_dict(problem)
     if isinstance(problem, (str, os.PathLike)):
-        return Problem.from_file(problem)
+        return Problem.from_file(problem, allow_paths=allow_paths)
     raise ProblemError(
         f"problem: {type(problem).__name__} is not a Problem, a mapping, or a path to a .json/.toml file",
         value=problem,

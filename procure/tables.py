@@ -25,26 +25,47 @@ and one sheet per table (see docs/problem-format.md, "Tables (CSV and Excel)").
 
 Every error names the file (and sheet), the row and the column; validation
 errors raised on the assembled problem are traced back to the cell.
+
+Inputs are not trusted: an Excel cell reads as what it holds (a formula as its
+computed value; a formula without one, or an error value such as ``#N/A``, is an
+error naming the cell, never an empty cell); a reference names a regular file in
+the problem file's folder (or in a folder the caller allows); files, rows,
+columns and cells are bounded (`procure.io.MAX_FILE_BYTES`, `MAX_ROWS`,
+`MAX_COLUMNS`, `MAX_CELLS`, `MAX_UNZIPPED_BYTES`) before a grid is made.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import decimal
 import difflib
+import functools
+import io
 import json
 import math
+import numbers
 import os
 import re
+import warnings
+import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any, NoReturn
+from xml.parsers import expat
 
+import numpy as np
 import pandas as pd
+from openpyxl.cell.cell import ERROR_CODES  # type: ignore[import-untyped]
+from openpyxl.reader.excel import ExcelReader  # type: ignore[import-untyped]
+from openpyxl.styles.stylesheet import apply_stylesheet  # type: ignore[import-untyped]
+from openpyxl.utils.cell import column_index_from_string, get_column_letter  # type: ignore[import-untyped]
+from openpyxl.utils.datetime import from_excel, from_ISO8601  # type: ignore[import-untyped]
 
 from .errors import ProblemError
-from .io import read_mapping
+from .io import RepeatedKey, json_object, read_file, read_mapping, write_text, write_workbook
 from .problem import Problem
 from .validate import parse_periods, show
 
@@ -308,17 +329,101 @@ def _path_text(keys: Sequence[str | int]) -> str:
 # --------------------------------------------------------------------------- cells
 
 
+class CellProblem:
+    """A spreadsheet cell that holds no value procure can read: an Excel error (``#N/A``,
+    ``#DIV/0!``), or a formula without a computed value.  It stands in the grid in place of the
+    value, so that the error names the file, sheet, row, record and column like any bad cell."""
+
+    __slots__ = ("ref", "why")
+
+    def __init__(self, ref: str, why: str) -> None:
+        self.ref = ref
+        self.why = why
+
+    def __repr__(self) -> str:
+        return f"cell {self.ref}"
+
+    __str__ = __repr__
+
+
+def _is_na(value: Any) -> bool:
+    """``value`` is a missing value (None, NaN, NaT, pd.NA); never raises, whatever ``value`` is."""
+    if value is None:
+        return True
+    if isinstance(value, (str, int, CellProblem)):
+        return False
+    if isinstance(value, float):
+        return value != value
+    try:
+        missing = pd.isna(value)
+    except Exception:  # an object pandas cannot test
+        return False
+    return bool(missing) if isinstance(missing, (bool, np.bool_)) else False
+
+
+def _empty(value: Any) -> bool:
+    """A cell is empty: missing, or text of only spaces."""
+    if isinstance(value, str):
+        return not value.strip()
+    return _is_na(value)
+
+
 def _blank(cells: pd.Series) -> pd.Series:
     """True where a cell is empty (missing, or text of only spaces)."""
-    text = cells.map(lambda v: isinstance(v, str) and not v.strip())
-    return cells.isna() | text.astype(bool)
+    return pd.Series([_empty(v) for v in cells], index=cells.index, dtype=bool)
 
 
-def _numbers(cells: pd.Series, blank: pd.Series) -> pd.Series:
-    """Cells as floats (NaN where blank or not a number); booleans are not numbers."""
-    text = cells.map(lambda v: v.strip() if isinstance(v, str) else v)
-    boolean = cells.map(lambda v: isinstance(v, bool)).astype(bool)
-    return pd.to_numeric(text.where(~blank & ~boolean), errors="coerce").astype(float)
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_WHOLE_TEXT = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+def _number(value: Any) -> float:
+    """A cell as a float (possibly not finite); booleans and complex numbers are not numbers.
+
+    Raises
+    ------
+    _Bad
+        If the cell is not a number.
+    """
+    if type(value) is float:
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMBER_TEXT.fullmatch(text) is None:
+            raise _Bad("is not a number")
+        return float(text)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, decimal.Decimal)):
+        raise _Bad("is not a number")
+    try:
+        return float(value)
+    except OverflowError:  # an int (or Fraction) beyond any float
+        return math.inf
+    except (TypeError, ValueError, ArithmeticError):
+        raise _Bad("is not a number") from None
+
+
+def _finite(value: Any) -> float:
+    x = _number(value)
+    if not math.isfinite(x):
+        raise _Bad("is not a finite number")
+    return x
+
+
+def _integer(value: Any) -> int:
+    """A cell as a whole number: ``64``, ``64.0`` or ``"64"`` (not ``64.5``, not ``inf``)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and _WHOLE_TEXT.fullmatch(value.strip()):
+        return int(value.strip())
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    try:
+        x = _finite(value)
+    except _Bad:
+        x = math.nan
+    if not x.is_integer():
+        raise _Bad("is not a whole number")
+    return int(x)
 
 
 def _names(value: Any) -> list[str]:
@@ -338,7 +443,7 @@ def _periods(value: Any) -> list[int]:
         items = _json(value)
         if not isinstance(items, list):
             raise _Bad("is not a JSON list of periods")
-        return [int(x) if isinstance(x, int) else _whole(x) for x in items]
+        return [_whole(x) for x in items]
     if isinstance(value, str):
         return [_whole(part) for part in value.split(",")]
     return [_whole(value)]
@@ -346,32 +451,53 @@ def _periods(value: Any) -> list[int]:
 
 def _whole(value: Any) -> int:
     """A whole number from a cell: ``2027``, ``2027.0`` or ``"2027"``."""
-    if isinstance(value, bool):
-        raise _Bad("is not a whole number")
-    if isinstance(value, int):
-        return value
     try:
-        x = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
+        return _integer(value)
+    except _Bad:
         raise _Bad("is not a whole number") from None
-    if not x.is_integer():
-        raise _Bad("is not a whole number")
-    return int(x)
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return value if isinstance(value, str) else str(value)
+    """A cell as text: text as it is, a number as written (``2027.0`` as ``2027``).
+
+    Raises
+    ------
+    _Bad
+        If the cell holds neither (a boolean, a complex number, a list, bytes, …).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, decimal.Decimal)):
+        raise _Bad("is not text")
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        value = int(value)
+    try:
+        return str(value)
+    except ValueError:  # an integer of more digits than str() converts
+        raise _Bad("is not text") from None
+
+
+def _label(value: Any) -> str:
+    """A header, field name or record name for messages and lookups; never raises."""
+    try:
+        return _text(value)
+    except _Bad:
+        return show(value)
 
 
 def _json(value: Any) -> Any:
     if not isinstance(value, str):
         raise _Bad("is not JSON text")
     try:
-        return json.loads(value)
+        return json_object(value)
     except json.JSONDecodeError as exc:
         raise _Bad(f"is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except RepeatedKey as exc:
+        raise _Bad(f"is not valid here: JSON text whose {exc}") from None
+    except RecursionError:
+        raise _Bad("is JSON nested too deeply to read (a field nests only a few levels)") from None
+    except ValueError:  # an integer of more digits than int() converts
+        raise _Bad("is JSON holding an integer too long to read") from None
 
 
 def _installed(value: Any) -> Any:
@@ -381,12 +507,39 @@ def _installed(value: Any) -> Any:
 
 
 _PARSERS: dict[Leaf, Callable[[Any], Any]] = {
+    Leaf.NUMBER: _finite,
+    Leaf.INTEGER: _integer,
     Leaf.TEXT: _text,
     Leaf.NAMES: _names,
     Leaf.PERIODS: _periods,
     Leaf.JSON: _json,
     Leaf.INSTALLED: _installed,
 }
+
+
+def _read_cells(cells: Sequence[Any], leaf: Leaf) -> tuple[list[Any], list[str | None], list[int]]:
+    """Read cells as ``leaf``: each one's value (``None`` where empty or bad), why it cannot be read
+    (``None`` where it can), and the positions of the cells read."""
+    parse = _PARSERS[leaf]
+    values: list[Any] = []
+    why: list[str | None] = []
+    read: list[int] = []
+    for k, value in enumerate(cells):
+        if _empty(value):
+            values.append(None)
+            why.append(None)
+        elif isinstance(value, CellProblem):
+            values.append(None)
+            why.append(value.why)
+        else:
+            try:
+                values.append(parse(value))
+                why.append(None)
+                read.append(k)
+            except _Bad as exc:
+                values.append(None)
+                why.append(str(exc))
+    return values, why, read
 
 
 def convert(cells: pd.Series, leaf: Leaf) -> tuple[pd.Series, pd.Series]:
@@ -399,31 +552,8 @@ def convert(cells: pd.Series, leaf: Leaf) -> tuple[pd.Series, pd.Series]:
     why : Series
         ``None`` where the cell was read, else why it cannot be.
     """
-    blank = _blank(cells)
-    if leaf in (Leaf.NUMBER, Leaf.INTEGER):
-        x = _numbers(cells, blank)
-        bad = ~blank & x.isna()
-        why = pd.Series(None, index=cells.index, dtype=object).where(~bad, f"is not {leaf.value}")
-        if leaf is Leaf.INTEGER:
-            fraction = ~blank & ~bad & (x != x.round())
-            why = why.where(~fraction, "is not a whole number")
-            bad = bad | fraction
-        ok = ~blank & ~bad
-        values = pd.Series(None, index=cells.index, dtype=object)
-        values[ok] = [int(v) for v in x[ok]] if leaf is Leaf.INTEGER else list(x[ok])
-        return values, why
-    parse = _PARSERS[leaf]
-
-    def read(value: Any) -> Any:
-        try:
-            return parse(value)
-        except _Bad as exc:
-            return exc
-
-    read_cells = [None if b else read(v) for v, b in zip(cells, blank)]
-    values = pd.Series([None if isinstance(v, _Bad) else v for v in read_cells], index=cells.index, dtype=object)
-    why = pd.Series([str(v) if isinstance(v, _Bad) else None for v in read_cells], index=cells.index, dtype=object)
-    return values, why
+    values, why, _ = _read_cells(list(cells), leaf)
+    return pd.Series(values, index=cells.index, dtype=object), pd.Series(why, index=cells.index, dtype=object)
 
 
 # --------------------------------------------------------------------------- tables
@@ -469,10 +599,10 @@ class Table:
         path = rest
         while path:
             if path in headers:
-                return f"{where}, column {path}"
+                return f"{where}, column {_col(path)}"
             below = [h for h in headers if h.startswith((f"{path}[", f"{path}."))]
             if below:
-                shown = ", ".join(below[:4]) + (", …" if len(below) > 4 else "")
+                shown = ", ".join(_col(h) for h in below[:4]) + (", …" if len(below) > 4 else "")
                 return f"{where}, column{'s' if len(below) > 1 else ''} {shown}"
             path = _parent(path)
         return where
@@ -484,15 +614,37 @@ def _parent(path: str) -> str:
     return path[: match.start()] if match and match.start() > 0 else ""
 
 
+def _col(header: str) -> str:
+    """A header as messages show it: cut short."""
+    return header if len(header) <= 60 else header[:59] + "…"
+
+
 def _headers(first: Sequence[Any], where: str) -> list[str]:
     """Header texts of a table's first row: ``2027.0`` reads as ``2027``; duplicates are refused."""
-    headers = ["" if pd.isna(h) else _text(h).strip() for h in first]
+    headers = []
+    for j, h in enumerate(first):
+        if isinstance(h, CellProblem):
+            _raise(f"{where}, column {j + 1}: the header, {h}, {h.why} (the first row names the columns)")
+        headers.append("" if _is_na(h) else _label(h).strip())
     seen: dict[str, int] = {}
     for j, header in enumerate(headers):
         if header and header in seen:
-            _raise(f"{where}: column {header} is given twice (columns {seen[header] + 1} and {j + 1})", value=header)
+            _raise(
+                f"{where}: column {_col(header)} is given twice (columns {seen[header] + 1} and {j + 1})",
+                value=header,
+            )
         seen[header] = j
     return headers
+
+
+def _filled(body: pd.DataFrame) -> np.ndarray:
+    """True for each row of ``body`` with a cell that is not empty."""
+    if not body.shape[1]:
+        return np.zeros(len(body), dtype=bool)
+    filled = np.zeros(len(body), dtype=bool)
+    for j in range(body.shape[1]):
+        filled |= np.fromiter((not _empty(v) for v in body.iloc[:, j].tolist()), dtype=bool, count=len(body))
+    return filled
 
 
 def _clean(grid: pd.DataFrame, where: str) -> tuple[list[str], pd.DataFrame, list[int]]:
@@ -505,9 +657,9 @@ def _clean(grid: pd.DataFrame, where: str) -> tuple[list[str], pd.DataFrame, lis
             _raise(f"{where}: column {j + 1} has values but no header (the first row names the columns)")
     keep = [j for j, h in enumerate(headers) if h]
     body = body.iloc[:, keep].set_axis([headers[j] for j in keep], axis=1)
-    filled = ~body.apply(_blank).all(axis=1) if len(keep) else pd.Series(False, index=body.index)
-    rows = [int(i) + 1 for i in body.index[filled.to_numpy(dtype=bool)]]
-    return [headers[j] for j in keep], body[filled.to_numpy(dtype=bool)].reset_index(drop=True), rows
+    filled = _filled(body)
+    rows = [int(i) + 1 for i in body.index[filled]]
+    return [headers[j] for j in keep], body[filled].reset_index(drop=True), rows
 
 
 def _check_overlaps(columns: Sequence[Column], where: str) -> None:
@@ -517,15 +669,18 @@ def _check_overlaps(columns: Sequence[Column], where: str) -> None:
         whole = spread.get(column.keys[:-1])
         if whole is not None and isinstance(column.keys[-1], int):
             _raise(
-                f"{where}: columns {whole.header} and {column.header} both give {_path_text(whole.keys)}: "
-                f"give one number for every period ({whole.header}) or one column per period, not both",
+                f"{where}: columns {_col(whole.header)} and {_col(column.header)} both give {_path_text(whole.keys)}: "
+                f"give one number for every period ({_col(whole.header)}) or one column per period, not both",
                 value=column.header,
             )
     keys = [c.keys for c in columns]
     for column in columns:
         if keys.count(column.keys) > 1:
             twin = next(c for c in columns if c.keys == column.keys and c is not column)
-            _raise(f"{where}: columns {twin.header} and {column.header} name the same field", value=column.header)
+            _raise(
+                f"{where}: columns {_col(twin.header)} and {_col(column.header)} name the same field",
+                value=column.header,
+            )
 
 
 def read_table(
@@ -564,10 +719,11 @@ def read_table(
         headers, body, numbers = _clean(grid, where)
         rows = tuple(f"row {n}" for n in numbers)
     else:
-        body = grid.astype(object).set_axis(_headers([str(c) for c in grid.columns], where), axis=1)
-        filled = ~body.apply(_blank).all(axis=1) if body.shape[1] else pd.Series(False, index=body.index)
-        rows = tuple(f"index {label}" for label in body.index[filled.to_numpy(dtype=bool)])
-        body = body[filled.to_numpy(dtype=bool)].reset_index(drop=True)
+        _check_size(grid.shape[0] + 1, grid.shape[1], where)
+        body = grid.astype(object).set_axis(_headers([_label(c) for c in grid.columns], where), axis=1)
+        filled = _filled(body)
+        rows = tuple(f"index {_col(_label(label))}" for label in body.index[filled])
+        body = body[filled].reset_index(drop=True)
         headers = list(body.columns)
     fields = TABLE_FIELDS[field]
     columns = []
@@ -575,10 +731,10 @@ def read_table(
         try:
             columns.append(parse_column(header, fields, periods))
         except _Bad as exc:
-            _raise(f"{where}, column {header}: {exc}", path=field, value=header)
+            _raise(f"{where}, column {_col(header)}: {exc}", path=field, value=header)
     _check_overlaps(columns, where)
     names = body["name"] if "name" in body.columns else pd.Series("", index=body.index)
-    labels = tuple("" if b else _text(n) for n, b in zip(names, _blank(names)))
+    labels = tuple("" if b else _label(n) for n, b in zip(names, _blank(names)))
     table = Table(field, where, rows, labels, tuple(columns))
     return dataclasses.replace(table, records=tuple(_records(body, table)))
 
@@ -586,18 +742,17 @@ def read_table(
 def _records(body: pd.DataFrame, table: Table) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = [{} for _ in range(len(body))]
     for j, column in enumerate(table.columns):
-        values, why = convert(body.iloc[:, j], column.leaf)
-        bad = why.notna().to_numpy(dtype=bool)
-        if bad.any():
-            k = int(bad.argmax())
-            cell = body.iloc[k, j]
+        cells = body.iloc[:, j].tolist()
+        values, why, read = _read_cells(cells, column.leaf)
+        k = next((k for k, w in enumerate(why) if w is not None), None)
+        if k is not None:
             _raise(
-                f"{table.where}, {table.row_text(k)}, column {column.header}: {show(cell)} {why.iloc[k]}",
+                f"{table.where}, {table.row_text(k)}, column {_col(column.header)}: {show(cells[k])} {why[k]}",
                 path=f"{table.field}[{k}].{_path_text(column.keys)}",
-                value=cell,
+                value=cells[k],
             )
-        for k, value in zip(values.index[values.notna()], values[values.notna()]):
-            _put(records[int(k)], column, value, table, int(k))
+        for k in read:
+            _put(records[k], column, values[k], table, k)
     return [_tiers(record, table, k) for k, record in enumerate(records)]
 
 
@@ -608,14 +763,14 @@ def _put(record: dict[Any, Any], column: Column, value: Any, table: Table, k: in
         inner = holder.setdefault(key, {})
         if not isinstance(inner, dict):
             _raise(
-                f"{table.where}, {table.row_text(k)}, column {column.header}: "
+                f"{table.where}, {table.row_text(k)}, column {_col(column.header)}: "
                 f"{_path_text(column.keys[: column.keys.index(key) + 1])} is already given whole in another column",
                 value=value,
             )
         holder = inner
     if column.keys[-1] in holder:
         _raise(
-            f"{table.where}, {table.row_text(k)}, column {column.header}: "
+            f"{table.where}, {table.row_text(k)}, column {_col(column.header)}: "
             f"{_path_text(column.keys)} is already given in another column",
             value=value,
         )
@@ -641,41 +796,319 @@ def _tiers(record: dict[str, Any], table: Table, k: int) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- reading files
 
+#: The most rows of records a table may have (CSV, sheet or DataFrame; blank rows count, the header
+#: row does not).  Reading and validating 100,000 records takes a few seconds.
+MAX_ROWS = 100_000
+#: The most columns a table may have (as many as an Excel sheet can).
+MAX_COLUMNS = 16_384
+#: The most cells a table may span (rows × columns, empty cells included), checked before the grid
+#: of cells is made.
+MAX_CELLS = 4_000_000
+#: The most bytes the parts of a workbook may take once unzipped (a zip "bomb" unzips a few KB into GB).
+MAX_UNZIPPED_BYTES = 128 * 2**20
 
-def _read_csv(file: Path, where: str) -> pd.DataFrame:
+
+def _check_size(rows: int, columns: int, where: str) -> None:
+    """A grid of ``rows`` (the header row included) × ``columns`` cells fits the limits."""
+    if rows > MAX_ROWS + 1:
+        _raise(f"{where}: has more than the {MAX_ROWS:,} rows of records a table may have")
+    if columns > MAX_COLUMNS:
+        _raise(f"{where}: has more than the {MAX_COLUMNS:,} columns a table may have")
+    if rows * columns > MAX_CELLS:
+        _raise(
+            f"{where}: spans {rows:,} rows × {columns:,} columns, more than the {MAX_CELLS:,} cells a table may span"
+        )
+
+
+def _read_csv(data: bytes, where: str) -> pd.DataFrame:
+    """The cells of a CSV file (UTF-8, a byte-order mark allowed), the header row included, as text."""
     try:
-        return pd.read_csv(
-            file, header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
-        ).astype(object)
-    except FileNotFoundError:
-        _raise(f"{where}: no such file", value=str(file))
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        _raise(f"{where}: byte 0x{exc.object[exc.start]:02x} is not UTF-8 text (save the CSV as UTF-8)")
-    except pd.errors.EmptyDataError:
+        line = data.count(b"\n", 0, exc.start) + 1
+        _raise(f"{where}: line {line}: byte 0x{data[exc.start]:02x} is not UTF-8 text (save the CSV as UTF-8)")
+    rows: list[list[str]] = []
+    width = 0
+    reader = csv.reader(io.StringIO(text, newline=""), strict=False)
+    try:
+        for row in reader:
+            rows.append(row)
+            width = max(width, len(row))
+            _check_size(len(rows), width, where)
+    except csv.Error as exc:
+        why = "a cell is too long" if "field limit" in str(exc) else str(exc).split(":")[0]
+        _raise(f"{where}, row {len(rows) + 1}: cannot be read as CSV ({why})")
+    if not any(cell.strip() for row in rows for cell in row):
         _raise(f"{where}: the file is empty (the first row names the columns)")
-    except (pd.errors.ParserError, OSError) as exc:
-        _raise(f"{where}: cannot be read as CSV ({str(exc).strip()})")
+    return pd.DataFrame(rows, columns=range(width), dtype=object) if rows else pd.DataFrame(dtype=object)
+
+
+#: The namespaces of a sheet's elements (transitional, as Excel writes, and strict OOXML).
+_NAMESPACES = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+#: The elements read, by their expat name (``namespace tag``).
+_TAGS = {f"{space} {tag}": tag for space in _NAMESPACES for tag in ("row", "c", "v", "f", "is", "t", "rPh")}
+_COORDINATE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,9})")
+
+
+@functools.lru_cache(maxsize=1024)
+def _column_index(letters: str) -> int:
+    return int(column_index_from_string(letters.upper()))
+
+
+def _coordinate(ref: str) -> tuple[int, int]:
+    """(row, column) of a cell reference such as ``B3``."""
+    match = _COORDINATE.fullmatch(ref)
+    if match is None:
+        raise _Bad(f"a cell reference ({show(ref)}) is not valid")
+    return int(match.group(2)), _column_index(match.group(1))
+
+
+_NO_VALUE = (
+    "holds a formula without a computed value (a workbook written by a program has none until Excel or "
+    "LibreOffice opens and saves it): open and save the workbook, or give the value"
+)
+_UNREADABLE = "holds a value that cannot be read (the file is damaged, or was not written by a spreadsheet)"
+
+
+@dataclass(frozen=True)
+class _Styles:
+    """What a sheet's cells need from the workbook: its shared strings, the styles that make a number
+    a date or a duration, and the date epoch."""
+
+    shared: Sequence[str]
+    dates: frozenset[int]
+    durations: frozenset[int]
+    epoch: Any
+
+
+def _value(kind: str, text: str | None, style: str, formula: bool, ref: str, styles: _Styles) -> Any:
+    """The value of a cell of type ``kind`` whose ``<v>`` holds ``text``: what the spreadsheet last
+    computed; ``None`` when empty; a `CellProblem` for an error value, a formula without a computed
+    value, or a value that cannot be read."""
+    if not text:
+        return CellProblem(ref, _NO_VALUE) if formula and kind != "str" else None
+    try:
+        if kind == "n":
+            number = float(text) if any(c in text for c in ".eE") else int(text)
+            if styles.dates and int(style or 0) in styles.dates:
+                return from_excel(number, styles.epoch, timedelta=int(style) in styles.durations)
+            return number
+        if kind == "s":
+            return styles.shared[int(text)]
+        if kind == "str":
+            return text
+        if kind == "b":
+            return bool(int(text))
+        if kind == "e":
+            code = text if text in ERROR_CODES else show(text)
+            return CellProblem(ref, f"holds the Excel error {code}: give a value")
+        if kind == "d":
+            return from_ISO8601(text)
+    except (ValueError, TypeError, IndexError, OverflowError, ArithmeticError):
+        pass
+    return CellProblem(ref, _UNREADABLE)
+
+
+class _SheetReader:
+    """Reads the cells of a sheet's XML as a stream (expat, no tree is built, so memory does not
+    grow with the sheet): ``found(row, column, value)`` is called for every cell holding something.
+
+    Text of inline strings is the plain text and the runs' text (not the phonetic guide), as
+    openpyxl reads it.  ``found`` may raise to stop the reading.
+    """
+
+    def __init__(self, styles: _Styles, found: Callable[[int, int, Any], None]) -> None:
+        self.styles = styles
+        self.found = found
+        self.row = self.column = 0
+        self.cell: dict[str, str] | None = None
+        self.formula = False
+        self.text: list[str] | None = None  # the text being collected (<v>, or an inline string's <t>)
+        self.v: str | None = None
+        self.inline: list[str] | None = None
+        self.phonetic = 0
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        tag = _TAGS.get(name)
+        if tag is None:
+            return
+        if tag == "c":
+            self.cell, self.formula, self.v, self.inline = attrs, False, None, None
+        elif self.cell is None:
+            if tag == "row":
+                number = attrs.get("r")
+                self.row = self.row + 1 if number is None else _reference_number(number, "row")
+                self.column = 0
+        elif tag == "v" or (tag == "t" and self.inline is not None and not self.phonetic):
+            self.text = []
+        elif tag == "f":
+            self.formula = True
+        elif tag == "is":
+            self.inline = []
+        elif tag == "rPh":
+            self.phonetic += 1
+
+    def end(self, name: str) -> None:
+        tag = _TAGS.get(name)
+        if tag is None or self.cell is None:
+            return
+        if tag == "v" and self.text is not None:
+            self.v, self.text = "".join(self.text), None
+        elif tag == "t" and self.text is not None and self.inline is not None:
+            self.inline.append("".join(self.text))
+            self.text = None
+        elif tag == "rPh":
+            self.phonetic -= 1
+        elif tag == "c":
+            cell, self.cell = self.cell, None
+            ref = cell.get("r")
+            if ref is None:
+                self.column += 1
+                row, column = self.row, self.column
+                ref = _ref(row, column)
+            else:
+                row, column = _coordinate(ref)
+                self.column = column
+            kind = cell.get("t", "n")
+            if kind == "inlineStr":
+                value: Any = "".join(self.inline) if self.inline is not None else None
+            else:
+                value = _value(kind, self.v, cell.get("s", ""), self.formula, ref, self.styles)
+            if value is not None:
+                self.found(row, column, value)
+
+    def data(self, text: str) -> None:
+        if self.text is not None:
+            self.text.append(text)
+
+    def read(self, source: Any) -> None:
+        parser = expat.ParserCreate(namespace_separator=" ")
+        parser.buffer_text = True
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.data
+        while chunk := source.read(1 << 20):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+
+def _ref(row: int, column: int) -> str:
+    """A cell's reference: ``B3`` (``R3C20000`` beyond the columns letters name)."""
+    return f"{get_column_letter(column)}{row}" if 1 <= column <= 18_278 else f"R{row}C{column}"
+
+
+def _reference_number(text: str, what: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise _Bad(f"a {what} number ({show(text)}) is not valid") from None
 
 
 class Workbook:
-    """An Excel workbook opened once; its sheets read as grids of cells (formulas as their last value)."""
+    """An Excel workbook read once (its bytes); its sheets read as grids of cells.
 
-    def __init__(self, file: Path, where: str) -> None:
-        self.file = file
+    A formula cell reads as the value the spreadsheet last computed; a formula without one, and an
+    Excel error (``#N/A``, ``#DIV/0!``), read as a `CellProblem`, which is an error naming the cell
+    wherever it is read.  A sheet is refused before its grid is made when its cells lie beyond
+    `MAX_ROWS` / `MAX_COLUMNS` or span more than `MAX_CELLS`.
+    """
+
+    def __init__(self, data: bytes, where: str) -> None:
         self.where = where
         try:
-            self.book = pd.ExcelFile(file, engine="openpyxl")
-        except FileNotFoundError:
-            _raise(f"{where}: no such file", value=str(file))
-        except Exception as exc:  # zipfile.BadZipFile, openpyxl's InvalidFileException, ...
-            _raise(f"{where}: cannot be read as an Excel workbook ({type(exc).__name__}: {exc})", value=str(file))
-        self.sheets: list[str] = [str(s) for s in self.book.sheet_names]
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                parts = archive.infolist()
+        except Exception:
+            _raise(f"{where}: cannot be read as an Excel workbook (it is not an .xlsx file: not a zip archive)")
+        unzipped = sum(part.file_size for part in parts)
+        if unzipped > MAX_UNZIPPED_BYTES or len(parts) > 10_000:
+            _raise(
+                f"{where}: unzips into {unzipped:,} bytes in {len(parts):,} parts, more than the "
+                f"{MAX_UNZIPPED_BYTES:,} bytes a workbook read by procure may take"
+            )
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                # the workbook's parts other than its sheets: the sheet list, shared strings, styles (which
+                # numbers are dates) and epoch (openpyxl's load_workbook would also read every sheet to size it)
+                reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)
+                reader.read_manifest()
+                reader.read_strings()
+                reader.read_workbook()
+                apply_stylesheet(reader.archive, reader.wb)
+                found = [(str(sheet.name), rel) for sheet, rel in reader.parser.find_sheets()]
+        except Exception as exc:  # zipfile.BadZipFile, openpyxl's InvalidFileException, an XML ParseError, ...
+            _raise(f"{where}: cannot be read as an Excel workbook ({type(exc).__name__}: {_col(str(exc))})")
+        self.archive = reader.archive
+        self.styles = _Styles(
+            reader.shared_strings,
+            frozenset(reader.wb._date_formats),
+            frozenset(reader.wb._timedelta_formats),
+            reader.wb.epoch,
+        )
+        self.parts = {name: rel for name, rel in found if rel.target in reader.valid_files}
+        self.sheets: list[str] = list(self.parts)
 
     def grid(self, sheet: str) -> pd.DataFrame:
-        """The cells of ``sheet``, the header row included."""
+        """The cells of ``sheet``, the header row included (row r, column c at ``[r - 1, c - 1]``)."""
         if sheet not in self.sheets:
             _raise(f"{self.where}: no sheet {sheet!r} (sheets: {', '.join(self.sheets)})", value=sheet)
-        return pd.read_excel(self.book, sheet_name=sheet, header=None, dtype=object).astype(object)
+        where = f"{self.where}, sheet {sheet}"
+        part = self.parts[sheet]
+        if "chartsheet" in str(part.Type):
+            _raise(f"{where}: is a chart sheet, not a sheet of cells", value=sheet)
+        rows: list[int] = []
+        columns: list[int] = []
+        values: list[Any] = []
+        size = [0, 0]  # rows and columns spanned so far
+
+        def found(row: int, column: int, value: Any) -> None:
+            if row < 1 or column < 1:
+                raise _Bad(f"a cell reference (row {row}, column {column}) is not valid")
+            if row > MAX_ROWS + 1 or column > MAX_COLUMNS:
+                _raise(
+                    f"{where}, cell {_ref(row, column)}: is beyond the {MAX_ROWS:,} rows "
+                    f"of records and {MAX_COLUMNS:,} columns a table may have"
+                )
+            if row > size[0] or column > size[1]:
+                size[:] = max(size[0], row), max(size[1], column)
+                _check_size(size[0], size[1], where)
+            rows.append(row)
+            columns.append(column)
+            values.append(value)
+
+        try:
+            with self.archive.open(part.target) as source:
+                _SheetReader(self.styles, found).read(source)
+        except TableError:
+            raise
+        except _Bad as exc:
+            _raise(f"{where}: cannot be read: {exc}", value=sheet)
+        except expat.ExpatError as exc:
+            _raise(f"{where}: cannot be read: its XML is not well formed ({_col(str(exc))})", value=sheet)
+        except Exception as exc:  # a damaged part, ...
+            _raise(f"{where}: cannot be read ({type(exc).__name__}: {_col(str(exc))})", value=sheet)
+        if not values:
+            return pd.DataFrame(dtype=object)
+        grid = np.full((size[0], size[1]), None, dtype=object)
+        for row, column, value in zip(rows, columns, values):
+            grid[row - 1, column - 1] = value
+        return pd.DataFrame(grid, dtype=object)
+
+
+def _as_roots(allow_paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str] | None) -> list[Path]:
+    if allow_paths is None:
+        return []
+    if isinstance(allow_paths, (str, os.PathLike)):
+        allow_paths = [allow_paths]
+    return [Path(p).resolve() for p in allow_paths]
+
+
+def _inside(target: Path, roots: Sequence[Path]) -> bool:
+    return any(target == root or root in target.parents for root in roots)
 
 
 def _reference_table(
@@ -685,22 +1118,35 @@ def _reference_table(
     ref: str,
     periods: Sequence[int] | None,
     books: dict[Path, Workbook],
+    roots: Sequence[Path],
 ) -> Table:
-    """The table that ``field = ref`` of a problem file names."""
+    """The table that ``field = ref`` of a problem file names (inside one of ``roots``)."""
     name, _, sheet = ref.partition("#") if ".xls" in ref.lower() else (ref, "", "")
     file = base / name.strip()
     suffix = file.suffix.lower()
-    if suffix == ".csv":
-        if sheet:
-            _raise(f"{problem_file}: {field} = {ref!r}: a CSV file has no sheets", path=field, value=ref)
-        return read_table(_read_csv(file, str(file)), field, str(file), periods)
-    if suffix not in EXCEL_SUFFIXES:
+    shown = f"{problem_file}: {field} = {show(ref)}"
+    if suffix == ".csv" and sheet:
+        _raise(f"{shown}: a CSV file has no sheets", path=field, value=ref)
+    if suffix != ".csv" and suffix not in EXCEL_SUFFIXES:
+        _raise(f"{shown}: a table is a .csv or .xlsx file (optionally .xlsx#sheet)", path=field, value=ref)
+    try:
+        target = file.resolve()
+    except (OSError, RuntimeError, ValueError):  # a symbolic link loop, a NUL byte
+        _raise(f"{shown}: is not a path that can be read", path=field, value=ref)
+    if not _inside(target, roots):
         _raise(
-            f"{problem_file}: {field} = {ref!r}: a table is a .csv or .xlsx file (optionally .xlsx#sheet)",
+            f"{shown}: the table is outside the folder of {problem_file.name}; a table is read from that "
+            "folder or below it (allow another folder with allow_paths=[folder], on the command line "
+            "--allow-path FOLDER)",
             path=field,
             value=ref,
         )
-    book = books.get(file) or books.setdefault(file, Workbook(file, str(file)))
+    if suffix == ".csv":
+        data = read_file(target, str(file), follow=False)
+        return read_table(_read_csv(data, str(file)), field, str(file), periods)
+    book = books.get(target) or books.setdefault(
+        target, Workbook(read_file(target, str(file), follow=False), str(file))
+    )
     if not sheet:
         own = SHEETS[field]
         sheet = own if own in book.sheets else (field if field in book.sheets else book.sheets[0])
@@ -726,7 +1172,9 @@ def _set(raw: dict[str, Any], field: str, records: list[dict[str, Any]]) -> None
         raw[field] = records
 
 
-def problem_from_file(path: str | os.PathLike[str]) -> Problem:
+def problem_from_file(
+    path: str | os.PathLike[str], *, allow_paths: Sequence[str | os.PathLike[str]] | None = None
+) -> Problem:
     """Read a problem from a ``.json`` or ``.toml`` file whose tables may be references.
 
     ``offers = "offers.csv"`` (a path relative to the problem file) or
@@ -738,6 +1186,10 @@ def problem_from_file(path: str | os.PathLike[str]) -> Problem:
     ----------
     path : str or PathLike
         The problem file.
+    allow_paths : sequence of str or PathLike, optional
+        Folders (or files) outside the problem file's folder that tables may be read from.
+        Without them a reference must name a file in that folder or below it, once symbolic
+        links are resolved (``"../x.csv"`` and ``"/etc/x.csv"`` are refused).
 
     Returns
     -------
@@ -750,14 +1202,24 @@ def problem_from_file(path: str | os.PathLike[str]) -> Problem:
         If the file, a table or a field is bad; errors in a table name its
         file (and sheet), row and column.
     """
+    return problem_from_mapping(read_mapping(path), path, allow_paths=allow_paths)
+
+
+def problem_from_mapping(
+    raw: dict[str, Any],
+    path: str | os.PathLike[str],
+    *,
+    allow_paths: Sequence[str | os.PathLike[str]] | None = None,
+) -> Problem:
+    """`problem_from_file` of the mapping ``raw`` already read from the problem file ``path``."""
     file = Path(path)
-    raw = read_mapping(file)
     refs = [f for f in TABLE_FIELDS if isinstance(_get(raw, f), str)]
     if not refs:
         return Problem.from_dict(raw)
     periods = _known_periods(raw)
     books: dict[Path, Workbook] = {}
-    tables = [_reference_table(file.parent, file, f, _get(raw, f), periods, books) for f in refs]
+    roots = [file.parent.resolve(), *_as_roots(allow_paths)]
+    tables = [_reference_table(file.parent, file, f, _get(raw, f), periods, books, roots) for f in refs]
     for table in tables:
         _set(raw, table.field, list(table.records))
     return build(raw, tables)
@@ -834,8 +1296,10 @@ def _settings(grid: pd.DataFrame, where: str) -> tuple[dict[str, Any], Settings]
         try:
             columns.append(_whole(header))
         except _Bad:
-            _raise(f"{where}, column {header}: is not a period (after 'field' and 'value' each column is a period)")
-    names = body.iloc[:, 0].map(lambda f: "" if pd.isna(f) else _text(f).strip())
+            _raise(
+                f"{where}, column {_col(header)}: is not a period (after 'field' and 'value' each column is a period)"
+            )
+    names = body.iloc[:, 0].map(lambda f: "" if _is_na(f) or isinstance(f, CellProblem) else _label(f).strip())
     listed = list(names.index[names == "periods"])
     periods: tuple[int, ...] | None = None
     if listed and value_column:
@@ -852,7 +1316,10 @@ def _settings(grid: pd.DataFrame, where: str) -> tuple[dict[str, Any], Settings]
     if periods is not None:
         for header, p in zip(period_headers, columns):
             if p not in periods:
-                _raise(f"{where}, column {header}: period {p} is not one of the periods ({periods[0]}..{periods[-1]})")
+                _raise(
+                    f"{where}, column {_col(header)}: period {p} is not one of the periods "
+                    f"({periods[0]}..{periods[-1]})"
+                )
     return raw, Settings(where, rows, tuple(columns))
 
 
@@ -867,8 +1334,11 @@ def _setting(
     periods: Sequence[int] | None,
 ) -> None:
     """One row of a ``problem`` sheet into ``raw``."""
-    name = _text(cells.iloc[0]).strip() if not pd.isna(cells.iloc[0]) else ""
+    first = cells.iloc[0]
     at = f"{where}, row {row}"
+    if isinstance(first, CellProblem):
+        _raise(f"{at}, column field: {first} {first.why}")
+    name = "" if _is_na(first) else _label(first).strip()
     if not name:
         _raise(f"{at}: values without a field name in column 'field'")
     try:
@@ -876,34 +1346,38 @@ def _setting(
     except _Bad as exc:
         top = _NAME.match(name)
         if top and top.group(0) in SHEETS:
-            _raise(f"{at} ({name}): {top.group(0)} is a table: give it as the sheet {SHEETS[top.group(0)]!r}")
+            _raise(f"{at} ({_col(name)}): {top.group(0)} is a table: give it as the sheet {SHEETS[top.group(0)]!r}")
         if name == "risk.scenarios":
-            _raise(f"{at} ({name}): risk.scenarios is a table: give it as the sheet 'scenarios'")
-        _raise(f"{at} ({name}): {exc}", value=name)
+            _raise(f"{at} ({_col(name)}): risk.scenarios is a table: give it as the sheet 'scenarios'")
+        _raise(f"{at} ({_col(name)}): {exc}", value=name)
     key = _path_text(column.keys)
     if key in rows:
-        _raise(f"{at} ({name}): {key} is already given in row {rows[key]}", value=name)
+        _raise(f"{at} ({_col(name)}): {key} is already given in row {rows[key]}", value=name)
     rows[key] = row
     value = cells.iloc[1:2] if value_column else pd.Series([], dtype=object)
     by_period = cells.iloc[2:] if value_column else cells.iloc[1:]
     has_value = not _blank(value).all()
     filled = ~_blank(by_period).to_numpy(dtype=bool)
     if has_value and filled.any():
-        _raise(f"{at} ({name}): give the value column or the period columns, not both", value=name)
+        _raise(f"{at} ({_col(name)}): give the value column or the period columns, not both", value=name)
     if filled.any() and not column.spread:
-        _raise(f"{at} ({name}): {key} is one value: give it in the value column, not in period columns", value=name)
+        _raise(
+            f"{at} ({_col(name)}): {key} is one value: give it in the value column, not in period columns", value=name
+        )
     target = Table("", where, (f"row {row}",), (name,), (column,))
     if has_value:
         got, why = convert(value, column.leaf)
         if why.notna().any():
-            _raise(f"{at} ({name}), column value: {show(value.iloc[0])} {why.iloc[0]}", path=key, value=value.iloc[0])
+            _raise(
+                f"{at} ({_col(name)}), column value: {show(value.iloc[0])} {why.iloc[0]}", path=key, value=value.iloc[0]
+            )
         _put_top(raw, column, got.iloc[0], target)
     elif filled.any():
         got, why = convert(by_period, NUM)
         for j in range(len(by_period)):
             if pd.notna(why.iloc[j]):
                 cell = by_period.iloc[j]
-                _raise(f"{at} ({name}), column {columns[j]}: {show(cell)} {why.iloc[j]}", path=key, value=cell)
+                _raise(f"{at} ({_col(name)}), column {columns[j]}: {show(cell)} {why.iloc[j]}", path=key, value=cell)
         per = Column(name, column.keys, NUM)
         _put_top(raw, per, {p: v for p, v, f in zip(columns, got, filled) if f}, target)
 
@@ -912,13 +1386,13 @@ def _put_top(raw: dict[str, Any], column: Column, value: Any, target: Table) -> 
     try:
         _put(raw, column, value, target, 0)
     except TableError as exc:
-        _raise(str(exc).replace(f", column {column.header}", ""), value=value)
+        _raise(str(exc).replace(f", column {_col(column.header)}", ""), value=value)
 
 
 def problem_from_excel(path: str | os.PathLike[str]) -> Problem:
     """Read a whole problem from one workbook (see `Problem.from_excel`)."""
     file = Path(path)
-    book = Workbook(file, str(file))
+    book = Workbook(read_file(file, str(file)), str(file))
     given = [s for s in book.sheets if s.lower() in SETTINGS_SHEETS]
     if len(given) != 1:
         _raise(
@@ -1063,22 +1537,37 @@ def _exact(value: Any) -> Any:
 
 
 def problem_to_excel(problem: Problem, path: str | os.PathLike[str]) -> Path:
-    """Write ``problem`` as a workbook that `problem_from_excel` reads back equal (see `Problem.to_excel`)."""
-    file = Path(path)
+    """Write ``problem`` as a workbook that `problem_from_excel` reads back equal (see `Problem.to_excel`).
+
+    Text is written as text, never as a formula (a name ``=x`` stays ``=x``); the file is written whole
+    or not at all.
+
+    Raises
+    ------
+    ProblemError
+        If a text does not fit in an Excel cell (more than 32,767 characters), naming the sheet, the
+        cell and the field.
+    """
     data = problem.to_dict()
     risk = data.get("risk") or {}
-    frames = {}
+    frames: dict[str, pd.DataFrame] = {}
+    fields: dict[str, str] = {}
     for field_name, sheet in SHEETS.items():
         records = risk.pop("scenarios", None) if field_name == "risk.scenarios" else data.pop(field_name, None)
         if records:
-            frames[sheet] = table_frame(records, problem.periods)
+            frames[sheet] = table_frame(records, problem.periods).map(_exact)
+            fields[sheet] = field_name
     if "risk" in data and not risk:
         del data["risk"]
-    with pd.ExcelWriter(file, engine="openpyxl") as writer:
-        settings_frame(data, problem.periods).map(_exact).to_excel(writer, sheet_name="problem", index=False)
-        for sheet, frame in frames.items():
-            frame.map(_exact).to_excel(writer, sheet_name=sheet, index=False)
-    return file
+    settings = settings_frame(data, problem.periods).map(_exact)
+
+    def field_of(sheet: str, k: int, header: str) -> str:
+        if sheet == "problem":
+            name = str(settings.iloc[k, 0])
+            return name if header in ("field", "value") else f"{name}[{header}]"
+        return f"{fields[sheet]}[{k}].{header}"
+
+    return write_workbook(path, {"problem": settings, **frames}, field_of=field_of)
 
 
 # --------------------------------------------------------------------------- starter
@@ -1163,5 +1652,5 @@ def write_starter(directory: str | os.PathLike[str], *, force: bool = False) -> 
         raise FileExistsError(f"{', '.join(existing)}: already {verb} (force=True overwrites)")
     folder.mkdir(parents=True, exist_ok=True)
     for file, text in files.items():
-        file.write_text(text, encoding="utf-8")
+        write_text(file, text)
     return list(files)

@@ -9,9 +9,9 @@ so the extensive form has a block per distinct path.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 
@@ -78,16 +78,21 @@ def _path(problem: Problem, k: int) -> np.ndarray:
 
 
 def _alone(problem: Problem, k: int) -> Problem:
-    """Scenario ``k``'s path as a problem of its own."""
-    data: dict[str, Any] = problem.to_dict()
-    data.pop("demand_scenarios")
+    """Scenario ``k``'s path as a problem of its own: the problem's fields, with the scenario's
+    ``demand`` (or ``workloads``) and no ``demand_scenarios``.
+
+    Made from the problem's validated fields without validating again (every field is as valid
+    alone as in the problem: the scenario's path was checked with it, the lot check against the
+    peak of every path), so making every path's problem takes time linear in the paths, not the
+    paths times the size of the problem's mapping."""
     s = problem.demand_scenarios[k]
-    if s.workloads is not None:
-        data["workloads"] = {w: dict(zip(problem.periods, v)) for w, v in s.workloads.items()}
-    else:
-        assert s.demand is not None
-        data["demand"] = dict(zip(problem.periods, s.demand))
-    return Problem.from_dict(data)
+    alone = object.__new__(Problem)
+    for f in dataclasses.fields(Problem):
+        object.__setattr__(alone, f.name, getattr(problem, f.name))
+    object.__setattr__(alone, "demand_scenarios", ())
+    object.__setattr__(alone, "demand", s.demand if s.workloads is None else None)
+    object.__setattr__(alone, "workloads", s.workloads)
+    return alone
 
 
 def scenario_tree(problem: Problem) -> ScenarioTree:

@@ -203,12 +203,33 @@ def integer(value: Any, path: str, *, low: int | None = None, high: float = MAX_
     return x
 
 
+#: Characters no name may hold: control characters (C0, DEL, C1), lone surrogate halves (not text: they
+#: cannot be written as UTF-8) and the non-characters U+FFFE, U+FFFF.  Names are written to CSV and
+#: Excel files, HTML and terminals, and XML (inside .xlsx) cannot hold most of these at all.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def string(value: Any, path: str) -> str:
-    """A non-empty string."""
+    """A non-empty string of printable text (no control characters, no lone surrogates)."""
     if not isinstance(value, str):
         fail(path, value, "is not a string")
     if not value.strip():
         fail(path, value, "is empty")
+    bad = _UNPRINTABLE.search(value)
+    if bad is not None:
+        code = ord(bad.group(0))
+        if 0xD800 <= code <= 0xDFFF:
+            why = "a lone surrogate, which is not text (it cannot be written as UTF-8)"
+        elif code in (0xFFFE, 0xFFFF):
+            why = "a non-character"
+        else:
+            why = "a control character"
+        fail(
+            path,
+            value,
+            f"holds {why}, U+{code:04X}, at position {bad.start()}: a name is printable text "
+            "(no tabs, line breaks or other control characters)",
+        )
     return value
 
 

@@ -9,20 +9,23 @@ and ``here and now``.  Written with openpyxl.
 
 from __future__ import annotations
 
+import csv
 import math
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from openpyxl.utils.cell import get_column_letter  # type: ignore[import-untyped]
 
+from ..io import write_text, write_workbook
 from . import tables
 
 if TYPE_CHECKING:
     from ..result import Result
     from ..tree_result import TreeResult
 
-__all__ = ["SHEETS", "sheets", "to_csv", "to_excel"]
+__all__ = ["FORMULA_PREFIXES", "SHEETS", "csv_text", "sheets", "to_csv", "to_excel"]
 
 #: Sheets of the workbook (besides ``summary``) and the table each holds, in order.
 SHEETS: dict[str, Callable[[Result], pd.DataFrame]] = {
@@ -94,6 +97,21 @@ def _number_format(header: str) -> str | None:
     return None
 
 
+def _style(sheet: Any, frame: pd.DataFrame) -> None:
+    """Freeze the header row, size the columns, format dollars, units and shares."""
+    sheet.freeze_panes = "A2"
+    for k, header in enumerate(frame.columns, start=1):
+        letter = get_column_letter(k)
+        sheet.column_dimensions[letter].width = max(10, min(40, len(str(header)) + 2))
+        fmt = _number_format(str(header))
+        if fmt is None:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
+            cell.number_format = fmt
+    if sheet.title == "summary":
+        sheet.column_dimensions["B"].width = 40
+
+
 def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
     """Write ``result`` as an Excel workbook at ``path``.
 
@@ -102,33 +120,49 @@ def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
     ``cost breakdown``, ``shares`` and ``by site`` (see `SHEETS`): one row per period (per
     scenario and period for a tree; per period, site and offer for ``by site``), units in the
     headers.  Dollars and units are formatted with thousands separators, shares as percents.
+
+    Text (names, messages) is written as text, never as a formula: a name ``=HYPERLINK(…)`` is
+    shown as it is, not run.  The file is written whole or not at all (a temporary file renamed
+    into place).
+
+    Raises
+    ------
+    ProblemError
+        If a text does not fit in an Excel cell (more than 32,767 characters), naming the sheet
+        and the cell.
     """
     frames = sheets(result)
     frames["summary"] = frames["summary"].assign(value=[_cell(v) for v in frames["summary"]["value"]])
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        for name, frame in frames.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            sheet.freeze_panes = "A2"
-            for k, header in enumerate(frame.columns, start=1):
-                letter = sheet.cell(row=1, column=k).column_letter
-                sheet.column_dimensions[letter].width = max(10, min(40, len(str(header)) + 2))
-                fmt = _number_format(str(header))
-                if fmt is None:
-                    continue
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
-                    cell.number_format = fmt
-        if "summary" in writer.sheets:
-            writer.sheets["summary"].column_dimensions["B"].width = 40
+    write_workbook(path, frames, style=_style)
+
+
+#: The first characters that make a spreadsheet read a CSV cell as a formula (``=``, ``+``, ``-``,
+#: ``@``, and tab and carriage return, which some spreadsheets skip before looking).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: Any) -> Any:
+    """A text cell as a CSV file holds it safely: one beginning with a formula prefix (see
+    `FORMULA_PREFIXES`) gets a leading single quote (``=1+2`` is written ``'=1+2``), which
+    spreadsheets show as text; other values are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
 
 
 def to_csv(result: Result | TreeResult, path: str | os.PathLike[str] | None = None) -> str:
     """The plan as one long CSV table (`procure.report.tables.plan_table`): columns ``period``,
     ``site``, ``offer``, ``vendor``, ``bought (units)``, ``fleet (units)``, ``compute
     (PFLOP/s)``, ``power (GW)``, ``capex ($)``, led by ``scenario`` for a tree.  Returns the text;
-    writes it to ``path`` if given.  No plan gives the header only."""
-    text = _stacked(result, tables.plan_table).to_csv(index=False, lineterminator="\n")
+    writes it to ``path`` if given (whole, or not at all).  No plan gives the header only.
+
+    Every field is quoted (a name holding a comma, a quote or a line break stays one cell of one
+    row), and a text cell beginning with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is
+    written with a leading single quote (``'=x``) so that no spreadsheet runs it as a formula
+    (see `csv_text`); numbers are written as they are."""
+    table = _stacked(result, tables.plan_table)
+    safe = table.map(csv_text).rename(columns=csv_text)
+    text = safe.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_ALL)
     if path is not None:
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        write_text(path, text)
     return text
