@@ -33,13 +33,57 @@ from .solvers import get_adapter
 from .solvers.base import RawSolution
 from .validate import show
 
-__all__ = ["MEASURES", "Frontier", "frontier", "risk_of"]
+__all__ = ["MEASURES", "Frontier", "frontier", "measures_for", "pick_measure", "risk_of"]
 
 MEASURES = ("cvar", "hhi", "max_share", "scenario_cvar")
 #: With demand scenarios: the largest weight on the CVaR of the paths' costs (the least-risk end).
 MOST_CVAR_WEIGHT = 20.0
 #: Most points a frontier may have (each is a solve).
 MAX_POINTS = 10_000
+
+
+#: What each measure needs of a problem (in the error for a problem without it).
+NEEDS = {
+    "cvar": "risk.scenarios and risk.shortfall_penalty > 0",
+    "hhi": "a problem without demand_scenarios",
+    "max_share": "a problem without demand_scenarios",
+    "scenario_cvar": "demand_scenarios",
+}
+
+
+def measures_for(problem: Problem) -> tuple[str, ...]:
+    """The measures `frontier` can trace for ``problem``, its default first.
+
+    With ``demand_scenarios``: ``("scenario_cvar",)``.  Without: ``"cvar"`` first
+    when the problem has ``risk.scenarios`` and a ``risk.shortfall_penalty`` above 0
+    (the disruption loss it prices), then ``"max_share"`` and ``"hhi"``, which every
+    such problem has.
+    """
+    if problem.demand_scenarios:
+        return ("scenario_cvar",)
+    with_loss = bool(problem.risk.scenarios) and problem.risk.shortfall_penalty > 0
+    return ("cvar", "max_share", "hhi") if with_loss else ("max_share", "hhi")
+
+
+def pick_measure(problem: Problem, measure: str | None = None) -> str:
+    """``measure`` checked against ``problem``, or its default (the first of `measures_for`)
+    when None; a `ProblemError` naming the measures this problem has for another."""
+    usable = measures_for(problem)
+    if measure is None:
+        return usable[0]
+    if measure not in MEASURES:
+        raise ProblemError(
+            f"measure: {show(measure)} is not one of {', '.join(MEASURES)} (this problem has: {', '.join(usable)})",
+            path="measure",
+            value=measure,
+        )
+    if measure not in usable:
+        raise ProblemError(
+            f"measure: {show(measure)} needs {NEEDS[measure]}; this problem has: {', '.join(usable)}",
+            path="measure",
+            value=measure,
+        )
+    return measure
 
 
 def risk_of(ev: PlanEvaluation, measure: str) -> float:
@@ -61,7 +105,7 @@ class Frontier:
     Attributes
     ----------
     measure : str
-        ``"cvar"``, ``"hhi"`` or ``"max_share"``.
+        ``"cvar"``, ``"hhi"``, ``"max_share"`` or ``"scenario_cvar"``.
     table : pandas.DataFrame
         One row per point, from the cheapest plan to the least-risk one:
         ``level`` (risk allowed), ``risk`` (of the plan found), ``cost``,
@@ -138,11 +182,6 @@ def _without_traded_term(problem: Problem, measure: str) -> Problem:
     """The problem whose cost the frontier minimizes: the traded risk is constrained, not priced."""
     risk = problem.risk
     if measure == "cvar":
-        if not risk.scenarios or risk.shortfall_penalty <= 0:
-            raise ProblemError(
-                "frontier: measure 'cvar' needs risk.scenarios and risk.shortfall_penalty > 0",
-                path="risk.scenarios",
-            )
         risk = replace(risk, risk_weight=0.0)
     elif measure == "hhi":
         risk = replace(risk, hhi_weight=0.0)
@@ -222,7 +261,7 @@ def _measure_terms(built: BuiltModel, data: ModelData, measure: str) -> tuple[np
 
 def frontier(
     problem: Problem | Mapping[str, Any] | str,
-    measure: str = "cvar",
+    measure: str | None = None,
     points: int = 10,
     *,
     solver: str = "highs",
@@ -240,11 +279,15 @@ def frontier(
     ----------
     problem : Problem, mapping, or path
         The problem; all its constraints hold at every point.
-    measure : {"cvar", "hhi", "max_share", "scenario_cvar"}
+    measure : {"cvar", "hhi", "max_share", "scenario_cvar"}, optional
         The risk traded against cost: CVaR of the disruption loss (needs
         scenarios and a shortfall penalty), the HHI averaged over periods
         (weighted by discount factor), or the largest vendor share of
-        operational compute in any period.  Its
+        operational compute in any period.  Default: the first the problem
+        has (`measures_for`): ``"scenario_cvar"`` with ``demand_scenarios``,
+        else ``"cvar"`` with disruption scenarios and a shortfall penalty, else
+        ``"max_share"``.  A measure the problem does not have is a
+        `ProblemError` naming the ones it has.  Its
         own price in the objective (``risk_weight`` / ``hhi_weight``) is
         dropped: the frontier minimizes cost subject to ``risk ≤ level``.
         With ``demand_scenarios`` the measure is ``"scenario_cvar"``: the
@@ -264,10 +307,6 @@ def frontier(
     -------
     Frontier
     """
-    if measure not in MEASURES:
-        raise ProblemError(
-            f"measure: {show(measure)} is not one of {', '.join(MEASURES)}", path="measure", value=measure
-        )
     if isinstance(points, bool) or not isinstance(points, int) or not 2 <= points <= MAX_POINTS:
         raise ProblemError(
             f"points: {show(points)} must be a whole number from 2 to {MAX_POINTS}", path="points", value=points
@@ -276,7 +315,8 @@ def frontier(
     adapter = get_adapter(solver)
     adapter.check_options(options)
     original = as_problem(problem)
-    if original.demand_scenarios or measure == "scenario_cvar":
+    measure = pick_measure(original, measure)
+    if original.demand_scenarios:
         return _tree_frontier(original, measure, points, Pipeline(adapter, options, extra=extra), progress)
     traded = _without_traded_term(original, measure)
     level = _Level(measure)
@@ -422,13 +462,6 @@ def _tree_frontier(original: Problem, measure: str, points: int, pipeline: Pipel
     """Expected cost against the CVaR of the paths' costs, by weights (see `frontier`)."""
     from .tree_result import TreeResult
 
-    if not original.demand_scenarios or measure != "scenario_cvar":
-        raise ProblemError(
-            f"measure: {show(measure)} — a problem with demand_scenarios trades cost against 'scenario_cvar' "
-            "(the CVaR of the paths' costs), and 'scenario_cvar' needs demand_scenarios",
-            path="measure",
-            value=measure,
-        )
     weights = [0.0, *np.geomspace(0.01, MOST_CVAR_WEIGHT, points - 1)]
     rows, results = [], []
     for k, w in enumerate(weights, start=1):

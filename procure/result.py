@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .errors import ProblemError
 from .evaluate import PlanEvaluation, evaluate, objective_of, violations
 from .model.risk import HHI_TOL
 from .problem import Problem
@@ -345,11 +346,22 @@ class Result:
         caller added with ``extra``).
 
         The plan is re-evaluated from the problem's fields, independently of
-        the optimization model.  Returns one line per violated constraint
-        (an empty list when the plan is valid, or when there is no plan).
+        the optimization model.  Returns one line per violated constraint: an
+        empty list means the plan is valid.
+
+        Raises
+        ------
+        ProblemError
+            When the result has no plan to check (status ``"infeasible"``,
+            ``"unbounded"`` or ``"error"``): an empty list would read as "every
+            constraint holds".  ``result.has_plan`` tells beforehand.
         """
         if self.evaluation is None:
-            return []
+            raise ProblemError(
+                f"check: the result has no plan to check (status {self.status!r}; its message says why)",
+                path="status",
+                value=self.status,
+            )
         ev = evaluate(self.problem, self.evaluation.placed, self.evaluation.split, self.evaluation.built)
         found = violations(self.problem, ev, tol, hhi_tol=HHI_TOL)
         if self.extra_rows is not None:

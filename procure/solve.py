@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .options import solve_options
@@ -26,6 +26,7 @@ def solve(
     verbose: bool = False,
     solver_options: Mapping[str, Any] | None = None,
     extra: Extra | None = None,
+    allow_paths: Sequence[str | os.PathLike[str]] | None = None,
 ) -> Result:
     """Find the least-cost purchase plan of a problem.
 
@@ -33,7 +34,8 @@ def solve(
     ----------
     problem : Problem, mapping, or path
         A `Problem`, a mapping in the problem format, or a path to a
-        ``.json`` / ``.toml`` file.
+        ``.json`` / ``.toml`` file or an Excel workbook (``.xlsx``); a file's tables
+        (``offers = "offers.csv"``) are read from its own folder.
     solver : str
         Adapter name; ``"highs"`` (built in) by default, or ``"pyomo:NAME"``; for a problem
         with ``demand_scenarios`` also ``"mpisppy:ef"`` or ``"mpisppy:ph"`` (mpi-sppy's
@@ -56,6 +58,9 @@ def solve(
         ``extra(model, handles, data)`` adds rows of your own to the formulation
         through the `procure.model.LinearModel` API (see the docs, "Constraints
         of your own"); the result's `check()` verifies them too.
+    allow_paths : sequence of paths, optional
+        Folders outside the problem file's own from which its tables may be read
+        (table references are confined to the problem's folder otherwise).
 
     Returns
     -------
@@ -80,6 +85,6 @@ def solve(
         return solve_for(problem, solver, options, extra, started)
     adapter = get_adapter(solver)
     adapter.check_options(options)
-    prob = as_problem(problem)
+    prob = as_problem(problem, allow_paths=allow_paths)
     result, _ = Pipeline(adapter, options, extra=extra).run(prob, started=started)
     return result

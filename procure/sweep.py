@@ -41,7 +41,7 @@ from .validate import show
 if TYPE_CHECKING:
     from .plot import SweepPlot
 
-__all__ = ["SOLVE_OPTIONS", "TIMING_COLUMNS", "Sweep", "default_chunk_size", "sweep"]
+__all__ = ["EXPLAIN_HINT", "SOLVE_OPTIONS", "TIMING_COLUMNS", "Sweep", "default_chunk_size", "no_plan_message", "sweep"]
 
 #: The keyword arguments of `procure.solve` a sweep passes on to every solve.
 SOLVE_OPTIONS = ("solver", "time_limit", "mip_gap", "threads", "verbose", "solver_options", "extra")
@@ -50,6 +50,9 @@ TIMING_COLUMNS = ("seconds",)
 #: Statuses of a variant besides a `Result`'s: a change the problem does not accept, and a
 #: variant that was not solved (the sweep was interrupted, or its task was lost).
 INVALID, NOT_RUN = "invalid", "not run"
+#: How to diagnose variant ``{k}`` when the sweep did not (its ``explain`` was False), in
+#: Python; the command line says it in its own words (``procure sweep --explain``).
+EXPLAIN_HINT = "sweep[{k}].explain() names the conflict and the repairs"
 #: Default chunk size: at most this many variants, and at least `LEAST_CHUNK` ...
 MOST_CHUNK, LEAST_CHUNK = 25, 4
 #: ... so that there are about this many chunks to spread over workers.
@@ -62,6 +65,13 @@ def default_chunk_size(n: int) -> int:
     It depends on the number of variants only, never on the executor, so that
     every executor solves the same chunks and gives the same rows."""
     return max(LEAST_CHUNK, min(MOST_CHUNK, math.ceil(n / CHUNKS)))
+
+
+def no_plan_message(result: Result, hint: str) -> str:
+    """The message of an infeasible variant that the sweep did not diagnose: that no plan
+    exists, and ``hint``, how to find out why (`EXPLAIN_HINT` for variant ``k``)."""
+    where = " in every demand scenario" if isinstance(result, TreeResult) else ""
+    return f"no plan satisfies every constraint{where} ({hint})"
 
 
 # --------------------------------------------------------------------------- one chunk
@@ -508,8 +518,8 @@ def sweep(
     explain : bool
         Diagnose each infeasible variant for its ``message`` (the requirements
         in conflict and the repairs, as `procure.solve` does; several solves
-        each).  Default False: the message says there is no plan, and
-        ``sweep[k].explain()`` diagnoses variant ``k`` on request.
+        each).  Default False: the message says there is no plan and that
+        ``sweep[k].explain()`` diagnoses variant ``k`` on request (`EXPLAIN_HINT`).
     **solve_options
         ``solver``, ``time_limit``, ``mip_gap``, ``threads``, ``verbose``,
         ``solver_options``, ``extra``, as for `procure.solve`, for every
@@ -566,6 +576,13 @@ def sweep(
         except _Stopped as stop:
             stopped, done = stop, stop.done
     rows = [done.get(k) or _Done(k, NOT_RUN, "not run: the sweep was interrupted") for k in range(len(given))]
+    if not explain:  # say how to diagnose a variant without a plan: through this sweep
+        rows = [
+            replace(d, message=no_plan_message(d.result, EXPLAIN_HINT.format(k=d.index)))
+            if d.status == "infeasible" and d.result is not None
+            else d
+            for d in rows
+        ]
     outcome = Sweep(
         variants=tuple(given),
         results=tuple(d.result for d in rows),

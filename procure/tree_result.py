@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .errors import ProblemError
 from .result import Result
 from .tree import ScenarioTree
 
@@ -186,11 +187,22 @@ class TreeResult(Result):
 
     def check(self, tol: float = 1e-6) -> list[str]:
         """Every constraint of every path that its plan breaks, non-anticipativity, and the
-        reported cost and objective against the ones recomputed from the plans."""
+        reported cost and objective against the ones recomputed from the plans: an empty
+        list means the plans are valid.
+
+        Raises
+        ------
+        ProblemError
+            When the result has no plans to check (as `Result.check`).
+        """
         from .stochastic import nonanticipativity_violations, tree_objective
 
         if not self.scenario_results or self.tree is None:
-            return []
+            raise ProblemError(
+                f"check: the result has no plan to check (status {self.status!r}; its message says why)",
+                path="status",
+                value=self.status,
+            )
         tree = self.tree
         found = [f"{name}: {line}" for name in tree.names for line in self.scenario_results[name].check(tol)]
         evs = [self.scenario_results[n].evaluation for n in tree.names]

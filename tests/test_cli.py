@@ -229,15 +229,28 @@ def test_time_limit_without_a_plan_exits_3(capsys: pytest.CaptureFixture[str]) -
         (["solve", GIGAWATT, "--out", "plan.txt"], ["--out 'plan.txt'", "unknown file type '.txt'"]),
         (["solve", GIGAWATT, "--report", "plan.pdf"], ["--report 'plan.pdf'", "'.pdf'"]),
         (["solve", GIGAWATT, "--out", "no/such/dir/plan.json"], ["does not exist"]),
-        (["solve", GIGAWATT, "--gap", "1.5"], ["mip_gap", "option --gap"]),
-        (["solve", GIGAWATT, "--time-limit", "nan"], ["time_limit", "option --time-limit"]),
-        (["frontier", GIGAWATT, "--points", "1"], ["points", "option --points"]),
+        (["solve", GIGAWATT, "--gap", "1.5"], ["--gap: 1.5 must be a number in [0, 1)"]),
+        (["solve", GIGAWATT, "--time-limit", "nan"], ["--time-limit: nan must be"]),
+        (["solve", GIGAWATT, "--threads", "0"], ["--threads: 0 must be a whole number ≥ 1"]),
+        (["frontier", GIGAWATT, "--points", "1"], ["--points: 1 must be"]),
+        (
+            ["frontier", GIGAWATT, "--measure", "var"],
+            ["--measure: 'var' is not one of", "this problem has: max_share, hhi"],
+        ),
+        (["explain", GIGAWATT, "--fixed", ""], ["--fixed ''"]),
         (["frontier", GIGAWATT, "--plot", "f.nope"], ["--plot 'f.nope'"]),
         (["sweep", GIGAWATT, "--vary", "pue"], ["--vary 'pue'", "PATH=LO:HI:N"]),
         (["sweep", GIGAWATT, "--vary", "pue=1:2:0"], ["N = 0"]),
         (["sweep", GIGAWATT, "--vary", "pue=1,,2"], ["an empty value"]),
         (["sweep", GIGAWATT, "--vary", "pue=1.1", "--vary", "pue=1.2"], ["varied twice"]),
-        (["sweep", GIGAWATT, "--vary", "offers[nope].unit_cost=1,2"], ["no offer is named 'nope'"]),
+        (["sweep", GIGAWATT, "--vary", "offers[nope].unit_cost=1,2"], ["--vary 'offers[nope]", "no offer is named"]),
+        (["sweep", GIGAWATT, "--vary", "pue=inf"], ["--vary 'pue=inf'", "not a finite number"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1,nan"], ["--vary 'pue=1,nan'", "not a finite number"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1,1e999"], ["--vary 'pue=1,1e999'", "not a finite number"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1:inf:3"], ["--vary 'pue=1:inf:3'", "not a range LO:HI:N"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1:2"], ["--vary 'pue=1:2'", "not a range LO:HI:N"]),
+        (["sweep", GIGAWATT, "--vary", "offers[.x=1"], ["--vary 'offers[.x=1'"]),
+        (["sweep", GIGAWATT, "--vary", "pue=1.1", "--gap", "2"], ["--gap: 2.0 must be"]),
         (["sweep", GIGAWATT, "--vary", "pue=1.1", "--workers", "0"], ["--workers 0"]),
         (["export", GIGAWATT, "model.txt"], ["MODEL 'model.txt'"]),
     ],
@@ -329,7 +342,9 @@ def test_sweep_on_a_local_dask_cluster(capsys: pytest.CaptureFixture[str]) -> No
 def test_sweep_invalid_variant_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sweep", GIGAWATT, "--vary", "offers[gb300-nvl72].unit_cost=30000,-5", "--quiet"]) == 2
     captured = capsys.readouterr()
-    assert "invalid" in captured.out and "variant 1 is invalid: offers[3].unit_cost: -5 is negative" in captured.err
+    # the entry named as the --vary names it, not by its position in the file (offers[3])
+    error = "variant 1 is invalid: offers[gb300-nvl72].unit_cost: -5 is negative"
+    assert "invalid" in captured.out and error in captured.err and "offers[3]" not in captured.out + captured.err
 
 
 @pytest.mark.parametrize(
@@ -482,3 +497,226 @@ def test_init_writes_a_starter_that_solves_and_is_not_overwritten(tmp_path: Path
     assert procure_cli("init", str(folder), "--force").returncode == 0
     solved = procure_cli("solve", str(folder / "problem.toml"), "--json")
     assert solved.returncode == 0 and json.loads(solved.stdout)["status"] == "optimal"
+
+
+# --------------------------------------------------------------------------- the starter, input first, CLI words
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``procure init`` into a fresh folder: its problem.toml."""
+    folder = tmp_path_factory.mktemp("starter") / "my-plan"
+    assert main(["init", str(folder)]) == 0
+    return folder / "problem.toml"
+
+
+#: Each command on the starter with its defaults, and the exit code the spec gives it (a problem
+#: with a plan: explain says so and exits 0).
+STARTER_RUNS = {
+    "solve": (["solve", "{plan}"], 0),
+    "solve-out": (["solve", "{plan}", "--out", "{tmp}/plan.json", "--report", "{tmp}/plan.html"], 0),
+    "validate": (["validate", "{plan}"], 0),
+    "explain": (["explain", "{plan}"], 0),
+    "frontier": (["frontier", "{plan}", "--plot", "{tmp}/frontier.png"], 0),
+    "sweep": (["sweep", "{plan}", "--vary", "pue=1.1,1.3"], 0),
+    "export": (["export", "{plan}", "{tmp}/model.mps"], 0),
+}
+
+
+@pytest.mark.parametrize("run", list(STARTER_RUNS))
+def test_every_command_runs_on_the_starter_with_its_defaults(
+    run: str, starter: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv, code = STARTER_RUNS[run]
+    args = [a.format(plan=starter, tmp=tmp_path) for a in argv]
+    got = main(args)
+    captured = capsys.readouterr()
+    assert got == code, captured.err
+    assert "Traceback" not in captured.err and "error" not in captured.err, captured.err
+    if run == "frontier":  # no scenarios in the starter: the frontier of the largest vendor share
+        assert "tracing the max_share frontier" in captured.err
+        assert (tmp_path / "frontier.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_measure_the_problem_lacks_names_the_ones_it_has(starter: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frontier", str(starter), "--measure", "cvar", "--plot", "frontier.png"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "procure frontier: error: --measure: 'cvar' needs risk.scenarios and risk.shortfall_penalty > 0; "
+        "this problem has: max_share, hhi"
+    ]
+
+
+def test_the_library_frontier_chooses_its_measure_from_the_problem(files: dict[str, Path], starter: Path) -> None:
+    from procure.frontier import measures_for
+
+    assert measures_for(procure.Problem.from_file(starter)) == ("max_share", "hhi")
+    assert measures_for(procure.Problem.from_file(files["small"])) == ("cvar", "max_share", "hhi")
+    assert procure.frontier(starter, points=2).measure == "max_share"
+    assert procure.frontier(files["small"], points=2).measure == "cvar"
+    with pytest.raises(procure.ProblemError, match="this problem has: max_share, hhi"):
+        procure.frontier(starter, "cvar")
+
+
+#: A command's arguments around a problem file that does not exist.
+ON_A_MISSING_FILE = {
+    "solve": ["solve", "{plan}", "--out", "{tmp}/plan.json"],
+    "validate": ["validate", "{plan}"],
+    "explain": ["explain", "{plan}"],
+    "frontier": ["frontier", "{plan}", "--points", "3"],
+    "sweep": ["sweep", "{plan}", "--vary", "pue=1.1,1.2"],
+    "export": ["export", "{plan}", "{tmp}/model.mps"],
+}
+
+
+@pytest.mark.parametrize("command", list(ON_A_MISSING_FILE))
+def test_an_input_error_comes_before_any_progress_message(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "missing.toml"
+    assert main([a.format(plan=plan, tmp=tmp_path) for a in ON_A_MISSING_FILE[command]]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [f"procure {command}: error: {plan}: no such problem file"]
+    assert captured.out == "" and not list(tmp_path.iterdir())
+
+
+def test_a_bad_option_comes_before_any_progress_message(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (
+        ["solve", GIGAWATT, "--gap", "2"],
+        ["frontier", GIGAWATT, "--threads", "0"],
+        ["sweep", GIGAWATT, "--vary", "pue=1.1", "--time-limit", "-1"],
+        ["explain", GIGAWATT, "--solver", "hihgs"],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert len(err.splitlines()) == 1 and err.startswith(f"procure {argv[0]}: error: --"), err
+
+
+@pytest.mark.parametrize("error", [OverflowError("cannot convert float infinity to integer"), ValueError("bad")])
+def test_any_error_reading_the_input_exits_2_without_traceback(
+    error: Exception, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def unreadable(*args: Any, **kwargs: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(procure.Problem, "from_file", unreadable)
+    for command in (["solve"], ["validate"], ["explain"], ["frontier"], ["sweep", "--vary", "pue=1.1"]):
+        assert main([command[0], GIGAWATT, *command[1:]]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and err.splitlines() == [f"procure {command[0]}: error: {GIGAWATT}: {error}"]
+
+
+def test_allow_path_is_passed_to_the_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[Any] = []
+    read = procure.Problem.from_file
+
+    def reader(path: Any, **kwargs: Any) -> procure.Problem:
+        seen.append(kwargs.get("allow_paths"))
+        return read(path)
+
+    monkeypatch.setattr(procure.Problem, "from_file", reader)
+    other = tmp_path / "tables"
+    assert main(["validate", GIGAWATT, "--allow-path", str(other), "--allow-path", str(tmp_path)]) == 0
+    assert main(["validate", GIGAWATT]) == 0
+    assert seen == [[other, tmp_path], None]
+
+
+def test_a_sweep_grid_too_large_is_refused_before_it_is_expanded(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["sweep", GIGAWATT, "--vary", "pue=1:2:10000", "--vary", "discount_rate=0:0.1:10000"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--vary 'pue=1:2:10000'" in err and "--vary 'discount_rate=0:0.1:10000'" in err
+    assert "100,000,000 variants, more than the 100,000" in err and len(err.splitlines()) == 1
+
+
+#: Python words a command-line user cannot type or use.
+PYTHON_WORDS = ("result.", "=True", "=False", "()", "(or None)", "procure.")
+
+
+def test_messages_are_in_the_command_lines_words(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every message a command prints names options and commands, never Python calls."""
+    runs = [
+        (["sweep", str(files["infeasible"]), "--vary", "demand=100,101", "--quiet"], 1),
+        (["frontier", str(files["infeasible"]), "--measure", "max_share", "--points", "3", "--quiet"], 1),
+        (["solve", str(files["infeasible"]), "--quiet"], 1),
+        (["init", str(tmp_path / "plan")], 0),
+        (["init", str(tmp_path / "plan")], 2),
+        (["solve", GIGAWATT, "--threads", "0"], 2),
+        (["solve", GIGAWATT, "--solver", "mpisppy:ef"], 2),
+    ]
+    for argv, code in runs:
+        assert main(argv) == code, argv
+        captured = capsys.readouterr()
+        text = captured.out + captured.err
+        assert not [w for w in PYTHON_WORDS if w in text], (argv, text)
+        if argv[0] == "sweep":
+            assert text.count("no plan satisfies every constraint (--explain names the conflict") == 2
+        if code == 2 and argv[0] == "init":
+            assert "already exist (use --force to overwrite)" in text and text.count("--force") == 1
+
+
+def test_sweep_explain_diagnoses_each_variant_without_a_plan(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sweep", str(files["infeasible"]), "--vary", "demand=100,101", "--explain", "--json", "-q"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert all("power cap in 2026" in r["message"] and "--explain" not in r["message"] for r in rows)
+
+
+def test_the_library_sweep_says_how_to_explain_a_variant(files: dict[str, Path]) -> None:
+    swept = procure.sweep(files["infeasible"], [{}, {"demand": 101}], progress=False)
+    assert list(swept.table["message"]) == [
+        f"no plan satisfies every constraint (sweep[{k}].explain() names the conflict and the repairs)" for k in (0, 1)
+    ]
+    assert "power cap in 2026" in swept[1].explain().message
+
+
+def test_check_refuses_a_result_without_a_plan(files: dict[str, Path]) -> None:
+    """An empty list would read as "every constraint holds"."""
+    result = procure.solve(files["infeasible"])
+    assert not result.has_plan
+    with pytest.raises(procure.ProblemError, match=r"no plan to check \(status 'infeasible'"):
+        result.check()
+    data = procure.Problem.from_file(files["infeasible"]).to_dict()
+    del data["demand"]
+    data["demand_scenarios"] = [
+        {"name": "low", "probability": 0.5, "demand": 100},
+        {"name": "high", "probability": 0.5, "demand": 200},
+    ]
+    tree = procure.solve(data)
+    assert isinstance(tree, procure.TreeResult) and not tree.has_plan
+    with pytest.raises(procure.ProblemError, match="no plan to check"):
+        tree.check()
+
+
+def test_allow_path_lets_a_table_be_read_from_another_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "plan")]) == 0
+    tables = tmp_path / "tables"
+    tables.mkdir()
+    (tmp_path / "plan" / "offers.csv").rename(tables / "offers.csv")
+    plan = tmp_path / "plan" / "problem.toml"
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace('"offers.csv"', '"../tables/offers.csv"'), encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert main(["validate", str(plan)]) == 2
+    err = capsys.readouterr().err
+    assert "--allow-path" in err and "allow_paths" not in err, err
+    assert main(["validate", str(plan), "--allow-path", str(tables)]) == 0
+
+
+def test_library_words_become_the_command_lines() -> None:
+    from procure.cli.common import cli_words
+
+    hint = "no plan satisfies every constraint (result.explain() names the conflict and the repairs)"
+    assert cli_words(hint, "p.toml") == (
+        "no plan satisfies every constraint ('procure explain p.toml' names the conflict and the repairs)"
+    )
+    assert cli_words("a, b: already exist (force=True overwrites)") == "a, b: already exist (use --force to overwrite)"
+    assert cli_words("threads: 0 must be a whole number ≥ 1 (or None)") == "threads: 0 must be a whole number ≥ 1"

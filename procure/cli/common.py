@@ -11,9 +11,12 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from procure.problem import Problem
 
 __all__ = [
     "BAD_INPUT",
@@ -23,13 +26,18 @@ __all__ = [
     "OK",
     "CliError",
     "Console",
+    "add_input_options",
     "add_solve_options",
+    "check_solve_options",
+    "cli_words",
     "emit",
     "exit_for_status",
     "needs_method",
     "number",
+    "option_error",
     "output_kind",
     "print_json",
+    "read_problem",
     "solve_kwargs",
     "solver_name",
     "table_records",
@@ -57,6 +65,38 @@ OPTION_OF_PATH = {
     "points": "--points",
     "executor": "--scheduler",
 }
+
+
+#: Python words of the library's messages, and the command line's words for the same thing.
+CLI_WORDS = (
+    (" (force=True overwrites)", " (use --force to overwrite)"),
+    ("procure.solve(problem)", "--solver highs"),
+    (" (or None)", ""),
+    ("allow_paths=[folder], on the command line ", ""),
+)
+
+
+def cli_words(text: str, plan: str | None = None) -> str:
+    """A library message in the command line's words: no Python call or keyword
+    (``force=True``, ``procure.solve(problem)``, ``(or None)``) that a user of the
+    command cannot type; with the problem file ``plan``, ``result.explain()`` becomes
+    the command that explains it (``procure explain PLAN``)."""
+    for python, cli in CLI_WORDS:
+        text = text.replace(python, cli)
+    if plan is not None:
+        text = text.replace("result.explain()", f"'procure explain {plan}'")
+    return text
+
+
+def option_error(exc: Exception) -> str:
+    """An error's text in the command line's words; an error about a solve option names the
+    option as typed (``--gap: 1.5 must be a number in [0, 1)``, not ``mip_gap: ...``)."""
+    text = str(exc)
+    path = getattr(exc, "path", "")
+    option = OPTION_OF_PATH.get(path) if isinstance(path, str) else None
+    if option is not None:
+        text = f"{option}: {text.removeprefix(f'{path}: ')}"
+    return cli_words(text)
 
 
 class CliError(Exception):
@@ -92,6 +132,52 @@ def add_solve_options(parser: argparse.ArgumentParser, *, threads: bool = True, 
     )
     if threads:
         group.add_argument("--threads", type=int, default=None, metavar="N", help="solver threads")
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """``--allow-path DIR``: a folder besides the problem's own that its table references
+    (``offers = "offers.csv"``) may read from."""
+    parser.add_argument(
+        "--allow-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder that table references may read from, besides the problem file's own (repeatable)",
+    )
+
+
+def read_problem(args: argparse.Namespace) -> Problem:
+    """The problem file ``args.plan``, read and validated before any work or message.
+
+    Every error about the input is a `ProblemError` (exit 2, no traceback), also a
+    `ValueError` or `OverflowError` that a reader lets through (an ``inf`` where a whole
+    number belongs, say)."""
+    from procure.errors import ProblemError
+    from procure.problem import Problem
+
+    allowed = [Path(folder) for folder in getattr(args, "allow_path", None) or ()]
+    keywords: dict[str, Any] = {"allow_paths": allowed} if allowed else {}
+    try:
+        return Problem.from_file(args.plan, **keywords)
+    except ProblemError:
+        raise
+    except (ValueError, OverflowError) as exc:
+        raise ProblemError(f"{args.plan}: {exc}", value=str(args.plan)) from None
+
+
+def check_solve_options(args: argparse.Namespace, *, mpisppy: bool = False) -> None:
+    """Check ``--solver``, ``--time-limit``, ``--gap`` and ``--threads`` before any work or
+    message, as the library would when it starts (``mpisppy``: the ``mpisppy:METHOD``
+    solvers are accepted too, and checked by the solve)."""
+    from procure.options import solve_options
+    from procure.solvers import get_adapter
+
+    given = solve_kwargs(args)
+    options = solve_options(given.get("time_limit"), given.get("mip_gap", 1e-4), given.get("threads"))
+    solver = given.get("solver", "highs")
+    if mpisppy and solver.startswith("mpisppy:"):
+        return
+    get_adapter(solver).check_options(options)
 
 
 def solve_kwargs(args: argparse.Namespace) -> dict[str, Any]:

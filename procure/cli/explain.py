@@ -10,11 +10,15 @@ import pandas as pd
 from .common import (
     NO_PLAN,
     OK,
+    CliError,
     Console,
+    add_input_options,
     add_solve_options,
+    check_solve_options,
     emit,
     number,
     print_json,
+    read_problem,
     solve_kwargs,
     solver_name,
     table_records,
@@ -53,6 +57,7 @@ def register(commands: Any) -> None:
         metavar="PREFIX",
         help="path prefixes no repair may change (repeatable)",
     )
+    add_input_options(p)
     add_solve_options(p, per=" for the whole diagnosis (default: 120)")
     p.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages on standard error")
@@ -67,9 +72,14 @@ def repairs_text(repairs: pd.DataFrame) -> str:
 def run(args: argparse.Namespace) -> int:
     import procure
 
+    for prefix in args.fixed:
+        if not prefix.strip():
+            raise CliError(f"--fixed {prefix!r}: not a path prefix (e.g. 'demand', 'power_cap_gw[2027]')")
+    check_solve_options(args)
+    problem = read_problem(args)  # every input error before the first message
     console = Console(args.quiet)
     console.say(f"explaining {args.plan} with {solver_name(args)} …")
-    diagnosis = procure.explain(args.plan, fixed=args.fixed, **solve_kwargs(args))
+    diagnosis = procure.explain(problem, fixed=[f.strip() for f in args.fixed], **solve_kwargs(args))
     console.say(f"diagnosed in {console.elapsed()}")
     if args.json:
         print_json(

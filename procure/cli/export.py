@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import OK, CliError, Console, emit, output_kind
+from .common import OK, CliError, Console, add_input_options, emit, output_kind, read_problem
 
 EXAMPLE = """\
 Examples:
@@ -28,6 +28,7 @@ def register(commands: Any) -> None:
     )
     p.add_argument("plan", metavar="PLAN", help="the problem file (.toml or .json)")
     p.add_argument("model", metavar="MODEL", help="the file to write: model.mps or model.lp")
+    add_input_options(p)
     p.add_argument("--scaled", action="store_true", help="write the scaled form procure's HiGHS adapter solves")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress messages on standard error")
     p.set_defaults(run=run)
@@ -37,9 +38,10 @@ def run(args: argparse.Namespace) -> int:
     import procure
 
     output_kind(args.model, "MODEL", {".mps": "mps", ".lp": "lp"})
+    problem = read_problem(args)
     console = Console(args.quiet)
     try:
-        written = procure.write_model(args.plan, args.model, scaled=args.scaled)
+        written = procure.write_model(problem, args.model, scaled=args.scaled)
     except OSError as exc:
         raise CliError(f"MODEL {args.model!r}: cannot be written ({exc})") from None
     emit(f"wrote {written}")

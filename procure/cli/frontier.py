@@ -9,12 +9,16 @@ from .common import (
     TABLE_KINDS,
     CliError,
     Console,
+    add_input_options,
     add_solve_options,
+    check_solve_options,
+    cli_words,
     emit,
     exit_for_status,
     number,
     output_kind,
     print_json,
+    read_problem,
     solve_kwargs,
     solver_name,
     table_records,
@@ -23,12 +27,15 @@ from .common import (
 
 EXAMPLE = """\
 Examples:
+  procure frontier plan.toml --plot frontier.png
   procure frontier plan.toml --measure cvar --points 10
   procure frontier plan.toml --measure max_share --points 5 --plot frontier.png --out frontier.csv
 
 Measures: cvar (CVaR of the disruption loss; needs risk.scenarios and a shortfall
 penalty), hhi (concentration), max_share (largest vendor share), scenario_cvar (with
-demand_scenarios).  Each point is the cheapest plan whose risk is at most its level.
+demand_scenarios, and then the only one).  Without --measure: scenario_cvar with
+demand_scenarios, else cvar when the problem has what it needs, else max_share.
+Each point is the cheapest plan whose risk is at most its level.
 Exit codes: 0 the frontier was traced, 1 the problem has no plan, 2 bad input,
 3 solver missing or failed.
 """
@@ -43,8 +50,14 @@ def register(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("plan", metavar="PLAN", help="the problem file (.toml or .json)")
-    p.add_argument("--measure", default="cvar", help="cvar, hhi, max_share or scenario_cvar (default: cvar)")
+    p.add_argument(
+        "--measure",
+        default=None,
+        help="cvar, hhi, max_share or scenario_cvar (default: the first this problem has of "
+        "scenario_cvar, cvar, max_share)",
+    )
     p.add_argument("--points", type=int, default=10, metavar="N", help="number of points (default: 10)")
+    add_input_options(p)
     add_solve_options(p, per=" per point")
     p.add_argument("--plot", metavar="FILE", help="save the frontier's plot (frontier.png, .pdf, .svg)")
     p.add_argument("--out", metavar="FILE", help="write the table: frontier.csv or frontier.json")
@@ -67,13 +80,19 @@ def _check_plot(path: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import procure
+    from procure.frontier import MAX_POINTS, pick_measure
 
     out = output_kind(args.out, "--out", TABLE_KINDS) if args.out is not None else None
     if args.plot is not None:
         _check_plot(args.plot)
+    if not 2 <= args.points <= MAX_POINTS:
+        raise CliError(f"--points: {args.points} must be a whole number from 2 to {MAX_POINTS}")
+    check_solve_options(args)
+    problem = read_problem(args)  # every input error before the first message
+    measure = pick_measure(problem, args.measure)
     console = Console(args.quiet)
-    console.say(f"tracing the {args.measure} frontier of {args.plan} ({args.points} points, {solver_name(args)}) …")
-    front = procure.frontier(args.plan, args.measure, args.points, progress=not args.quiet, **solve_kwargs(args))
+    console.say(f"tracing the {measure} frontier of {args.plan} ({args.points} points, {solver_name(args)}) …")
+    front = procure.frontier(problem, measure, args.points, progress=not args.quiet, **solve_kwargs(args))
     cheapest = front.results[0]
     code = exit_for_status(cheapest.status, cheapest.has_plan)
     points = len(front.table)
@@ -83,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(table_records(table))
     else:
         if not cheapest.has_plan:
-            emit(f"{cheapest.problem.name}: {cheapest.status}: {cheapest.message}")
+            emit(f"{cheapest.problem.name}: {cheapest.status}: {cli_words(cheapest.message, args.plan)}")
         emit(table.to_string(float_format=number))
     if out is not None:
         write_table(table, args.out, out)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import OK, CliError, emit
+from .common import OK, CliError, cli_words, emit
 
 EXAMPLE = """\
 Examples:
@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         written = write_starter(args.directory, force=args.force)
     except FileExistsError as exc:
-        raise CliError(f"init {args.directory!r}: {exc} (use --force to overwrite)") from None
+        text = cli_words(str(exc))  # the library's "(force=True overwrites)" in this command's words
+        hint = "" if "--force" in text else " (use --force to overwrite)"
+        raise CliError(f"init {args.directory!r}: {text}{hint}") from None
     except OSError as exc:
         raise CliError(f"init {args.directory!r}: cannot be written ({exc})") from None
     for path in written:

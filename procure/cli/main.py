@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 from . import explain, export, frontier, init, solve, sweep, validate
-from .common import BAD_INPUT, FAILED, INTERRUPTED, OPTION_OF_PATH, CliError
+from .common import BAD_INPUT, FAILED, INTERRUPTED, CliError, cli_words, option_error
 
 __all__ = ["main", "parser"]
 
@@ -40,13 +40,6 @@ def parser() -> argparse.ArgumentParser:
     for module in (solve, validate, explain, frontier, sweep, export, init):
         module.register(commands)
     return ap
-
-
-def _problem_error(exc: Exception) -> str:
-    """A `ProblemError`'s text, with the option behind it when the error is about one."""
-    text = str(exc)
-    option = OPTION_OF_PATH.get(getattr(exc, "path", ""))
-    return f"{text} (option {option})" if option else text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -91,10 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: error: {exc}", file=sys.stderr)
         return exc.code
     except ProblemError as exc:
-        print(f"{name}: error: {_problem_error(exc)}", file=sys.stderr)
+        print(f"{name}: error: {option_error(exc)}", file=sys.stderr)
         return BAD_INPUT
     except SolverNotAvailable as exc:
-        print(f"{name}: error: {exc}", file=sys.stderr)
+        print(f"{name}: error: {cli_words(str(exc))}", file=sys.stderr)
         return FAILED
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)

@@ -11,12 +11,16 @@ from .common import (
     BAD_INPUT,
     CliError,
     Console,
+    add_input_options,
     add_solve_options,
+    check_solve_options,
+    cli_words,
     emit,
     exit_for_status,
     needs_method,
     output_kind,
     print_json,
+    read_problem,
     solve_kwargs,
     solver_name,
 )
@@ -48,6 +52,7 @@ def register(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("plan", metavar="PLAN", help="the problem file (.toml or .json)")
+    add_input_options(p)
     add_solve_options(p)
     p.add_argument("--out", metavar="FILE", help="write the result: plan.json, plan.csv or plan.xlsx")
     p.add_argument("--report", metavar="FILE", help="write an HTML report: plan.html")
@@ -88,15 +93,17 @@ def run(args: argparse.Namespace) -> int:
     import procure
 
     out, report = _check_outputs(args)
+    check_solve_options(args, mpisppy=True)
+    problem = read_problem(args)  # every input error before the first message
     console = Console(args.quiet)
     console.say(f"solving {args.plan} with {solver_name(args)} …")
-    result = procure.solve(args.plan, **solve_kwargs(args))
+    result = procure.solve(problem, **solve_kwargs(args))
     code = exit_for_status(result.status, result.has_plan)
     console.say(f"{result.status} ({result.termination}) in {console.elapsed()}")
     if args.json:
         print_json(result.to_dict())
     else:
-        emit(result.summary())
+        emit(cli_words(result.summary(), args.plan))
     tables = out in ("to_csv", "to_excel")
     for method, path, option in ((out, args.out, "--out"), (report, args.report, "--report")):
         if method is None:

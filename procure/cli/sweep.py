@@ -20,11 +20,14 @@ from .common import (
     TABLE_KINDS,
     CliError,
     Console,
+    add_input_options,
     add_solve_options,
+    check_solve_options,
     emit,
     number,
     output_kind,
     print_json,
+    read_problem,
     solve_kwargs,
     solver_name,
     table_records,
@@ -39,8 +42,9 @@ Examples:
 
 --vary PATH=LO:HI:N is N evenly spaced values from LO to HI (whole numbers when LO
 and HI are and the step is whole); PATH=a,b,c is a list (numbers, true/false, or
-text).  Several --vary make a grid: every combination, the last varying fastest.
-Paths name one field as in docs/problem-format.md ("Paths").
+text).  Several --vary make a grid: every combination, the last varying fastest,
+at most 100,000 variants.  Paths name one field as in docs/problem-format.md ("Paths").
+--explain diagnoses each variant without a plan (the conflict and the repairs).
 Exit codes: 0 at least one variant has a plan, 1 none has, 2 bad input (also any
 variant the problem does not accept), 3 solver or dask failed (any variant).
 """
@@ -50,6 +54,12 @@ _RANGE = re.compile(rf"\s*({_NUMBER})\s*:\s*({_NUMBER})\s*:\s*(\d+)\s*")
 _INT = re.compile(r"\s*[-+]?\d[\d_]*\s*")
 #: The most values one --vary may give (a grid multiplies them).
 MAX_VALUES = 10_000
+#: The most variants a sweep may have: the product of the numbers of values of its --vary.
+MAX_VARIANTS = 100_000
+#: The hint in the message of a variant without a plan, when the sweep did not diagnose it.
+EXPLAIN_HINT = "--explain names the conflict and the repairs"
+#: Lists of named entries, as an error names one of their items: by position.
+_ENTRY = re.compile(r"\b(offers|vendors|sites|demand_scenarios|risk\.scenarios)\[(\d+)\]")
 
 
 def register(commands: Any) -> None:
@@ -72,23 +82,39 @@ def register(commands: Any) -> None:
     where.add_argument("--workers", type=int, metavar="N", help="solve on a local dask cluster of N processes")
     where.add_argument("--scheduler", metavar="ADDRESS", help="solve on the dask scheduler at ADDRESS")
     add_solve_options(p, per=" per variant")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="diagnose each variant without a plan: the conflict and the repairs (several solves each)",
+    )
+    add_input_options(p)
     p.add_argument("--out", metavar="FILE", help="write the table: sweep.csv or sweep.json")
     p.add_argument("--json", action="store_true", help="print the table as JSON records")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on standard error")
     p.set_defaults(run=run)
 
 
-def _value(text: str) -> Any:
-    """One listed value: a JSON literal (number, true, false, null, "text"), else the text."""
+def _value(text: str, option: str) -> Any:
+    """One listed value: a JSON literal (number, true, false, null, "text"), else the text;
+    a `CliError` naming the option for a number that is not finite (``inf``, ``nan``,
+    ``1e999``) and for text that looks like a range but is not one (``1:inf:3``)."""
     item = text.strip()
     try:
-        return json.loads(item)
+        value = json.loads(item)
     except ValueError:
         number = item.replace("_", "")
         try:
-            return int(number) if _INT.fullmatch(item) else float(number)
+            value = int(number) if _INT.fullmatch(item) else float(number)
         except ValueError:
-            return item
+            value = item
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CliError(f"--vary {option!r}: {item!r} is not a finite number")
+    if isinstance(value, str) and ":" in value and not item.startswith('"'):
+        raise CliError(
+            f"--vary {option!r}: {item!r} is not a range LO:HI:N of finite numbers LO, HI and a whole N "
+            '(write text with a colon in double quotes: "a:b")'
+        )
+    return value
 
 
 def parse_values(text: str, option: str) -> list[Any]:
@@ -103,7 +129,7 @@ def parse_values(text: str, option: str) -> list[Any]:
         if not 1 <= count <= MAX_VALUES or (count == 1 and low != high):
             raise CliError(f"--vary {option!r}: N = {count} must be from 2 to {MAX_VALUES} (or 1 when LO equals HI)")
         if count == 1:
-            return [_value(low_text)]
+            return [_value(low_text, option)]
         step = (high - low) / (count - 1)
         whole = bool(_INT.fullmatch(low_text) and _INT.fullmatch(high_text)) and float(step).is_integer()
         if whole:
@@ -117,7 +143,7 @@ def parse_values(text: str, option: str) -> list[Any]:
         raise CliError(f"--vary {option!r}: an empty value in the list (give a,b,c)")
     if len(items) > MAX_VALUES:
         raise CliError(f"--vary {option!r}: more than {MAX_VALUES} values")
-    return [_value(item) for item in items]
+    return [_value(item, option) for item in items]
 
 
 def parse_vary(options: list[str]) -> dict[str, list[Any]]:
@@ -131,7 +157,61 @@ def parse_vary(options: list[str]) -> dict[str, list[Any]]:
         if path in grid:
             raise CliError(f"--vary {option!r}: {path} is varied twice (give its values in one --vary)")
         grid[path] = parse_values(values, option)
+    count = math.prod(len(v) for v in grid.values())
+    if count > MAX_VARIANTS:
+        flags = " × ".join(f"--vary {option!r} ({len(v):,})" for option, v in zip(options, grid.values()))
+        raise CliError(f"{flags}: {count:,} variants, more than the {MAX_VARIANTS:,} a sweep may have")
     return grid
+
+
+def _check_paths(problem: Any, grid: dict[str, list[Any]], options: list[str]) -> None:
+    """Every path names a field of the problem: an error names its --vary before any solve."""
+    from procure.errors import ProblemError
+    from procure.paths import get_value
+
+    for path, option in zip(grid, options):
+        try:
+            get_value(problem, path)
+        except ProblemError as exc:
+            raise CliError(f"--vary {option!r}: {exc}") from None
+
+
+def _by_name(problem: Any, changes: Any, message: str) -> str:
+    """An error of a variant with each entry it names by position (``offers[0]``) named as a
+    --vary names it (``offers[gb300]``), in the variant's own problem mapping."""
+    from procure.errors import ProblemError
+    from procure.paths import set_value
+
+    data = problem.to_dict()
+    try:
+        for path, value in (changes or {}).items():
+            set_value(data, path, value)
+    except ProblemError:
+        pass  # named by the problem's own entries
+
+    def name(found: re.Match[str]) -> str:
+        where, k = found.group(1), int(found.group(2))
+        items = (data.get("risk") or {}).get("scenarios") if where == "risk.scenarios" else data.get(where)
+        item = items[k] if isinstance(items, list) and k < len(items) else None
+        named = item.get("name") if isinstance(item, dict) else None
+        return f"{where}[{named}]" if isinstance(named, str) and named else found.group(0)
+
+    return _ENTRY.sub(name, message)
+
+
+def _messages(problem: Any, swept: Any, explain: bool) -> pd.DataFrame:
+    """The sweep's table in the command line's words: an invalid variant's error names entries
+    as a --vary does, and a variant without a plan says how this command diagnoses it."""
+    from procure.sweep import no_plan_message
+
+    table = swept.table
+    for k, status in table["status"].items():
+        result = swept.results[k]
+        if status == "invalid":
+            table.loc[k, "message"] = _by_name(problem, swept.variants[k], str(table.loc[k, "message"]))
+        elif status == "infeasible" and result is not None and not explain:
+            table.loc[k, "message"] = no_plan_message(result, EXPLAIN_HINT)
+    return table
 
 
 def _executor(args: argparse.Namespace, stack: ExitStack, console: Console) -> Any:
@@ -178,21 +258,24 @@ def table_text(table: pd.DataFrame) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import procure
-    from procure.paths import get_value
 
     out = output_kind(args.out, "--out", TABLE_KINDS) if args.out is not None else None
     grid = parse_vary(args.vary)
-    problem = procure.Problem.from_file(args.plan)
-    for path in grid:  # a path that names nothing stops here, before any solve
-        get_value(problem, path)
+    if args.workers is not None and args.workers < 1:
+        raise CliError(f"--workers {args.workers}: must be a whole number ≥ 1")
+    check_solve_options(args)
+    problem = read_problem(args)  # every input error before the first message
+    _check_paths(problem, grid, args.vary)  # a path that names nothing stops here, before any solve
     count = math.prod(len(v) for v in grid.values())
     console = Console(args.quiet)
     with ExitStack() as stack:
         executor = _executor(args, stack, console)
         where = "in this process" if executor is None else f"on {executor}"
         console.say(f"sweeping {count} variants of {args.plan} with {solver_name(args)} {where} …")
-        swept = procure.sweep(problem, grid, executor=executor, progress=not args.quiet, **solve_kwargs(args))
-    table = swept.table
+        swept = procure.sweep(
+            problem, grid, executor=executor, progress=not args.quiet, explain=args.explain, **solve_kwargs(args)
+        )
+    table = _messages(problem, swept, args.explain)
     code = _exit_code(table)
     console.say(f"{swept!r} in {console.elapsed()}")
     if args.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import OK, emit, print_json
+from .common import OK, add_input_options, emit, option_error, print_json, read_problem
 
 EXAMPLE = """\
 Examples:
@@ -27,6 +27,7 @@ def register(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("plan", metavar="PLAN", help="the problem file (.toml or .json)")
+    add_input_options(p)
     p.add_argument("--json", action="store_true", help="print the description (or the error) as JSON")
     p.set_defaults(run=run)
 
@@ -74,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
     import procure
 
     try:
-        problem = procure.Problem.from_file(args.plan)
+        problem = read_problem(args)
     except procure.ProblemError as exc:
         if args.json:
-            print_json({"valid": False, "error": str(exc), "path": exc.path})
+            print_json({"valid": False, "error": option_error(exc), "path": exc.path})
         raise
     shape = describe(problem)
     if args.json:
