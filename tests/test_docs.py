@@ -88,7 +88,9 @@ def test_examples_in_docs_run(doc: Path, workdir: Path) -> None:
 def test_readme_keeps_the_newcomer_commands() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "pip install -e . && python examples/gigawatt_2026.py" in readme
-    assert 'pip install -e ".[test]" && python -m pytest -q' in readme
+    assert "bash .ci/setup && python -m pytest -q" in readme
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "bash .ci/setup" in ci and "python -m pytest -q" in ci  # CI runs README's command
 
 
 def _gen_api() -> Any:
