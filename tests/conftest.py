@@ -9,11 +9,20 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests.reference is importable as `reference`
 
+# Fresh draws every run, reproducible: a failure prints its `@reproduce_failure` blob, and is
+# saved in the tree's example database (.hypothesis/, git-ignored) and replayed first on the
+# next local run.  `pytest -p hypothesis --hypothesis-seed=N` repeats a run's draws (CI
+# chooses N per run and prints it; with a seed Hypothesis leaves the database alone).
 settings.register_profile(
-    "default", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    "default",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    print_blob=True,
+    database=DirectoryBasedExampleDatabase(Path(__file__).resolve().parents[1] / ".hypothesis" / "examples"),
 )
 settings.load_profile("default")
 

@@ -6,6 +6,13 @@ Reads one problem a line on stdin (base64 of a pickle, so that nan, inf, 2**70,
 on its stdout: ``{"kind": "solved" | "problem_error" | "exception", ...}``.
 A crash (a signal) or a hang shows as no answer; the test restarts the worker.
 
+A "solved" answer describes the result (`solved`): its ``status``, whether it holds a
+plan (``has_plan``: an evaluation, or per-path results for a tree), whether its objective is
+finite, ``violations`` (what ``result.check()`` finds, at most `MAX_VIOLATIONS` of them, and
+their ``violation_count``), and ``bound_ok``: for status "optimal", whether its bound is
+finite and not above its objective (what procure promises, within 1e-6 relative); None
+for other statuses.  An exception while looking at the result is an "exception" answer.
+
 A value ``("__deep__", "list" | "dict", depth)`` stands for a list or dict nested
 ``depth`` deep: built here, as no pickle could carry it.
 """
@@ -23,6 +30,7 @@ import traceback
 from typing import Any
 
 DEEP = "__deep__"
+MAX_VIOLATIONS = 20  # violations listed in a "solved" answer (their count is given too)
 
 
 def nested(kind: str, depth: int) -> Any:
@@ -51,13 +59,36 @@ def answer(problem: Any) -> dict[str, Any]:
     except procure.ProblemError as exc:
         return {"kind": "problem_error", "message": str(exc)[:2000], "length": len(str(exc)), "path": exc.path}
     except Exception as exc:
-        text = "".join(traceback.format_exception(exc))
-        return {"kind": "exception", "type": type(exc).__name__, "message": text[-3000:]}
-    objective = result.objective
+        return _exception(exc)
+    try:
+        return solved(result)
+    except Exception as exc:  # the result itself is broken (its check or its tables raise)
+        return _exception(exc, "while looking at the solved result: ")
+
+
+def _exception(exc: Exception, where: str = "") -> dict[str, Any]:
+    text = "".join(traceback.format_exception(exc))
+    return {"kind": "exception", "type": type(exc).__name__, "message": where + text[-3000:]}
+
+
+def solved(result: Any) -> dict[str, Any]:
+    """The "solved" answer for a `procure.Result` (or `TreeResult`): see the module docstring."""
+    objective, bound = float(result.objective), float(result.bound)
+    has_plan = result.evaluation is not None or bool(getattr(result, "scenario_results", None))
+    violations = [str(v) for v in result.check()] if has_plan else []  # check() raises without a plan
+    bound_ok = None
+    if result.status == "optimal":
+        bound_ok = math.isfinite(bound) and bound <= objective + 1e-6 * max(1.0, abs(objective))
     return {
         "kind": "solved",
         "status": result.status,
-        "objective_finite": objective is not None and math.isfinite(objective),
+        "has_plan": has_plan,
+        "objective_finite": math.isfinite(objective),
+        "objective": repr(objective),
+        "bound": repr(bound),
+        "bound_ok": bound_ok,
+        "violations": [v[:300] for v in violations[:MAX_VIOLATIONS]],
+        "violation_count": len(violations),
         "message": str(result.message)[:300],
     }
 

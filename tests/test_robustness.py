@@ -16,11 +16,13 @@ import json
 import math
 import os
 import pickle
+import re
 import select
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,10 @@ from procure import Offer, Problem, ProblemError
 from procure.limits import MAX_COUNT, MAX_UNITS, MAX_VALUE, MIN_POSITIVE
 
 try:
-    from tests.fuzz_worker import DEEP, nested
+    from tests.fuzz_worker import DEEP, nested, solved
     from tests.reference.strategies import problems
 except ImportError:  # tests/ on sys.path (conftest)
-    from fuzz_worker import DEEP, nested
+    from fuzz_worker import DEEP, nested, solved
     from reference.strategies import problems
 
 #: A ProblemError message longer than this is not short.
@@ -609,7 +611,7 @@ def test_fuzz_finding_gives_a_plan_or_names_a_field(path: Path) -> None:
         assert len(str(error)) < 600
         return
     assert result.status in ("optimal", "feasible", "infeasible"), (result.status, result.message)
-    assert result.check() == []
+    assert not result.has_plan or result.check() == []  # check() raises on a result without a plan
 
 
 def _keep(problem: Any, what: str) -> str:
@@ -620,17 +622,72 @@ def _keep(problem: Any, what: str) -> str:
     return name
 
 
+#: Statuses of `procure.Result` that come with a plan; the others ("infeasible", "unbounded", "error") have none.
+PLAN_STATUSES = ("optimal", "feasible")
+
+
+def solved_faults(answer: dict[str, Any]) -> list[str]:
+    """What is wrong with a "solved" answer of the worker (see fuzz_worker.py): a status with a plan
+    whose plan breaks the problem (``result.check()``), has no finite objective, or (optimal) no
+    finite bound at or below its objective; a status without a plan that holds one."""
+    status = answer["status"]
+    if status not in PLAN_STATUSES:
+        return [f"status {status!r} comes with a plan"] if answer["has_plan"] else []
+    faults = []
+    if not answer["has_plan"]:
+        faults.append(f"status {status!r} without a plan")
+    if not answer["objective_finite"]:
+        faults.append(f"status {status!r} with objective {answer['objective']}")
+    if answer["violation_count"]:
+        listed = answer["violations"]
+        more = answer["violation_count"] - len(listed)
+        faults.append(
+            f"status {status!r} with a plan that result.check() rejects:\n  "
+            + "\n  ".join(listed)
+            + (f"\n  (and {more} more)" if more > 0 else "")
+        )
+    if status == "optimal" and not answer["bound_ok"]:
+        faults.append(
+            f"status 'optimal' with bound {answer['bound']}: not finite and <= objective {answer['objective']}"
+        )
+    return faults
+
+
 def check_answer(answer: dict[str, Any], problem: Any, what: str, *, keep: bool = True) -> None:
-    """A fuzz answer is a plan or a short ProblemError naming its field (a failing problem is kept if ``keep``)."""
+    """A fuzz answer is a plan that passes its own check (or an answer without a plan) or a short
+    ProblemError naming its field (a failing problem is kept if ``keep``)."""
     if answer["kind"] == "problem_error":
         assert answer["length"] < SHORT, f"{what}: message too long: {answer['message'][:400]}"
         assert answer["message"].startswith(f"{answer['path']}:"), f"{what}: {answer['message']}"
         return
     if answer["kind"] == "solved":
-        return
+        faults = solved_faults(answer)
+        if not faults:
+            return
+        kind, detail = "solved wrongly", "\n".join(faults) + f"\n(message: {answer['message']!r})"
+    else:
+        kind, detail = answer["kind"], answer.get("message") or answer.get("stderr", "")
     kept = f" (kept in {_keep(problem, what)}; rerun it with tests/fuzz_worker.py)" if keep else ""
-    detail = answer.get("message") or answer.get("stderr", "")
-    pytest.fail(f"{what}: {answer['kind']}{kept}\n{detail}")
+    pytest.fail(f"{what}: {kind}{kept}\n{detail}")
+
+
+def test_check_answer_looks_at_the_solved_plan(small: dict[str, Any]) -> None:
+    """A "solved" answer passes only if its plan passes ``result.check()`` and its status, plan
+    and bound agree (the worker's `solved` on results with one thing wrong each)."""
+    result = procure.solve(small, mip_gap=0)
+    assert result.status == "optimal"
+    check_answer(solved(result), small, "the plan as solved", keep=False)
+    nan = math.nan
+    wrong = {
+        "objective": (replace(result, objective=result.objective * 2), "result.check() rejects"),
+        "no bound": (replace(result, bound=nan), "not finite"),
+        "bound above": (replace(result, bound=result.objective * 1.5), "not finite and <="),
+        "plan without status": (replace(result, status="infeasible"), "'infeasible' comes with a plan"),
+        "status without plan": (replace(result, evaluation=None), "'optimal' without a plan"),
+    }
+    for what, (broken, why) in wrong.items():
+        with pytest.raises(pytest.fail.Exception, match=re.escape(why)):
+            check_answer(solved(broken), small, what, keep=False)
 
 
 @settings(

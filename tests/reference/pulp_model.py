@@ -1,8 +1,10 @@
 """A straightforward PuLP + CBC model of the spec (independent of `procure`).
 
 `solve_reference_plan(problem)` returns a `ReferencePlan` (status, objective,
-purchases, builds); `solve_reference(problem)` returns ``(status, objective,
-purchases)`` of it, as before:
+purchases, builds, and model_objective: the MIP's own objective at CBC's
+solution, for comparing with the checker's); `solve_reference(problem)` returns
+``(status, objective, purchases)`` of it, as before.  Both give CBC
+`ORACLE_SECONDS` in all unless told otherwise:
 
 - status "optimal": proven optimum; objective is recomputed with
   `checker.objective` from the rounded plan, purchases is
@@ -111,6 +113,7 @@ tier binaries).  K[i,s,t] is the smallest of
 from __future__ import annotations
 
 import math
+import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -122,6 +125,12 @@ from . import checker
 from .spec import KW_PER_GW, MWH_PER_KW_YEAR, Offer, Problem, Site, parse, scenario_problems, shared_history
 
 _OPT_TOL = 1e-7  # relative agreement required between the two solves of the guard
+
+#: Seconds of CBC per problem in the oracle tests (the default `time_limit`, shared by every
+#: solve of the G guard): a draw the reference cannot prove in this time is "not_solved" and
+#: its comparison is skipped, and a failing draw (re-run many times while hypothesis shrinks
+#: it) reports within seconds.  The strategies' problems take CBC milliseconds.
+ORACLE_SECONDS = 5.0
 
 # The CBC bundled with PuLP (2.10.3) has preprocessing (CglPreProcess) bugs that
 # return a *suboptimal* plan labelled optimal on some of these tiny models (seen
@@ -139,6 +148,7 @@ class ReferencePlan:
     objective: float | None
     purchases: dict = field(default_factory=dict)
     builds: dict = field(default_factory=dict)
+    model_objective: float | None = None  # the MIP's objective at CBC's solution (objective is the checker's)
 
 
 def _max_demand(p: Problem) -> float:
@@ -226,13 +236,14 @@ class _Model:
             return self.m.add_variable(name, lowBound, upBound, cat=cat)
         return pulp.LpVariable(name, lowBound, upBound, cat=cat)
 
-    def add(self, constraint: pulp.LpConstraint) -> None:
-        # Constraints without variables are checked here, not handed to CBC.
+    def add(self, constraint: pulp.LpConstraint, name: str | None = None) -> None:
+        # Constraints without variables are checked here, not handed to CBC.  A row's name
+        # (budgets and power caps have one) is how `_solution_faults` reports it.
         if len(constraint) == 0:
             if not constraint.valid(1e-9):
                 self.trivially_infeasible = True
         else:
-            self.m.addConstraint(constraint)
+            self.m.addConstraint(constraint, name)
 
 
 @dataclass
@@ -254,7 +265,8 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
     def var(name: str, *args: Any, **kwargs: Any) -> pulp.LpVariable:
         return M.var(tag + name, *args, **kwargs)
 
-    add = M.add
+    def add(constraint: pulp.LpConstraint, name: str | None = None) -> None:
+        M.add(constraint, None if name is None else tag + name)
 
     # Lots per (offer, hosting site, period).
     k: dict[tuple[str, str, int], pulp.LpVariable] = {}
@@ -395,14 +407,20 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
             else:
                 add(Ctot[t] >= d)
         if p.power_cap_gw is not None:
-            add(pulp.lpSum(s.pue * it_kw[s.name, t] for s in p.sites) <= KW_PER_GW * p.power_cap_gw[period])
-        for s in p.sites:
+            add(
+                pulp.lpSum(s.pue * it_kw[s.name, t] for s in p.sites) <= KW_PER_GW * p.power_cap_gw[period],
+                f"power_cap_{t}",
+            )
+        for j, s in enumerate(p.sites):
             if s.power_cap_gw is None:
                 continue
             ready = [g_kw[s.name, tau] for tau in T if s.power_build is not None and tau + s.power_build.lead_time <= t]
-            add(s.pue * it_kw[s.name, t] <= KW_PER_GW * s.power_cap_gw[period] + pulp.lpSum(ready))
+            add(
+                s.pue * it_kw[s.name, t] <= KW_PER_GW * s.power_cap_gw[period] + pulp.lpSum(ready),
+                f"site_power_cap_{j}_{t}",
+            )
         if p.budget is not None:
-            add(capex_t[t] + facility_t[t] <= p.budget[period])
+            add(capex_t[t] + facility_t[t] <= p.budget[period], f"budget_{t}")
         for v, vendor in p.vendors.items():
             if vendor.max_share < 1:
                 add(C[v, t] <= vendor.max_share * Ctot[t])
@@ -446,7 +464,8 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
             add(tp >= vendor.min_spend - vendor_capex[v])
             take_or_pay.append(tp)
     if p.total_budget is not None:
-        add(pulp.lpSum(capex_t.values()) + pulp.lpSum(take_or_pay) + pulp.lpSum(facility_t.values()) <= p.total_budget)
+        total = pulp.lpSum(capex_t.values()) + pulp.lpSum(take_or_pay) + pulp.lpSum(facility_t.values())
+        add(total <= p.total_budget, "total_budget")
 
     disc = {t: p.discount(t) for t in T}
     penalty = p.unserved_penalty or 0.0
@@ -628,22 +647,51 @@ def _read_path(p: Problem, path: _Path) -> tuple[dict, dict, bool]:
     return purchases, builds, at_generous
 
 
-def _solve_once(p: Problem, time_limit: float, factor: float) -> tuple[ReferencePlan, bool]:
-    """(plan, whether a G-derived bound may have mattered)."""
+def _left(deadline: float) -> float:
+    return deadline - time.monotonic()
+
+
+def _solution_faults(m: pulp.LpProblem, tol: float = 1e-6) -> str:
+    """Whether CBC's solution keeps the model's own rows and integrality: tells a reference
+    plan the checker rejects because CBC broke its model (a solver fault) from one that
+    keeps the model (the model and the checker read the spec differently)."""
+    rows = []
+    for name, c in m.constraints.items():
+        lhs = sum(a * (v.varValue or 0.0) for v, a in c.items())
+        rhs = -c.constant
+        excess = {pulp.LpConstraintLE: lhs - rhs, pulp.LpConstraintGE: rhs - lhs}.get(c.sense, abs(lhs - rhs))
+        if excess > tol * max(1.0, abs(rhs)):
+            rows.append(f"{name}: {lhs:.10g} vs {rhs:.10g}")
+    fractional = [
+        f"{v.name} = {v.varValue!r}"
+        for v in m.variables()
+        if v.cat == pulp.LpInteger and abs((v.varValue or 0.0) - round(v.varValue or 0.0)) > tol
+    ]
+    if not rows and not fractional:
+        return "CBC's solution keeps every row of the model: the model and the checker disagree"
+    return f"CBC's solution breaks its own model (a solver fault): rows {rows[:5]}, fractional {fractional[:5]}"
+
+
+def _solve_once(p: Problem, deadline: float, factor: float) -> tuple[ReferencePlan, bool]:
+    """(plan, whether a G-derived bound may have mattered); CBC stops at `deadline` (time.monotonic)."""
     M, paths = _build(p, factor)
     m = M.m
     uses_generous = any(generous for path in paths for _, generous in path.kmax.values())
     if M.trivially_infeasible:
         return ReferencePlan("infeasible", None), False
+    if _left(deadline) <= 0:
+        return ReferencePlan("not_solved", None), False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD is deprecated in PuLP 3.3
         try:
-            m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=time_limit, options=CBC_OPTIONS))
+            m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=_left(deadline), options=CBC_OPTIONS))
         except pulp.PulpSolverError:
             # With preprocessing off, CBC 2.10.3 exits without a solution file when
             # bound tightening proves infeasibility ("Problem is infeasible -
             # tightenPrimalBounds!"); PuLP then raises.  Re-solve with defaults.
-            m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=time_limit))
+            if _left(deadline) <= 0:
+                return ReferencePlan("not_solved", None), False
+            m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=_left(deadline)))
     status = pulp.LpStatus[m.status]
     has_plan = m.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     if status == "Infeasible" or m.sol_status == pulp.LpSolutionInfeasible:
@@ -670,26 +718,36 @@ def _solve_once(p: Problem, time_limit: float, factor: float) -> tuple[Reference
                         builds[other][site][period] = builds[group[0]][site][period]
     problems = checker.violations(p, purchases, builds=builds)
     if problems:
-        raise RuntimeError(f"reference model returned a plan that breaks the spec: {problems}")
+        raise RuntimeError(f"reference model returned a plan that breaks the spec: {problems}; {_solution_faults(m)}")
     proven = status == "Optimal" and m.sol_status == pulp.LpSolutionOptimal
     obj = checker.objective(p, purchases, builds=builds)
-    return ReferencePlan("optimal" if proven else "not_solved", obj, purchases, builds), at_generous
+    # (a variable CBC leaves without a value is 0, as the plan reads it)
+    model_obj = m.objective.constant + sum(c * (v.varValue or 0.0) for v, c in m.objective.items())
+    plan = ReferencePlan("optimal" if proven else "not_solved", obj, purchases, builds, model_obj)
+    return plan, at_generous
 
 
-def solve_reference_plan(problem: Mapping[str, Any] | Problem, time_limit: float = 60) -> ReferencePlan:
-    """Solve the spec's model with PuLP/CBC; see the module docstring."""
+def solve_reference_plan(problem: Mapping[str, Any] | Problem, time_limit: float = ORACLE_SECONDS) -> ReferencePlan:
+    """Solve the spec's model with PuLP/CBC; see the module docstring.
+
+    `time_limit` bounds CBC's seconds over every solve of the G guard together: when it runs
+    out before an answer is proven, the status is "not_solved".
+    """
     p = parse(problem)
     if p.risk.hhi_weight > 0 or p.risk.max_hhi is not None:
         raise NotImplementedError("reference PuLP model has no HHI (quadratic) terms")
+    deadline = time.monotonic() + time_limit
     factor = 1.0
-    plan, suspicious = _solve_once(p, time_limit, factor)
+    plan, suspicious = _solve_once(p, deadline, factor)
     # Guard of the heuristic bound G (module docstring): while G may have mattered, re-solve
     # with a 16x larger G (a superset of plans) until two consecutive answers agree.
     while suspicious and plan.status in ("optimal", "infeasible"):
         factor *= 16.0
         if factor > 16.0**3:
             raise RuntimeError(f"generous big-M bound G still binding with G x {factor / 16:g}: {plan}")
-        plan2, suspicious2 = _solve_once(p, time_limit, factor)
+        plan2, suspicious2 = _solve_once(p, deadline, factor)
+        if plan2.status == "not_solved":  # out of time before the guard agreed: nothing proven
+            return ReferencePlan("not_solved", plan.objective, plan.purchases, plan.builds, plan.model_objective)
         obj = plan.objective
         same = plan2.status == plan.status and (
             obj is None or abs(plan2.objective - obj) <= _OPT_TOL * max(1.0, abs(obj))
@@ -700,7 +758,9 @@ def solve_reference_plan(problem: Mapping[str, Any] | Problem, time_limit: float
     return plan
 
 
-def solve_reference(problem: Mapping[str, Any] | Problem, time_limit: float = 60) -> tuple[str, float | None, dict]:
+def solve_reference(
+    problem: Mapping[str, Any] | Problem, time_limit: float = ORACLE_SECONDS
+) -> tuple[str, float | None, dict]:
     """``(status, objective, purchases)`` of `solve_reference_plan` (the v1 interface)."""
     plan = solve_reference_plan(problem, time_limit)
     return plan.status, plan.objective, plan.purchases
