@@ -376,7 +376,7 @@ class Pipeline:
             bound=bound,
             gap=gap,
             seconds=time.perf_counter() - started,
-            solver=self.adapter.name,
+            solver=raw.solver or self.adapter.name,  # the engine whose answer this is (auto picks one)
             message=message,
             termination=termination,
             model_size=built.model.stats(),

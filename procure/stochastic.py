@@ -301,7 +301,7 @@ def run_tree(
         objective = _objective(state, plans) if not broken else math.nan
         status, termination, message, bound, gap = verdict(raw, broken, objective, bound, certified)
         if status != "error":
-            results, cost = path_results(tree, status, plans.placed, plans.split, plans.built, pipeline.adapter.name)
+            results, cost = path_results(tree, status, plans.placed, plans.split, plans.built, raw.solver or pipeline.adapter.name)
         else:
             objective = math.nan
     elif raw.status == "infeasible" and pipeline.explain:
@@ -315,7 +315,7 @@ def run_tree(
         bound=bound,
         gap=gap,
         solve_seconds=time.perf_counter() - started,
-        solver=pipeline.adapter.name,
+        solver=raw.solver or pipeline.adapter.name,
         message=message,
         problem=report or problem,
         termination=termination,
