@@ -301,7 +301,9 @@ def run_tree(
         objective = _objective(state, plans) if not broken else math.nan
         status, termination, message, bound, gap = verdict(raw, broken, objective, bound, certified)
         if status != "error":
-            results, cost = path_results(tree, status, plans.placed, plans.split, plans.built, raw.solver or pipeline.adapter.name)
+            results, cost = path_results(
+                tree, status, plans.placed, plans.split, plans.built, raw.solver or pipeline.adapter.name
+            )
         else:
             objective = math.nan
     elif raw.status == "infeasible" and pipeline.explain:
