@@ -386,3 +386,35 @@ def test_to_dict_unchanged_by_reading(small: dict[str, Any]) -> None:
     before = copy.deepcopy(small)
     Problem.from_tables(**small)
     assert small == before
+
+
+def test_a_value_and_period_columns_for_one_field_are_refused(tmp_path: Path, gigawatt: Problem) -> None:
+    """The problem sheet gives a field one value or one per period, never both."""
+    path = gigawatt.to_excel(tmp_path / "g.xlsx")
+    sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+    problem_sheet = sheets["problem"]
+    given = problem_sheet["field"] == "pue"
+    assert problem_sheet.loc[given, "value"].notna().all()
+    problem_sheet.loc[given, 2028] = 1.3
+    with pd.ExcelWriter(path) as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+    with pytest.raises(ProblemError, match=r"give the value column or the period columns, not both"):
+        Problem.from_excel(path)
+
+
+@pytest.mark.parametrize("name", ["offers.txt", "offers", "offers.csv.bak"])
+def test_a_table_reference_that_is_not_csv_or_xlsx_is_refused(tmp_path: Path, name: str) -> None:
+    (tmp_path / name).write_text("name,vendor\n", encoding="utf-8")
+    (tmp_path / "p.toml").write_text(f'periods = [2026]\ndemand = 1\noffers = "{name}"\n', encoding="utf-8")
+    with pytest.raises(ProblemError, match=r"a table is a \.csv or \.xlsx file"):
+        Problem.from_file(tmp_path / "p.toml")
+
+
+def test_a_read_error_names_the_line_after_leading_blank_lines(tmp_path: Path) -> None:
+    from procure.io import MAX_KEY_PARTS
+
+    deep = ".".join(["a"] * MAX_KEY_PARTS)
+    (tmp_path / "p.toml").write_text(f"\n\nperiods = [2026]\n{deep} = 1\n", encoding="utf-8")
+    with pytest.raises(ProblemError, match=r"line 4: a key of"):
+        Problem.from_file(tmp_path / "p.toml")
