@@ -777,3 +777,16 @@ def test_fuzz_dataframe(table: tuple[list[str], list[list[Any]]]) -> None:
     headers, rows = table
     frame = pd.DataFrame(rows, columns=headers, dtype=object) if rows else pd.DataFrame(columns=headers)
     _check(lambda: Problem.from_tables(offers=frame, periods=[2026, 2027], demand=100), "offers table")
+
+
+def test_a_file_name_with_a_nul_byte_is_named() -> None:
+    with pytest.raises(ProblemError, match=r"is not a valid file name"):
+        Problem.from_file("plan\0.toml")
+
+
+@pytest.mark.parametrize("key", ["name", "probability"])
+def test_a_null_scenario_field_is_required(small: dict[str, Any], key: str) -> None:
+    small["risk"]["scenarios"] = [{"name": "cut", "probability": 0.1, "availability": {"google": 0.5}}]
+    small["risk"]["scenarios"][0][key] = None
+    with pytest.raises(ProblemError, match=rf"risk\.scenarios\[0\]\.{key}: is required"):
+        Problem.from_dict(small)
