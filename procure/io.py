@@ -355,8 +355,8 @@ def write_workbook(
         or more than `EXCEL_CELL_CHARS` characters, or a sheet has more rows or columns than Excel
         allows; it names the sheet, the cell, its column and (with ``field_of``) the field.
     """
-    from openpyxl import Workbook  # type: ignore[import-untyped]
-    from openpyxl.utils.cell import get_column_letter  # type: ignore[import-untyped]
+    from openpyxl import Workbook
+    from openpyxl.utils.cell import get_column_letter
 
     from .validate import show
 

@@ -58,11 +58,11 @@ from xml.parsers import expat
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell.cell import ERROR_CODES  # type: ignore[import-untyped]
-from openpyxl.reader.excel import ExcelReader  # type: ignore[import-untyped]
-from openpyxl.styles.stylesheet import apply_stylesheet  # type: ignore[import-untyped]
-from openpyxl.utils.cell import column_index_from_string, get_column_letter  # type: ignore[import-untyped]
-from openpyxl.utils.datetime import from_excel, from_ISO8601  # type: ignore[import-untyped]
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
+from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from .errors import ProblemError
 from .io import RepeatedKey, json_object, read_file, read_mapping, write_text, write_workbook

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from openpyxl.utils.cell import get_column_letter  # type: ignore[import-untyped]
+from openpyxl.utils.cell import get_column_letter
 
 from ..io import write_text, write_workbook
 from . import tables
