@@ -112,19 +112,21 @@ def _demand(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]:
     return p
 
 
+def _cap_below(used: np.ndarray, loose: float, a: float, pick: int) -> dict[str, float]:
+    """A per-period cap ``loose`` everywhere but in one period the plan uses, where it is ``a`` below use."""
+    (t,) = _positive(used, pick)
+    caps = np.full(len(PERIODS), loose)
+    caps[t] = used[t] * (1 - a)
+    return _per_period(caps)
+
+
 def _power(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]:
-    (t,) = _positive(r.evaluation.power_gw, pick)
-    caps = np.full(len(PERIODS), 100.0)
-    caps[t] = r.evaluation.power_gw[t] * (1 - a)
-    p["power_cap_gw"] = _per_period(caps)
+    p["power_cap_gw"] = _cap_below(r.evaluation.power_gw, 100.0, a, pick)
     return p
 
 
 def _budget(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]:
-    (t,) = _positive(r.evaluation.paid, pick)
-    caps = np.full(len(PERIODS), 1e13)
-    caps[t] = r.evaluation.paid[t] * (1 - a)
-    p["budget"] = _per_period(caps)
+    p["budget"] = _cap_below(r.evaluation.paid, 1e13, a, pick)
     return p
 
 
@@ -143,10 +145,8 @@ def _max_spend(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any
 
 
 def _supply(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]:
-    i, t = _positive(r.evaluation.purchases, pick)
-    caps = np.full(len(PERIODS), 1e7)
-    caps[t] = r.evaluation.purchases[i, t] * (1 - a)
-    p["offers"][i]["max_units"] = _per_period(caps)
+    (i, _) = _positive(r.evaluation.purchases, pick)
+    p["offers"][i]["max_units"] = _cap_below(r.evaluation.purchases[i], 1e7, a, pick)
     return p
 
 
@@ -195,10 +195,8 @@ def _max_cvar(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]
 
 
 def _site_power(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]:
-    s, t = _positive(r.evaluation.site_power_gw, pick)
-    caps = np.full(len(PERIODS), 100.0)
-    caps[t] = r.evaluation.site_power_gw[s, t] * (1 - a)
-    p["sites"][s]["power_cap_gw"] = _per_period(caps)
+    (s, _) = _positive(r.evaluation.site_power_gw, pick)
+    p["sites"][s]["power_cap_gw"] = _cap_below(r.evaluation.site_power_gw[s], 100.0, a, pick)
     return p
 
 
