@@ -49,7 +49,7 @@ from .paths import apply_changes, get_value
 from .pipeline import Pipeline
 from .problem import Problem, as_problem
 from .result import Result
-from .solvers import get_adapter
+from .solvers import DEFAULT_SOLVER, get_adapter
 from .solvers.base import Adapter, SolveOptions
 
 __all__ = ["Diagnosis", "Requirement", "explain"]
@@ -910,7 +910,7 @@ def explain(
     prices: Mapping[str, float] | None = None,
     priorities: Mapping[str, float] | None = None,
     repairs: bool = True,
-    solver: str = "highs",
+    solver: str = DEFAULT_SOLVER,
     time_limit: float | None = None,
     mip_gap: float = 1e-4,
     threads: int | None = None,

@@ -29,7 +29,7 @@ from .options import solve_options
 from .pipeline import Extra, ModelState, Pipeline, lots_of, optimize, split_of, warm
 from .problem import Problem, as_problem
 from .result import Result, make_result
-from .solvers import get_adapter
+from .solvers import DEFAULT_SOLVER, get_adapter
 from .solvers.base import RawSolution
 from .validate import show
 
@@ -264,7 +264,7 @@ def frontier(
     measure: str | None = None,
     points: int = 10,
     *,
-    solver: str = "highs",
+    solver: str = DEFAULT_SOLVER,
     time_limit: float | None = None,
     mip_gap: float = 1e-4,
     threads: int | None = None,

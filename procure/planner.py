@@ -21,7 +21,7 @@ from .options import solve_options
 from .pipeline import Extra, ModelState, Pipeline
 from .problem import Problem, as_problem
 from .result import Result
-from .solvers import get_adapter
+from .solvers import DEFAULT_SOLVER, get_adapter
 
 __all__ = ["Planner"]
 
@@ -51,7 +51,7 @@ class Planner:
         self,
         problem: Problem | Mapping[str, Any] | str | os.PathLike[str],
         *,
-        solver: str = "highs",
+        solver: str = DEFAULT_SOLVER,
         time_limit: float | None = None,
         mip_gap: float = 1e-4,
         threads: int | None = None,

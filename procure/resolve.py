@@ -26,7 +26,7 @@ from .model.risk import HHI_TOL
 from .options import solve_options
 from .pipeline import Extra, ModelState, Pipeline
 from .problem import Problem
-from .solvers import get_adapter
+from .solvers import DEFAULT_SOLVER, get_adapter
 from .solvers.base import SolveOptions
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def pipeline_for(result: Result, options: Mapping[str, Any], what: str) -> Pipel
     """The pipeline that re-solves variants of ``result``'s problem with the caller's ``options``
     (checked by `checked_options`)."""
     solve, extra = checked_options(result, options, what)
-    adapter = get_adapter(options.get("solver", "highs"))
+    adapter = get_adapter(options.get("solver", DEFAULT_SOLVER))
     adapter.check_options(solve)
     return Pipeline(adapter, solve, extra=extra)
 

@@ -11,7 +11,7 @@ from .options import solve_options
 from .pipeline import Extra, Pipeline
 from .problem import Problem, as_problem
 from .result import Result
-from .solvers import get_adapter
+from .solvers import DEFAULT_SOLVER, get_adapter
 
 __all__ = ["solve"]
 
@@ -19,7 +19,7 @@ __all__ = ["solve"]
 def solve(
     problem: Problem | Mapping[str, Any] | str | os.PathLike[str],
     *,
-    solver: str = "highs",
+    solver: str = DEFAULT_SOLVER,
     time_limit: float | None = None,
     mip_gap: float = 1e-4,
     threads: int | None = None,
@@ -37,7 +37,12 @@ def solve(
         ``.json`` / ``.toml`` file or an Excel workbook (``.xlsx``); a file's tables
         (``offers = "offers.csv"``) are read from its own folder.
     solver : str
-        Adapter name; ``"highs"`` (built in) by default, or ``"pyomo:NAME"``; for a problem
+        Adapter name.  The default ``"auto"`` runs HiGHS and CBC (PuLP's bundled
+        program) at once and reports the answer of the engine that proves with less
+        work, counted in branch-and-bound nodes, never wall time: the same problem and
+        ``threads`` give the same plan, status and bound every run, and
+        ``result.solver`` names the engine.  ``"highs"`` and ``"cbc"`` pick one
+        engine, ``"pyomo:NAME"`` a Pyomo-driven solver; for a problem
         with ``demand_scenarios`` also ``"mpisppy:ef"`` or ``"mpisppy:ph"`` (mpi-sppy's
         extensive form or progressive hedging, see `procure.mpisppy`).
     time_limit : float, optional

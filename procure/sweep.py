@@ -34,7 +34,7 @@ from .paths import apply_changes
 from .planner import Planner
 from .problem import Problem, as_problem
 from .result import Result
-from .solvers import get_adapter
+from .solvers import DEFAULT_SOLVER, get_adapter
 from .tree_result import TreeResult
 from .validate import show
 
@@ -467,7 +467,7 @@ def _options(given: Mapping[str, Any]) -> dict[str, Any]:
         options.get("verbose", False),
         options.get("solver_options"),
     )
-    get_adapter(options.get("solver", "highs")).check_options(checked)
+    get_adapter(options.get("solver", DEFAULT_SOLVER)).check_options(checked)
     return options
 
 

@@ -122,7 +122,7 @@ def test_an_inconsistent_answer_is_solved_again_without_its_start(monkeypatch: p
         return raw
 
     monkeypatch.setattr(highs, "_answer", suspicious)
-    result = procure.solve(_regression("optimal-but-worse-228.json"), mip_gap=0, threads=1)
+    result = procure.solve(_regression("optimal-but-worse-228.json"), solver="highs", mip_gap=0, threads=1)
     assert "cold" in seen
     assert result.status == "optimal"
     assert result.objective == pytest.approx(TRUE_OPTIMA["optimal-but-worse-228.json"], abs=0.01)
@@ -134,7 +134,7 @@ def test_an_answer_that_stays_inconsistent_is_not_optimal(monkeypatch: pytest.Mo
         return replace(raw, status="feasible", termination="inconsistent", bound=math.nan) if raw.has_plan else raw
 
     monkeypatch.setattr(highs, "_answer", always)
-    result = procure.solve(_regression("optimal-but-worse-36.json"), mip_gap=0, threads=1)
+    result = procure.solve(_regression("optimal-but-worse-36.json"), solver="highs", mip_gap=0, threads=1)
     assert result.status == "feasible"
     assert math.isnan(result.bound) and math.isnan(result.gap)
     assert result.check() == []
@@ -152,7 +152,7 @@ def test_a_bound_above_the_plan_is_dropped(monkeypatch: pytest.MonkeyPatch, smal
         return replace(raw, bound=raw.objective * 1.5) if raw.has_plan else raw
 
     monkeypatch.setattr(HighsSession, "solve", inflated)
-    result = procure.solve(small, mip_gap=0)
+    result = procure.solve(small, solver="highs", mip_gap=0)
     assert result.status == "feasible"
     assert result.termination == "inconsistent"
     assert math.isnan(result.bound)
@@ -173,7 +173,7 @@ def test_a_plan_that_breaks_the_problem_is_not_reported(monkeypatch: pytest.Monk
         return replace(raw, x=x)
 
     monkeypatch.setattr(HighsSession, "solve", broken)
-    result = procure.solve(small, mip_gap=0)
+    result = procure.solve(small, solver="highs", mip_gap=0)
     assert result.status == "error"
     assert result.termination == "numerical"
     assert "breaks" in result.message and not result.has_plan

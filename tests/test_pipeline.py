@@ -124,7 +124,7 @@ def test_the_kept_model_offers_its_earlier_plans_as_starts(monkeypatch: Any) -> 
     monkeypatch.setattr(highs, "_start_within_gap", recording)
     other = procure.Problem.from_file(ROOT / "examples" / "gigawatt_2026.toml")
     problem = procure.paths.apply_changes(other, {"offers[gb300-nvl72].unit_cost": 24_000})  # A: cheap GB300
-    planner = procure.Planner(problem)
+    planner = procure.Planner(problem, solver="highs")
     first = planner.solve()
     second = planner.solve(other)
     assert not np.array_equal(first.purchases.to_numpy(), second.purchases.to_numpy())

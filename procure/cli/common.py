@@ -70,7 +70,7 @@ OPTION_OF_PATH = {
 #: Python words of the library's messages, and the command line's words for the same thing.
 CLI_WORDS = (
     (" (force=True overwrites)", " (use --force to overwrite)"),
-    ("procure.solve(problem)", "--solver highs"),
+    ("procure.solve(problem)", "--solver auto"),
     (" (or None)", ""),
     ("allow_paths=[folder], on the command line ", ""),
 )
@@ -125,7 +125,12 @@ class Console:
 def add_solve_options(parser: argparse.ArgumentParser, *, threads: bool = True, per: str = "") -> None:
     """``--solver``, ``--time-limit``, ``--gap`` and (optionally) ``--threads``."""
     group = parser.add_argument_group("solver")
-    group.add_argument("--solver", default=None, metavar="NAME", help="solver adapter (default: highs)")
+    group.add_argument(
+        "--solver",
+        default=None,
+        metavar="NAME",
+        help="solver adapter: auto (default: HiGHS and CBC raced), highs, cbc, pyomo:NAME, ...",
+    )
     group.add_argument("--time-limit", type=float, default=None, metavar="S", help=f"seconds{per} (default: no limit)")
     group.add_argument(
         "--gap", type=float, default=None, metavar="G", help="relative MIP gap at which to stop (default: 1e-4)"
@@ -170,11 +175,11 @@ def check_solve_options(args: argparse.Namespace, *, mpisppy: bool = False) -> N
     message, as the library would when it starts (``mpisppy``: the ``mpisppy:METHOD``
     solvers are accepted too, and checked by the solve)."""
     from procure.options import solve_options
-    from procure.solvers import get_adapter
+    from procure.solvers import DEFAULT_SOLVER, get_adapter
 
     given = solve_kwargs(args)
     options = solve_options(given.get("time_limit"), given.get("mip_gap", 1e-4), given.get("threads"))
-    solver = given.get("solver", "highs")
+    solver = given.get("solver", DEFAULT_SOLVER)
     if mpisppy and solver.startswith("mpisppy:"):
         return
     get_adapter(solver).check_options(options)
@@ -191,7 +196,9 @@ def solve_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def solver_name(args: argparse.Namespace) -> str:
-    return getattr(args, "solver", None) or "highs"
+    from procure.solvers import DEFAULT_SOLVER
+
+    return getattr(args, "solver", None) or DEFAULT_SOLVER
 
 
 def exit_for_status(status: str, has_plan: bool) -> int:

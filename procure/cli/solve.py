@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     console.say(f"solving {args.plan} with {solver_name(args)} …")
     result = procure.solve(problem, **solve_kwargs(args))
     code = exit_for_status(result.status, result.has_plan)
-    console.say(f"{result.status} ({result.termination}) in {console.elapsed()}")
+    engine = f" by {result.solver}" if result.solver and result.solver != solver_name(args) else ""
+    console.say(f"{result.status} ({result.termination}){engine} in {console.elapsed()}")
     if args.json:
         print_json(result.to_dict())
     else:

@@ -77,7 +77,7 @@ FLOOR_NODES = 500
 #: seconds to wait for HiGHS to stop after Ctrl-C before giving the process back
 STOP_WAIT = 5.0
 #: seconds CBC may take to stop after Ctrl-C (and write its plan) before it is killed
-CBC_STOP_WAIT = 2.0
+CBC_STOP_WAIT = 0.5
 #: how often (seconds) the race is looked at when nothing reports
 POLL = 0.05
 #: above this many nonzeros HiGHS answers alone: writing the model for CBC and CBC's reading it

@@ -27,6 +27,7 @@ from ..errors import ProblemError, SolverNotAvailable
 from ..model.linear import Index, LinearModel
 
 __all__ = [
+    "DEFAULT_SOLVER",
     "STATUSES",
     "TERMINATIONS",
     "Adapter",
@@ -233,6 +234,10 @@ class Adapter(ABC):
             return replace(options, warm_start=None, warm_start_ids=None, other_starts=())
         return options
 
+
+#: The adapter a solve uses when the caller names none: HiGHS and CBC raced by deterministic
+#: work (`procure.solvers.auto`), the faster engine on most procurement models.
+DEFAULT_SOLVER = "auto"
 
 _CLASSES: dict[str, type[Adapter]] = {}
 
