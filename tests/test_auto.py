@@ -345,3 +345,39 @@ def test_ctrl_c_stops_both_engines_and_keeps_the_plan() -> None:
     assert time.perf_counter() - sent < 1 + auto.CBC_STOP_WAIT  # HiGHS stops at once, CBC within its wait
     out, _ = child.communicate(timeout=30)
     assert (first + out).split() == ["interrupted", "feasible", "interrupted", "True", "True", "cbc", "0"]
+
+
+ORPHAN = textwrap.dedent(
+    """
+    import os, sys, threading, time
+    sys.path.insert(0, {benchmarks!r})
+    from generate import generate
+    import procure
+    problem = generate(6, 15, 10, seed=7, scenarios=50)   # minutes to prove at mip_gap=0
+    threading.Thread(target=procure.solve, args=(problem,), kwargs=dict(mip_gap=0, threads=1), daemon=True).start()
+    me = os.getpid()
+    for _ in range(300):  # until CBC runs
+        time.sleep(0.1)
+        kids = [line.split()[0] for line in os.popen(f"ps -o pid=,comm= --ppid {{me}}") if "cbc" in line]
+        if kids:
+            print(*kids, flush=True)
+            os._exit(0)   # procure's process dies without a chance to stop CBC
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_cbc_does_not_outlive_a_killed_procure() -> None:
+    """CBC runs in its own session; a procure process that dies outright must not leave it
+    searching (a search at mip_gap=0 with no time limit could run for hours)."""
+    script = ORPHAN.format(benchmarks=str(ROOT / "benchmarks"))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    kids = [int(pid) for pid in done.stdout.split()]
+    assert kids, done.stderr
+    deadline = time.perf_counter() + 5
+    while time.perf_counter() < deadline and any(Path(f"/proc/{pid}").exists() for pid in kids):
+        time.sleep(0.05)
+    alive = [pid for pid in kids if Path(f"/proc/{pid}").exists()]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, f"CBC ({alive}) outlived the process that started it"

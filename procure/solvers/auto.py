@@ -62,7 +62,7 @@ from ..errors import ProblemError
 from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form
 from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register
-from .cbc import CbcAdapter, _read_solution, _write_mps, _write_start, cbc_program
+from .cbc import CbcAdapter, _read_solution, _write_mps, _write_start, cbc_program, start_cbc
 from .highs import HighsAdapter, HighsSession, _Stop
 
 __all__ = ["FLOOR_NODES", "NODE_RATIO", "AutoAdapter", "AutoSession", "choose", "fits"]
@@ -246,9 +246,7 @@ class _CbcRace:
         except (ImportError, OSError):  # no pseudo-terminal (Windows): the log comes at the end
             master = slave = -1
         out = subprocess.PIPE if master < 0 else slave
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        process = start_cbc(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         with self.lock:
             self.process = process
         if self.stop.is_set() or self.interrupt.is_set():  # halted while it started

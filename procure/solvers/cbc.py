@@ -21,10 +21,12 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +35,7 @@ from ..model.linear import LinearModel
 from ..model.scaling import MatrixForm, matrix_form
 from .base import Adapter, Capabilities, RawSolution, SolveOptions, register, status_for
 
-__all__ = ["STATUS_MAP", "CbcAdapter", "cbc_program"]
+__all__ = ["STATUS_MAP", "CbcAdapter", "cbc_program", "start_cbc"]
 
 #: CBC's "Result - …" line → termination (see `procure.solvers.base.TERMINATIONS`).
 STATUS_MAP: dict[str, str] = {
@@ -247,11 +249,40 @@ class CbcAdapter(Adapter):
         )
 
 
+def _parent_death_signal() -> Any:
+    """On Linux, a function for the forked child that asks the kernel to kill it when
+    procure's process dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``); None elsewhere.
+
+    CBC runs in its own session (so that Ctrl-C reaches it only through procure), so
+    without this a procure killed outright (``kill -9``, ``os._exit``, a test's timeout)
+    would leave CBC running to the end of a search that may have no time limit."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it
+    except (OSError, AttributeError):
+        return None
+    kill = int(signal.SIGKILL)
+
+    def die_with_parent() -> None:
+        prctl(1, kill, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+
+    return die_with_parent
+
+
+_DIE_WITH_PARENT = _parent_death_signal()
+
+
+def start_cbc(command: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
+    """The CBC program started in its own session, killed by the kernel if procure dies."""
+    return subprocess.Popen(command, start_new_session=True, preexec_fn=_DIE_WITH_PARENT, **kwargs)
+
+
 def _run(command: list[str], verbose: bool) -> tuple[str, bool]:
     """Run CBC; its log, and whether Ctrl-C stopped it (CBC then writes its best plan)."""
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
+    process = start_cbc(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     interrupted = False
     try:
         out, _ = process.communicate()
