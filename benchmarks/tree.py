@@ -10,7 +10,8 @@ demand starts at 1.4M PFLOP/s and grows slow/mid/fast (×1.32/1.50/1.68 a year, 
 81, 243 for L = 1..5).  For each size, every method runs on one HiGHS thread with gap 1e-3
 and the same time limit:
 
-- ``procure``: `procure.solve` (its extensive form, built by merging columns of per-path models);
+- ``procure``: `procure.solve` with its default engine (``auto``) on its extensive form, built by
+  merging columns of per-path models; ``procure-highs``: the same through HiGHS alone;
 - ``mpisppy-ef``: the same paths as Pyomo models (`procure.to_mpisppy`) solved as mpi-sppy's
   extensive form with HiGHS (the Pyomo route a modeller would take), when mpi-sppy is installed;
 - ``mpisppy-ph``: progressive hedging in one process (`solver="mpisppy:ph"`), where asked
@@ -135,7 +136,9 @@ def run_mpi(ranks: int, problem: dict[str, Any], time_limit: float) -> dict[str,
 def run(method: str, problem: dict[str, Any], time_limit: float) -> dict[str, Any]:
     if method.startswith("mpisppy-ph-mpi"):
         return run_mpi(int(method.removeprefix("mpisppy-ph-mpi")), problem, time_limit)
-    solver = {"procure": "highs", "mpisppy-ef": "mpisppy:ef", "mpisppy-ph": "mpisppy:ph"}[method]
+    solver = {"procure": "auto", "procure-highs": "highs", "mpisppy-ef": "mpisppy:ef", "mpisppy-ph": "mpisppy:ph"}[
+        method
+    ]
     started = time.perf_counter()
     try:
         result = procure.solve(problem, solver=solver, mip_gap=1e-3, time_limit=time_limit, threads=1)
@@ -169,7 +172,7 @@ def report(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="3,9,27,81,243")
-    parser.add_argument("--methods", default="procure,mpisppy-ef,mpisppy-ph")
+    parser.add_argument("--methods", default="procure,procure-highs,mpisppy-ef,mpisppy-ph")
     parser.add_argument("--ph-from", type=int, default=27, help="smallest tree that runs progressive hedging")
     parser.add_argument("--ef-until", type=int, default=243, help="largest tree for mpi-sppy's extensive form")
     parser.add_argument("--time-limit", type=float, default=120.0)

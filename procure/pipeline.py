@@ -48,8 +48,10 @@ __all__ = [
     "Pipeline",
     "add_hhi_cuts",
     "built_of",
+    "hhi_short",
     "lots_of",
     "optimize",
+    "refine_hhi",
     "remaining",
     "split_of",
     "verdict",
@@ -59,8 +61,12 @@ __all__ = [
 #: A build hook of procure's own (the frontier's risk-level handle): called after ``extra``.
 Extend = Callable[[BuiltModel, ModelData], Any]
 
-#: Rounds of HHI cuts before giving up on the tolerance (each adds at most V×T cuts).
+#: Rounds of HHI cuts before giving up on the tolerance (each adds at most V×T×(2·HHI_NEIGHBOURS+1) cuts).
 MAX_HHI_ROUNDS = 50
+#: Relative gap of the solves whose plans only place HHI cuts (the last solve has the caller's gap).
+REFINE_GAP = 1e-3
+#: Tangents added on each side of a plan's share, as well as at it (`add_hhi_cuts`).
+HHI_NEIGHBOURS = 2
 #: Rebuilds with wider lot bounds before a bound is declared uncertified.
 MAX_CERTIFY_ROUNDS = 3
 #: Seconds the diagnosis of an infeasible problem may take within a solve without a time limit.
@@ -114,46 +120,114 @@ def warm(
 
 
 def optimize(session: Session, built: BuiltModel, data: ModelData, options: SolveOptions) -> RawSolution:
-    """Solve the kept model within ``options.time_limit``; with HHI terms, add tangent cuts until
-    the plan's exact HHI is within `HHI_TOL` of the model's in every period (else the answer is
-    only ``feasible``)."""
-    started = time.perf_counter()
-    raw = _safe(session, options)
+    """Solve the kept model within ``options.time_limit``; with HHI terms, refine its tangent
+    cuts (`refine_hhi`) until the plan's exact HHI keeps every promise of the model (else the
+    answer is only ``feasible``)."""
     if built.hhi is None:
-        return raw
+        return _safe(session, options)
+
+    def again(raw: RawSolution, left: SolveOptions) -> RawSolution:
+        return _safe(session, warm(built, lots_of(built, raw), left))
+
+    return refine_hhi(
+        lambda first: _safe(session, first),
+        again,
+        lambda x: add_hhi_cuts(session, built, data, x),
+        options,
+        time.perf_counter(),
+    )
+
+
+def refine_hhi(
+    first: Callable[[SolveOptions], RawSolution],
+    again: Callable[[RawSolution, SolveOptions], RawSolution],
+    cut: Callable[[np.ndarray], bool],
+    options: SolveOptions,
+    started: float,
+) -> RawSolution:
+    """Solve, add HHI tangent cuts where the plan needs them (``cut``), solve again (``again``,
+    from the last plan), until a plan needs none; the answer of the last solve.
+
+    The plans of the rounds that add cuts serve only to place them: those rounds are solved to
+    the looser gap `REFINE_GAP`, and the plan that needs no cut is then solved once more at the
+    caller's ``mip_gap`` (from that plan), which alone may be ``optimal`` — with the bound
+    HiGHS proved for the model with every cut, a relaxation of the problem.  Rounds stop, with
+    a ``feasible`` answer, at the time limit, after `MAX_HHI_ROUNDS` or on cuts that cannot be
+    stated.
+    """
+    loose = replace(options, mip_gap=max(options.mip_gap, REFINE_GAP))
+    final = loose.mip_gap <= options.mip_gap  # this solve's gap is the caller's
+    raw = first(loose)
     for _ in range(MAX_HHI_ROUNDS):
         if not raw.has_plan or raw.x is None or raw.interrupted:
-            return raw
+            return raw  # no plan: infeasible for a relaxation is infeasible, an error stays one
         try:
-            if not add_hhi_cuts(session, built, data, raw.x):
-                return raw
+            added = cut(raw.x)
         except NumericsError as exc:  # the cuts this plan needs cannot be stated: keep the plan, exact HHI
             return _downgraded(raw, f"HHI cuts stopped: {exc}", "numerical")
+        if final and not added:
+            return raw
         left = remaining(options, started)
         if left is None:
             return _downgraded(raw, "stopped: time limit while refining HHI cuts", "time_limit")
-        raw = _safe(session, warm(built, lots_of(built, raw), left))
+        final = not added or loose.mip_gap <= options.mip_gap
+        raw = again(raw, left if final else replace(left, mip_gap=loose.mip_gap))
     if raw.has_plan:
         return _downgraded(raw, f"HHI cuts did not reach the tolerance in {MAX_HHI_ROUNDS} rounds", "numerical")
     return raw
 
 
 def add_hhi_cuts(session: Session, built: BuiltModel, data: ModelData, x: np.ndarray) -> bool:
-    """Tangent cuts where the exact HHI of solution ``x`` exceeds the model's by more than
-    `HHI_TOL` in some period; False when every period is within it (no cut added).  Raises
-    `NumericsError` when the cuts cannot be stated."""
+    """Tangent cuts where solution ``x`` needs them (`hhi_short`): at the shares it has, and
+    `HHI_NEIGHBOURS` on each side spaced for the tolerance (the next plan is most often near);
+    False when it needs none (no cut added).  Raises `NumericsError` when the cuts cannot be
+    stated."""
     hhi = built.hhi
     if hhi is None:
         return False
-    demand = data.demand[hhi.periods]
-    share = x[built.compute[:, hhi.periods]] / demand  # (V, P)
-    under = share**2 - x[hhi.terms]
-    if under.sum(axis=0).max() <= HHI_TOL:
+    share = x[built.compute[:, hhi.periods]] / data.demand[hhi.periods]  # (V, P)
+    under = np.maximum(share**2 - x[hhi.terms], 0.0)
+    if not hhi_short(session.model, hhi.terms, under, x):
         return False
-    v, p = np.nonzero(under > HHI_TOL / (2 * data.n_vendors))
-    index, row, col, val, lower = hhi_cut_rows(data, hhi, built.compute, v, p, share[v, p])
+    least = HHI_TOL / (2 * data.n_vendors)
+    v, p = np.nonzero(under > least)
+    if not len(v):  # short by rounding alone: no term is off by enough to cut
+        return False
+    # tangents at s + k·2√least are within `least` of s² between them
+    offsets = 2.0 * np.sqrt(least) * np.arange(-HHI_NEIGHBOURS, HHI_NEIGHBOURS + 1)
+    at = share[v, p][:, None] + offsets
+    keep = at >= 0  # a tangent at a negative share is below 0 for every share: useless
+    n = at.shape[1]
+    v, p, at = np.repeat(v, n)[keep.ravel()], np.repeat(p, n)[keep.ravel()], at[keep]
+    index, row, col, val, lower = hhi_cut_rows(data, hhi, built.compute, v, p, at)
     session.add_rows("hhi_cut", index, row, col, val, lower=lower, unit="share²", definition=True)
     return True
+
+
+def hhi_short(model: LinearModel, terms: np.ndarray, under: np.ndarray, x: np.ndarray) -> bool:
+    """Does solution ``x`` promise less than its exact HHI holds to?  ``under`` (V, P): how far
+    each term ``x[terms]`` is below its exact square.
+
+    Where a period's terms are priced, the model's HHI must be within `HHI_TOL` of the exact
+    one (so the objective is).  Elsewhere the terms only bound rows (``max_hhi``, a frontier's
+    level), and the solver may leave them anywhere above their cuts where those rows are slack:
+    the plan is short only when a row breaks by more than `HHI_TOL` (per unit of its largest
+    coefficient on a term) once every term is raised to its exact square."""
+    per_period = under.sum(axis=0)
+    if per_period.max(initial=0.0) <= HHI_TOL:
+        return False
+    priced = (model.cost[terms] != 0).any(axis=0)
+    if (per_period[priced] > HHI_TOL).any():
+        return True
+    A = model.A
+    raised = np.zeros(model.num_cols)
+    raised[terms] = under
+    change = A @ raised
+    rows = np.flatnonzero(change != 0)
+    touched = A[rows]
+    activity = touched @ x + change[rows]
+    tol = HHI_TOL * abs(touched[:, terms.ravel()]).max(axis=1).toarray().ravel()
+    return bool(((activity > model.row_upper[rows] + tol) | (activity < model.row_lower[rows] - tol)).any())
 
 
 def _downgraded(raw: RawSolution, message: str, termination: str) -> RawSolution:

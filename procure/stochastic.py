@@ -47,6 +47,13 @@ __all__ = [
 
 #: Rebuilds with wider lot bounds before a bound is declared uncertified (as `procure.pipeline`).
 MAX_CERTIFY_ROUNDS = 3
+#: HiGHS's heuristic effort on an extensive form: on the gigawatt tree its bound is near the
+#: optimum early, and the search stalls on plans (27 paths: no proof of 1e-3 in 150 s at HiGHS's
+#: 0.05, proved in 14 s at 1.0; ``benchmarks/tree.py``).  It changes how plans are looked for,
+#: never what is proved.  ``solver="auto"`` answers with HiGHS alone there: CBC proves the 9-path
+#: tree in 45 s against HiGHS's 5 s, and its plans of the 27-path tree break share rows beyond
+#: procure's check.
+TREE_HEURISTIC_EFFORT = 1.0
 
 
 def scenario_cvar(costs: np.ndarray, probability: np.ndarray, alpha: float) -> float:
@@ -151,31 +158,23 @@ def _warm(state: TreeState, x: np.ndarray | None, options: SolveOptions) -> Solv
 
 
 def _optimize(state: TreeState, options: SolveOptions, started: float) -> RawSolution:
-    """Solve, then add HHI tangent cuts for every path whose plan's exact HHI the model
-    under-estimates, until none does (as `procure.pipeline.optimize` does for one path)."""
-    from .pipeline import MAX_HHI_ROUNDS, _downgraded, _safe, add_hhi_cuts, remaining
+    """Solve, refining the HHI tangent cuts of every path whose plan needs them (as
+    `procure.pipeline.optimize` does for one path, by `procure.pipeline.refine_hhi`)."""
+    from .pipeline import _safe, add_hhi_cuts, refine_hhi
 
-    raw = _safe(state.session, options)
     views = [v for v in state.extensive.views if v.hhi is not None]
     if not views:
-        return raw
-    for _ in range(MAX_HHI_ROUNDS):
-        if not raw.has_plan or raw.x is None or raw.interrupted:
-            return raw
-        x = raw.x
-        try:
-            added = [add_hhi_cuts(state.session, v, v.handles.data, x) for v in views]
-        except NumericsError as exc:
-            return _downgraded(raw, f"HHI cuts stopped: {exc}", "numerical")
-        if not any(added):
-            return raw
-        left = remaining(options, started)
-        if left is None:
-            return _downgraded(raw, "stopped: time limit while refining HHI cuts", "time_limit")
-        raw = _safe(state.session, _warm(state, x, left))
-    if raw.has_plan:
-        return _downgraded(raw, f"HHI cuts did not reach the tolerance in {MAX_HHI_ROUNDS} rounds", "numerical")
-    return raw
+        return _safe(state.session, options)
+
+    def cut(x: np.ndarray) -> bool:
+        added = [add_hhi_cuts(state.session, v, v.handles.data, x) for v in views]  # every path, not the first
+        return any(added)
+
+    def again(raw: RawSolution, left: SolveOptions) -> RawSolution:
+        assert raw.x is not None
+        return _safe(state.session, _warm(state, raw.x, left))
+
+    return refine_hhi(lambda first: _safe(state.session, first), again, cut, options, started)
 
 
 @dataclass
@@ -279,7 +278,7 @@ def run_tree(
     from .tree_result import TreeResult
 
     tree = scenario_tree(problem)
-    options = pipeline.options
+    options = replace(pipeline.options, heuristic_effort=TREE_HEURISTIC_EFFORT, race=False)
     state = _open(pipeline, problem, tree, None, fixed)
     state, raw, certified = _solve(pipeline, state, options, started)
     bound = raw.bound if certified else math.nan

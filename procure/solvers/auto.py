@@ -29,7 +29,8 @@ Changes to a kept model (HHI cuts, certification, a sweep) go to a `HighsSession
 (HiGHS's copy is changed in place) and to the `LinearModel` they share, which CBC
 reads afresh on every solve.  HiGHS alone answers when the race cannot help or
 cannot be decided by the rule: a model without integer columns or above
-`RACE_MOST_NONZEROS` nonzeros, row duals,
+`RACE_MOST_NONZEROS` nonzeros, row duals, a solve that asks for no race (the extensive
+form of a demand tree: ``benchmarks/tree.py``),
 ``solver_options`` (they are HiGHS's, as for the default solver), a ``strict``
 re-solve, and a machine without CBC (``pip install pulp`` bundles it).
 
@@ -378,6 +379,7 @@ class AutoSession(Session):
             or self.model.A.nnz > RACE_MOST_NONZEROS
             or options.duals
             or options.strict
+            or not options.race
             or bool(options.solver_options)
             or not CbcAdapter.available()
         )

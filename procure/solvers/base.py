@@ -96,7 +96,11 @@ class SolveOptions:
     under its own names (an option it rejects is a `ProblemError`); ``duals``
     asks for row duals (linear models only); ``strict`` asks for tighter
     feasibility and integrality tolerances (a re-solve after a plan broke a
-    constraint by more than procure's check allows).
+    constraint by more than procure's check allows).  ``heuristic_effort`` is the share
+    of a branch and bound spent looking for plans (HiGHS's ``mip_heuristic_effort``;
+    None: the solver's default); procure raises it for the extensive forms of demand
+    trees, whose hard part is finding a good plan, not the bound.  ``race`` False asks
+    ``solver="auto"`` for HiGHS alone (procure sets it for those extensive forms too).
     """
 
     time_limit: float | None = None
@@ -110,6 +114,8 @@ class SolveOptions:
     solver_options: Mapping[str, object] = field(default_factory=dict)
     duals: bool = False
     strict: bool = False
+    heuristic_effort: float | None = None
+    race: bool = True
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,9 @@ TOLERANCES = {
     "primal_feasibility_tolerance": (1e-7, 1e-9),
 }
 
+#: HiGHS's own ``mip_heuristic_effort``, restored on a kept model when a solve asks for no other.
+HEURISTIC_EFFORT = 0.05
+
 #: Relative agreement required between the plan's objective and the one HiGHS reports.
 AGREE = 1e-6
 
@@ -182,7 +185,9 @@ def _configure(h: Any, options: SolveOptions, nonzeros: int = 0) -> None:
     _set(h, "time_limit", float(options.time_limit) if options.time_limit is not None else math.inf)
     for key, (default, strict) in TOLERANCES.items():
         _set(h, key, strict if options.strict else default)
-    _user_options(h, options.solver_options)
+    effort = HEURISTIC_EFFORT if options.heuristic_effort is None else options.heuristic_effort
+    _set(h, "mip_heuristic_effort", float(effort))
+    _user_options(h, options.solver_options)  # the caller's mip_heuristic_effort, if any, wins
 
 
 #: The field (path) and the fields behind each block of the formulation, for messages about

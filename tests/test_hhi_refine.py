@@ -1,0 +1,89 @@
+"""HHI refinement (`procure.pipeline.refine_hhi`): loose rounds place the tangent cuts, one
+solve at the caller's gap answers, and a plan is cut again wherever its exact HHI breaks a
+promise of the model (`hhi_short`).  A mutant that skips a violated cut must fail here."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import procure
+import procure.pipeline as pipeline
+from procure.model.linear import Index, LinearModel
+from procure.model.risk import HHI_TOL
+from procure.tables import write_starter
+
+
+def _problem(small: dict[str, Any], **risk: float) -> dict[str, Any]:
+    problem = copy.deepcopy(small)
+    problem["risk"] = {**problem.get("risk", {}), **risk}
+    return problem
+
+
+def _model(cost: float) -> tuple[LinearModel, np.ndarray]:
+    """Two HHI terms h[0], h[1] of one period under a cap row h0 + h1 ≤ 0.5."""
+    m = LinearModel()
+    terms = m.add_columns("hhi_term", Index.grid(vendor=("a", "b")), cost=cost).reshape(2, 1)
+    m.add_rows("max_hhi", Index.scalar(), np.zeros(2, dtype=int), terms.ravel(), 1.0, upper=0.5)
+    return m, terms
+
+
+@pytest.mark.parametrize(
+    ("cost", "x", "under", "short"),
+    [
+        (0.0, [0.1, 0.1], [0.05, 0.05], False),  # cap slack even with the exact squares: no cut
+        (0.0, [0.2, 0.25], [0.06, 0.0], True),  # the exact squares break the cap
+        (0.0, [0.2, 0.25], [HHI_TOL / 2, 0.0], False),  # within the tolerance
+        (1.0, [0.1, 0.1], [0.05, 0.05], True),  # priced: the objective must be exact
+    ],
+)
+def test_hhi_short(cost: float, x: list[float], under: list[float], short: bool) -> None:
+    m, terms = _model(cost)
+    got = pipeline.hhi_short(m, terms, np.array(under)[:, None], np.array(x))
+    assert got is short
+    assert isinstance(m.A, sp.csr_matrix)
+
+
+@pytest.mark.parametrize("risk", [{"max_hhi": 0.5}, {"max_hhi": 0.55}, {"hhi_weight": 5e8}])
+def test_staged_rounds_match_rounds_at_the_callers_gap(
+    small: dict[str, Any], risk: dict[str, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loose rounds then one tight solve give the optimum every round at the caller's gap gives."""
+    problem = _problem(small, **risk)
+    staged = procure.solve(problem, solver="highs", mip_gap=0, threads=1)
+    monkeypatch.setattr(pipeline, "REFINE_GAP", 0.0)
+    monkeypatch.setattr(pipeline, "HHI_NEIGHBOURS", 0)
+    plain = procure.solve(problem, solver="highs", mip_gap=0, threads=1)
+    assert staged.status == plain.status == "optimal"
+    assert staged.check() == [] and plain.check() == []
+    tol = risk.get("hhi_weight", 0.0) * float(staged.evaluation.discount.sum()) * HHI_TOL + 1e-6 * plain.objective
+    assert staged.objective == pytest.approx(plain.objective, abs=tol)
+    assert staged.bound <= staged.objective + 1e-6 * abs(staged.objective)
+    if "max_hhi" in risk:
+        assert (staged.hhi <= risk["max_hhi"] + HHI_TOL).all()
+
+
+def test_a_loose_round_never_answers_optimal(small: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With refinement rounds at gap 1 (any plan), the answer is still proved at the caller's gap."""
+    monkeypatch.setattr(pipeline, "REFINE_GAP", 1.0)
+    result = procure.solve(_problem(small, max_hhi=0.55), solver="highs", mip_gap=1e-6, threads=1)
+    assert result.status == "optimal" and result.gap <= 1e-6
+    assert (result.hhi <= 0.55 + HHI_TOL).all()
+
+
+def test_a_mutant_that_skips_a_violated_cut_is_caught(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skipping the cuts a capped plan needs leaves a plan above the cap: never reported as a plan."""
+    write_starter(tmp_path)
+    starter = procure.Problem.from_file(tmp_path / "problem.toml")
+    problem = replace(starter, risk=replace(starter.risk, max_hhi=0.45))
+    result = procure.solve(problem, solver="highs", threads=1)
+    assert result.status == "optimal" and result.check() == []
+    assert (result.hhi <= 0.45 + HHI_TOL).all()
+    monkeypatch.setattr(pipeline, "hhi_short", lambda *a: False)
+    mutant = procure.solve(problem, solver="highs", threads=1)
+    assert mutant.status == "error" and "max_hhi" in mutant.message
