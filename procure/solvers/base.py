@@ -101,6 +101,7 @@ class SolveOptions:
     None: the solver's default); procure raises it for the extensive forms of demand
     trees, whose hard part is finding a good plan, not the bound.  ``race`` False asks
     ``solver="auto"`` for HiGHS alone (procure sets it for those extensive forms too).
+    ``node_limit`` stops a branch and bound after that many nodes (None: no limit).
     """
 
     time_limit: float | None = None
@@ -116,6 +117,7 @@ class SolveOptions:
     strict: bool = False
     heuristic_effort: float | None = None
     race: bool = True
+    node_limit: int | None = None
 
 
 @dataclass(frozen=True)

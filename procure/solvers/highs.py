@@ -81,6 +81,9 @@ TOLERANCES = {
 #: HiGHS's own ``mip_heuristic_effort``, restored on a kept model when a solve asks for no other.
 HEURISTIC_EFFORT = 0.05
 
+#: HiGHS's ``mip_max_nodes`` when no limit is asked for (its default).
+NO_NODE_LIMIT = 2**31 - 1
+
 #: Relative agreement required between the plan's objective and the one HiGHS reports.
 AGREE = 1e-6
 
@@ -187,6 +190,7 @@ def _configure(h: Any, options: SolveOptions, nonzeros: int = 0) -> None:
         _set(h, key, strict if options.strict else default)
     effort = HEURISTIC_EFFORT if options.heuristic_effort is None else options.heuristic_effort
     _set(h, "mip_heuristic_effort", float(effort))
+    _set(h, "mip_max_nodes", NO_NODE_LIMIT if options.node_limit is None else int(options.node_limit))
     _user_options(h, options.solver_options)  # the caller's mip_heuristic_effort, if any, wins
 
 
@@ -529,7 +533,7 @@ class _Held:
 def _termination(h: Any, status: Any) -> str:
     name = status.name if hasattr(status, "name") else str(status)
     found = STATUS_MAP.get(name, "error")
-    if found == "solution_limit" and _option(h, "mip_max_nodes") < 2**31 - 1:
+    if found == "solution_limit" and _option(h, "mip_max_nodes") < NO_NODE_LIMIT:
         return "node_limit"
     return found
 
