@@ -34,7 +34,7 @@ Changes to a kept model (HHI cuts, certification, a sweep) go to a `HighsSession
 reads afresh on every solve.  HiGHS alone answers when the race cannot help or
 cannot be decided by the rule: a model without integer columns or above
 `RACE_MOST_NONZEROS` nonzeros, row duals, a solve that asks for no race (the extensive
-form of a demand tree: ``benchmarks/tree.py``),
+form of a demand tree: ``benchmarks/tree.py``; a model with HHI cuts),
 ``solver_options`` (they are HiGHS's, as for the default solver), a ``strict``
 re-solve, and a machine without CBC (``pip install pulp`` bundles it).
 
