@@ -3,7 +3,10 @@
 Fenced ```python blocks of docs/guide.md and README.md run in order, one namespace per file,
 in a temporary directory holding a copy of examples/; ```bash blocks run each ``procure``
 command through ``procure.cli.main`` and expect exit code 0.  A block preceded by the line
-``<!-- no-run -->`` is skipped (installation, dask clusters, MPI).
+``<!-- no-run -->`` is skipped (installation, dask clusters, MPI).  An ```output block holds
+what the python block before it prints: the words must match, and each number within
+`NUMBER_TOLERANCE` (relative) or half a unit of its last shown digit, so that what the docs
+show cannot drift from what procure prints.
 """
 
 from __future__ import annotations
@@ -27,6 +30,30 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "docs" / "guide.md", ROOT / "README.md"]
 NO_RUN = "<!-- no-run -->"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.M | re.S)
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?")
+#: relative difference allowed between a number the docs show and the one printed
+NUMBER_TOLERANCE = 1e-3
+
+
+def _close(shown: str, printed: str) -> bool:
+    e, a = float(shown.replace(",", "")), float(printed.replace(",", ""))
+    mantissa = shown.lower().split("e")[0]
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    exponent = int(shown.lower().split("e")[1]) if "e" in shown.lower() else 0
+    half_digit = 0.5 * 10.0 ** (exponent - decimals)
+    return abs(a - e) <= max(NUMBER_TOLERANCE * abs(e), half_digit)
+
+
+def output_differs(printed: str, shown: str) -> str | None:
+    """Why ``printed`` is not what the docs show (None when it is): the words between numbers
+    equal (spaces collapsed), the numbers close (`_close`)."""
+    printed, shown = " ".join(printed.split()), " ".join(shown.split())
+    if NUMBER.split(printed) != NUMBER.split(shown):
+        return f"prints {printed!r}, the docs show {shown!r}"
+    for a, e in zip(NUMBER.findall(printed), NUMBER.findall(shown)):
+        if not _close(e, a):
+            return f"prints {a} where the docs show {e}: {printed!r}"
+    return None
 
 
 def blocks(path: Path) -> list[tuple[int, str, str]]:
@@ -67,14 +94,24 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_examples_in_docs_run(doc: Path, workdir: Path) -> None:
     found = blocks(doc)
     assert any(lang == "python" for _, lang, _ in found)
+    if doc.name == "guide.md":
+        assert any(lang == "output" for _, lang, _ in found), "no printed output is checked"
     namespace: dict[str, Any] = {"__name__": "__docs__"}
+    printed: str | None = None
     for line, lang, code in found:
         where = f"{doc.name}, block at line {line}"
         if lang == "python":
-            try:
-                exec(compile(code, where, "exec"), namespace)
-            except Exception as error:  # name the block: a traceback into exec'd text is hard to read
-                raise AssertionError(f"{where} failed: {error!r}") from error
+            with contextlib.redirect_stdout(io.StringIO()) as out:
+                try:
+                    exec(compile(code, where, "exec"), namespace)
+                except Exception as error:  # name the block: a traceback into exec'd text is hard to read
+                    raise AssertionError(f"{where} failed: {error!r}") from error
+            printed = out.getvalue()
+        elif lang == "output":
+            assert printed is not None, f"{where}: an output block must follow a python block"
+            differs = output_differs(printed, code)
+            assert differs is None, f"{where}: {differs}"
+            printed = None
         elif lang == "bash":
             for argv in commands(code):
                 with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
@@ -126,3 +163,21 @@ def test_public_callables_document_their_arguments(name: str) -> None:
         assert any(re.search(rf"^{s}\n-+$", doc, re.M) for s in sections), (
             f"procure.{name}: its docstring has no {' or '.join(sections)} section"
         )
+
+
+@pytest.mark.parametrize(
+    ("printed", "shown", "same"),
+    [
+        ("cost $163.1B", "cost $163.1B", True),
+        ("cost $163.14B", "cost $163.1B", True),  # within half a unit of the shown digit
+        ("cost $163.3B", "cost $163.1B", False),
+        ("raise the cap by 0.4954 GW", "raise the cap by 0.4953 GW", True),  # within 1e-3
+        ("raise the cap by 0.4999 GW", "raise the cap by 0.4953 GW", False),
+        ("-$11B per unit of power_cap_gw[2026]", "-$11B per GW: $11M per MW", False),  # words drifted
+        ("VSS = 7.2992e+06", "VSS = 7.2992e+06", True),
+        ("a 1,234 b", "a 1,235 b", True),
+        ("a 1,234 b", "a 1,240 b", False),
+    ],
+)
+def test_printed_output_is_compared_word_for_word_and_number_by_number(printed: str, shown: str, same: bool) -> None:
+    assert (output_differs(printed, shown) is None) is same
