@@ -26,11 +26,11 @@ from .model.build import BuiltModel
 from .model.linear import Index
 from .model.sets import ModelData
 from .options import solve_options
-from .pipeline import Extra, ModelState, Pipeline, lots_of, optimize, split_of, warm
+from .pipeline import Extra, ModelState, Pipeline, lots_of, optimize, remaining, split_of, warm
 from .problem import Problem, as_problem
 from .result import Result, make_result
 from .solvers import DEFAULT_SOLVER, get_adapter
-from .solvers.base import RawSolution
+from .solvers.base import RawSolution, SolveOptions
 from .validate import show
 
 __all__ = ["MEASURES", "Frontier", "frontier", "measures_for", "pick_measure", "risk_of"]
@@ -299,7 +299,9 @@ def frontier(
         Number of levels, from the cheapest plan's risk down to the least
         risk possible (for ``max_share``, found by bisection on feasibility).
     solver, time_limit, mip_gap, threads, verbose, solver_options, extra
-        As for `procure.solve`; ``time_limit`` applies to each point.
+        As for `procure.solve`; ``time_limit`` bounds the whole call: each step (the
+        cheapest plan, the least-risk plan, each level) gets an equal share of the time
+        left, and a level whose share runs out reports its best plan so far.
     progress : bool
         Print one line per point to standard error.
 
@@ -324,13 +326,34 @@ def frontier(
     return _Trace(pipeline, level, original, traded, progress).run(points)
 
 
+class _Clock:
+    """A frontier's time limit shared out: each step gets an equal share of the time left."""
+
+    def __init__(self, limit: float | None, steps: int) -> None:
+        self.limit, self.steps, self.started = limit, steps, time.perf_counter()
+
+    def next(self, options: SolveOptions) -> SolveOptions:
+        """``options`` for the next step."""
+        if self.limit is None:
+            return options
+        left = max(self.limit - (time.perf_counter() - self.started), 0.01)
+        share = left / max(self.steps, 1)
+        self.steps -= 1
+        return replace(options, time_limit=share)
+
+
 class _Trace:
     """The steps of a frontier: the cheapest plan, the least-risk plan, then each level."""
 
     def __init__(self, pipeline: Pipeline, level: _Level, original: Problem, traded: Problem, progress: bool) -> None:
-        self.pipeline, self.level, self.original, self.traded = pipeline, level, original, traded
+        self.base, self.pipeline, self.level, self.original, self.traded = pipeline, pipeline, level, original, traded
         self.measure = level.measure
         self.progress = progress
+        self.clock = _Clock(pipeline.options.time_limit, 2)
+
+    def step(self) -> None:
+        """The next step's share of the time limit."""
+        self.pipeline = replace(self.base, options=self.clock.next(self.base.options))
 
     def say(self, text: str) -> None:
         if self.progress:
@@ -338,11 +361,14 @@ class _Trace:
 
     def run(self, points: int) -> Frontier:
         started = time.perf_counter()
+        self.clock.steps = points + 1  # the cheapest plan, the least-risk plan, points − 1 levels
+        self.step()
         cheapest, state = self.pipeline.run(self.traded, report=self.original)
         if not cheapest.has_plan:
             return Frontier(self.measure, _table([math.nan], [cheapest], self.measure, self.original), (cheapest,))
         assert cheapest.evaluation is not None
         high = risk_of(cheapest.evaluation, self.measure)
+        self.step()
         safe_lots, low = self.least_risk(state, high)
         self.say(f"cheapest plan: risk {high:.6g}; least risk: {low:.6g} ({time.perf_counter() - started:.1f} s)")
         # The least-risk plan fits every level: it warm-starts each point (so the solver always
@@ -350,6 +376,7 @@ class _Trace:
         levels = np.linspace(high, low, points)
         results = [cheapest]
         for k, at in enumerate(levels[1:], start=2):
+            self.step()
             result, state = self.point(state, at, safe_lots)
             results.append(result)
             self.say(f"point {k}/{points}: level {at:.6g} → {results[-1].status}, cost {results[-1].cost:,.0f}")
@@ -402,27 +429,33 @@ class _Trace:
 
     def _lowest_share(self, state: ModelState, best: np.ndarray, high: float, floor: float) -> tuple[np.ndarray, float]:
         """The least largest-share that admits a plan, by bisection on feasibility (1% of the range)."""
-        options = self.pipeline.options
+        options, started = self.pipeline.options, time.perf_counter()
 
         def feasible(level: float) -> np.ndarray | None:
+            left = remaining(options, started)
+            if left is None:  # this step's time is spent: the bracket closes where it is
+                raise TimeoutError
             self.level.set(state, level)
-            raw = optimize(state.session, state.built, state.data, warm(state.built, best, options))
+            raw = optimize(state.session, state.built, state.data, warm(state.built, best, left))
             if not raw.has_plan:
                 return None
             self._safe_split = split_of(state.built, raw)
             return lots_of(state.built, raw)
 
-        found = feasible(floor)
-        if found is not None:
-            return found, floor
         low, high_ok = floor, high
-        while high_ok - low > 0.01 * (high - floor):
-            mid = 0.5 * (low + high_ok)
-            found = feasible(mid)
+        try:
+            found = feasible(floor)
             if found is not None:
-                high_ok, best = mid, found
-            else:
-                low = mid
+                return found, floor
+            while high_ok - low > 0.01 * (high - floor):
+                mid = 0.5 * (low + high_ok)
+                found = feasible(mid)
+                if found is not None:
+                    high_ok, best = mid, found
+                else:
+                    low = mid
+        except TimeoutError:
+            pass
         return best, high_ok
 
 
@@ -464,9 +497,10 @@ def _tree_frontier(original: Problem, measure: str, points: int, pipeline: Pipel
 
     weights = [0.0, *np.geomspace(0.01, MOST_CVAR_WEIGHT, points - 1)]
     rows, results = [], []
+    clock = _Clock(pipeline.options.time_limit, points)
     for k, w in enumerate(weights, start=1):
         weighted = replace(original, risk=replace(original.risk, scenario_cvar_weight=float(w)))
-        result, _ = pipeline.run(weighted, report=weighted)
+        result, _ = replace(pipeline, options=clock.next(pipeline.options)).run(weighted, report=weighted)
         results.append(result)
         row: dict[str, Any] = {"level": w, "status": result.status}
         if result.has_plan and isinstance(result, TreeResult):

@@ -370,6 +370,20 @@ def test_time_limit_bounds_the_whole_call() -> None:
     assert result.status in ("optimal", "feasible", "error")
 
 
+def test_a_frontier_keeps_to_its_time_limit(tmp_path: Path) -> None:
+    """The limit bounds the whole frontier, not each point: the starter's HHI frontier takes
+    over ten seconds unlimited (its tight levels are hard MIPs)."""
+    from procure.cli import main
+
+    assert main(["init", str(tmp_path / "s")]) == 0
+    problem = procure.Problem.from_file(tmp_path / "s" / "problem.toml")
+    started = time.perf_counter()
+    front = procure.frontier(problem, measure="hhi", points=5, time_limit=1.5)
+    assert time.perf_counter() - started < 1.5 + 2.0
+    assert len(front.table) == 5
+    assert all(r.has_plan and r.check() == [] for r in front.results)
+
+
 def test_diagnosis_shares_the_time_limit() -> None:
     problem = _long_periods(200)
     problem["power_cap_gw"] = 0.0001  # infeasible in every period

@@ -58,7 +58,7 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--points", type=int, default=10, metavar="N", help="number of points (default: 10)")
     add_input_options(p)
-    add_solve_options(p, per=" per point")
+    add_solve_options(p, per=" for the whole frontier, shared out over its points")
     p.add_argument("--plot", metavar="FILE", help="save the frontier's plot (frontier.png, .pdf, .svg)")
     p.add_argument("--out", metavar="FILE", help="write the table: frontier.csv or frontier.json")
     p.add_argument("--json", action="store_true", help="print the table as JSON records")
