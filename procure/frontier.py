@@ -349,7 +349,6 @@ class _Trace:
         self.base, self.pipeline, self.level, self.original, self.traded = pipeline, pipeline, level, original, traded
         self.measure = level.measure
         self.progress = progress
-        self.clock = _Clock(pipeline.options.time_limit, 2)
 
     def step(self) -> None:
         """The next step's share of the time limit."""
@@ -361,7 +360,7 @@ class _Trace:
 
     def run(self, points: int) -> Frontier:
         started = time.perf_counter()
-        self.clock.steps = points + 1  # the cheapest plan, the least-risk plan, points − 1 levels
+        self.clock = _Clock(self.base.options.time_limit, points + 1)  # cheapest, least risk, points − 1 levels
         self.step()
         cheapest, state = self.pipeline.run(self.traded, report=self.original)
         if not cheapest.has_plan:
