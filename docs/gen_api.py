@@ -6,7 +6,7 @@ Run from the repository root::
     python docs/gen_api.py --check    # exit 1 if docs/api.md is out of date
 
 Covers everything in ``procure.__all__``, the public methods and properties of the main
-classes, the plot accessors (``result.plot``), ``procure.tables.write_starter``, the
+classes, the plot accessors (``result.plot``), ``procure.tables.write_starter``, ``procure.fmt``, the
 distributions of ``procure.sample`` and the command line's entry point.  Docstrings are
 numpydoc; sections become bold headings and parameter lists become Markdown lists, the
 rest is kept as written.
@@ -283,6 +283,8 @@ def generate() -> str:
     classes: list[str] = []
     for name in procure.__all__:
         obj = getattr(procure, name)
+        if inspect.ismodule(obj):  # procure.fmt: a section of its own
+            continue
         (classes if inspect.isclass(obj) else functions).append(name)
 
     out = [
@@ -301,6 +303,7 @@ def generate() -> str:
         "- Main classes: " + ", ".join(f"[`{n}`](#class-procure{n.lower()})" for n in DETAILED),
         "- Other classes: " + ", ".join(f"[`{n}`](#class-procure{n.lower()})" for n in classes if n not in DETAILED),
         "- [Plots](#plots-resultplot), [tables](#tables-procuretables), "
+        "[number formatting](#number-formatting-procurefmt), "
         "[sampling distributions](#sampling-distributions-procuresample), "
         "[command line](#command-line-procurecli)",
         "",
@@ -338,6 +341,12 @@ def generate() -> str:
 
     out += ["## Tables (`procure.tables`)", ""]
     out += entry("`procure.tables.write_starter`", "procure.tables.write_starter", procure.tables.write_starter)
+
+    out += ["## Number formatting (`procure.fmt`)", "", *docstring(procure.fmt), ""]
+    for name in procure.fmt.__all__:
+        obj = getattr(procure.fmt, name)
+        if inspect.isfunction(obj):
+            out += entry(f"`procure.fmt.{name}`", f"procure.fmt.{name}", obj)
 
     out += [
         "## Sampling distributions (`procure.sample`)",

@@ -36,6 +36,7 @@ import pandas as pd
 from gigawatt_2026 import build_problem
 
 import procure
+from procure import fmt
 
 # Disruptions over the 2026-2030 horizon.  Probabilities and availabilities are
 # assumptions, not estimates from any source; replace them with your own.
@@ -91,28 +92,36 @@ def single_vendor(problem: dict, vendor: str) -> dict:
 
 
 def billions(x: float) -> float:
+    """Dollars in $B, the unit of the plot's axis."""
     return x / 1e9
 
 
+def shown(table: pd.DataFrame) -> str:
+    """A table as people read it: every number through procure.fmt, its kind by its column's
+    name ($ columns as $20.8B, % columns as 40.0%)."""
+    kinds = {c: "money" if "$" in c else "share" if "%" in c else "number" for c in table.columns}
+    return fmt.table(table, kinds).to_string()
+
+
 def frontier_table(front: procure.Frontier) -> pd.DataFrame:
-    """The frontier in $B and %, with each point's CVaR and extra cost over its cheapest plan."""
+    """The frontier's dollars and shares, with each point's CVaR and extra cost over its cheapest plan."""
     t = front.table
     # Each frontier's own point 0: two solves of the cheapest plan may differ within mip_gap.
     cheapest = t["cost"].iloc[0]
     out = pd.DataFrame(index=t.index)
     out["status"] = t["status"]
     if front.measure == "max_share":
-        out["allowed %"] = 100 * t["level"]
-        out["largest %"] = 100 * t["risk"]
-    out["cost $B"] = billions(t["cost"])
-    out["extra $B"] = billions(t["cost"] - cheapest)
-    out["extra %"] = 100 * (t["cost"] / cheapest - 1)
-    out["CVaR $B"] = [billions(r.cvar) for r in front.results]
+        out["allowed %"] = t["level"]
+        out["largest %"] = t["risk"]
+    out["cost $"] = t["cost"]
+    out["extra $"] = t["cost"] - cheapest
+    out["extra %"] = t["cost"] / cheapest - 1
+    out["CVaR $"] = [r.cvar for r in front.results]
     if front.measure == "cvar":
-        out["allowed CVaR $B"] = billions(t["level"])
+        out["allowed CVaR $"] = t["level"]
     # The frontier's vendor shares are of compute summed over the horizon, not per year.
     for vendor in VENDORS:
-        out[f"{vendor} %"] = 100 * t[f"share {vendor}"]
+        out[f"{vendor} %"] = t[f"share {vendor}"]
     return out
 
 
@@ -129,13 +138,13 @@ def main() -> None:
             {
                 "vendor": vendor,
                 "status": result.status,
-                "cost $B": billions(result.cost),
-                "largest share %": 100 * result.shares.max().max() if result.has_plan else np.nan,
-                "CVaR $B": billions(result.cvar),
+                "cost $": result.cost,
+                "largest share %": result.shares.max().max() if result.has_plan else np.nan,
+                "CVaR $": result.cvar,
             }
         )
         messages[vendor] = result.message
-    print(pd.DataFrame(rows).set_index("vendor").to_string(float_format="{:,.1f}".format, na_rep="-"))
+    print(shown(pd.DataFrame(rows).set_index("vendor")))
     for vendor, message in messages.items():
         print(f"  {vendor}: {message or '(no message)'}")
     # Supply (max_units) is a bound that the diagnosis never relaxes; when it names only
@@ -147,9 +156,9 @@ def main() -> None:
     by_share = procure.frontier(free, "max_share", points=8, progress=True, time_limit=TIME_LIMIT)
     # Point 0 is the unconstrained cheapest plan; the gigawatt plan is measured from it too.
     cheapest = by_share.table["cost"].iloc[0]
-    print(f"cheapest plan: ${billions(cheapest):,.1f}B, CVaR ${billions(by_share.results[0].cvar):,.1f}B")
+    print(f"cheapest plan: {fmt.money(cheapest)}, CVaR {fmt.money(by_share.results[0].cvar)}")
     print("largest % = the largest vendor share in any year; vendor % = share of compute over 2026-2030")
-    print(frontier_table(by_share).to_string(float_format="{:,.1f}".format, na_rep="-"))
+    print(shown(frontier_table(by_share)))
 
     print("\n== The three-vendor gigawatt plan (its own limits, same disruptions)")
     gigawatt = procure.solve(with_scenarios(build_problem()), time_limit=TIME_LIMIT)
@@ -158,31 +167,31 @@ def main() -> None:
     largest = gigawatt.shares.max().max()
     year, vendor = gigawatt.shares.stack().idxmax()
     print(
-        f"largest share {100 * largest:.1f}% ({vendor}, {year}); cost ${billions(gigawatt.cost):,.1f}B,"
-        f" ${billions(gigawatt.cost - cheapest):,.1f}B ({100 * (gigawatt.cost / cheapest - 1):.1f}%) over the"
-        f" cheapest plan; CVaR ${billions(gigawatt.cvar):,.1f}B"
+        f"largest share {fmt.share(largest)} ({vendor}, {year}); cost {fmt.money(gigawatt.cost)},"
+        f" {fmt.money(gigawatt.cost - cheapest)} ({fmt.share(gigawatt.cost / cheapest - 1)}) over the"
+        f" cheapest plan; CVaR {fmt.money(gigawatt.cvar)}"
     )
     near = (by_share.table["risk"] - largest).abs().idxmin()
     twin = by_share.results[near]
     print(
-        f"frontier point {near} (largest share {100 * by_share.table['risk'][near]:.1f}%): cost"
-        f" ${billions(twin.cost):,.1f}B, CVaR ${billions(twin.cvar):,.1f}B.  The gigawatt plan pays"
-        f" ${billions(gigawatt.cost - twin.cost):,.1f}B more for about the same largest share; its min-vendor"
+        f"frontier point {near} (largest share {fmt.share(by_share.table['risk'][near])}): cost"
+        f" {fmt.money(twin.cost)}, CVaR {fmt.money(twin.cvar)}.  The gigawatt plan pays"
+        f" {fmt.money(gigawatt.cost - twin.cost)} more for about the same largest share; its min-vendor"
         " and vendor-loss rules buy a CVaR lower by"
-        f" ${billions(twin.cvar - gigawatt.cvar):,.1f}B."
+        f" {fmt.money(twin.cvar - gigawatt.cvar)}."
     )
 
     print("\n== Cost against the tail risk itself (CVaR at 95% of the disruption loss)")
     by_cvar = procure.frontier(free, "cvar", points=6, progress=True, time_limit=TIME_LIMIT)
     cvar_table = frontier_table(by_cvar)
-    columns = ["status", "allowed CVaR $B", "CVaR $B", "cost $B", "extra $B", "extra %"]
-    print(cvar_table[columns].to_string(float_format="{:,.1f}".format, na_rep="-"))
+    columns = ["status", "allowed CVaR $", "CVaR $", "cost $", "extra $", "extra %"]
+    print(shown(cvar_table[columns]))
     ok = by_cvar.table["status"].isin(["optimal", "feasible"])
     same = (by_cvar.table.loc[ok, "risk"] - gigawatt.cvar).abs().idxmin()
     print(
-        f"nearest to the gigawatt plan's CVaR: point {same}, CVaR ${cvar_table['CVaR $B'][same]:,.1f}B"
-        f" for ${cvar_table['cost $B'][same]:,.1f}B; the gigawatt plan: CVaR ${billions(gigawatt.cvar):,.1f}B"
-        f" for ${billions(gigawatt.cost):,.1f}B, ${billions(gigawatt.cost - by_cvar.table['cost'][same]):,.1f}B"
+        f"nearest to the gigawatt plan's CVaR: point {same}, CVaR {fmt.money(cvar_table['CVaR $'][same])}"
+        f" for {fmt.money(cvar_table['cost $'][same])}; the gigawatt plan: CVaR {fmt.money(gigawatt.cvar)}"
+        f" for {fmt.money(gigawatt.cost)}, {fmt.money(gigawatt.cost - by_cvar.table['cost'][same])}"
         " more than aiming at the risk directly"
     )
 
@@ -194,7 +203,7 @@ def main() -> None:
     top.plot(largest, billions(gigawatt.cost), **star, label="three-vendor gigawatt plan")
     top.annotate(
         # escaped: two bare "$" would make matplotlib typeset the text between them as math
-        f"gigawatt plan \\${billions(gigawatt.cost):,.1f}B, CVaR \\${billions(gigawatt.cvar):,.1f}B",
+        f"gigawatt plan {fmt.money(gigawatt.cost)}, CVaR {fmt.money(gigawatt.cvar)}".replace("$", "\\$"),
         (largest, billions(gigawatt.cost)),
         textcoords="offset points",
         xytext=(0, -16),
@@ -206,7 +215,7 @@ def main() -> None:
     top.margins(y=0.1)  # keep the star off the frame
     fig.savefig(path, dpi=130)
     print(f"\nplot: {path}")
-    print(f"total time {time.perf_counter() - started:.1f} s")
+    print(f"total time {fmt.seconds(time.perf_counter() - started)}")
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import sys
 import pandas as pd
 
 import procure
+from procure import fmt
 
 YEARS = [2026, 2027, 2028, 2029, 2030]
 
@@ -139,11 +140,12 @@ def main() -> None:
     if result.status not in ("optimal", "feasible"):
         print(result.message)
         sys.exit(1)
-    print(f"total cost (present value): ${result.cost / 1e9:,.1f}B\n")
+    print(f"total cost (present value): {fmt.money(result.cost)}\n")
     pd.set_option("display.width", 120)
 
+    # every number goes through procure.fmt: money as $20.8B, shares as 40.0%, GW, counts
     print("Units bought per year")
-    print(result.purchases.to_string(formatters={c: "{:,.0f}".format for c in result.purchases}))
+    print(fmt.table(result.purchases, dict.fromkeys(result.purchases.columns, "count")).to_string())
 
     # Compute can exceed demand: lots are whole, and TPUs are bought while the
     # deal can supply them.  Shares are of operational compute (the caps' basis).
@@ -153,23 +155,19 @@ def main() -> None:
     table["fleet (PFLOP/s)"] = result.compute
     for vendor in compute.columns:
         table[f"{vendor} (PFLOP/s)"] = compute[vendor]
-        table[f"{vendor} %"] = 100 * result.shares[vendor]
-    fmt = {c: ("{:.1f}" if c.endswith("%") else "{:,.0f}").format for c in table}
+        table[f"{vendor} (share)"] = result.shares[vendor]
     print("\nOperational compute per year and vendor")
-    print(table.to_string(formatters=fmt))
+    print(fmt.table(table, {c: fmt.kind_of(c) for c in table}).to_string())
 
-    power = pd.DataFrame(
-        {"used (GW)": result.power_gw, "cap (GW)": [problem["power_cap_gw"][t] for t in result.power_gw.index]}
-    )
-    power["% of cap"] = 100 * power["used (GW)"] / power["cap (GW)"]
+    power = pd.DataFrame({"used": result.power_gw, "cap": [problem["power_cap_gw"][t] for t in result.power_gw.index]})
+    power["% of cap"] = power["used"] / power["cap"]
     print("\nFacility power (PUE included) against the cap")
-    print(power.to_string(float_format="{:,.2f}".format))
+    print(fmt.table(power, {"used": "power", "cap": "power", "% of cap": "share"}).to_string())
 
-    costs = result.cost_breakdown / 1e9
-    costs.columns = [f"{c} ($B)" for c in costs.columns]
-    costs["spend, undiscounted ($B)"] = result.spend / 1e9
-    print("\nCost per year (present value, $B; spend is what the budget caps)")
-    print(costs.to_string(float_format="{:,.2f}".format))
+    costs = result.cost_breakdown.copy()
+    costs["spend, undiscounted"] = result.spend
+    print("\nCost per year (present value; spend is what the budget caps)")
+    print(fmt.table(costs, dict.fromkeys(costs.columns, "money")).to_string())
 
     print()
     print(result.summary())

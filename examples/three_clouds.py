@@ -34,6 +34,7 @@ import sys
 import pandas as pd
 
 import procure
+from procure import fmt
 
 YEARS = [2026, 2027, 2028, 2029, 2030]
 
@@ -178,7 +179,7 @@ def solve(problem: dict, label: str) -> procure.Result:
         print(f"{label}: {result.status}\n{result.message}")
         sys.exit(1)
     if result.status != "optimal":
-        print(f"{label}: stopped at the time limit, {result.gap:.2%} from the best bound")
+        print(f"{label}: stopped at the time limit, {fmt.gap(result.gap)} from the best bound")
     return result
 
 
@@ -186,14 +187,16 @@ def main() -> None:
     pd.set_option("display.width", 140)
     problem = build_problem()
     result = solve(problem, "plan")
-    print(f"status: {result.status} (gap {result.gap:.3%}), cost (present value): ${result.cost / 1e9:,.2f}B\n")
-    units = "{:,.0f}".format
+    print(f"status: {result.status} (gap {fmt.gap(result.gap)}), cost (present value): {fmt.money(result.cost)}\n")
+
+    def counts(frame: pd.DataFrame) -> str:  # every number goes through procure.fmt
+        return fmt.table(frame, dict.fromkeys(frame.columns, "count")).to_string()
 
     for column, title in [("bought", "Units bought per year"), ("fleet", "Operational units")]:
         table = result.by_site.pivot_table(index=["site", "offer"], columns="period", values=column, aggfunc="sum")
         table = table[(table > 0).any(axis=1)]
         print(f"{title}, by site and offer")
-        print(table.to_string(formatters={c: units for c in table}), end="\n\n")
+        print(counts(table), end="\n\n")
 
     # Facility power per site = its PUE x IT power of the units there; "*" = at the cap.
     kw = {o["name"]: o["power_kw"] for o in OFFERS}
@@ -202,9 +205,11 @@ def main() -> None:
     gw = (rows.fleet * rows.offer.map(kw) * rows.site.map(pue) / 1e6).groupby([rows.period, rows.site]).sum()
     cap = pd.DataFrame({s["name"]: s["power_cap_gw"] for s in SITES})
     power = gw.unstack().apply(
-        lambda col: [f"{u:.2f} / {c:.2f}{' *' if u > 0.995 * c else '  '}" for u, c in zip(col, cap[col.name])]
+        lambda col: [
+            f"{fmt.power(u)} / {fmt.power(c)}{' *' if u > 0.995 * c else '  '}" for u, c in zip(col, cap[col.name])
+        ]
     )
-    print("Facility power by site, used / cap (GW)")
+    print("Facility power by site, used / cap")
     print(power.to_string(), end="\n\n")
 
     # A Trainium3 serving inference counts 1.5x its BF16 compute; idle units are left out.
@@ -215,7 +220,7 @@ def main() -> None:
     for name, demand in problem["workloads"].items():
         served[name, "demand"] = pd.Series(demand, dtype=float)
     print("Effective PFLOP/s serving each workload, by vendor (efficiency applied), and the demand")
-    print(served[list(problem["workloads"])].to_string(float_format=units), end="\n\n")
+    print(counts(served[list(problem["workloads"])]), end="\n\n")
 
     # What the contract costs: the same problem without the take-or-pay, and with the tiers
     # replaced by the first tier's (list) price.  TPU capex is recomputed from the tiers.
@@ -233,18 +238,20 @@ def main() -> None:
     table = pd.DataFrame(
         {
             name: {
-                "cost $B": r.cost / 1e9,
-                "change $B": (r.cost - result.cost) / 1e9,
-                "take-or-pay $B": r.cost_breakdown["take_or_pay"].sum() / 1e9,
-                "TPU capex $B": tpu_capex(p["offers"][0], r.purchases["tpu7x-ironwood"]) / 1e9,
+                "cost": r.cost,
+                "change": r.cost - result.cost,
+                "take-or-pay": r.cost_breakdown["take_or_pay"].sum(),
+                "TPU capex": tpu_capex(p["offers"][0], r.purchases["tpu7x-ironwood"]),
                 **{f"TPUs {t}": r.purchases.loc[t, "tpu7x-ironwood"] for t in YEARS},
                 "GB300s": r.purchases["gb300-nvl72"].sum(),
             }
             for (name, r), p in zip(variants.items(), [problem, no_commit, flat])
         }
     ).T
-    print(f"What the TPU contract costs (cost: present value; take-or-pay floor: ${MIN_SPEND / 1e9:.0f}B TPU capex)")
-    print(table.to_string(formatters={c: "{:,.2f}".format if "$" in c else units for c in table}), end="\n\n")
+    print(f"What the TPU contract costs (cost: present value; take-or-pay floor: {fmt.money(MIN_SPEND)} TPU capex)")
+    table["change"] = [fmt.money(x, sign=True) for x in table["change"]]
+    dollars = ("cost", "take-or-pay", "TPU capex")
+    print(fmt.table(table, {c: "money" if c in dollars else "count" for c in table}).to_string(), end="\n\n")
 
     print(result.summary())
 

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 import procure
+from procure import fmt
 from procure.evaluate import evaluate, objective_of
 
 HERE = Path(__file__).resolve().parent
@@ -101,14 +102,17 @@ def adaptation(result: procure.TreeResult) -> pd.DataFrame:
     for name, r in result.scenario_results.items():
         shares = r.shares.loc[2030]
         rows[name] = {
-            "demand 2030 (M)": r.problem.total_demand[-1] / 1e6,
-            "compute 2030 (M)": r.compute.loc[2030] / 1e6,
-            "unserved (M·yr)": r.unserved.sum() / 1e6,
-            "GW built": r.power_build.to_numpy().sum(),
-            **{f"{v} %": 100 * shares[v] for v in shares.index},
-            "cost $B": r.cost / 1e9,
+            "demand 2030": r.problem.total_demand[-1],
+            "compute 2030": r.compute.loc[2030],
+            "unserved (PFLOP/s·yr)": r.unserved.sum(),
+            "built": r.power_build.to_numpy().sum(),
+            **{f"{v} share": shares[v] for v in shares.index},
+            "cost": r.cost,
         }
-    return pd.DataFrame(rows).T
+    table = pd.DataFrame(rows).T
+    kinds = {c: "count" for c in ("demand 2030", "compute 2030", "unserved (PFLOP/s·yr)")}
+    kinds.update({"built": "power", "cost": "money", **{f"{v} share": "share" for v in shares.index}})
+    return fmt.table(table, kinds)
 
 
 def single_forecast(problem: dict[str, Any], result: procure.TreeResult) -> pd.DataFrame:
@@ -123,11 +127,12 @@ def single_forecast(problem: dict[str, Any], result: procure.TreeResult) -> pd.D
     for name, path in zip(tree.names, tree.problems):
         ev = evaluate(path, forecast.evaluation.placed, None, forecast.evaluation.built)
         followed = objective_of(path, ev)
+        tree_plan = result.scenario_results[name].objective
         rows[name] = {
-            "forecast plan $B": followed / 1e9,
-            "tree plan $B": result.scenario_results[name].objective / 1e9,
-            "difference $B": (followed - result.scenario_results[name].objective) / 1e9,
-            "rules broken": len(procure.evaluate.violations(path, ev)),
+            "forecast plan": fmt.money(followed),
+            "tree plan": fmt.money(tree_plan),
+            "difference": fmt.money(followed - tree_plan, sign=True),
+            "rules broken": fmt.count(len(procure.evaluate.violations(path, ev))),
         }
     return pd.DataFrame(rows).T
 
@@ -145,7 +150,7 @@ def plot(result: procure.TreeResult, path: Path) -> None:
             years, compute.T.to_numpy(), labels=compute.columns, colors=[COLOURS.get(v) for v in compute.columns]
         )
         ax.plot(years, np.asarray(r.problem.total_demand) / 1e6, color="black", lw=1.5, label="demand")
-        ax.set_title(f"{name} (p = {result.scenario_costs.loc[name, 'probability']:.3g})", fontsize=9)
+        ax.set_title(f"{name} (p = {fmt.number(result.scenario_costs.loc[name, 'probability'])})", fontsize=9)
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(names) :]:
         ax.axis("off")
@@ -170,8 +175,9 @@ def main() -> None:
     started = time.perf_counter()
     result = procure.solve(problem, mip_gap=1e-3, time_limit=args.time_limit)
     assert isinstance(result, procure.TreeResult)
+    size = ", ".join(f"{fmt.count(n)} {what.replace('_', ' ')}" for what, n in result.model_size.items())
     print(
-        f"solved in {time.perf_counter() - started:.1f} s: {result.status} (gap {result.gap:.2%}), {result.model_size}"
+        f"solved in {fmt.seconds(time.perf_counter() - started)}: {result.status} (gap {fmt.gap(result.gap)}); {size}"
     )
     if not result.has_plan:
         print(result.message)
@@ -179,22 +185,22 @@ def main() -> None:
     print(result.summary().split("demand paths:")[0].rstrip())
 
     heading("How the plan adapts on each path")
-    print(adaptation(result).to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(adaptation(result).to_string())
 
     heading("What planning on the tree is worth")
     vss = result.vss(mip_gap=1e-3, time_limit=args.time_limit)
     evpi = result.evpi(mip_gap=1e-3, time_limit=args.time_limit)
     print(
-        f"VSS  (decide 2026 from the mean forecast, then adapt): ${vss.value / 1e9:,.2f}B "
-        f"(proved within [{vss.low / 1e9:,.2f}, {vss.high / 1e9:,.2f}]B)"
+        f"VSS  (decide 2026 from the mean forecast, then adapt): {fmt.money(vss.value)} "
+        f"(proved within {fmt.money_interval(vss.low, vss.high)})"
     )
     print(
-        f"EVPI (know the future before buying):                  ${evpi.value / 1e9:,.2f}B "
-        f"(proved within [{evpi.low / 1e9:,.2f}, {evpi.high / 1e9:,.2f}]B)"
+        f"EVPI (know the future before buying):                  {fmt.money(evpi.value)} "
+        f"(proved within {fmt.money_interval(evpi.low, evpi.high)})"
     )
 
     heading("A single forecast (the mid path's optimal plan), followed whatever happens")
-    print(single_forecast(problem, result).to_string(float_format=lambda v: f"{v:,.2f}"))
+    print(single_forecast(problem, result).to_string())
     print(
         "(on slow paths it buys chips and power nobody needs; on fast paths it pays for unserved demand and\n"
         " breaks the rules stated as shares of demand: vendor-loss survival and the vendor count)"

@@ -39,6 +39,7 @@ import pandas as pd
 from gigawatt_2026 import build_problem
 
 import procure
+from procure import fmt
 from procure.paths import apply_changes
 from procure.sample import growth, lognormal, normal
 
@@ -60,7 +61,8 @@ def why_no_plan(problem: procure.Problem) -> None:
     diagnosis = result.explain()
     print(diagnosis)
     print()
-    print(diagnosis.repairs[["repair", "requirement", "old", "new", "change", "unit", "cost"]].to_string(index=False))
+    # display(): the repairs with every number through procure.fmt ($17.9B, 1.295 GW, 40.0%)
+    print(diagnosis.display()[["repair", "requirement", "old", "new", "change", "unit", "cost"]].to_string(index=False))
     print("\nIf demand must be met in full and the 2026 cap cannot move:")
     fixed = procure.explain(tight, fixed=["demand", "power_cap_gw"])
     print(fixed)
@@ -74,9 +76,11 @@ def why_no_plan(problem: procure.Problem) -> None:
 def value_of_power(result: procure.Result) -> None:
     heading("2. What is a megawatt worth?")
     prices = result.sensitivity()
-    power = prices.power[["path", "value", "used", "slack", "binding", "shadow_price"]]
+    power = prices.power[["path", "value", "used", "slack", "binding", "shadow_price"]].copy()
+    for column in ("value", "used", "slack"):  # in MW, the unit of the prices
+        power[column] = [fmt.amount(v, u) for v, u in zip(power[column], prices.power["unit"])]
     print("Local shadow prices of the power caps ($ per MW, every purchase of the plan held fixed):")
-    print(power.to_string(index=False))
+    print(fmt.table(power, {"shadow_price": "money"}).to_string(index=False))
     print(
         "\nWith every chip already bought fixed, a megawatt more is worth only what the fleet"
         "\nalready there can do with it. The honest answer lets purchases change:"
@@ -87,18 +91,18 @@ def value_of_power(result: procure.Result) -> None:
         rows.append(
             {
                 "period": period,
-                "change in cost, 100 MW more": mv.change,
-                "$ per MW": mv.change / 100,
-                "proved within": f"[{mv.low:,.0f}, {mv.high:,.0f}]",
+                "change in cost, 100 MW more": fmt.money(mv.change, sign=True),
+                "$ per MW": fmt.money(mv.change / 100, sign=True),
+                "proved within": fmt.money_interval(mv.low, mv.high, sign=True),
             }
         )
-    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:,.0f}"))
+    print(pd.DataFrame(rows).to_string(index=False))
 
 
 def what_rules_cost(result: procure.Result) -> None:
     heading("3. What does each of our rules cost?")
     costs = result.rule_costs(progress=False)
-    print(costs[["rule", "description", "cost", "status"]].to_string(index=False, float_format=lambda v: f"{v:,.0f}"))
+    print(fmt.table(costs[["rule", "description", "cost", "status"]], {"cost": "money"}).to_string(index=False))
 
 
 def futures(problem: procure.Problem, n: int) -> None:
@@ -125,18 +129,19 @@ def futures(problem: procure.Problem, n: int) -> None:
         swept = procure.sweep(problem, variants, executor=client, progress=True)
     infeasible = (swept.table.status == "infeasible").mean()
     if infeasible:
-        print(f"In {infeasible:.0%} of these futures demand outgrows the power caps and supply: no plan.")
+        print(f"In {fmt.share(infeasible)} of these futures demand outgrows the power caps and supply: no plan.")
     seconds = time.perf_counter() - started
     table = swept.table
     ok = table[table.status.isin(["optimal", "feasible"])]
-    print(f"{len(table)} variants in {seconds:.0f} s ({len(table) / seconds:.1f} a second); statuses:")
+    print(f"{len(table)} variants in {fmt.seconds(seconds)} ({fmt.number(len(table) / seconds)} a second); statuses:")
     print(table.status.value_counts().to_string())
-    print("\nPlan cost over the futures ($B):")
-    cost = (ok.cost / 1e9).describe(percentiles=[0.05, 0.5, 0.95]).drop("count")
-    print(cost.to_string(float_format="{:,.1f}".format))
+    print("\nPlan cost over the futures:")
+    cost = ok.cost.describe(percentiles=[0.05, 0.5, 0.95]).drop("count")
+    print(cost.map(fmt.money).to_string())
     shares = [c for c in table.columns if isinstance(c, str) and c.startswith("share[")]
     print("\nEach vendor's share of compute over the horizon:")
-    print(ok[shares].describe(percentiles=[0.05, 0.5, 0.95]).drop("count").to_string(float_format="{:.1%}".format))
+    spread = ok[shares].describe(percentiles=[0.05, 0.5, 0.95]).drop("count")
+    print(fmt.table(spread, dict.fromkeys(shares, "share")).to_string())
     plot(ok, shares, problem)
 
 
@@ -169,7 +174,7 @@ def main() -> None:
     problem = procure.Problem.from_dict(build_problem())
     why_no_plan(problem)
     result = procure.solve(problem)
-    print(f"\nThe gigawatt plan: {result.status}, cost ${result.cost / 1e9:,.1f}B")
+    print(f"\nThe gigawatt plan: {result.status}, cost {fmt.money(result.cost)}")
     value_of_power(result)
     what_rules_cost(result)
     futures(problem, args.variants)

@@ -7,12 +7,13 @@
 
 from typing import TYPE_CHECKING, Any
 
+from . import fmt
 from .errors import Interrupted, ProblemError, SolverNotAvailable
 from .explain import Diagnosis, explain
 from .export import write_model
 from .frontier import Frontier, frontier
 from .planner import Planner
-from .problem import DemandScenario, Offer, PowerBuild, PriceTier, Problem, Risk, Scenario, Site, Vendor
+from .problem import CapacityOption, DemandScenario, Offer, PowerBuild, PriceTier, Problem, Risk, Scenario, Site, Vendor
 from .pyomo_model import to_pyomo
 from .result import Result
 from .sample import sample
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from .mpisppy import to_mpisppy
 
 __all__ = [
+    "CapacityOption",
     "DemandScenario",
     "Diagnosis",
     "Frontier",
@@ -51,6 +53,7 @@ __all__ = [
     "Vendor",
     "available_solvers",
     "explain",
+    "fmt",
     "frontier",
     "sample",
     "scenario_tree",

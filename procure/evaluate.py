@@ -109,6 +109,8 @@ class PlanEvaluation:
     unserved: np.ndarray  # (T,) demand not served (over workloads); 0 when demand is a must
     unserved_by_workload: np.ndarray  # (W, T) with workloads, else (0, T)
     unserved_cost: np.ndarray  # (T,) discounted unserved_penalty × unserved
+    reserved: np.ndarray  # (O,) units reserved through each capacity option
+    exercised: np.ndarray  # (O, P, T) units bought through each option, per placement and period
 
     def __post_init__(self) -> None:
         read_only(self)
@@ -203,7 +205,11 @@ def _unserved(problem: Problem, compute: np.ndarray, split: np.ndarray | None) -
 
 
 def evaluate(
-    problem: Problem, placed: np.ndarray, split: np.ndarray | None = None, built: np.ndarray | None = None
+    problem: Problem,
+    placed: np.ndarray,
+    split: np.ndarray | None = None,
+    built: np.ndarray | None = None,
+    options: OptionPlan | None = None,
 ) -> PlanEvaluation:
     """Evaluate a plan for ``problem``.
 
@@ -217,16 +223,25 @@ def evaluate(
     built : array (B, T), optional
         GW whose build starts at each of the problem's power builds (the top-level
         one, or each site's that has one, in order) and period; none when omitted.
+    options : (reserved, exercised), optional
+        Units reserved through each capacity option (O,) and units bought through it per
+        placement and period (O, P, T); none when omitted.
     """
     inputs = problem.inputs
     placed = np.array(placed, dtype=float)  # a copy: the evaluation owns its plan
     T = placed.shape[1]
+    O = inputs.n_options
+    reserved = np.zeros(O) if options is None else np.array(options[0], dtype=float).reshape(O)
+    exercised = (
+        np.zeros((O, *placed.shape)) if options is None else np.array(options[1], dtype=float).reshape(O, *placed.shape)
+    )
     built = np.zeros((inputs.n_builds, T)) if built is None else np.array(built, dtype=float)
     started = built > BUILD_STARTED_GW  # a build starts beyond 1 W (round-off is no build)
     facility_spend = (inputs.build_cost * built + inputs.build_fixed * started).sum(axis=0)
     I, V, S = len(problem.offers), len(problem.vendors), len(inputs.site_pue)
-    placed_fleet = fleet_of(inputs, placed)
+    placed_fleet = fleet_of(inputs, placed + exercised.sum(axis=0))
     bought = _sum_by(inputs.offer_of, I, placed)
+    through = _sum_by(inputs.option_offer, I, exercised.sum(axis=1))  # (I, T) units bought through options
     fleet = _sum_by(inputs.offer_of, I, placed_fleet)
 
     it_kw = _sum_by(inputs.site_of, S, inputs.power_kw[inputs.offer_of][:, None] * placed_fleet)  # (S, T)
@@ -234,7 +249,7 @@ def evaluate(
     energy = (inputs.site_price * MWH_PER_KW_YEAR * inputs.site_pue[:, None] * it_kw).sum(axis=0)
 
     by_vendor = _sum_by(inputs.vendor_of, V, fleet * inputs.compute[:, None])
-    capex_units = capex_of(problem, bought)
+    capex_units = capex_of(problem, bought) + _option_capex(inputs, reserved, exercised, I)
     spend_by_vendor = _sum_by(inputs.vendor_of, V, capex_units)
     discount = inputs.discount
     demand = inputs.demand
@@ -261,7 +276,7 @@ def evaluate(
         capex=discount * capex_units.sum(axis=0),
         opex=discount * (inputs.opex @ fleet),
         energy=discount * energy,
-        onboarding=_onboarding(inputs, _sum_by(inputs.vendor_of, V, bought)),
+        onboarding=_onboarding(inputs, _sum_by(inputs.vendor_of, V, bought + through)),
         discount=discount,
         demand=demand,
         hhi=hhi,
@@ -276,7 +291,22 @@ def evaluate(
         unserved=unserved,
         unserved_by_workload=unserved_by_workload,
         unserved_cost=discount * (problem.unserved_penalty or 0.0) * unserved,
+        reserved=reserved,
+        exercised=exercised,
     )
+
+
+#: A plan's capacity options: units reserved (O,) and units exercised (O, P, T).
+OptionPlan = tuple[np.ndarray, np.ndarray]
+
+
+def _option_capex(inputs: Inputs, reserved: np.ndarray, exercised: np.ndarray, I: int) -> np.ndarray:
+    """(I, T) undiscounted capex of the options, on their offer: reservations in their period,
+    exercised units at the exercise price."""
+    T = exercised.shape[2]
+    paid = inputs.option_price * exercised.sum(axis=1)  # (O, T)
+    paid[np.arange(len(reserved)), inputs.option_reserve_t] += inputs.option_reserve_cost * reserved
+    return _sum_by(inputs.option_offer, I, paid) if len(reserved) else np.zeros((I, T))
 
 
 # --------------------------------------------------------------------------- checks
@@ -424,6 +454,49 @@ def _max_share(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     ]
 
 
+def _options(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    """Options: whole lots reserved up to ``max_units``; whole lots exercised, only at the
+    option's offer inside its window, and no more than reserved."""
+    inputs = problem.inputs
+    if not inputs.n_options:
+        return []
+    out = []
+    lot = inputs.lot[inputs.option_offer].astype(float)
+    most = inputs.option_lots * lot
+    for o, opt in enumerate(problem.options):
+        r, e = ev.reserved[o], ev.exercised[o]
+        if r < -tol or abs(r / lot[o] - round(r / lot[o])) > tol or r > most[o] + tol:
+            out.append(f"options[{opt.name}]: {r:g} units reserved, not whole lots of {lot[o]:g} up to {most[o]:g}")
+        allowed = (inputs.offer_of == inputs.option_offer[o])[:, None] & inputs.option_window[o][None, :]
+        lots = e / lot[o]
+        if (e < -tol).any() or (np.abs(lots - np.round(lots)) > tol).any() or (np.abs(e) > tol)[~allowed].any():
+            out.append(f"options[{opt.name}]: units exercised not whole lots of {lot[o]:g} inside its window")
+        if _over(e.sum(), r, tol):
+            out.append(f"options[{opt.name}]: {e.sum():g} units exercised > {r:g} reserved")
+    return out
+
+
+def _min_share(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    floor = problem.inputs.min_share[:, None]
+    short = (floor > 0) & (ev.demand[None, :] > 0) & _over(floor * ev.compute[None, :], ev.compute_by_vendor, tol)
+    return [
+        f"min_share[{problem.vendor_names[v]},{problem.periods[t]}]: {ev.shares[v, t]:.4%} of compute"
+        f" < floor {floor[v, 0]:.4%}"
+        for v, t in zip(*np.nonzero(short))
+    ]
+
+
+def _max_new_compute(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    inputs = problem.inputs
+    new = np.zeros_like(inputs.max_new_compute)
+    np.add.at(new, inputs.vendor_of, inputs.compute[:, None] * ev.purchases)
+    return [
+        f"max_new_compute[{problem.vendor_names[v]},{problem.periods[t]}]: {new[v, t]:.6g} compute bought"
+        f" > allocation {inputs.max_new_compute[v, t]:.6g}"
+        for v, t in zip(*np.nonzero(_over(new, inputs.max_new_compute, tol)))
+    ]
+
+
 def _vendor_loss(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     keep = problem.risk.survive_vendor_loss
     rest = ev.compute[None, :] - ev.compute_by_vendor  # (V, T) compute without each vendor
@@ -488,6 +561,7 @@ def _builds(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
 #: One checker per constraint family (``max_hhi`` is checked apart: it takes its own tolerance).
 CHECKS: tuple[Check, ...] = (
     _lots,
+    _options,
     _builds,
     _supply,
     _min_order,
@@ -499,6 +573,8 @@ CHECKS: tuple[Check, ...] = (
     _budget,
     _total_budget,
     _max_share,
+    _min_share,
+    _max_new_compute,
     _vendor_loss,
     _max_cvar,
     _min_vendors,

@@ -39,8 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import fmt
 from .errors import NumericsError
-from .fmt import amount as fmt_amount
+from .fmt import share as fmt_share
 from .model.build import BuiltModel, Extra
 from .model.elastic import elastic_model
 from .model.sets import ModelData, model_data
@@ -149,6 +150,16 @@ class Diagnosis:
         ]
         return pd.DataFrame(rows, columns=REPAIR_COLUMNS)
 
+    def display(self) -> pd.DataFrame:
+        """`repairs` for people to read (a copy, of text): ``old``, ``new`` and ``change`` in
+        the field's unit (dollars as ``$17.9B``, GW with three decimals, compute and units with
+        thousands separators, shares as percentages; the change signed), ``cost`` in dollars
+        (see `procure.fmt`)."""
+        shown = self.repairs
+        for column, sign in (("old", False), ("new", False), ("change", True)):
+            shown[column] = [fmt.amount(v, u, sign=sign, named=False) for v, u in zip(shown[column], shown["unit"])]
+        return fmt.table(shown, {"cost": "money"})
+
     @property
     def conflict_table(self) -> pd.DataFrame:
         """The conflict as a table: ``requirement`` (path), ``family``, ``period``, ``text``."""
@@ -194,12 +205,16 @@ class _Change:
 
     def describe(self) -> str:
         if self.unit == "share":
-            return f"let {self.what} reach {self.new:.1%} (from {self.old:.1%})"
+            return f"let {self.what} reach {fmt.share(self.new)} (from {fmt.share(self.old)})"
         verb = "raise" if self.new > self.old else "lower"
         if self.what.startswith("demand"):
             share = self.new / self.old if self.old else 0.0
-            return f"serve {share:.1%} of the {self.what} ({_num(self.new, self.unit)} of {_num(self.old, self.unit)})"
-        return f"{verb} the {self.what} by {_num(abs(self.new - self.old), self.unit)} to {_num(self.new, self.unit)}"
+            return (
+                f"serve {fmt.share(share)} of the {self.what} "
+                f"({fmt.amount(self.new, self.unit)} of {fmt.amount(self.old, self.unit)})"
+            )
+        by, to = fmt.amount(abs(self.new - self.old), self.unit), fmt.amount(self.new, self.unit)
+        return f"{verb} the {self.what} by {by} to {to}"
 
 
 @dataclass(frozen=True)
@@ -214,15 +229,7 @@ class _Repair:
 
 
 def _money(value: float) -> str:
-    return fmt_amount(value, "$") if math.isfinite(value) else "an unknown amount"
-
-
-def _num(value: float, unit: str) -> str:
-    if unit in ("$", "GW", "compute"):
-        return fmt_amount(value, unit)
-    if unit in ("vendors", "units"):
-        return f"{value:,.0f} {unit}"
-    return f"{value:.4g} {unit}".strip()
+    return fmt.money(value) if math.isfinite(value) else "an unknown amount"
 
 
 # ---------------------------------------------------------------------------- requirements
@@ -246,7 +253,7 @@ def _vendor_share_path(lab: tuple[Any, ...], data: ModelData) -> str:
 FAMILIES: dict[str, _Family] = {
     "demand": _Family(
         lambda lab, d: f"demand[{lab[0]}]",
-        lambda lab, d, p: f"demand in {lab[0]} ({fmt_amount(d.demand[d.period_index(lab[0])], 'compute')})",
+        lambda lab, d, p: f"demand in {lab[0]} ({fmt.amount(d.demand[d.period_index(lab[0])], 'compute')})",
         "scalar",
         "compute",
         lambda lab: f"demand in {lab[0]}",
@@ -309,14 +316,33 @@ FAMILIES: dict[str, _Family] = {
     ),
     "max_share": _Family(
         _vendor_share_path,
-        lambda lab, d, p: f"{lab[0]} share ≤ {_share_of(d, lab[0]):.0%} in {lab[1]}",
+        lambda lab, d, p: f"{lab[0]} share ≤ {fmt.share(_share_of(d, lab[0]), None)} in {lab[1]}",
         "scalar",
         "share",
         lambda lab: f"{lab[0]}'s share",
     ),
+    "min_share": _Family(
+        lambda lab, d: f"vendors[{lab[0]}].min_share",
+        lambda lab, d, p: f"{lab[0]} share ≥ {fmt_share(_floor_of(d, lab[0]))} in {lab[1]}",
+        "scalar",
+        "share",
+        lambda lab: f"share floor of {lab[0]}",
+    ),
+    "max_new_compute": _Family(
+        lambda lab, d: f"vendors[{lab[0]}].max_new_compute[{lab[1]}]",
+        lambda lab, d, p: (
+            f"{lab[0]}'s allocation in {lab[1]} "
+            f"({fmt.amount(d.max_new_compute[d.vendors.index(lab[0]), d.period_index(lab[1])], 'compute')})"
+        ),
+        "upper",
+        "compute",
+        lambda lab: f"allocation of {lab[0]} in {lab[1]}",
+    ),
     "vendor_loss": _Family(
         lambda lab, d: "risk.survive_vendor_loss",
-        lambda lab, d, p: f"losing {lab[0]} in {lab[1]} leaves ≥ {p.risk.survive_vendor_loss:.0%} of demand",
+        lambda lab, d, p: (
+            f"losing {lab[0]} in {lab[1]} leaves ≥ {fmt.share(p.risk.survive_vendor_loss, None)} of demand"
+        ),
         "scalar",
         "share",
         lambda lab: "share of demand that must survive the loss of a vendor",
@@ -324,7 +350,8 @@ FAMILIES: dict[str, _Family] = {
     "min_vendors": _Family(
         lambda lab, d: "risk.min_vendors",
         lambda lab, d, p: (
-            f"at least {p.risk.min_vendors} vendors with ≥ {p.risk.min_vendor_share:.0%} of demand in {lab[0]}"
+            f"at least {p.risk.min_vendors} vendors with ≥ {fmt.share(p.risk.min_vendor_share, None)} "
+            f"of demand in {lab[0]}"
         ),
         "scalar",
         "vendors",
@@ -332,7 +359,7 @@ FAMILIES: dict[str, _Family] = {
     ),
     "max_hhi": _Family(
         lambda lab, d: "risk.max_hhi",
-        lambda lab, d, p: f"HHI ≤ {p.risk.max_hhi} in {lab[0]}",
+        lambda lab, d, p: f"HHI ≤ {fmt.number(p.risk.max_hhi or 0)} in {lab[0]}",
         "scalar",
         "HHI",
         lambda lab: "HHI cap",
@@ -348,11 +375,15 @@ FAMILIES: dict[str, _Family] = {
 
 
 def _gw(value: Any) -> str:
-    return fmt_amount(float(value), "GW") if value is not None else "none"
+    return fmt.power(float(value)) if value is not None else "none"
 
 
 def _share_of(data: ModelData, vendor: str) -> float:
     return float(data.max_share[data.vendors.index(vendor)])
+
+
+def _floor_of(data: ModelData, vendor: str) -> float:
+    return float(data.min_share[data.vendors.index(vendor)])
 
 
 #: The order in which the deletion filter tries to drop whole families: rules of the buyer's own
@@ -364,8 +395,10 @@ DELETION_ORDER = (
     "min_vendors",
     "vendor_loss",
     "max_share",
+    "min_share",
     "min_spend",
     "max_spend",
+    "max_new_compute",
     "supply",
     "total_budget",
     "budget",
@@ -414,7 +447,7 @@ def _requirement_rows(built: BuiltModel, data: ModelData, problem: Problem) -> l
             lab = block.index.label(int(k))
             period = next((int(x) for x in lab if isinstance(x, (int, np.integer))), None)
             req = Requirement(spec.path(lab, data), spec.text(lab, data, problem), block.name, period)
-            lever = f"{block.name}/{lab[0]}" if block.name == "max_share" else block.name
+            lever = f"{block.name}/{lab[0]}" if block.name in ("max_share", "min_share") else block.name
             out.append(_Row(block.start + int(k), block.name, int(k), lab, req, lever))
     return out
 
@@ -617,6 +650,10 @@ def _old_value(ctx: _Context, r: _Row) -> float:
         return float(data.demand[data.period_index(lab[0])])
     if r.family == "max_share":
         return _share_of(data, lab[0])
+    if r.family == "min_share":
+        return _floor_of(data, lab[0])
+    if r.family == "max_new_compute":
+        return float(data.max_new_compute[data.vendors.index(lab[0]), data.period_index(lab[1])])
     value = get_value(ctx.problem, r.requirement.path)
     return float(value) if value is not None else math.nan
 
@@ -717,7 +754,7 @@ def _scalar_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
         loose, integer = _share_used(ctx, lever_rows), False
     elif r.family == "max_hhi":
         loose, integer = 1.0, False
-    elif r.family == "vendor_loss":
+    elif r.family in ("vendor_loss", "min_share"):
         loose, integer = 0.0, False
     elif r.family == "min_vendors":
         loose, integer = 0.0, True
@@ -885,6 +922,9 @@ def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
         if r.family == "max_share":
             v = data.vendors.index(r.label[0])
             new = min(float((compute[v] / total).max()) * (1 + MARGIN), 1.0)
+        elif r.family == "min_share":
+            v, served = data.vendors.index(r.label[0]), data.demand > 0
+            new = max(float((compute[v] / total)[served].min(initial=1.0)) * (1 - MARGIN), 0.0)
         elif r.family == "vendor_loss":
             served = data.demand > 0
             keep = (total - compute)[:, served] / data.demand[served]

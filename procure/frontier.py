@@ -20,20 +20,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import fmt
 from .errors import ProblemError
 from .evaluate import PlanEvaluation, evaluate
 from .model.build import BuiltModel
 from .model.linear import Index
 from .model.sets import ModelData
 from .options import solve_options
-from .pipeline import Extra, ModelState, Pipeline, lots_of, optimize, remaining, split_of, warm
+from .pipeline import Extra, ModelState, Pipeline, lots_of, optimize, options_of, remaining, split_of, warm
 from .problem import Problem, as_problem
 from .result import Result, make_result
 from .solvers import DEFAULT_SOLVER, get_adapter
 from .solvers.base import RawSolution, SolveOptions
 from .validate import show
 
-__all__ = ["MEASURES", "Frontier", "frontier", "measures_for", "pick_measure", "risk_of"]
+__all__ = ["MEASURES", "MEASURE_KINDS", "Frontier", "frontier", "measures_for", "pick_measure", "risk_of"]
 
 MEASURES = ("cvar", "hhi", "max_share", "scenario_cvar")
 #: With demand scenarios: the largest weight on the CVaR of the paths' costs (the least-risk end).
@@ -41,6 +42,10 @@ MOST_CVAR_WEIGHT = 20.0
 #: Most points a frontier may have (each is a solve).
 MAX_POINTS = 10_000
 
+
+#: How people read each measure's risk (a kind of `procure.fmt`): the CVaRs in dollars, the
+#: largest share as a percentage, the HHI as an index.
+MEASURE_KINDS = {"cvar": "money", "hhi": "hhi", "max_share": "share", "scenario_cvar": "money"}
 
 #: What each measure needs of a problem (in the error for a problem without it).
 NEEDS = {
@@ -119,57 +124,85 @@ class Frontier:
     table: pd.DataFrame
     results: tuple[Result, ...] = field(repr=False)
 
+    def display(self) -> pd.DataFrame:
+        """`table` for people to read (a copy of text): the risk and the level in the measure's
+        own terms (CVaR in dollars, a share as a percentage, the HHI as an index; the level of
+        ``scenario_cvar`` is a weight), dollars as ``$21.2B``, vendor shares as percentages."""
+        kind = MEASURE_KINDS[self.measure]
+        kinds = {"level": "number" if self.measure == "scenario_cvar" else kind, "risk": kind}
+        kinds.update({c: "money" for c in ("cost", "objective", "cvar")})
+        kinds.update({c: "share" for c in self.table.columns if str(c).startswith("share ")})
+        return fmt.table(self.table, kinds)
+
+    def __str__(self) -> str:
+        return self.display().to_string()
+
     def plot(self, path: str | None = None, *, title: str | None = None) -> Any:
         """Draw cost against risk, with each point's vendor mix below; save to ``path`` if given.
 
-        Returns the matplotlib Figure.
+        The cheapest plan's cost is written at its point and each other point shows what it
+        adds (``+$1.19B``).  Dollars are scaled to ``$B``, ``$M``, … with the unit in the axis
+        label, shares are in %, and each vendor has the colour it has in every other plot
+        (`procure.plot.vendor_colors`).  Returns the matplotlib Figure.
         """
-        import matplotlib
+        from matplotlib.ticker import PercentFormatter
 
-        if path is not None:
-            matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        from .plot import _money, _pyplot, money_scale, vendor_colors
 
+        plt = _pyplot()
         ok = self.table[self.table["status"].isin(["optimal", "feasible"])]
-        vendors = [c for c in self.table.columns if c.startswith("share ")]
+        columns = [c for c in self.table.columns if c.startswith("share ")]
+        names = [c.removeprefix("share ") for c in columns]
+        vendors = self.results[0].problem.vendor_names if self.results else names
+        colors = vendor_colors([*vendors, *names])
         fig, (top, bottom) = plt.subplots(
             2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [2, 1]}, constrained_layout=True
         )
+        risk = ok["risk"].to_numpy(dtype=float)
+        in_dollars = self.measure in ("cvar", "scenario_cvar")
+        x_scale, x_unit = money_scale(float(np.abs(risk).max(initial=0))) if in_dollars else (1.0, "")
         label = {
-            "cvar": "CVaR of disruption loss (\\$B)",
+            "cvar": f"CVaR of disruption loss ({x_unit})",
             "hhi": "mean HHI (demand shares, discount-weighted)",
-            "max_share": "largest vendor share in any year",
-            "scenario_cvar": "CVaR of the demand paths' costs (\\$B)",
+            "max_share": "largest vendor share in any year (%)",
+            "scenario_cvar": f"CVaR of the demand paths' costs ({x_unit})",
         }[self.measure]
-        x = ok["risk"] / (1e9 if self.measure in ("cvar", "scenario_cvar") else 1.0)
-        cost = ok["cost"] / 1e9
-        top.plot(x, cost, "-o", color="#1f4e79", label="cheapest plan at each risk level")
-        for k, (xi, yi) in enumerate(zip(x, cost)):
-            # alternate above and below the curve so that neighbouring labels do not collide
+        x = risk / x_scale
+        dollars = ok["cost"].to_numpy(dtype=float)
+        scale, unit = money_scale(float(np.abs(dollars).max(initial=0)))
+        top.plot(x, dollars / scale, "-o", color="#1f4e79", label="cheapest plan at each risk level")
+        for k, (xi, amount) in enumerate(zip(x, dollars)):
+            if k and xi == x[k - 1] and amount == dollars[k - 1]:
+                continue  # the same plan again: one label is enough
+            # the cheapest plan's cost, then what each point adds to it; alternately above and
+            # below the curve so that neighbouring labels do not collide
             top.annotate(
-                f"\\${yi:,.1f}B",
-                (xi, yi),
+                _money(amount) if k == 0 else "+" + _money(amount - dollars[0]),
+                (xi, amount / scale),
                 textcoords="offset points",
                 xytext=(0, 9 if k % 2 == 0 else -14),
                 ha="center",
                 fontsize=8,
                 color="#1f4e79",
             )
-        top.set_ylabel("cost, present value (\\$B)")
+        top.set_ylabel(f"cost, present value ({unit})")
         top.set_title(title or f"What lowering {self.measure.replace('_', ' ')} costs")
         top.grid(alpha=0.3)
         top.legend(loc="upper left", fontsize=8)
         top.margins(y=0.15)
-        width = (x.max() - x.min()) / max(len(x) * 1.5, 1) if len(x) > 1 else 0.05
+        span = float(x.max() - x.min()) if len(x) else 0.0
+        width = span / (len(x) * 1.5) if span > 0 else 0.05 * max(float(np.abs(x).max(initial=0)), 1e-9)
         bottom_edge = np.zeros(len(ok))
-        for vendor in vendors:
-            share = ok[vendor].to_numpy()
-            bottom.bar(x, share, width=width, bottom=bottom_edge, label=vendor.removeprefix("share "))
+        for column, vendor in zip(columns, names):
+            share = 100 * ok[column].to_numpy(dtype=float)
+            bottom.bar(x, share, width=width, bottom=bottom_edge, color=colors[vendor], label=vendor)
             bottom_edge += share
-        bottom.set_ylabel("share of compute,\nwhole horizon")
-        bottom.set_ylim(0, 1)
+        bottom.set_ylabel("share of compute,\nwhole horizon (%)")
+        bottom.set_ylim(0, 100)
         bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-        inverted = len(x) > 1 and x.iloc[0] > x.iloc[-1]
+        if self.measure == "max_share":
+            bottom.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        inverted = len(x) > 1 and x[0] > x[-1]
         if inverted:
             top.invert_xaxis()
         bottom.set_xlabel(label + ("  (less risk →)" if inverted else "  (← less risk)"))
@@ -369,7 +402,9 @@ class _Trace:
         high = risk_of(cheapest.evaluation, self.measure)
         self.step()
         safe_lots, low = self.least_risk(state, high)
-        self.say(f"cheapest plan: risk {high:.6g}; least risk: {low:.6g} ({time.perf_counter() - started:.1f} s)")
+        risk = fmt.FORMATTERS[MEASURE_KINDS[self.measure]]
+        took = fmt.seconds(time.perf_counter() - started)
+        self.say(f"cheapest plan: risk {risk(high)}; least risk: {risk(low)} ({took})")
         # The least-risk plan fits every level: it warm-starts each point (so the solver always
         # holds a plan) and stands in if a point's solve ends without one.
         levels = np.linspace(high, low, points)
@@ -378,7 +413,7 @@ class _Trace:
             self.step()
             result, state = self.point(state, at, safe_lots)
             results.append(result)
-            self.say(f"point {k}/{points}: level {at:.6g} → {results[-1].status}, cost {results[-1].cost:,.0f}")
+            self.say(f"point {k}/{points}: level {risk(at)} → {results[-1].status}, cost {fmt.money(results[-1].cost)}")
         results = _monotone(results)
         return Frontier(self.measure, _table(list(levels), results, self.measure, self.original), tuple(results))
 
@@ -409,7 +444,9 @@ class _Trace:
             return cheapest, high
         lots = lots_of(state.built, raw)
         self._safe_split = split_of(state.built, raw)
-        risk = risk_of(evaluate(state.problem, lots * state.data.lot_p[:, None], self._safe_split), self.measure)
+        plan = lots * state.data.lot_p[:, None]
+        ev = evaluate(state.problem, plan, self._safe_split, None, options_of(state.built, raw.x))
+        risk = risk_of(ev, self.measure)
         return lots, min(risk, high)
 
     def _minimize_measure(self, state: ModelState, start: np.ndarray) -> RawSolution:
@@ -514,7 +551,11 @@ def _tree_frontier(original: Problem, measure: str, points: int, pipeline: Pipel
             row.update({f"share {v}": math.nan for v in original.vendor_names})
         rows.append(row)
         if progress:
-            print(f"frontier[scenario_cvar] point {k}/{points}: weight {w:.3g} → {result.status}", file=sys.stderr)
+            print(
+                f"frontier[scenario_cvar] point {k}/{points}: weight {fmt.number(w)} → {result.status}"
+                + (f", cost {fmt.money(result.cost)}" if result.has_plan else ""),
+                file=sys.stderr,
+            )
     columns = ["level", "risk", "cost", "objective", "status", *[f"share {v}" for v in original.vendor_names]]
     table = pd.DataFrame(rows, columns=columns, index=pd.RangeIndex(len(rows), name="point"))
     return Frontier("scenario_cvar", table, tuple(results))

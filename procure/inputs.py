@@ -66,6 +66,8 @@ class Inputs:
     onboarding_cost: np.ndarray  # (V,)
     min_spend: np.ndarray  # (V,)
     max_spend: np.ndarray  # (V,), inf when uncapped
+    min_share: np.ndarray  # (V,), 0 when no floor
+    max_new_compute: np.ndarray  # (V, T), inf when no allocation
     # power build-out: one entry per place that can build (the implicit site, or a site)
     build_site: np.ndarray  # (B,) site of each build
     build_cost: np.ndarray  # (B, T) $ per GW started
@@ -74,9 +76,20 @@ class Inputs:
     build_lead: np.ndarray  # (B,) int periods until built GW are usable
     build_fixed: np.ndarray  # (B, T) $ in a period in which a build starts
     unserved_penalty: float | None  # $ per compute unit per period not served; None: demand is a must
+    # capacity options, one entry each (``O`` options)
+    option_offer: np.ndarray  # (O,) offer whose units are reserved
+    option_lots: np.ndarray  # (O,) most whole lots that may be reserved
+    option_reserve_cost: np.ndarray  # (O,) $ per unit reserved
+    option_reserve_t: np.ndarray  # (O,) period position of the reservation
+    option_price: np.ndarray  # (O, T) $ per unit exercised
+    option_window: np.ndarray  # (O, T) bool: units may be exercised in that period
 
     def __post_init__(self) -> None:
         read_only(self)
+
+    @property
+    def n_options(self) -> int:
+        return len(self.option_offer)
 
     @property
     def n_builds(self) -> int:
@@ -231,9 +244,34 @@ def inputs_of(problem: Problem) -> Inputs:
         onboarding_cost=np.array([v.onboarding_cost for v in problem.vendors], dtype=float),
         min_spend=np.array([v.min_spend for v in problem.vendors], dtype=float),
         max_spend=np.array([v.max_spend if v.max_spend is not None else np.inf for v in problem.vendors]),
+        min_share=np.array([v.min_share for v in problem.vendors], dtype=float),
+        max_new_compute=np.array(
+            [_per_period(v.max_new_compute, T, np.inf) for v in problem.vendors], dtype=float
+        ).reshape(len(problem.vendors), T),
         unserved_penalty=problem.unserved_penalty,
         **_builds(problem, T),
+        **_options(problem, T),
     )
+
+
+def _options(problem: Problem, T: int) -> dict[str, np.ndarray]:
+    offers = {o.name: i for i, o in enumerate(problem.offers)}
+    position = {p: t for t, p in enumerate(problem.periods)}
+    chosen = problem.options
+    offer = np.array([offers[o.offer] for o in chosen], dtype=np.int64)
+    lot = np.array([problem.offers[i].lot_size for i in offer], dtype=np.int64)
+    # a valid problem's options name their periods (validation fills in the defaults)
+    start = np.array([position[o.reserve_period or problem.periods[0]] for o in chosen], dtype=np.int64)
+    until = np.array([position[o.exercise_until or problem.periods[-1]] for o in chosen], dtype=np.int64)
+    t = np.arange(T)
+    return {
+        "option_offer": offer,
+        "option_lots": np.array([o.max_units for o in chosen], dtype=np.int64) // np.maximum(lot, 1),
+        "option_reserve_cost": np.array([o.reserve_cost for o in chosen], dtype=float),
+        "option_reserve_t": start,
+        "option_price": np.array([o.exercise_price for o in chosen], dtype=float).reshape(len(chosen), T),
+        "option_window": (t[None, :] >= start[:, None]) & (t[None, :] <= until[:, None]),
+    }
 
 
 def _top_cap(problem: Problem, T: int) -> np.ndarray | None:

@@ -372,8 +372,9 @@ def to_mpisppy(
     Raises
     ------
     ProblemError
-        Without ``demand_scenarios``, or with ``risk.scenario_cvar_weight > 0`` (mpi-sppy
-        minimizes an expectation; a CVaR over the scenarios is not one).
+        Without ``demand_scenarios``, with ``risk.scenario_cvar_weight > 0`` (mpi-sppy
+        minimizes an expectation; a CVaR over the scenarios is not one), or with capacity
+        ``options`` (not translated yet).
     """
     prob = as_problem(problem)
     if not prob.demand_scenarios:
@@ -389,6 +390,12 @@ def to_mpisppy(
             "expectation); use procure.solve(problem) (procure's own extensive form) or set it to 0",
             path="risk.scenario_cvar_weight",
             value=prob.risk.scenario_cvar_weight,
+        )
+    if prob.options:
+        raise ProblemError(
+            "options: capacity options are not supported with mpi-sppy yet; use procure.solve(problem) "
+            "(procure's own extensive form decides reservations and exercises on every path)",
+            path="options",
         )
     tree = scenario_tree(prob)
     T = tree.node.shape[1]

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import Interrupted, NumericsError, ProblemError
-from .evaluate import evaluate, objective_of, violations
+from .evaluate import OptionPlan, evaluate, objective_of, violations
 from .model.bounds import cost_bounds, first_bounds, implied_bounds, needs_finite_bound, provisional_bounds
 from .model.build import BuiltModel, Extra, build_model
 from .model.linear import LinearModel
@@ -51,6 +51,7 @@ __all__ = [
     "hhi_short",
     "lots_of",
     "optimize",
+    "options_of",
     "refine_hhi",
     "remaining",
     "split_of",
@@ -367,7 +368,8 @@ class Pipeline:
         data = state.data
         if raw.has_plan:
             plan = lots_of(state.built, raw) * data.lot_p[:, None]
-            ev = evaluate(state.problem, plan, split_of(state.built, raw), built_of(state.built, raw))
+            chosen = options_of(state.built, raw.x)
+            ev = evaluate(state.problem, plan, split_of(state.built, raw), built_of(state.built, raw), chosen)
             certified = cost_bounds(data, objective_of(state.problem, ev))
             widen = state.provisional & np.isfinite(certified) & (certified > state.upper)
             return np.where(widen, certified, state.upper) if widen.any() else None
@@ -424,7 +426,7 @@ class Pipeline:
         data, built = state.data, state.built
         status, termination, message = raw.status, raw.termination, raw.message
         bound = raw.bound if outcome.certified else math.nan
-        placed = split = gw = extra_rows = None
+        placed = split = gw = extra_rows = chosen = None
         gap = math.nan
         if raw.has_plan:
             assert raw.x is not None
@@ -433,12 +435,13 @@ class Pipeline:
             placed = x[built.lots] * data.lot_p[:, None]
             split = _split(built, x)
             gw = _built(built, x)
+            chosen = options_of(built, x)
             extra_rows = _extra_rows(built, x)
             status, termination, message, bound, gap = _honest(
-                state.problem, report, placed, split, gw, extra_rows, raw, bound, outcome.certified
+                state.problem, report, (placed, split, gw, chosen), extra_rows, raw, bound, outcome.certified
             )
             if status == "error":
-                placed = split = gw = None
+                placed = split = gw = chosen = None
         elif raw.status == "infeasible" and self.explain:
             message, stopped = self.explain_infeasible(data.problem, started)
             if stopped:
@@ -459,6 +462,7 @@ class Pipeline:
             model_size=built.model.stats(),
             extra_rows=extra_rows,
             built=gw,
+            options=chosen,
         )
 
     def explain_infeasible(self, problem: Problem, started: float) -> tuple[str, bool]:
@@ -492,9 +496,7 @@ class Pipeline:
 def _honest(
     solved: Problem,
     report: Problem,
-    placed: np.ndarray,
-    split: np.ndarray | None,
-    gw: np.ndarray | None,
+    plan: tuple[np.ndarray, np.ndarray | None, np.ndarray | None, OptionPlan | None],
     extra_rows: ExtraRows | None,
     raw: RawSolution,
     bound: float,
@@ -502,11 +504,11 @@ def _honest(
 ) -> tuple[str, str, str, float, float]:
     """Status, termination, message, bound and gap of a plan: the solver's claim, kept only
     when the plan passes procure's own check and the bound is proved for the problem."""
-    ev = evaluate(report, placed, split, gw)
+    ev = evaluate(report, *plan)
     broken = violations(report, ev, hhi_tol=HHI_TOL)
     if extra_rows is not None:
         broken += extra_rows.violations(ev)
-    objective = objective_of(solved, evaluate(solved, placed, split, gw)) if not broken else math.nan
+    objective = objective_of(solved, evaluate(solved, *plan)) if not broken else math.nan
     return verdict(raw, broken, objective, bound, certified)
 
 
@@ -537,6 +539,19 @@ def verdict(
 def split_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:
     """(I, W, T) units running each workload in a solution (None without workloads or plan)."""
     return _split(built, raw.x) if raw.x is not None else None
+
+
+def options_of(built: BuiltModel, x: np.ndarray | None) -> OptionPlan | None:
+    """Units reserved (O,) and exercised (O, P, T) through capacity options in a solution
+    (whole lots, rounded: they are integer columns); None without options or plan."""
+    handles = built.handles.options
+    if handles is None or x is None:
+        return None
+    data = built.handles.data
+    lot = data.lot[data.option_offer].astype(float)
+    ids = handles.exercised
+    exercised = np.where(ids >= 0, np.round(x[np.maximum(ids, 0)]), 0.0) * lot[:, None, None]
+    return np.round(x[handles.reserved]) * lot, exercised + 0.0
 
 
 def built_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:

@@ -9,8 +9,11 @@ matplotlib is an optional dependency (``pip install "procure[plot]"``), imported
 first drawn; without a backend chosen (``MPLBACKEND``, ``matplotlib.use``, a notebook) the
 non-interactive Agg backend is used, so plots work on servers and in CI.
 
-Each vendor keeps one colour in every plot (`vendor_colors`): well-known vendors have their
-own, the others take a fixed palette in sorted order.
+Each vendor keeps one colour in every plot of a run (`vendor_colors`: the report's, the
+frontier's, a sweep's, a tree's): well-known vendors have their own, the others take a fixed
+palette in sorted order; each site keeps one too (`site_colors`).  Axes carry their units
+(dollars scaled to ``$B``, ``$M``, …), counts have whole-number ticks, and period labels are
+thinned to what fits the axis.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .fmt import money
+from .fmt import money, share
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -33,7 +36,17 @@ if TYPE_CHECKING:
     from .sweep import Sweep
     from .tree_result import TreeResult
 
-__all__ = ["COST_COLORS", "ResultPlot", "SweepPlot", "TreeResultPlot", "compute_scale", "money_scale", "vendor_colors"]
+__all__ = [
+    "COST_COLORS",
+    "ResultPlot",
+    "SweepPlot",
+    "TreeResultPlot",
+    "compute_scale",
+    "money_scale",
+    "share_caps",
+    "site_colors",
+    "vendor_colors",
+]
 
 #: Colours of well-known vendors (their brand colours), the same in every plot.
 KNOWN_VENDORS = {
@@ -61,6 +74,12 @@ PALETTE = (
     "#2ca02c",
     "#ff7f0e",
 )
+#: Colours of sites, assigned in sorted order of their names (other hues than the vendors').
+SITE_PALETTE = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666")
+#: Markers of the vendors' share lines, so that lines on top of each other stay apart.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+#: A vendor whose share stays below this in every period is listed in the legend, not drawn.
+NEAR_ZERO_SHARE = 0.005
 #: Colours of the parts of ``cost_breakdown``.
 COST_COLORS = {
     "capex": "#1f4e79",
@@ -80,11 +99,33 @@ def vendor_colors(vendors: Iterable[str]) -> dict[str, str]:
     palette's colours in sorted order of their names (so a problem's vendors always get the
     same colours, whatever order the offers list them in)."""
     names = list(dict.fromkeys(vendors))
-    out = {v: KNOWN_VENDORS[v.lower()] for v in names if v.lower() in KNOWN_VENDORS}
-    free = [c for c in PALETTE if c not in out.values()]
-    for k, v in enumerate(sorted(v for v in names if v not in out)):
-        out[v] = free[k % len(free)]
+    known = {v: KNOWN_VENDORS[v.lower()] for v in names if v.lower() in KNOWN_VENDORS}
+    free = [c for c in PALETTE if c not in known.values()]
+    out = {**known, **_in_sorted_order([v for v in names if v not in known], free)}
     return {v: out[v] for v in names}
+
+
+def site_colors(sites: Iterable[str]) -> dict[str, str]:
+    """One colour per site, the same in every plot: `SITE_PALETTE`'s colours in sorted order of
+    the sites' names."""
+    return _in_sorted_order(list(dict.fromkeys(sites)), SITE_PALETTE)
+
+
+def _in_sorted_order(names: Sequence[str], palette: Sequence[str]) -> dict[str, str]:
+    """``palette``'s colours given out in sorted order of ``names`` (wrapping around), keyed in
+    the order of ``names``."""
+    given = {name: palette[k % len(palette)] for k, name in enumerate(sorted(names))}
+    return {name: given[name] for name in names}
+
+
+def _path_colors(n: int) -> list[str]:
+    """Colours of ``n`` demand paths: a sequential colour map, so that no path takes a vendor's
+    colour."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    cmap = colormaps["viridis"]
+    return [to_hex(cmap(0.85 * k / max(n - 1, 1))) for k in range(n)]
 
 
 def compute_scale(peak: float) -> tuple[float, str]:
@@ -161,18 +202,51 @@ def _no_plan(status: str, message: str = "") -> ValueError:
     return ValueError(f"nothing to plot: the result has no plan (status {status!r}){why}")
 
 
-def _legend(fig: Figure, ax: Axes, *, outside: bool) -> None:
-    """A legend on the right of the plot (outside the panels for small multiples)."""
-    handles, labels = ax.get_legend_handles_labels()
+def _legend(fig: Figure, ax: Axes | Iterable[Axes], *, outside: bool) -> None:
+    """A legend on the right of the plot (outside the panels for small multiples: every label
+    of every panel, once)."""
+    axes: list[Axes] = [ax] if hasattr(ax, "get_legend_handles_labels") else list(ax)  # type: ignore[list-item]
+    found: dict[str, Any] = {}
+    for each in axes:
+        for handle, label in zip(*each.get_legend_handles_labels()):
+            found.setdefault(label, handle)
+    labels = list(found)
+    handles = list(found.values())
     if not handles:
         return
     if outside:
         fig.legend(handles, labels, loc="outside right upper", fontsize=8)
     else:
-        ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+        axes[0].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
 
 
 # --------------------------------------------------------------------------- drawing from tables
+
+
+def _period_axis(ax: Axes, periods: Iterable[Any]) -> None:
+    """Label the positions 0, 1, … with ``periods``: a tick mark under every period and as
+    many labels as fit the axis's width (every second, fifth, … period when they do not)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
+
+    labels = [str(p) for p in periods]
+
+    def label(x: float, _: Any) -> str:
+        k = round(x)
+        return labels[k] if abs(x - k) < 1e-6 and 0 <= k < len(labels) else ""
+
+    class Periods(MaxNLocator):
+        def tick_values(self, vmin: float, vmax: float) -> Any:  # no tick beyond the periods
+            ticks = np.asarray(super().tick_values(vmin, vmax), dtype=float)
+            return ticks[(ticks >= 0) & (ticks <= len(labels) - 1)]
+
+    ax.xaxis.set_major_locator(Periods(nbins="auto", steps=[1, 2, 5, 10], integer=True, min_n_ticks=1))
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    ax.xaxis.set_minor_locator(FixedLocator([float(k) for k in range(len(labels))]))
+
+
+def _width_pt(ax: Axes) -> float:
+    """The axes' width in points (before any layout moves it)."""
+    return float(ax.get_position().width * _figure_of(ax).get_figwidth() * 72)
 
 
 def _stacked_bars(ax: Axes, table: pd.DataFrame, colors: dict[str, str], scale: float = 1.0) -> np.ndarray:
@@ -185,7 +259,7 @@ def _stacked_bars(ax: Axes, table: pd.DataFrame, colors: dict[str, str], scale: 
             continue
         ax.bar(x, values, bottom=bottom, color=colors.get(str(column)), label=str(column), width=0.7)
         bottom = bottom + values
-    ax.set_xticks(x, [str(p) for p in table.index])
+    _period_axis(ax, table.index)
     return bottom
 
 
@@ -209,36 +283,68 @@ def _draw_compute(ax: Axes, by_vendor: pd.DataFrame, demand: np.ndarray, unserve
 
 
 def _draw_cost(ax: Axes, breakdown: pd.DataFrame) -> None:
+    """The parts stacked per period, each period's total written on top (turned upright when
+    the totals would not fit side by side)."""
     parts = breakdown.drop(columns=["total"])
     scale, unit = money_scale(float(breakdown["total"].abs().max()))
     top = _stacked_bars(ax, parts, COST_COLORS, scale)
-    for k, total in enumerate(top):
-        ax.annotate(f"{total:,.3g}", (k, total), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
+    totals = [_money(total * scale) for total in top]
+    upright = _width_pt(ax) / max(len(totals), 1) < 5.5 * max(map(len, totals), default=0)
+    for k, (total, text) in enumerate(zip(top, totals)):
+        ax.annotate(
+            text,
+            (k, total),
+            textcoords="offset points",
+            xytext=(0, 3),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            rotation=90 if upright else 0,
+        )
     ax.set_ylabel(f"cost, present value ({unit})")
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
-    ax.margins(y=0.12)
+    ax.margins(y=0.25 if upright else 0.12)
 
 
-def _share_caps(problem: Any, vendors: Iterable[str]) -> dict[str, float]:
+def share_caps(problem: Any, vendors: Iterable[str]) -> dict[str, float]:
     """Each vendor's share cap: its own ``max_share``, else ``risk.max_share`` (none at 1)."""
     own = {v.name: v.max_share for v in problem.vendors}
     caps = {v: own.get(v) if own.get(v) is not None else problem.risk.max_share for v in vendors}
     return {v: float(c) for v, c in caps.items() if c is not None and c < 1}
 
 
+def _cap_groups(caps: Mapping[str, float]) -> dict[float, list[str]]:
+    """The vendors under each distinct cap."""
+    groups: dict[float, list[str]] = {}
+    for vendor, cap in caps.items():
+        groups.setdefault(cap, []).append(vendor)
+    return groups
+
+
 def _draw_shares(ax: Axes, shares: pd.DataFrame, caps: Mapping[str, float]) -> None:
-    """One line per vendor and, dashed in the same colour, the cap it must stay under (a stacked
-    bar would compare only its bottom segment with a cap line)."""
+    """One line per vendor (each its own marker, so that lines on top of each other stay
+    apart) and each distinct cap once, dashed, labelled with the vendors it applies to (in the
+    vendor's colour when it applies to one).  A vendor that stays under `NEAR_ZERO_SHARE` is
+    listed in the legend ("0% throughout") and not drawn along the axis."""
     colors = vendor_colors(shares.columns)
     x = np.arange(len(shares.index))
-    for vendor in shares.columns:
-        ax.plot(x, 100 * shares[vendor].to_numpy(float), color=colors[vendor], marker="o", lw=1.8, label=vendor)
-        if vendor in caps:
-            ax.axhline(
-                100 * caps[vendor], color=colors[vendor], ls="--", lw=1, label=f"{vendor} cap {caps[vendor]:.0%}"
-            )
-    ax.set_xticks(x, [str(p) for p in shares.index])
+    for k, vendor in enumerate(shares.columns):
+        values = 100 * shares[vendor].to_numpy(float)
+        color, marker = colors[vendor], MARKERS[k % len(MARKERS)]
+        peak = float(np.nanmax(values, initial=0.0)) / 100
+        if peak < NEAR_ZERO_SHARE:
+            throughout = "0%" if peak == 0 else f"under {share(NEAR_ZERO_SHARE)}"
+            ax.plot([], [], ls="none", color=color, marker=marker, label=f"{vendor} ({throughout} throughout)")
+        else:
+            ax.plot(x, values, lw=1.8, color=color, marker=marker, label=vendor)
+    groups = _cap_groups(caps)
+    for cap, vendors in sorted(groups.items(), reverse=True):
+        every = len(vendors) == len(shares.columns) > 1
+        names = "every vendor" if every else ", ".join(vendors)
+        color = colors[vendors[0]] if len(vendors) == 1 else "#444444"
+        ax.axhline(100 * cap, color=color, ls="--", lw=1.2, label=f"cap {share(cap, None)} ({names})")
+    _period_axis(ax, shares.index)
     ax.set_ylim(0, 100)
     ax.set_ylabel("share of operational compute (%)")
     ax.grid(axis="y", alpha=0.3)
@@ -246,18 +352,25 @@ def _draw_shares(ax: Axes, shares: pd.DataFrame, caps: Mapping[str, float]) -> N
 
 
 def _draw_power(
-    ax: Axes, periods: Sequence[int], used: np.ndarray, cap: np.ndarray | None, built: np.ndarray | None
+    ax: Axes,
+    periods: Sequence[int],
+    used: np.ndarray,
+    cap: np.ndarray | None,
+    built: np.ndarray | None,
+    color: str = "#6baed6",
+    label: str = "",
 ) -> None:
-    """Facility power drawn (bars) against the cap (a step line); with builds, the cap includes
-    the built GW that are ready and the GW whose build starts are drawn hatched."""
+    """Facility power drawn (bars, in a site's colour) against the cap (a step line); with
+    builds, the cap includes the built GW that are ready and the GW whose build starts are drawn
+    hatched."""
     x = np.arange(len(periods))
-    ax.bar(x, used, width=0.7, color="#6baed6", label="power drawn")
+    ax.bar(x, used, width=0.7, color=color, label=f"power drawn, {label}" if label else "power drawn")
     if built is not None and np.any(built > 1e-12):
         ax.bar(x + 0.25, built, width=0.3, color="none", edgecolor="#8c564b", hatch="xx", label="build started")
     if cap is not None and np.isfinite(cap).any():
         label = "cap (given + built, ready)" if built is not None else "power cap"
         ax.step(x, cap, where="mid", color="black", lw=1.6, label=label)
-    ax.set_xticks(x, [str(p) for p in periods])
+    _period_axis(ax, periods)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
 
@@ -328,12 +441,12 @@ class ResultPlot:
         if ax is not None:
             fig = _figure_of(ax)
             x = np.arange(len(periods))
-            colors = dict(zip(p.site_names, PALETTE))
+            colors = site_colors(p.site_names)
             for s, site in enumerate(p.site_names):
                 ax.plot(x, site_power[site], marker="o", color=colors[site], label=site)
                 if np.isfinite(caps[s]).any():
                     ax.step(x, caps[s], where="mid", ls="--", color=colors[site], lw=1)
-            ax.set_xticks(x, [str(t) for t in periods])
+            _period_axis(ax, periods)
             ax.set_ylabel("facility power (GW; cap dashed)")
             ax.set_xlabel("period")
             ax.set_title(title or self._title("Facility power by site"))
@@ -343,19 +456,21 @@ class ResultPlot:
         total = p.power_cap_gw is not None
         fig, axes = _grid(len(p.sites) + total)
         built_at = dict(zip(builds.columns, builds.to_numpy().T)) if builds.shape[1] else {}
+        colors = site_colors(p.site_names)
         for s, (panel, site) in enumerate(zip(axes, p.site_names)):
             cap = caps[s] if np.isfinite(caps[s]).any() else None
-            _draw_power(panel, periods, site_power[site].to_numpy(), cap, built_at.get(site))
+            _draw_power(panel, periods, site_power[site].to_numpy(), cap, built_at.get(site), colors[site], site)
             panel.set_title(site, fontsize=10)
         if total:
             assert p.power_cap_gw is not None
-            _draw_power(axes[-1], periods, r.power_gw.to_numpy(), np.asarray(p.power_cap_gw, dtype=float), None)
+            every = r.power_gw.to_numpy()
+            _draw_power(axes[-1], periods, every, np.asarray(p.power_cap_gw, dtype=float), None, label="all sites")
             axes[-1].set_title("all sites", fontsize=10)
         for panel in axes:
             panel.tick_params(labelbottom=True)
         fig.supylabel("facility power (GW)")
         fig.suptitle(title or self._title("Facility power by site against its cap"))
-        _legend(fig, max(axes, key=lambda a: len(a.get_legend_handles_labels()[1])), outside=True)
+        _legend(fig, axes, outside=True)
         return fig
 
     def cost(self, ax: Axes | None = None, *, title: str | None = None) -> Figure:
@@ -370,11 +485,12 @@ class ResultPlot:
         return fig
 
     def shares(self, ax: Axes | None = None, *, title: str | None = None) -> Figure:
-        """Each vendor's share of operational compute per period (stacked to 100%), with the
-        ``risk.max_share`` cap when there is one."""
+        """Each vendor's share of operational compute per period (a line each, its own marker),
+        with each distinct share cap (``max_share``) drawn once, dashed, and labelled with the
+        vendors it applies to; a vendor under 0.5% throughout is listed, not drawn."""
         r = self._planned()
         fig, ax = _axes(ax)
-        _draw_shares(ax, r.shares, _share_caps(r.problem, r.shares.columns))
+        _draw_shares(ax, r.shares, share_caps(r.problem, r.shares.columns))
         ax.set_xlabel("period")
         ax.set_title(title or self._title("Vendor shares of compute"))
         _legend(fig, ax, outside=False)
@@ -426,7 +542,7 @@ class TreeResultPlot(ResultPlot):
             panel.set_xlabel("")
             panel.tick_params(labelbottom=True)
         fig.suptitle(f"{title} on each demand path — {self.result.problem.name}")
-        _legend(fig, max(axes, key=lambda a: len(a.get_legend_handles_labels()[1])), outside=True)
+        _legend(fig, axes, outside=True)
         return fig
 
     def _mean(self, name: str) -> pd.DataFrame:
@@ -446,11 +562,10 @@ class TreeResultPlot(ResultPlot):
         peak = max(max(max(r.problem.total_demand), float(r.compute.max())) for _, _, r in paths)
         scale, unit = compute_scale(peak)
         x = np.arange(len(self.result.problem.periods))
-        for k, (name, p, r) in enumerate(paths):
-            color = PALETTE[k % len(PALETTE)]
+        for (name, p, r), color in zip(paths, _path_colors(len(paths))):
             ax.plot(x, r.compute.to_numpy() / scale, color=color, lw=0.8 + 3 * p, label=f"{name} (p = {p:.2g})")
             ax.plot(x, np.asarray(r.problem.total_demand) / scale, color=color, ls="--", lw=0.8)
-        ax.set_xticks(x, [str(t) for t in self.result.problem.periods])
+        _period_axis(ax, self.result.problem.periods)
         ax.set_ylabel(f"compute ({unit}; demand dashed)")
         ax.set_xlabel("period")
         ax.set_title(title or self._title("Compute on every demand path"))
@@ -468,14 +583,12 @@ class TreeResultPlot(ResultPlot):
             return self._panels("power", "Facility power")
         fig, ax = _axes(ax)
         x = np.arange(len(self.result.problem.periods))
-        for k, (name, p, r) in enumerate(paths):
-            ax.plot(
-                x, r.power_gw.to_numpy(), color=PALETTE[k % len(PALETTE)], marker="o", label=f"{name} (p = {p:.2g})"
-            )
+        for (name, p, r), color in zip(paths, _path_colors(len(paths))):
+            ax.plot(x, r.power_gw.to_numpy(), color=color, marker="o", label=f"{name} (p = {p:.2g})")
         cap = self.result.problem.power_cap_gw
         if cap is not None and self.result.problem.power_build is None:
             ax.step(x, cap, where="mid", color="black", lw=1.6, label="power cap")
-        ax.set_xticks(x, [str(t) for t in self.result.problem.periods])
+        _period_axis(ax, self.result.problem.periods)
         ax.set_ylabel("facility power, all sites (GW)")
         ax.set_xlabel("period")
         ax.set_title(title or self._title("Facility power on every demand path"))
@@ -506,7 +619,7 @@ class TreeResultPlot(ResultPlot):
             return self._panels("shares", "Vendor shares of compute")
         fig, ax = _axes(ax)
         mean = self._mean("shares")
-        _draw_shares(ax, mean, _share_caps(self.result.problem, mean.columns))
+        _draw_shares(ax, mean, share_caps(self.result.problem, mean.columns))
         ax.set_xlabel("period")
         ax.set_title(title or self._title("Expected vendor shares of compute"))
         _legend(fig, ax, outside=False)
@@ -596,7 +709,10 @@ class SweepPlot:
         return ok
 
     def cost(self, ax: Axes | None = None, *, bins: int | None = None, title: str | None = None) -> Figure:
-        """Histogram of the variants' cost ($B, $M, …; present value), the mean and median marked."""
+        """Histogram of the variants' cost ($B, $M, …; present value), the mean and median marked;
+        the count axis has whole-number ticks."""
+        from matplotlib.ticker import MaxNLocator
+
         ok = self._planned()
         fig, ax = _axes(ax)
         dollars = ok["cost"].to_numpy(dtype=float)
@@ -608,6 +724,7 @@ class SweepPlot:
         ax.axvline(median / scale, color="#d62728", ls="--", lw=1.4, label=f"median {_money(median)}")
         ax.set_xlabel(f"cost, present value ({unit})")
         ax.set_ylabel("variants")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no tick at 2.5
         missing = len(self.sweep) - len(ok)
         note = f"; {missing} without a plan" if missing else ""
         ax.set_title(title or f"Cost over {len(ok)} variants{note}")

@@ -26,6 +26,7 @@ from .validate import (
     BUILD_FIELDS,
     DEMAND_SCENARIO_FIELDS,
     OFFER_FIELDS,
+    OPTION_FIELDS,
     PROBLEM_FIELDS,
     RISK_FIELDS,
     SCENARIO_FIELDS,
@@ -36,6 +37,7 @@ from .validate import (
 )
 
 __all__ = [
+    "CapacityOption",
     "DemandScenario",
     "Offer",
     "PerPeriod",
@@ -56,6 +58,8 @@ PER_PERIOD_FIELDS = frozenset(
         "budget",
         "unit_cost",
         "max_units",
+        "max_new_compute",
+        "exercise_price",
         "cost_per_gw",
         "max_gw",
         "fixed_cost",
@@ -166,6 +170,12 @@ class Vendor:
         below this is still paid (as in the first period).
     max_spend : float, optional
         Cap on undiscounted capex with this vendor over the horizon.
+    min_share : float
+        A floor commitment: this vendor's operational compute ≥ ``min_share`` × the
+        total, in every period with demand (0: none).
+    max_new_compute : per-period, optional
+        The vendor's allocation: compute of this vendor's units bought in a period (all
+        offers and sites, counted when bought, before any lead time) at most this.
     """
 
     name: str
@@ -173,6 +183,41 @@ class Vendor:
     max_share: float | None = None
     min_spend: float = 0.0
     max_spend: float | None = None
+    min_share: float = 0.0
+    max_new_compute: PerPeriod | None = None
+
+
+@dataclass(frozen=True)
+class CapacityOption:
+    """Supply reserved now and bought later only if needed (the "up to" clause of a deal).
+
+    Parameters
+    ----------
+    name : str
+        Unique among the problem's options.
+    offer : str
+        The offer whose units are reserved; its lot size, compute, power, lifetime and lead
+        time apply to units bought through the option.
+    max_units : int
+        Most units that may be reserved (whole lots).
+    reserve_cost : float
+        $ per unit reserved, paid in ``reserve_period`` (capex: discounted, in that period's
+        budget and the vendor's spend).
+    reserve_period : int
+        When the reservation is decided and paid (default: the first period).
+    exercise_price : per-period
+        $ per unit bought through the option (default: the offer's unit cost).
+    exercise_until : int
+        Last period in which reserved units may be bought (default: the last period).
+    """
+
+    name: str
+    offer: str
+    max_units: int
+    reserve_cost: float = 0.0
+    reserve_period: int | None = None
+    exercise_price: PerPeriod | None = None
+    exercise_until: int | None = None
 
 
 @dataclass(frozen=True)
@@ -389,6 +434,8 @@ class Problem:
         Facility power that can be built (without sites).
     demand_scenarios : tuple of DemandScenario
         Demand paths with probabilities, instead of ``demand``.
+    options : tuple of CapacityOption
+        Capacity options: supply reserved now, bought later only if needed.
 
     Every field is described in docs/problem-format.md.
     """
@@ -410,6 +457,7 @@ class Problem:
     unserved_penalty: float | None = None
     power_build: PowerBuild | None = None
     demand_scenarios: tuple[DemandScenario, ...] = ()
+    options: tuple[CapacityOption, ...] = ()
 
     def __post_init__(self) -> None:
         norm = validate_problem(self._raw())
@@ -593,6 +641,10 @@ class Problem:
                     d["workloads"] = _compact_workloads(d["workloads"], self.periods)
         else:
             out.pop("demand_scenarios", None)
+        if out.get("options"):
+            out["options"] = [_compact(o, OPTION_FIELDS, self.periods) for o in out["options"]]
+        else:
+            out.pop("options", None)
         vendors = [_compact(v, VENDOR_FIELDS, self.periods) for v in out.get("vendors", ())]
         vendors = [v for v in vendors if len(v) > 1]
         if vendors:
@@ -754,6 +806,7 @@ def _parts(norm: Mapping[str, Any]) -> dict[str, Any]:
         for d in norm["demand_scenarios"]
     )
     out["risk"] = _risk(norm["risk"])
+    out["options"] = tuple(CapacityOption(**o) for o in norm["options"])
     return out
 
 

@@ -20,13 +20,14 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .errors import ProblemError
-from .evaluate import PlanEvaluation, evaluate, objective_of, violations
+from .evaluate import OptionPlan, PlanEvaluation, evaluate, objective_of, violations
 from .model.risk import HHI_TOL
 from .problem import Problem
 from .validate import NOMINAL
 
 if TYPE_CHECKING:
     from .explain import Diagnosis
+    from .option_value import OptionValue
     from .plot import ResultPlot
     from .sensitivity import MarginalValue, Sensitivity
 
@@ -174,6 +175,32 @@ class Result:
     def purchases(self) -> pd.DataFrame:
         """Units bought: index = periods, one column per offer (no rows without a plan)."""
         return self._by_period(self._ev("purchases"), _offers(self.problem), whole=True)
+
+    @property
+    def options(self) -> pd.DataFrame:
+        """Capacity options: one row per option (index ``option``) with its ``offer``, units
+        ``reserved``, units ``exercised`` in all, and units exercised in each period (one
+        column per period); empty without options or without a plan."""
+        names = pd.Index([o.name for o in self.problem.options], name="option")
+        periods = list(self.problem.periods)
+        columns = ["offer", "reserved", "exercised", *periods]
+        ev = self.evaluation
+        if ev is None or not len(names):
+            return pd.DataFrame(index=names[:0], columns=columns)
+        by_period = _whole(ev.exercised.sum(axis=1))  # (O, T) over sites
+        table = pd.DataFrame(by_period, index=names, columns=periods)
+        table.insert(0, "exercised", by_period.sum(axis=1))
+        table.insert(0, "reserved", _whole(ev.reserved))
+        table.insert(0, "offer", [o.offer for o in self.problem.options])
+        return table
+
+    def option_value(self, name: str, **solve_options: Any) -> OptionValue:
+        """What capacity option ``name`` saves: the optimum without it minus the optimum with
+        it (this result's), with the interval the two solves prove (see
+        `procure.option_value.option_value`)."""
+        from .option_value import option_value
+
+        return option_value(self, name, **self._options(solve_options))
 
     @property
     def fleet(self) -> pd.DataFrame:
@@ -362,7 +389,13 @@ class Result:
                 path="status",
                 value=self.status,
             )
-        ev = evaluate(self.problem, self.evaluation.placed, self.evaluation.split, self.evaluation.built)
+        ev = evaluate(
+            self.problem,
+            self.evaluation.placed,
+            self.evaluation.split,
+            self.evaluation.built,
+            (self.evaluation.reserved, self.evaluation.exercised),
+        )
         found = violations(self.problem, ev, tol, hhi_tol=HHI_TOL)
         if self.extra_rows is not None:
             found += self.extra_rows.violations(ev, tol)
@@ -502,11 +535,12 @@ def make_result(
     model_size: Mapping[str, int] | None = None,
     extra_rows: ExtraRows | None = None,
     built: np.ndarray | None = None,
+    options: OptionPlan | None = None,
 ) -> Result:
     """Build a `Result` from a plan ((P, T) units bought per placement, the workload split
     where the problem has workloads, the (B, T) GW of power started where it builds power)
     or from no plan.  ``gap`` defaults to the plan's objective against ``bound``."""
-    ev = evaluate(problem, placed, split, built) if placed is not None else None
+    ev = evaluate(problem, placed, split, built, options) if placed is not None else None
     cost = ev.cost if ev is not None else math.nan
     objective = objective_of(problem, ev) if ev is not None else math.nan
     if gap is None:

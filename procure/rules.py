@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import fmt
 from .errors import ProblemError
 from .evaluate import evaluate, objective_of
 from .fmt import money
@@ -80,13 +81,15 @@ class Rule:
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.4g}%"
+    """A limit a person set, as a percentage shown exactly (``0.6`` → ``60%``)."""
+    return fmt.share(x, None)
 
 
 def rules_of(problem: Problem) -> list[Rule]:
     """Every business rule ``problem`` states, in a fixed order (vendors' share caps first,
     budgets last)."""
     risk = problem.risk
+    alpha = fmt.number(risk.cvar_alpha)
     out: list[Rule] = []
     for v in problem.vendors:
         if v.max_share is not None and v.max_share < 1.0:
@@ -95,6 +98,13 @@ def rules_of(problem: Problem) -> list[Rule]:
         own = any(v.max_share is not None for v in problem.vendors)
         scope = "every other vendor's" if own else "every vendor's"
         out.append(Rule("risk.max_share", f"{scope} share of compute ≤ {_pct(risk.max_share)}", 1.0))
+    for v in problem.vendors:
+        if v.min_share > 0:
+            out.append(Rule(f"vendors[{v.name}].min_share", f"{v.name} share of compute ≥ {_pct(v.min_share)}", 0.0))
+        if v.max_new_compute is not None:
+            out.append(
+                Rule(f"vendors[{v.name}].max_new_compute", f"compute bought from {v.name} per period capped", None)
+            )
     if risk.min_vendors > 0:
         out.append(
             Rule(
@@ -122,17 +132,17 @@ def rules_of(problem: Problem) -> list[Rule]:
     if risk.hhi_weight > 0:
         out.append(Rule("risk.hhi_weight", f"concentration priced at {money(risk.hhi_weight)} per unit of HHI", 0.0))
     if risk.max_hhi is not None:
-        out.append(Rule("risk.max_hhi", f"HHI ≤ {risk.max_hhi:g} every period", None))
+        out.append(Rule("risk.max_hhi", f"HHI ≤ {fmt.number(risk.max_hhi)} every period", None))
     if risk.risk_weight > 0:
         out.append(
             Rule(
                 "risk.risk_weight",
-                f"disruption risk priced at {risk.risk_weight:g} × CVaR({risk.cvar_alpha:g}) of the loss",
+                f"disruption risk priced at {fmt.number(risk.risk_weight)} × CVaR({alpha}) of the loss",
                 0.0,
             )
         )
     if risk.max_cvar is not None:
-        out.append(Rule("risk.max_cvar", f"CVaR({risk.cvar_alpha:g}) of the loss ≤ {money(risk.max_cvar)}", None))
+        out.append(Rule("risk.max_cvar", f"CVaR({alpha}) of the loss ≤ {money(risk.max_cvar)}", None))
     for site in problem.sites:
         if site.vendors is not None:
             out.append(Rule(f"sites[{site.name}].vendors", f"{site.name} hosts only {', '.join(site.vendors)}", None))
@@ -214,7 +224,8 @@ def _row(rule: Rule, result: Result, problem: Problem, resolved: Result, seconds
 def rule_costs(result: Result, *, progress: bool | None = None, **solve_options: Any) -> pd.DataFrame:
     """What each business rule of ``result``'s problem costs, dearest first.
 
-    For every rule the problem states — each vendor's share cap and ``risk.max_share``,
+    For every rule the problem states — each vendor's share cap and ``risk.max_share``, each
+    vendor's share floor (``min_share``) and allocation (``max_new_compute``),
     ``min_vendors`` and ``min_vendor_share``, ``survive_vendor_loss``, ``hhi_weight`` and
     ``max_hhi``, ``risk_weight`` and ``max_cvar``, each site's vendor list, each vendor's
     ``min_spend`` (take-or-pay) and ``max_spend``, ``budget`` and ``total_budget`` — the problem

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import fmt
 from .duals import NO_PERIOD, Change, FixedPlan, StructureChanged
 from .errors import ProblemError
 from .evaluate import PlanEvaluation
@@ -140,12 +141,14 @@ class Sensitivity:
 
     @property
     def shares(self) -> pd.DataFrame:
-        """Share caps per vendor (or ``risk.max_share``) and period: $ per percentage point."""
+        """Share caps per vendor (or ``risk.max_share``) and share floors (``min_share``), per
+        period: $ per percentage point."""
         return self._view("shares")
 
     @property
     def contracts(self) -> pd.DataFrame:
-        """Vendors' minimum (take-or-pay) and maximum spend: $ per $."""
+        """Vendors' minimum (take-or-pay) and maximum spend ($ per $), and their compute
+        allocations per period (``max_new_compute``, $ per compute unit)."""
         return self._view("contracts")
 
     @property
@@ -199,19 +202,11 @@ class Sensitivity:
 
 
 def _quantity(x: float, unit: str) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return money(x) if unit == "$" else f"{x:,.4g} {unit}"
+    return fmt.amount(x, unit) if math.isfinite(x) else "n/a"
 
 
 def _price(x: float, unit: str) -> str:
-    if math.isnan(x):
-        return "n/a"
-    if math.isinf(x):
-        return "inf"
-    sign, size = ("-" if x < 0 else ""), abs(x)
-    text = money(size) if size >= 1000 else f"${size:.3g}"  # cents matter in a price per unit
-    return f"{sign}{text}/{unit}"
+    return f"{money(x)}/{unit}" if math.isfinite(x) else money(x)
 
 
 @dataclass(frozen=True)
@@ -266,7 +261,7 @@ class MarginalValue:
 
     def summary(self) -> str:
         """The answer in words."""
-        what = ", ".join(f"{path} {amount:+,.6g}" for path, amount in self.changes.items())
+        what = ", ".join(f"{path} {fmt.field(path, amount, sign=True)}" for path, amount in self.changes.items())
         lines = [f"change: {what}"]
         if math.isfinite(self.change):
             lines.append(
@@ -285,19 +280,8 @@ class MarginalValue:
         return self.summary()
 
 
-def _dollars(x: float) -> str:
-    """Whole dollars with a sign (an interval's ends must show how far apart they are)."""
-    if not math.isfinite(x):
-        return "n/a" if math.isnan(x) else ("+inf" if x > 0 else "-inf")
-    return f"{'-' if x < 0 else '+'}${abs(x):,.0f}"
-
-
 def _signed(x: float) -> str:
-    if math.isnan(x):
-        return "n/a"
-    if math.isinf(x):
-        return "+inf" if x > 0 else "-inf"
-    return ("+" if x >= 0 else "-") + money(abs(x))
+    return money(x, sign=True)
 
 
 # --------------------------------------------------------------------------- the requirements
@@ -408,6 +392,32 @@ def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
     if risk.max_share < 1.0 and inheriting:
         top = shares[inheriting].max(axis=0)
         per_period_rows("risk.max_share", "shares", 1, "pt", 0.01, risk.max_share, top)
+    bought = np.zeros_like(inputs.max_new_compute)
+    np.add.at(bought, inputs.vendor_of, inputs.compute[:, None] * ev.purchases)
+    for v, vendor in enumerate(problem.vendors):  # in vendor_names order
+        if vendor.min_share > 0:
+            floor_used = np.where(inputs.demand > 0, shares[v], np.nan)
+            per_period_rows(
+                f"vendors[{vendor.name}].min_share",
+                "shares",
+                -1,
+                "pt",
+                0.01,
+                vendor.min_share,
+                floor_used,
+                vendor=vendor.name,
+            )
+        if vendor.max_new_compute is not None:
+            periodic(
+                f"vendors[{vendor.name}].max_new_compute",
+                "contracts",
+                1,
+                "compute",
+                1.0,
+                inputs.max_new_compute[v],
+                bought[v],
+                vendor=vendor.name,
+            )
     spend = ev.spend_by_vendor.sum(axis=1)
     for k, vendor in enumerate(problem.vendors):  # in vendor_names order
         if vendor.min_spend > 0:
@@ -677,6 +687,12 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
             "(result.scenario_results[name].sensitivity(...))",
             path="demand_scenarios",
         )
+    if result.problem.options:
+        raise ProblemError(
+            "sensitivity: not available for a problem with capacity options yet; ask result.option_value(name) "
+            "or result.marginal_value(...), which solve again",
+            path="options",
+        )
     started = time.perf_counter()
     options, extra = checked_options(result, solve_options, "sensitivity")
     ev = result.evaluation
@@ -886,7 +902,7 @@ def _marginal_note(result: Result, new: Result, change: float, low: float, high:
     if certain:
         return "exact: both solves proved their optimum"
     return (
-        f"uncertain within the solvers' gaps: the change lies in [{_dollars(low)}, {_dollars(high)}] "
-        f"(statuses {result.status}/{new.status}, gaps {result.gap:.3g}/{new.gap:.3g}); "
+        f"uncertain within the solvers' gaps: the change lies in {fmt.money_interval(low, high, sign=True)} "
+        f"(statuses {result.status}/{new.status}, gaps {fmt.gap(result.gap)}/{fmt.gap(new.gap)}); "
         "solve both with mip_gap=0 for an exact answer"
     )

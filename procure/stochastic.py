@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import NumericsError
+from .errors import Interrupted, NumericsError
 from .evaluate import PlanEvaluation, evaluate, objective_of, violations
 from .model.bounds import cost_bounds, first_bounds
 from .model.build import BuiltModel
@@ -54,6 +55,14 @@ MAX_CERTIFY_ROUNDS = 3
 #: tree in 45 s against HiGHS's 5 s, and its plans of the 27-path tree break share rows beyond
 #: procure's check.
 TREE_HEURISTIC_EFFORT = 1.0
+#: Within a time limit, the share of the paths' own build time kept for what follows it:
+#: stacking the paths and loading the solver (about a fifth of it on the gigawatt trees of 1,024
+#: and 4,096 paths: a build that would not end in time stops before them), and reading and
+#: checking every path's plan after the solve (about a third: the solve stops that much sooner).
+STACK_SHARE = 0.3
+ANSWER_SHARE = 0.5
+#: The message of a tree whose time limit ran out before the solver had a model to solve.
+OUT_OF_TIME = "stopped before any plan was found: the time limit went into building the model"
 
 
 def scenario_cvar(costs: np.ndarray, probability: np.ndarray, alpha: float) -> float:
@@ -75,8 +84,8 @@ def tree_objective(problem: Problem, probability: np.ndarray, objectives: np.nda
 
 
 def nonanticipativity_violations(tree: ScenarioTree, evaluations: list[PlanEvaluation], tol: float = 1e-6) -> list[str]:
-    """Purchases (per placement) and power builds of period ``t`` that differ between paths whose
-    demand is equal up to ``t``: one line each."""
+    """Decisions of period ``t`` (purchases per placement, power builds, options reserved and
+    exercised) that differ between paths whose demand is equal up to ``t``: one line each."""
     out = []
     periods = tree.problems[0].periods
     for s in range(tree.n_paths):
@@ -84,14 +93,28 @@ def nonanticipativity_violations(tree: ScenarioTree, evaluations: list[PlanEvalu
             r = int(tree.representative[s, t])
             if r == s:
                 continue
-            mine, theirs = evaluations[s], evaluations[r]
-            for what, a, b in (("purchases", mine.placed, theirs.placed), ("power builds", mine.built, theirs.built)):
-                if a.size and np.abs(a[:, t] - b[:, t]).max() > tol * max(1.0, float(np.abs(b[:, t]).max())):
+            reserve_t = tree.problems[s].inputs.option_reserve_t
+            mine, theirs = _decided(evaluations[s], reserve_t, t), _decided(evaluations[r], reserve_t, t)
+            for what in mine:
+                a, b = mine[what], theirs[what]
+                if a.size and np.abs(a - b).max() > tol * max(1.0, float(np.abs(b).max())):
                     out.append(
                         f"non-anticipativity[{tree.names[s]},{periods[t]}]: {what} differ from {tree.names[r]}'s,"
                         " whose demand is the same up to this period"
                     )
     return out
+
+
+def _decided(ev: PlanEvaluation, reserve_t: np.ndarray, t: int) -> dict[str, np.ndarray]:
+    """What a path decides in period ``t``: purchases per placement, power builds, units
+    exercised through options, and the reservations of options reserved in ``t``."""
+    reserving = np.flatnonzero(reserve_t == t)
+    return {
+        "purchases": ev.placed[:, t],
+        "power builds": ev.built[:, t],
+        "options exercised": ev.exercised[:, :, t].ravel(),
+        "reservations": ev.reserved[reserving],
+    }
 
 
 @dataclass
@@ -106,6 +129,26 @@ class TreeState:
     upper: np.ndarray
     provisional: np.ndarray
     fixed: tuple[int, np.ndarray, np.ndarray | None] | None = None
+    answer_seconds: float = 0.0  # kept from a time limit for reading and checking every path's plan
+    plans: tuple[np.ndarray, _Plans] | None = None  # the last solution read, and its plans
+
+
+class _OutOfTime(Exception):
+    """The time limit ran out while the extensive form was being built."""
+
+
+def _deadline(options: SolveOptions, started: float) -> float | None:
+    return None if options.time_limit is None else started + options.time_limit
+
+
+def _each(make: Callable[[Any], Any], items: Sequence[Any], deadline: float | None) -> list[Any]:
+    """``make`` of every item, stopped (`_OutOfTime`) when ``deadline`` passes."""
+    out = []
+    for item in items:
+        out.append(make(item))
+        if deadline is not None and time.perf_counter() > deadline:
+            raise _OutOfTime
+    return out
 
 
 def _open(
@@ -114,17 +157,23 @@ def _open(
     tree: ScenarioTree,
     upper: np.ndarray | None,
     fixed: tuple[int, np.ndarray, np.ndarray | None] | None = None,
+    deadline: float | None = None,
 ) -> TreeState:
     """The extensive form of ``tree`` in a new solver session; ``fixed`` = (H, lots (P, H), GW
-    (B, H)) holds the first H periods' lots and builds of every path at those values."""
-    datas = [model_data(p) for p in tree.problems]
-    bounds = [first_bounds(d) for d in datas]
+    (B, H)) holds the first H periods' lots and builds of every path at those values.  Raises
+    `_OutOfTime` when it would not be ready by ``deadline`` (`time.perf_counter` seconds)."""
+    began = time.perf_counter()
+    datas = _each(model_data, tree.problems, deadline)
+    bounds = _each(first_bounds, datas, deadline)
     common = np.max([b[0] for b in bounds], axis=0) if upper is None else upper
     if fixed is not None:
         common = common.copy()
         common[:, : fixed[0]] = np.maximum(common[:, : fixed[0]], fixed[1])
     provisional = np.any([b[1] for b in bounds], axis=0)
-    builts = [pipeline.build(d, common) for d in datas]
+    builts = _each(lambda d: pipeline.build(d, common), datas, deadline)
+    paths_seconds = time.perf_counter() - began
+    if deadline is not None and time.perf_counter() + STACK_SHARE * paths_seconds > deadline:
+        raise _OutOfTime  # stacking the paths and loading the solver would not end in time
     ext = extensive_form(
         builts,
         tree.names,
@@ -145,7 +194,27 @@ def _open(
                 cols, units = builds.cols[:, :H], (gw / builds.gw[:, None])
                 live = cols >= 0
                 m.set_col_bounds(cols[live], units[live], units[live])
-    return TreeState(problem, tree, datas, ext, pipeline.adapter.open(ext.model), common, provisional, fixed)
+    session = pipeline.adapter.open(ext.model)
+    return TreeState(problem, tree, datas, ext, session, common, provisional, fixed, ANSWER_SHARE * paths_seconds)
+
+
+def _unbuilt(pipeline: Pipeline, problem: Problem, tree: ScenarioTree) -> TreeState:
+    """What stands for an extensive form the time limit left unbuilt (a `Planner` keeps it, nothing
+    solves it): the first path's model, in no solver."""
+    data = model_data(tree.problems[0])
+    upper, provisional = first_bounds(data)
+    built = pipeline.build(data, upper)
+    ext = Extensive(built.model, [built], built.lots.ravel(), np.zeros(0, dtype=np.int64))
+    return TreeState(problem, tree, [data], ext, Session(pipeline.adapter, built.model), upper, provisional)
+
+
+def _left(state: TreeState, options: SolveOptions, started: float) -> SolveOptions | None:
+    """`procure.pipeline.remaining`, with the time that reading every path's plan takes kept back."""
+    from .pipeline import remaining
+
+    if options.time_limit is None:
+        return options
+    return remaining(replace(options, time_limit=options.time_limit - state.answer_seconds), started)
 
 
 def _warm(state: TreeState, x: np.ndarray | None, options: SolveOptions) -> SolveOptions:
@@ -157,9 +226,10 @@ def _warm(state: TreeState, x: np.ndarray | None, options: SolveOptions) -> Solv
     return replace(options, warm_start_ids=ids, warm_start=np.round(x[ids]), other_starts=(), lp_support_ids=None)
 
 
-def _optimize(state: TreeState, options: SolveOptions, started: float) -> RawSolution:
-    """Solve, refining the HHI tangent cuts of every path whose plan needs them (as
-    `procure.pipeline.optimize` does for one path, by `procure.pipeline.refine_hhi`)."""
+def _optimize(state: TreeState, options: SolveOptions) -> RawSolution:
+    """Solve within ``options.time_limit`` (from now), refining the HHI tangent cuts of every path
+    whose plan needs them (as `procure.pipeline.optimize` does for one path, by
+    `procure.pipeline.refine_hhi`)."""
     from .pipeline import _safe, add_hhi_cuts, refine_hhi
 
     views = [v for v in state.extensive.views if v.hhi is not None]
@@ -174,7 +244,7 @@ def _optimize(state: TreeState, options: SolveOptions, started: float) -> RawSol
         assert raw.x is not None
         return _safe(state.session, _warm(state, raw.x, left))
 
-    return refine_hhi(lambda first: _safe(state.session, first), again, cut, options, started)
+    return refine_hhi(lambda first: _safe(state.session, first), again, cut, options, time.perf_counter())
 
 
 @dataclass
@@ -188,16 +258,20 @@ class _Plans:
 
 
 def _plans(state: TreeState, x: np.ndarray) -> _Plans:
-    from .pipeline import _built, _split
+    """The plans of solution ``x`` (read once: certifying the lot bounds and answering share them)."""
+    from .pipeline import _built, _split, options_of
 
+    if state.plans is not None and state.plans[0] is x:
+        return state.plans[1]
     placed, split, built, evs = [], [], [], []
     for view, problem, data in zip(state.extensive.views, state.tree.problems, state.datas):
         lots = np.round(x[view.lots])
         placed.append(lots * data.lot_p[:, None])
         split.append(_split(view, x))
         built.append(_built(view, x))
-        evs.append(evaluate(problem, placed[-1], split[-1], built[-1]))
-    return _Plans(placed, split, built, evs)
+        evs.append(evaluate(problem, placed[-1], split[-1], built[-1], options_of(view, x)))
+    state.plans = (x, _Plans(placed, split, built, evs))
+    return state.plans[1]
 
 
 def _solve(
@@ -205,13 +279,10 @@ def _solve(
 ) -> tuple[TreeState, RawSolution, bool]:
     """Solve and certify the lot bounds (a better plan than ``raw``'s has every path's objective
     below ``objective / p_s``, so its lots within `cost_bounds` of that); True when certified."""
-    from .pipeline import remaining
-
-    left = remaining(options, started)
+    left = _left(state, options, started)
     if left is None:
-        message = "stopped before any plan was found: the time limit went into building the model"
-        return state, RawSolution("error", None, message=message, termination="time_limit"), True
-    raw = _optimize(state, _warm(state, None, left), started)
+        return state, RawSolution("error", None, message=OUT_OF_TIME, termination="time_limit"), True
+    raw = _optimize(state, _warm(state, None, left))
     for _ in range(MAX_CERTIFY_ROUNDS):
         if not state.provisional.any():
             return state, raw, True
@@ -227,14 +298,18 @@ def _solve(
             wider = np.where(state.provisional, state.upper * 1000, state.upper)
         else:
             return state, raw, True
-        left = remaining(options, started)
-        if left is None or raw.interrupted:
+        if _left(state, options, started) is None or raw.interrupted:
             return state, raw, False
         try:
-            rebuilt = _open(pipeline, state.problem, state.tree, wider, state.fixed)
-        except NumericsError:
+            rebuilt = _open(pipeline, state.problem, state.tree, wider, state.fixed, _deadline(options, started))
+        except (NumericsError, _OutOfTime):
             return state, raw, False
-        again = _optimize(rebuilt, _warm(rebuilt, None, left), started)
+        except KeyboardInterrupt:  # Ctrl-C while rebuilding: the plan so far, uncertified
+            return state, replace(raw, termination="interrupted"), False
+        left = _left(rebuilt, options, started)
+        if left is None:
+            return state, raw, False
+        again = _optimize(rebuilt, _warm(rebuilt, None, left))
         if raw.has_plan and not again.has_plan:
             return state, raw, False
         if raw.status == "infeasible" and again.status == "infeasible":
@@ -256,12 +331,19 @@ def path_results(
     split: list[np.ndarray | None],
     built: list[np.ndarray | None],
     solver: str,
+    evaluations: Sequence[PlanEvaluation] | None = None,
 ) -> tuple[dict[str, Result], float]:
     """Every demand scenario's `Result` (scenarios with identical paths share one) and the
-    expected cost of the plans."""
+    expected cost of the plans (``evaluations``: the plans' evaluations, when already made)."""
     results: dict[str, Result] = {}
     for s, members in enumerate(tree.members):
-        path = make_result(tree.problems[s], status, placed[s], split[s], solver=solver, built=built[s])
+        problem = tree.problems[s]
+        if evaluations is None:
+            path = make_result(problem, status, placed[s], split[s], solver=solver, built=built[s])
+        else:  # as make_result makes it, from the evaluation at hand
+            ev = evaluations[s]
+            nan = math.nan
+            path = Result(status, objective_of(problem, ev), ev.cost, nan, nan, 0.0, solver, "", problem, evaluation=ev)
         for name in members:
             results[name] = path
     return results, float(tree.probability @ np.array([results[n].cost for n in tree.names]))
@@ -274,13 +356,58 @@ def run_tree(
     report: Problem | None = None,
     fixed: tuple[int, np.ndarray, np.ndarray | None] | None = None,
 ) -> tuple[Result, TreeState]:
-    """Solve ``problem`` (with ``demand_scenarios``) and make its `TreeResult` (``fixed``: see `_open`)."""
+    """Solve ``problem`` (with ``demand_scenarios``) and make its `TreeResult` (``fixed``: see `_open`).
+
+    The time limit bounds the whole call, the tree's building included: when it runs out before
+    the extensive form is built, the result has no plan (status ``"error"``, termination
+    ``"time_limit"``).  Ctrl-C raises `Interrupted` with the result so far (a plan the solver
+    found when it was stopped, else none)."""
+    options = replace(pipeline.options, heuristic_effort=TREE_HEURISTIC_EFFORT, race=False)
+    tree: ScenarioTree | None = None
+    doing = "building the model"
+    try:
+        tree = scenario_tree(problem)
+        state = _open(pipeline, problem, tree, None, fixed, _deadline(options, started))
+        doing = "solving"
+        state, raw, certified = _solve(pipeline, state, options, started)
+        doing = "checking the plans"
+        return _answer(pipeline, problem, state, raw, certified, started, report), state
+    except _OutOfTime:
+        assert tree is not None
+        no_plan = _no_plan(pipeline, report or problem, tree, started, "time_limit", OUT_OF_TIME)
+        return no_plan, _unbuilt(pipeline, problem, tree)
+    except Interrupted:
+        raise
+    except KeyboardInterrupt:  # before the solver could keep a plan: none
+        message = f"interrupted (Ctrl-C) while {doing}: no plan is reported"
+        raise Interrupted(_no_plan(pipeline, report or problem, tree, started, "interrupted", message)) from None
+
+
+def _no_plan(
+    pipeline: Pipeline, problem: Problem, tree: ScenarioTree | None, started: float, termination: str, message: str
+) -> Result:
     from .tree_result import TreeResult
 
-    tree = scenario_tree(problem)
-    options = replace(pipeline.options, heuristic_effort=TREE_HEURISTIC_EFFORT, race=False)
-    state = _open(pipeline, problem, tree, None, fixed)
-    state, raw, certified = _solve(pipeline, state, options, started)
+    nan = math.nan
+    seconds = time.perf_counter() - started
+    solver = pipeline.adapter.name
+    return TreeResult("error", nan, nan, nan, nan, seconds, solver, message, problem, termination, tree=tree)
+
+
+def _answer(
+    pipeline: Pipeline,
+    problem: Problem,
+    state: TreeState,
+    raw: RawSolution,
+    certified: bool,
+    started: float,
+    report: Problem | None,
+) -> Result:
+    """The `TreeResult` of the solver's answer ``raw``: every path's plan checked, the tree's
+    objective recomputed from them, an honest status."""
+    from .tree_result import TreeResult
+
+    tree = state.tree
     bound = raw.bound if certified else math.nan
     status, termination, message = raw.status, raw.termination, raw.message
     results: dict[str, Result] = {}
@@ -300,8 +427,9 @@ def run_tree(
         objective = _objective(state, plans) if not broken else math.nan
         status, termination, message, bound, gap = verdict(raw, broken, objective, bound, certified)
         if status != "error":
+            solver = raw.solver or pipeline.adapter.name
             results, cost = path_results(
-                tree, status, plans.placed, plans.split, plans.built, raw.solver or pipeline.adapter.name
+                tree, status, plans.placed, plans.split, plans.built, solver, plans.evaluations
             )
         else:
             objective = math.nan
@@ -309,7 +437,7 @@ def run_tree(
         message, _ = pipeline.explain_infeasible(problem, started)
     elif raw.status == "infeasible":
         message = "no plan satisfies every constraint in every demand scenario"
-    result = TreeResult(
+    return TreeResult(
         status=status,
         objective=objective,
         cost=cost,
@@ -324,7 +452,6 @@ def run_tree(
         tree=tree,
         scenario_results=results,
     )
-    return result, state
 
 
 def as_model_state(state: TreeState) -> ModelState:

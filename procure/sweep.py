@@ -18,9 +18,13 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import math
+import os
+import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -28,6 +32,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from . import fmt
 from .errors import Interrupted, ProblemError
 from .options import solve_options
 from .paths import apply_changes
@@ -41,7 +46,16 @@ from .validate import show
 if TYPE_CHECKING:
     from .plot import SweepPlot
 
-__all__ = ["EXPLAIN_HINT", "SOLVE_OPTIONS", "TIMING_COLUMNS", "Sweep", "default_chunk_size", "no_plan_message", "sweep"]
+__all__ = [
+    "EXPLAIN_HINT",
+    "SOLVE_OPTIONS",
+    "TIMING_COLUMNS",
+    "Sweep",
+    "default_chunk_size",
+    "display_table",
+    "no_plan_message",
+    "sweep",
+]
 
 #: The keyword arguments of `procure.solve` a sweep passes on to every solve.
 SOLVE_OPTIONS = ("solver", "time_limit", "mip_gap", "threads", "verbose", "solver_options", "extra")
@@ -225,10 +239,34 @@ class Sweep:
 
         return SweepPlot(self)
 
+    def display(self) -> pd.DataFrame:
+        """`table` for people to read (a copy of text, see `display_table`)."""
+        scenarios = any(r is not None and bool(r.problem.risk.scenarios) for r in self.results)
+        return display_table(self._table, scenarios=scenarios)
+
+    def __str__(self) -> str:
+        return self.display().to_string()
+
     def __repr__(self) -> str:
         counts = self._table["status"].value_counts()
         text = ", ".join(f"{count} {status}" for status, count in counts.items())
         return f"Sweep({len(self)} variants: {text or 'none'}; {self.seconds:.3g} s)"
+
+
+def display_table(table: pd.DataFrame, *, scenarios: bool = True) -> pd.DataFrame:
+    """A sweep's table for people to read (a copy of text): each varied field by its kind
+    (``total_budget`` as ``$20B``, ``power_cap_gw[2027]`` as ``1.300 GW``, see
+    `procure.fmt.kind_of_field`), objective and cost as ``$20.8B``, the gap as ``0.01%``,
+    vendor shares as percentages, the peak power in GW.  Without disruption scenarios
+    (``scenarios`` False: no variant's problem has ``risk.scenarios``) the CVaR, which is then
+    0 by definition, is left out."""
+    stats = ["status", "termination", "objective", "cost", "gap", "peak_power_gw", "cvar", "message", "seconds"]
+    first = list(table.columns).index("status") if "status" in table.columns else 0
+    kinds = {c: fmt.kind_of_field(str(c)) for c in table.columns[:first]}
+    kinds.update(objective="money", cost="money", cvar="money", gap="gap", peak_power_gw="power", seconds="seconds")
+    kinds.update({c: "share" for c in table.columns[first:] if str(c).startswith("share[") and c not in stats})
+    shown = table if scenarios else table.drop(columns=["cvar"], errors="ignore")
+    return fmt.table(shown, kinds)
 
 
 def _paths(variants: Sequence[Any]) -> list[Any]:
@@ -395,6 +433,82 @@ def _on_dask(
             client.cancel(futures)
         raise _Stopped(done) from None
     return done
+
+
+#: The process that runs a `local_cluster`: it starts the cluster, writes its scheduler's address
+#: to the file descriptor it is given, and closes the cluster when its standard input ends.
+CLUSTER_SCRIPT = """
+import sys
+from distributed import LocalCluster
+
+workers, answer = int(sys.argv[1]), int(sys.argv[2])
+cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+with open(answer, "w") as out:
+    out.write(cluster.scheduler_address + "\\n")
+sys.stdin.read()
+cluster.close()
+"""
+#: Seconds a closing cluster may take before its processes are killed.
+CLOSE_SECONDS = 10.0
+
+
+@contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A dask ``Client`` of a new ``LocalCluster`` of ``workers`` single-threaded processes.
+
+    The cluster runs in a process of its own, in a session of its own (POSIX): Ctrl-C at a
+    terminal reaches this process alone, whatever the cluster is doing (starting included), and
+    the cluster's processes are then killed at once, before they can say anything of it."""
+    from distributed import Client, LocalCluster  # dask is optional: imported only when asked for
+
+    if os.name == "nt":  # no sessions: the cluster in this process
+        with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster:
+            with Client(cluster) as client:
+                yield client
+        return
+    read, write = os.pipe()
+    command = [sys.executable, "-c", CLUSTER_SCRIPT, str(workers), str(write)]
+    runner = subprocess.Popen(command, stdin=subprocess.PIPE, pass_fds=(write,), start_new_session=True)
+    os.close(write)
+    client = None
+    try:
+        with os.fdopen(read) as answer:
+            address = answer.readline().strip()
+        if not address:
+            raise OSError(f"its process ended with exit code {runner.wait()}")  # its error is above
+        client = Client(address)
+        yield client
+    except BaseException:
+        _kill(runner, client)
+        raise
+    client.close()
+    assert runner.stdin is not None
+    runner.stdin.close()  # the cluster closes
+    try:
+        runner.wait(CLOSE_SECONDS)
+    except subprocess.TimeoutExpired:
+        _kill(runner, None)
+
+
+def _kill(runner: subprocess.Popen[bytes], client: Any) -> None:
+    """Kill the cluster's processes, then let ``client`` go without dask's words on it."""
+    import logging
+
+    try:
+        os.killpg(runner.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    runner.wait()
+    if client is None:
+        return
+    silenced = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)  # the scheduler it talked to is gone
+    try:
+        client.close(timeout=1)
+    except Exception:
+        pass
+    finally:
+        logging.disable(silenced)
 
 
 def _is_dask_client(executor: Any) -> bool:

@@ -164,9 +164,26 @@ TABLE_FIELDS: dict[str, Mapping[str, Spec]] = {
         "vendors": Leaf.NAMES,
         "power_build": BUILD,
     },
-    "vendors": {"name": TEXT, "onboarding_cost": NUM, "max_share": NUM, "min_spend": NUM, "max_spend": NUM},
+    "vendors": {
+        "name": TEXT,
+        "onboarding_cost": NUM,
+        "max_share": NUM,
+        "min_spend": NUM,
+        "max_spend": NUM,
+        "min_share": NUM,
+        "max_new_compute": PP,
+    },
     "demand_scenarios": {"name": TEXT, "probability": NUM, "demand": PP, "workloads": Keyed(PP)},
     "risk.scenarios": {"name": TEXT, "probability": NUM, "availability": Keyed(NUM), "periods": Leaf.PERIODS},
+    "options": {
+        "name": TEXT,
+        "offer": TEXT,
+        "max_units": INT,
+        "reserve_cost": NUM,
+        "reserve_period": INT,
+        "exercise_price": PP,
+        "exercise_until": INT,
+    },
 }
 
 #: The sheet of each table in a workbook (and the sheet a reference without ``#sheet`` looks for first).
@@ -176,6 +193,7 @@ SHEETS: dict[str, str] = {
     "vendors": "vendors",
     "demand_scenarios": "demand_scenarios",
     "risk.scenarios": "scenarios",
+    "options": "options",
 }
 
 #: A record's kind in messages: ``row 3 (offer 'tpu-v7')``.
@@ -185,6 +203,7 @@ KINDS: dict[str, str] = {
     "vendors": "vendor",
     "demand_scenarios": "demand scenario",
     "risk.scenarios": "scenario",
+    "options": "option",
 }
 
 RISK = {
@@ -1179,8 +1198,8 @@ def problem_from_file(
 
     ``offers = "offers.csv"`` (a path relative to the problem file) or
     ``offers = "catalog.xlsx#offers"`` stands for the list of records in that
-    table; so do ``sites``, ``vendors``, ``demand_scenarios`` and, in ``risk``,
-    ``scenarios``.
+    table; so do ``sites``, ``vendors``, ``demand_scenarios``, ``options`` and, in
+    ``risk``, ``scenarios``.
 
     Parameters
     ----------
@@ -1227,7 +1246,9 @@ def problem_from_mapping(
 
 # --------------------------------------------------------------------------- tracing validation errors
 
-_TABLE_PATH = re.compile(r"(risk\.scenarios|offers|sites|vendors|demand_scenarios)(?:\[([^\]]*)\](?:\.?(.*))?)?")
+_TABLE_PATH = re.compile(
+    r"(risk\.scenarios|offers|sites|vendors|demand_scenarios|options)(?:\[([^\]]*)\](?:\.?(.*))?)?"
+)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,13 @@ so the extensive form has a block per distinct path.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from .problem import Problem
+from .problem import DemandScenario, Problem
 
 __all__ = ["ScenarioTree", "scenario_tree"]
 
@@ -95,6 +96,15 @@ def _alone(problem: Problem, k: int) -> Problem:
     return alone
 
 
+def _members(scenarios: Sequence[DemandScenario], path_of: np.ndarray, n: int) -> tuple[tuple[str, ...], ...]:
+    """The names of the scenarios on each of the ``n`` distinct paths, in the problem's order
+    (one pass over the scenarios, not one per path)."""
+    on: list[list[str]] = [[] for _ in range(n)]
+    for s, j in zip(scenarios, path_of.tolist()):
+        on[j].append(s.name)
+    return tuple(tuple(names) for names in on)
+
+
 def scenario_tree(problem: Problem) -> ScenarioTree:
     """The tree of ``problem``'s demand scenarios (identical paths merged).
 
@@ -135,7 +145,7 @@ def scenario_tree(problem: Problem) -> ScenarioTree:
         node[:, t] = np.asarray(inverse).ravel()
     return ScenarioTree(
         names=tuple(scenarios[k].name for k in keep),
-        members=tuple(tuple(s.name for s, p in zip(scenarios, path_of) if p == j) for j in range(len(keep))),
+        members=_members(scenarios, path_of, len(keep)),
         probability=probability,
         node=node,
         problems=tuple(_alone(problem, int(k)) for k in keep),

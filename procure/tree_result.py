@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from . import fmt
 from .errors import ProblemError
 from .result import Result
 from .tree import ScenarioTree
@@ -43,6 +44,7 @@ BY_PERIOD = (
     "hhi",
     "unserved",
     "scenarios",
+    "options",
 )
 #: Long tables that gain a ``scenario`` column.
 LONG = ("by_site", "split")
@@ -80,7 +82,7 @@ class StochasticValue:
 
     def __repr__(self) -> str:
         note = f"; {self.note}" if self.note else ""
-        return f"{self.name} = {self.value:,.6g} (in [{self.low:,.6g}, {self.high:,.6g}]){note}"
+        return f"{self.name} = {fmt.money(self.value)} (in {fmt.money_interval(self.low, self.high)}){note}"
 
 
 def _num(x: float) -> float | None:

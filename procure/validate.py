@@ -29,6 +29,7 @@ __all__ = [
     "BUILD_FIELDS",
     "DEMAND_SCENARIO_FIELDS",
     "OFFER_FIELDS",
+    "OPTION_FIELDS",
     "PROBLEM_FIELDS",
     "RISK_FIELDS",
     "VENDOR_FIELDS",
@@ -370,6 +371,7 @@ POSITIVE: Bounds = {"low": 0.0, "low_open": True, "smallest": MIN_POSITIVE}
 SUPPLY: Bounds = {**AMOUNT, "largest": MAX_UNITS}  # a number of units
 SHARE: Bounds = {"low": 0.0, "low_open": True, "high": 1.0, "smallest": MIN_POSITIVE}
 FRACTION: Bounds = {"low": 0.0, "high": 1.0, "smallest": MIN_POSITIVE}  # 0, or MIN_POSITIVE to 1
+FLOOR: Bounds = {**FRACTION, "high_open": True}  # a share floor: 0, or MIN_POSITIVE to below 1
 
 PROBLEM_FIELDS: dict[str, Field] = {
     "name": Field(_str, "plan", doc="label"),
@@ -389,6 +391,26 @@ PROBLEM_FIELDS: dict[str, Field] = {
     "unserved_penalty": Field(_num(**AMOUNT), doc="$ per compute unit per period of demand not served"),
     "power_build": Field(lambda v, p, _: v, None, doc="facility power that can be built (without sites)"),
     "demand_scenarios": Field(lambda v, p, _: v, (), doc="demand paths with probabilities, instead of demand"),
+    "options": Field(lambda v, p, _: v, (), doc="capacity options: supply reserved now, bought later if needed"),
+}
+
+
+def _period(v: Any, path: str, periods: tuple[int, ...]) -> int:
+    value = integer(v, path, high=MAX_PERIOD)
+    if value not in periods:
+        fail(path, value, f"is not a period ({periods[0]}..{periods[-1]})")
+    return value
+
+
+#: Fields of one entry of ``options`` (capacity options, contract v3).
+OPTION_FIELDS: dict[str, Field] = {
+    "name": Field(_str, required=True, doc="unique among options"),
+    "offer": Field(_str, required=True, doc="the offer whose units are reserved"),
+    "max_units": Field(_int(0, MAX_UNITS), required=True, doc="most units that may be reserved"),
+    "reserve_cost": Field(_num(**AMOUNT), 0.0, doc="$ per unit reserved, paid in reserve_period"),
+    "reserve_period": Field(_period, doc="when the reservation is decided and paid (default: the first period)"),
+    "exercise_price": Field(_pp(**AMOUNT), doc="$ per unit bought through the option (default: the offer's unit_cost)"),
+    "exercise_until": Field(_period, doc="last period in which reserved units may be bought (default: the last)"),
 }
 
 #: Fields of one entry of ``demand_scenarios``.
@@ -427,6 +449,8 @@ VENDOR_FIELDS: dict[str, Field] = {
     "max_share": Field(_num(**SHARE)),
     "min_spend": Field(_num(**AMOUNT), 0.0),
     "max_spend": Field(_num(**AMOUNT)),
+    "min_share": Field(_num(**FLOOR), 0.0, doc="floor on this vendor's share of operational compute"),
+    "max_new_compute": Field(_pp(**AMOUNT), doc="most compute of this vendor's units bought in a period"),
 }
 
 SITE_FIELDS: dict[str, Field] = {
@@ -775,7 +799,62 @@ def validate_problem(raw: Any) -> dict[str, Any]:
     risk = parse_fields(risk_raw, "risk", RISK_FIELDS, periods)
     risk["scenarios"] = _scenarios(risk["scenarios"], [v["name"] for v in problem["vendors"]], periods)
     problem["risk"] = risk
+    _check_floors(problem, raw.get("vendors"))
+    problem["options"] = _options(problem["options"], problem["offers"], periods)
     return problem
+
+
+def _options(raw: Any, offers: list[dict[str, Any]], periods: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Capacity options: unique names, a known offer, a window inside the horizon, and an
+    exercise price wherever the offer has no single unit cost (price tiers)."""
+    by_name = {o["name"]: o for o in offers}
+    out: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for k, item in enumerate(sequence(raw or [], "options")):
+        path = f"options[{k}]"
+        option = parse_fields(mapping(item, path), path, OPTION_FIELDS, periods)
+        if option["name"] in seen:
+            fail(f"{path}.name", option["name"], f"is already the name of options[{seen[option['name']]}]")
+        seen[option["name"]] = k
+        offer = by_name.get(option["offer"])
+        if offer is None:
+            fail(f"{path}.offer", option["offer"], f"is not an offer (offers: {names_text(list(by_name))})")
+        option["reserve_period"] = option["reserve_period"] if option["reserve_period"] is not None else periods[0]
+        option["exercise_until"] = option["exercise_until"] if option["exercise_until"] is not None else periods[-1]
+        if option["exercise_until"] < option["reserve_period"]:
+            fail(
+                f"{path}.exercise_until",
+                option["exercise_until"],
+                f"is before reserve_period ({option['reserve_period']}): units are exercised after they are reserved",
+            )
+        if option["exercise_price"] is None:
+            if offer["unit_cost"] is None:
+                fail(
+                    f"{path}.exercise_price",
+                    _MISSING,
+                    f"is required: offer {show(offer['name'])} has price tiers, not one unit_cost",
+                )
+            option["exercise_price"] = offer["unit_cost"]
+        out.append(option)
+    return out
+
+
+def _check_floors(problem: dict[str, Any], raw_vendors: Any) -> None:
+    """Share floors must fit under each vendor's cap and, together, under the whole."""
+    position = {v["name"]: k for k, v in enumerate(sequence(raw_vendors or [], "vendors"))}
+    floors = [v for v in problem["vendors"] if v["min_share"] > 0]
+    for vendor in floors:
+        cap = vendor["max_share"] if vendor["max_share"] is not None else problem["risk"]["max_share"]
+        if vendor["min_share"] > cap:
+            fail(
+                f"vendors[{position[vendor['name']]}].min_share",
+                vendor["min_share"],
+                f"is above the max_share of {show(vendor['name'])} ({cap:g})",
+            )
+    total = sum(v["min_share"] for v in floors)
+    if total > 1 + 1e-12:
+        named = ", ".join(f"{v['name']} {v['min_share']:g}" for v in floors)
+        fail("vendors", _MISSING, f"min_share sums to {total:g} over vendors ({named}), more than 1")
 
 
 def _scenarios(raw: Any, vendors: list[str], periods: tuple[int, ...]) -> list[dict[str, Any]]:

@@ -72,3 +72,52 @@ SMALL: dict[str, Any] = {
 def small() -> dict[str, Any]:
     """A fresh copy of a small feasible three-vendor problem."""
     return copy.deepcopy(SMALL)
+
+
+@pytest.fixture(scope="module")
+def plain() -> Any:
+    """SMALL solved (a `procure.Result` with a plan), once per module."""
+    import procure
+
+    result = procure.solve(SMALL, time_limit=20)
+    assert result.has_plan, result.message
+    return result
+
+
+@pytest.fixture(scope="module")
+def tree() -> Any:
+    """A `procure.TreeResult` over three demand paths (low, mid, high) of two vendors (x, y)."""
+    import procure
+
+    offers = [
+        {"name": "hot", "vendor": "x", "unit_cost": 100.0, "compute": 1.0, "power_kw": 2.0},
+        {"name": "cool", "vendor": "y", "unit_cost": 130.0, "compute": 1.0, "power_kw": 1.0},
+    ]
+    paths = [("low", 0.3, [10, 12, 14]), ("mid", 0.5, [10, 20, 30]), ("high", 0.2, [10, 30, 60])]
+    problem = {
+        "name": "tree",
+        "periods": [2026, 2027, 2028],
+        "offers": offers,
+        "power_cap_gw": 1e-4,
+        "risk": {"max_share": 0.8},
+        "demand_scenarios": [
+            {"name": n, "probability": p, "demand": dict(zip(["2026", "2027", "2028"], d))} for n, p, d in paths
+        ],
+    }
+    result = procure.solve(problem, time_limit=20)
+    assert isinstance(result, procure.TreeResult) and result.has_plan, result.message
+    return result
+
+
+@pytest.fixture(scope="module")
+def two_sites() -> Any:
+    """SMALL on two sites, west (2 GW) and east (3 GW, where the installed Trainium are), solved."""
+    import procure
+
+    problem = copy.deepcopy(SMALL)
+    problem["sites"] = [{"name": "west", "power_cap_gw": 2.0}, {"name": "east", "power_cap_gw": 3.0}]
+    problem["offers"][1]["installed"] = {"east": 500}
+    problem.pop("power_cap_gw")
+    result = procure.solve(problem, time_limit=20)
+    assert result.has_plan, result.message
+    return result

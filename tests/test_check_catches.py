@@ -162,6 +162,24 @@ def _max_share(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any
     return p
 
 
+def _min_share(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]:
+    ev = r.evaluation
+    lowest = ev.shares[:, ev.demand > 0].min(axis=1)  # (V,) each vendor's smallest share
+    (v,) = _positive((lowest < 0.5).astype(float), pick)
+    room = 1.0 - 0.01 * (len(lowest) - 1) - lowest[v]  # the other vendors keep their 1% floors
+    p["vendors"][v]["min_share"] = float(lowest[v] + a * room)
+    return p
+
+
+def _max_new_compute(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]:
+    ev, inputs = r.evaluation, r.problem.inputs
+    bought = np.zeros((len(r.problem.vendor_names), len(PERIODS)))
+    np.add.at(bought, inputs.vendor_of, inputs.compute[:, None] * ev.purchases)
+    (v, _) = _positive(bought, pick)
+    p["vendors"][v]["max_new_compute"] = _cap_below(bought[v], 1e9, a, pick)
+    return p
+
+
 def _vendor_loss(p: dict[str, Any], r: Plan, a: float, pick: int) -> dict[str, Any]:
     ev = r.evaluation
     kept = ((ev.compute[None, :] - ev.compute_by_vendor) / ev.demand[None, :]).min()
@@ -274,6 +292,18 @@ RULES = (
     Rule("supply", "max_units[", _offer_field("max_units", 1e7), _supply),
     Rule("min_order", "min_order[", _offer_field("min_order", 1), _min_order),
     Rule("max_share", "max_share[", _with(risk={"max_share": 0.7}), _max_share),
+    Rule(
+        "min_share",
+        "min_share[",
+        _with(vendors=[{"name": v, "min_share": 0.01} for v in ("google", "amazon", "nvidia")]),
+        _min_share,
+    ),
+    Rule(
+        "max_new_compute",
+        "max_new_compute[",
+        _with(vendors=[{"name": v, "max_new_compute": 1e9} for v in ("google", "amazon", "nvidia")]),
+        _max_new_compute,
+    ),
     Rule("vendor_loss", "vendor_loss[", _with(risk={"survive_vendor_loss": 0.1}), _vendor_loss),
     Rule("min_vendors", "min_vendors[", _with(risk={"min_vendors": 1}), _min_vendors),
     Rule("max_hhi", "max_hhi[", _with(risk={"max_hhi": 1.0}), _max_hhi),
@@ -444,3 +474,12 @@ def test_check_names_a_tree_plan_that_anticipates() -> None:
     )
     found = anticipating.check()
     assert found and all(line.startswith("non-anticipativity[high,2026]") for line in found), found
+
+
+def test_every_checker_of_check_has_a_rule_here() -> None:
+    """A rule added to `procure.evaluate.CHECKS` without a breaking plan here fails this test."""
+    from procure.evaluate import CHECKS
+
+    # workload_demand/_capacity, power_build; options: tests/test_options.py (plans misusing an option)
+    covered = set(BY_NAME) | {"workloads", "builds", "options"}
+    assert {check.__name__.lstrip("_") for check in CHECKS} <= covered

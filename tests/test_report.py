@@ -44,13 +44,6 @@ def gigawatt() -> procure.Result:
 
 
 @pytest.fixture(scope="module")
-def plain() -> procure.Result:
-    result = procure.solve(SMALL, time_limit=20)
-    assert result.has_plan, result.message
-    return result
-
-
-@pytest.fixture(scope="module")
 def sites() -> procure.Result:
     problem = copy.deepcopy(SMALL)
     problem.pop("power_cap_gw")
@@ -68,28 +61,6 @@ def sites() -> procure.Result:
     ]
     result = procure.solve(problem, time_limit=20)
     assert result.has_plan, result.message
-    return result
-
-
-@pytest.fixture(scope="module")
-def tree() -> procure.TreeResult:
-    offers = [
-        {"name": "hot", "vendor": "x", "unit_cost": 100.0, "compute": 1.0, "power_kw": 2.0},
-        {"name": "cool", "vendor": "y", "unit_cost": 130.0, "compute": 1.0, "power_kw": 1.0},
-    ]
-    paths = [("low", 0.3, [10, 12, 14]), ("mid", 0.5, [10, 20, 30]), ("high", 0.2, [10, 30, 60])]
-    problem = {
-        "name": "tree",
-        "periods": [2026, 2027, 2028],
-        "offers": offers,
-        "power_cap_gw": 1e-4,
-        "risk": {"max_share": 0.8},
-        "demand_scenarios": [
-            {"name": n, "probability": p, "demand": dict(zip(["2026", "2027", "2028"], d))} for n, p, d in paths
-        ],
-    }
-    result = procure.solve(problem, time_limit=20)
-    assert isinstance(result, procure.TreeResult) and result.has_plan, result.message
     return result
 
 

@@ -56,7 +56,7 @@ def test_result_exports(small: dict[str, Any]) -> None:
     assert data["cost"] == pytest.approx(result.cost)
     assert data["purchases"]["tpu"]["2026"] == int(result.purchases.loc[2026, "tpu"])
     text = result.summary()
-    assert "optimal" in text and "cost $" in text and "google %" in text
+    assert "optimal" in text and "cost $" in text and "google share" in text
 
 
 def test_result_is_frozen(small: dict[str, Any]) -> None:

@@ -84,6 +84,11 @@ def test_v2_plans_pass_the_independent_checker_and_match_the_reference_optimum(p
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TINY_V2)
 def test_v2_tiny_problems_against_brute_force(problem: dict[str, Any]) -> None:
+    agrees_with_brute_force(problem)
+
+
+def agrees_with_brute_force(problem: dict[str, Any]) -> None:
+    """procure's optimum (or infeasibility) is the brute-force enumeration's."""
     want, _, _ = brute_force_plan(problem, max_lots=3)
     result = procure.solve(problem, mip_gap=0)
     if want is None:

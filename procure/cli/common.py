@@ -33,7 +33,6 @@ __all__ = [
     "emit",
     "exit_for_status",
     "needs_method",
-    "number",
     "option_error",
     "output_kind",
     "print_json",
@@ -119,7 +118,9 @@ class Console:
             print(text, file=sys.stderr, flush=True)
 
     def elapsed(self) -> str:
-        return f"{time.perf_counter() - self.started:.2f} s"
+        from procure import fmt
+
+        return fmt.seconds(time.perf_counter() - self.started)
 
 
 def add_solve_options(parser: argparse.ArgumentParser, *, threads: bool = True, per: str = "") -> None:
@@ -228,11 +229,6 @@ def output_kind(path: str, option: str, kinds: Mapping[str, str]) -> str:
 
 
 TABLE_KINDS = {".csv": "csv", ".json": "json"}
-
-
-def number(value: float) -> str:
-    """Table numbers for a terminal: separators for large ones, 4 significant digits for small ones."""
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,6 @@ from .common import (
     add_solve_options,
     check_solve_options,
     emit,
-    number,
     print_json,
     read_problem,
     solve_kwargs,
@@ -64,9 +63,10 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def repairs_text(repairs: pd.DataFrame) -> str:
-    shown = repairs[[c for c in REPAIR_COLUMNS if c in repairs.columns]]
-    return shown.to_string(index=False, float_format=number)
+def repairs_text(shown: pd.DataFrame) -> str:
+    """The repairs for a terminal, as `procure.Diagnosis.display` shows them: ``old``, ``new``
+    and ``change`` in the field's unit, the repaired plan's cost in dollars."""
+    return shown[[c for c in REPAIR_COLUMNS if c in shown.columns]].to_string(index=False)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,5 +100,5 @@ def run(args: argparse.Namespace) -> int:
         if not diagnosis.has_plan and not repairs.empty:
             emit()
             emit("Repairs (one row per field changed; 'cost' is what the repaired plan costs):")
-            emit(repairs_text(repairs))
+            emit(repairs_text(diagnosis.display()))
     return OK if diagnosis.has_plan else NO_PLAN

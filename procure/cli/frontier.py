@@ -15,7 +15,6 @@ from .common import (
     cli_words,
     emit,
     exit_for_status,
-    number,
     output_kind,
     print_json,
     read_problem,
@@ -103,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not cheapest.has_plan:
             emit(f"{cheapest.problem.name}: {cheapest.status}: {cli_words(cheapest.message, args.plan)}")
-        emit(table.to_string(float_format=number))
+        emit(front.display().to_string())
     if out is not None:
         write_table(table, args.out, out)
         console.say(f"wrote {args.out}")

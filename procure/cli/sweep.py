@@ -24,7 +24,6 @@ from .common import (
     add_solve_options,
     check_solve_options,
     emit,
-    number,
     output_kind,
     print_json,
     read_problem,
@@ -221,16 +220,15 @@ def _executor(args: argparse.Namespace, stack: ExitStack, console: Console) -> A
     if args.workers is not None and args.workers < 1:
         raise CliError(f"--workers {args.workers}: must be a whole number ≥ 1")
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
+
+        from procure.sweep import local_cluster
     except ImportError:
         raise CliError("dask is not installed: pip install 'procure[dask]'", FAILED) from None
     try:
         if args.workers is not None:
             console.say(f"starting a local dask cluster of {args.workers} worker processes …")
-            cluster = stack.enter_context(
-                LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None)
-            )
-            return stack.enter_context(Client(cluster))
+            return stack.enter_context(local_cluster(args.workers))  # Ctrl-C closes it at once, quietly
         console.say(f"connecting to the dask scheduler at {args.scheduler} …")
         return stack.enter_context(Client(args.scheduler, timeout="20s"))
     except (OSError, TimeoutError) as exc:
@@ -247,10 +245,16 @@ def _exit_code(table: pd.DataFrame) -> int:
     return OK if status.isin(("optimal", "feasible")).any() else NO_PLAN
 
 
-def table_text(table: pd.DataFrame) -> str:
-    """The table for a terminal: without the messages (listed below it) and seconds."""
-    shown = table.drop(columns=[c for c in ("message", "seconds") if c in table.columns])
-    lines = [shown.to_string(float_format=number)]
+def table_text(table: pd.DataFrame, *, scenarios: bool = True) -> str:
+    """The table for a terminal, its numbers as people read them (`procure.sweep.display_table`:
+    no CVaR column without disruption scenarios), without the messages (listed below it) and
+    seconds."""
+    from procure.sweep import display_table
+
+    shown = display_table(
+        table.drop(columns=[c for c in ("message", "seconds") if c in table.columns]), scenarios=scenarios
+    )
+    lines = [shown.to_string()]
     notes = [(k, m) for k, m in table["message"].items() if isinstance(m, str) and m]
     lines += [f"variant {k}: {m}" for k, m in notes]
     return "\n".join(lines)
@@ -281,7 +285,10 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(table_records(table))
     else:
-        emit(table_text(table))
+        scenarios = bool(problem.risk.scenarios) or any(
+            r is not None and bool(r.problem.risk.scenarios) for r in swept.results
+        )
+        emit(table_text(table, scenarios=scenarios))
     if out is not None:
         write_table(table, args.out, out)
         console.say(f"wrote {args.out}")

@@ -2,7 +2,7 @@
 
 Every bound here is *implied* by a constraint of the model, so it removes no
 feasible plan: supply (``max_units``), the budget of the period, the total
-budget, a vendor's spend cap, and the power caps (the site's and the
+budget, a vendor's spend cap and compute allocation, and the power caps (the site's and the
 overall one) of every period in which the lots would run, after the
 installed fleet's power.  Lots that could never become operational inside
 the horizon are fixed to 0: they add cost and satisfy nothing — except
@@ -63,6 +63,8 @@ def implied_bounds(data: ModelData, *, requirements: bool = True) -> np.ndarray:
             for cap in caps:
                 upper = np.where(paid, np.minimum(upper, _floor(cap / price)), upper)
             upper = np.minimum(upper, _power_bounds(data))
+            per_lot = (data.compute[i] * data.lot_p)[:, None]
+            upper = np.minimum(upper, _floor(data.max_new_compute[data.vendor_of[i]] / per_lot))
     return np.where(_live(data), upper, np.minimum(upper, _toward_min_spend(data)))
 
 
@@ -129,7 +131,9 @@ def provisional_bounds(data: ModelData) -> np.ndarray:
     and the units a vendor's minimum spend or the highest price tier asks for.
     """
     installed = data.installed_compute().sum(axis=0)
-    need = 2.0 * (data.demand + installed / max(float(data.max_share.min()), 1e-9))
+    # the installed fleet diluted under the tightest cap, or raised over by the highest floor
+    dilute = max(1.0 / max(float(data.max_share.min()), 1e-9), 1.0 / (1.0 - float(data.min_share.max(initial=0.0))))
+    need = 2.0 * (data.demand + installed * dilute)
     w = data.window
     peak = np.zeros((data.n_placements, data.n_periods))
     np.maximum.at(peak, (w.p, w.tau), need[w.t])

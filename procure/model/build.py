@@ -13,8 +13,10 @@ from .families import (
     define_budget,
     define_demand,
     define_lots,
+    define_max_new_compute,
     define_max_share,
     define_min_order,
+    define_min_share,
     define_min_vendors,
     define_onboarding,
     define_power,
@@ -28,6 +30,7 @@ from .families import (
     flat_capex,
 )
 from .linear import Index, LinearModel
+from .options import OptionHandles, define_options
 from .power_build import Builds, define_build_started, define_power_build
 from .risk import CvarHandles, HhiHandles, define_cvar, define_hhi
 from .sets import ModelData
@@ -54,11 +57,17 @@ class Handles:
     hhi: HhiHandles | None = None
     cvar: CvarHandles | None = None
     builds: Builds | None = None  # (B, T) power build columns (None without power_build)
+    options: OptionHandles | None = None  # capacity options (None without options)
+
+    @property
+    def fleet_lots(self) -> np.ndarray:
+        """(P, T) lots that join the fleet: bought, or exercised through an option."""
+        return self.lots if self.options is None else self.options.acquired
 
     @property
     def width(self) -> int:
         """Columns the expressions span (every column they can refer to)."""
-        used = [self.lots.max(initial=-1), self.compute.max(initial=-1)]
+        used = [self.fleet_lots.max(initial=-1), self.compute.max(initial=-1)]
         if self.split is not None:
             used.append(self.split.max(initial=-1))
         return int(max(used)) + 1
@@ -81,7 +90,7 @@ class Handles:
         w = d.window
         rows = d.offer_of[w.p] * T + w.t
         vals = d.lot_p[w.p].astype(float)
-        matrix = sp.csr_matrix((vals, (rows, self.lots[w.p, w.tau])), shape=(d.n_offers * T, self.width))
+        matrix = sp.csr_matrix((vals, (rows, self.fleet_lots[w.p, w.tau])), shape=(d.n_offers * T, self.width))
         installed = np.zeros((d.n_offers, T))
         np.add.at(installed, d.offer_of, d.installed_fleet)
         return matrix, installed.ravel()
@@ -168,25 +177,31 @@ def build_model(
     upper = np.where(single[:, None] & (upper < data.min_lots[data.offer_of][:, None]), 0.0, upper)
     m = LinearModel()
     lots = define_lots(m, data, upper)
-    compute = define_vendor_compute(m, data, lots)
+    options = define_options(m, data, lots)
+    fleet_lots = lots if options is None else options.acquired  # what becomes operational
+    compute = define_vendor_compute(m, data, fleet_lots)
     define_demand(m, data, compute)
-    split = define_workloads(m, data, lots)
+    split = define_workloads(m, data, fleet_lots)
     builds = define_power_build(m, data, upper)
-    define_power(m, data, lots, builds)
+    define_power(m, data, fleet_lots, builds)
     define_supply(m, data, lots, every=supply_rows)
     capex = flat_capex(data, lots) + define_tiers(m, data, lots, upper)
+    if options is not None:
+        capex = capex + options.capex
     facility = _facility(m, data, builds)
     define_budget(m, data, capex, facility)
     take_or_pay = define_spend(m, data, capex)
     define_total_budget(m, data, capex, take_or_pay, facility)
     define_max_share(m, data, compute)
+    define_min_share(m, data, compute)
+    define_max_new_compute(m, data, lots)
     define_vendor_loss(m, data, compute)
     define_min_vendors(m, data, compute)
     order = define_min_order(m, data, lots, upper)
-    define_onboarding(m, data, lots, order, upper)
+    define_onboarding(m, data, lots, order, upper, None if options is None else options.onboarding(data))
     hhi_handles = define_hhi(m, data, compute, force=hhi)
     cvar_handles = define_cvar(m, data, compute, force=cvar)
-    handles = Handles(data, lots, compute, split, hhi_handles, cvar_handles, builds if data.n_builds else None)
+    handles = Handles(data, lots, compute, split, hhi_handles, cvar_handles, builds if data.n_builds else None, options)
     built = BuiltModel(m, handles)
     if extra is not None:
         before = len(m.rows)

@@ -66,7 +66,42 @@ def _merge_targets(builts: list[BuiltModel], offsets: np.ndarray, rep: np.ndarra
     merge([b.lots for b in builts])
     if builts[0].handles.builds is not None:
         merge([b.handles.builds.cols for b in builts if b.handles.builds is not None])
+    if builts[0].handles.options is not None:  # a reservation at its period's node, an exercise at its own
+        merge([_at_reserve_period(b) for b in builts])
+        merge([b.handles.options.exercised.reshape(-1, rep.shape[1]) for b in builts if b.handles.options is not None])
     return target
+
+
+def _at_reserve_period(built: BuiltModel) -> np.ndarray:
+    """(O, T) the reservation columns in their reserve period's slot, −1 elsewhere."""
+    options = built.handles.options
+    assert options is not None
+    data = built.handles.data
+    out = np.full((len(options.reserved), data.n_periods), -1)
+    out[np.arange(len(options.reserved)), data.option_reserve_t] = options.reserved
+    return out
+
+
+def _merged_matrix(
+    builts: list[BuiltModel], offsets: np.ndarray, row_offsets: np.ndarray, new_of: np.ndarray, n: int
+) -> sp.csr_matrix:
+    """``blockdiag(A_s) @ M``: every path's coefficients in its own rows and the merged columns,
+    from the paths' triplets (no path's matrix is assembled on its own).  A row belongs to one
+    path, whose columns merge into distinct columns: no two paths' coefficients are summed."""
+    rows, cols, vals = [], [], []
+    for s, built in enumerate(builts):
+        for r, c, v in built.model._triplets:
+            rows.append(r + row_offsets[s])
+            cols.append(new_of[c + offsets[s]])
+            vals.append(v)
+    empty = np.zeros(0, dtype=np.int64)
+    A = sp.csr_matrix(
+        (np.concatenate([np.zeros(0), *vals]), (np.concatenate([empty, *rows]), np.concatenate([empty, *cols]))),
+        shape=(int(row_offsets[-1]), n),
+    )
+    A.sum_duplicates()
+    A.eliminate_zeros()
+    return A
 
 
 def _blocks(
@@ -106,6 +141,7 @@ def _remap(handles: Handles, col: np.ndarray, row_offset: int) -> Handles:
     hhi = handles.hhi
     cvar = handles.cvar
     builds = handles.builds
+    options = handles.options
     return replace(
         handles,
         lots=c(handles.lots),
@@ -114,6 +150,7 @@ def _remap(handles: Handles, col: np.ndarray, row_offset: int) -> Handles:
         hhi=None if hhi is None else HhiHandles(hhi.periods, c(hhi.terms), hhi.cap_rows + row_offset),
         cvar=None if cvar is None else CvarHandles(c(cvar.ids), cvar.weights, cvar.cap_row + row_offset, cvar.unit),
         builds=None if builds is None else Builds(c(builds.cols), builds.gw),
+        options=None if options is None else options.remapped(c),
     )
 
 
@@ -139,14 +176,13 @@ def extensive_form(
     new_id = np.cumsum(kept) - 1
     new_of = new_id[target]  # every stacked column's column in the extensive form
     n = int(kept.sum())
-    M = sp.csr_matrix((np.ones(len(target)), (np.arange(len(target)), new_of)), shape=(len(target), n))
-    A = (sp.block_diag([b.model.A for b in builts], format="csr") @ M).tocsr()
+    A = _merged_matrix(builts, offsets, row_offsets, new_of, n)
 
     def stacked(name: str) -> np.ndarray:
         return np.concatenate([getattr(b.model, name) for b in builts])
 
     weights = np.repeat(probability, sizes)
-    cost = M.T @ (stacked("cost") * weights)
+    cost = np.bincount(new_of, weights=stacked("cost") * weights, minlength=n)
     lower = np.full(n, -np.inf)
     upper = np.full(n, np.inf)
     np.maximum.at(lower, new_of, stacked("col_lower"))

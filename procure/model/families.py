@@ -31,8 +31,10 @@ __all__ = [
     "define_budget",
     "define_demand",
     "define_lots",
+    "define_max_new_compute",
     "define_max_share",
     "define_min_order",
+    "define_min_share",
     "define_min_vendors",
     "define_onboarding",
     "define_power",
@@ -550,16 +552,60 @@ def define_total_budget(
 
 
 def define_max_share(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:
-    """``max_share[vendor,period]``: (1 − s_v)·C[v,t] − s_v·Σ_{u≠v} C[u,t] ≤ 0."""
-    V, T = compute.shape
+    """``max_share[vendor,period]``: C[v,t] − s_v·C[t] ≤ 0 for each capped vendor, every period."""
     capped = np.flatnonzero(data.max_share < 1.0)
     if capped.size == 0:
         return
-    s = data.max_share[capped]
-    coef = np.where(capped[:, None] == np.arange(V)[None, :], 1.0, 0.0) - s[:, None]  # (Vc, V)
-    r, u, t = np.meshgrid(np.arange(len(capped)), np.arange(V), np.arange(T), indexing="ij")
-    index = _grid(data, "vendor", "period").subset(np.isin(np.arange(V), capped).repeat(T))
-    m.add_rows("max_share", index, r * T + t, compute[u, t], coef[r, u], upper=0.0, unit="compute")
+    periods = np.arange(compute.shape[1])
+    index, row, col, val = _share_rows(data, compute, capped, periods, data.max_share[capped])
+    m.add_rows("max_share", index, row, col, val, upper=0.0, unit="compute")
+
+
+def _share_rows(
+    data: ModelData, compute: np.ndarray, vendors: np.ndarray, periods: np.ndarray, share: np.ndarray
+) -> tuple[Index, np.ndarray, np.ndarray, np.ndarray]:
+    """Triplets of ``C[v,t] − s_v · Σ_u C[u,t]`` for each listed vendor (share ``s_v``) and period."""
+    V, T = compute.shape
+    coef = np.where(vendors[:, None] == np.arange(V)[None, :], 1.0, 0.0) - share[:, None]  # (R, V)
+    r, u, k = np.meshgrid(np.arange(len(vendors)), np.arange(V), np.arange(len(periods)), indexing="ij")
+    index = _grid(data, "vendor", "period").subset(
+        (np.isin(np.arange(V), vendors)[:, None] & np.isin(np.arange(T), periods)[None, :]).ravel()
+    )
+    return index, r * len(periods) + k, compute[u, periods[k]], coef[r, u]
+
+
+def define_min_share(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:
+    """``min_share[vendor,period]``: C[v,t] − s_v·C[t] ≥ 0 for each vendor with a floor ``s_v``,
+    in every period with demand."""
+    floored = np.flatnonzero(data.min_share > 0)
+    periods = np.flatnonzero(data.demand > 0)
+    if floored.size == 0 or periods.size == 0:
+        return
+    index, row, col, val = _share_rows(data, compute, floored, periods, data.min_share[floored])
+    m.add_rows("min_share", index, row, col, val, lower=0.0, unit="compute")
+
+
+def define_max_new_compute(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
+    """``max_new_compute[vendor,period]``: Σ_{p of v} compute·lot·k[p,t] ≤ the vendor's
+    allocation (units bought in ``t`` at every site, before their lead time)."""
+    capped = np.isfinite(data.max_new_compute)  # (V, T)
+    if not capped.any():
+        return
+    P, T = lots.shape
+    p, t = np.meshgrid(np.arange(P), np.arange(T), indexing="ij")
+    i = data.offer_of[p]
+    key = data.vendor_of[i] * T + t
+    keep = capped.ravel()[key]
+    position = np.cumsum(capped.ravel()) - 1
+    m.add_rows(
+        "max_new_compute",
+        _grid(data, "vendor", "period").subset(capped.ravel()),
+        position[key[keep]],
+        lots[keep],
+        (data.compute[i] * data.lot[i])[keep],
+        upper=data.max_new_compute[capped],
+        unit="compute",
+    )
 
 
 def define_vendor_loss(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:
@@ -656,16 +702,27 @@ def define_min_order(m: LinearModel, data: ModelData, lots: np.ndarray, upper: n
     return out
 
 
-def define_onboarding(m: LinearModel, data: ModelData, lots: np.ndarray, order: np.ndarray, upper: np.ndarray) -> None:
+def define_onboarding(
+    m: LinearModel,
+    data: ModelData,
+    lots: np.ndarray,
+    order: np.ndarray,
+    upper: np.ndarray,
+    exercised: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> None:
     """``onboard[vendor]`` binary o, charged ``onboarding_cost`` once, with ``onboarding[...]``:
-    y[i,t] ≤ o_v where an order binary exists, else k[p,t] ≤ upper · o_v."""
+    y[i,t] ≤ o_v where an order binary exists, else k[p,t] ≤ upper · o_v; and for lots bought
+    through an option (``exercised`` = column ids, their vendor, their bound) e ≤ bound · o_v."""
     charged = (data.onboarding_cost > 0) & ~data.has_installed
     buyable = (upper > 0) & charged[data.vendor_of[data.offer_of]][:, None]  # (P, T)
-    if not buyable.any():
+    cols, vendor, bound = exercised if exercised is not None else (np.zeros(0, dtype=int),) * 3
+    through = charged[vendor] & (bound > 0)
+    cols, vendor, bound = cols[through], vendor[through], bound[through].astype(float)
+    if not buyable.any() and not cols.size:
         return
     p, t = np.nonzero(buyable)
     i = data.offer_of[p]
-    vendors = np.unique(data.vendor_of[i])
+    vendors = np.unique(np.concatenate([data.vendor_of[i], vendor]))
     o = m.add_columns(
         "onboard",
         Index.grid(vendor=[data.vendors[v] for v in vendors]),
@@ -676,14 +733,17 @@ def define_onboarding(m: LinearModel, data: ModelData, lots: np.ndarray, order: 
     o_of = np.full(data.n_vendors, -1)
     o_of[vendors] = o
     has_order = order[i, t] >= 0
-    n = len(p)
-    col = np.where(has_order, order[i, t], lots[p, t])
-    coef = np.where(has_order, 1.0, upper[p, t])
+    col = np.concatenate([np.where(has_order, order[i, t], lots[p, t]), cols])
+    coef = np.concatenate([np.where(has_order, 1.0, upper[p, t]), bound])
+    index = _placements(data).subset(buyable)
+    if cols.size:  # rows of options are labelled by the vendor they onboard, numbered
+        index = Index(("row",), (tuple(range(len(col))),), np.arange(len(col))[:, None])
+    n = len(col)
     m.add_rows(
         "onboarding",
-        _placements(data).subset(buyable),
+        index,
         np.concatenate([np.arange(n), np.arange(n)]),
-        np.concatenate([col, o_of[data.vendor_of[i]]]),
+        np.concatenate([col, o_of[np.concatenate([data.vendor_of[i], vendor])]]),
         np.concatenate([np.ones(n), -coef]),
         upper=0.0,
         unit="lots",

@@ -55,6 +55,7 @@ class ModelData(Inputs):
     vendors: tuple[str, ...]
     sites: tuple[str, ...]  # ("",) without sites
     workloads: tuple[str, ...]  # () without workloads
+    option_names: tuple[str, ...]  # capacity options
     unit_cost: np.ndarray  # (I, T) $ per unit; for tiered offers the lowest tier price (a floor)
     tiered: np.ndarray  # (I,) bool
     tiers: Tiers
@@ -168,6 +169,7 @@ def model_data(problem: Problem) -> ModelData:
         vendors=problem.vendor_names,
         sites=problem.site_names or ("",),
         workloads=tuple(problem.workloads or ()),
+        option_names=tuple(o.name for o in problem.options),
         unit_cost=_price_floor(problem, tiers),
         tiered=np.array([o.price_tiers is not None for o in problem.offers], dtype=bool),
         tiers=tiers,

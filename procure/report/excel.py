@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from openpyxl.utils.cell import get_column_letter
 
+from .. import fmt
 from ..io import write_text, write_workbook
 from . import tables
 
@@ -72,10 +73,20 @@ def sheets(result: Result) -> dict[str, pd.DataFrame]:
     if isinstance(result, TreeResult):
         out["scenarios"] = tables.scenario_table(result).reset_index()
         now = result.here_and_now
-        out["here and now"] = now.rename(columns=lambda c: c if "GW" in c else f"{c} (units)").reset_index()
+        out["here and now"] = now.rename(columns=_here_and_now).reset_index()
     for name, make in SHEETS.items():
         out[name] = _stacked(result, make)
+    if result.problem.options:  # units reserved and bought through each capacity option
+        options = result.options.rename(columns=lambda c: f"{c} (units)" if c != "offer" else c)
+        out["options"] = options.reset_index()
     return out
+
+
+def _here_and_now(column: str) -> str:
+    """A column of ``here_and_now`` with its unit: ``<offer> (units)``, ``<site> build started (GW)``."""
+    if column.startswith("build GW"):
+        return f"{column.removeprefix('build GW').strip()} build started (GW)".lstrip()
+    return f"{column} (units)"
 
 
 def _cell(value: Any) -> Any:
@@ -86,30 +97,35 @@ def _cell(value: Any) -> Any:
 
 
 def _number_format(header: str) -> str | None:
-    if header.endswith("$)"):
-        return "#,##0"
-    if header.endswith("(share)"):
-        return "0.0%"
-    if header.endswith("(units)") or "PFLOP/s" in header:
-        return "#,##0"
-    if header.endswith("(GW)"):
-        return "0.000"
-    return None
+    """The Excel number format of a column by its header: that of its kind (`procure.fmt.kind_of`,
+    `procure.fmt.EXCEL_FORMATS`); None for a column of text or of plain numbers."""
+    kind = fmt.kind_of(header)
+    return None if kind is None or kind == "number" else fmt.EXCEL_FORMATS[kind]
 
 
 def _style(sheet: Any, frame: pd.DataFrame) -> None:
-    """Freeze the header row, size the columns, format dollars, units and shares."""
+    """Freeze the header row, size the columns, give every numeric column the number format of
+    its kind; on ``summary`` each value the format of its field's kind."""
     sheet.freeze_panes = "A2"
     for k, header in enumerate(frame.columns, start=1):
         letter = get_column_letter(k)
         sheet.column_dimensions[letter].width = max(10, min(40, len(str(header)) + 2))
-        fmt = _number_format(str(header))
-        if fmt is None:
+        number_format = _number_format(str(header))
+        if number_format is None:
             continue
         for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
-            cell.number_format = fmt
+            cell.number_format = number_format
     if sheet.title == "summary":
         sheet.column_dimensions["B"].width = 40
+        for name, value in sheet.iter_rows(min_row=2, min_col=1, max_col=2):
+            number_format = _number_format(_summary_header(str(name.value)))
+            if number_format is not None and isinstance(value.value, (int, float)):
+                value.number_format = number_format
+
+
+def _summary_header(field: str) -> str:
+    """A summary field as a header `procure.fmt.kind_of` reads (``model rows`` are counts)."""
+    return f"{field} (units)" if field.startswith("model ") else field
 
 
 def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
@@ -117,9 +133,12 @@ def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
 
     Sheets: ``summary`` (field, value), then with a plan ``scenarios`` and ``here and now``
     for a tree, ``periods``, ``purchases``, ``fleet``, ``compute``, ``power``, ``spend``,
-    ``cost breakdown``, ``shares`` and ``by site`` (see `SHEETS`): one row per period (per
+    ``cost breakdown``, ``shares``, ``by site`` (see `SHEETS`) and ``options`` with capacity
+    options: one row per period (per
     scenario and period for a tree; per period, site and offer for ``by site``), units in the
-    headers.  Dollars and units are formatted with thousands separators, shares as percents.
+    headers.  Every cell keeps its exact number and carries the Excel number format of its kind
+    (`procure.fmt.EXCEL_FORMATS`): dollars as ``$20.79B``, shares as percents, GW with three
+    decimals, units with thousands separators, the gap as a percent, the solve time in seconds.
 
     Text (names, messages) is written as text, never as a formula: a name ``=HYPERLINK(…)`` is
     shown as it is, not run.  The file is written whole or not at all (a temporary file renamed

@@ -3,8 +3,11 @@
 
 A report is one self-contained file: inline CSS, plots embedded as base64 PNG, no script and
 nothing fetched, so it opens offline in any browser and can be mailed as it is.  Every text is
-escaped.  Tables take the unit of each column from its header (`procure.report.tables`):
-dollars are shown in $B, shares in %, other numbers with thousands separators.
+escaped.  The first screen speaks to whoever buys: the verdict in plain words, the cost and its
+parts, what to buy year by year, and budget, power and vendor shares against their limits; the
+solver's details come folded below it.  Every number is shown through `procure.fmt`; tables
+take the kind of each column from its header (`procure.report.tables`): dollars as ``$3.27B``,
+shares as ``40.0%``, power as ``0.131 GW``, other numbers with thousands separators.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .. import fmt
 from ..fmt import money
-from ..plot import COMPUTE_UNIT
+from ..plot import COMPUTE_UNIT, share_caps
+from ..solvers.base import TERMINATIONS
 from . import tables
 
 if TYPE_CHECKING:
@@ -32,7 +37,7 @@ if TYPE_CHECKING:
     from ..result import Result
     from ..tree_result import TreeResult
 
-__all__ = ["dollars", "number", "problem_html", "render_table", "report", "result_html"]
+__all__ = ["dollars", "number", "problem_html", "render_table", "report", "result_html", "verdict"]
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
@@ -52,6 +57,8 @@ table.procure tr.total td { font-weight: bold; background: #f6f7fa; }
 .note { color: #555; font-size: 12px; }
 img.plot { max-width: 100%; display: block; margin: .5em 0; }
 details { margin: .5em 0; } summary { cursor: pointer; font-weight: bold; }
+p.verdict { font-size: 17px; margin: .8em 0; } p.verdict .status { margin-right: .5em; }
+details.solver { margin-top: 1.5em; color: #333; }
 """
 
 Format = Callable[[Any], str]
@@ -62,72 +69,29 @@ Format = Callable[[Any], str]
 
 def dollars(x: float) -> str:
     """Whole dollars with thousands separators: ``$163,072,160,357`` (``n/a`` when not finite)."""
-    return f"${x:,.0f}" if math.isfinite(x) else "n/a"
+    return ("-" if x < 0 else "") + f"${fmt.count(abs(x))}" if math.isfinite(x) else "n/a"
 
 
 def _amount(x: float) -> str:
     """``$163B ($163,072,160,357)``; ``n/a`` when not finite."""
-    return f"{money(x)} ({dollars(x)})" if math.isfinite(x) else "n/a"
+    return f"{fmt.money(x)} ({dollars(x)})" if math.isfinite(x) else "n/a"
 
 
 def number(x: Any) -> str:
-    """A table number: thousands separators for large ones, 4 significant digits for small ones."""
+    """A table cell of no stated kind, through `procure.fmt`: ``yes``/``no`` for a truth value,
+    thousands separators from 10,000 up (`procure.fmt.amount`), ``n/a`` for a missing number."""
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}"
-    if isinstance(x, (float, np.floating)):
-        v = float(x)
-        if not math.isfinite(v):
-            return "—" if math.isnan(v) else ("∞" if v > 0 else "−∞")
-        if v.is_integer() and abs(v) < 1e15:
-            return f"{v:,.0f}"
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
+    if isinstance(x, (int, float, np.integer, np.floating)):
+        return fmt.amount(float(x), "", named=False)
     return str(x)
 
 
-#: Dollar columns are shown in the largest of these units that their largest amount reaches.
-MONEY_UNITS = ((1e9, "$B"), (1e6, "$M"), (1e3, "$k"))
-
-
-def _in(scale: float) -> Format:
-    def show(x: Any) -> str:
-        v = float(x)
-        if not math.isfinite(v):
-            return number(v)
-        return f"{v / scale:,.3f}" if scale > 1 else f"{v:,.0f}"
-
-    return show
-
-
-def _money_unit(values: pd.Series) -> tuple[float, str]:
-    """The unit a column of dollars is shown in: $B for billions, $M, $k, else $."""
-    amounts = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    amounts = np.abs(amounts[np.isfinite(amounts)])
-    peak = float(amounts.max()) if amounts.size else 0.0
-    return next(((size, unit) for size, unit in MONEY_UNITS if peak >= size), (1.0, "$"))
-
-
-def _percent(x: Any) -> str:
-    v = float(x)
-    return number(v) if not math.isfinite(v) else f"{100 * v:.1f}"
-
-
-def _shown(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Format]]:
-    """Headers as shown (dollars in $B, shares in %) and each column's format."""
-    names: dict[Any, str] = {}
-    formats: dict[str, Format] = {}
-    for column in df.columns:
-        name = str(column)
-        if name.endswith("$)"):
-            scale, unit = _money_unit(df[column])
-            name = name[:-2] + unit + ")"
-            formats[name] = _in(scale)
-        elif name.endswith("(share)"):
-            name = name[: -len("(share)")] + "(%)"
-            formats[name] = _percent
-        names[column] = name
-    return df.rename(columns=names), formats
+def _kind(header: str) -> Format | None:
+    """The formatter a column's header asks for (`procure.fmt.kind_of`: ``spend ($)`` money,
+    ``(share)`` share, ``(GW)`` power, ``(units)`` count, ``HHI``…); None for the others."""
+    kind = fmt.kind_of(header)
+    return fmt.FORMATTERS[kind] if kind is not None else None
 
 
 def render_table(
@@ -135,17 +99,17 @@ def render_table(
     *,
     index: bool = True,
     formats: dict[str, Format] | None = None,
-    total: bool = False,
+    total: bool | pd.Series = False,
     convert: bool = True,
 ) -> str:
-    """``df`` as an escaped HTML table; ``convert`` shows "($)" columns in $B and "(share)"
-    columns in %; ``total`` adds a row of column sums."""
-    if convert:
-        df, own = _shown(df)
-        formats = {**own, **(formats or {})}
-    formats = {"period": str, **(formats or {})}
-    if total and len(df):
-        sums = df.select_dtypes("number").sum()
+    """``df`` as an escaped HTML table; ``convert`` formats each column as its header's unit
+    asks (`procure.fmt.kind_of`: dollars as ``$3.27B``, shares as ``40.0%``, power as ``0.131 GW``,
+    units with thousands separators), the others through `number`; ``total`` adds a row of
+    column sums (or the totals given, as `procure.report.tables.total_row` makes them)."""
+    own = {str(c): kind for c in df.columns if convert and (kind := _kind(str(c))) is not None}
+    formats = {"period": str, **own, **(formats or {})}
+    if total is not False and len(df):
+        sums = total if isinstance(total, pd.Series) else df.select_dtypes("number").sum()
         totals = pd.DataFrame([sums], index=pd.Index(["total"], name=df.index.name))
         df = pd.concat([df.astype(object), totals.reindex(columns=df.columns).astype(object)])
     head = [html.escape(str(df.index.name or ""))] if index else []
@@ -153,7 +117,7 @@ def render_table(
     lines = ['<table class="procure">', "<thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>"]
     lines.append("<tbody>")
     for k, (label, row) in enumerate(df.iterrows()):
-        is_total = total and k == len(df) - 1
+        is_total = total is not False and k == len(df) - 1
         cells = [f"<th>{html.escape(str(label))}</th>"] if index else []
         for column, value in row.items():
             if value is None or (isinstance(value, float) and math.isnan(value) and is_total):
@@ -204,30 +168,248 @@ def _image(draw: Callable[[], Figure], alt: str) -> str:
 # --------------------------------------------------------------------------- sections
 
 
-def _headline(result: Result) -> str:
+#: Why a search stopped short of a proof, in plain words (other reasons are not named).
+STOPPED = {
+    "time_limit": "the search stopped at its time limit",
+    "node_limit": "the search stopped at its node limit",
+    "iteration_limit": "the search stopped at its iteration limit",
+    "solution_limit": "the search stopped at its limit on plans found",
+    "memory_limit": "the search ran out of memory",
+    "interrupted": "the search was interrupted",
+}
+#: The parts of ``cost_breakdown`` as a reader names them.
+PARTS = {
+    "capex": "capex",
+    "opex": "opex",
+    "energy": "energy",
+    "onboarding": "onboarding",
+    "take_or_pay": "take-or-pay",
+    "facility": "power builds",
+    "unserved": "penalty for unserved demand",
+}
+
+
+def verdict(result: Result, violations: Sequence[str] = ()) -> str:
+    """The result in one plain sentence: whether there is a plan, whether it meets every
+    requirement (``violations``: what `Result.check` found), and how close to the best possible
+    it is proved to be: "A plan that meets every requirement; proved within 0.01% of the best
+    possible." """
+    from ..tree_result import TreeResult
+
+    if not result.has_plan:
+        if result.status == "infeasible":
+            return "No plan meets every requirement: they conflict (why, and what would change it, below)."
+        if result.status == "unbounded":
+            return "No plan: the cost can fall without limit, so a price or a limit is missing."
+        return "No plan: the solver failed before it found one."
+    tree = result.tree if isinstance(result, TreeResult) else None
+    paths = f" for each of the {fmt.count(tree.n_paths)} demand paths" if tree is not None else ""
+    if violations:
+        return f"A plan{paths} that breaks {fmt.count(len(violations))} requirement(s) when re-checked (see Check)."
+    what = f"A plan{paths} that meets every requirement"
+    unserved = float(np.nansum(result.unserved.to_numpy())) if tree is None else 0.0
+    if unserved > 1e-9:
+        short = fmt.amount(unserved, COMPUTE_UNIT)
+        what = f"A plan that leaves {short} of demand unserved (paying its penalty) and meets every other requirement"
+    g = result.gap
+    if result.status == "optimal":
+        # a gap of rounding error (1e-16) is none: no "within 1e-14%"
+        how = "proved the best possible" if g <= 1e-9 else f"proved within {fmt.gap(g)} of the best possible"
+    elif math.isfinite(g):
+        how = f"not proved the best: it may cost up to {fmt.gap(g)} more than the best possible"
+    else:
+        how = "not proved the best: how far it is from the best possible is unknown"
+    stopped = STOPPED.get(result.termination)
+    return f"{what}; {how}" + (f" ({stopped})." if stopped and result.status != "optimal" else ".")
+
+
+def _parts(breakdown: pd.Series) -> str:
+    """``capex $15.8B, opex $4.13B, energy $902M``: the parts that are not zero."""
+    return ", ".join(f"{PARTS.get(str(k), str(k))} {money(v)}" for k, v in breakdown.items() if abs(v) > 0)
+
+
+def _budget_use(result: Result) -> str:
+    """Capex paid against the budgets: over the horizon and in the tightest period."""
+    p = result.problem
+    ev = result.evaluation
+    assert ev is not None
+    paid = np.asarray(ev.paid, dtype=float)
+    spent = float(paid.sum() + ev.take_or_pay.sum())
+    out = [f"{money(spent)} paid (undiscounted)"]
+    if p.total_budget is not None:
+        out[0] += f" of the {money(p.total_budget)} total budget ({fmt.share(spent / p.total_budget)})"
+    if p.budget is not None:
+        budget = np.asarray(p.budget, dtype=float)
+        use = np.divide(paid, budget, out=np.zeros_like(paid), where=budget > 0)
+        t = int(np.argmax(use))
+        out.append(f"at most {fmt.share(use[t])} of a year's budget ({p.periods[t]})")
+    if p.total_budget is None and p.budget is None:
+        out.append("no budget set")
+    return "; ".join(out)
+
+
+def _power_use(result: Result) -> str:
+    """The peak facility power and how close it comes to its cap (each site's, with sites)."""
+    table = tables.power_table(result)
+    used = table["power (GW)"]
+    out = [f"peak {fmt.power(used.max())} ({used.idxmax()})"]
+    pairs = [("", "power (GW)", "power cap (GW)")]
+    pairs += [(f"{site} ", f"{site} power (GW)", f"{site} cap (GW)") for site in result.problem.site_names]
+    for name, power, cap in pairs:
+        if cap in table.columns and np.isfinite(table[cap]).any():
+            use = (table[power] / table[cap]).replace([np.inf, -np.inf], np.nan)
+            if use.notna().any():
+                out.append(f"{name}at most {fmt.share(use.max())} of the cap ({use.idxmax()})")
+    if len(out) == 1:
+        out.append("no cap")
+    return "; ".join(out)
+
+
+def _share_use(shares: pd.DataFrame, problem: Problem) -> str:
+    """Each vendor's highest share of compute in any period, against its cap."""
+    caps = share_caps(problem, shares.columns)
+    peaks = shares.max()
+    text = ", ".join(f"{v} {fmt.share(peaks[v])}" for v in peaks.sort_values(ascending=False).index)
+    if not caps:
+        return f"{text}; no cap"
+    if len(set(caps.values())) == 1 and len(caps) == len(shares.columns):
+        return f"{text}; cap {fmt.share(next(iter(caps.values())), None)} each"
+    return f"{text}; caps " + ", ".join(f"{v} {fmt.share(c, None)}" for v, c in caps.items())
+
+
+def _to_buy(result: Result) -> pd.DataFrame:
+    """Units bought per period, one column per offer bought (named by vendor and offer, grouped
+    by vendor), and their capex (undiscounted)."""
+    p = result.problem
+    bought = result.purchases
+    order = sorted(p.offers, key=lambda o: p.vendor_names.index(o.vendor))
+    table = pd.DataFrame(index=bought.index)
+    for offer in order:
+        if bought[offer.name].any():
+            table[f"{offer.vendor}: {offer.name} (units)"] = bought[offer.name]
+    table["capex ($)"] = result.spend.to_numpy()
+    return table
+
+
+def _limits(result: Result) -> pd.DataFrame:
+    """Per period: what the budget caps (capex of chips and power builds) against it, power
+    against its cap, each vendor's share."""
+    periods = tables.periods_table(result)
+    keep = [c for c in ("budget ($)", "power (GW)", "power cap (GW)") if c in periods.columns]
+    table = periods[keep]
+    ev = result.evaluation
+    assert ev is not None
+    paid = "capex and power builds ($)" if np.any(ev.facility_spend) else "capex ($)"
+    table.insert(0, paid, np.asarray(ev.paid, dtype=float))
+    for vendor, share in result.shares.items():
+        table[f"{vendor} (share)"] = share.to_numpy()
+    return table
+
+
+def _expected_parts(result: TreeResult) -> pd.Series:
+    """The probability-weighted parts of the paths' costs (present value)."""
+    tree = result.tree
+    assert tree is not None
+    parts = pd.DataFrame([result.scenario_results[n].cost_breakdown.drop(columns="total").sum() for n in tree.names])
+    weighted = np.asarray(tree.probability, dtype=float) @ parts.to_numpy(dtype=float)
+    return pd.Series(weighted, index=parts.columns)
+
+
+def _first_screen(result: Result, violations: Sequence[str]) -> str:
+    """What a reader of the plan needs first, in business words: the verdict, the cost and its
+    parts, what to buy, power, budget and vendor shares against their limits."""
     from ..tree_result import TreeResult
 
     status = html.escape(result.status)
-    rows = [
-        ("objective", _amount(result.objective)),
-        ("cost (present value)", _amount(result.cost)),
-        ("bound", _amount(result.bound)),
-        ("gap", f"{result.gap:.4%}" if math.isfinite(result.gap) else "unknown"),
-        ("solver", result.solver),
-        ("termination", result.termination),
-        ("solve time", f"{result.solve_seconds:.2f} s"),
-        ("model", ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in result.model_size.items())),
-    ]
-    if result.has_plan and not isinstance(result, TreeResult):  # a tree's paths each buy their own
-        rows.insert(2, ("units bought", f"{int(result.purchases.to_numpy().sum()):,}"))
+    said = html.escape(verdict(result, violations))
     out = [
         f"<h1>procure plan {html.escape(repr(result.problem.name))}</h1>",
-        f'<p>status <span class="status {status}">{status}</span></p>',
-        _pairs(rows),
+        f'<p class="verdict"><span class="status {status}">{status}</span> {said}</p>',
     ]
-    if result.message:
-        out.append(_p(result.message))
+    if not result.has_plan:
+        return "\n".join([*out, _p(result.message)] if result.message else out)
+    if isinstance(result, TreeResult):
+        return "\n".join([*out, _tree_glance(result)])
+    breakdown = result.cost_breakdown.drop(columns="total").sum()
+    rows = [("total cost (present value)", f"{money(result.cost)}: {_parts(breakdown)}")]
+    if math.isfinite(result.objective) and abs(result.objective - result.cost) > 1e-9 * max(abs(result.cost), 1):
+        rows.append(("risk charges weighed in (not paid)", money(result.objective - result.cost)))
+    rows += [
+        ("units bought", fmt.count(result.purchases.to_numpy().sum())),
+        ("budget", _budget_use(result)),
+        ("facility power", _power_use(result)),
+        ("highest vendor share of compute", _share_use(result.shares, result.problem)),
+    ]
+    out += [_h(2, "At a glance"), _pairs(rows)]
+    to_buy = _to_buy(result)
+    out += [_h(3, "What to buy, year by year"), render_table(to_buy, total=tables.total_row(to_buy, result))]
+    out += _options_table(result)
+    out += [_h(3, "Each year against its limits"), render_table(_limits(result))]
     return "\n".join(out)
+
+
+def _options_table(result: Result) -> list[str]:
+    """Capacity options: units reserved and bought through each (per path for a tree)."""
+    table = result.options
+    if table.empty:
+        return []
+    shown = table.rename(columns=lambda c: f"{c} (units)" if c != "offer" else c)
+    if isinstance(shown.index, pd.MultiIndex):  # a tree: one row per path and option
+        shown.index = [" / ".join(map(str, k)) for k in shown.index]
+        shown.index.name = "path / option"
+    return [_h(3, "Capacity options: reserved, and bought through them"), render_table(shown)]
+
+
+def _tree_glance(result: TreeResult) -> str:
+    """A tree's first screen: the expected cost and its parts, how the paths' costs spread, and
+    what is decided now."""
+    tree = result.tree
+    assert tree is not None
+    alpha = result.problem.risk.scenario_cvar_alpha
+    costs = {n: result.scenario_results[n].cost for n in tree.names}
+    low, high = min(costs, key=costs.__getitem__), max(costs, key=costs.__getitem__)
+    rows = [
+        ("expected cost (present value)", f"{money(result.cost)}: {_parts(_expected_parts(result))}"),
+        ("demand paths", fmt.count(tree.n_paths)),
+        ("cost over the paths", f"{money(costs[low])} ({low}) to {money(costs[high])} ({high})"),
+        (
+            f"expected cost of the worst {fmt.share(1 - alpha)} of outcomes (CVaR)",
+            money(result.cost_cvar),
+        ),
+    ]
+    out = [_h(2, "At a glance"), _pairs(rows), _h(2, "Decided now, before the first branch")]
+    periods = result.here_and_now_periods
+    if periods:
+        now = result.here_and_now
+        now = now.loc[:, (now != 0).any()]
+        which = f"Period {periods[0]}" if len(periods) == 1 else f"Periods {', '.join(map(str, periods))}"
+        out.append(_p(f"{which}: the same on every demand path."))
+        out.append(render_table(now.rename(columns=lambda c: f"{c} (units)" if "GW" not in c else c)))
+    else:
+        out.append(_p("The demand paths differ from the first period on: nothing is decided before a branch."))
+    out += _options_table(result)
+    return "\n".join(out)
+
+
+def _solver_details(result: Result) -> str:
+    """How the plan was found, folded: objective, bound, gap, solver, termination, time, model
+    size and the solver's message."""
+    size = ", ".join(f"{fmt.count(v)} {k.replace('_', ' ')}" for k, v in result.model_size.items())
+    termination = result.termination
+    why = TERMINATIONS.get(termination)
+    rows = [
+        ("objective (cost and risk terms)", _amount(result.objective)),
+        ("cost (present value)", _amount(result.cost)),
+        ("bound", _amount(result.bound)),
+        ("gap", fmt.gap(result.gap) if math.isfinite(result.gap) else "unknown"),
+        ("solver", result.solver),
+        ("termination", f"{termination} ({why})" if why else termination),
+        ("solve time", fmt.seconds(result.solve_seconds)),
+        ("model", size or "n/a"),
+    ]
+    if result.message and result.has_plan:
+        rows.append(("message", result.message))
+    return f'<details class="solver"><summary>Solver details</summary>{_pairs(rows)}</details>'
 
 
 def _inputs(problem: Problem) -> str:
@@ -248,18 +430,18 @@ def _inputs(problem: Problem) -> str:
     if problem.electricity_price:
         periods["electricity price ($/MWh)"] = problem.electricity_price
     out += [_h(3, "Periods"), render_table(periods)]
-    settings = [("PUE", f"{problem.pue:g}"), ("discount rate", f"{problem.discount_rate:.2%}")]
+    settings = [("PUE", fmt.number(problem.pue)), ("discount rate", fmt.share(problem.discount_rate, 2))]
     if problem.total_budget is not None:
         settings.append(("total budget", money(problem.total_budget)))
     if problem.unserved_penalty is not None:
-        settings.append(("unserved penalty", f"${problem.unserved_penalty:,.0f} per {COMPUTE_UNIT} and period"))
+        settings.append(("unserved penalty", f"{money(problem.unserved_penalty)} per {COMPUTE_UNIT} and period"))
     build = problem.power_build
     if build is not None:
         settings.append(
             (
                 "power build",
                 f"{money(build.cost_per_gw[0])} per GW, ready after {build.lead_time} period(s)"
-                + (f", blocks of {build.block_gw:g} GW" if build.block_gw else ""),
+                + (f", blocks of {fmt.power(build.block_gw)}" if build.block_gw else ""),
             )
         )
     out += [_h(3, "Settings"), _pairs(settings)]
@@ -302,7 +484,7 @@ def _inputs(problem: Problem) -> str:
             {
                 "scenario": sc["name"],
                 "probability": sc["probability"],
-                "availability": ", ".join(f"{v} {a:.0%}" for v, a in sc.get("availability", {}).items()),
+                "availability": ", ".join(f"{v} {fmt.share(a)}" for v, a in sc.get("availability", {}).items()),
                 "periods": ", ".join(map(str, sc.get("periods", []))) or "all",
             }
             for sc in scenarios
@@ -318,9 +500,9 @@ def _setting(value: Any) -> str:
 def _offers(problem: Problem) -> pd.DataFrame:
     def cost(o: Any) -> str:
         if o.price_tiers is not None:
-            return f"{len(o.price_tiers)} volume tiers from ${o.price_tiers[0].unit_cost[0]:,.0f}"
+            return f"{len(o.price_tiers)} volume tiers from {money(o.price_tiers[0].unit_cost[0])}"
         first, last = o.unit_cost[0], o.unit_cost[-1]
-        return f"${first:,.0f}" if first == last else f"${first:,.0f} → ${last:,.0f}"
+        return money(first) if first == last else f"{money(first)} → {money(last)}"
 
     return pd.DataFrame(
         {
@@ -401,8 +583,7 @@ def _risk(result: Result, *, plots: bool = True) -> str:
     return "\n".join(out)
 
 
-def _check(result: Result) -> str:
-    found = result.check()
+def _check(found: Sequence[str]) -> str:
     if not found:
         return _h(2, "Check") + _p("Re-verified against the problem: every constraint holds.", "ok")
     items = "".join(f"<li>{html.escape(line)}</li>" for line in found)
@@ -460,26 +641,7 @@ def _rule_costs(result: Result, time_limit: float) -> str:
 def _tree(result: TreeResult, *, stochastic_values: bool, time_limit: float) -> str:
     tree = result.tree
     assert tree is not None
-    alpha = result.problem.risk.scenario_cvar_alpha
-    out = [
-        _pairs(
-            [
-                ("demand paths", f"{tree.n_paths:,}"),
-                ("expected cost", _amount(result.cost)),
-                (f"CVaR({alpha:g}) of the paths' costs", money(result.cost_cvar)),
-            ]
-        ),
-        _h(2, "Decided now, before the first branch"),
-    ]
-    periods = result.here_and_now_periods
-    if periods:
-        now = result.here_and_now
-        now = now.loc[:, (now != 0).any()]
-        out.append(_p(f"Periods {', '.join(map(str, periods))}: the same on every demand path."))
-        out.append(render_table(now.rename(columns=lambda c: f"{c} (units)" if "GW" not in c else c)))
-    else:
-        out.append(_p("The demand paths differ from the first period on: nothing is decided before a branch."))
-    out += [_h(2, "Demand paths"), _image(result.plot.scenario_costs, "cost over the demand paths")]
+    out = [_h(2, "Demand paths"), _image(result.plot.scenario_costs, "cost over the demand paths")]
     out.append(render_table(tables.scenario_table(result)))
     if stochastic_values:
         values = []
@@ -498,14 +660,14 @@ def _tree(result: TreeResult, *, stochastic_values: bool, time_limit: float) -> 
         r = result.scenario_results[name]
         label = " = ".join(tree.members[tree.names.index(name)])
         body = [
-            _pairs([("probability", f"{probability:.4g}"), ("cost", _amount(r.cost))]),
+            _pairs([("probability", fmt.number(probability)), ("cost", _amount(r.cost))]),
             render_table(tables.periods_table(r)),
             _h(4, "Units bought"),
             render_table(_bought(tables.purchases_table(r)), total=True),
             _h(4, "Cost"),
             render_table(_bought(tables.cost_table(r)), total=True),
         ]
-        summary = f"path {html.escape(label)} (p = {probability:.3g}, cost {html.escape(money(r.cost))})"
+        summary = f"path {html.escape(label)} (p = {fmt.number(probability)}, cost {html.escape(money(r.cost))})"
         out.append(f"<details><summary>{summary}</summary>{''.join(body)}</details>")
     return "\n".join(out)
 
@@ -556,21 +718,26 @@ def report(
     Returns
     -------
     str
-        The HTML text: a headline (status, objective, cost, gap, solver, time), the inputs,
-        then with a plan the plan per period and site, the cost breakdown, risk and the
-        re-verification of every constraint; without one, the explanation (conflict and
-        repairs).  For a tree: the here-and-now decision and the paths' costs first.
+        The HTML text.  Its first screen is in business words: the verdict in a sentence
+        (`verdict`), then with a plan the total cost and its parts, units bought, budget,
+        power and vendor shares against their limits, and what to buy year by year (for a
+        tree: the expected cost, the spread over the paths and what is decided now).  The
+        solver's details (objective, bound, gap, termination, time, model size) follow,
+        folded.  Then with a plan the plan per period and site, the cost breakdown, risk and
+        the re-verification of every constraint; without one, the explanation (conflict and
+        repairs); last, the inputs.
     """
     from ..tree_result import TreeResult
 
-    body = [_headline(result)]
+    found = result.check() if result.has_plan else []
+    body = [_first_screen(result, found), _solver_details(result)]
     if not result.has_plan:
         body += [_explanation(result, time_limit), _inputs(result.problem)]
     elif isinstance(result, TreeResult):
-        body += [_tree(result, stochastic_values=stochastic_values, time_limit=time_limit), _check(result)]
+        body += [_tree(result, stochastic_values=stochastic_values, time_limit=time_limit), _check(found)]
         body.append(_inputs(result.problem))
     else:
-        body += [_plan(result), _costs(result), _risk(result), _check(result)]
+        body += [_plan(result), _costs(result), _risk(result), _check(found)]
         if sensitivity:
             body.append(_sensitivity(result, time_limit))
         if rule_costs:
@@ -587,18 +754,23 @@ def report(
 
 
 def result_html(result: Result) -> str:
-    """The compact notebook view of a result: the headline and the table per period (for a
-    tree, the paths' costs), no plots."""
+    """The compact notebook view of a result: the verdict, cost, gap and solver, and the table
+    per period (for a tree, the paths' costs), no plots."""
     from ..tree_result import TreeResult
 
     rows = [
         ("status", result.status),
-        ("objective", _amount(result.objective)),
-        ("cost", _amount(result.cost)),
-        ("gap", f"{result.gap:.4%}" if math.isfinite(result.gap) else "unknown"),
-        ("solver", f"{result.solver} in {result.solve_seconds:.2f} s"),
+        ("cost (present value)", _amount(result.cost)),
+        ("objective (cost and risk terms)", _amount(result.objective)),
+        ("gap", fmt.gap(result.gap) if math.isfinite(result.gap) else "unknown"),
+        ("solver", f"{result.solver} in {fmt.seconds(result.solve_seconds)}"),
     ]
-    out = [f"<div><strong>procure plan {html.escape(repr(result.problem.name))}</strong>", _pairs(rows)]
+    found = result.check() if result.has_plan else []
+    out = [
+        f"<div><strong>procure plan {html.escape(repr(result.problem.name))}</strong>",
+        _p(verdict(result, found)),
+        _pairs(rows),
+    ]
     if result.message:
         out.append(_p(result.message))
     if isinstance(result, TreeResult) and result.has_plan:

@@ -34,10 +34,11 @@ __all__ = [
     "shares_table",
     "spend_table",
     "summary_rows",
+    "total_row",
 ]
 
 C = f"({COMPUTE_UNIT})"
-#: Columns of `plan_table` (the CSV export), in order.
+#: Columns of `plan_table` (the CSV export), in order (``site`` only with sites).
 PLAN_COLUMNS = [
     "period",
     "site",
@@ -177,6 +178,17 @@ def spend_table(result: Result) -> pd.DataFrame:
     return table
 
 
+def total_row(table: pd.DataFrame, result: Result) -> pd.Series:
+    """The total row of a table by period (units bought, spend, cost): each numeric column's sum,
+    except a budget, whose total is ``total_budget`` when the problem sets one (the sum of the
+    per-period budgets is no cap: the horizon's cap is ``total_budget``).  The index holds the
+    numeric columns."""
+    sums = table.select_dtypes("number").sum()
+    if "budget ($)" in sums.index and result.problem.total_budget is not None:
+        sums["budget ($)"] = float(result.problem.total_budget)
+    return sums
+
+
 def cost_table(result: Result) -> pd.DataFrame:
     """``cost_breakdown``: each part of the cost per period, present value."""
     names = {part: f"{part.replace('_', '-')} (PV $)" for part in BREAKDOWN}
@@ -194,10 +206,12 @@ def plan_table(result: Result) -> pd.DataFrame:
     """The plan as one long table, a row per period, site and offer (see `PLAN_COLUMNS`):
     units bought and operational, the compute and facility power of the operational units, and
     the capex of the units bought (the offer's capex that period shared by units bought, so
-    volume prices are averaged over the sites).  ``site`` is ``""`` without sites."""
+    volume prices are averaged over the sites).  Without sites there is no ``site`` column
+    (rather than one of empty names)."""
+    columns = PLAN_COLUMNS if result.problem.sites else [c for c in PLAN_COLUMNS if c != "site"]
     ev = result.evaluation
     if ev is None:
-        return pd.DataFrame(columns=PLAN_COLUMNS)
+        return pd.DataFrame(columns=columns)
     p = result.problem
     inputs = p.inputs
     offer = inputs.offer_of
@@ -210,7 +224,7 @@ def plan_table(result: Result) -> pd.DataFrame:
     bought = np.asarray(ev.purchases, dtype=float)[offer]
     price = np.divide(ev.capex_by_offer[offer], bought, out=np.zeros_like(bought), where=bought > 0)
     table["capex ($)"] = (np.asarray(ev.placed, dtype=float) * price).ravel()
-    return table[PLAN_COLUMNS]
+    return table[columns]
 
 
 def scenario_table(result: TreeResult) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .. import fmt
 from ..fmt import money
 
 if TYPE_CHECKING:
@@ -17,18 +18,13 @@ if TYPE_CHECKING:
 __all__ = ["summary", "tree_summary"]
 
 
-def _number(v: float) -> str:
-    """Readable table numbers: separators for large ones, 4 significant digits for small ones."""
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.4g}"
-
-
 def _headline(result: Result) -> list[str]:
     head = f"procure plan {result.problem.name!r}: {result.status}"
     if result.has_plan and math.isfinite(result.gap):
-        head += f" (gap {result.gap:.2%})"
+        head += f" (gap {fmt.gap(result.gap)})"
     elif result.has_plan:
         head += " (gap unknown)"
-    head += f", {result.solver} in {result.solve_seconds:.2f} s"
+    head += f", {result.solver} in {fmt.seconds(result.solve_seconds)}"
     return [head, result.message] if result.message else [head]
 
 
@@ -47,39 +43,61 @@ def _costs(result: Result) -> list[str]:
     risk = result.problem.risk
     if risk.scenarios:
         lines.append(
-            f"scenario loss: expected {money(result.expected_loss)}, CVaR({risk.cvar_alpha:g}) {money(result.cvar)}"
+            f"scenario loss: expected {money(result.expected_loss)}, "
+            f"CVaR({fmt.number(risk.cvar_alpha)}) {money(result.cvar)}"
         )
     return lines
 
 
-def _periods_table(result: Result) -> pd.DataFrame:
-    """Per period: demand (or each workload's demand and service), compute, power, spend, shares."""
+def _periods_table(result: Result) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Per period: demand (or each workload's demand and service), compute, power, spend,
+    shares; and the kind of each column (see `procure.fmt`)."""
     p = result.problem
     table = pd.DataFrame(index=pd.Index(p.periods, name="period"))
+    kinds: dict[str, str] = {}
+
+    def add(name: str, values: object, kind: str) -> None:
+        table[name] = np.asarray(values, dtype=float)
+        kinds[name] = kind
+
     if p.workloads is None:
-        table["demand"] = np.asarray(p.total_demand)
-    table["compute"] = result.compute.to_numpy()
+        add("demand", p.total_demand, "count")
+    add("compute", result.compute.to_numpy(), "count")
     if p.workloads is not None:
         served = result.split.pivot_table(index="period", columns="workload", values="compute", aggfunc="sum")
         served = served.reindex(index=table.index, columns=list(p.workloads)).fillna(0.0)
         for name, need in p.workloads.items():
-            table[f"{name} demand"] = np.asarray(need)
-            table[f"{name} served"] = served[name].to_numpy()
+            add(f"{name} demand", need, "count")
+            add(f"{name} served", served[name].to_numpy(), "count")
     if p.unserved_penalty is not None:
-        table["unserved"] = result.unserved.to_numpy()
-    table["power GW"] = result.power_gw.to_numpy()
+        add("unserved", result.unserved.to_numpy(), "count")
+    add("power", result.power_gw.to_numpy(), "power")
     if p.power_cap_gw is not None and p.power_build is None:
-        table["cap GW"] = np.asarray(p.power_cap_gw)
+        add("power cap", p.power_cap_gw, "power")
     if p.power_build is not None:  # the cap grows with the builds that are ready
-        table["cap GW"] = result.power_capacity_gw.iloc[:, 0].to_numpy()
-        table["built GW"] = result.power_build.iloc[:, 0].to_numpy()
-    table["spend $B"] = result.spend.to_numpy() / 1e9
+        add("power cap", result.power_capacity_gw.iloc[:, 0].to_numpy(), "power")
+        add("power built", result.power_build.iloc[:, 0].to_numpy(), "power")
+    add("spend", result.spend.to_numpy(), "money")
     shares = result.shares
     for vendor in shares.columns:
-        table[f"{vendor} %"] = 100 * shares[vendor].to_numpy()
+        add(f"{vendor} share", shares[vendor].to_numpy(), "share")
     if p.risk.hhi_weight > 0 or p.risk.max_hhi is not None:
-        table["HHI"] = result.hhi.to_numpy()
-    return table
+        add("HHI", result.hhi.to_numpy(), "hhi")
+    return table, kinds
+
+
+def _shown(table: pd.DataFrame, kinds: dict[str, str]) -> str:
+    """A table as text, each column by its kind (see `procure.fmt`)."""
+    return fmt.table(table, kinds).to_string()
+
+
+def _periods(result: Result) -> str:
+    return _shown(*_periods_table(result))
+
+
+def _counts(frame: pd.DataFrame) -> str:
+    """Units bought (and, in a tree's decisions, GW of power started) as text."""
+    return _shown(frame, {str(c): "power" if "GW" in str(c) else "count" for c in frame.columns})
 
 
 def _units_bought(result: Result) -> list[str]:
@@ -87,28 +105,39 @@ def _units_bought(result: Result) -> list[str]:
     bought = purchases.loc[:, (purchases > 0).any()]
     if bought.empty:
         return []
-    return ["units bought:", bought.to_string(formatters={c: "{:,}".format for c in bought.columns})]
+    return ["units bought:", _counts(bought)]
+
+
+def _options(result: Result) -> list[str]:
+    """Capacity options: units reserved, and exercised per period."""
+    table = result.options
+    if table.empty:
+        return []
+    kinds = {str(c): "count" for c in table.columns if c != "offer"}
+    shown = table.rename(columns=str)
+    return ["capacity options (units reserved and bought through them):", _shown(shown, kinds)]
 
 
 def _site_power(result: Result) -> list[str]:
     p = result.problem
     if not p.sites:
         return []
-    power = result.site_power_gw.astype(object)
+    used = result.site_power_gw
+    power = fmt.table(used, dict.fromkeys(used.columns, "power"))
     caps = p.inputs.site_cap_gw.copy()
     if result.evaluation is not None:  # a building site's cap grows with the GW that are ready
         np.add.at(caps, p.inputs.build_site, result.evaluation.ready)
     for s, site in enumerate(p.sites):
         if np.isfinite(caps[s]).all():
-            power[site.name] = [f"{u:,.3g} / {c:,.3g}" for u, c in zip(result.site_power_gw[site.name], caps[s])]
-    return ["facility power by site, GW (used / cap):", power.to_string(float_format=lambda v: f"{v:,.3g}")]
+            power[site.name] = [f"{fmt.power(u)} / {fmt.power(c)}" for u, c in zip(used[site.name], caps[s])]
+    return ["facility power by site (used / cap):", power.to_string()]
 
 
 def _site_builds(result: Result) -> list[str]:
     built = result.power_build
     if not result.problem.sites or built.shape[1] == 0:
         return []
-    return ["facility power started by site, GW:", built.to_string(float_format=lambda v: f"{v:,.3g}")]
+    return ["facility power started by site:", _shown(built, dict.fromkeys(built.columns, "power"))]
 
 
 def summary(result: Result) -> str:
@@ -117,8 +146,9 @@ def summary(result: Result) -> str:
     if not result.has_plan:
         return "\n".join(lines)
     lines += _costs(result)
-    lines.append(_periods_table(result).to_string(float_format=_number))
+    lines.append(_periods(result))
     lines += _units_bought(result)
+    lines += _options(result)
     lines += _site_power(result)
     lines += _site_builds(result)
     return "\n".join(lines)
@@ -134,25 +164,24 @@ def tree_summary(result: TreeResult) -> str:
     assert tree is not None
     lines.append(
         f"expected cost {money(result.cost)}; objective {money(result.objective)}; "
-        f"CVaR({result.problem.risk.scenario_cvar_alpha:g}) of the paths' costs {money(result.cost_cvar)}"
+        f"CVaR({fmt.number(result.problem.risk.scenario_cvar_alpha)}) of the paths' costs {money(result.cost_cvar)}"
     )
     periods = result.here_and_now_periods
     if periods:
         now = result.here_and_now
         bought = now.loc[:, (now > 0).any()]
         lines.append(f"decided now, before the first branch ({', '.join(map(str, periods))}):")
-        lines.append(bought.to_string(float_format=_number) if not bought.empty else "  nothing bought")
+        lines.append(_counts(bought) if not bought.empty else "  nothing bought")
     else:
         lines.append("the demand paths differ from the first period on: nothing is decided before a branch")
-    costs = result.scenario_costs.copy()
-    costs["cost"] = [money(c) for c in costs["cost"]]
-    costs["objective"] = [money(c) for c in costs["objective"]]
+    costs = result.scenario_costs
     lines.append("demand paths:")
-    lines.append(costs.to_string())
+    lines.append(_shown(costs, {"probability": "number", "cost": "money", "objective": "money"}))
     for s, name in enumerate(tree.names):
         r = result.scenario_results[name]
         label = " = ".join(tree.members[s])
-        lines.append(f"path {label} (probability {tree.probability[s]:g}):")
-        lines.append(_periods_table(r).to_string(float_format=_number))
+        lines.append(f"path {label} (probability {fmt.number(tree.probability[s])}):")
+        lines.append(_periods(r))
         lines += _units_bought(r)
+        lines += _options(r)
     return "\n".join(lines)

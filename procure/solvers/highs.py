@@ -213,6 +213,8 @@ FIELDS_OF: dict[str, tuple[str, str]] = {
     "take_or_pay": ("vendors", "min_spend"),
     "max_spend": ("vendors", "max_spend, unit_cost"),
     "max_share": ("risk.max_share", "max_share"),
+    "min_share": ("vendors", "min_share"),
+    "max_new_compute": ("vendors", "max_new_compute, compute, lot_size"),
     "vendor_loss": ("risk.survive_vendor_loss", "survive_vendor_loss, demand"),
     "min_vendor_share": ("risk.min_vendor_share", "min_vendor_share, demand"),
     "hhi_term": ("risk.hhi_weight", "hhi_weight"),

@@ -1,8 +1,8 @@
 """Independent reference tools for testing `procure` against its contract.
 
 Written from the spec (problem-format.md, contract v1, including "Commercial
-terms, sites and workloads") alone; nothing here
-imports or reads the library.  Modules:
+terms, sites and workloads", contract v2's model sections and contract v3's
+"two vendor rules") alone; nothing here imports or reads the library.  Modules:
 
 - `spec`        parse a raw problem dict into a small normalized structure
                 (and a light `validate` used to self-check the strategies)

@@ -26,6 +26,19 @@ its path is checked and priced once (memoized).  `brute_force_plan` returns
 the builds as well: ``(objective, purchases, builds)`` in the forms of
 `pulp_model.solve_reference_plan`.
 
+Contract v3's vendor rules (`min_share`, `max_new_compute`) need no
+enumeration of their own: `checker.violations` rejects the plans that break
+them (a min_share floor may make the optimum buy beyond demand, which the
+search covers up to `max_lots`).
+
+Contract v3's capacity options are enumerated in full (their own bounds are small in
+tiny problems): at the node of an option's reserve_period 0..floor(max_units/lot)
+lots reserved, and in each period of its window 0..that many lots exercised, spread
+over the sites hosting the offer's vendor in every way; `checker.violations` then
+rejects a path whose exercises exceed its reservation.  As every decision, they are
+made once per node of the scenario tree.  `brute_force_options_plan` also returns the
+options, in the form of `pulp_model.ReferencePlan.options`.
+
 The result is the true optimum only if every optimal plan buys at most
 `max_lots` lots per (offer, period) — guaranteed when every offer has
 max_units <= max_lots · lot_size in every period (as `strategies.tiny_problems`
@@ -41,9 +54,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import checker
-from .spec import Offer, Problem, Site, parse, scenario_problems, shared_history
+from .spec import Offer, Option, Problem, Site, parse, scenario_problems, shared_history
 
-Choice = tuple  # one node's decision: (per-site units of each offer ..., GW of each build site ...)
+# One node's decision: (per-site units of each offer ..., (GW,) of each build site ...,
+# (units reserved, per-site units exercised) of each option ...).
+Choice = tuple
 
 
 def _spreads(lots: int, sites: int) -> list[tuple[int, ...]]:
@@ -76,6 +91,17 @@ def _build_domain(p: Problem, s: Site, t: int) -> list[float]:
     return [k * pb.block_gw for k in range(blocks + 1)]
 
 
+def _option_domain(p: Problem, x: Option, t: int) -> list[tuple[float, tuple[float, ...]]]:
+    """(units reserved, per-site units exercised) option `x` may choose in period index t."""
+    o = p.option_offer(x)
+    top = x.max_lots(o.lot_size)
+    hosts = len(p.sites_for(o))
+    reserve = range(top + 1) if p.periods[t] == x.reserve_period else [0]
+    exercise = range(top + 1) if t in x.window(p.periods) else [0]
+    spreads = [tuple(float(u * o.lot_size) for u in c) for lots in exercise for c in _spreads(lots, hosts)]
+    return [(float(r * o.lot_size), e) for r in reserve for e in spreads]
+
+
 def _search(p: Problem, max_lots: int, limit: int) -> tuple[float | None, dict[str, list[Choice]] | None]:
     """(least objective, {scenario: [choice per period]}) over the tree of decisions."""
     T = len(p.periods)
@@ -85,6 +111,7 @@ def _search(p: Problem, max_lots: int, limit: int) -> tuple[float | None, dict[s
     for t in range(T):
         parts = [_domain(p, o, t, max_lots, len(hosts[o.name])) for o in p.offers]
         parts += [[(gw,) for gw in _build_domain(p, s, t)] for s in build_sites]
+        parts += [_option_domain(p, x, t) for x in p.options]
         domains.append(list(itertools.product(*parts)))
     scen = scenario_problems(p)
     prob = {name: pr for name, pr, _ in scen}
@@ -106,17 +133,33 @@ def _search(p: Problem, max_lots: int, limit: int) -> tuple[float | None, dict[s
         q = problem_of[same_as[name]]
         b = {o.name: {s.name: [0.0] * T for s in q.sites} for o in q.offers}
         g = {s.name: [0.0] * T for s in q.sites}
+        x = {opt.name: (0.0, {s.name: [0.0] * T for s in q.sites}) for opt in q.options}
+        at = len(q.offers) + len(build_sites)
         for t, choice in enumerate(path):
             for o, units in zip(q.offers, choice):
                 for site, u in zip(hosts[o.name], units):
                     b[o.name][site][t] = u
-            for s, (gw,) in zip(build_sites, choice[len(q.offers) :]):
+            for s, (gw,) in zip(build_sites, choice[len(q.offers) : at]):
                 g[s.name][t] = gw
-        if checker._violations(q, b, tol=1e-6, hhi_tol=0.0, first_only=True, g=g):
+            for opt, (reserved, units) in zip(q.options, choice[at:]):
+                if reserved:
+                    x[opt.name] = (reserved, x[opt.name][1])
+                for site, u in zip(hosts[opt.offer], units):
+                    x[opt.name][1][site][t] = u
+        if checker._violations(q, b, tol=1e-6, hhi_tol=0.0, first_only=True, g=g, x=x):
             memo[key] = None
         else:
-            memo[key] = checker._cost_objective(q, b, g)
+            memo[key] = checker._cost_objective(q, b, g, x)
         return memo[key]
+
+    at = len(p.offers) + len(build_sites)
+
+    def over_reserved(h: tuple[Choice, ...]) -> bool:
+        """Some option exercises more along `h` than it reserved (pruned; the checker would reject it)."""
+        for j in range(len(p.options)):
+            if sum(sum(c[at + j][1]) for c in h) > sum(c[at + j][0] for c in h):
+                return True
+        return False
 
     def children(t: int, group: list[str]) -> list[list[str]]:
         return [g for g in groups[t + 1] if g[0] in group]
@@ -128,6 +171,8 @@ def _search(p: Problem, max_lots: int, limit: int) -> tuple[float | None, dict[s
             top, arg = math.inf, None
             for choice in domains[t]:
                 h = (*path, choice)
+                if p.options and over_reserved(h):
+                    continue
                 total, plan = 0.0, {}
                 if t == T - 1:
                     for name in group:
@@ -185,8 +230,8 @@ def _search(p: Problem, max_lots: int, limit: int) -> tuple[float | None, dict[s
     return (None, None) if arg is None else (top, arg)
 
 
-def _plan_forms(p: Problem, choices: list[Choice]) -> tuple[dict[str, Any], dict[str, dict[int, float]]]:
-    """(purchases, builds) of one scenario's path in the forms of `pulp_model`."""
+def _plan_forms(p: Problem, choices: list[Choice]) -> tuple[dict[str, Any], dict[str, dict[int, float]], dict]:
+    """(purchases, builds, options) of one scenario's path in the forms of `pulp_model`."""
     hosts = {o.name: [s.name for s in p.sites_for(o)] for o in p.offers}
     purchases: dict[str, Any] = {}
     for i, o in enumerate(p.offers):
@@ -199,22 +244,42 @@ def _plan_forms(p: Problem, choices: list[Choice]) -> tuple[dict[str, Any], dict
         s.name: {p.periods[t]: choice[len(p.offers) + j][0] for t, choice in enumerate(choices)}
         for j, s in enumerate(p.build_sites())
     }
-    return purchases, builds
+    at = len(p.offers) + len(p.build_sites())
+    options: dict[str, Any] = {}
+    for j, x in enumerate(p.options):
+        by_site = {site: {} for site in hosts[x.offer]}
+        reserved = 0.0
+        for t, choice in enumerate(choices):
+            r, units = choice[at + j]
+            reserved += r
+            for site, u in zip(hosts[x.offer], units):
+                by_site[site][p.periods[t]] = u
+        exercised = by_site if p.has_sites else next(iter(by_site.values()), {})
+        options[x.name] = {"reserved": reserved, "exercised": exercised}
+    return purchases, builds, options
+
+
+def brute_force_options_plan(
+    problem: Mapping[str, Any] | Problem, max_lots: int, limit: int = 200_000
+) -> tuple[float | None, dict | None, dict | None, dict | None]:
+    """(least objective, purchases, builds, options) over all feasible plans with <= max_lots lots
+    per (offer, period) (and every admissible reservation and exercise of each option)."""
+    p = parse(problem)
+    value, plan = _search(p, max_lots, limit)
+    if plan is None:
+        return None, None, None, None
+    if not p.demand_scenarios:
+        return (value, *_plan_forms(p, list(plan[""])))
+    forms = {name: _plan_forms(p, list(path)) for name, path in plan.items()}
+    return value, *({n: f[k] for n, f in forms.items()} for k in range(3))
 
 
 def brute_force_plan(
     problem: Mapping[str, Any] | Problem, max_lots: int, limit: int = 200_000
 ) -> tuple[float | None, dict | None, dict | None]:
     """(least objective, purchases, builds) over all feasible plans with <= max_lots lots per (offer, period)."""
-    p = parse(problem)
-    value, plan = _search(p, max_lots, limit)
-    if plan is None:
-        return None, None, None
-    if not p.demand_scenarios:
-        purchases, builds = _plan_forms(p, list(plan[""]))
-        return value, purchases, builds
-    forms = {name: _plan_forms(p, list(path)) for name, path in plan.items()}
-    return value, {n: f[0] for n, f in forms.items()}, {n: f[1] for n, f in forms.items()}
+    value, purchases, builds, _ = brute_force_options_plan(problem, max_lots, limit)
+    return value, purchases, builds
 
 
 def brute_force(problem: Mapping[str, Any] | Problem, max_lots: int) -> tuple[float | None, dict[str, Any] | None]:

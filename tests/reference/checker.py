@@ -1,4 +1,4 @@
-"""Evaluate a purchase plan against the spec's model (contracts v1 and v2).
+"""Evaluate a purchase plan against the spec's model (contracts v1, v2 and v3).
 
 Every public function takes the raw problem dict (or an already parsed
 `spec.Problem`) and a purchase plan, which is one of
@@ -38,6 +38,35 @@ Contract v2 ("Unserved demand", "Power build-out", "Demand scenarios"):
   of a scenario start with "scenario[<name>]: "; non-anticipativity messages
   name both scenarios.
 
+Contract v3 ("two vendor rules"): `violations` reports `min_share[period][v]`
+(C[v,t] < min_share_v·C[t] in a period whose total demand is > 0; on each
+demand path with its own demand) and `max_new_compute[period][v]` (compute
+bought from v in the period, summed over sites and counted in the period of
+purchase, above the allocation); `new_compute_by_vendor` gives the latter's
+left-hand side.
+
+Contract v3 ("capacity options"): the plan's options are the keyword `options` of
+`violations`, `cost`, `objective` (and the other functions that take it):
+``{option: {"reserved": units, "exercised": {period: units}}}``, with `sites`
+``{option: {"reserved": units, "exercised": {site: {period: units}}}}`` (missing
+options, keys and entries are 0; a flat ``{period: units}`` is read at the one site
+of a problem with one site), or a DataFrame as `result.options` (index = option
+names, columns ``reserved`` and one per period with the units exercised in it,
+other columns ignored; without sites or with one site); with demand scenarios
+``{scenario: options}`` or such a DataFrame with a (scenario, option) index.
+Exercised units join the offer's fleet like purchases (lead time, lifetime, site,
+power, opex, energy, every rule on operational compute); they do not count against
+the offer's max_units, min_order, price tiers nor the vendor's max_new_compute.
+Option capex -- reserve_cost · reserved in reserve_period and exercise_price_t ·
+exercised in t -- is in the cost (discounted), budget_t, total_budget and the
+vendor's spend (min_spend, max_spend); exercising (not reserving) counts as buying
+from the vendor for its onboarding_cost.  `violations` reports, per option,
+`options[name].<rule>`: negative units, reserved not whole lots, reserved above
+max_units, units exercised outside reserve_period..exercise_until, not whole lots or
+at a site not hosting the vendor, and exercised in all above reserved; with demand
+scenarios non-anticipativity of the reservation (at the node of reserve_period) and
+of the units exercised in each period.
+
 Plain loops, written straight from the formulas in "The model",
 "Commercial terms, sites and workloads" and contract v2's model sections.
 """
@@ -68,6 +97,7 @@ BuildTable = dict[str, list[float]]  # site -> GW started, by period index
 Split = Mapping[str, Mapping[str, Mapping[Any, float]]]
 Table = dict[str, list[float]]  # offer name -> value by period index
 SiteTable = dict[str, dict[str, list[float]]]  # offer -> site -> value by period index
+OptionTable = dict[str, tuple[float, dict[str, list[float]]]]  # option -> (reserved, site -> exercised by t)
 
 
 # --------------------------------------------------------------------------- #
@@ -172,6 +202,54 @@ def _build_table(p: Problem, builds: Builds | None) -> BuildTable:
     return g
 
 
+def _option_table(p: Problem, options: Any) -> OptionTable:
+    """The plan's options as {option: (units reserved, {site: [units exercised at t=0, ...]})}:
+    every option and every site present, missing = 0 (see the module docstring for the forms)."""
+    T = len(p.periods)
+    site_names = [s.name for s in p.sites]
+    reserved = {x.name: 0.0 for x in p.options}
+    exercised = {x.name: {s: [0.0] * T for s in site_names} for x in p.options}
+
+    def known(name: Any) -> str:
+        name = str(name)
+        if name not in reserved:
+            raise ValueError(f"options name unknown option {name!r}")
+        return name
+
+    def put(name: str, site: Any, period: Any, units: Any) -> None:
+        if _is_missing(units):
+            return
+        if _is_missing(site):
+            if len(site_names) != 1:
+                raise ValueError(f"options[{name!r}]: with several sites, give exercised units per site")
+            site = site_names[0]
+        site = str(site)
+        if site not in exercised[name]:
+            raise ValueError(f"options[{name!r}] names unknown site {site!r}")
+        exercised[name][site][_period(p, period, f"options[{name!r}]")] = float(units)
+
+    if options is None:
+        pass
+    elif _is_frame(options):  # as result.options: index = options, "reserved" + one column per period
+        periods = [c for c in options.columns if str(c) not in ("offer", "reserved", "exercised")]
+        for idx in options.index:
+            name = known(idx)
+            reserved[name] = float(options.at[idx, "reserved"])
+            for c in periods:
+                put(name, None, c, options.at[idx, c])
+    else:
+        for name, entry in options.items():
+            name = known(name)
+            reserved[name] = float(entry.get("reserved") or 0.0)
+            for key, value in (entry.get("exercised") or {}).items():
+                if isinstance(value, Mapping):  # {site: {period: units}}
+                    for period, units in value.items():
+                        put(name, key, period, units)
+                else:  # {period: units}
+                    put(name, None, key, value)
+    return {name: (reserved[name], exercised[name]) for name in reserved}
+
+
 def _by_scenario(p: Problem, plan: Any, what: str) -> dict[str, Any]:
     """{scenario: that scenario's plan (None = nothing)} from one of the per-scenario forms."""
     out: dict[str, Any] = {s.name: None for s in p.demand_scenarios}
@@ -192,6 +270,10 @@ def _by_scenario(p: Problem, plan: Any, what: str) -> dict[str, Any]:
             return out
         if getattr(plan.index, "nlevels", 1) != 2:
             raise ValueError(f"with demand_scenarios, {what} needs a (scenario, period) index or a scenario column")
+        if what == "options":  # (scenario, option) index: one frame per scenario
+            for name in dict.fromkeys(plan.index.get_level_values(0)):
+                out[known(name)] = plan.xs(name, level=0)
+            return out
         columns = list(plan.columns)
         if what == "builds" and not p.has_sites and len(columns) == 1:
             columns = [IMPLICIT_SITE]
@@ -207,18 +289,27 @@ def _by_scenario(p: Problem, plan: Any, what: str) -> dict[str, Any]:
     return out
 
 
-Plan = tuple[str, float, Problem, SiteTable, BuildTable, Any]  # (name, p_ω, problem ω, b, g, split)
+Plan = tuple[str, float, Problem, SiteTable, BuildTable, Any, OptionTable]  # (name, p_ω, problem ω, b, g, split, x)
 
 
-def _plans(p: Problem, purchases: Any, builds: Any = None, split: Any = None) -> list[Plan]:
+def _plans(p: Problem, purchases: Any, builds: Any = None, split: Any = None, options: Any = None) -> list[Plan]:
     """One entry per demand scenario (one, named "", without demand scenarios)."""
     if not p.demand_scenarios:
-        return [("", 1.0, p, _table(p, purchases), _build_table(p, builds), split)]
+        return [("", 1.0, p, _table(p, purchases), _build_table(p, builds), split, _option_table(p, options))]
     P = _by_scenario(p, purchases, "purchases")
     G = _by_scenario(p, builds, "builds")
     S = _by_scenario(p, split, "split")
+    X = _by_scenario(p, options, "options")
     return [
-        (name, prob, q, _table(q, {} if P[name] is None else P[name]), _build_table(q, G[name]), S[name])
+        (
+            name,
+            prob,
+            q,
+            _table(q, {} if P[name] is None else P[name]),
+            _build_table(q, G[name]),
+            S[name],
+            _option_table(q, X[name]),
+        )
         for name, prob, q in scenario_problems(p)
     ]
 
@@ -238,13 +329,29 @@ def _g(x: float) -> str:
     return f"{x:.6g}"
 
 
-def _fleet_sites(p: Problem, b: SiteTable) -> SiteTable:
-    """n[i,s,t] = installed_{i,s}·[t < installed_life] + Σ_{τ+lead ≤ t < τ+lead+lifetime} b[i,s,τ]."""
+def _arrivals(p: Problem, b: SiteTable, x: OptionTable | None) -> SiteTable:
+    """Units of each offer that join the fleet at each site and period of purchase: bought
+    plus exercised through the offer's options (contract v3)."""
+    if not x or not p.options:
+        return b
+    out = {name: {site: list(row) for site, row in by_site.items()} for name, by_site in b.items()}
+    for opt in p.options:
+        for site, row in x[opt.name][1].items():
+            target = out[opt.offer][site]
+            for t, units in enumerate(row):
+                target[t] += units
+    return out
+
+
+def _fleet_sites(p: Problem, b: SiteTable, x: OptionTable | None = None) -> SiteTable:
+    """n[i,s,t] = installed_{i,s}·[t < installed_life] + Σ_{τ+lead ≤ t < τ+lead+lifetime} (b + e)[i,s,τ],
+    e the units exercised through options on offer i (contract v3)."""
     T = len(p.periods)
     n: SiteTable = {}
+    arrivals = _arrivals(p, b, x)
     for o in p.offers:
         n[o.name] = {}
-        for site, bought in b[o.name].items():
+        for site, bought in arrivals[o.name].items():
             inst = float(o.installed_at.get(site, 0))
             row = []
             for t in range(T):
@@ -267,6 +374,11 @@ def _vendor_compute(p: Problem, n: Table) -> dict[str, list[float]]:
     return c
 
 
+def _new_compute(p: Problem, B: Table, vendor: str, t: int) -> float:
+    """Σ_{o of v} compute_o · B[o,t]: compute bought from `vendor` in period index t (all sites)."""
+    return sum(o.compute * B[o.name][t] for o in p.offers_of(vendor))
+
+
 def _it_power_kw(p: Problem, ns: SiteTable, site: str, t: int) -> float:
     return sum(o.power_kw * ns[o.name][site][t] for o in p.offers)
 
@@ -276,12 +388,39 @@ def _capex(p: Problem, B: Table) -> Table:
     return {o.name: [o.capex(B[o.name][t], period) for t, period in enumerate(p.periods)] for o in p.offers}
 
 
-def _vendor_capex(p: Problem, cap: Table) -> dict[str, float]:
-    """capex_v: undiscounted capex with vendor v over the horizon."""
-    out = dict.fromkeys(p.vendors, 0.0)
-    for o in p.offers:
-        out[o.vendor] += sum(cap[o.name])
+def _option_capex(p: Problem, x: OptionTable | None) -> Table:
+    """capex[option][t]: reserve_cost · reserved in reserve_period + exercise_price_t · exercised in t
+    (summed over sites)."""
+    T = len(p.periods)
+    out: Table = {}
+    for opt in p.options:
+        row = [0.0] * T
+        if x:
+            reserved, by_site = x[opt.name]
+            row[p.index(opt.reserve_period)] += opt.reserve_cost * reserved
+            for t, period in enumerate(p.periods):
+                row[t] += opt.exercise_price[period] * sum(r[t] for r in by_site.values())
+        out[opt.name] = row
     return out
+
+
+def _spend(p: Problem, B: Table, x: OptionTable | None = None) -> dict[str, list[float]]:
+    """Undiscounted capex with each vendor paid in each period index: tier capex of purchases
+    plus option capex (contract v3); facility capex is not vendor spend."""
+    cap = _capex(p, B)
+    out = {v: [0.0] * len(p.periods) for v in p.vendors}
+    for o in p.offers:
+        for t, c in enumerate(cap[o.name]):
+            out[o.vendor][t] += c
+    for opt, row in zip(p.options, _option_capex(p, x).values()):
+        for t, c in enumerate(row):
+            out[p.option_offer(opt).vendor][t] += c
+    return out
+
+
+def _vendor_capex(p: Problem, spend: dict[str, list[float]]) -> dict[str, float]:
+    """capex_v: undiscounted capex with vendor v over the horizon (from `_spend`)."""
+    return {v: sum(row) for v, row in spend.items()}
 
 
 def _take_or_pay(p: Problem, vcap: dict[str, float]) -> dict[str, float]:
@@ -289,8 +428,18 @@ def _take_or_pay(p: Problem, vcap: dict[str, float]) -> dict[str, float]:
     return {v: max(0.0, vendor.min_spend - vcap[v]) for v, vendor in p.vendors.items()}
 
 
-def _bought_from(p: Problem, B: Table, vendor: str, tol: float = 1e-9) -> bool:
-    return any(u > tol for o in p.offers_of(vendor) for u in B[o.name])
+def _exercised(x: OptionTable | None, name: str) -> list[float]:
+    """Units exercised through option `name` by period index, summed over sites."""
+    if not x:
+        return []
+    return [sum(col) for col in zip(*x[name][1].values())]
+
+
+def _bought_from(p: Problem, B: Table, vendor: str, x: OptionTable | None = None, tol: float = 1e-9) -> bool:
+    """Any unit of the vendor bought, or exercised through an option (reserving is not buying)."""
+    if any(u > tol for o in p.offers_of(vendor) for u in B[o.name]):
+        return True
+    return any(u > tol for opt in p.options if p.option_offer(opt).vendor == vendor for u in _exercised(x, opt.name))
 
 
 def _hhi(p: Problem, c: dict[str, list[float]]) -> dict[int, float]:
@@ -393,14 +542,14 @@ def _unserved_total(p: Problem, n: Table) -> list[float]:
     return [sum(u.values()) for u in _unserved(p, n)]
 
 
-def _cost(p: Problem, b: SiteTable, ns: SiteTable, g: BuildTable | None = None) -> float:
+def _cost(p: Problem, b: SiteTable, ns: SiteTable, g: BuildTable | None = None, x: OptionTable | None = None) -> float:
     B = _totals(p, b)
     n = _totals(p, ns)
-    cap = _capex(p, B)
+    spend = _spend(p, B, x)  # capex of purchases and options, by vendor and period
     fac = _facility(p, g if g is not None else _build_table(p, None))
     total = 0.0
     for t, period in enumerate(p.periods):
-        capex = sum(cap[o.name][t] for o in p.offers)
+        capex = sum(row[t] for row in spend.values())
         opex = sum(o.opex_per_year * n[o.name][t] for o in p.offers)
         energy = sum(
             s.electricity_price[period] * MWH_PER_KW_YEAR * s.pue * _it_power_kw(p, ns, s.name, t) for s in p.sites
@@ -409,10 +558,10 @@ def _cost(p: Problem, b: SiteTable, ns: SiteTable, g: BuildTable | None = None) 
         total += p.discount(t) * (capex + opex + energy + facility)
     for v in p.vendors.values():
         # Onboarding: once, undiscounted; not for vendors with installed units.
-        if v.onboarding_cost > 0 and not v.has_installed and _bought_from(p, B, v.name):
+        if v.onboarding_cost > 0 and not v.has_installed and _bought_from(p, B, v.name, x):
             total += v.onboarding_cost
     # Take-or-pay: undiscounted (period 0).
-    total += sum(_take_or_pay(p, _vendor_capex(p, cap)).values())
+    total += sum(_take_or_pay(p, _vendor_capex(p, spend)).values())
     # Unserved demand: Σ_t d_t · unserved_penalty · u[t] (summed over workloads).
     if p.unserved_penalty:
         for t, u in enumerate(_unserved_total(p, n)):
@@ -420,18 +569,16 @@ def _cost(p: Problem, b: SiteTable, ns: SiteTable, g: BuildTable | None = None) 
     return total
 
 
-def _cost_objective(p: Problem, b: SiteTable, g: BuildTable | None = None) -> tuple[float, float]:
+def _cost_objective(
+    p: Problem, b: SiteTable, g: BuildTable | None = None, x: OptionTable | None = None
+) -> tuple[float, float]:
     """(cost, objective) of one demand path: objective = cost + hhi_weight·Σ_t d_t·HHI_t + risk_weight·CVaR."""
-    ns = _fleet_sites(p, b)
+    ns = _fleet_sites(p, b, x)
     c = _vendor_compute(p, _totals(p, ns))
     hhi = _hhi(p, c)
     hhi_term = sum(p.discount(p.index(period)) * h for period, h in hhi.items())
-    cost = _cost(p, b, ns, g)
+    cost = _cost(p, b, ns, g, x)
     return cost, cost + p.risk.hhi_weight * hhi_term + p.risk.risk_weight * _cvar(p, _losses(p, c))
-
-
-def _objective(p: Problem, b: SiteTable, g: BuildTable | None = None) -> float:
-    return _cost_objective(p, b, g)[1]
 
 
 def scenario_cvar_of(alpha: float, probabilities: list[float], costs: list[float]) -> float:
@@ -451,7 +598,7 @@ def scenario_cvar_of(alpha: float, probabilities: list[float], costs: list[float
 
 def _scenario_values(plans: list[Plan]) -> list[tuple[str, float, float, float]]:
     """[(name, p_ω, cost_ω, objective_ω)]."""
-    return [(name, prob, *_cost_objective(q, b, g)) for name, prob, q, b, g, _ in plans]
+    return [(name, prob, *_cost_objective(q, b, g, x)) for name, prob, q, b, g, _, x in plans]
 
 
 def _total_objective(p: Problem, values: list[tuple[str, float, float, float]]) -> float:
@@ -611,11 +758,14 @@ def _violations(
     first_only: bool = False,
     split: Split | None = None,
     g: BuildTable | None = None,
+    x: OptionTable | None = None,
 ) -> list[str]:
     """Violations of one demand path (a problem without demand scenarios)."""
     out: list[str] = []
     if g is None:
         g = _build_table(p, None)
+    if x is None:
+        x = _option_table(p, None)
 
     def report(msg: str) -> bool:
         out.append(msg)
@@ -658,30 +808,36 @@ def _violations(
     for s in p.sites:
         pb = s.power_build
         for t, period in enumerate(p.periods):
-            x = g[s.name][t]
+            gw = g[s.name][t]
             where = f"[{s.name}][{period}]" if p.has_sites else f"[{period}]"
             if pb is None:
-                if abs(x) > BUILD_EPS_GW:
-                    if report(f"no_power_build{where}: {_g(x)} GW started where there is no power_build"):
+                if abs(gw) > BUILD_EPS_GW:
+                    if report(f"no_power_build{where}: {_g(gw)} GW started where there is no power_build"):
                         return out
                 continue
-            if x < -tol:
-                if report(f"power_build_nonnegative{where}: {_g(x)} GW < 0"):
+            if gw < -tol:
+                if report(f"power_build_nonnegative{where}: {_g(gw)} GW < 0"):
                     return out
                 continue
             if pb.block_gw is not None:
-                blocks = x / pb.block_gw
+                blocks = gw / pb.block_gw
                 if abs(blocks - round(blocks)) > tol * max(1.0, abs(blocks)):
-                    if report(f"power_build_block_gw{where}: {_g(x)} GW not a multiple of {_g(pb.block_gw)} GW"):
+                    if report(f"power_build_block_gw{where}: {_g(gw)} GW not a multiple of {_g(pb.block_gw)} GW"):
                         return out
-            if pb.max_gw is not None and not _le(KW_PER_GW * x, KW_PER_GW * pb.max_gw[period], tol):
-                if report(f"power_build_max_gw{where}: {_g(x)} GW > {_g(pb.max_gw[period])} GW"):
+            if pb.max_gw is not None and not _le(KW_PER_GW * gw, KW_PER_GW * pb.max_gw[period], tol):
+                if report(f"power_build_max_gw{where}: {_g(gw)} GW > {_g(pb.max_gw[period])} GW"):
                     return out
 
-    ns = _fleet_sites(p, b)
+    # Capacity options (contract v3): whole lots, reserved <= max_units, exercised in the window,
+    # at hosting sites, in whole lots, and in all at most what is reserved.
+    for msg in _option_violations(p, x, tol):
+        if report(msg):
+            return out
+
+    ns = _fleet_sites(p, b, x)
     n = _totals(p, ns)
     c = _vendor_compute(p, n)
-    cap = _capex(p, B)
+    spend = _spend(p, B, x)  # capex of purchases and options, by vendor and period
     fac = _facility(p, g)
     risk = p.risk
     total_capex = 0.0
@@ -715,7 +871,7 @@ def _violations(
                     how = f" (cap {_g(s.power_cap_gw[period])} + built {_g(s.power_build.ready(g[s.name], t))})"
                 if report(f"{name}: {_g(kw / KW_PER_GW)} GW > {_g(gw_cap)} GW{how}"):
                     return out
-        capex = sum(cap[o.name][t] for o in p.offers)
+        capex = sum(row[t] for row in spend.values())
         facility = sum(fac[s.name][t] for s in p.sites)
         total_capex += capex
         total_facility += facility
@@ -730,6 +886,18 @@ def _violations(
                     f"max_share[{period}][{v}]: compute {_g(c[v][t])} > {_g(vendor.max_share)} × total {_g(ctot)}"
                 ):
                     return out
+            # Contract v3: the floor holds in periods with demand (this path's total demand > 0).
+            if vendor.min_share > 0 and d > 0 and not _le(vendor.min_share * ctot, c[v][t], tol):
+                if report(
+                    f"min_share[{period}][{v}]: compute {_g(c[v][t])} < {_g(vendor.min_share)} × total {_g(ctot)}"
+                ):
+                    return out
+            # Contract v3: the allocation caps compute bought in t (every site, before lead time).
+            if vendor.max_new_compute is not None:
+                new, allocation = _new_compute(p, B, v, t), vendor.max_new_compute[period]
+                if not _le(new, allocation, tol):
+                    if report(f"max_new_compute[{period}][{v}]: compute bought {_g(new)} > {_g(allocation)}"):
+                        return out
         if risk.min_vendors > 0:
             need = risk.min_vendor_share * d
             count = sum(1 for v in p.vendors if _le(need, c[v][t], tol))
@@ -745,7 +913,7 @@ def _violations(
                         f"{_g(left)} < {_g(risk.survive_vendor_loss)} × demand {_g(d)}"
                     ):
                         return out
-    vcap = _vendor_capex(p, cap)  # vendor spend: facility capex is not in it
+    vcap = _vendor_capex(p, spend)  # vendor spend: facility capex is not in it
     top = sum(_take_or_pay(p, vcap).values())
     if p.total_budget is not None and not _le(total_capex + top + total_facility, p.total_budget, tol):
         extra = f" + take-or-pay {_g(top)}" if top > 0 else ""
@@ -781,12 +949,12 @@ def _violations(
                     ):
                         return out
         else:
-            x = _split_table(p, split)
+            xsplit = _split_table(p, split)
             for t, period in enumerate(p.periods):
                 for o in p.offers:
                     used = 0.0
                     for w in p.workloads:
-                        u = x[o.name][w][t]
+                        u = xsplit[o.name][w][t]
                         used += u
                         if u < -tol:
                             if report(f"split_nonnegative[{o.name}][{w}][{period}]: {_g(u)} < 0"):
@@ -795,10 +963,56 @@ def _violations(
                         if report(f"split[{o.name}][{period}]: {_g(used)} units split > fleet {_g(n[o.name][t])}"):
                             return out
                 for w, dem in p.workloads.items():
-                    have = sum(o.eff(w) * o.compute * x[o.name][w][t] for o in p.offers)
+                    have = sum(o.eff(w) * o.compute * xsplit[o.name][w][t] for o in p.offers)
                     if p.unserved_penalty is None and not _le(dem[period], have, tol):
                         if report(f"workload[{w}][{period}]: compute {_g(have)} < demand {_g(dem[period])}"):
                             return out
+    return out
+
+
+def _whole_lots(units: float, lot: int, tol: float) -> bool:
+    """`units` a multiple of `lot` (within tol·max(1, |units|), as purchases)."""
+    return abs(units / lot - round(units / lot)) * lot <= tol * max(1.0, abs(units))
+
+
+def _option_violations(p: Problem, x: OptionTable, tol: float) -> list[str]:
+    """The rules of each option on its own: units reserved >= 0, whole lots, <= max_units; units
+    exercised >= 0, whole lots, only in reserve_period..exercise_until, only at sites hosting
+    the offer's vendor, and Σ exercised <= reserved."""
+    out = []
+    for opt in p.options:
+        o = p.option_offer(opt)
+        lot = o.lot_size
+        reserved, by_site = x[opt.name]
+        name = f"options[{opt.name}]"
+
+        if reserved < -tol:
+            out.append(f"{name}.reserved: {_g(reserved)} units < 0")
+        elif not _whole_lots(reserved, lot, tol):
+            out.append(f"{name}.lot_size: {_g(reserved)} units reserved not a multiple of {lot}")
+        if not _le(reserved, opt.max_units, tol):
+            out.append(f"{name}.max_units: {_g(reserved)} units reserved > {opt.max_units}")
+        window = set(opt.window(p.periods))
+        total = 0.0
+        for s in p.sites:
+            for t, period in enumerate(p.periods):
+                u = by_site[s.name][t]
+                total += u
+                where = f"[{s.name}][{period}]" if p.has_sites else f"[{period}]"
+                if u < -tol:
+                    out.append(f"{name}.exercised{where}: {_g(u)} units < 0")
+                    continue
+                if not _whole_lots(u, lot, tol):
+                    out.append(f"{name}.lot_size{where}: {_g(u)} units exercised not a multiple of {lot}")
+                if u > tol and t not in window:
+                    out.append(
+                        f"{name}.window{where}: {_g(u)} units exercised outside "
+                        f"{opt.reserve_period}..{opt.exercise_until}"
+                    )
+                if u > tol and not s.hosts(o.vendor):
+                    out.append(f"{name}.site_vendors{where}: {_g(u)} units at a site that does not host {o.vendor}")
+        if not _le(total, reserved, tol):
+            out.append(f"{name}.exercised: {_g(total)} units exercised > {_g(reserved)} reserved")
     return out
 
 
@@ -807,16 +1021,18 @@ def _same(x: float, y: float, tol: float) -> bool:
 
 
 def _nonanticipativity(p: Problem, plans: list[Plan], tol: float) -> list[str]:
-    """Scenarios with equal demand (every workload) in every τ <= t buy the same b[i,s,t] and build the same g[s,t]."""
-    tables = {name: (b, g) for name, _, _, b, g, _ in plans}
+    """Scenarios with equal demand (every workload) in every τ <= t buy the same b[i,s,t], build the
+    same g[s,t] and exercise the same units of each option at each site in t; those sharing the
+    history up to an option's reserve_period reserve the same units (contract v3)."""
+    tables = {name: (b, g, x) for name, _, _, b, g, _, x in plans}
     out = []
     for t, groups in enumerate(shared_history(p)):
         period = p.periods[t]
         for group in groups:
             first = group[0]
-            b0, g0 = tables[first]
+            b0, g0, x0 = tables[first]
             for other in group[1:]:
-                b1, g1 = tables[other]
+                b1, g1, x1 = tables[other]
                 pair = f"nonanticipativity[{first}|{other}]"
                 for o in p.offers:
                     for s in p.sites:
@@ -829,16 +1045,30 @@ def _nonanticipativity(p: Problem, plans: list[Plan], tol: float) -> list[str]:
                     if not _same(KW_PER_GW * x, KW_PER_GW * y, tol):
                         where = f"[{s.name}][{period}]" if p.has_sites else f"[{period}]"
                         out.append(f"{pair}[power_build]{where}: {_g(x)} GW in {first} != {_g(y)} GW in {other}")
+                for opt in p.options:
+                    x, y = x0[opt.name][0], x1[opt.name][0]
+                    if period == opt.reserve_period and not _same(x, y, tol):
+                        out.append(
+                            f"{pair}[options[{opt.name}].reserved]: {_g(x)} units in {first} != {_g(y)} in {other}"
+                        )
+                    for s in p.sites:
+                        x, y = x0[opt.name][1][s.name][t], x1[opt.name][1][s.name][t]
+                        if not _same(x, y, tol):
+                            where = f"[{s.name}][{period}]" if p.has_sites else f"[{period}]"
+                            out.append(
+                                f"{pair}[options[{opt.name}]]{where}: {_g(x)} units exercised in {first} "
+                                f"!= {_g(y)} in {other}"
+                            )
     return out
 
 
 def _all_violations(p: Problem, plans: list[Plan], tol: float, hhi_tol: float, first_only: bool = False) -> list[str]:
     if not p.demand_scenarios:
-        _, _, q, b, g, split = plans[0]
-        return _violations(q, b, tol, hhi_tol, first_only=first_only, split=split, g=g)
+        _, _, q, b, g, split, x = plans[0]
+        return _violations(q, b, tol, hhi_tol, first_only=first_only, split=split, g=g, x=x)
     out = []
-    for name, _, q, b, g, split in plans:
-        out += [f"scenario[{name}]: {m}" for m in _violations(q, b, tol, hhi_tol, first_only, split, g)]
+    for name, _, q, b, g, split, x in plans:
+        out += [f"scenario[{name}]: {m}" for m in _violations(q, b, tol, hhi_tol, first_only, split, g, x)]
         if out and first_only:
             return out
     return out + _nonanticipativity(p, plans, tol)
@@ -851,83 +1081,118 @@ def _per_offer(p: Problem, table: Table) -> dict[str, dict[int, float]]:
     return {name: dict(zip(p.periods, row)) for name, row in table.items()}
 
 
-def _each(problem: Mapping | Problem, purchases: Purchases, fn, builds: Any = None) -> Any:
-    """fn(problem ω, b, g) for the one demand path, or {scenario: ...} with demand scenarios."""
+def _each(problem: Mapping | Problem, purchases: Purchases, fn, builds: Any = None, options: Any = None) -> Any:
+    """fn(problem ω, b, g, x) for the one demand path, or {scenario: ...} with demand scenarios."""
     p = parse(problem)
-    plans = _plans(p, purchases, builds)
+    plans = _plans(p, purchases, builds, options=options)
     if not p.demand_scenarios:
-        _, _, q, b, g, _ = plans[0]
-        return fn(q, b, g)
-    return {name: fn(q, b, g) for name, _, q, b, g, _ in plans}
+        _, _, q, b, g, _, x = plans[0]
+        return fn(q, b, g, x)
+    return {name: fn(q, b, g, x) for name, _, q, b, g, _, x in plans}
 
 
 def totals(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
     """Units bought per offer and period, summed over sites (the shape of `result.purchases`)."""
-    return _each(problem, purchases, lambda p, b, g: _per_offer(p, _totals(p, b)))
+    return _each(problem, purchases, lambda p, b, g, x: _per_offer(p, _totals(p, b)))
 
 
-def fleet(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
+def fleet(problem: Mapping | Problem, purchases: Purchases, *, options: Any = None) -> dict[str, dict[int, float]]:
     """Operational units n[i,t] (summed over sites): {offer: {period: units}}."""
-    return _each(problem, purchases, lambda p, b, g: _per_offer(p, _totals(p, _fleet_sites(p, b))))
+    return _each(
+        problem, purchases, lambda p, b, g, x: _per_offer(p, _totals(p, _fleet_sites(p, b, x))), options=options
+    )
 
 
-def fleet_by_site(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[str, dict[int, float]]]:
+def fleet_by_site(
+    problem: Mapping | Problem, purchases: Purchases, *, options: Any = None
+) -> dict[str, dict[str, dict[int, float]]]:
     """n[i,s,t]: {offer: {site: {period: units}}} (site "" without `sites`)."""
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
-        ns = _fleet_sites(p, b)
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict:
+        ns = _fleet_sites(p, b, x)
         return {name: {s: dict(zip(p.periods, row)) for s, row in by_site.items()} for name, by_site in ns.items()}
 
-    return _each(problem, purchases, one)
+    return _each(problem, purchases, one, options=options)
 
 
-def site_power_gw(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
+def site_power_gw(
+    problem: Mapping | Problem, purchases: Purchases, *, options: Any = None
+) -> dict[str, dict[int, float]]:
     """Facility power pue_s · Σ_i power_kw_i · n[i,s,t] / 1e6: {site: {period: GW}}."""
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
-        ns = _fleet_sites(p, b)
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict:
+        ns = _fleet_sites(p, b, x)
         return {
             s.name: {period: s.pue * _it_power_kw(p, ns, s.name, t) / KW_PER_GW for t, period in enumerate(p.periods)}
             for s in p.sites
         }
 
-    return _each(problem, purchases, one)
+    return _each(problem, purchases, one, options=options)
 
 
-def compute_by_vendor(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
+def compute_by_vendor(
+    problem: Mapping | Problem, purchases: Purchases, *, options: Any = None
+) -> dict[str, dict[int, float]]:
     """C[v,t]: {vendor: {period: compute}} (raw compute, no workload efficiency)."""
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
-        c = _vendor_compute(p, _totals(p, _fleet_sites(p, b)))
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict:
+        c = _vendor_compute(p, _totals(p, _fleet_sites(p, b, x)))
         return {v: dict(zip(p.periods, row)) for v, row in c.items()}
+
+    return _each(problem, purchases, one, options=options)
+
+
+def new_compute_by_vendor(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
+    """Σ_{o of v} compute_o · bought[o,t]: {vendor: {period: compute bought}} (what max_new_compute caps)."""
+
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict:
+        B = _totals(p, b)
+        return {v: {period: _new_compute(p, B, v, t) for t, period in enumerate(p.periods)} for v in p.vendors}
 
     return _each(problem, purchases, one)
 
 
 def capex(problem: Mapping | Problem, purchases: Purchases) -> dict[str, dict[int, float]]:
     """Undiscounted capex per offer and period: {offer: {period: $}} (price tiers applied; no facility capex)."""
-    return _each(problem, purchases, lambda p, b, g: _per_offer(p, _capex(p, _totals(p, b))))
+    return _each(problem, purchases, lambda p, b, g, x: _per_offer(p, _capex(p, _totals(p, b))))
 
 
-def vendor_capex(problem: Mapping | Problem, purchases: Purchases) -> dict[str, float]:
-    """capex_v: undiscounted capex per vendor over the horizon (what min/max_spend compare)."""
-    return _each(problem, purchases, lambda p, b, g: _vendor_capex(p, _capex(p, _totals(p, b))))
+def option_capex(problem: Mapping | Problem, options: Any) -> dict:
+    """Undiscounted option capex {option: {period: $}}: reserve_cost · reserved in reserve_period plus
+    exercise_price_t · exercised in t; with demand scenarios {scenario: ...}."""
+    return _each(
+        problem,
+        {},
+        lambda p, b, g, x: {n: dict(zip(p.periods, r)) for n, r in _option_capex(p, x).items()},
+        options=options,
+    )
 
 
-def take_or_pay(problem: Mapping | Problem, purchases: Purchases) -> dict[str, float]:
+def vendor_capex(problem: Mapping | Problem, purchases: Purchases, *, options: Any = None) -> dict[str, float]:
+    """capex_v: undiscounted capex per vendor over the horizon (what min/max_spend compare; with
+    `options`, option capex included)."""
+    return _each(problem, purchases, lambda p, b, g, x: _vendor_capex(p, _spend(p, _totals(p, b), x)), options=options)
+
+
+def take_or_pay(problem: Mapping | Problem, purchases: Purchases, *, options: Any = None) -> dict[str, float]:
     """{vendor: max(0, min_spend_v − capex_v)} for every vendor (0 without min_spend)."""
-    return _each(problem, purchases, lambda p, b, g: _take_or_pay(p, _vendor_capex(p, _capex(p, _totals(p, b)))))
+    return _each(
+        problem,
+        purchases,
+        lambda p, b, g, x: _take_or_pay(p, _vendor_capex(p, _spend(p, _totals(p, b), x))),
+        options=options,
+    )
 
 
 def workload_split(
-    problem: Mapping | Problem, purchases: Purchases, tol: float = 1e-6
+    problem: Mapping | Problem, purchases: Purchases, tol: float = 1e-6, *, options: Any = None
 ) -> dict[str, dict[str, dict[int, float]]] | None:
     """A split {offer: {workload: {period: units}}} meeting every workload, or None if there is none."""
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict | None:
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict | None:
         if p.workloads is None:
             raise ValueError("problem has no workloads")
-        n = _totals(p, _fleet_sites(p, b))
+        n = _totals(p, _fleet_sites(p, b, x))
         out = {o.name: {w: {} for w in p.workloads} for o in p.offers}
         for t, period in enumerate(p.periods):
             short, split = _workload_lp(p, n, t)
@@ -938,19 +1203,21 @@ def workload_split(
                     out[name][w][period] = units
         return out
 
-    return _each(problem, purchases, one)
+    return _each(problem, purchases, one, options=options)
 
 
-def workload_feasible(problem: Mapping | Problem, purchases: Purchases, tol: float = 1e-6) -> bool:
+def workload_feasible(
+    problem: Mapping | Problem, purchases: Purchases, tol: float = 1e-6, *, options: Any = None
+) -> bool:
     """Whether some split x >= 0 of the fleet meets every workload in every period (True without workloads)."""
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> bool:
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> bool:
         if p.workloads is None:
             return True
-        n = _totals(p, _fleet_sites(p, b))
+        n = _totals(p, _fleet_sites(p, b, x))
         return all(_workloads_ok(p, n, t, tol)[0] for t in range(len(p.periods)))
 
-    return _each(problem, purchases, one)
+    return _each(problem, purchases, one, options=options)
 
 
 def violations(
@@ -961,6 +1228,7 @@ def violations(
     hhi_tol: float = 0.0,
     *,
     builds: Builds | None = None,
+    options: Any = None,
 ) -> list[str]:
     """Every constraint of the model the plan breaks, one message each ([] if feasible).
 
@@ -970,73 +1238,84 @@ def violations(
     split exists (relative shortfall <= tol, by LP).  Builds: >= −tol GW, whole
     blocks (count within tol·max(1, count)), <= max_gw (in kW, relative tol).  With
     demand scenarios: every scenario's rules, then non-anticipativity (equal within
-    tol·max(1, |x|, |y|)).
+    tol·max(1, |x|, |y|)).  `options`: the plan's capacity options (module docstring).
     """
     p = parse(problem)
-    return _all_violations(p, _plans(p, purchases, builds, split), tol, hhi_tol)
+    return _all_violations(p, _plans(p, purchases, builds, split, options), tol, hhi_tol)
 
 
 def nonanticipativity_violations(
-    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None, tol: float = 1e-6
+    problem: Mapping | Problem,
+    purchases: Purchases,
+    *,
+    builds: Builds | None = None,
+    tol: float = 1e-6,
+    options: Any = None,
 ) -> list[str]:
     """The non-anticipativity messages of `violations` alone ([] without demand scenarios)."""
     p = parse(problem)
     if not p.demand_scenarios:
         return []
-    return _nonanticipativity(p, _plans(p, purchases, builds), tol)
+    return _nonanticipativity(p, _plans(p, purchases, builds, options=options), tol)
 
 
-def cost(problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None) -> float:
-    """The spec's `cost`: discounted capex + opex + energy + facility capex + unserved penalty, plus
-    onboarding and take-or-pay; with demand scenarios Σ_ω p_ω · cost_ω."""
+def cost(
+    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None, options: Any = None
+) -> float:
+    """The spec's `cost`: discounted capex (option capex included) + opex + energy + facility capex +
+    unserved penalty, plus onboarding and take-or-pay; with demand scenarios Σ_ω p_ω · cost_ω."""
     p = parse(problem)
-    return sum(prob * c for _, prob, c, _ in _scenario_values(_plans(p, purchases, builds)))
+    return sum(prob * c for _, prob, c, _ in _scenario_values(_plans(p, purchases, builds, options=options)))
 
 
-def objective(problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None) -> float:
+def objective(
+    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None, options: Any = None
+) -> float:
     """cost + hhi_weight · Σ_t d_t·HHI_t + risk_weight · CVaR; with demand scenarios
     Σ_ω p_ω · objective_ω + scenario_cvar_weight · CVaR_{scenario_cvar_alpha}(cost_ω)."""
     p = parse(problem)
-    return _total_objective(p, _scenario_values(_plans(p, purchases, builds)))
+    return _total_objective(p, _scenario_values(_plans(p, purchases, builds, options=options)))
 
 
 def scenario_costs(
-    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None
+    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None, options: Any = None
 ) -> dict[str, float]:
     """{scenario: cost_ω} ({"": cost} without demand scenarios)."""
     p = parse(problem)
-    return {name: c for name, _, c, _ in _scenario_values(_plans(p, purchases, builds))}
+    return {name: c for name, _, c, _ in _scenario_values(_plans(p, purchases, builds, options=options))}
 
 
 def scenario_objectives(
-    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None
+    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None, options: Any = None
 ) -> dict[str, float]:
     """{scenario: objective_ω} (the v1 objective of the scenario's plan against its demand)."""
     p = parse(problem)
-    return {name: obj for name, _, _, obj in _scenario_values(_plans(p, purchases, builds))}
+    return {name: obj for name, _, _, obj in _scenario_values(_plans(p, purchases, builds, options=options))}
 
 
-def scenario_cvar(problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None) -> float:
+def scenario_cvar(
+    problem: Mapping | Problem, purchases: Purchases, *, builds: Builds | None = None, options: Any = None
+) -> float:
     """Exact CVaR_{scenario_cvar_alpha} of the scenario costs (over the demand scenarios)."""
     p = parse(problem)
-    values = _scenario_values(_plans(p, purchases, builds))
+    values = _scenario_values(_plans(p, purchases, builds, options=options))
     return scenario_cvar_of(p.risk.scenario_cvar_alpha, [v[1] for v in values], [v[2] for v in values])
 
 
-def unserved(problem: Mapping | Problem, purchases: Purchases) -> dict:
+def unserved(problem: Mapping | Problem, purchases: Purchases, *, options: Any = None) -> dict:
     """Least unserved compute: {period: u[t]}, with workloads {workload: {period: u[w,t]}}.
 
     Computed whether or not `unserved_penalty` is given (without it, > 0 means the
     demand row is broken).  With demand scenarios: {scenario: ...}.
     """
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
-        u = _unserved(p, _totals(p, _fleet_sites(p, b)))
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict:
+        u = _unserved(p, _totals(p, _fleet_sites(p, b, x)))
         if p.workloads is None:
             return {period: u[t][""] for t, period in enumerate(p.periods)}
         return {w: {period: u[t][w] for t, period in enumerate(p.periods)} for w in p.workloads}
 
-    return _each(problem, purchases, one)
+    return _each(problem, purchases, one, options=options)
 
 
 def facility_capex(problem: Mapping | Problem, builds: Builds | None) -> dict:
@@ -1044,7 +1323,7 @@ def facility_capex(problem: Mapping | Problem, builds: Builds | None) -> dict:
     {site: {period: $}} for the sites with a power_build ("" without sites); with
     demand scenarios {scenario: ...}."""
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict:
         fac = _facility(p, g)
         return {s.name: dict(zip(p.periods, fac[s.name])) for s in p.build_sites()}
 
@@ -1060,7 +1339,7 @@ def power_capacity_gw(problem: Mapping | Problem, builds: Builds | None = None) 
     With demand scenarios {scenario: ...}.
     """
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict:
         out = {}
         if not p.has_sites and p.power_cap_gw is not None:
             out[IMPLICIT_SITE] = dict(p.power_cap_gw)
@@ -1072,23 +1351,31 @@ def power_capacity_gw(problem: Mapping | Problem, builds: Builds | None = None) 
     return _each(problem, {}, one, builds)
 
 
-def hhi(problem: Mapping | Problem, purchases: Purchases) -> dict[int, float]:
+def hhi(problem: Mapping | Problem, purchases: Purchases, *, options: Any = None) -> dict[int, float]:
     """{period: HHI_t} with shares of *demand*; periods with demand 0 are absent."""
-    return _each(problem, purchases, lambda p, b, g: _hhi(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b)))))
+    return _each(
+        problem,
+        purchases,
+        lambda p, b, g, x: _hhi(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b, x)))),
+        options=options,
+    )
 
 
-def scenario_losses(problem: Mapping | Problem, purchases: Purchases) -> dict[str, float]:
+def scenario_losses(problem: Mapping | Problem, purchases: Purchases, *, options: Any = None) -> dict[str, float]:
     """{scenario name: loss_ω} for the listed (supply) scenarios (the nominal one has loss 0)."""
 
-    def one(p: Problem, b: SiteTable, g: BuildTable) -> dict:
-        losses = _losses(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b))))
+    def one(p: Problem, b: SiteTable, g: BuildTable, x: OptionTable) -> dict:
+        losses = _losses(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b, x))))
         return {s.name: loss for s, loss in zip(p.risk.scenarios, losses)}
 
-    return _each(problem, purchases, one)
+    return _each(problem, purchases, one, options=options)
 
 
-def cvar(problem: Mapping | Problem, purchases: Purchases) -> float:
+def cvar(problem: Mapping | Problem, purchases: Purchases, *, options: Any = None) -> float:
     """Exact CVaR_alpha of the supply-scenario losses (0 without scenarios)."""
     return _each(
-        problem, purchases, lambda p, b, g: _cvar(p, _losses(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b)))))
+        problem,
+        purchases,
+        lambda p, b, g, x: _cvar(p, _losses(p, _vendor_compute(p, _totals(p, _fleet_sites(p, b, x))))),
+        options=options,
     )

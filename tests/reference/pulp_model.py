@@ -75,6 +75,13 @@ Contract v2:
   stays bounded).  Tied continuous builds are copied from the first scenario of
   their group when read back.
 
+Contract v3, "two vendor rules":
+
+- min_share: C[v,t] >= min_share_v·C[t] (operational, raw compute), a row only in
+  periods whose (this path's) total demand is > 0 and only when min_share_v > 0.
+- max_new_compute: Σ_{i of v} compute_i·B[i,t] <= max_new_compute_v[t], B the
+  units bought in t summed over sites (counted in t whatever the lead time).
+
 Big-M constants.  Every integer lot variable k[i,s,t] gets an upper bound
 K[i,s,t], which is also the big-M of its indicators (min_order, onboarding),
 and U[i,t] = min(max_units_t, Σ_s lot·K[i,s,t]) bounds B[i,t] (the big-M of the
@@ -83,7 +90,8 @@ tier binaries).  K[i,s,t] is the smallest of
 - max_units_t (spec bound); budget_t / p_min, total_budget / p_min and
   max_spend_v / p_min, with p_min the lowest tier price of (i, t), since
   capex(B) >= p_min·B for both discount kinds and every capex / take-or-pay
-  term is >= 0; and 1e6·cap_{t+lead} / (pue_s·power_kw) for the site cap and
+  term is >= 0; max_new_compute_v[t] / compute_i (every other offer of v adds
+  compute >= 0 to the row); and 1e6·cap_{t+lead} / (pue_s·power_kw) for the site cap and
   the top-level cap when the units become operational inside the horizon (they
   then draw power at site s in period t+lead, all other fleet terms >= 0).
   These hold for *every* feasible plan, so they cut nothing off;
@@ -99,7 +107,14 @@ tier binaries).  K[i,s,t] is the smallest of
   min_spend_v replaces take-or-pay, never beyond min_spend_v / p_min units).
   The compute to dilute also counts, per period, the smallest admissible
   purchase of every offer (a min_order may force a big one that the other
-  vendors must then balance).  G is 4x the compute bound in units of this
+  vendors must then balance).  min_share floors (contract v3) can force buying
+  beyond all that: a vendor must match m_v of the total, so forced compute F
+  elsewhere (installed units, other floors' purchases) drags it up.  The least
+  total C with Σ_v max(F_v, m_v·C) <= C is at most F / (1 − Σ m) (if Σ m < 1)
+  and, when every vendor has a floor, max_v F_v / m_v <= F / min m; the
+  compute bound is multiplied by the smaller of these (`_floor_scale`; 1
+  without floors).  max_new_compute only removes plans and weakens nothing.
+  G is 4x the compute bound in units of this
   offer, plus the last from_units, min_spend / p_min, min_order and one lot.
   This is a heuristic argument (lifetime windows, lot rounding and sites make a
   proof fiddly), so it is guarded: if the optimum puts some k at a G-derived
@@ -149,6 +164,7 @@ class ReferencePlan:
     purchases: dict = field(default_factory=dict)
     builds: dict = field(default_factory=dict)
     model_objective: float | None = None  # the MIP's objective at CBC's solution (objective is the checker's)
+    options: dict = field(default_factory=dict)  # the plan's capacity options, in the checker's mapping form
 
 
 def _max_demand(p: Problem) -> float:
@@ -163,12 +179,18 @@ def _generous_units(p: Problem, o: Offer, dmax: float | None = None) -> float:
     a_min = min([*avails, 1.0])
     s_min = min(v.max_share for v in p.vendors.values())
     installed = sum(q.compute * q.installed for q in p.offers)
+    # Units exercised through options (contract v3) are bounded by the options: like installed
+    # units, compute a plan may bring in that other vendors may have to dilute.
+    installed += sum(
+        p.option_offer(x).compute * p.option_offer(x).lot_size * x.max_lots(p.option_offer(x).lot_size)
+        for x in p.options
+    )
     # Compute that may have to be diluted below max_share: the installed units plus, per
     # period, the smallest admissible purchase of every offer (min_order can force a big one).
     smallest = sum(q.compute * max(q.lot_size, q.lot_size * math.ceil(q.min_order / q.lot_size)) for q in p.offers)
     if dmax is None:
         dmax = max(p.demand.values())
-    need = dmax / a_min + (installed + len(p.periods) * smallest) / s_min
+    need = (dmax / a_min + (installed + len(p.periods) * smallest) / s_min) * _floor_scale(p)
     e_min = 1.0
     if p.workloads is not None:
         e_min = min([1.0, *(o.eff(w) for w in p.workloads if o.eff(w) > 0)])
@@ -179,6 +201,21 @@ def _generous_units(p: Problem, o: Offer, dmax: float | None = None) -> float:
         if prices:
             extra += min_spend / min(prices)
     return 4.0 * max(0.0, need) / (o.compute * e_min) + extra + o.min_order + o.lot_size
+
+
+def _floor_scale(p: Problem) -> float:
+    """How much min_share floors can multiply the total compute a plan needs (module docstring)."""
+    floors = [v.min_share for v in p.vendors.values() if v.min_share > 0]
+    if not floors:
+        return 1.0
+    scales = []
+    if sum(floors) < 1.0:
+        scales.append(1.0 / (1.0 - sum(floors)))
+    if len(floors) == len(p.vendors):
+        scales.append(1.0 / min(floors))
+    # (floors summing to 1 with a vendor left without one: that vendor must have no compute
+    # in periods with demand; its installed units then make the problem infeasible.)
+    return min(scales) if scales else 1.0 / min(floors)
 
 
 def _max_site_cap(p: Problem, s: Site, t: int) -> float | None:
@@ -210,6 +247,9 @@ def _lot_bound(p: Problem, o: Offer, s: Site, t: int, factor: float, dmax: float
         max_spend = p.vendors[o.vendor].max_spend
         if max_spend is not None:
             bounds.append(max(0.0, max_spend) / price)
+    allocation = p.vendors[o.vendor].max_new_compute
+    if allocation is not None:  # compute_o · B[o,t] <= the vendor's allocation (other terms >= 0)
+        bounds.append(max(0.0, allocation[period]) / o.compute)
     start = t + o.lead_time
     if o.power_kw > 0 and start < len(p.periods):
         caps = [None if p.power_cap_gw is None else p.power_cap_gw[p.periods[start]], _max_site_cap(p, s, start)]
@@ -256,6 +296,8 @@ class _Path:
     fixed: dict  # (site, t) -> fixed-cost binary
     cost: Any
     objective: Any
+    r: dict = field(default_factory=dict)  # option -> lots reserved
+    ke: dict = field(default_factory=dict)  # (option, site, t) -> lots exercised
 
 
 def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _Path:
@@ -296,6 +338,33 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
         for t in T
     }
 
+    # Capacity options (contract v3): r[x] lots reserved (<= floor(max_units / lot)), ke[x,s,t]
+    # lots exercised at a site hosting the offer's vendor in each period of the window, in all
+    # at most r[x].  Not bounded by the offer's max_units.
+    r: dict[str, pulp.LpVariable] = {}
+    ke: dict[tuple[str, str, int], pulp.LpVariable] = {}
+    for j, x in enumerate(p.options):
+        o = p.option_offer(x)
+        top = x.max_lots(o.lot_size)
+        r[x.name] = var(f"r_{j}", 0, top, cat="Integer")
+        mine = []
+        for jj, s in enumerate(p.sites):
+            if s.hosts(o.vendor):
+                for t in x.window(p.periods):
+                    ke[x.name, s.name, t] = var(f"ke_{j}_{jj}_{t}", 0, top, cat="Integer")
+                    mine.append(ke[x.name, s.name, t])
+        if mine:
+            add(pulp.lpSum(mine) <= r[x.name])
+    # Units of each offer exercised at site s in period t (lot · ke, over the offer's options).
+    exercised = {
+        (o.name, s.name, t): pulp.lpSum(
+            o.lot_size * ke[x.name, s.name, t] for x in p.options if x.offer == o.name and (x.name, s.name, t) in ke
+        )
+        for o in p.offers
+        for s in p.sites
+        for t in T
+    }
+
     # With several hosting sites, the total number of lots as an integer variable of its own
     # (redundant, but CBC branches on it: an instance with 2 sites took 54 s without, 7 s with).
     for i, o in enumerate(p.offers):
@@ -331,6 +400,12 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
                     K = kmax[name, site, t][0]
                     if K > 0:
                         add(kv <= K * z)
+            for x in p.options:  # exercising is buying from the vendor (reserving is not)
+                top = x.max_lots(lot[x.offer])
+                if vendor_of[x.offer] == v.name and top > 0:
+                    for key, kv in ke.items():
+                        if key[0] == x.name:
+                            add(kv <= top * z)
             onboarding.append(v.onboarding_cost * z)
 
     # Capex of B[i,t] (price tiers).
@@ -338,6 +413,18 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
     for i, o in enumerate(p.offers):
         for t, period in enumerate(p.periods):
             capex[o.name, t] = _tier_capex(p, o, t, period, B[o.name, t], U[o.name, t], var, add, f"{i}_{t}")
+    # Option capex (contract v3): reserve_cost per unit reserved in reserve_period, exercise_price_t
+    # per unit exercised in t; capex of the offer's vendor (budget_t, total_budget, spend).
+    option_capex: dict[tuple[str, int], Any] = {}
+    for x in p.options:
+        lot_x = lot[x.offer]
+        for t, period in enumerate(p.periods):
+            terms = [
+                x.exercise_price[period] * lot_x * ke[x.name, s.name, t] for s in p.sites if (x.name, s.name, t) in ke
+            ]
+            if period == x.reserve_period:
+                terms.append(x.reserve_cost * lot_x * r[x.name])
+            option_capex[x.name, t] = pulp.lpSum(terms)
 
     # Fleet per site, vendor compute, power.
     n_site = {}
@@ -345,13 +432,13 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
         for s in p.sites:
             for t in T:
                 inst = o.installed_at.get(s.name, 0) if (o.installed_life is None or t < o.installed_life) else 0
-                bought = [
-                    b[o.name, s.name, tau]
+                live = [
+                    tau
                     for tau in T
-                    if (o.name, s.name, tau) in b
-                    and tau + o.lead_time <= t
-                    and (o.lifetime is None or t < tau + o.lead_time + o.lifetime)
+                    if tau + o.lead_time <= t and (o.lifetime is None or t < tau + o.lead_time + o.lifetime)
                 ]
+                bought = [b[o.name, s.name, tau] for tau in live if (o.name, s.name, tau) in b]
+                bought += [exercised[o.name, s.name, tau] for tau in live]
                 n_site[o.name, s.name, t] = pulp.lpSum(bought) + inst
     n = {(o.name, t): pulp.lpSum(n_site[o.name, s.name, t] for s in p.sites) for o in p.offers for t in T}
     C = {(v, t): pulp.lpSum(o.compute * n[o.name, t] for o in p.offers_of(v)) for v in p.vendors for t in T}
@@ -359,7 +446,10 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
     it_kw = {
         (s.name, t): pulp.lpSum(o.power_kw * n_site[o.name, s.name, t] for o in p.offers) for s in p.sites for t in T
     }
-    capex_t = {t: pulp.lpSum(capex[o.name, t] for o in p.offers) for t in T}
+    capex_t = {
+        t: pulp.lpSum(capex[o.name, t] for o in p.offers) + pulp.lpSum(option_capex[x.name, t] for x in p.options)
+        for t in T
+    }
 
     # Power build-out: g[s,t] in kW (expression), facility capex F_t.
     build: dict[tuple[str, int], pulp.LpVariable] = {}
@@ -421,9 +511,16 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
             )
         if p.budget is not None:
             add(capex_t[t] + facility_t[t] <= p.budget[period], f"budget_{t}")
-        for v, vendor in p.vendors.items():
+        for j, (v, vendor) in enumerate(p.vendors.items()):
             if vendor.max_share < 1:
                 add(C[v, t] <= vendor.max_share * Ctot[t])
+            # Contract v3: the floor only in periods with demand, only when there is one.
+            if vendor.min_share > 0 and d > 0:
+                add(C[v, t] >= vendor.min_share * Ctot[t], f"min_share_{j}_{t}")
+            # Contract v3: the allocation, over units bought in t (every site, before lead time).
+            if vendor.max_new_compute is not None:
+                bought = pulp.lpSum(o.compute * B[o.name, t] for o in p.offers_of(v))
+                add(bought <= vendor.max_new_compute[period], f"max_new_compute_{j}_{t}")
         if risk.min_vendors > 0:
             w = {v: var(f"w_{j}_{t}", cat="Binary") for j, v in enumerate(p.vendors)}
             for v in p.vendors:
@@ -454,7 +551,11 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
                     add(served >= dem[period])
 
     # Vendor spend: max_spend and take-or-pay (facility capex is not vendor spend).
-    vendor_capex = {v: pulp.lpSum(capex[o.name, t] for o in p.offers_of(v) for t in T) for v in p.vendors}
+    vendor_capex = {
+        v: pulp.lpSum(capex[o.name, t] for o in p.offers_of(v) for t in T)
+        + pulp.lpSum(option_capex[x.name, t] for x in p.options if vendor_of[x.offer] == v for t in T)
+        for v in p.vendors
+    }
     take_or_pay = []
     for j, (v, vendor) in enumerate(p.vendors.items()):
         if vendor.max_spend is not None:
@@ -512,7 +613,7 @@ def _add_path(M: _Model, p: Problem, tag: str, factor: float, dmax: float) -> _P
         objective = objective + risk.risk_weight * cvar
         if risk.max_cvar is not None:
             add(cvar <= risk.max_cvar)
-    return _Path(k, kmax, build, fixed, cost, objective)
+    return _Path(k, kmax, build, fixed, cost, objective, r, ke)
 
 
 def _build_bound(p: Problem, s: Site, kmax: dict) -> float:
@@ -523,6 +624,10 @@ def _build_bound(p: Problem, s: Site, kmax: dict) -> float:
             o.lot_size * kmax[o.name, s.name, t][0] for t in range(len(p.periods)) if (o.name, s.name, t) in kmax
         )
         kw += o.power_kw * units
+    for x in p.options:  # every reservable unit may be exercised at s
+        o = p.option_offer(x)
+        if s.hosts(o.vendor) and x.window(p.periods):
+            kw += o.power_kw * o.lot_size * x.max_lots(o.lot_size)
     low = min([0.0, *s.power_cap_gw.values()]) if s.power_cap_gw is not None else 0.0
     return s.pue * kw / KW_PER_GW - low
 
@@ -561,6 +666,12 @@ def _build(p: Problem, factor: float) -> tuple[_Model, list[_Path]]:
                 for key, v in first.build.items():
                     if key[1] == t:
                         M.add(v == other.build[key])
+                for x in p.options:  # the reservation at the node of reserve_period
+                    if p.periods[t] == x.reserve_period:
+                        M.add(first.r[x.name] == other.r[x.name])
+                for key, v in first.ke.items():
+                    if key[2] == t:
+                        M.add(v == other.ke[key])
     M.m += objective
     return M, paths
 
@@ -609,6 +720,25 @@ def _tier_capex(p: Problem, o: Offer, t: int, period: int, Bexpr, Umax: float, v
             add(qs[kk - 1] >= segs[kk - 1][0] * y)
             add(qs[kk] <= segs[kk][0] * y)
     return pulp.lpSum(pr * q for (_, pr), q in zip(segs, qs))
+
+
+def _read_options(p: Problem, path: _Path) -> dict[str, dict[str, Any]]:
+    """The path's options in the checker's form: {option: {"reserved": units, "exercised":
+    {period: units}}} ({site: {period: units}} with sites, every hosting site and period)."""
+    out: dict[str, dict[str, Any]] = {}
+    for x in p.options:
+        lot = p.option_offer(x).lot_size
+        by_site: dict[str, dict[int, float]] = {}
+        for s in p.sites_for(p.option_offer(x)):
+            by_site[s.name] = {
+                period: float(lot * round(path.ke[x.name, s.name, t].varValue or 0.0))
+                if (x.name, s.name, t) in path.ke
+                else 0.0
+                for t, period in enumerate(p.periods)
+            }
+        exercised = by_site if p.has_sites else next(iter(by_site.values()), {})
+        out[x.name] = {"reserved": float(lot * round(path.r[x.name].varValue or 0.0)), "exercised": exercised}
+    return out
 
 
 def _read_path(p: Problem, path: _Path) -> tuple[dict, dict, bool]:
@@ -705,9 +835,11 @@ def _solve_once(p: Problem, deadline: float, factor: float) -> tuple[ReferencePl
     at_generous = any(flag for _, _, flag in read)
     if not p.demand_scenarios:
         purchases, builds, _ = read[0]
+        options = _read_options(p, paths[0])
     else:
         purchases = {name: r[0] for (name, _, _), r in zip(scen, read)}
         builds = {name: r[1] for (name, _, _), r in zip(scen, read)}
+        options = {name: _read_options(q, path) for (name, _, q), path in zip(scen, paths)}
         # Tied continuous builds: copy the group's first value (CBC returns them equal only
         # up to its tolerances).
         for t, groups in enumerate(shared_history(p)):
@@ -716,14 +848,14 @@ def _solve_once(p: Problem, deadline: float, factor: float) -> tuple[ReferencePl
                 for other in group[1:]:
                     for site in builds[group[0]]:
                         builds[other][site][period] = builds[group[0]][site][period]
-    problems = checker.violations(p, purchases, builds=builds)
+    problems = checker.violations(p, purchases, builds=builds, options=options)
     if problems:
         raise RuntimeError(f"reference model returned a plan that breaks the spec: {problems}; {_solution_faults(m)}")
     proven = status == "Optimal" and m.sol_status == pulp.LpSolutionOptimal
-    obj = checker.objective(p, purchases, builds=builds)
+    obj = checker.objective(p, purchases, builds=builds, options=options)
     # (a variable CBC leaves without a value is 0, as the plan reads it)
     model_obj = m.objective.constant + sum(c * (v.varValue or 0.0) for v, c in m.objective.items())
-    plan = ReferencePlan("optimal" if proven else "not_solved", obj, purchases, builds, model_obj)
+    plan = ReferencePlan("optimal" if proven else "not_solved", obj, purchases, builds, model_obj, options)
     return plan, at_generous
 
 
@@ -747,7 +879,9 @@ def solve_reference_plan(problem: Mapping[str, Any] | Problem, time_limit: float
             raise RuntimeError(f"generous big-M bound G still binding with G x {factor / 16:g}: {plan}")
         plan2, suspicious2 = _solve_once(p, deadline, factor)
         if plan2.status == "not_solved":  # out of time before the guard agreed: nothing proven
-            return ReferencePlan("not_solved", plan.objective, plan.purchases, plan.builds, plan.model_objective)
+            return ReferencePlan(
+                "not_solved", plan.objective, plan.purchases, plan.builds, plan.model_objective, plan.options
+            )
         obj = plan.objective
         same = plan2.status == plan.status and (
             obj is None or abs(plan2.objective - obj) <= _OPT_TOL * max(1.0, abs(obj))

@@ -1,10 +1,14 @@
-"""Normalized view of a raw `procure` problem dict (contracts v1 and v2).
+"""Normalized view of a raw `procure` problem dict (contracts v1, v2 and v3).
 
 Covers the spec sections "Conventions", "Fields", "The model" and "Commercial
 terms, sites and workloads" (price tiers, vendor spend terms, sites, workloads)
-of contract v1, and the model sections of contract v2: "Unserved demand"
+of contract v1, the model sections of contract v2: "Unserved demand"
 (`unserved_penalty`), "Power build-out" (`power_build`) and "Demand scenarios"
-(`demand_scenarios`, `risk.scenario_cvar_weight`, `risk.scenario_cvar_alpha`).
+(`demand_scenarios`, `risk.scenario_cvar_weight`, `risk.scenario_cvar_alpha`),
+and contract v3's "two vendor rules" (vendor fields `min_share`, default 0, and
+`max_new_compute`, per-period, default none: `Vendor.min_share`,
+`Vendor.max_new_compute`), and contract v3's "capacity options" (top-level
+`options`: `Problem.options`, a list of `Option`).
 
 Internally a problem without `sites` has one implicit site (`IMPLICIT_SITE`)
 with no cap of its own, the top-level `pue` and `electricity_price`, hosting
@@ -62,6 +66,8 @@ TOP_FIELDS = {
     "unserved_penalty",
     "power_build",
     "demand_scenarios",
+    # contract v3, "capacity options"
+    "options",
 }
 OFFER_FIELDS = {
     "name",
@@ -84,7 +90,17 @@ OFFER_FIELDS = {
 TIER_FIELDS = {"from_units", "unit_cost"}
 DISCOUNT_KINDS = ("incremental", "all_units")
 SITE_FIELDS = {"name", "power_cap_gw", "pue", "electricity_price", "vendors", "power_build"}
-VENDOR_FIELDS = {"name", "onboarding_cost", "max_share", "min_spend", "max_spend"}
+VENDOR_FIELDS = {
+    "name",
+    "onboarding_cost",
+    "max_share",
+    "min_spend",
+    "max_spend",
+    # contract v3, "two vendor rules"
+    "min_share",
+    "max_new_compute",
+}
+MIN_SHARE_SUM_TOL = 1e-9  # min_share summed over vendors may exceed 1 by this (float sums such as 0.1 + 0.2 + 0.7)
 RISK_FIELDS = {
     "max_share",
     "min_vendors",
@@ -104,6 +120,7 @@ RISK_FIELDS = {
 SCENARIO_FIELDS = {"name", "probability", "availability", "periods"}
 POWER_BUILD_FIELDS = {"cost_per_gw", "block_gw", "max_gw", "lead_time", "fixed_cost"}
 DEMAND_SCENARIO_FIELDS = {"name", "probability", "demand", "workloads"}
+OPTION_FIELDS = {"name", "offer", "max_units", "reserve_cost", "reserve_period", "exercise_price", "exercise_until"}
 PROBABILITY_TOL = 1e-9  # demand scenario probabilities sum to 1 within this
 
 KW_PER_GW = 1e6
@@ -187,6 +204,8 @@ class Vendor:
     has_installed: bool = False  # some offer of this vendor has installed > 0
     min_spend: float = 0.0
     max_spend: float | None = None  # None = no cap
+    min_share: float = 0.0  # floor C[v,t] >= min_share · C[t] in periods with demand
+    max_new_compute: dict[int, float] | None = None  # None = no allocation cap
 
 
 @dataclass
@@ -249,6 +268,28 @@ class Risk:
 
 
 @dataclass
+class Option:
+    """An entry of `options` (contract v3, "capacity options"): whole lots of `offer` reserved
+    in `reserve_period`, bought through the option in reserve_period..exercise_until."""
+
+    name: str
+    offer: str
+    max_units: int  # most units reserved (R · lot <= max_units)
+    reserve_cost: float  # $ per unit reserved, capex of reserve_period
+    reserve_period: int
+    exercise_price: dict[int, float]  # $ per unit exercised, by period (default: the offer's unit_cost)
+    exercise_until: int
+
+    def max_lots(self, lot_size: int) -> int:
+        """Most whole lots that may be reserved: floor(max_units / lot)."""
+        return self.max_units // lot_size
+
+    def window(self, periods: list[int]) -> list[int]:
+        """Indices t of the periods in which units may be exercised."""
+        return [t for t, period in enumerate(periods) if self.reserve_period <= period <= self.exercise_until]
+
+
+@dataclass
 class DemandScenario:
     """One entry of `demand_scenarios`: a full demand path (demand or workloads)."""
 
@@ -283,6 +324,7 @@ class Problem:
     workloads: dict[str, dict[int, float]] | None = None  # None = plain `demand`
     unserved_penalty: float | None = None  # None = demand is a hard requirement
     demand_scenarios: list[DemandScenario] = field(default_factory=list)  # [] = one demand path
+    options: list[Option] = field(default_factory=list)  # contract v3's capacity options
     # Memo of workload feasibility by (t, fleet), for the brute force (see checker).
     wl_cache: dict = field(default_factory=dict, repr=False, compare=False)
     # Memo of scenario_problems(self).
@@ -302,6 +344,12 @@ class Problem:
     def sites_for(self, offer: Offer) -> list[Site]:
         """Sites where `offer` can be bought (those hosting its vendor)."""
         return [s for s in self.sites if s.hosts(offer.vendor)]
+
+    def offer(self, name: str) -> Offer:
+        return next(o for o in self.offers if o.name == name)
+
+    def option_offer(self, option: Option) -> Offer:
+        return self.offer(option.offer)
 
     def build_sites(self) -> list[Site]:
         """Sites with a power_build (the implicit one for a top-level power_build)."""
@@ -425,6 +473,22 @@ def parse_demand_scenario(raw: Mapping[str, Any], periods: list[int]) -> DemandS
     return DemandScenario(str(raw["name"]), float(raw["probability"]), demand, workloads)
 
 
+def parse_option(raw: Mapping[str, Any], periods: list[int], offers: list[Offer]) -> Option:
+    """An `options` entry with its defaults: reserve_period the first period, exercise_until
+    the last, reserve_cost 0, exercise_price the offer's unit_cost (its only tier's price)."""
+    offer = next(o for o in offers if o.name == str(raw["offer"]))
+    price = raw.get("exercise_price")
+    return Option(
+        name=str(raw["name"]),
+        offer=offer.name,
+        max_units=int(raw["max_units"]),
+        reserve_cost=float(raw.get("reserve_cost") or 0.0),
+        reserve_period=int(periods[0] if raw.get("reserve_period") is None else raw["reserve_period"]),
+        exercise_price=dict(offer.unit_cost) if price is None else per_period(price, periods),
+        exercise_until=int(periods[-1] if raw.get("exercise_until") is None else raw["exercise_until"]),
+    )
+
+
 def parse(raw: Mapping[str, Any] | Problem) -> Problem:
     """Raw problem dict -> `Problem` (defaults filled in).  Assumes valid input."""
     if isinstance(raw, Problem):
@@ -445,6 +509,8 @@ def parse(raw: Mapping[str, Any] | Problem) -> Problem:
             vendor.max_share = float(v["max_share"])
         vendor.min_spend = float(v.get("min_spend") or 0.0)
         vendor.max_spend = _opt_float(v.get("max_spend"))
+        vendor.min_share = float(v.get("min_share") or 0.0)
+        vendor.max_new_compute = _opt_per_period(v.get("max_new_compute"), periods)
     top_cap = _opt_per_period(raw.get("power_cap_gw"), periods)
     top_pue = float(raw.get("pue", 1.0))
     top_price = per_period(raw.get("electricity_price", 0.0), periods)
@@ -510,6 +576,7 @@ def parse(raw: Mapping[str, Any] | Problem) -> Problem:
         workloads=workloads,
         unserved_penalty=None if unserved is None else float(unserved),
         demand_scenarios=demand_scenarios,
+        options=[parse_option(x, periods, offers) for x in raw.get("options") or []],
     )
 
 
@@ -826,6 +893,7 @@ def validate(raw: Any) -> list[str]:
         _check_power_build(err, raw["power_build"], "power_build", periods)
 
     offer_vendors: set[str] = set()
+    offer_tiered: dict[str, bool] = {}  # offer name -> has price_tiers (for options' exercise_price)
     offers = raw.get("offers")
     if err.check(isinstance(offers, list) and len(offers) > 0, "offers", "expected a non-empty list"):
         names: set[str] = set()
@@ -838,6 +906,7 @@ def validate(raw: Any) -> list[str]:
             if err.check(isinstance(name, str), path + "name", f"expected a string, got {name!r}"):
                 err.check(name not in names, path + "name", f"duplicate offer name {name!r}")
                 names.add(name)
+                offer_tiered[name] = o.get("price_tiers") is not None
             vendor = o.get("vendor")
             if err.check(isinstance(vendor, str), path + "vendor", f"expected a string, got {vendor!r}"):
                 offer_vendors.add(vendor)
@@ -902,6 +971,8 @@ def validate(raw: Any) -> list[str]:
             _check_num(err, v, "max_share", path, lo=0.0, lo_open=True, hi=1.0)
             _check_num(err, v, "min_spend", path, lo=0.0)
             _check_num(err, v, "max_spend", path, lo=0.0)
+            _check_num(err, v, "min_share", path, lo=0.0, hi=1.0, hi_open=True)
+            _check_per_period(err, v, "max_new_compute", path, periods, lo=0.0)
 
     if sites_ok:
         seen: set[str] = set()
@@ -970,4 +1041,86 @@ def validate(raw: Any) -> list[str]:
                         f"{sp!r} not a list of periods",
                     )
             err.check(total <= 1.0 + 1e-12, "risk.scenarios", f"probabilities sum to {total} > 1")
+    if isinstance(vendors, list):
+        _check_min_shares(err, vendors, risk)
+    if raw.get("options") is not None:
+        _check_options(err, raw["options"], periods, offer_tiered)
     return err
+
+
+def _check_options(err: _Errors, options: Any, periods: list[int] | None, offer_tiered: dict[str, bool]) -> None:
+    """Contract v3's capacity options: a list of mappings (reading: [] is no option) with a
+    unique str `name`, an `offer` naming an offer, `max_units` an int >= 0 (required),
+    `reserve_cost` >= 0, `reserve_period` / `exercise_until` periods of the horizon (int, or
+    a string naming one, as per-period keys), `exercise_until` not before `reserve_period`
+    (its default, the first period, when absent), `exercise_price` per-period >= 0 and
+    required when the offer has `price_tiers`."""
+    if not err.check(isinstance(options, list), "options", f"expected a list of options, got {options!r}"):
+        return
+    names: set[str] = set()
+    for k, x in enumerate(options):
+        path = f"options[{k}]."
+        if not err.check(isinstance(x, Mapping), f"options[{k}]", f"expected a mapping, got {x!r}"):
+            continue
+        _unknown(err, x, OPTION_FIELDS, path)
+        name = x.get("name")
+        if err.check(isinstance(name, str), path + "name", f"expected a string, got {name!r}"):
+            err.check(name not in names, path + "name", f"duplicate option name {name!r}")
+            names.add(name)
+        offer = x.get("offer")
+        known = isinstance(offer, str) and offer in offer_tiered
+        if offer is None:
+            err.append(f"{path}offer: required")
+        else:
+            err.check(known, path + "offer", f"{offer!r} is not an offer")
+        _check_num(err, x, "max_units", path, lo=0, integer=True, required=True)
+        _check_num(err, x, "reserve_cost", path, lo=0.0)
+        _check_per_period(err, x, "exercise_price", path, periods, lo=0.0)
+        if known and offer_tiered[offer] and x.get("exercise_price") is None:
+            err.append(f"{path}exercise_price: required for offer {offer!r}, which has price_tiers")
+        window = []
+        for key in ("reserve_period", "exercise_until"):
+            value = x.get(key)
+            if value is None:
+                window.append(None)
+                continue
+            period = _period_key(value) if not isinstance(value, bool) else None
+            ok = err.check(
+                period is not None and (periods is None or period in periods),
+                path + key,
+                f"{value!r} is not a period of {periods}",
+            )
+            window.append(period if ok else False)
+        start, until = window
+        if periods is not None and start is not False and until not in (None, False):
+            first = periods[0] if start is None else start
+            err.check(until >= first, path + "exercise_until", f"{until} is before reserve_period {first}")
+
+
+def _share_in(x: Any, lo_open: bool, hi_open: bool) -> bool:
+    """x a number in (0 or [0, to 1) or 1]."""
+    return _is_num(x) and (x > 0 if lo_open else x >= 0) and (x < 1 if hi_open else x <= 1)
+
+
+def _check_min_shares(err: _Errors, vendors: list, risk: Any) -> None:
+    """Contract v3's cross-field rules: a vendor's min_share above its max_share (its own,
+    else risk.max_share, else 1) -> "vendors[j].min_share"; min_share summed over vendors
+    above 1 (+ MIN_SHARE_SUM_TOL) -> "vendors".  Checked only when every min_share given
+    is valid (a bad one is reported on its own), a max_share only when it is valid."""
+    entries = [(j, v) for j, v in enumerate(vendors) if isinstance(v, Mapping) and v.get("min_share") is not None]
+    if not all(_share_in(v["min_share"], False, True) for _, v in entries):
+        return
+    default = 1.0
+    if isinstance(risk, Mapping) and risk.get("max_share") is not None:
+        default = risk["max_share"] if _share_in(risk["max_share"], True, False) else None
+    for j, v in entries:
+        cap = v["max_share"] if v.get("max_share") is not None else default
+        if cap is None or not _share_in(cap, True, False):
+            continue
+        err.check(
+            v["min_share"] <= cap,
+            f"vendors[{j}].min_share",
+            f"{v['min_share']!r} above vendor {v.get('name')!r}'s max_share {cap!r}",
+        )
+    total = sum(v["min_share"] for _, v in entries)
+    err.check(total <= 1.0 + MIN_SHARE_SUM_TOL, "vendors", f"min_share summed over vendors is {total!r} > 1")

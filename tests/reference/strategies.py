@@ -15,7 +15,18 @@
   per-period `electricity_price` and `vendors` lists; `installed` becomes a
   mapping {site: units} over sites hosting the vendor;
   `workloads` — `demand` is split into 1–3 workloads and offers get
-  `efficiency` mappings (values 0, 0.5, 0.7, 1, 1.25).
+  `efficiency` mappings (values 0, 0.5, 0.7, 1, 1.25);
+  `vendor_rules` (contract v3) — some vendors (at least one) get `min_share`
+  (0–0.3, at most their max_share, ≤ 0.6 summed) and / or `max_new_compute` (a
+  multiple 0–4 of the demand, scalar or per period); see `_add_vendor_rules`.  Drawn
+  last, so without the flag the problems are exactly those of before.
+  `options` (contract v3, "capacity options") — 1–2 `options` on drawn offers (tiered
+  ones always with an exercise_price), with reserve costs from free to dearer than the
+  offer itself, exercise prices below or above the offer's, and sometimes a
+  reserve_period / exercise_until window; tiny problems reserve at most 2 lots (their
+  max_units sometimes not a whole number of lots) and stay within the brute force's
+  budget (`tiny_work` counts the options' plans); see `_add_options`.  Drawn after
+  everything else (vendor rules included).
 - `invalid_problems()`: ``(problem, path_fragment)``: a valid problem with exactly
   one mutation the spec makes invalid; `path_fragment` must appear in the error
   message.  Fragments are field paths as in "offers[1].unit_cost",
@@ -170,6 +181,8 @@ def _problem(
     unserved: bool = False,
     power_build: bool = False,
     demand_scenarios: bool = False,
+    vendor_rules: bool = False,
+    options: bool = False,
 ) -> dict:
     T = draw(st.integers(2 if demand_scenarios and max_periods > 1 else 1, max_periods))  # trees need 2 periods
     start = draw(st.sampled_from([2026, 2025, 2030, 0, 1]))
@@ -325,7 +338,145 @@ def _problem(
         _add_demand_scenarios(draw, prob, periods, tiny_lots, scenario_level)
     if tiny_lots is not None and (power_build or demand_scenarios):
         _tiny_shrink(prob, tiny_lots)
+    # Contract v3's two vendor rules (behind a flag).
+    if vendor_rules:
+        _add_vendor_rules(draw, prob, periods, demand, vnames)
+    # Contract v3's capacity options (behind a flag, drawn last).
+    if options:
+        _add_options(draw, prob, periods, tiny_lots, dmax)
     return prob
+
+
+# --------------------------------------------------------------------------- #
+# Contract v3: capacity options
+# --------------------------------------------------------------------------- #
+OPTION_NAMES = ["up-to", "reserve", "call"]
+OPTION_RESERVE_FACTORS = [0, 0.05, 0.2, 0.5, 1.5]  # reserve_cost per unit, times the offer's lowest price
+OPTION_PRICE_FACTORS = [0.5, 0.7, 0.8, 1.0, 1.25]  # exercise_price per unit, times the offer's price
+OPTION_SIZES = [0.1, 0.25, 0.5, 1.0, 2.0]  # max_units, times the units of the offer that meet peak demand
+
+
+def _add_options(draw, prob: dict, periods: list[int], tiny_lots: int | None, dmax: float) -> None:
+    """1–2 options on drawn offers (two may share one).  max_units: tiny 0–2 lots (sometimes one
+    unit more than whole lots), else a fraction of the units that meet peak demand; reserve_cost
+    (maybe absent) from 0 to 1.5x the offer's lowest price, so the option is sometimes worth it and
+    sometimes not; exercise_price (always for an offer with price_tiers, else maybe) 0.5–1.25x the
+    offer's (first tier's) price, one number or per period; reserve_period / exercise_until maybe
+    given, the window never empty.  An offer without max_units sometimes gets one (a part of the
+    units that meet peak demand, whole lots): the option then adds scarce supply.  Tiny problems
+    are then shrunk to the brute force's budget."""
+    offers = prob["offers"]
+    T = len(periods)
+    entries = []
+    for k in range(draw(st.integers(1, 2))):
+        i = draw(st.integers(0, len(offers) - 1))
+        o = offers[i]
+        lot = o.get("lot_size", 1)
+        x: dict[str, Any] = {"name": f"{OPTION_NAMES[k]}-{o['name']}", "offer": o["name"]}
+        if tiny_lots is not None:
+            x["max_units"] = draw(st.sampled_from([0, 1, 1, 2, 2])) * lot + (draw(st.integers(0, 3)) == 0 and lot > 1)
+        else:
+            need = dmax / float(o["compute"])
+            x["max_units"] = max(lot, lot * round(need * draw(st.sampled_from(OPTION_SIZES)) / lot))
+            if "max_units" not in o and draw(st.integers(0, 2)) == 0:
+                # supply beyond the option is scarce: the offer's own max_units a part of peak need
+                o["max_units"] = lot * max(1, round(need * draw(st.sampled_from([0.25, 0.5])) / lot))
+        prices = _first_prices(o, periods)
+        if draw(st.integers(0, 3)) > 0:
+            x["reserve_cost"] = _nice(min(prices) * draw(st.sampled_from(OPTION_RESERVE_FACTORS)))
+        if "price_tiers" in o or draw(st.integers(0, 3)) > 0:
+            if draw(st.booleans()):
+                x["exercise_price"] = _nice(max(prices) * draw(st.sampled_from(OPTION_PRICE_FACTORS)))
+            else:
+                values = [_nice(c * draw(st.sampled_from(OPTION_PRICE_FACTORS))) for c in prices]
+                x["exercise_price"] = _encode(draw, periods, values)
+        start = draw(st.integers(0, T - 1)) if draw(st.booleans()) else 0
+        if start > 0 or draw(st.integers(0, 3)) == 0:
+            x["reserve_period"] = periods[start]
+        if draw(st.booleans()):
+            x["exercise_until"] = periods[draw(st.integers(start, T - 1))]
+        entries.append(x)
+    prob["options"] = entries
+    if tiny_lots is not None:
+        _tiny_shrink_options(prob, tiny_lots)
+
+
+def _option_work(prob: dict, x: dict, periods: list[int], sites: list[dict]) -> tuple[list[int], int]:
+    """(choices of option `x` at a node of each period, its admissible (reservation, exercises) plans).
+
+    R lots reserved (0..top) at its reserve_period; in each of the W window periods a number of
+    lots spread over the H hosting sites.  Plans with Σ exercised <= R: Σ_R C(R + W·H, W·H)."""
+    offer = next(o for o in prob["offers"] if o["name"] == x["offer"])
+    top = x["max_units"] // offer.get("lot_size", 1)
+    start = x.get("reserve_period", periods[0])
+    until = x.get("exercise_until", periods[-1])
+    hosts = sum(1 for s in sites if _hosting(s, offer["vendor"])) or (0 if prob.get("sites") else 1)
+    window = [p for p in periods if start <= p <= until]
+    spreads = sum(math.comb(k + hosts - 1, hosts - 1) for k in range(top + 1)) if hosts else 1
+    per_node = [(top + 1 if p == start else 1) * (spreads if p in window else 1) for p in periods]
+    slots = len(window) * hosts
+    return per_node, sum(math.comb(r + slots, slots) for r in range(top + 1))
+
+
+def _tiny_shrink_options(prob: dict, max_lots: int) -> None:
+    """Keep the brute force within TINY_EVALUATIONS (and TINY_COMBINATIONS): options down to one
+    lot each, then one option, then `_tiny_shrink`."""
+    for step in ("one_lot", "one_option"):
+        evaluations, combos = tiny_work(prob, max_lots)
+        weight = (prob.get("risk") or {}).get("scenario_cvar_weight", 0)
+        if evaluations <= TINY_EVALUATIONS and (not weight or combos <= TINY_COMBINATIONS):
+            return
+        if step == "one_lot":
+            for x in prob["options"]:
+                lot = next(o for o in prob["offers"] if o["name"] == x["offer"]).get("lot_size", 1)
+                x["max_units"] = min(x["max_units"], lot)
+        else:
+            del prob["options"][1:]
+    _tiny_shrink(prob, max_lots)
+
+
+# --------------------------------------------------------------------------- #
+# Contract v3: two vendor rules
+# --------------------------------------------------------------------------- #
+MIN_SHARES = [0, 0.05, 0.1, 0.2, 0.3]
+MIN_SHARE_ROOM = 0.6  # most min_share summed over vendors in valid draws (mostly feasible)
+ALLOCATION_FACTORS = [0, 0.5, 1, 1, 1.5, 2, 4]  # max_new_compute as a multiple of demand
+VENDOR_RULE_KINDS = ["none", "min_share", "max_new_compute", "both"]
+
+
+def _add_vendor_rules(draw, prob: dict, periods: list[int], demand: list[Any], vnames: list[str]) -> None:
+    """Each vendor gets min_share, max_new_compute, both or neither (at least one vendor one
+    of them): min_share from MIN_SHARES, at most the vendor's max_share, summing to at most
+    MIN_SHARE_ROOM; max_new_compute a multiple of the largest demand as one number, or of
+    each period's demand (at least half the largest) per period."""
+    entries = prob.setdefault("vendors", [])
+    risk_cap = (prob.get("risk") or {}).get("max_share", 1.0)
+    levels = [float(d) for d in demand]
+    dmax = max(levels)
+    room = MIN_SHARE_ROOM
+    kinds = [draw(st.sampled_from(VENDOR_RULE_KINDS)) for _ in vnames]
+    if all(k == "none" for k in kinds):
+        kinds[draw(st.integers(0, len(vnames) - 1))] = draw(st.sampled_from(VENDOR_RULE_KINDS[1:]))
+    for v, kind in zip(vnames, kinds):
+        if kind == "none":
+            continue
+        e = next((e for e in entries if e["name"] == v), None)
+        if e is None:
+            e = {"name": v}
+            entries.append(e)
+        if kind in ("min_share", "both"):
+            cap = e.get("max_share", risk_cap)
+            share = draw(st.sampled_from([x for x in MIN_SHARES if x <= min(cap, room + 1e-12)]))
+            e["min_share"] = share
+            room -= share
+        if kind in ("max_new_compute", "both"):
+            if draw(st.booleans()):
+                e["max_new_compute"] = _nice(dmax * draw(st.sampled_from(ALLOCATION_FACTORS)))
+            else:
+                values = [_nice(max(d, dmax / 2) * draw(st.sampled_from(ALLOCATION_FACTORS))) for d in levels]
+                e["max_new_compute"] = _encode(draw, periods, values)
+    if not entries:
+        del prob["vendors"]
 
 
 # --------------------------------------------------------------------------- #
@@ -516,6 +667,11 @@ def tiny_work(prob: dict, max_lots: int) -> tuple[int, int]:
             size *= int(_as_list(pb["max_gw"], periods)[t] / float(pb["block_gw"]) + 1e-9) + 1
         per_period.append(size)
     paths = math.prod(per_period)
+    option_nodes = [1] * len(periods)  # the options' choices at a node of each period
+    for x in prob.get("options") or []:
+        per_node, plans = _option_work(prob, x, periods, prob.get("sites") or [])
+        paths *= plans  # (the brute force prunes exercises beyond the reservation)
+        option_nodes = [a * b for a, b in zip(option_nodes, per_node)]
     scen = prob.get("demand_scenarios")
     if not scen:
         return paths, paths
@@ -527,7 +683,7 @@ def tiny_work(prob: dict, max_lots: int) -> tuple[int, int]:
             value = s.get("demand", s.get("workloads"))
             histories.add(repr([_at(value, periods, q) for q in periods[: t + 1]]))
         nodes.append(len(histories))
-    combos = math.prod(per_period[t] ** nodes[t] for t in range(len(periods)))
+    combos = math.prod((per_period[t] * option_nodes[t]) ** nodes[t] for t in range(len(periods)))
     return nodes[-1] * paths, combos
 
 
@@ -712,6 +868,8 @@ def problems(
     unserved: bool = False,
     power_build: bool = False,
     demand_scenarios: bool = False,
+    vendor_rules: bool = False,
+    options: bool = False,
 ) -> st.SearchStrategy[dict]:
     """Random valid problems (realistic or tiny magnitudes), mostly feasible."""
     return _problem(
@@ -727,6 +885,8 @@ def problems(
         unserved,
         power_build,
         demand_scenarios,
+        vendor_rules,
+        options,
     )
 
 
@@ -741,6 +901,8 @@ def tiny_problems(
     unserved: bool = False,
     power_build: bool = False,
     demand_scenarios: bool = False,
+    vendor_rules: bool = False,
+    options: bool = False,
 ) -> st.SearchStrategy[dict]:
     """≤ 2 offers × ≤ 3 periods (≤ 2 with sites, power builds or demand scenarios), every
     max_units finite and ≤ max_lots·lot_size; with power builds every power_build has
@@ -760,6 +922,8 @@ def tiny_problems(
         unserved,
         power_build,
         demand_scenarios,
+        vendor_rules,
+        options,
     )
 
 
@@ -809,6 +973,18 @@ def _set_per_period(draw, holder: dict, key: str, periods: list[int], bad: Any) 
         vals[draw(st.sampled_from(periods))] = bad
         keyfn = str if draw(st.booleans()) else int
         holder[key] = {keyfn(p): v for p, v in vals.items()}
+
+
+def _wrong_periods(draw, holder: dict, key: str, periods: list[int], what: str) -> None:
+    """A per-period field (missing: 1) as a str-keyed mapping that misses a period
+    (`what` "missing_period") or names one after the last ("extra_period")."""
+    cur = holder.get(key, 1)
+    vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
+    if what == "missing_period":
+        del vals[draw(st.sampled_from(periods))]
+    else:
+        vals[periods[-1] + 1] = next(iter(vals.values()))
+    holder[key] = {str(p): v for p, v in vals.items()}
 
 
 def _pick_offer(draw, prob: dict) -> tuple[int, dict]:
@@ -1303,13 +1479,7 @@ def _m_site_bad_value(draw, prob):
     else:
         bad = draw(st.sampled_from(["1", math.nan, True, "missing_period", "extra_period"]))
         if bad in ("missing_period", "extra_period"):
-            cur = site.get(fld, 1)
-            vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
-            if bad == "missing_period":
-                del vals[draw(st.sampled_from(periods))]
-            else:
-                vals[periods[-1] + 1] = next(iter(vals.values()))
-            site[fld] = {str(p): v for p, v in vals.items()}
+            _wrong_periods(draw, site, fld, periods, bad)
         else:
             _set_per_period(draw, site, fld, periods, bad)
     return prob, f"sites[{j}].{fld}"
@@ -1461,13 +1631,7 @@ def _m_bad_power_build_value(draw, prob):
         elif what == "list":
             pb[fld] = [1 for _ in periods]
         elif what in ("missing_period", "extra_period"):
-            cur = pb.get(fld, 1)
-            vals = {int(p): v for p, v in cur.items()} if isinstance(cur, dict) else dict.fromkeys(periods, cur)
-            if what == "missing_period":
-                del vals[draw(st.sampled_from(periods))]
-            else:
-                vals[periods[-1] + 1] = next(iter(vals.values()))
-            pb[fld] = {str(p): v for p, v in vals.items()}
+            _wrong_periods(draw, pb, fld, periods, what)
         else:
             bad = {"negative": draw(st.sampled_from([-1, -1e9, -0.5])), "string": "1e9", "nan": math.nan}[what]
             _set_per_period(draw, pb, fld, periods, bad)
@@ -1682,8 +1846,230 @@ V2_MUTATIONS: list[tuple[Mutation, dict[str, bool]]] = [
 ]
 
 
+# --------------------------------------------------------------------------- #
+# Mutations of contract v3's two vendor rules
+# --------------------------------------------------------------------------- #
+def _only_min_share(prob: dict, keep: list[dict]) -> None:
+    """Drop min_share from every vendor entry but those in `keep` (no second error from the sum)."""
+    for e in prob.get("vendors", []):
+        if not any(e is k for k in keep):
+            e.pop("min_share", None)
+
+
+def _m_bad_min_share(draw, prob):
+    # (not above 1: min_share 1.5 also puts the sum over vendors above 1)
+    j, e = _vendor_entry(draw, prob)
+    _only_min_share(prob, [e])
+    e["min_share"] = draw(st.sampled_from([-0.1, -1, 1, 1.0, "0.2", True, math.nan, math.inf, [0.1], {"x": 0.1}]))
+    return prob, f"vendors[{j}].min_share"
+
+
+def _m_bad_max_new_compute(draw, prob):
+    # (not +inf: it could be read as "no allocation")
+    j, e = _vendor_entry(draw, prob)
+    periods = _periods(prob)
+    what = draw(st.sampled_from(["negative", "string", "nan", "bool", "list", "missing_period", "extra_period"]))
+    if what == "list":
+        e["max_new_compute"] = [1 for _ in periods]
+    elif what in ("missing_period", "extra_period"):
+        _wrong_periods(draw, e, "max_new_compute", periods, what)
+    else:
+        bad = {"negative": draw(st.sampled_from([-1, -0.5, -1e6])), "string": "100", "nan": math.nan, "bool": True}
+        _set_per_period(draw, e, "max_new_compute", periods, bad[what])
+    return prob, f"vendors[{j}].max_new_compute"
+
+
+def _m_min_share_above_max_share(draw, prob):
+    """A vendor's min_share above its own max_share, or above risk.max_share when it has none."""
+    j, e = _vendor_entry(draw, prob)
+    _only_min_share(prob, [e])
+    cap = draw(st.sampled_from([0.3, 0.5, 0.75]))
+    if draw(st.booleans()):
+        e["max_share"] = cap
+    else:
+        e.pop("max_share", None)
+        _risk(prob)["max_share"] = cap
+    e["min_share"] = _nice(cap + draw(st.sampled_from([0.05, 0.1, 0.2])))
+    return prob, f"vendors[{j}].min_share"
+
+
+def _m_min_share_sum_above_one(draw, prob):
+    """Two vendors' min_share (each within its max_share) summing above 1 (a vendor is added if needed)."""
+    offers = prob["offers"]
+    used = sorted({o["vendor"] for o in offers})
+    if len(used) < 2:
+        extra = copy.deepcopy(offers[0])
+        extra["name"] = "extra-offer"
+        extra["vendor"] = next(v for v in VENDOR_NAMES if v not in used)
+        extra.pop("installed", None)  # (with sites it could name a site not hosting the new vendor)
+        extra.pop("installed_life", None)
+        offers.append(extra)
+        used.append(extra["vendor"])
+    chosen = draw(st.lists(st.sampled_from(used), min_size=2, max_size=2, unique=True))
+    entries = prob.setdefault("vendors", [])
+    keep = []
+    for v, share in zip(chosen, [0.6, draw(st.sampled_from([0.45, 0.5, 0.7, 0.9]))]):
+        e = next((e for e in entries if e["name"] == v), None)
+        if e is None:
+            e = {"name": v}
+            entries.append(e)
+        e["max_share"] = 1.0
+        e["min_share"] = share
+        keep.append(e)
+    _only_min_share(prob, keep)
+    return prob, "min_share"
+
+
+def _m_vendor_rule_unknown_field(draw, prob):
+    key = draw(st.sampled_from(["minshare", "min_shares", "max_new_computes", "max_new", "allocation"]))
+    _vendor_entry(draw, prob)[1][key] = 0.1
+    return prob, key
+
+
+# (mutation, flags its base problem must have: True / False; others are drawn)
+VENDOR_RULE_MUTATIONS: list[tuple[Mutation, dict[str, bool]]] = [
+    (_m_bad_min_share, {}),
+    (_m_bad_max_new_compute, {}),
+    (_m_min_share_above_max_share, {}),
+    (_m_min_share_sum_above_one, {}),
+    (_m_vendor_rule_unknown_field, {}),
+]
+
+
+# --------------------------------------------------------------------------- #
+# Mutations of contract v3's capacity options
+# --------------------------------------------------------------------------- #
+def _pick_option(draw, prob: dict) -> tuple[int, dict]:
+    k = draw(st.integers(0, len(prob["options"]) - 1))
+    return k, prob["options"][k]
+
+
+def _m_option_unknown_field(draw, prob):
+    key = draw(st.sampled_from(["strike", "max_unit", "reserve_price", "exercise_period", "premium", "units"]))
+    _pick_option(draw, prob)[1][key] = 1
+    return prob, key
+
+
+def _m_option_duplicate_name(draw, prob):
+    options = prob["options"]
+    if len(options) == 1:
+        options.append(copy.deepcopy(options[0]))
+    else:
+        options[1]["name"] = options[0]["name"]
+    return prob, "options[1].name"
+
+
+def _m_option_missing_or_bad_name(draw, prob):
+    k, x = _pick_option(draw, prob)
+    fld = draw(st.sampled_from(["name", "offer", "max_units"]))
+    if fld == "name" and draw(st.booleans()):
+        x["name"] = draw(st.sampled_from([1, ["up-to"], {"name": "up-to"}]))
+    else:
+        del x[fld]
+    return prob, f"options[{k}].{fld}"
+
+
+def _m_option_unknown_offer(draw, prob):
+    k, x = _pick_option(draw, prob)
+    vendor = prob["offers"][0]["vendor"]  # a vendor is not an offer
+    x["offer"] = draw(st.sampled_from(["ghost", x["offer"].upper(), x["offer"] + " ", vendor, 5]))
+    return prob, f"options[{k}].offer"
+
+
+def _m_option_bad_number(draw, prob):
+    k, x = _pick_option(draw, prob)
+    if draw(st.booleans()):
+        x["max_units"] = draw(st.sampled_from([-1, -4, 1.5, "5", True, math.nan, [5]]))
+        return prob, f"options[{k}].max_units"
+    x["reserve_cost"] = draw(st.sampled_from([-1, -0.5, "1", True, math.nan, math.inf, [1]]))
+    return prob, f"options[{k}].reserve_cost"
+
+
+def _m_option_bad_period(draw, prob):
+    """reserve_period / exercise_until not a period of the horizon (or not an int)."""
+    k, x = _pick_option(draw, prob)
+    periods = _periods(prob)
+    fld = draw(st.sampled_from(["reserve_period", "exercise_until"]))
+    bad = draw(st.sampled_from([periods[-1] + 1, periods[0] - 1, periods[0] + 0.5, "soon", True, [periods[0]]]))
+    x[fld] = bad
+    if fld == "reserve_period":
+        x.pop("exercise_until", None)  # (a period after it would also come before the bad one)
+    return prob, f"options[{k}].{fld}"
+
+
+def _m_option_window_reversed(draw, prob):
+    """exercise_until before reserve_period (before the first period with one period)."""
+    k, x = _pick_option(draw, prob)
+    periods = _periods(prob)
+    if len(periods) == 1:
+        x["exercise_until"] = periods[0] - 1
+        return prob, f"options[{k}].exercise_until"
+    j = draw(st.integers(1, len(periods) - 1))
+    x["reserve_period"] = periods[j]
+    x["exercise_until"] = periods[draw(st.integers(0, j - 1))]
+    return prob, f"options[{k}].exercise_until"
+
+
+def _m_option_bad_exercise_price(draw, prob):
+    k, x = _pick_option(draw, prob)
+    periods = _periods(prob)
+    what = draw(st.sampled_from(["negative", "string", "nan", "bool", "list", "missing_period", "extra_period"]))
+    if what == "list":
+        x["exercise_price"] = [1 for _ in periods]
+    elif what in ("missing_period", "extra_period"):
+        _wrong_periods(draw, x, "exercise_price", periods, what)
+    else:
+        bad = {"negative": draw(st.sampled_from([-1, -0.5])), "string": "10", "nan": math.nan, "bool": True}
+        _set_per_period(draw, x, "exercise_price", periods, bad[what])
+    return prob, f"options[{k}].exercise_price"
+
+
+def _m_option_tiers_without_price(draw, prob):
+    """An option on an offer with price_tiers (given two if it had a unit_cost) without exercise_price;
+    the other options on that offer keep (or get) one."""
+    k, x = _pick_option(draw, prob)
+    o = next(o for o in prob["offers"] if o["name"] == x["offer"])
+    if "price_tiers" not in o:
+        price = o.pop("unit_cost")
+        o["price_tiers"] = [
+            {"from_units": 0, "unit_cost": price},
+            {"from_units": 10, "unit_cost": copy.deepcopy(price)},
+        ]
+    for other in prob["options"]:
+        if other["offer"] == x["offer"]:
+            other.setdefault("exercise_price", 1)
+    del x["exercise_price"]
+    return prob, f"options[{k}].exercise_price"
+
+
+def _m_options_structure(draw, prob):
+    if draw(st.booleans()):
+        prob["options"] = draw(st.sampled_from([5, "up-to", copy.deepcopy(prob["options"][0])]))
+        return prob, "options"
+    k, x = _pick_option(draw, prob)
+    prob["options"][k] = draw(st.sampled_from([1, "up-to", [x]]))
+    return prob, f"options[{k}]"
+
+
+# (mutation, flags its base problem must have: True / False; others are drawn)
+OPTION_MUTATIONS: list[tuple[Mutation, dict[str, bool]]] = [
+    (_m_option_unknown_field, {}),
+    (_m_option_duplicate_name, {}),
+    (_m_option_missing_or_bad_name, {}),
+    (_m_option_unknown_offer, {}),
+    (_m_option_bad_number, {}),
+    (_m_option_bad_period, {}),
+    (_m_option_window_reversed, {}),
+    (_m_option_bad_exercise_price, {}),
+    (_m_option_tiers_without_price, {}),
+    (_m_options_structure, {}),
+]
+
+
 @st.composite
-def invalid_problems(draw, v2: bool | None = None) -> tuple[dict, str]:
+def invalid_problems(
+    draw, v2: bool | None = None, vendor_rules: bool = False, options: bool = False
+) -> tuple[dict, str]:
     """(problem, path_fragment): a valid problem with exactly one invalidating mutation.
 
     The mutations of `MUTATIONS` start from problems without the fields of
@@ -1707,7 +2093,36 @@ def invalid_problems(draw, v2: bool | None = None) -> tuple[dict, str]:
     not a mapping -> "demand_scenarios[k]"; top-level demand / workloads too ->
     "demand" / "workloads"; bad scenario_cvar_* -> "risk.scenario_cvar_weight" /
     "risk.scenario_cvar_alpha"; unknown fields -> the key.
+    `vendor_rules=True`: only `VENDOR_RULE_MUTATIONS` (contract v3's two vendor
+    rules, on problems using any fields, `vendor_rules` among them; `v2` is then
+    ignored): min_share out of [0, 1) or not a number -> "vendors[j].min_share";
+    max_new_compute negative, not a number or a bad per-period mapping ->
+    "vendors[j].max_new_compute"; a vendor's min_share above its own max_share or
+    (without one) risk.max_share -> "vendors[j].min_share"; min_share summed over
+    vendors above 1 -> "min_share"; unknown fields -> the key.  Each leaves
+    min_share only on the vendors it names (so the sum adds no second error).
+    `options=True`: only `OPTION_MUTATIONS` (contract v3's capacity options, on problems
+    using any fields, `options` among them; `v2` and `vendor_rules` are then ignored):
+    unknown fields -> the key; a duplicate name -> "options[1].name"; name, offer or
+    max_units missing (or a name not a string) -> "options[k].<field>"; an offer that is
+    not an offer's name -> "options[k].offer"; max_units not an int >= 0, reserve_cost not
+    a number >= 0 -> "options[k].max_units" / ".reserve_cost"; reserve_period /
+    exercise_until not a period of the horizon -> "options[k].<field>"; exercise_until
+    before reserve_period -> "options[k].exercise_until"; a bad exercise_price (negative,
+    not a number, a bad per-period mapping) or none for an offer with price_tiers ->
+    "options[k].exercise_price"; `options` not a list -> "options", an entry not a
+    mapping -> "options[k]".
     """
+    if options:
+        mutation, needs = draw(st.sampled_from(OPTION_MUTATIONS))
+        names = ("commercial", "sites", "workloads", *V2_FLAGS, "vendor_rules")
+        flags = {f: needs[f] if f in needs else draw(st.booleans()) for f in names}
+        return mutation(draw, _base_problem(draw, {**flags, "options": True}))
+    if vendor_rules:
+        mutation, needs = draw(st.sampled_from(VENDOR_RULE_MUTATIONS))
+        names = ("commercial", "sites", "workloads", *V2_FLAGS, "vendor_rules")
+        flags = {f: needs[f] if f in needs else draw(st.booleans()) for f in names}
+        return mutation(draw, _base_problem(draw, flags))
     n1, n2, n3 = len(MUTATIONS), len(NEW_MUTATIONS), len(V2_MUTATIONS)
     lo, hi = (n1 + n2, n1 + n2 + n3 - 1) if v2 else (0, n1 + n2 - 1 if v2 is False else n1 + n2 + n3 - 1)
     k = draw(st.integers(lo, hi))
@@ -1720,16 +2135,15 @@ def invalid_problems(draw, v2: bool | None = None) -> tuple[dict, str]:
     else:
         mutation, needs = V2_MUTATIONS[k - n1 - n2]
         flags = {f: needs[f] if f in needs else draw(st.booleans()) for f in flags}
-    prob = copy.deepcopy(
+    return mutation(draw, _base_problem(draw, flags))
+
+
+def _base_problem(draw, flags: dict[str, bool]) -> dict:
+    """A (deep-copied) valid problem with these feature flags, for a mutation."""
+    return copy.deepcopy(
         draw(
             problems(
-                max_offers=3,
-                max_periods=3,
-                risk=True,
-                scenarios=draw(st.booleans()),
-                hhi=draw(st.booleans()),
-                **flags,
+                max_offers=3, max_periods=3, risk=True, scenarios=draw(st.booleans()), hhi=draw(st.booleans()), **flags
             )
         )
     )
-    return mutation(draw, prob)
