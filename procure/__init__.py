@@ -11,7 +11,9 @@ from . import fmt
 from .errors import Interrupted, ProblemError, SolverNotAvailable
 from .explain import Diagnosis, explain
 from .export import write_model
+from .forecast import ReducedTree, growth_tree, reduce_tree, tree_from_paths
 from .frontier import Frontier, frontier
+from .out_of_sample import OutOfSample, out_of_sample, saa_gap
 from .planner import Planner
 from .problem import CapacityOption, DemandScenario, Offer, PowerBuild, PriceTier, Problem, Risk, Scenario, Site, Vendor
 from .pyomo_model import to_pyomo
@@ -35,11 +37,13 @@ __all__ = [
     "Interrupted",
     "MarginalValue",
     "Offer",
+    "OutOfSample",
     "Planner",
     "PowerBuild",
     "PriceTier",
     "Problem",
     "ProblemError",
+    "ReducedTree",
     "Result",
     "Risk",
     "Scenario",
@@ -55,12 +59,17 @@ __all__ = [
     "explain",
     "fmt",
     "frontier",
+    "growth_tree",
+    "out_of_sample",
+    "reduce_tree",
+    "saa_gap",
     "sample",
     "scenario_tree",
     "solve",
     "sweep",
     "to_mpisppy",
     "to_pyomo",
+    "tree_from_paths",
     "write_model",
 ]
 

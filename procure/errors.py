@@ -58,7 +58,7 @@ class Interrupted(KeyboardInterrupt):
 
     Attributes
     ----------
-    result : Result, TreeResult or Sweep
+    result : Result, TreeResult, Sweep or OutOfSample
         What was found until Ctrl-C: the best plan so far, or a sweep's rows so far.
     """
 

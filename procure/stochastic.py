@@ -21,8 +21,9 @@ import numpy as np
 from .errors import Interrupted, NumericsError
 from .evaluate import PlanEvaluation, evaluate, objective_of, violations
 from .model.bounds import cost_bounds, first_bounds
-from .model.build import BuiltModel
+from .model.build import BuiltModel, Handles
 from .model.extensive import Extensive, extensive_form
+from .model.linear import LinearModel
 from .model.risk import HHI_TOL
 from .model.sets import ModelData, model_data
 from .problem import Problem
@@ -117,6 +118,37 @@ def _decided(ev: PlanEvaluation, reserve_t: np.ndarray, t: int) -> dict[str, np.
     }
 
 
+@dataclass(frozen=True)
+class Held:
+    """Decisions of the first ``periods`` periods held on every path: whole lots (P, H), GW
+    started (B, H) or None, and, with capacity options, lots reserved (O,) (held for options
+    reserved in those periods) and lots exercised (O, P, H)."""
+
+    periods: int
+    lots: np.ndarray
+    gw: np.ndarray | None = None
+    reserved: np.ndarray | None = None
+    exercised: np.ndarray | None = None
+
+    def hold(self, m: LinearModel, handles: Handles) -> None:
+        """Fix these decisions' columns of one path's handles in ``m``."""
+        H = self.periods
+        m.set_col_bounds(handles.lots[:, :H].ravel(), self.lots.ravel(), self.lots.ravel())
+        builds = handles.builds
+        if builds is not None and self.gw is not None:
+            cols, units = builds.cols[:, :H], (self.gw / builds.gw[:, None])
+            live = cols >= 0
+            m.set_col_bounds(cols[live], units[live], units[live])
+        options = handles.options
+        if options is None or self.reserved is None or self.exercised is None:
+            return
+        early = handles.data.option_reserve_t < H
+        m.set_col_bounds(options.reserved[early], self.reserved[early], self.reserved[early])
+        cols = options.exercised[:, :, :H]
+        live = cols >= 0
+        m.set_col_bounds(cols[live], self.exercised[live], self.exercised[live])
+
+
 @dataclass
 class TreeState:
     """The extensive form kept in a solver session, with the lot bounds its paths were built with."""
@@ -128,7 +160,7 @@ class TreeState:
     session: Session
     upper: np.ndarray
     provisional: np.ndarray
-    fixed: tuple[int, np.ndarray, np.ndarray | None] | None = None
+    fixed: Held | None = None
     answer_seconds: float = 0.0  # kept from a time limit for reading and checking every path's plan
     plans: tuple[np.ndarray, _Plans] | None = None  # the last solution read, and its plans
 
@@ -156,7 +188,7 @@ def _open(
     problem: Problem,
     tree: ScenarioTree,
     upper: np.ndarray | None,
-    fixed: tuple[int, np.ndarray, np.ndarray | None] | None = None,
+    fixed: Held | None = None,
     deadline: float | None = None,
 ) -> TreeState:
     """The extensive form of ``tree`` in a new solver session; ``fixed`` = (H, lots (P, H), GW
@@ -168,7 +200,7 @@ def _open(
     common = np.max([b[0] for b in bounds], axis=0) if upper is None else upper
     if fixed is not None:
         common = common.copy()
-        common[:, : fixed[0]] = np.maximum(common[:, : fixed[0]], fixed[1])
+        common[:, : fixed.periods] = np.maximum(common[:, : fixed.periods], fixed.lots)
     provisional = np.any([b[1] for b in bounds], axis=0)
     builts = _each(lambda d: pipeline.build(d, common), datas, deadline)
     paths_seconds = time.perf_counter() - began
@@ -184,16 +216,8 @@ def _open(
         shared=pipeline.shared,
     )
     if fixed is not None:
-        H, lots, gw = fixed
-        m = ext.model
         for view in ext.views:
-            ids = view.lots[:, :H].ravel()
-            m.set_col_bounds(ids, lots.ravel(), lots.ravel())
-            builds = view.handles.builds
-            if builds is not None and gw is not None:
-                cols, units = builds.cols[:, :H], (gw / builds.gw[:, None])
-                live = cols >= 0
-                m.set_col_bounds(cols[live], units[live], units[live])
+            fixed.hold(ext.model, view.handles)
     session = pipeline.adapter.open(ext.model)
     return TreeState(problem, tree, datas, ext, session, common, provisional, fixed, ANSWER_SHARE * paths_seconds)
 
@@ -354,7 +378,7 @@ def run_tree(
     problem: Problem,
     started: float,
     report: Problem | None = None,
-    fixed: tuple[int, np.ndarray, np.ndarray | None] | None = None,
+    fixed: Held | None = None,
 ) -> tuple[Result, TreeState]:
     """Solve ``problem`` (with ``demand_scenarios``) and make its `TreeResult` (``fixed``: see `_open`).
 
@@ -500,6 +524,18 @@ def _interval(a: Result, b: Result) -> tuple[float, float, float]:
     return value, low, high
 
 
+def held_from(ev: PlanEvaluation, data: ModelData, H: int) -> Held:
+    """The first ``H`` periods' decisions of an evaluated plan, in whole lots, to hold."""
+    lot = data.lot[data.option_offer].astype(float)
+    return Held(
+        H,
+        np.round(ev.placed[:, :H] / data.lot_p[:, None]),
+        ev.built[:, :H] if ev.built.size else None,
+        np.round(ev.reserved / lot) if lot.size else None,
+        np.round(ev.exercised[:, :, :H] / lot[:, None, None]) if lot.size else None,
+    )
+
+
 def value_of_stochastic_solution(result: Result, **options: Any) -> StochasticValue:
     """VSS = EEV − RP: EEV decides the here-and-now periods as the mean demand path's optimal plan
     does, then every path adapts (the extensive form with those decisions held); RP is the tree's
@@ -518,10 +554,9 @@ def value_of_stochastic_solution(result: Result, **options: Any) -> StochasticVa
     if not mean.has_plan or mean.evaluation is None:
         note = f"the mean demand path has no plan ({mean.status})"
         return StochasticValue("VSS", math.nan, math.nan, math.nan, rp.objective, math.nan, note)
-    data = model_data(tree.problems[0])
-    lots = np.round(mean.evaluation.placed[:, :H] / data.lot_p[:, None])
-    gw = mean.evaluation.built[:, :H] if mean.evaluation.built.size else None
-    eev, _ = run_tree(pipeline, problem, time.perf_counter(), fixed=(H, lots, gw))
+    eev, _ = run_tree(
+        pipeline, problem, time.perf_counter(), fixed=held_from(mean.evaluation, model_data(tree.problems[0]), H)
+    )
     if eev.status == "infeasible":
         note = "deciding the here-and-now periods from the mean path leaves some path without a plan"
         return StochasticValue("VSS", math.inf, math.inf, math.inf, rp.objective, math.inf, note)

@@ -22,6 +22,7 @@ from .result import Result
 from .tree import ScenarioTree
 
 if TYPE_CHECKING:
+    from .out_of_sample import OutOfSample
     from .plot import TreeResultPlot
 
 __all__ = ["StochasticValue", "TreeResult"]
@@ -235,6 +236,14 @@ class TreeResult(Result):
         from .stochastic import expected_value_of_perfect_information
 
         return expected_value_of_perfect_information(self, **self._options(solve_options))
+
+    def out_of_sample(self, paths: pd.DataFrame, **options: Any) -> OutOfSample:
+        """This plan judged on fresh demand paths: the here-and-now decisions held, each path
+        solved for its recourse (`procure.out_of_sample.out_of_sample`, whose keyword arguments
+        ``options`` are)."""
+        from .out_of_sample import out_of_sample
+
+        return out_of_sample(self, paths, **options)
 
     @property
     def plot(self) -> TreeResultPlot:

@@ -192,3 +192,21 @@ def test_the_summary_report_and_workbook_show_options(tmp_path: Any) -> None:
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["option", "offer", "reserved (units)", "exercised (units)"]
     assert [c.value for c in sheet[2]][:4] == ["up-to", "tpu", 80, 80]
+
+
+def test_vss_holds_the_mean_paths_reservation_too() -> None:
+    """EEV holds every here-and-now decision of the mean path's plan, its reservation included:
+    the mean path (2027 demand 155) reserves only the 40 units it buys in 2026 (its 2027 needs
+    fit tpu's supply), so the fast path must buy 40 gpu in 2027."""
+    p = _problem()
+    del p["demand"]
+    p["demand_scenarios"] = [
+        {"name": "slow", "probability": 0.5, "demand": {"2026": 100, "2027": 110}},
+        {"name": "fast", "probability": 0.5, "demand": {"2026": 100, "2027": 200}},
+    ]
+    r = procure.solve(p, mip_gap=0)
+    vss = r.vss(mip_gap=0)
+    # EEV: 2026 600 + 480 + 40 (reserved) + opex 100 = 1220; slow 100 + opex 110; fast 60 tpu +
+    # 40 gpu = 1800 + opex 160 → 1220 + ½·210 + ½·1960 = 2305; RP 2005: VSS 300.  Holding the lots
+    # alone (the reservation free) would give EEV = RP.
+    assert vss.value == pytest.approx(300.0)
