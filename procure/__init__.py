@@ -11,7 +11,7 @@ from . import fmt
 from .errors import Interrupted, ProblemError, SolverNotAvailable
 from .explain import Diagnosis, explain
 from .export import write_model
-from .forecast import ReducedTree, growth_tree, reduce_tree, tree_from_paths
+from .forecast import ReducedTree, growth_paths, growth_tree, reduce_tree, tree_from_paths
 from .frontier import Frontier, frontier
 from .out_of_sample import OutOfSample, out_of_sample, saa_gap
 from .planner import Planner
@@ -59,6 +59,7 @@ __all__ = [
     "explain",
     "fmt",
     "frontier",
+    "growth_paths",
     "growth_tree",
     "out_of_sample",
     "reduce_tree",

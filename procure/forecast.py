@@ -43,7 +43,7 @@ from .errors import ProblemError
 from .problem import Problem, as_problem
 from .validate import show
 
-__all__ = ["LogNormal", "ReducedTree", "growth_tree", "lognormal", "reduce_tree", "tree_from_paths"]
+__all__ = ["LogNormal", "ReducedTree", "growth_paths", "growth_tree", "lognormal", "reduce_tree", "tree_from_paths"]
 
 #: Most paths `growth_tree` and `tree_from_paths` make unless ``max_paths`` says otherwise.
 MAX_PATHS = 100_000
@@ -516,6 +516,59 @@ def growth_tree(
         levels.append(_Level(np.repeat(np.arange(N), k), value, _labels(np.full(N, k))))
         probability = np.repeat(probability, k) * np.tile(w, N)
     return _tree_problem(problem, workloads, levels, probability)
+
+
+def growth_paths(
+    problem: Problem | Mapping[str, Any] | str | os.PathLike[str],
+    n: int,
+    *,
+    growth: Any = None,
+    total: Any = None,
+    by: int | str | None = None,
+    start: float | None = None,
+    seed: int = 0,
+    max_paths: int = MAX_PATHS,
+) -> pd.DataFrame:
+    """``n`` demand paths sampled from the growth model `growth_tree` discretizes: fresh paths
+    to judge a tree's plan on (`procure.out_of_sample`).
+
+    Parameters
+    ----------
+    problem : Problem, mapping or path
+        The problem whose periods and first-period demand the paths start from (one demand:
+        problems with workloads are not sampled here; give `out_of_sample` a DataFrame).
+    n : int
+        Paths to draw (at most ``max_paths``).
+    growth, total, by, start
+        As for `growth_tree`.
+    seed : int
+        Seed of the draws (the same seed gives the same paths).
+    max_paths : int
+        Most paths that may be drawn.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per path, one column per period (the first period's demand in every row).
+
+    Raises
+    ------
+    ProblemError
+        As for `growth_tree`; also for a problem with workloads or ``n`` out of range.
+    """
+    problem = _to_branch(problem)
+    periods = problem.periods
+    count = _count(n, "n")
+    if count > _count(max_paths, "max_paths"):
+        _fail("n", n, f"is more than max_paths ({max_paths:,}) paths")
+    if _workloads_of(problem):
+        _fail("problem.workloads", list(_workloads_of(problem) or ()), "are not sampled: give the paths as a DataFrame")
+    mu, sigma = _growth(growth, total, by, periods, None)
+    first = float(_start(problem, start, None)[0])
+    rng = np.random.default_rng(_count(seed, "seed", low=0))
+    steps = np.exp(mu[0][None, :] + sigma[0][None, :] * rng.standard_normal((count, len(periods) - 1)))
+    demand = first * np.cumprod(np.hstack([np.ones((count, 1)), steps]), axis=1)
+    return pd.DataFrame(_rounded(demand), columns=list(periods))
 
 
 # --------------------------------------------------------------------------- the tree as a problem

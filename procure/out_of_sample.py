@@ -464,8 +464,8 @@ class OutOfSample:
         cost, unserved = q["cost"].to_numpy(dtype=float), q["unserved"].to_numpy(dtype=float)
         lines.append("  cost quantiles " + ", ".join(f"{p:.0%} {fmt.money(c)}" for p, c in zip(QUANTILES, cost)))
         lines.append(
-            f"  unserved demand: expected {fmt.number(self.expected_unserved)}, "
-            + ", ".join(f"{p:.0%} {fmt.number(u)}" for p, u in zip(QUANTILES, unserved))
+            f"  unserved demand (compute-periods): expected {fmt.count(self.expected_unserved)}, "
+            + ", ".join(f"{p:.0%} {fmt.count(u)}" for p, u in zip(QUANTILES, unserved))
         )
         infeasible = self.share_infeasible
         lines.append(

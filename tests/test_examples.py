@@ -105,3 +105,19 @@ def test_uncertain_growth_script_runs(tmp_path: Path) -> None:
     assert "VSS" in out and "EVPI" in out
     assert "slow" in out and "fast" in out
     assert picture.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_up_to_one_million_script_runs(tmp_path: Path) -> None:
+    picture = tmp_path / "costs.png"
+    out = subprocess.run(
+        [sys.executable, str(EXAMPLES / "up_to_one_million.py"), "--fresh", "30", "--plot", str(picture)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    ).stdout
+    assert "reserve" in out and "TPUs in 2026" in out
+    assert "option 'tpu-up-to-1m' saves $" in out
+    assert "tree plan out of sample: 30 paths" in out and "mean-forecast plan out of sample" in out
+    assert picture.stat().st_size > 10_000

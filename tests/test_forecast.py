@@ -500,3 +500,33 @@ def test_a_tree_needs_periods_after_the_first() -> None:
         with pytest.raises(ProblemError, match="has one period") as caught:
             build()
         assert caught.value.path == "problem.periods"
+
+
+# --------------------------------------------------------------------------- growth_paths
+
+
+def test_growth_paths_sample_the_forecast_growth_tree_discretizes() -> None:
+    from procure.forecast import growth_paths
+
+    problem = _base([2026, 2027, 2028, 2029])
+    paths = growth_paths(problem, 20_000, total=(3.0, 5.0, 8.0), by=2029, seed=1)
+    assert list(paths.columns) == [2026, 2027, 2028, 2029]
+    assert (paths[2026] == 10.0).all()
+    multiple = (paths[2029] / paths[2026]).to_numpy()
+    assert np.quantile(multiple, [0.1, 0.5, 0.9]) == pytest.approx([3.0, 5.0, 8.0], rel=0.04)
+    again = growth_paths(problem, 20_000, total=(3.0, 5.0, 8.0), by=2029, seed=1)
+    pd.testing.assert_frame_equal(paths, again)
+    assert not growth_paths(problem, 50, total=(3.0, 5.0, 8.0), seed=2).equals(paths.head(50))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "path"),
+    [({"n": 0}, "n"), ({"n": 10, "max_paths": 5}, "n"), ({"n": 10, "total": (3.0, 2.0, 8.0)}, "total")],
+)
+def test_growth_paths_name_bad_arguments(kwargs: dict[str, Any], path: str) -> None:
+    from procure.forecast import growth_paths
+
+    kwargs = {"total": (3.0, 5.0, 8.0), **kwargs}
+    with pytest.raises(ProblemError) as err:
+        growth_paths(_base(), **kwargs)
+    assert err.value.path == path
