@@ -522,6 +522,7 @@ STARTER_RUNS = {
     "frontier": (["frontier", "{plan}", "--plot", "{tmp}/frontier.png"], 0),
     "sweep": (["sweep", "{plan}", "--vary", "pue=1.1,1.3"], 0),
     "export": (["export", "{plan}", "{tmp}/model.mps"], 0),
+    "tree": (["tree", "{plan}", "--total", "3,5,8", "--branching", "2", "--out", "{tmp}/tree.json"], 0),
 }
 
 
@@ -722,3 +723,41 @@ def test_library_words_become_the_command_lines() -> None:
     )
     assert cli_words("a, b: already exist (force=True overwrites)") == "a, b: already exist (use --force to overwrite)"
     assert cli_words("threads: 0 must be a whole number ≥ 1 (or None)") == "threads: 0 must be a whole number ≥ 1"
+
+
+def test_tree_builds_from_a_forecast_from_paths_and_by_reduction(starter: Path, tmp_path: Path) -> None:
+    forecast = tmp_path / "forecast.json"
+    assert (
+        main(["tree", str(starter), "--total", "3,5,8", "--by", "2029", "--branching", "3", "--out", str(forecast)])
+        == 0
+    )
+    tree = procure.Problem.from_file(forecast)
+    assert len(tree.demand_scenarios) == 27
+    assert sum(s.probability for s in tree.demand_scenarios) == pytest.approx(1.0)
+    reduced = tmp_path / "reduced.json"
+    assert main(["tree", str(forecast), "--reduce", "9", "--out", str(reduced)]) == 0
+    assert len(procure.Problem.from_file(reduced).demand_scenarios) == 9
+    paths = procure.growth_paths(starter, 400, total=(3.0, 5.0, 8.0), seed=3)
+    csv = tmp_path / "paths.csv"
+    paths.to_csv(csv, index=False)
+    clustered = tmp_path / "clustered.json"
+    assert main(["tree", str(starter), "--paths", str(csv), "--branching", "2", "--out", str(clustered)]) == 0
+    assert len(procure.Problem.from_file(clustered).demand_scenarios) == 8
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--total", "3,5", "--branching", "3"], "--total/--growth: give three numbers"),
+        (["--total", "3,5,8"], "--branching is required"),
+        (["--total", "3,x,8", "--branching", "3"], "is not a comma-separated list of numbers"),
+        (["--total", "8,5,3", "--branching", "3"], "total"),
+    ],
+)
+def test_tree_names_bad_arguments(
+    starter: Path, tmp_path: Path, argv: list[str], words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["tree", str(starter), *argv, "--out", str(tmp_path / "t.json")]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert not (tmp_path / "t.json").exists()

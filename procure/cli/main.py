@@ -7,7 +7,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from . import explain, export, frontier, init, solve, sweep, validate
+from . import explain, export, frontier, init, solve, sweep, tree, validate
 from .common import BAD_INPUT, FAILED, INTERRUPTED, CliError, cli_words, option_error
 
 __all__ = ["main", "parser"]
@@ -37,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--version", action="version", version=f"procure {__version__}")
     commands = ap.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for module in (solve, validate, explain, frontier, sweep, export, init):
+    for module in (solve, validate, explain, frontier, sweep, export, init, tree):
         module.register(commands)
     return ap
 
