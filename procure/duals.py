@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import ProblemError
-from .evaluate import evaluate
+from .evaluate import OptionPlan, evaluate
 from .model.bounds import first_bounds
 from .model.build import BuiltModel, Extra
 from .model.linear import LinearModel
@@ -149,6 +149,7 @@ class FixedPlan:
         placed: np.ndarray,
         *,
         built_gw: np.ndarray | None = None,
+        options: OptionPlan | None = None,
         extra: Extra | None = None,
         threads: int | None = None,
         time_limit: float | None = None,
@@ -162,8 +163,8 @@ class FixedPlan:
         # that the problem allows (only the plan's lots are fixed; the bounds themselves are not)
         most = np.maximum(first, lots)
         self.upper = np.where(np.isfinite(most), 2 * most + 1, most)
-        options = SolveOptions(mip_gap=0.0, threads=threads, time_limit=time_limit)
-        self._pipeline = Pipeline(HighsAdapter(), options, extra=extra)
+        solve = SolveOptions(mip_gap=0.0, threads=threads, time_limit=time_limit)
+        self._pipeline = Pipeline(HighsAdapter(), solve, extra=extra)
         ev = evaluate(problem, lots * data.lot_p[:, None])
         self._tangents = self._tangent_points(ev.compute_by_vendor)
         self.built = built = self.build(problem)
@@ -175,7 +176,15 @@ class FixedPlan:
             blocks = np.isfinite(data.build_block)[:, None] & (builds.cols >= 0)
             count = np.round(np.asarray(built_gw, dtype=float) / builds.gw[:, None])[blocks]
             m.set_col_bounds(builds.cols[blocks], count, count)
-        solved = self._solve(m, options)
+        held = built.handles.options
+        if held is not None and options is not None:  # the plan's reservations and exercises are its decisions too
+            lot = data.lot[data.option_offer].astype(float)
+            reserved = np.round(np.asarray(options[0], dtype=float) / lot)
+            m.set_col_bounds(held.reserved, reserved, reserved)
+            live = held.exercised >= 0
+            exercised = np.round(np.asarray(options[1], dtype=float) / lot[:, None, None])[live]
+            m.set_col_bounds(held.exercised[live], exercised, exercised)
+        solved = self._solve(m, solve)
         self.x, self.duals = solved.x, solved.duals
         self.objective = m.objective_value(self.x)
         self.fixed = m.col_lower == m.col_upper

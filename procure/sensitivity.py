@@ -687,12 +687,6 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
             "(result.scenario_results[name].sensitivity(...))",
             path="demand_scenarios",
         )
-    if result.problem.options:
-        raise ProblemError(
-            "sensitivity: not available for a problem with capacity options yet; ask result.option_value(name) "
-            "or result.marginal_value(...), which solve again",
-            path="options",
-        )
     started = time.perf_counter()
     options, extra = checked_options(result, solve_options, "sensitivity")
     ev = result.evaluation
@@ -700,7 +694,13 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
         raise ProblemError(f"sensitivity: the result has no plan to price (status {result.status!r})", path="status")
     problem = result.problem
     fixed = FixedPlan(
-        problem, ev.placed, built_gw=ev.built, extra=extra, threads=options.threads, time_limit=options.time_limit
+        problem,
+        ev.placed,
+        built_gw=ev.built,
+        options=(ev.reserved, ev.exercised),
+        extra=extra,
+        threads=options.threads,
+        time_limit=options.time_limit,
     )
     fields = _fields(problem, ev)
     supply = _supply_entries(problem, ev)

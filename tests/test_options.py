@@ -210,3 +210,13 @@ def test_vss_holds_the_mean_paths_reservation_too() -> None:
     # 40 gpu = 1800 + opex 160 → 1220 + ½·210 + ½·1960 = 2305; RP 2005: VSS 300.  Holding the lots
     # alone (the reservation free) would give EEV = RP.
     assert vss.value == pytest.approx(300.0)
+
+
+def test_sensitivity_holds_the_plans_reservations_and_exercises() -> None:
+    """Prices are those of the plan with every decision held, options included: the LP's
+    optimum is the plan's objective (a free reservation would let the LP re-choose it)."""
+    r = procure.solve(_problem(), mip_gap=0)
+    s = r.sensitivity()
+    assert "differs from the plan's objective" not in s.note
+    assert s.objective == pytest.approx(r.objective)
+    assert set(s.table["path"]) >= {"demand[2026]", "demand[2027]"}
