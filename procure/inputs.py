@@ -261,8 +261,9 @@ def _options(problem: Problem, T: int) -> dict[str, np.ndarray]:
     offer = np.array([offers[o.offer] for o in chosen], dtype=np.int64)
     lot = np.array([problem.offers[i].lot_size for i in offer], dtype=np.int64)
     # a valid problem's options name their periods (validation fills in the defaults)
-    start = np.array([position[o.reserve_period or problem.periods[0]] for o in chosen], dtype=np.int64)
-    until = np.array([position[o.exercise_until or problem.periods[-1]] for o in chosen], dtype=np.int64)
+    first, last = problem.periods[0], problem.periods[-1]
+    start = np.array([position[first if o.reserve_period is None else o.reserve_period] for o in chosen], dtype=np.int64)
+    until = np.array([position[last if o.exercise_until is None else o.exercise_until] for o in chosen], dtype=np.int64)
     t = np.arange(T)
     return {
         "option_offer": offer,

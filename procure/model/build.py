@@ -30,7 +30,7 @@ from .families import (
     flat_capex,
 )
 from .linear import Index, LinearModel
-from .options import OptionHandles, define_options
+from .options import OptionHandles, define_options, option_lot_bounds
 from .power_build import Builds, define_build_started, define_power_build
 from .risk import CvarHandles, HhiHandles, define_cvar, define_hhi
 from .sets import ModelData
@@ -182,7 +182,7 @@ def build_model(
     compute = define_vendor_compute(m, data, fleet_lots)
     define_demand(m, data, compute)
     split = define_workloads(m, data, fleet_lots)
-    builds = define_power_build(m, data, upper)
+    builds = define_power_build(m, data, upper + option_lot_bounds(data))  # a build may power option units
     define_power(m, data, fleet_lots, builds)
     define_supply(m, data, lots, every=supply_rows)
     capex = flat_capex(data, lots) + define_tiers(m, data, lots, upper)

@@ -21,7 +21,7 @@ from .families import Capex, running_lot_cost
 from .linear import INTEGER, Index, LinearModel
 from .sets import ModelData
 
-__all__ = ["OptionHandles", "define_options"]
+__all__ = ["OptionHandles", "define_options", "option_lot_bounds"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,17 @@ def _members(data: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     o, p, t = np.meshgrid(np.arange(O), np.arange(P), np.arange(T), indexing="ij")
     ok = (data.offer_of[p] == data.option_offer[o]) & data.option_window[o, t] & (data.option_lots[o] > 0)
     return o[ok], p[ok], t[ok]
+
+
+def option_lot_bounds(data: ModelData) -> np.ndarray:
+    """(P, T) the most lots the options can add at each placement and period (every option of
+    its offer exercised there in full): what a big-M over the fleet must allow beyond the lots
+    bought (the power a build may have to cover)."""
+    out = np.zeros((data.n_placements, data.n_periods))
+    if data.n_options:
+        o, p, t = _members(data)
+        np.add.at(out, (p, t), data.option_lots[o].astype(float))
+    return out
 
 
 def define_options(m: LinearModel, data: ModelData, lots: np.ndarray) -> OptionHandles | None:

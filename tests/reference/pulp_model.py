@@ -82,6 +82,29 @@ Contract v3, "two vendor rules":
 - max_new_compute: Σ_{i of v} compute_i·B[i,t] <= max_new_compute_v[t], B the
   units bought in t summed over sites (counted in t whatever the lead time).
 
+Contract v3, "capacity options":
+
+- r[x] integer lots reserved, 0..floor(max_units_x / lot); ke[x,s,t] integer lots exercised
+  at each site s hosting the offer's vendor in each period t of reserve_period..
+  exercise_until, 0..that many, with Σ_{s,t} ke[x,s,t] <= r[x].  lot·ke joins the fleet
+  n[i,s,t] of the offer like a purchase at s in t (lead time, lifetime); it is not in
+  B[i,t], so the offer's max_units, min_order, price tiers and the vendor's
+  max_new_compute ignore it.  Option capex reserve_cost·lot·r[x] (in reserve_period) +
+  exercise_price_t·lot·Σ_s ke[x,s,t] is in capex_t (cost, budget_t, total_budget) and in
+  the vendor's spend (max_spend, take-or-pay); ke[x,s,t] <= top·z_v ties exercising (not
+  reserving) to the onboarding indicator.  With demand scenarios r[x] is equal across
+  the scenarios sharing history up to reserve_period, ke[x,s,t] across those sharing it
+  up to t.  Returned as `ReferencePlan.options` (the checker's mapping form, per scenario
+  for a tree).
+- Bounds: the option variables are bounded by the option itself (not the offer's
+  max_units).  The purchase bounds K below that hold for every feasible plan stay valid
+  (option capex and option units only add to the budget, spend and power rows, and the
+  allocation row leaves them out).  The heuristic G counts the most compute the options
+  can bring (Σ_x compute·lot·floor(max_units/lot)) with the installed compute that other
+  vendors may have to dilute below max_share, and the build bound P_s counts the power of
+  every option unit that could be placed at s (else a plan powering units only an option
+  supplies would be cut off).
+
 Big-M constants.  Every integer lot variable k[i,s,t] gets an upper bound
 K[i,s,t], which is also the big-M of its indicators (min_order, onboarding),
 and U[i,t] = min(max_units_t, Σ_s lot·K[i,s,t]) bounds B[i,t] (the big-M of the

@@ -1078,7 +1078,8 @@ def _check_options(err: _Errors, options: Any, periods: list[int] | None, offer_
         _check_per_period(err, x, "exercise_price", path, periods, lo=0.0)
         if known and offer_tiered[offer] and x.get("exercise_price") is None:
             err.append(f"{path}exercise_price: required for offer {offer!r}, which has price_tiers")
-        window = []
+        window: list[int | None] = []  # the bounds given (None: absent or bad; 0 is a period like any)
+        valid = True
         for key in ("reserve_period", "exercise_until"):
             value = x.get(key)
             if value is None:
@@ -1090,9 +1091,10 @@ def _check_options(err: _Errors, options: Any, periods: list[int] | None, offer_
                 path + key,
                 f"{value!r} is not a period of {periods}",
             )
-            window.append(period if ok else False)
+            valid = valid and ok
+            window.append(period if ok else None)
         start, until = window
-        if periods is not None and start is not False and until not in (None, False):
+        if periods is not None and valid and until is not None:
             first = periods[0] if start is None else start
             err.check(until >= first, path + "exercise_until", f"{until} is before reserve_period {first}")
 

@@ -907,7 +907,8 @@ def tiny_problems(
     """≤ 2 offers × ≤ 3 periods (≤ 2 with sites, power builds or demand scenarios), every
     max_units finite and ≤ max_lots·lot_size; with power builds every power_build has
     block_gw and a finite max_gw (≤ 2 blocks), and the brute force stays within
-    TINY_EVALUATIONS plans (see `tiny_work`)."""
+    TINY_EVALUATIONS plans (see `tiny_work`; with `options` always, the options' plans
+    counted)."""
     short = sites or power_build or demand_scenarios
     return _problem(
         2,
