@@ -262,8 +262,10 @@ def _options(problem: Problem, T: int) -> dict[str, np.ndarray]:
     lot = np.array([problem.offers[i].lot_size for i in offer], dtype=np.int64)
     # a valid problem's options name their periods (validation fills in the defaults)
     first, last = problem.periods[0], problem.periods[-1]
-    start = np.array([position[first if o.reserve_period is None else o.reserve_period] for o in chosen], dtype=np.int64)
-    until = np.array([position[last if o.exercise_until is None else o.exercise_until] for o in chosen], dtype=np.int64)
+    reserve = [first if o.reserve_period is None else o.reserve_period for o in chosen]
+    until_period = [last if o.exercise_until is None else o.exercise_until for o in chosen]
+    start = np.array([position[p] for p in reserve], dtype=np.int64)
+    until = np.array([position[p] for p in until_period], dtype=np.int64)
     t = np.arange(T)
     return {
         "option_offer": offer,
