@@ -20,10 +20,12 @@ import numpy as np
 
 from .errors import Interrupted, NumericsError
 from .evaluate import PlanEvaluation, evaluate, objective_of, violations
+from .inputs import inputs_of
 from .model.bounds import cost_bounds, first_bounds
 from .model.build import BuiltModel, Handles
-from .model.extensive import Extensive, extensive_form
+from .model.extensive import Extensive, PathGroup, extensive_form
 from .model.linear import LinearModel
+from .model.replicate import path_datas, path_groups, tree_first_bounds
 from .model.risk import HHI_TOL
 from .model.sets import ModelData, model_data
 from .problem import Problem
@@ -56,12 +58,17 @@ MAX_CERTIFY_ROUNDS = 3
 #: tree in 45 s against HiGHS's 5 s, and its plans of the 27-path tree break share rows beyond
 #: procure's check.
 TREE_HEURISTIC_EFFORT = 1.0
-#: Within a time limit, the share of the paths' own build time kept for what follows it:
-#: stacking the paths and loading the solver (about a fifth of it on the gigawatt trees of 1,024
-#: and 4,096 paths: a build that would not end in time stops before them), and reading and
-#: checking every path's plan after the solve (about a third: the solve stops that much sooner).
+#: Within a time limit, the share of the time building every path on its own would take (the
+#: paths times one path's data, bounds and model, `_own_seconds`: a measure of the machine's speed
+#: and the tree's size) kept for what follows the paths' models: stacking them and loading the
+#: solver (about a tenth of it on the gigawatt trees of 1,024 and 4,096 paths, most of it the
+#: solver's load; a loaded machine's margin besides: a build that would not end in time stops
+#: before them), and reading and checking every path's plan after the solve (about a third: the
+#: solve stops that much sooner).
 STACK_SHARE = 0.3
 ANSWER_SHARE = 0.5
+#: Times one path's own build is measured (the least counts: a loaded machine's noise aside).
+OWN_BUILDS = 2
 #: The message of a tree whose time limit ran out before the solver had a model to solve.
 OUT_OF_TIME = "stopped before any plan was found: the time limit went into building the model"
 
@@ -183,6 +190,29 @@ def _each(make: Callable[[Any], Any], items: Sequence[Any], deadline: float | No
     return out
 
 
+def _first_bounds(datas: list[ModelData], alike: bool, deadline: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The largest of every path's first lot bounds and where any is provisional (computed once
+    when the paths' data differ in demand alone: ``alike``)."""
+    if alike:
+        return tree_first_bounds(datas)
+    bounds = _each(first_bounds, datas, deadline)
+    return np.max([b[0] for b in bounds], axis=0), np.any([b[1] for b in bounds], axis=0)
+
+
+def _own_seconds(pipeline: Pipeline, problem: Problem, upper: np.ndarray) -> float:
+    """Seconds one path's data, first bounds and model take when made on their own (the least
+    of `OWN_BUILDS` times)."""
+    seconds = []
+    for _ in range(OWN_BUILDS):
+        began = time.perf_counter()
+        inputs_of(problem)  # what `problem.inputs` took to compute
+        data = model_data(problem)
+        first_bounds(data)
+        pipeline.build(data, upper)
+        seconds.append(time.perf_counter() - began)
+    return min(seconds)
+
+
 def _open(
     pipeline: Pipeline,
     problem: Problem,
@@ -193,21 +223,35 @@ def _open(
 ) -> TreeState:
     """The extensive form of ``tree`` in a new solver session; ``fixed`` = (H, lots (P, H), GW
     (B, H)) holds the first H periods' lots and builds of every path at those values.  Raises
-    `_OutOfTime` when it would not be ready by ``deadline`` (`time.perf_counter` seconds)."""
+    `_OutOfTime` when it would not be ready by ``deadline`` (`time.perf_counter` seconds).
+
+    The paths differ in demand alone: their data and models are made from a few paths' own
+    (`procure.model.replicate`), unless a caller's rows or build hooks (which may read demand
+    in any way) are added to each path's model: then every path is built on its own."""
     began = time.perf_counter()
-    datas = _each(model_data, tree.problems, deadline)
-    bounds = _each(first_bounds, datas, deadline)
-    common = np.max([b[0] for b in bounds], axis=0) if upper is None else upper
+    own = pipeline.extra is not None or pipeline.extend is not None
+    replicated = None if own else path_datas(tree.problems)
+    datas = replicated if replicated is not None else _each(model_data, tree.problems, deadline)
+    first, provisional = _first_bounds(datas, replicated is not None, deadline)
+    common = first if upper is None else upper
     if fixed is not None:
         common = common.copy()
         common[:, : fixed.periods] = np.maximum(common[:, : fixed.periods], fixed.lots)
-    provisional = np.any([b[1] for b in bounds], axis=0)
-    builts = _each(lambda d: pipeline.build(d, common), datas, deadline)
+
+    def build(data: ModelData) -> BuiltModel:
+        return pipeline.build(data, common)
+
+    if replicated is not None:
+        groups = path_groups(build, datas, lambda make, items: _each(make, items, deadline))
+    else:
+        groups = [PathGroup.alone(b, s) for s, b in enumerate(_each(build, datas, deadline))]
     paths_seconds = time.perf_counter() - began
+    if replicated is not None:  # what every path's own build would take: the unit of the shares
+        paths_seconds = max(paths_seconds, tree.n_paths * _own_seconds(pipeline, tree.problems[0], common))
     if deadline is not None and time.perf_counter() + STACK_SHARE * paths_seconds > deadline:
         raise _OutOfTime  # stacking the paths and loading the solver would not end in time
     ext = extensive_form(
-        builts,
+        groups,
         tree.names,
         tree.probability,
         tree.representative,
