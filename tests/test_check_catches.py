@@ -384,8 +384,9 @@ def test_check_names_the_one_rule_a_plan_breaks(rule: Rule, amount: float, pick:
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
-def test_every_rule_is_caught_at_its_smallest_break(rule: Rule) -> None:
-    _, result = broken(rule, 0.001, 0)
+@pytest.mark.parametrize("pick", [0, 1, 2])  # power_build's three ways to break (negative, part block, > max_gw)
+def test_every_rule_is_caught_at_its_smallest_break(rule: Rule, pick: int) -> None:
+    _, result = broken(rule, 0.001, pick)
     assert any(line.startswith(rule.prefix) for line in result.check()), rule.name
 
 
