@@ -280,7 +280,9 @@ def available_solvers() -> list[str]:
     Returns
     -------
     list of str
-        Sorted names to pass as ``solver=`` (``"highs"``, ``"cbc"``, ``"pyomo:glpk"``,
-        ``"mpisppy:ph"``, …); a solver procure knows but that is not installed is left out.
+        Sorted names to pass as ``solver=`` (``"auto"``, ``"highs"``, ``"cbc"``,
+        ``"pyomo:glpk"``, …); a solver procure knows but that is not installed is left out.
+        ``"mpisppy:ef"`` and ``"mpisppy:ph"`` (mpi-sppy, for `procure.solve` on demand trees)
+        are not adapters yet and are not listed.
     """
     return [name for name, cls in sorted(_CLASSES.items()) if cls.available()]
