@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from . import fmt
+from . import fmt, stochastic
 from .errors import Interrupted, ProblemError
 from .problem import Problem, as_problem
 from .result import Result
@@ -56,32 +56,11 @@ PLANNED = ("optimal", "feasible")
 
 
 @dataclass(frozen=True, eq=False)
-class Held:
-    """The here-and-now decisions of a plan, held in every model built with it (a build hook,
-    ``extra=``, of `procure.solve`; it pickles, so dask workers build with it too).
+class Held(stochastic.Held):
+    """The here-and-now decisions of a plan (`procure.stochastic.Held`), held in every model
+    built with them: a build hook, ``extra=``, of `procure.solve` (it pickles, so dask workers
+    build with it too), which adds the caller's own rows (``extra``) first."""
 
-    Attributes
-    ----------
-    periods : int
-        ``H``: the leading periods whose decisions are held.
-    placed : numpy.ndarray
-        (P, H) units bought per placement and period.
-    built : numpy.ndarray or None
-        (B, H) GW of power started per build and period (None without power builds).
-    reserved : numpy.ndarray
-        (O,) units reserved through each capacity option; NaN for an option reserved in
-        period ``H`` or later (a decision of the recourse, left free).
-    exercised : numpy.ndarray
-        (O, P, H) units bought through each option per placement and period.
-    extra : callable or None
-        The caller's own rows (``extra=`` of the solve), added first.
-    """
-
-    periods: int
-    placed: np.ndarray
-    built: np.ndarray | None
-    reserved: np.ndarray
-    exercised: np.ndarray
     extra: Extra | None = None
 
     def __call__(self, model: LinearModel, handles: Handles, data: ModelData) -> None:
@@ -98,22 +77,7 @@ class Held:
         """
         if self.extra is not None:
             self.extra(model, handles, data)
-        H = self.periods
-        if H == 0:
-            return
-        lots = np.round(self.placed / data.lot_p[:, None])
-        _fix(model, handles.lots[:, :H], lots)
-        builds = handles.builds
-        if builds is not None and self.built is not None:
-            units = self.built / builds.gw[:, None]
-            blocks = np.isfinite(data.build_block)[:, None]
-            _fix(model, builds.cols[:, :H], np.where(blocks, np.round(units), units))
-        options = handles.options
-        if options is not None and len(self.reserved):
-            lot = data.lot[data.option_offer].astype(float)
-            chosen = np.isfinite(self.reserved)
-            _fix(model, options.reserved[chosen], np.round(self.reserved[chosen] / lot[chosen]))
-            _fix(model, options.exercised[:, :, :H], np.round(self.exercised / lot[:, None, None]))
+        self.hold(model, handles, data)
 
     def same_as(self, other: Held) -> bool:
         """Whether ``other`` holds the same decisions (and the same caller's rows).
@@ -140,12 +104,6 @@ def _equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     if a is None or b is None:
         return a is b
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
-
-
-def _fix(model: LinearModel, ids: np.ndarray, values: np.ndarray) -> None:
-    """Fix the live columns ``ids`` (−1: none) at ``values``."""
-    live = ids >= 0
-    model.set_col_bounds(ids[live], values[live], values[live])
 
 
 def _plan_of(result: Result) -> tuple[Result, int, Problem]:
@@ -183,13 +141,8 @@ def held_decisions(plan: Result, periods: int, extra: Extra | None = None) -> He
     """
     ev = plan.evaluation
     assert ev is not None
-    H = periods
-    reserve_t = plan.problem.inputs.option_reserve_t
-    reserved = np.where(np.asarray(reserve_t) < H, ev.reserved, np.nan) if len(ev.reserved) else ev.reserved
-    built = ev.built[:, :H].copy() if ev.built.size else None
-    return Held(
-        H, ev.placed[:, :H].copy(), built, np.asarray(reserved, dtype=float), ev.exercised[:, :, :H].copy(), extra
-    )
+    base = stochastic.held_from(ev, plan.problem.inputs.option_reserve_t, periods)
+    return Held(base.periods, base.placed, base.built, base.reserved, base.exercised, extra)
 
 
 # --------------------------------------------------------------------------- demand paths

@@ -127,33 +127,53 @@ def _decided(ev: PlanEvaluation, reserve_t: np.ndarray, t: int) -> dict[str, np.
 
 @dataclass(frozen=True)
 class Held:
-    """Decisions of the first ``periods`` periods held on every path: whole lots (P, H), GW
-    started (B, H) or None, and, with capacity options, lots reserved (O,) (held for options
-    reserved in those periods) and lots exercised (O, P, H)."""
+    """A plan's decisions of its first ``periods`` periods, held in every model they are
+    applied to (`hold`), in the plan's own terms: units bought (P, H) per placement, GW started
+    (B, H) or None, units reserved through each capacity option (O,) (NaN for an option
+    reserved in period ``H`` or later: a later decision, left free) and units exercised
+    (O, P, H)."""
 
     periods: int
-    lots: np.ndarray
-    gw: np.ndarray | None = None
-    reserved: np.ndarray | None = None
-    exercised: np.ndarray | None = None
+    placed: np.ndarray
+    built: np.ndarray | None
+    reserved: np.ndarray
+    exercised: np.ndarray
 
-    def hold(self, m: LinearModel, handles: Handles) -> None:
-        """Fix these decisions' columns of one path's handles in ``m``."""
+    def lots(self, data: ModelData) -> np.ndarray:
+        """(P, H) the held purchases in whole lots."""
+        return np.round(self.placed / data.lot_p[:, None])
+
+    def hold(self, model: LinearModel, handles: Handles, data: ModelData) -> None:
+        """Fix the held columns of one model (or one path's ``handles`` in an extensive form)."""
         H = self.periods
-        m.set_col_bounds(handles.lots[:, :H].ravel(), self.lots.ravel(), self.lots.ravel())
-        builds = handles.builds
-        if builds is not None and self.gw is not None:
-            cols, units = builds.cols[:, :H], (self.gw / builds.gw[:, None])
-            live = cols >= 0
-            m.set_col_bounds(cols[live], units[live], units[live])
-        options = handles.options
-        if options is None or self.reserved is None or self.exercised is None:
+        if H == 0:
             return
-        early = handles.data.option_reserve_t < H
-        m.set_col_bounds(options.reserved[early], self.reserved[early], self.reserved[early])
-        cols = options.exercised[:, :, :H]
-        live = cols >= 0
-        m.set_col_bounds(cols[live], self.exercised[live], self.exercised[live])
+        _fix(model, handles.lots[:, :H], self.lots(data))
+        builds = handles.builds
+        if builds is not None and self.built is not None:
+            units = self.built / builds.gw[:, None]
+            blocks = np.isfinite(data.build_block)[:, None]
+            _fix(model, builds.cols[:, :H], np.where(blocks, np.round(units), units))
+        options = handles.options
+        if options is not None and len(self.reserved):
+            lot = data.lot[data.option_offer].astype(float)
+            chosen = np.isfinite(self.reserved)
+            _fix(model, options.reserved[chosen], np.round(self.reserved[chosen] / lot[chosen]))
+            _fix(model, options.exercised[:, :, :H], np.round(self.exercised / lot[:, None, None]))
+
+
+def _fix(model: LinearModel, ids: np.ndarray, values: np.ndarray) -> None:
+    """Fix the live columns ``ids`` (−1: none) at ``values``."""
+    live = ids >= 0
+    model.set_col_bounds(ids[live], values[live], values[live])
+
+
+def held_from(ev: PlanEvaluation, reserve_t: np.ndarray, H: int) -> Held:
+    """The decisions of an evaluated plan's first ``H`` periods (``reserve_t``: each option's
+    reserve period position, from the plan's problem inputs)."""
+    reserved = np.where(np.asarray(reserve_t) < H, ev.reserved, np.nan) if len(ev.reserved) else ev.reserved
+    built = ev.built[:, :H].copy() if ev.built.size else None
+    return Held(H, ev.placed[:, :H].copy(), built, np.asarray(reserved, dtype=float), ev.exercised[:, :, :H].copy())
 
 
 @dataclass
@@ -236,7 +256,7 @@ def _open(
     common = first if upper is None else upper
     if fixed is not None:
         common = common.copy()
-        common[:, : fixed.periods] = np.maximum(common[:, : fixed.periods], fixed.lots)
+        common[:, : fixed.periods] = np.maximum(common[:, : fixed.periods], fixed.lots(datas[0]))
 
     def build(data: ModelData) -> BuiltModel:
         return pipeline.build(data, common)
@@ -261,7 +281,7 @@ def _open(
     )
     if fixed is not None:
         for view in ext.views:
-            fixed.hold(ext.model, view.handles)
+            fixed.hold(ext.model, view.handles, view.handles.data)
     session = pipeline.adapter.open(ext.model)
     return TreeState(problem, tree, datas, ext, session, common, provisional, fixed, ANSWER_SHARE * paths_seconds)
 
@@ -568,18 +588,6 @@ def _interval(a: Result, b: Result) -> tuple[float, float, float]:
     return value, low, high
 
 
-def held_from(ev: PlanEvaluation, data: ModelData, H: int) -> Held:
-    """The first ``H`` periods' decisions of an evaluated plan, in whole lots, to hold."""
-    lot = data.lot[data.option_offer].astype(float)
-    return Held(
-        H,
-        np.round(ev.placed[:, :H] / data.lot_p[:, None]),
-        ev.built[:, :H] if ev.built.size else None,
-        np.round(ev.reserved / lot) if lot.size else None,
-        np.round(ev.exercised[:, :, :H] / lot[:, None, None]) if lot.size else None,
-    )
-
-
 def value_of_stochastic_solution(result: Result, **options: Any) -> StochasticValue:
     """VSS = EEV − RP: EEV decides the here-and-now periods as the mean demand path's optimal plan
     does, then every path adapts (the extensive form with those decisions held); RP is the tree's
@@ -599,7 +607,10 @@ def value_of_stochastic_solution(result: Result, **options: Any) -> StochasticVa
         note = f"the mean demand path has no plan ({mean.status})"
         return StochasticValue("VSS", math.nan, math.nan, math.nan, rp.objective, math.nan, note)
     eev, _ = run_tree(
-        pipeline, problem, time.perf_counter(), fixed=held_from(mean.evaluation, model_data(tree.problems[0]), H)
+        pipeline,
+        problem,
+        time.perf_counter(),
+        fixed=held_from(mean.evaluation, tree.problems[0].inputs.option_reserve_t, H),
     )
     if eev.status == "infeasible":
         note = "deciding the here-and-now periods from the mean path leaves some path without a plan"

@@ -227,7 +227,7 @@ def test_so_are_forced_risk_families_wait_and_see_and_held_decisions(seed: int) 
     data = model_data(scenario_tree(p).problems[0])
     P, T = data.n_placements, data.n_periods
     _same_state(*_open_both(problem, upper=np.full((P, T), 7.0)))
-    fixed = stochastic.Held(1, np.full((P, 1), 2.0))
+    fixed = stochastic.Held(1, 2.0 * data.lot_p[:, None], None, np.zeros(0), np.zeros((0, P, 1)))  # 2 lots held
     _same_state(*_open_both(problem, fixed=fixed))
 
 
