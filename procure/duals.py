@@ -38,6 +38,7 @@ from .errors import ProblemError
 from .evaluate import OptionPlan, evaluate
 from .model.bounds import first_bounds
 from .model.build import BuiltModel, Extra
+from .model.held import Held
 from .model.linear import LinearModel
 from .model.risk import hhi_cut_rows
 from .model.scaling import MatrixForm, matrix_form
@@ -170,20 +171,17 @@ class FixedPlan:
         self.built = built = self.build(problem)
         self.base = _Arrays.of(built)
         m = built.model
-        m.set_col_bounds(built.lots.ravel(), lots.ravel(), lots.ravel())
+        O, (P, T) = data.n_options, lots.shape
+        reserved, exercised = options if options is not None else (np.zeros(O), np.zeros((O, P, T)))
+        # every purchase, reservation and exercise of the plan is held (continuous GW stay free)
+        Held(T, lots * data.lot_p[:, None], None, np.asarray(reserved, float), np.asarray(exercised, float)).hold(
+            m, built.handles, data
+        )
         builds = built.handles.builds
         if builds is not None and built_gw is not None:  # whole blocks are integers of the plan too
             blocks = np.isfinite(data.build_block)[:, None] & (builds.cols >= 0)
             count = np.round(np.asarray(built_gw, dtype=float) / builds.gw[:, None])[blocks]
             m.set_col_bounds(builds.cols[blocks], count, count)
-        held = built.handles.options
-        if held is not None and options is not None:  # the plan's reservations and exercises are its decisions too
-            lot = data.lot[data.option_offer].astype(float)
-            reserved = np.round(np.asarray(options[0], dtype=float) / lot)
-            m.set_col_bounds(held.reserved, reserved, reserved)
-            live = held.exercised >= 0
-            exercised = np.round(np.asarray(options[1], dtype=float) / lot[:, None, None])[live]
-            m.set_col_bounds(held.exercised[live], exercised, exercised)
         solved = self._solve(m, solve)
         self.x, self.duals = solved.x, solved.duals
         self.objective = m.objective_value(self.x)
