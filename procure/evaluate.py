@@ -30,6 +30,7 @@ __all__ = [
     "cvar",
     "evaluate",
     "fleet_of",
+    "new_compute",
     "objective_of",
     "violations",
 ]
@@ -486,10 +487,15 @@ def _min_share(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     ]
 
 
+def new_compute(inputs: Inputs, ev: PlanEvaluation) -> np.ndarray:
+    """(V, T) compute of each vendor's units bought in each period (what ``max_new_compute``
+    caps: purchases at every site, counted when bought; units exercised through options apart)."""
+    return _sum_by(inputs.vendor_of, len(inputs.max_new_compute), inputs.compute[:, None] * ev.purchases)
+
+
 def _max_new_compute(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     inputs = problem.inputs
-    new = np.zeros_like(inputs.max_new_compute)
-    np.add.at(new, inputs.vendor_of, inputs.compute[:, None] * ev.purchases)
+    new = new_compute(inputs, ev)
     return [
         f"max_new_compute[{problem.vendor_names[v]},{problem.periods[t]}]: {new[v, t]:.6g} compute bought"
         f" > allocation {inputs.max_new_compute[v, t]:.6g}"

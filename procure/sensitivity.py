@@ -29,7 +29,7 @@ import pandas as pd
 from . import fmt
 from .duals import NO_PERIOD, Change, FixedPlan, StructureChanged
 from .errors import ProblemError
-from .evaluate import PlanEvaluation
+from .evaluate import PlanEvaluation, new_compute
 from .fmt import money
 from .paths import get_value, set_value
 from .problem import Problem
@@ -392,8 +392,7 @@ def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
     if risk.max_share < 1.0 and inheriting:
         top = shares[inheriting].max(axis=0)
         per_period_rows("risk.max_share", "shares", 1, "pt", 0.01, risk.max_share, top)
-    bought = np.zeros_like(inputs.max_new_compute)
-    np.add.at(bought, inputs.vendor_of, inputs.compute[:, None] * ev.purchases)
+    bought = new_compute(inputs, ev)
     for v, vendor in enumerate(problem.vendors):  # in vendor_names order
         if vendor.min_share > 0:
             floor_used = np.where(inputs.demand > 0, shares[v], np.nan)

@@ -77,8 +77,7 @@ def sheets(result: Result) -> dict[str, pd.DataFrame]:
     for name, make in SHEETS.items():
         out[name] = _stacked(result, make)
     if result.problem.options:  # units reserved and bought through each capacity option
-        options = result.options.rename(columns=lambda c: f"{c} (units)" if c != "offer" else c)
-        out["options"] = options.reset_index()
+        out["options"] = tables.options_table(result).reset_index()
     return out
 
 

@@ -350,10 +350,9 @@ def _first_screen(result: Result, violations: Sequence[str]) -> str:
 
 def _options_table(result: Result) -> list[str]:
     """Capacity options: units reserved and bought through each (per path for a tree)."""
-    table = result.options
-    if table.empty:
+    shown = tables.options_table(result)
+    if shown.empty:
         return []
-    shown = table.rename(columns=lambda c: f"{c} (units)" if c != "offer" else c)
     if isinstance(shown.index, pd.MultiIndex):  # a tree: one row per path and option
         shown.index = [" / ".join(map(str, k)) for k in shown.index]
         shown.index.name = "path / option"

@@ -26,6 +26,7 @@ __all__ = [
     "compute_table",
     "cost_table",
     "fleet_table",
+    "options_table",
     "periods_table",
     "plan_table",
     "power_table",
@@ -193,6 +194,12 @@ def cost_table(result: Result) -> pd.DataFrame:
     """``cost_breakdown``: each part of the cost per period, present value."""
     names = {part: f"{part.replace('_', '-')} (PV $)" for part in BREAKDOWN}
     return result.cost_breakdown.rename(columns=names)
+
+
+def options_table(result: Result) -> pd.DataFrame:
+    """``options`` with units in the headers: each capacity option's offer, units reserved,
+    exercised in all and in each period (per path and option for a tree)."""
+    return result.options.rename(columns=lambda c: c if c == "offer" else f"{c} (units)")
 
 
 def shares_table(result: Result) -> pd.DataFrame:
