@@ -752,6 +752,7 @@ def test_tree_builds_from_a_forecast_from_paths_and_by_reduction(starter: Path, 
         (["--total", "3,5,8"], "--branching is required"),
         (["--total", "3,x,8", "--branching", "3"], "is not a comma-separated list of numbers"),
         (["--total", "8,5,3", "--branching", "3"], "total"),
+        (["--paths", "/dev/zero", "--branching", "2"], "not a regular file"),  # never read without a bound
     ],
 )
 def test_tree_names_bad_arguments(

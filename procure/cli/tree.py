@@ -58,9 +58,12 @@ def _numbers(text: str, flag: str, kind: type = float) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import io
+
     import pandas as pd
 
     from procure.forecast import growth_tree, reduce_tree, tree_from_paths
+    from procure.io import read_file
 
     problem = read_problem(args)
     if args.reduce is None and args.branching is None:
@@ -75,9 +78,10 @@ def run(args: argparse.Namespace) -> int:
         tree = growth_tree(problem, branching=children, **given)
         note = f"{len(tree.demand_scenarios)} paths from the forecast"
     elif args.paths is not None:
+        data = read_file(args.paths, f"--paths {args.paths!r}")  # a regular file, size bounded before reading
         try:
-            paths = pd.read_csv(args.paths)
-        except (OSError, ValueError) as exc:
+            paths = pd.read_csv(io.BytesIO(data))
+        except ValueError as exc:
             raise CliError(f"--paths {args.paths!r}: cannot be read as CSV ({exc})") from None
         tree = tree_from_paths(problem, paths, branching=children)
         note = f"{len(tree.demand_scenarios)} paths from {len(paths):,} simulated paths"
