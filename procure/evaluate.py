@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs, read_only
+from .limits import REQUIREMENT_TOL
 from .problem import Problem
 
 #: GW above which a build counts as started (and pays its fixed cost): 1 W.
@@ -340,10 +341,11 @@ def _lots(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
 
 
 def _supply(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+    """Units are counted exactly (a relative tolerance would let 2,000,001 units pass a cap of 2,000,000)."""
     cap = problem.inputs.max_units
     return [
         f"max_units[{problem.offer_names[i]},{problem.periods[t]}]: {ev.purchases[i, t]:g} units > supply {cap[i, t]:g}"
-        for i, t in zip(*np.nonzero(_over(ev.purchases, cap, tol)))
+        for i, t in zip(*np.nonzero(ev.purchases > cap + tol))
     ]
 
 
@@ -599,8 +601,11 @@ def _max_hhi(problem: Problem, ev: PlanEvaluation, tol: float, hhi_tol: float) -
     ]
 
 
-def violations(problem: Problem, ev: PlanEvaluation, tol: float = 1e-6, hhi_tol: float = 0.0) -> list[str]:
+def violations(problem: Problem, ev: PlanEvaluation, tol: float = REQUIREMENT_TOL, hhi_tol: float = 0.0) -> list[str]:
     """Every constraint of the problem that the evaluated plan breaks, in words.
+
+    A requirement in a continuous quantity must hold within ``tol`` of its size
+    (`procure.limits.REQUIREMENT_TOL`: rounding, nothing more); counts of units are exact.
 
     ``hhi_tol`` is the slack allowed on ``max_hhi`` (HHI is bounded by tangent cuts)."""
     out = [line for check in CHECKS for line in check(problem, ev, tol)]

@@ -44,6 +44,20 @@ model is built, because the model could not represent it faithfully:
     ``installed_life``) and ``risk.min_vendors``.  No horizon is that long;
     the limit keeps period arithmetic in numpy's int64.
 
+``REQUIREMENT_TOL = 1e-9``
+    How closely a plan must meet a requirement measured in a continuous
+    quantity (compute, power, money, CVaR) for `procure.check` to accept
+    it: ``lhs ≤ rhs + REQUIREMENT_TOL · max(1, |rhs|)``, room for rounding
+    in double arithmetic and nothing more.  The model reads the rules
+    exactly, so no plan the checker accepts is cheaper than the bound procure
+    proves (up to this hair).  A looser tolerance would not be harmless: at
+    1e-6 a plan may serve a demand of 16,560,000 fifteen units short, or a
+    workload 1/3000 of a PFLOP/s short and beat the true optimum by 0.04%.
+    Counts of chips, lots and vendors are whole numbers and are held exactly.
+    Continuous parts of a plan (workload splits, power built) come from the
+    solver to its tolerance (about 1e-7); procure polishes them with the
+    plan's whole units held before checking.
+
 ``MAX_PERIOD = 10**6``
     The largest magnitude of a period (a year, or 1..N).  Periods are added
     to lifetimes and lead times in int64 arrays.
@@ -51,7 +65,15 @@ model is built, because the model could not represent it faithfully:
 
 from __future__ import annotations
 
-__all__ = ["MAX_COUNT", "MAX_LOTS", "MAX_PERIOD", "MAX_UNITS", "MAX_VALUE", "MIN_POSITIVE"]
+__all__ = [
+    "MAX_COUNT",
+    "MAX_LOTS",
+    "MAX_PERIOD",
+    "MAX_UNITS",
+    "MAX_VALUE",
+    "MIN_POSITIVE",
+    "REQUIREMENT_TOL",
+]
 
 MAX_VALUE = 1e15
 MIN_POSITIVE = 1e-9
@@ -59,3 +81,4 @@ MAX_UNITS = 10**12
 MAX_LOTS = 10**12
 MAX_COUNT = 10**6
 MAX_PERIOD = 10**6
+REQUIREMENT_TOL = 1e-9

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from .errors import ProblemError
 from .evaluate import OptionPlan, PlanEvaluation, evaluate, objective_of, violations
+from .limits import REQUIREMENT_TOL
 from .model.risk import HHI_TOL
 from .problem import Problem
 from .validate import NOMINAL
@@ -65,7 +66,7 @@ class ExtraRows:
             x[self.split[has]] = ev.split[has]
         return x
 
-    def violations(self, ev: PlanEvaluation, tol: float = 1e-6) -> list[str]:
+    def violations(self, ev: PlanEvaluation, tol: float = REQUIREMENT_TOL) -> list[str]:
         """The rows the plan of ``ev`` breaks, in words."""
         value = self.A @ self.at(ev)
         finite = [np.where(np.isfinite(b), np.abs(b), 0.0) for b in (self.lower, self.upper)]
@@ -368,7 +369,7 @@ class Result:
 
     # ------------------------------------------------------------------ checks
 
-    def check(self, tol: float = 1e-6) -> list[str]:
+    def check(self, tol: float = REQUIREMENT_TOL) -> list[str]:
         """Re-verify the plan against every constraint of the problem (and the rows a
         caller added with ``extra``).
 

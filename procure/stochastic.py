@@ -21,6 +21,7 @@ import numpy as np
 from .errors import Interrupted, NumericsError
 from .evaluate import PlanEvaluation, evaluate, objective_of, violations
 from .inputs import inputs_of
+from .limits import REQUIREMENT_TOL
 from .model.bounds import cost_bounds, first_bounds
 from .model.build import BuiltModel
 from .model.extensive import Extensive, PathGroup, extensive_form
@@ -91,7 +92,9 @@ def tree_objective(problem: Problem, probability: np.ndarray, objectives: np.nda
     return value
 
 
-def nonanticipativity_violations(tree: ScenarioTree, evaluations: list[PlanEvaluation], tol: float = 1e-6) -> list[str]:
+def nonanticipativity_violations(
+    tree: ScenarioTree, evaluations: list[PlanEvaluation], tol: float = REQUIREMENT_TOL
+) -> list[str]:
     """Decisions of period ``t`` (purchases per placement, power builds, options reserved and
     exercised) that differ between paths whose demand is equal up to ``t``: one line each."""
     out = []

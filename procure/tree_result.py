@@ -18,6 +18,7 @@ import pandas as pd
 
 from . import fmt
 from .errors import ProblemError
+from .limits import REQUIREMENT_TOL
 from .result import Result
 from .tree import ScenarioTree
 
@@ -188,7 +189,7 @@ class TreeResult(Result):
 
     # ------------------------------------------------------------------ checking
 
-    def check(self, tol: float = 1e-6) -> list[str]:
+    def check(self, tol: float = REQUIREMENT_TOL) -> list[str]:
         """Every constraint of every path that its plan breaks, non-anticipativity, and the
         reported cost and objective against the ones recomputed from the plans: an empty
         list means the plans are valid.

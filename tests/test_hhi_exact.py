@@ -32,7 +32,7 @@ from scipy.optimize import linprog
 
 import procure
 import procure.model.risk as risk_model
-from procure.evaluate import evaluate, objective_of
+from procure.evaluate import evaluate, objective_of, violations
 from procure.model.risk import HHI_TOL
 
 REGRESSION = Path(__file__).parent / "data" / "regressions" / "false-bound-hhi-1194.json"
@@ -43,8 +43,8 @@ REGRESSION_OPTIMUM = 21_865_658.58
 
 #: The plan once reported as better (objective 21,857,023.96).  It serves the 2029 workloads
 #: 1/3000 compute short (v2-o0 must run train at 0.6, which leaves 389.99967 of 390 for infer):
-#: within a relative tolerance of 1e-6, so a solver at its default tolerances (and procure's
-#: check) accepts it, but not a plan of the spec's problem.
+#: within a relative tolerance of 1e-6, so a solver at its default tolerances accepts it, but
+#: not a plan of the spec's problem, nor procure's check (`REQUIREMENT_TOL` = 1e-9).
 SHORT_PLAN = {
     ("v0-o0", 2026): 20,
     ("v1-o1", 2027): 144,
@@ -151,6 +151,46 @@ def test_the_plan_reported_as_better_is_short_of_demand() -> None:
     got = {(o, p): u for p, row in result.purchases.iterrows() for o, u in row.items() if u}
     assert got == SHORT_PLAN
     assert result.bound <= result.objective
+
+
+def _best_split(problem: procure.Problem, placed: np.ndarray) -> np.ndarray:
+    """(I, W, T) a split of the plan's fleet with the least total shortfall in each period (LP)."""
+    from procure.evaluate import fleet_of
+
+    inputs = problem.inputs
+    fleet = fleet_of(inputs, placed)
+    I, W = inputs.efficiency.shape
+    T = len(problem.periods)
+    out = np.zeros((I, W, T))
+    for t in range(T):
+        # min Σ_w s_w  s.t.  Σ_w x[i,w] ≤ n[i,t],  Σ_i eff·compute·x[i,w] + s_w ≥ demand[w,t]
+        c = np.concatenate([np.zeros(I * W), np.ones(W)])
+        A = np.zeros((I + W, I * W + W))
+        for i in range(I):
+            A[i, i * W : (i + 1) * W] = 1.0
+        for w in range(W):
+            A[I + w, [i * W + w for i in range(I)]] = -inputs.efficiency[:, w] * inputs.compute
+            A[I + w, I * W + w] = -1.0
+        b = np.concatenate([fleet[:, t], -inputs.workload_demand[:, t]])
+        res = linprog(c, A_ub=A, b_ub=b, bounds=[(0, None)] * (I * W + W), method="highs")
+        assert res.status == 0
+        out[:, :, t] = res.x[: I * W].reshape(I, W)
+    return out
+
+
+def test_check_refuses_the_plan_short_by_a_millionth() -> None:
+    """The plan once offered as cheaper is short of the 2029 workloads by 8.5e-7 of demand in
+    its best split: beyond `REQUIREMENT_TOL`, so `check()` names that row, and the bound procure
+    proves (21,865,658.58) is not above any plan the checker accepts."""
+    problem = procure.Problem.from_dict(_regression())
+    placed = np.zeros((len(problem.placements()), len(problem.periods)))
+    for (offer, period), units in SHORT_PLAN.items():
+        placed[problem.offer_names.index(offer), problem.periods.index(period)] = units
+    ev = evaluate(problem, placed, split=_best_split(problem, placed))
+    broken = violations(problem, ev)
+    assert len(broken) == 1 and broken[0].startswith("workload_demand[") and ",2029]" in broken[0], broken
+    assert violations(problem, ev, tol=1e-6) == []  # what a solver's default tolerance lets through
+    assert objective_of(problem, ev) < REGRESSION_OPTIMUM
 
 
 # --------------------------------------------------------------------------- random problems

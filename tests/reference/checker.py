@@ -796,7 +796,7 @@ def _violations(
                 continue
             u = B[o.name][t]
             where = f"[{o.name}][{period}]"
-            if o.max_units is not None and not _le(u, o.max_units[period], tol):
+            if o.max_units is not None and u > o.max_units[period] + tol:  # counts are exact
                 if report(f"max_units{where}: {_g(u)} > {_g(o.max_units[period])}"):
                     return out
             if u > tol and not _le(o.min_order, u, tol):
