@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 import procure
-from procure.tables import write_starter
+from procure.problem.table_input import write_starter
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate import generate

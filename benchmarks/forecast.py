@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from procure.forecast import growth_tree, reduce_tree, tree_from_paths
+from procure.stochastic.forecast import growth_tree, reduce_tree, tree_from_paths
 
 
 def problem(periods: list[int]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 import procure
-from procure.out_of_sample import OutOfSample, out_of_sample
+from procure.sweeps.out_of_sample import OutOfSample, out_of_sample
 
 METHODS = ("serial", "dask1", "dask2")
 PERIODS = [2026, 2027, 2028, 2029]

@@ -48,9 +48,9 @@ from typing import Any
 import numpy as np
 
 import procure
-from procure.paths import apply_changes
-from procure.sample import uniform
-from procure.sweep import TIMING_COLUMNS
+from procure.problem.fields import apply_changes
+from procure.sweeps.sample import uniform
+from procure.sweeps.sweep import TIMING_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = ROOT / "examples" / "gigawatt_2026.toml"

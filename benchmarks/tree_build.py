@@ -8,13 +8,13 @@ Each way makes every path's data, the lot bounds and every path's model, and sta
 the extensive form (`procure.model.extensive.extensive_form`), without loading a solver:
 
 - ``path by path``: `model_data`, `first_bounds` and `Pipeline.build` of every path on its own
-  (what `procure.stochastic._open` does for a tree with a caller's rows);
+  (what `procure.stochastic.tree_solve._open` does for a tree with a caller's rows);
 - ``templates``: `procure.model.replicate` (every path's data from the first's, the bounds once,
   a model per group of paths with demand in the same periods, every member's numbers put in).
 
 The two extensive forms are checked to be the same (bounds, costs, integrality, matrix, blocks)
 before anything is printed.  Seconds are the least of ``--repeat`` runs; the last column is
-`procure.stochastic._open` with HiGHS (templates, and loading the model into HiGHS).
+`procure.stochastic.tree_solve._open` with HiGHS (templates, and loading the model into HiGHS).
 """
 
 from __future__ import annotations
@@ -29,15 +29,15 @@ from typing import Any
 import numpy as np
 
 import procure
-from procure import stochastic
+from procure.core.pipeline import Pipeline
 from procure.model.bounds import first_bounds
 from procure.model.extensive import Extensive, PathGroup, extensive_form
 from procure.model.replicate import path_datas, path_groups, tree_first_bounds
 from procure.model.sets import ModelData, model_data
-from procure.options import solve_options
-from procure.pipeline import Pipeline
+from procure.problem.tree import ScenarioTree, scenario_tree
 from procure.solvers import get_adapter
-from procure.tree import ScenarioTree, scenario_tree
+from procure.solvers.options import solve_options
+from procure.stochastic import tree_solve as stochastic
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))

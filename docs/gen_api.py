@@ -6,7 +6,7 @@ Run from the repository root::
     python docs/gen_api.py --check    # exit 1 if docs/api.md is out of date
 
 Covers everything in ``procure.__all__``, the public methods and properties of the main
-classes, the plot accessors (``result.plot``), ``procure.tables.write_starter``, ``procure.fmt``, the
+classes, the plot accessors (``result.plot``), ``procure.problem.table_input.write_starter``, ``procure.fmt``, the
 distributions of ``procure.sample`` and the command line's entry point.  Docstrings are
 numpydoc; sections become bold headings and parameter lists become Markdown lists, the
 rest is kept as written.
@@ -275,9 +275,9 @@ def generate() -> str:
     sys.path.insert(0, str(ROOT))
     import procure
     import procure.cli
-    import procure.plot
-    import procure.sample as sample_module
-    import procure.tables
+    import procure.report.plot
+    import procure.sweeps.sample as sample_module
+    import procure.problem.table_input
 
     functions: list[str] = []
     classes: list[str] = []
@@ -328,22 +328,28 @@ def generate() -> str:
             out += entry(f"class `procure.{name}`", f"procure.{name}", getattr(procure, name))
 
     plot_classes: list[tuple[str, Callable[..., Any]]] = [
-        ("result.plot", procure.plot.ResultPlot),
-        ("tree_result.plot", procure.plot.TreeResultPlot),
-        ("sweep.plot", procure.plot.SweepPlot),
+        ("result.plot", procure.report.plot.ResultPlot),
+        ("tree_result.plot", procure.report.plot.TreeResultPlot),
+        ("sweep.plot", procure.report.plot.SweepPlot),
     ]
     out += ["## Plots (`result.plot`)", ""]
     for accessor, cls in plot_classes:
-        out += [f"### `{accessor}`: `procure.plot.{cls.__name__}`", "", *docstring(cls), ""]
+        out += [f"### `{accessor}`: `procure.report.plot.{cls.__name__}`", "", *docstring(cls), ""]
         for mname, _, fn in sorted(_members(cls), key=lambda m: m[0]):  # type: ignore[arg-type]
             out += entry(f"`{accessor}.{mname}`", f"{accessor}.{mname}", fn, level=4)
-    out += entry("`procure.plot.vendor_colors`", "procure.plot.vendor_colors", procure.plot.vendor_colors)
+    out += entry(
+        "`procure.report.plot.vendor_colors`", "procure.report.plot.vendor_colors", procure.report.plot.vendor_colors
+    )
 
-    out += ["## Tables (`procure.tables`)", ""]
-    out += entry("`procure.tables.write_starter`", "procure.tables.write_starter", procure.tables.write_starter)
+    out += ["## Tables (`procure.problem.table_input`)", ""]
+    out += entry(
+        "`procure.problem.table_input.write_starter`",
+        "procure.problem.table_input.write_starter",
+        procure.problem.table_input.write_starter,
+    )
 
     out += ["## Number formatting (`procure.fmt`)", "", *docstring(procure.fmt), ""]
-    for name in procure.fmt.__all__:
+    for name in procure.base.fmt.__all__:
         obj = getattr(procure.fmt, name)
         if inspect.isfunction(obj):
             out += entry(f"`procure.fmt.{name}`", f"procure.fmt.{name}", obj)
@@ -351,7 +357,7 @@ def generate() -> str:
     out += [
         "## Sampling distributions (`procure.sample`)",
         "",
-        "Also attributes of `procure.sample` (`procure.sample.lognormal`).",
+        "Also attributes of `procure.sample` (`procure.sweeps.sample.lognormal`).",
         "",
     ]
     for name in ["lognormal", "uniform", "normal", "choice", "growth", "supply_cut"]:

@@ -36,7 +36,7 @@ import pandas as pd
 from gigawatt_2026 import build_problem
 
 import procure
-from procure import fmt
+from procure.base import fmt
 
 # Disruptions over the 2026-2030 horizon.  Probabilities and availabilities are
 # assumptions, not estimates from any source; replace them with your own.

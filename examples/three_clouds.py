@@ -34,7 +34,7 @@ import sys
 import pandas as pd
 
 import procure
-from procure import fmt
+from procure.base import fmt
 
 YEARS = [2026, 2027, 2028, 2029, 2030]
 

@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 import procure
-from procure import fmt
-from procure.evaluate import evaluate, objective_of
+from procure.base import fmt
+from procure.problem.evaluate import evaluate, objective_of
 
 HERE = Path(__file__).resolve().parent
 GROWTH = {"slow": 3 ** (1 / 4), "mid": 5 ** (1 / 4), "fast": 8 ** (1 / 4)}  # per year, 2026 → 2030
@@ -132,7 +132,7 @@ def single_forecast(problem: dict[str, Any], result: procure.TreeResult) -> pd.D
             "forecast plan": fmt.money(followed),
             "tree plan": fmt.money(tree_plan),
             "difference": fmt.money(followed - tree_plan, sign=True),
-            "rules broken": fmt.count(len(procure.evaluate.violations(path, ev))),
+            "rules broken": fmt.count(len(procure.problem.evaluate.violations(path, ev))),
         }
     return pd.DataFrame(rows).T
 

@@ -35,8 +35,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 import procure
-from procure import fmt
-from procure.out_of_sample import compare
+from procure.base import fmt
+from procure.sweeps.out_of_sample import compare
 
 HERE = Path(__file__).resolve().parent
 FORECAST = {"total": (3.0, 5.0, 8.0), "by": 2030}  # 2030 over 2026: 10%, 50% and 90% quantiles

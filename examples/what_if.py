@@ -39,9 +39,9 @@ import pandas as pd
 from gigawatt_2026 import build_problem
 
 import procure
-from procure import fmt
-from procure.paths import apply_changes
-from procure.sample import growth, lognormal, normal
+from procure.base import fmt
+from procure.problem.fields import apply_changes
+from procure.sweeps.sample import growth, lognormal, normal
 
 HERE = Path(__file__).resolve().parent
 pd.set_option("display.width", 160)

@@ -5,29 +5,46 @@
 >>> result.purchases                                          # doctest: +SKIP
 """
 
-from typing import TYPE_CHECKING, Any
-
-from . import fmt
-from .errors import Interrupted, ProblemError, SolverNotAvailable
-from .explain import Diagnosis, explain
-from .export import write_model
-from .forecast import ReducedTree, growth_paths, growth_tree, reduce_tree, tree_from_paths
-from .frontier import Frontier, frontier
-from .out_of_sample import OutOfSample, out_of_sample, saa_gap
-from .planner import Planner
-from .problem import CapacityOption, DemandScenario, Offer, PowerBuild, PriceTier, Problem, Risk, Scenario, Site, Vendor
-from .pyomo_model import to_pyomo
-from .result import Result
-from .sample import sample
-from .sensitivity import MarginalValue, Sensitivity
-from .solve import solve
+# Every layer registers what it lends the layers below (procure.base.hooks): a result's
+# reports, plots, rule costs and option values, and mpi-sppy's solve.
+from .analysis import option_value as _option_value  # noqa: F401
+from .analysis import rule_costs as _rule_costs  # noqa: F401
+from .analysis.explain import Diagnosis, explain
+from .analysis.frontier import Frontier, frontier
+from .analysis.sensitivity import MarginalValue, Sensitivity
+from .base import fmt
+from .base.errors import Interrupted, ProblemError, SolverNotAvailable
+from .core.planner import Planner
+from .core.result import Result
+from .core.solve import solve
+from .problem import table_input as _table_input  # noqa: F401
+from .problem.format import (
+    CapacityOption,
+    DemandScenario,
+    Offer,
+    PowerBuild,
+    PriceTier,
+    Problem,
+    Risk,
+    Scenario,
+    Site,
+    Vendor,
+)
+from .problem.tree import ScenarioTree, scenario_tree
+from .report import excel as _excel  # noqa: F401
+from .report import html as _html  # noqa: F401
+from .report import mapping as _mapping  # noqa: F401
+from .report import plot as _plot  # noqa: F401
+from .report import text as _text  # noqa: F401
 from .solvers import available_solvers
-from .sweep import Sweep, sweep
-from .tree import ScenarioTree, scenario_tree
-from .tree_result import StochasticValue, TreeResult
-
-if TYPE_CHECKING:
-    from .mpisppy import to_mpisppy
+from .solvers.model_files import write_model
+from .solvers.pyomo_model import to_pyomo
+from .stochastic.forecast import ReducedTree, growth_paths, growth_tree, reduce_tree, tree_from_paths
+from .stochastic.mpisppy import to_mpisppy
+from .stochastic.tree_result import StochasticValue, TreeResult
+from .sweeps.out_of_sample import OutOfSample, out_of_sample, saa_gap
+from .sweeps.sample import sample
+from .sweeps.sweep import Sweep, sweep
 
 __all__ = [
     "CapacityOption",
@@ -75,12 +92,3 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
-
-
-def __getattr__(name: str) -> Any:
-    # imported when first used: ``python -m procure.mpisppy`` must not find it imported already
-    if name == "to_mpisppy":
-        from .mpisppy import to_mpisppy
-
-        return to_mpisppy
-    raise AttributeError(f"module 'procure' has no attribute {name!r}")

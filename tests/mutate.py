@@ -7,8 +7,8 @@ the test suite against each mutant in a copy of the repository:
 
     python tests/mutate.py --seed 1 --sample 20 --report mutation.json   # what CI runs
     python tests/mutate.py --list [-v]                  # candidates per target (-v: every one, with its ID)
-    python tests/mutate.py --mutant 'procure/evaluate.py:_max_share:return#0'   # rerun one (repeatable)
-    python tests/mutate.py --targets default,procure/explain.py --sample 30
+    python tests/mutate.py --mutant 'procure/problem/evaluate.py:_max_share:return#0'   # rerun one (repeatable)
+    python tests/mutate.py --targets default,procure/analysis/explain.py --sample 30
 
 Operators: ``cmp`` (``<``↔``<=``, ``>``↔``>=``, ``<``↔``>``, ``==``↔``!=``, ``in``↔``not in``,
 ``is``↔``is not``), ``arith`` (``+``↔``-``, ``*``↔``/``, also augmented), ``const`` (0↔1,
@@ -111,16 +111,16 @@ class Target:
 TARGETS: dict[str, Target] = {
     t.path: t
     for t in (
-        Target("procure/evaluate.py", "evaluate", EVALUATE_TESTS),
+        Target("procure/problem/evaluate.py", "evaluate", EVALUATE_TESTS),
         Target("procure/model/families.py", "formulation", FORMULATION_TESTS),
         Target("procure/model/risk.py", "formulation", RISK_TESTS),
         Target("procure/model/power_build.py", "formulation", BUILD_TESTS),
-        Target("procure/validate.py", "readers", READER_TESTS),
-        Target("procure/tables.py", "readers", TABLES_TESTS),
-        Target("procure/io.py", "readers", READER_TESTS),
-        Target("procure/inputs.py", "readers", INPUTS_TESTS),
-        # not in the default set (--targets default,procure/explain.py)
-        Target("procure/explain.py", "explain", ("tests/test_explain.py",)),
+        Target("procure/problem/validate.py", "readers", READER_TESTS),
+        Target("procure/problem/table_input.py", "readers", TABLES_TESTS),
+        Target("procure/problem/io.py", "readers", READER_TESTS),
+        Target("procure/problem/inputs.py", "readers", INPUTS_TESTS),
+        # not in the default set (--targets default,procure/analysis/explain.py)
+        Target("procure/analysis/explain.py", "explain", ("tests/test_explain.py",)),
     )
 }
 DEFAULT_TARGETS = tuple(p for p, t in TARGETS.items() if t.group != "explain")

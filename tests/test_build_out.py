@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import procure
-from procure.errors import ProblemError
+from procure.base.errors import ProblemError
 
 
 def _one_chip(**top: Any) -> dict[str, Any]:
@@ -187,9 +187,9 @@ def _brute_force(problem: dict[str, Any], most_chips: int, most_blocks: int) -> 
     best = math.inf
     for chips in itertools.product(range(most_chips + 1), repeat=T):
         for blocks in itertools.product(range(most_blocks + 1), repeat=T):
-            ev = procure.evaluate.evaluate(p, np.array([chips], dtype=float), None, np.array([blocks]) * block)
-            if not procure.evaluate.violations(p, ev):
-                best = min(best, procure.evaluate.objective_of(p, ev))
+            ev = procure.problem.evaluate.evaluate(p, np.array([chips], dtype=float), None, np.array([blocks]) * block)
+            if not procure.problem.evaluate.violations(p, ev):
+                best = min(best, procure.problem.evaluate.objective_of(p, ev))
     return best
 
 

@@ -28,8 +28,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import procure
-from procure.evaluate import evaluate, objective_of
 from procure.model.linear import LinearModel
+from procure.problem.evaluate import evaluate, objective_of
 from procure.solvers.base import Adapter, Capabilities, RawSolution, SolveOptions, register
 
 PERIODS = [2026, 2027, 2028]
@@ -448,7 +448,7 @@ def test_the_replay_adapter_is_honest_on_the_plan_it_was_given() -> None:
 def test_check_names_a_tree_plan_that_anticipates() -> None:
     """Two paths with the same 2026 demand: a plan that buys differently in 2026 on one of them
     (each path's plan valid on its own) breaks non-anticipativity alone."""
-    from procure.stochastic import tree_objective
+    from procure.stochastic.tree_solve import tree_objective
 
     p = copy.deepcopy(BASE)
     demand = p.pop("demand")
@@ -478,8 +478,8 @@ def test_check_names_a_tree_plan_that_anticipates() -> None:
 
 
 def test_every_checker_of_check_has_a_rule_here() -> None:
-    """A rule added to `procure.evaluate.CHECKS` without a breaking plan here fails this test."""
-    from procure.evaluate import CHECKS
+    """A rule added to `procure.problem.evaluate.CHECKS` without a breaking plan here fails this test."""
+    from procure.problem.evaluate import CHECKS
 
     # workload_demand/_capacity, power_build; options: tests/test_options.py (plans misusing an option)
     covered = set(BY_NAME) | {"workloads", "builds", "options"}

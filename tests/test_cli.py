@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 
 import procure
+from procure.base.fmt import money
 from procure.cli import main
-from procure.fmt import money
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -551,7 +551,7 @@ def test_a_measure_the_problem_lacks_names_the_ones_it_has(starter: Path, capsys
 
 
 def test_the_library_frontier_chooses_its_measure_from_the_problem(files: dict[str, Path], starter: Path) -> None:
-    from procure.frontier import measures_for
+    from procure.analysis.frontier import measures_for
 
     assert measures_for(procure.Problem.from_file(starter)) == ("max_share", "hhi")
     assert measures_for(procure.Problem.from_file(files["small"])) == ("cvar", "max_share", "hhi")

@@ -180,5 +180,5 @@ def test_workloads_split_the_fleet() -> None:
 def test_workload_split_is_checked() -> None:
     result = procure.solve(WORKLOADS, mip_gap=0)
     ev = result.evaluation
-    tampered = procure.result.make_result(result.problem, "optimal", ev.placed, ev.split * 0.5)
+    tampered = procure.core.result.make_result(result.problem, "optimal", ev.placed, ev.split * 0.5)
     assert any(line.startswith("workload_demand[") for line in tampered.check())

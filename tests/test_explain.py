@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import procure
-from procure.paths import apply_changes, get_value
+from procure.problem.fields import apply_changes, get_value
 
 
 def one_period(**extra: Any) -> dict[str, Any]:
@@ -218,7 +218,7 @@ def test_an_hhi_cap_is_repaired_against_the_exact_hhi(small: dict[str, Any]) -> 
 def _shortened(by: float, calls: list[int]) -> Any:
     """`_rhs_changes` whose first candidate is ``by`` (relative) short of what the elastic model
     found, as a solver's feasibility tolerance can leave it: that candidate has no plan."""
-    module = importlib.import_module("procure.explain")  # `procure.explain` is the function
+    module = importlib.import_module("procure.analysis.explain")  # `procure.explain` is the function
 
     real = module._rhs_changes
 
@@ -235,7 +235,7 @@ def _shortened(by: float, calls: list[int]) -> Any:
 def test_a_first_candidate_without_a_plan_is_widened_until_it_has_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """Power for 100 chips of 1 kW under a 50 kW cap: the need is 100 kW exactly.  A first
     candidate 1e-4 short (of the 50 kW change) has no plan; widening makes it one that does."""
-    module = importlib.import_module("procure.explain")  # `procure.explain` is the function
+    module = importlib.import_module("procure.analysis.explain")  # `procure.explain` is the function
 
     calls: list[int] = []
     widened: list[Any] = []
@@ -256,7 +256,7 @@ def test_a_first_candidate_without_a_plan_is_widened_until_it_has_one(monkeypatc
 def test_a_candidate_that_widening_cannot_save_is_not_listed(monkeypatch: pytest.MonkeyPatch) -> None:
     """A first candidate half the need: three widenings leave it without a plan, so it is
     dropped; whatever the diagnosis lists still has a plan."""
-    module = importlib.import_module("procure.explain")  # `procure.explain` is the function
+    module = importlib.import_module("procure.analysis.explain")  # `procure.explain` is the function
 
     calls: list[int] = []
     monkeypatch.setattr(module, "_rhs_changes", _shortened(0.5, calls))

@@ -1,4 +1,4 @@
-"""Demand trees from forecasts (procure.forecast): growth_tree, tree_from_paths, reduce_tree."""
+"""Demand trees from forecasts (procure.stochastic.forecast): growth_tree, tree_from_paths, reduce_tree."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from test_docs import NO_RUN, blocks, commands, output_differs
 from test_tree import _base as _two_chips
 
 import procure
-from procure.errors import ProblemError
-from procure.forecast import (
+from procure.base.errors import ProblemError
+from procure.problem.tree import scenario_tree
+from procure.stochastic.forecast import (
     ReducedTree,
     _forward_selection,
     growth_tree,
@@ -26,7 +27,6 @@ from procure.forecast import (
     reduce_tree,
     tree_from_paths,
 )
-from procure.tree import scenario_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 PERIODS = [2026, 2027, 2028]
@@ -364,9 +364,9 @@ def test_tree_from_paths_names_mismatched_workloads() -> None:
 
 
 def test_tree_from_paths_refuses_a_branching_too_large_to_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
-    import procure.forecast
+    import procure.stochastic.forecast
 
-    monkeypatch.setattr(procure.forecast, "MAX_DISTANCES", 15)
+    monkeypatch.setattr(procure.stochastic.forecast, "MAX_DISTANCES", 15)
     assert len(tree_from_paths(_base(), _mixture(10)[0], branching=1).demand_scenarios) == 1
     with pytest.raises(ProblemError, match="k-means would hold 20 distances") as caught:
         tree_from_paths(_base(), _mixture(10)[0], branching=2)
@@ -506,7 +506,7 @@ def test_a_tree_needs_periods_after_the_first() -> None:
 
 
 def test_growth_paths_sample_the_forecast_growth_tree_discretizes() -> None:
-    from procure.forecast import growth_paths
+    from procure.stochastic.forecast import growth_paths
 
     problem = _base([2026, 2027, 2028, 2029])
     paths = growth_paths(problem, 20_000, total=(3.0, 5.0, 8.0), by=2029, seed=1)
@@ -524,7 +524,7 @@ def test_growth_paths_sample_the_forecast_growth_tree_discretizes() -> None:
     [({"n": 0}, "n"), ({"n": 10, "max_paths": 5}, "n"), ({"n": 10, "total": (3.0, 2.0, 8.0)}, "total")],
 )
 def test_growth_paths_name_bad_arguments(kwargs: dict[str, Any], path: str) -> None:
-    from procure.forecast import growth_paths
+    from procure.stochastic.forecast import growth_paths
 
     kwargs = {"total": (3.0, 5.0, 8.0), **kwargs}
     with pytest.raises(ProblemError) as err:

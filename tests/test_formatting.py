@@ -24,10 +24,10 @@ import pandas as pd
 import pytest
 
 import procure
-from procure import fmt
+from procure.base import fmt
 from procure.cli import main
 from procure.report import tables
-from procure.sweep import display_table
+from procure.sweeps.sweep import display_table
 
 ROOT = Path(__file__).resolve().parent.parent
 #: A raw dollar figure: four or more groups of digits (a billion or more, written out).

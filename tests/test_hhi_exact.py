@@ -32,8 +32,8 @@ from scipy.optimize import linprog
 
 import procure
 import procure.model.risk as risk_model
-from procure.evaluate import evaluate, objective_of, violations
 from procure.model.risk import HHI_TOL
+from procure.problem.evaluate import evaluate, objective_of, violations
 
 REGRESSION = Path(__file__).parent / "data" / "regressions" / "false-bound-hhi-1194.json"
 
@@ -85,7 +85,7 @@ def _placed(problem: procure.Problem, purchases: dict) -> np.ndarray:
 def _least_shortfall(problem: procure.Problem, placed: np.ndarray, t: int, workload: str) -> float:
     """The least compute by which ``workload`` goes unserved in period ``t`` over the splits of
     the plan's fleet that serve every other workload (exact LP; ≤ 0 when some split serves all)."""
-    from procure.evaluate import fleet_of
+    from procure.problem.evaluate import fleet_of
 
     assert problem.workloads is not None
     inputs = problem.inputs
@@ -155,7 +155,7 @@ def test_the_plan_reported_as_better_is_short_of_demand() -> None:
 
 def _best_split(problem: procure.Problem, placed: np.ndarray) -> np.ndarray:
     """(I, W, T) a split of the plan's fleet with the least total shortfall in each period (LP)."""
-    from procure.evaluate import fleet_of
+    from procure.problem.evaluate import fleet_of
 
     inputs = problem.inputs
     fleet = fleet_of(inputs, placed)

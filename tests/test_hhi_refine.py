@@ -1,4 +1,4 @@
-"""HHI refinement (`procure.pipeline.refine_hhi`): loose rounds place the tangent cuts, one
+"""HHI refinement (`procure.core.pipeline.refine_hhi`): loose rounds place the tangent cuts, one
 solve at the caller's gap answers, and a plan is cut again wherever its exact HHI breaks a
 promise of the model (`hhi_short`).  A mutant that skips a violated cut must fail here."""
 
@@ -13,10 +13,10 @@ import pytest
 import scipy.sparse as sp
 
 import procure
-import procure.pipeline as pipeline
+import procure.core.pipeline as pipeline
 from procure.model.linear import Index, LinearModel
 from procure.model.risk import HHI_TOL
-from procure.tables import write_starter
+from procure.problem.table_input import write_starter
 
 
 def _problem(small: dict[str, Any], **risk: float) -> dict[str, Any]:

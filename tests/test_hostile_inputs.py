@@ -27,11 +27,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import procure
-import procure.io
-import procure.tables
+import procure.problem.io
+import procure.problem.table_input
 from procure import Problem, ProblemError
+from procure.problem.tree import _alone, scenario_tree
 from procure.report.excel import csv_text
-from procure.tree import _alone, scenario_tree
 
 SIMPLE: dict[str, Any] = {
     "name": "hostile",
@@ -392,7 +392,7 @@ def test_reference_outside_the_folder_is_refused_without_reading_it(tmp_path: Pa
     problem = _folder(inside, offers='"../secret/x.csv"')
     assert len(Problem.from_file(problem, allow_paths=[outside]).offers) == 2
     assert len(Problem.from_file(problem, allow_paths=[str(outside / "x.csv")]).offers) == 2
-    assert len(procure.problem.as_problem(problem, allow_paths=[outside]).offers) == 2
+    assert len(procure.problem.format.as_problem(problem, allow_paths=[outside]).offers) == 2
 
 
 @posix
@@ -435,15 +435,15 @@ def test_a_directory_is_not_a_table(tmp_path: Path) -> None:
 def test_file_sizes_are_checked_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     problem = _folder(tmp_path)
     size = len(OFFERS_CSV.encode())
-    monkeypatch.setattr(procure.io, "MAX_FILE_BYTES", size - 1)
+    monkeypatch.setattr(procure.problem.io, "MAX_FILE_BYTES", size - 1)
     _error(lambda: Problem.from_file(problem), f"offers.csv: is {size} bytes, more than the {size - 1} (")
-    monkeypatch.setattr(procure.io, "MAX_FILE_BYTES", 20)
+    monkeypatch.setattr(procure.problem.io, "MAX_FILE_BYTES", 20)
     _error(lambda: Problem.from_file(problem), "problem.toml: is ", "bytes, more than the 20 (")
     _error(lambda: Problem.from_excel(_book(tmp_path)), "book.xlsx: is ", "bytes, more than the 20 (")
 
 
 def test_table_row_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(procure.tables, "MAX_ROWS", 3)
+    monkeypatch.setattr(procure.problem.table_input, "MAX_ROWS", 3)
     rows = "".join(f"o{k},v,1,1,1\n" for k in range(4))
     problem = _folder(tmp_path, csv_text="name,vendor,unit_cost,compute,lot_size\n" + rows)
     _error(lambda: Problem.from_file(problem), "offers.csv: has more than the 3 rows of records a table may have")
@@ -487,7 +487,7 @@ def test_sheet_dimensions_are_checked_before_allocating(tmp_path: Path) -> None:
 
 def test_unzipped_size_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _book(tmp_path)
-    monkeypatch.setattr(procure.tables, "MAX_UNZIPPED_BYTES", 1000)
+    monkeypatch.setattr(procure.problem.table_input, "MAX_UNZIPPED_BYTES", 1000)
     _error(lambda: Problem.from_excel(path), "book.xlsx: unzips into", "more than the 1,000 bytes")
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 import procure
-from procure.errors import ProblemError
+from procure.base.errors import ProblemError
 
 pytestmark = pytest.mark.slow  # scale-out: mpi-sppy, and MPI ranks
 
@@ -209,7 +209,7 @@ def test_serial_progressive_hedging_finds_a_plan_where_holding_every_node_cannot
         alone[scenario["name"]] = procure.solve(single, mip_gap=0).power_build.to_numpy().ravel()
     assert alone["s020"][1] == 0 and alone["s021"][1] > 0
     calls = []
-    module = sys.modules["procure.mpisppy"]
+    module = sys.modules["procure.stochastic.mpisppy"]
     evaluate = module._fixed_root
 
     def recording(*args: Any) -> Any:
@@ -229,7 +229,7 @@ def test_serial_progressive_hedging_finds_a_plan_where_holding_every_node_cannot
 def test_the_fixed_root_solves_get_the_time_left_and_the_gap(mpisppy: None) -> None:
     # mpi-sppy's own stage-2 extensive forms are solved with no options: procure's evaluator (serial
     # PH's, and the incumbent spoke's on MPI ranks) gives each HiGHS's gap and the time left
-    module = sys.modules["procure.mpisppy"]
+    module = sys.modules["procure.stochastic.mpisppy"]
     timed = module._timed
     given: list[dict[str, Any]] = []
 
@@ -259,7 +259,7 @@ def _mpi_command(
     out = tmp_path / "result.json"
     env = {**os.environ, **MPI_ENV}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "procure.mpisppy", str(path)]
+    command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "procure.stochastic.mpisppy", str(path)]
     return [*command, "--method", "ph", "--out", str(out), *args], env, out
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import procure
-from procure.errors import ProblemError
-from procure.evaluate import evaluate, violations
+from procure.base.errors import ProblemError
+from procure.problem.evaluate import evaluate, violations
 
 PERIODS = [2026, 2027]
 

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import procure
-from procure.errors import ProblemError
-from procure.out_of_sample import Comparison, OutOfSample, SaaGap, compare, mean_interval, out_of_sample, saa_gap
+from procure.base.errors import ProblemError
+from procure.sweeps.out_of_sample import Comparison, OutOfSample, SaaGap, compare, mean_interval, out_of_sample, saa_gap
 
 PERIODS = [2026, 2027]
 
@@ -317,7 +317,7 @@ def test_dask_local_cluster_gives_the_serial_table(tree: procure.TreeResult) -> 
         distributed.Client(cluster) as client,
     ):
         remote = _judge(tree, paths, chunk_size=4, client=client)
-        workers = client.run(lambda: "procure.out_of_sample" in __import__("sys").modules)
+        workers = client.run(lambda: "procure.sweeps.out_of_sample" in __import__("sys").modules)
     timing = ["seconds"]
     pd.testing.assert_frame_equal(
         serial.table.drop(columns=timing), remote.table.drop(columns=timing), check_exact=True

@@ -23,7 +23,7 @@ from reference.strategies import problems
 
 import procure
 from procure.model import Handles, LinearModel, ModelData
-from procure.options import available_cores
+from procure.solvers.options import available_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,7 +98,7 @@ def test_a_supply_cut_below_the_last_plan_is_solved_in_the_kept_model() -> None:
     planner = procure.Planner(problem)
     bought = planner.solve().purchases.loc[2026, "gb300-nvl72"]
     assert bought > 0
-    cut = procure.paths.apply_changes(problem, {"offers[gb300-nvl72].max_units[2026]": int(bought * 0.85)})
+    cut = procure.problem.fields.apply_changes(problem, {"offers[gb300-nvl72].max_units[2026]": int(bought * 0.85)})
     got = planner.solve(cut)
     assert planner.last_mode == "kept"
     want = procure.solve(cut)
@@ -123,7 +123,7 @@ def test_the_kept_model_offers_its_earlier_plans_as_starts(monkeypatch: Any) -> 
 
     monkeypatch.setattr(highs, "_start_within_gap", recording)
     other = procure.Problem.from_file(ROOT / "examples" / "gigawatt_2026.toml")
-    problem = procure.paths.apply_changes(other, {"offers[gb300-nvl72].unit_cost": 24_000})  # A: cheap GB300
+    problem = procure.problem.fields.apply_changes(other, {"offers[gb300-nvl72].unit_cost": 24_000})  # A: cheap GB300
     planner = procure.Planner(problem, solver="highs")
     first = planner.solve()
     second = planner.solve(other)
@@ -227,7 +227,7 @@ def test_extra_rows_bind_and_are_checked() -> None:
     assert checker.violations(problem, capped.purchases) == []
     assert capped.extra_rows is not None
     # the rows are checked at the plan under check: the uncapped plan breaks them
-    tampered = procure.result.make_result(
+    tampered = procure.core.result.make_result(
         capped.problem, "optimal", plain.evaluation.placed, extra_rows=capped.extra_rows
     )
     assert any(line.startswith("offer_share_2027[cheap]") for line in tampered.check())

@@ -18,7 +18,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 import procure
-from procure.plot import money_scale, site_colors, vendor_colors
+from procure.report.plot import money_scale, site_colors, vendor_colors
 
 
 @pytest.fixture(autouse=True)
@@ -181,7 +181,7 @@ def test_money_axes_carry_their_unit(plain: procure.Result, front: procure.Front
     cost = plain.plot.cost()
     assert cost.axes[0].get_ylabel() == "cost, present value (\\$M)"
     totals = [t.get_text() for t in cost.axes[0].texts]
-    assert totals == [f"\\${procure.fmt.money(v)[1:]}" for v in plain.cost_breakdown["total"]]
+    assert totals == [f"\\${procure.base.fmt.money(v)[1:]}" for v in plain.cost_breakdown["total"]]
 
 
 def test_period_labels_do_not_overlap_on_a_long_horizon() -> None:

@@ -23,8 +23,8 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 import procure
-from procure.plot import vendor_colors
 from procure.report.html import dollars
+from procure.report.plot import vendor_colors
 
 ROOT = Path(__file__).resolve().parent.parent
 GIGAWATT = ROOT / "examples" / "gigawatt_2026.toml"

@@ -18,7 +18,7 @@ import pytest
 from conftest import SMALL
 
 import procure
-from procure import fmt
+from procure.base import fmt
 from procure.report import tables
 from procure.report.excel import sheets
 from procure.report.html import dollars, verdict

@@ -14,8 +14,8 @@ from reference import checker
 from reference.strategies import problems
 
 import procure
-from procure.evaluate import cvar
 from procure.model.risk import HHI_TOL
+from procure.problem.evaluate import cvar
 
 SCENARIOS = [
     {"name": "tpu-cut", "probability": 0.1, "availability": {"google": 0.5}},

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 import procure
 from procure import Offer, Problem, ProblemError
-from procure.limits import MAX_COUNT, MAX_UNITS, MAX_VALUE, MIN_POSITIVE
+from procure.base.limits import MAX_COUNT, MAX_UNITS, MAX_VALUE, MIN_POSITIVE
 
 try:
     from tests.fuzz_worker import DEEP, nested, solved

@@ -24,9 +24,9 @@ from reference.pulp_model import solve_reference
 from reference.strategies import problems
 
 import procure
+from procure.analysis.rule_costs import COLUMNS, rules_of
+from procure.core.re_solve import pipeline_for, resolve, start_lots
 from procure.model.risk import HHI_TOL
-from procure.resolve import pipeline_for, resolve, start_lots
-from procure.rules import COLUMNS, rules_of
 
 Remove = Callable[[dict[str, Any]], None]
 
@@ -308,7 +308,7 @@ def test_rule_costs_keep_the_base_model_for_rules_that_change_numbers(
     )
     base = procure.solve(small, mip_gap=0)
     kept: list[str] = []
-    original = procure.pipeline.Pipeline.kept
+    original = procure.core.pipeline.Pipeline.kept
 
     def spy(self: Any, state: Any, problem: procure.Problem) -> Any:
         out = original(self, state, problem)
@@ -316,7 +316,7 @@ def test_rule_costs_keep_the_base_model_for_rules_that_change_numbers(
             kept.append(problem.to_json())
         return out
 
-    monkeypatch.setattr(procure.pipeline.Pipeline, "kept", spy)
+    monkeypatch.setattr(procure.core.pipeline.Pipeline, "kept", spy)
     table = base.rule_costs(mip_gap=0).set_index("rule")
     # a cost, a bound and a coefficient: solved in the base model, changed in place
     changed_numbers = {"risk.risk_weight", "risk.max_cvar", "risk.min_vendor_share"}

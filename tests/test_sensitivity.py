@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 from reference.strategies import problems
 
 import procure
-import procure.duals as duals
-from procure.evaluate import evaluate, objective_of, violations
+import procure.analysis.duals as duals
+from procure.analysis.sensitivity import KINDS, MarginalValue, Sensitivity
 from procure.model import Index
 from procure.model.risk import HHI_TOL
-from procure.paths import get_value, set_value
-from procure.sensitivity import KINDS, MarginalValue, Sensitivity
+from procure.problem.evaluate import evaluate, objective_of, violations
+from procure.problem.fields import get_value, set_value
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -291,7 +291,7 @@ def test_binding_power_cap_is_worth_nothing_locally_and_its_finite_value_is_a_re
 def test_marginal_values_of_one_result_share_one_kept_model() -> None:
     """Each call re-solves in the model the previous call kept (numbers changed in place), and
     each answer is still that of an independent solve of the changed problem."""
-    from procure import resolve
+    from procure.core import re_solve as resolve
 
     problem = procure.Problem.from_file(ROOT / "examples" / "gigawatt_2026.toml")
     base = procure.solve(problem)
@@ -303,7 +303,7 @@ def test_marginal_values_of_one_result_share_one_kept_model() -> None:
         assert state is not None
         sessions.append(state.session)
         resolve.keep_model(base, pipeline, state)
-        changed = procure.paths.apply_changes(problem, {"power_cap_gw[2026]": 1.3 + amount})
+        changed = procure.problem.fields.apply_changes(problem, {"power_cap_gw[2026]": 1.3 + amount})
         independent = procure.solve(changed)
         assert value.new_status == independent.status == ("infeasible" if amount < 0 else "optimal")
         if amount > 0:

@@ -90,7 +90,7 @@ def test_check_reports_a_broken_plan(small: dict[str, Any]) -> None:
     result = procure.solve(small)
     broken = result.purchases.copy()
     broken.loc[2028, :] = 0
-    tampered = procure.result.make_result(result.problem, "optimal", broken.to_numpy().T.astype(float))
+    tampered = procure.core.result.make_result(result.problem, "optimal", broken.to_numpy().T.astype(float))
     found = tampered.check()
     assert any(line.startswith("demand[2028]") for line in found)
 

@@ -27,9 +27,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import procure
-from procure.paths import apply_changes
-from procure.sample import choice, growth, lognormal, normal, supply_cut, uniform
-from procure.sweep import TIMING_COLUMNS, default_chunk_size
+from procure.problem.fields import apply_changes
+from procure.sweeps.sample import choice, growth, lognormal, normal, supply_cut, uniform
+from procure.sweeps.sweep import TIMING_COLUMNS, default_chunk_size
 
 #: Variants of the small problem: prices and demand, all feasible, two invalid, one infeasible.
 MIXED: list[Any] = [
@@ -282,7 +282,7 @@ def test_dask_local_cluster_gives_the_same_rows(cluster: Any) -> None:
     local = procure.sweep(NEAR_TIES, variants, chunk_size=4, mip_gap=GAP, progress=False)
     with distributed.Client(cluster) as client:
         on_dask = procure.sweep(NEAR_TIES, variants, executor=client, chunk_size=4, mip_gap=GAP, progress=False)
-        workers = client.run(lambda: "procure.sweep" in sys.modules)
+        workers = client.run(lambda: "procure.sweeps.sweep" in sys.modules)
     pd.testing.assert_frame_equal(_rows(local), _rows(on_dask), check_exact=True)
     assert len(workers) == 2 and all(workers.values())  # the chunks ran on the cluster's workers
     # a scheduler address: the sweep connects for itself
@@ -475,4 +475,4 @@ def test_sample_errors_name_the_path() -> None:
         procure.sample(SMALL, {}, n=-1, seed=0)
     with pytest.raises(procure.ProblemError, match=r"^seed:"):
         procure.sample(SMALL, {}, n=1, seed=1.5)  # type: ignore[arg-type]
-    assert procure.sample.lognormal is lognormal  # the helpers hang off procure.sample too
+    assert procure.sweeps.sample.lognormal is lognormal  # the helpers hang off procure.sample too

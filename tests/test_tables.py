@@ -18,8 +18,8 @@ from reference.strategies import problems
 
 import procure
 from procure import Problem, ProblemError
-from procure.tables import TABLE_FIELDS, table_frame, write_starter
-from procure.validate import (
+from procure.problem.table_input import TABLE_FIELDS, table_frame, write_starter
+from procure.problem.validate import (
     DEMAND_SCENARIO_FIELDS,
     OFFER_FIELDS,
     SCENARIO_FIELDS,
@@ -412,7 +412,7 @@ def test_a_table_reference_that_is_not_csv_or_xlsx_is_refused(tmp_path: Path, na
 
 
 def test_a_read_error_names_the_line_after_leading_blank_lines(tmp_path: Path) -> None:
-    from procure.io import MAX_KEY_PARTS
+    from procure.problem.io import MAX_KEY_PARTS
 
     deep = ".".join(["a"] * MAX_KEY_PARTS)
     (tmp_path / "p.toml").write_text(f"\n\nperiods = [2026]\n{deep} = 1\n", encoding="utf-8")

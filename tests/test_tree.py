@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from procure.stochastic.tree_solve import scenario_cvar
 
 import procure
-from procure.errors import ProblemError
-from procure.evaluate import evaluate, objective_of, violations
-from procure.stochastic import scenario_cvar
+from procure.base.errors import ProblemError
+from procure.problem.evaluate import evaluate, objective_of, violations
 
 PERIODS = [2026, 2027, 2028]
 
@@ -280,7 +280,7 @@ def test_a_tree_round_trips_and_sweeps() -> None:
     variants = [{"offers[hot].unit_cost": c} for c in (90.0, 110.0, 140.0)]
     sweep = procure.sweep(problem, variants, progress=False)
     for k, v in enumerate(variants):
-        alone = procure.solve(procure.paths.apply_changes(problem, v))
+        alone = procure.solve(procure.problem.fields.apply_changes(problem, v))
         assert sweep.table["status"][k] == alone.status
         assert sweep.table["objective"][k] == pytest.approx(alone.objective, rel=1e-6)
     changed = procure.sweep(problem, [{"demand_scenarios[high].demand[2028]": 20}], progress=False)
@@ -378,6 +378,6 @@ def test_paths_that_cannot_share_their_decisions_are_explained_path_by_path() ->
             for p, o, n in repairs[repairs["repair"] == k][["requirement", "old", "new"]].itertuples(index=False)
         }
         if "offers[y].max_units[2027]" not in shrunk:  # whole units: 99% of the raise is 59.6 → no plan either way
-            assert procure.solve(procure.paths.apply_changes(SHARED_CONFLICT, shrunk)).status == "infeasible"
+            assert procure.solve(procure.problem.fields.apply_changes(SHARED_CONFLICT, shrunk)).status == "infeasible"
     held = procure.explain(SHARED_CONFLICT, fixed=["demand"])
     assert not any(p.startswith("demand_scenarios") for p in held.repairs["requirement"])

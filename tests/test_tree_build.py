@@ -15,16 +15,16 @@ import numpy as np
 import pytest
 
 import procure
-from procure import stochastic
-from procure.inputs import inputs_of
+from procure.core.pipeline import Pipeline
 from procure.model import replicate
 from procure.model.extensive import Extensive, PathGroup
 from procure.model.linear import Block
 from procure.model.sets import model_data
-from procure.options import solve_options
-from procure.pipeline import Pipeline
+from procure.problem.inputs import inputs_of
+from procure.problem.tree import scenario_tree
 from procure.solvers import get_adapter
-from procure.tree import scenario_tree
+from procure.solvers.options import solve_options
+from procure.stochastic import tree_solve as stochastic
 
 VENDORS = ("a", "b", "c")
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import procure
-from procure.errors import ProblemError
+from procure.base.errors import ProblemError
 
 PERIODS = [2026, 2027]
 

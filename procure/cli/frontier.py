@@ -79,7 +79,8 @@ def _check_plot(path: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import procure
-    from procure.frontier import MAX_POINTS, pick_measure
+
+    from ..analysis.frontier import MAX_POINTS, pick_measure
 
     out = output_kind(args.out, "--out", TABLE_KINDS) if args.out is not None else None
     if args.plot is not None:

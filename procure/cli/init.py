@@ -33,7 +33,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from procure.tables import write_starter
+    from ..problem.table_input import write_starter
 
     try:
         written = write_starter(args.directory, force=args.force)

@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["solve", "examples/gigawatt_2026.toml", "--quiet"])  # doctest: +SKIP
     0
     """
-    from ..errors import ProblemError, SolverNotAvailable
+    from ..base.errors import ProblemError, SolverNotAvailable
 
     ap = parser()
     args = ap.parse_args(argv)

@@ -62,8 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     import pandas as pd
 
-    from procure.forecast import growth_tree, reduce_tree, tree_from_paths
-    from procure.io import read_file
+    from ..problem.io import read_file
+    from ..stochastic.forecast import growth_tree, reduce_tree, tree_from_paths
 
     problem = read_problem(args)
     if args.reduce is None and args.branching is None:

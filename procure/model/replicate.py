@@ -1,6 +1,6 @@
 """Every path of a demand tree from one path's model: the paths differ in demand alone.
 
-The paths of a tree (`procure.tree.ScenarioTree.problems`) share every field but their demand,
+The paths of a tree (`procure.problem.tree.ScenarioTree.problems`) share every field but their demand,
 and are built with the same lot bounds; so their models have one structure (columns, rows,
 sparsity, costs) wherever demand is positive in the same periods, and differ only in the numbers
 demand enters.  Building one model per path costs about a millisecond each (4,096 paths: five
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from ..inputs import Inputs
-from ..problem import Problem
+from ..problem.format import Problem
+from ..problem.inputs import Inputs
 from .bounds import first_bounds
 from .build import BuiltModel
 from .extensive import PathGroup, triplets
@@ -96,7 +96,7 @@ def path_datas(problems: Sequence[Problem]) -> list[ModelData] | None:
     Parameters
     ----------
     problems : sequence of Problem
-        The paths of a tree (`procure.tree.ScenarioTree.problems`): the same problem but for
+        The paths of a tree (`procure.problem.tree.ScenarioTree.problems`): the same problem but for
         their demand (``demand`` or ``workloads``).
 
     Returns
@@ -111,7 +111,7 @@ def path_datas(problems: Sequence[Problem]) -> list[ModelData] | None:
     if any(tuple(p.workloads or ()) != names for p in problems):
         return None
     S, T = len(problems), first.n_periods
-    # as `procure.inputs.inputs_of` makes them: the same floats
+    # as `procure.problem.inputs.inputs_of` makes them: the same floats
     demand = np.array([p.total_demand for p in problems], dtype=float).reshape(S, T)
     workload = np.array(
         [[p.workloads[w] for w in names] if p.workloads is not None else [] for p in problems], dtype=float

@@ -14,8 +14,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ..inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs
-from ..problem import Problem
+from ..problem.format import Problem
+from ..problem.inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs
 
 __all__ = ["KW_PER_GW", "MWH_PER_KW_YEAR", "ModelData", "Tiers", "Window", "model_data"]
 

@@ -3,7 +3,7 @@
 Reports read a `Result` (its tables and numbers) and never the model.
 """
 
-from .export import to_dict
+from .mapping import to_dict
 from .text import summary
 
 __all__ = ["summary", "to_dict"]

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from openpyxl.utils.cell import get_column_letter
 
-from .. import fmt
-from ..io import write_text, write_workbook
+from ..base import fmt
+from ..base.hooks import provide
+from ..problem.io import write_text, write_workbook
 from . import tables
 
 if TYPE_CHECKING:
-    from ..result import Result
-    from ..tree_result import TreeResult
+    from ..core.result import Result
+    from ..stochastic.tree_result import TreeResult
 
 __all__ = ["FORMULA_PREFIXES", "SHEETS", "csv_text", "sheets", "to_csv", "to_excel"]
 
@@ -44,7 +45,7 @@ SHEETS: dict[str, Callable[[Result], pd.DataFrame]] = {
 
 def _paths(result: Result) -> list[tuple[str, Result]]:
     """The plans to export: the result's own, or each demand path's."""
-    from ..tree_result import TreeResult
+    from ..stochastic.tree_result import TreeResult
 
     if isinstance(result, TreeResult) and result.tree is not None and result.scenario_results:
         return [(n, result.scenario_results[n]) for n in result.tree.names]
@@ -65,7 +66,7 @@ def _stacked(result: Result, make: Callable[[Result], pd.DataFrame]) -> pd.DataF
 
 def sheets(result: Result) -> dict[str, pd.DataFrame]:
     """Every sheet of the workbook as a frame (``summary`` first), as `to_excel` writes them."""
-    from ..tree_result import TreeResult
+    from ..stochastic.tree_result import TreeResult
 
     out = {"summary": pd.DataFrame(tables.summary_rows(result), columns=["field", "value"])}
     if not result.has_plan:
@@ -96,8 +97,8 @@ def _cell(value: Any) -> Any:
 
 
 def _number_format(header: str) -> str | None:
-    """The Excel number format of a column by its header: that of its kind (`procure.fmt.kind_of`,
-    `procure.fmt.EXCEL_FORMATS`); None for a column of text or of plain numbers."""
+    """The Excel number format of a column by its header: that of its kind (`procure.base.fmt.kind_of`,
+    `procure.base.fmt.EXCEL_FORMATS`); None for a column of text or of plain numbers."""
     kind = fmt.kind_of(header)
     return None if kind is None or kind == "number" else fmt.EXCEL_FORMATS[kind]
 
@@ -123,10 +124,11 @@ def _style(sheet: Any, frame: pd.DataFrame) -> None:
 
 
 def _summary_header(field: str) -> str:
-    """A summary field as a header `procure.fmt.kind_of` reads (``model rows`` are counts)."""
+    """A summary field as a header `procure.base.fmt.kind_of` reads (``model rows`` are counts)."""
     return f"{field} (units)" if field.startswith("model ") else field
 
 
+@provide("to_excel")
 def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
     """Write ``result`` as an Excel workbook at ``path``.
 
@@ -136,7 +138,7 @@ def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
     options: one row per period (per
     scenario and period for a tree; per period, site and offer for ``by site``), units in the
     headers.  Every cell keeps its exact number and carries the Excel number format of its kind
-    (`procure.fmt.EXCEL_FORMATS`): dollars as ``$20.79B``, shares as percents, GW with three
+    (`procure.base.fmt.EXCEL_FORMATS`): dollars as ``$20.79B``, shares as percents, GW with three
     decimals, units with thousands separators, the gap as a percent, the solve time in seconds.
 
     Text (names, messages) is written as text, never as a formula: a name ``=HYPERLINK(…)`` is
@@ -168,6 +170,7 @@ def csv_text(value: Any) -> Any:
     return value
 
 
+@provide("to_csv")
 def to_csv(result: Result | TreeResult, path: str | os.PathLike[str] | None = None) -> str:
     """The plan as one long CSV table (`procure.report.tables.plan_table`): columns ``period``,
     ``site``, ``offer``, ``vendor``, ``bought (units)``, ``fleet (units)``, ``compute

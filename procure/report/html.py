@@ -24,18 +24,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .. import fmt
-from ..fmt import money
-from ..plot import COMPUTE_UNIT, share_caps
+from ..base import fmt
+from ..base.fmt import money
+from ..base.hooks import provide
 from ..solvers.base import TERMINATIONS
 from . import tables
+from .plot import COMPUTE_UNIT, share_caps
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..problem import Problem
-    from ..result import Result
-    from ..tree_result import TreeResult
+    from ..core.result import Result
+    from ..problem.format import Problem
+    from ..stochastic.tree_result import TreeResult
 
 __all__ = ["dollars", "number", "problem_html", "render_table", "report", "result_html", "verdict"]
 
@@ -79,7 +80,7 @@ def _amount(x: float) -> str:
 
 def number(x: Any) -> str:
     """A table cell of no stated kind, through `procure.fmt`: ``yes``/``no`` for a truth value,
-    thousands separators from 10,000 up (`procure.fmt.amount`), ``n/a`` for a missing number."""
+    thousands separators from 10,000 up (`procure.base.fmt.amount`), ``n/a`` for a missing number."""
     if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
     if isinstance(x, (int, float, np.integer, np.floating)):
@@ -88,7 +89,7 @@ def number(x: Any) -> str:
 
 
 def _kind(header: str) -> Format | None:
-    """The formatter a column's header asks for (`procure.fmt.kind_of`: ``spend ($)`` money,
+    """The formatter a column's header asks for (`procure.base.fmt.kind_of`: ``spend ($)`` money,
     ``(share)`` share, ``(GW)`` power, ``(units)`` count, ``HHI``…); None for the others."""
     kind = fmt.kind_of(header)
     return fmt.FORMATTERS[kind] if kind is not None else None
@@ -103,7 +104,7 @@ def render_table(
     convert: bool = True,
 ) -> str:
     """``df`` as an escaped HTML table; ``convert`` formats each column as its header's unit
-    asks (`procure.fmt.kind_of`: dollars as ``$3.27B``, shares as ``40.0%``, power as ``0.131 GW``,
+    asks (`procure.base.fmt.kind_of`: dollars as ``$3.27B``, shares as ``40.0%``, power as ``0.131 GW``,
     units with thousands separators), the others through `number`; ``total`` adds a row of
     column sums (or the totals given, as `procure.report.tables.total_row` makes them)."""
     own = {str(c): kind for c in df.columns if convert and (kind := _kind(str(c))) is not None}
@@ -194,7 +195,7 @@ def verdict(result: Result, violations: Sequence[str] = ()) -> str:
     requirement (``violations``: what `Result.check` found), and how close to the best possible
     it is proved to be: "A plan that meets every requirement; proved within 0.01% of the best
     possible." """
-    from ..tree_result import TreeResult
+    from ..stochastic.tree_result import TreeResult
 
     if not result.has_plan:
         if result.status == "infeasible":
@@ -318,7 +319,7 @@ def _expected_parts(result: TreeResult) -> pd.Series:
 def _first_screen(result: Result, violations: Sequence[str]) -> str:
     """What a reader of the plan needs first, in business words: the verdict, the cost and its
     parts, what to buy, power, budget and vendor shares against their limits."""
-    from ..tree_result import TreeResult
+    from ..stochastic.tree_result import TreeResult
 
     status = html.escape(result.status)
     said = html.escape(verdict(result, violations))
@@ -687,6 +688,7 @@ def _page(title: str, body: Sequence[str]) -> str:
     )
 
 
+@provide("report")
 def report(
     result: Result,
     path: str | os.PathLike[str] | None = None,
@@ -726,7 +728,7 @@ def report(
         the re-verification of every constraint; without one, the explanation (conflict and
         repairs); last, the inputs.
     """
-    from ..tree_result import TreeResult
+    from ..stochastic.tree_result import TreeResult
 
     found = result.check() if result.has_plan else []
     body = [_first_screen(result, found), _solver_details(result)]
@@ -752,10 +754,11 @@ def report(
 # --------------------------------------------------------------------------- notebooks
 
 
+@provide("result_html")
 def result_html(result: Result) -> str:
     """The compact notebook view of a result: the verdict, cost, gap and solver, and the table
     per period (for a tree, the paths' costs), no plots."""
-    from ..tree_result import TreeResult
+    from ..stochastic.tree_result import TreeResult
 
     rows = [
         ("status", result.status),
@@ -783,6 +786,7 @@ def result_html(result: Result) -> str:
     return "\n".join(out)
 
 
+@provide("problem_html")
 def problem_html(problem: Problem) -> str:
     """The compact notebook view of a problem: periods with demand and caps, and the offers."""
     periods = pd.DataFrame(index=pd.Index(problem.periods, name="period"))

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..plot import COMPUTE_UNIT
-from ..result import BREAKDOWN
-from ..tree_result import TreeResult
+from ..core.result import BREAKDOWN
+from ..stochastic.tree_result import TreeResult
+from .plot import COMPUTE_UNIT
 
 if TYPE_CHECKING:
-    from ..result import Result
+    from ..core.result import Result
 
 __all__ = [
     "PLAN_COLUMNS",

@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .. import fmt
-from ..fmt import money
+from ..base import fmt
+from ..base.fmt import money
+from ..base.hooks import provide
 
 if TYPE_CHECKING:
-    from ..result import Result
-    from ..tree_result import TreeResult
+    from ..core.result import Result
+    from ..stochastic.tree_result import TreeResult
 
 __all__ = ["summary", "tree_summary"]
 
@@ -140,6 +141,7 @@ def _site_builds(result: Result) -> list[str]:
     return ["facility power started by site:", _shown(built, dict.fromkeys(built.columns, "power"))]
 
 
+@provide("summary")
 def summary(result: Result) -> str:
     """A short readable report: status, cost, a table per period, units bought, power by site."""
     lines = _headline(result)
@@ -154,6 +156,7 @@ def summary(result: Result) -> str:
     return "\n".join(lines)
 
 
+@provide("tree_summary")
 def tree_summary(result: TreeResult) -> str:
     """The report of a plan under demand scenarios: what is decided before the first branch,
     the cost of each path and its distribution, then each path's purchases."""

@@ -63,7 +63,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ProblemError
+from ..base.errors import ProblemError
 from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form
 from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register

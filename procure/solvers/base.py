@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ProblemError, SolverNotAvailable
+from ..base.errors import ProblemError, SolverNotAvailable
 from ..model.linear import Index, LinearModel
 
 __all__ = [

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ProblemError
+from ..base.errors import ProblemError
 from ..model.linear import LinearModel
 from ..model.scaling import MatrixForm, matrix_form
 from .base import Adapter, Capabilities, RawSolution, SolveOptions, register, status_for

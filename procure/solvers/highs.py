@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import NumericsError, ProblemError
+from ..base.errors import NumericsError, ProblemError
 from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form, objective_scale
 from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register, status_for

@@ -1,6 +1,6 @@
 """Adapters for any solver Pyomo drives: ``solve(problem, solver="pyomo:NAME")``.
 
-The model is translated by `procure.pyomo_model.translate` (the same
+The model is translated by `procure.solvers.pyomo_model.translate` (the same
 formulation, named as in procure's results) and handed to
 ``pyomo.environ.SolverFactory``.  Options are mapped to each solver's own
 names; statuses to procure's five.
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ProblemError
+from ..base.errors import ProblemError
 from ..model.linear import LinearModel
 from .base import Adapter, Capabilities, RawSolution, SolveOptions, register, status_for
 
@@ -153,7 +153,7 @@ class PyomoAdapter(Adapter):
             opt.options[key] = value
 
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
-        from ..pyomo_model import translate
+        from .pyomo_model import translate
 
         started = time.perf_counter()
         m = translate(model, quadratic=self.capabilities.quadratic)
