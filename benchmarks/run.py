@@ -106,13 +106,13 @@ def _procure_build(problem: dict[str, Any]) -> tuple[float, dict[str, int]]:
     from procure.model.build import build_model
     from procure.model.scaling import matrix_form
     from procure.model.sets import model_data
-    from procure.solvers.highs import _new_highs, pass_model
+    from procure.solvers.highs import new_highs, pass_model
 
-    _new_highs(False)  # the first HiGHS instance starts the thread pool: not part of building
+    new_highs(False)  # the first HiGHS instance starts the thread pool: not part of building
     t0 = time.perf_counter()
     data = model_data(procure.Problem.from_dict(problem))
     built = build_model(data, first_bounds(data)[0])
-    pass_model(_new_highs(False), matrix_form(built.model))
+    pass_model(new_highs(False), matrix_form(built.model))
     return time.perf_counter() - t0, built.model.stats()
 
 
@@ -129,7 +129,7 @@ def _read_mps(path: str) -> tuple[float, int]:
 def _traced_solve(problem: dict[str, Any], **options: Any) -> tuple[Any, float, dict[str, list]]:
     """``procure.solve(problem, **options)``, its wall time, and what HiGHS did inside it.
 
-    ``procure.solvers.highs._new_highs`` and ``pass_model`` are wrapped (in this
+    ``procure.solvers.highs.new_highs`` and ``pass_model`` are wrapped (in this
     benchmark process only) so that every HiGHS instance procure creates gets
     callbacks: ``cbMipImprovingSolution`` (each better plan), ``cbMipLogging`` (HiGHS's
     log lines; they fire only with HiGHS's output on, which procure leaves off) and
@@ -154,7 +154,7 @@ def _traced_solve(problem: dict[str, Any], **options: Any) -> tuple[Any, float, 
     trace: dict[str, list] = {"runs": [], "plans": [], "log": []}
     scale: dict[int, float] = {}
     t0 = [time.perf_counter()]
-    new_highs, pass_model = ph._new_highs, ph.pass_model
+    new_highs, pass_model = ph.new_highs, ph.pass_model
 
     def now() -> float:
         return time.perf_counter() - t0[0]
@@ -214,13 +214,13 @@ def _traced_solve(problem: dict[str, Any], **options: Any) -> tuple[Any, float, 
         scale[id(h)] = float(form.obj_scale)
         return pass_model(h, form, **kw)
 
-    ph._new_highs, ph.pass_model = traced_new_highs, traced_pass_model
+    ph.new_highs, ph.pass_model = traced_new_highs, traced_pass_model
     try:
         t0[0] = time.perf_counter()
         result = procure.solve(problem, **options)
         seconds = time.perf_counter() - t0[0]
     finally:
-        ph._new_highs, ph.pass_model = new_highs, pass_model
+        ph.new_highs, ph.pass_model = new_highs, pass_model
     return result, seconds, trace
 
 

@@ -275,9 +275,9 @@ def generate() -> str:
     sys.path.insert(0, str(ROOT))
     import procure
     import procure.cli
+    import procure.problem.table_input
     import procure.report.plot
     import procure.sweeps.sample as sample_module
-    import procure.problem.table_input
 
     functions: list[str] = []
     classes: list[str] = []

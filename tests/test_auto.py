@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 import pytest
-from procure.problem.format import as_problem
 from test_honest import TRUE_OPTIMA, _regression, assert_matches_reference
 
 import procure
 import procure.solvers.auto as auto
 from procure.core.pipeline import Pipeline
+from procure.problem.format import as_problem
 from procure.solvers.base import RawSolution, SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]

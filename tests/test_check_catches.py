@@ -394,7 +394,7 @@ class Replay(Adapter):
     """Answers every model with one plan (lots, split and builds as given) and claims a proof."""
 
     name = "replay"
-    capabilities = Capabilities(integer=True)
+    capabilities = Capabilities()
     plan: Plan | None = None
 
     @classmethod

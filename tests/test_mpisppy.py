@@ -293,7 +293,35 @@ def test_a_problem_without_demand_scenarios_is_refused_naming_the_solver() -> No
     with pytest.raises(ProblemError) as info:
         procure.solve(_tree(), solver="mpisppy:nonesuch")
     assert info.value.path == "solver"
-    assert "mpisppy:ef" not in procure.available_solvers()  # not adapters: they solve trees only
+    assert {"mpisppy:ef", "mpisppy:ph"} <= set(procure.available_solvers())
+
+
+# ----------------------------------------------------------------------------- a registered adapter
+
+
+def test_planner_frontier_and_sweep_take_mpisppy(mpisppy: None, optimum: procure.TreeResult) -> None:
+    """mpi-sppy is an adapter like the others: `Planner` and `sweep` solve through it and their
+    answers are mpi-sppy's own (its extensive form proves procure's optimum); `frontier` knows
+    it and says why it cannot trace a tree's frontier with it."""
+    planner = procure.Planner(_tree(), solver="mpisppy:ef", mip_gap=0)
+    first = planner.solve()
+    assert isinstance(first, procure.TreeResult) and first.solver.startswith("mpisppy")
+    assert _close(first.objective, optimum.objective, 1e-6)
+    _every_plan_checks(first)
+    dearer = _tree(unserved_penalty=500.0)
+    again = planner.solve(dearer)
+    assert again.solver.startswith("mpisppy") and again.objective >= first.objective - 1e-6
+    assert planner.last_mode == "built"  # mpi-sppy keeps no model between solves
+
+    # a tree's frontier prices the CVaR of the paths' costs, which mpi-sppy's objective cannot hold
+    with pytest.raises(ProblemError) as info:
+        procure.frontier(_tree(), solver="mpisppy:ef", points=2)
+    assert info.value.path == "solver" and "CVaR" in str(info.value)
+
+    swept = procure.sweep(_tree(), {"unserved_penalty": [400.0, 500.0]}, solver="mpisppy:ef", mip_gap=0)
+    assert list(swept.table["status"]) == ["optimal", "optimal"]
+    assert all(r.solver.startswith("mpisppy") for r in swept.results)
+    assert _close(swept.results[0].objective, optimum.objective, 1e-6)
 
 
 def test_scenario_cvar_is_refused(mpisppy: None) -> None:

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from procure.stochastic.tree_solve import scenario_cvar
 
 import procure
 from procure.base.errors import ProblemError
 from procure.problem.evaluate import evaluate, objective_of, violations
+from procure.stochastic.tree_solve import scenario_cvar
 
 PERIODS = [2026, 2027, 2028]
 
@@ -321,11 +321,8 @@ def test_explain_names_the_path_without_a_plan_and_the_rest_say_what_to_ask() ->
         repaired = diagnosis.apply(int(k))
         assert len(repaired.demand_scenarios) == 2 and procure.solve(repaired).has_plan
     fine = procure.solve(_tree([("a", 0.5, [1, 1, 1]), ("b", 0.5, [1, 2, 3])]))
-    for ask in (fine.sensitivity, fine.rule_costs):
-        with pytest.raises(ProblemError, match="demand_scenarios"):
-            ask()
     with pytest.raises(ProblemError, match="demand_scenarios"):
-        fine.marginal_value({"offers[hot].unit_cost": 1.0})
+        fine.sensitivity()  # rule_costs and marginal_value answer on trees (tests/test_tree_what_if.py)
 
 
 #: Each path has a plan alone; together they have none: ``early`` needs x bought in 2026 (a year's

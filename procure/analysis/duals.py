@@ -46,7 +46,7 @@ from ..model.sets import model_data
 from ..problem.evaluate import OptionPlan, evaluate
 from ..problem.format import Problem
 from ..solvers.base import SolveOptions
-from ..solvers.highs import HighsAdapter
+from ..solvers.highs import HighsAdapter, configure, highs_inf, new_highs, pass_model
 
 __all__ = ["Change", "FixedPlan", "StructureChanged"]
 
@@ -321,11 +321,9 @@ def _solve_lp(m: LinearModel, options: SolveOptions) -> _Solved:
     optimal dual face needs; `ProblemError` unless it is solved to optimality."""
     import highspy
 
-    from ..solvers.highs import _configure, _new_highs, pass_model
-
     form = matrix_form(m)
-    h = _new_highs(False)
-    _configure(h, SolveOptions(threads=options.threads, time_limit=options.time_limit), form.A.nnz)
+    h = new_highs(False)
+    configure(h, SolveOptions(threads=options.threads, time_limit=options.time_limit), form.A.nnz)
     pass_model(h, form)
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -402,9 +400,7 @@ class _Face:
         """A quiet HiGHS holding the face LP (constraints: one per free column; variables: duals)."""
         import highspy
 
-        from ..solvers.highs import _inf, _new_highs
-
-        h = _new_highs(False)
+        h = new_highs(False)
         h.setOptionValue("presolve", "off")  # tells an unbounded face from an empty one
         h.passModel(
             M.shape[1],
@@ -414,10 +410,10 @@ class _Face:
             1,
             0.0,
             np.zeros(M.shape[1]),
-            _inf(self.var_lower),
-            _inf(self.var_upper),
-            _inf(row_low),
-            _inf(row_high),
+            highs_inf(self.var_lower),
+            highs_inf(self.var_upper),
+            highs_inf(row_low),
+            highs_inf(row_high),
             M.indptr.astype(np.int32),
             M.indices.astype(np.int32),
             M.data.astype(float),
@@ -494,9 +490,8 @@ class _Face:
             low = self._optimize(per_row, 1)  # reduced cost c − a·y is largest where a·y is least
         finally:
             if held.size:
-                from ..solvers.highs import _inf
-
-                self._h.changeColsBounds(len(held), held, _inf(self.var_lower[held]), _inf(self.var_upper[held]))
+                lower, upper = highs_inf(self.var_lower[held]), highs_inf(self.var_upper[held])
+                self._h.changeColsBounds(len(held), held, lower, upper)
         if math.isnan(low):
             self.exact = False
             if self.duals is None:

@@ -50,9 +50,9 @@ from ..model.elastic import elastic_model
 from ..model.sets import ModelData, model_data
 from ..problem.fields import apply_changes, get_value
 from ..problem.format import Problem, as_problem
-from ..solvers import DEFAULT_SOLVER, get_adapter
+from ..solvers import DEFAULT_SOLVER
 from ..solvers.base import Adapter, SolveOptions
-from ..solvers.options import solve_options
+from ..solvers.options import set_up
 from .tree_diagnosis import tree_diagnosis_model
 
 __all__ = ["Diagnosis", "Requirement", "explain"]
@@ -994,9 +994,7 @@ def explain(
     >>> fixed_problem = d.apply(0)                            # doctest: +SKIP
     """
     prob = as_problem(problem)
-    options = solve_options(time_limit, mip_gap, threads, False, solver_options)
-    adapter = get_adapter(solver)
-    adapter.check_options(options)
+    adapter, options = set_up(solver, time_limit, mip_gap, threads, False, solver_options)
     for f in fixed:
         if not isinstance(f, str) or not f:
             raise ValueError(f"fixed: {f!r} is not a path prefix (e.g. 'demand', 'power_cap_gw[2027]')")

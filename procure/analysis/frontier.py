@@ -31,9 +31,10 @@ from ..model.sets import ModelData
 from ..problem.evaluate import PlanEvaluation, evaluate
 from ..problem.format import Problem, as_problem
 from ..problem.validate import show
-from ..solvers import DEFAULT_SOLVER, get_adapter
+from ..solvers import DEFAULT_SOLVER
 from ..solvers.base import RawSolution, SolveOptions
-from ..solvers.options import solve_options
+from ..solvers.options import set_up
+from ..stochastic.tree_result import TreeResult
 
 __all__ = ["MEASURES", "MEASURE_KINDS", "Frontier", "frontier", "measures_for", "pick_measure", "risk_of"]
 
@@ -284,12 +285,17 @@ def frontier(
         raise ProblemError(
             f"points: {show(points)} must be a whole number from 2 to {MAX_POINTS}", path="points", value=points
         )
-    options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
-    adapter = get_adapter(solver)
-    adapter.check_options(options)
+    adapter, options = set_up(solver, time_limit, mip_gap, threads, verbose, solver_options)
     original = as_problem(problem)
     measure = pick_measure(original, measure)
     if original.demand_scenarios:
+        if adapter.capabilities.whole_problem:
+            raise ProblemError(
+                f"solver: {solver!r} cannot trace this frontier: a tree's frontier trades the CVaR of the"
+                " paths' costs, and that solver's objective is the expected cost alone (use solver='auto')",
+                path="solver",
+                value=solver,
+            )
         return _tree_frontier(original, measure, points, Pipeline(adapter, options, extra=extra), progress)
     traded = _without_traded_term(original, measure)
     level = _Level(measure)
@@ -333,7 +339,7 @@ class _Trace:
         started = time.perf_counter()
         self.clock = _Clock(self.base.options.time_limit, points + 1)  # cheapest, least risk, points − 1 levels
         self.step()
-        cheapest, state = self.pipeline.run(self.traded, report=self.original)
+        cheapest, state = self.pipeline.run_kept(self.traded, report=self.original)
         if not cheapest.has_plan:
             return Frontier(self.measure, _table([math.nan], [cheapest], self.measure, self.original), (cheapest,))
         assert cheapest.evaluation is not None
@@ -360,7 +366,7 @@ class _Trace:
         the exact risk); the least-risk plan when the solve ends without one."""
         self.level.set(state, at * (1 + 1e-6) + 1e-9)
         state.lots = safe_lots
-        result, state = self.pipeline.run(self.traded, state=state, report=self.original)
+        result, state = self.pipeline.run_kept(self.traded, state=state, report=self.original)
         if result.has_plan:
             return result, state
         message = f"the least-risk plan stands in: {result.status} {result.message}"
@@ -467,7 +473,6 @@ def _table(levels: list[float], results: list[Result], measure: str, problem: Pr
 
 def _tree_frontier(original: Problem, measure: str, points: int, pipeline: Pipeline, progress: bool) -> Frontier:
     """Expected cost against the CVaR of the paths' costs, by weights (see `frontier`)."""
-    from ..stochastic.tree_result import TreeResult
 
     weights = [0.0, *np.geomspace(0.01, MOST_CVAR_WEIGHT, points - 1)]
     rows, results = [], []

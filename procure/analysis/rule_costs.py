@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from ..base import fmt
-from ..base.errors import ProblemError
 from ..base.fmt import money
 from ..base.hooks import provide
 from ..core.pipeline import ModelState
@@ -262,18 +261,13 @@ def rule_costs(result: Result, *, progress: bool | None = None, **solve_options:
     ProblemError
         If an option is unknown or invalid.
     """
-    if result.problem.demand_scenarios:
-        raise ProblemError(
-            "rule_costs: not available for a problem with demand_scenarios yet; ask it of one path's result "
-            "(result.scenario_results[name].rule_costs(...))",
-            path="demand_scenarios",
-        )
     pipeline = pipeline_for(result, solve_options, "rule_costs")
     rules = rules_of(result.problem)
     rows = []
     # the base problem's model, kept: a rule whose removal changes only numbers (a bound, a cost,
     # a coefficient) is solved in it, changed in place; the others get a model of their own
-    kept: ModelState | None = pipeline.open(result.problem) if rules else None
+    # (a tree's extensive form is built for each rule: a rule is removed on every path)
+    kept: ModelState | None = pipeline.open(result.problem) if rules and not result.problem.demand_scenarios else None
     for rule in _bar(rules, progress):
         started = time.perf_counter()
         problem = without(result.problem, rule)

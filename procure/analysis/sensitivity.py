@@ -689,7 +689,7 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
             path="demand_scenarios",
         )
     started = time.perf_counter()
-    options, extra = checked_options(result, solve_options, "sensitivity")
+    _, options, extra = checked_options(result, solve_options, "sensitivity")
     ev = result.evaluation
     if ev is None or not result.has_plan:
         raise ProblemError(f"sensitivity: the result has no plan to price (status {result.status!r})", path="status")
@@ -846,12 +846,6 @@ def marginal_value(result: Result, changes: Mapping[str, Any], **solve_options: 
     ProblemError
         If a path or an amount is invalid, or the changed problem is.
     """
-    if result.problem.demand_scenarios:
-        raise ProblemError(
-            "marginal_value: not available for a problem with demand_scenarios yet; ask it of one path's result "
-            "(result.scenario_results[name].marginal_value(...))",
-            path="demand_scenarios",
-        )
     pipeline = pipeline_for(result, solve_options, "marginal_value")
     problem, applied, single = _changed(result.problem, changes)
     # one model per result, kept between calls: each finite change is solved in it, warm

@@ -15,6 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..base import fmt
+from ..base.errors import ProblemError
+from ..problem.format import Problem
+from ..solvers import DEFAULT_SOLVER, get_adapter
+from ..solvers.options import solve_options
+
 if TYPE_CHECKING:
     from ..problem.format import Problem
 
@@ -118,7 +124,6 @@ class Console:
             print(text, file=sys.stderr, flush=True)
 
     def elapsed(self) -> str:
-        from ..base import fmt
 
         return fmt.seconds(time.perf_counter() - self.started)
 
@@ -158,8 +163,6 @@ def read_problem(args: argparse.Namespace) -> Problem:
     Every error about the input is a `ProblemError` (exit 2, no traceback), also a
     `ValueError` or `OverflowError` that a reader lets through (an ``inf`` where a whole
     number belongs, say)."""
-    from ..base.errors import ProblemError
-    from ..problem.format import Problem
 
     allowed = [Path(folder) for folder in getattr(args, "allow_path", None) or ()]
     keywords: dict[str, Any] = {"allow_paths": allowed} if allowed else {}
@@ -175,8 +178,6 @@ def check_solve_options(args: argparse.Namespace, *, mpisppy: bool = False) -> N
     """Check ``--solver``, ``--time-limit``, ``--gap`` and ``--threads`` before any work or
     message, as the library would when it starts (``mpisppy``: the ``mpisppy:METHOD``
     solvers are accepted too, and checked by the solve)."""
-    from ..solvers import DEFAULT_SOLVER, get_adapter
-    from ..solvers.options import solve_options
 
     given = solve_kwargs(args)
     options = solve_options(given.get("time_limit"), given.get("mip_gap", 1e-4), given.get("threads"))
@@ -197,7 +198,6 @@ def solve_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def solver_name(args: argparse.Namespace) -> str:
-    from ..solvers import DEFAULT_SOLVER
 
     return getattr(args, "solver", None) or DEFAULT_SOLVER
 

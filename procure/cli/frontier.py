@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..analysis.frontier import MAX_POINTS, pick_measure
 from .common import (
     TABLE_KINDS,
     CliError,
@@ -79,8 +80,6 @@ def _check_plot(path: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import procure
-
-    from ..analysis.frontier import MAX_POINTS, pick_measure
 
     out = output_kind(args.out, "--out", TABLE_KINDS) if args.out is not None else None
     if args.plot is not None:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..problem.table_input import write_starter
 from .common import OK, CliError, cli_words, emit
 
 EXAMPLE = """\
@@ -33,7 +34,6 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..problem.table_input import write_starter
 
     try:
         written = write_starter(args.directory, force=args.force)

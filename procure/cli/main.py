@@ -7,6 +7,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from .. import __version__
+from ..base.errors import ProblemError, SolverNotAvailable
 from . import explain, export, frontier, init, solve, sweep, tree, validate
 from .common import BAD_INPUT, FAILED, INTERRUPTED, CliError, cli_words, option_error
 
@@ -27,7 +29,6 @@ Exit codes: 0 a plan was found (validate: valid; init, export: written),
 
 def parser() -> argparse.ArgumentParser:
     """The parser of the ``procure`` command and its subcommands."""
-    from .. import __version__
 
     ap = argparse.ArgumentParser(
         prog="procure",
@@ -69,7 +70,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["solve", "examples/gigawatt_2026.toml", "--quiet"])  # doctest: +SKIP
     0
     """
-    from ..base.errors import ProblemError, SolverNotAvailable
 
     ap = parser()
     args = ap.parse_args(argv)

@@ -12,6 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..base.errors import ProblemError
+from ..problem.fields import get_value, set_value
+from ..sweeps.sweep import display_table, local_cluster, no_plan_message
 from .common import (
     BAD_INPUT,
     FAILED,
@@ -165,8 +168,6 @@ def parse_vary(options: list[str]) -> dict[str, list[Any]]:
 
 def _check_paths(problem: Any, grid: dict[str, list[Any]], options: list[str]) -> None:
     """Every path names a field of the problem: an error names its --vary before any solve."""
-    from ..base.errors import ProblemError
-    from ..problem.fields import get_value
 
     for path, option in zip(grid, options):
         try:
@@ -178,8 +179,6 @@ def _check_paths(problem: Any, grid: dict[str, list[Any]], options: list[str]) -
 def _by_name(problem: Any, changes: Any, message: str) -> str:
     """An error of a variant with each entry it names by position (``offers[0]``) named as a
     --vary names it (``offers[gb300]``), in the variant's own problem mapping."""
-    from ..base.errors import ProblemError
-    from ..problem.fields import set_value
 
     data = problem.to_dict()
     try:
@@ -201,7 +200,6 @@ def _by_name(problem: Any, changes: Any, message: str) -> str:
 def _messages(problem: Any, swept: Any, explain: bool) -> pd.DataFrame:
     """The sweep's table in the command line's words: an invalid variant's error names entries
     as a --vary does, and a variant without a plan says how this command diagnoses it."""
-    from ..sweeps.sweep import no_plan_message
 
     table = swept.table
     for k, status in table["status"].items():
@@ -222,7 +220,6 @@ def _executor(args: argparse.Namespace, stack: ExitStack, console: Console) -> A
     try:
         from dask.distributed import Client
 
-        from ..sweeps.sweep import local_cluster
     except ImportError:
         raise CliError("dask is not installed: pip install 'procure[dask]'", FAILED) from None
     try:
@@ -249,7 +246,6 @@ def table_text(table: pd.DataFrame, *, scenarios: bool = True) -> str:
     """The table for a terminal, its numbers as people read them (`procure.sweeps.sweep.display_table`:
     no CVaR column without disruption scenarios), without the messages (listed below it) and
     seconds."""
-    from ..sweeps.sweep import display_table
 
     shown = display_table(
         table.drop(columns=[c for c in ("message", "seconds") if c in table.columns]), scenarios=scenarios

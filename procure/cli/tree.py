@@ -7,6 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..problem.io import read_file
+from ..stochastic.forecast import growth_tree, reduce_tree, tree_from_paths
 from .common import OK, CliError, add_input_options, emit, read_problem
 
 EXAMPLE = """\
@@ -61,9 +63,6 @@ def run(args: argparse.Namespace) -> int:
     import io
 
     import pandas as pd
-
-    from ..problem.io import read_file
-    from ..stochastic.forecast import growth_tree, reduce_tree, tree_from_paths
 
     problem = read_problem(args)
     if args.reduce is None and args.branching is None:

@@ -37,7 +37,7 @@ from ..model.build import BuiltModel, Extra, build_model
 from ..model.linear import LinearModel
 from ..model.risk import HHI_TOL, hhi_cut_rows
 from ..model.sets import ModelData, model_data
-from ..problem.evaluate import OptionPlan, evaluate, objective_of, violations
+from ..problem.evaluate import OptionPlan, evaluate, objective_of, polish_split, violations
 from ..problem.format import Problem
 from ..solvers.base import Adapter, RawSolution, Session, SolveOptions
 from .result import ExtraRows, Result, make_result
@@ -87,7 +87,7 @@ def remaining(options: SolveOptions, started: float) -> SolveOptions | None:
     return replace(options, time_limit=left) if left > LEAST_SECONDS else None
 
 
-def _safe(session: Session, options: SolveOptions) -> RawSolution:
+def solve_safely(session: Session, options: SolveOptions) -> RawSolution:
     try:
         return session.solve(session.adapter.usable(options))
     except ProblemError:  # a bad solver option or unrepresentable numbers: the caller's to see
@@ -126,16 +126,16 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
     cuts (`refine_hhi`) until the plan's exact HHI keeps every promise of the model (else the
     answer is only ``feasible``)."""
     if built.hhi is None:
-        return _safe(session, options)
+        return solve_safely(session, options)
     # HiGHS alone (under solver="auto"): on the starter CBC took 26–32 s per capped solve where
     # HiGHS took 1.7–2.8 s, and a race the rule cannot settle early waits for the slower engine
     options = replace(options, race=False)
 
     def again(raw: RawSolution, left: SolveOptions) -> RawSolution:
-        return _safe(session, warm(built, lots_of(built, raw), left))
+        return solve_safely(session, warm(built, lots_of(built, raw), left))
 
     return refine_hhi(
-        lambda first: _safe(session, first),
+        lambda first: solve_safely(session, first),
         again,
         lambda x: add_hhi_cuts(session, built, data, x),
         options,
@@ -380,7 +380,7 @@ class Pipeline:
 
     # ----------------------------------------------------------------- answering
 
-    def run(
+    def run_kept(
         self,
         problem: Problem,
         *,
@@ -388,7 +388,27 @@ class Pipeline:
         started: float | None = None,
         report: Problem | None = None,
     ) -> tuple[Result, ModelState]:
-        """Solve ``problem`` and make its `Result`.
+        """`run`, for callers that solve again through the kept model (frontier levels, re-solves)."""
+        result, kept = self.run(problem, state=state, started=started, report=report)
+        if kept is None:
+            name = self.adapter.name
+            raise ProblemError(
+                f"solver: {name!r} solves whole problems itself and keeps no model to solve again",
+                path="solver",
+                value=name,
+            )
+        return result, kept
+
+    def run(
+        self,
+        problem: Problem,
+        *,
+        state: ModelState | None = None,
+        started: float | None = None,
+        report: Problem | None = None,
+    ) -> tuple[Result, ModelState | None]:
+        """Solve ``problem`` and make its `Result` (and the model kept for the next solve; None
+        from an adapter that solves whole problems itself).
 
         ``state``: a kept model to solve (changed in place when ``problem``
         differs from its problem only in numbers; rebuilt otherwise).
@@ -397,6 +417,8 @@ class Pipeline:
         Raises `Interrupted` (with the result) when Ctrl-C stopped the solver.
         """
         started = time.perf_counter() if started is None else started
+        if self.adapter.capabilities.whole_problem:  # mpi-sppy: the adapter solves the tree itself
+            return self.adapter.solve_problem(problem, self.options, self.extra, started), None
         if problem.demand_scenarios:
             # the tree's extensive form: the stochastic layer provides it (it solves through this pipeline)
             tree_result, tree_state = provided("run_tree")(self, problem, started, report)
@@ -433,9 +455,9 @@ class Pipeline:
             x = raw.x.copy()
             x[built.lots] = lots_of(built, raw)
             placed = x[built.lots] * data.lot_p[:, None]
-            split = _split(built, x)
-            gw = _built(built, x)
+            gw = built_from(built, x)
             chosen = options_of(built, x)
+            split = polish_split(report, placed, split_from(built, x), gw, chosen)
             extra_rows = _extra_rows(built, x)
             status, termination, message, bound, gap = _honest(
                 state.problem, report, (placed, split, gw, chosen), extra_rows, raw, bound, outcome.certified
@@ -537,7 +559,7 @@ def verdict(
 
 def split_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:
     """(I, W, T) units running each workload in a solution (None without workloads or plan)."""
-    return _split(built, raw.x) if raw.x is not None else None
+    return split_from(built, raw.x) if raw.x is not None else None
 
 
 def options_of(built: BuiltModel, x: np.ndarray | None) -> OptionPlan | None:
@@ -555,10 +577,10 @@ def options_of(built: BuiltModel, x: np.ndarray | None) -> OptionPlan | None:
 
 def built_of(built: BuiltModel, raw: RawSolution) -> np.ndarray | None:
     """(B, T) GW of power started in a solution (None without power builds or plan)."""
-    return _built(built, raw.x) if raw.x is not None else None
+    return built_from(built, raw.x) if raw.x is not None else None
 
 
-def _built(built: BuiltModel, x: np.ndarray) -> np.ndarray | None:
+def built_from(built: BuiltModel, x: np.ndarray) -> np.ndarray | None:
     """(B, T) GW started: whole blocks rounded (they are integer columns), GW as solved."""
     builds = built.handles.builds
     if builds is None:
@@ -569,7 +591,7 @@ def _built(built: BuiltModel, x: np.ndarray) -> np.ndarray | None:
     return np.where(blocks, np.round(value), np.maximum(value, 0.0)) * builds.gw[:, None] + 0.0
 
 
-def _split(built: BuiltModel, x: np.ndarray) -> np.ndarray | None:
+def split_from(built: BuiltModel, x: np.ndarray) -> np.ndarray | None:
     """(I, W, T) units running each workload (None without workloads)."""
     ids = built.split
     if ids is None:

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..problem.format import Problem, as_problem
-from ..solvers import DEFAULT_SOLVER, get_adapter
-from ..solvers.options import solve_options
+from ..solvers import DEFAULT_SOLVER
+from ..solvers.options import set_up
 from .pipeline import Extra, ModelState, Pipeline
 from .result import Result
 
@@ -60,9 +60,7 @@ class Planner:
         extra: Extra | None = None,
         explain: bool = True,
     ) -> None:
-        options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
-        adapter = get_adapter(solver)
-        adapter.check_options(options)
+        adapter, options = set_up(solver, time_limit, mip_gap, threads, verbose, solver_options)
         self.problem = as_problem(problem)
         self.pipeline = Pipeline(adapter, options, extra=extra, explain=explain)
         self._state: ModelState | None = None
@@ -76,6 +74,7 @@ class Planner:
         prob = as_problem(problem) if problem is not None else self.problem
         before = self._state
         result, state = self.pipeline.run(prob, state=before, started=started)
-        self.last_mode = "kept" if before is not None and state.session is before.session else "built"
+        kept = before is not None and state is not None and state.session is before.session
+        self.last_mode = "kept" if kept else "built"
         self._state, self.problem = state, prob
         return result

@@ -24,9 +24,9 @@ from ..base.errors import ProblemError
 from ..model.risk import HHI_TOL
 from ..problem.evaluate import evaluate, violations
 from ..problem.format import Problem
-from ..solvers import DEFAULT_SOLVER, get_adapter
-from ..solvers.base import SolveOptions
-from ..solvers.options import solve_options
+from ..solvers import DEFAULT_SOLVER
+from ..solvers.base import Adapter, SolveOptions
+from ..solvers.options import set_up
 from .pipeline import Extra, ModelState, Pipeline
 
 if TYPE_CHECKING:
@@ -48,7 +48,9 @@ __all__ = [
 SOLVE_OPTIONS = ("solver", "time_limit", "mip_gap", "threads", "verbose", "solver_options", "extra")
 
 
-def checked_options(result: Result, options: Mapping[str, Any], what: str) -> tuple[SolveOptions, Extra | None]:
+def checked_options(
+    result: Result, options: Mapping[str, Any], what: str
+) -> tuple[Adapter, SolveOptions, Extra | None]:
     """The caller's re-solve ``options`` (those of `procure.solve`) checked: `ProblemError` for an
     unknown option, or when the result was solved with rows of the caller's own (``extra``) that
     are not given again."""
@@ -65,22 +67,21 @@ def checked_options(result: Result, options: Mapping[str, Any], what: str) -> tu
             f"{what}: the result was solved with rows of your own (extra=...); pass the same extra= again",
             path="extra",
         )
-    solve = solve_options(
+    adapter, solve = set_up(
+        options.get("solver", DEFAULT_SOLVER),
         options.get("time_limit"),
         options.get("mip_gap", 1e-4),
         options.get("threads"),
         options.get("verbose", False),
         options.get("solver_options"),
     )
-    return solve, extra
+    return adapter, solve, extra
 
 
 def pipeline_for(result: Result, options: Mapping[str, Any], what: str) -> Pipeline:
     """The pipeline that re-solves variants of ``result``'s problem with the caller's ``options``
     (checked by `checked_options`)."""
-    solve, extra = checked_options(result, options, what)
-    adapter = get_adapter(options.get("solver", DEFAULT_SOLVER))
-    adapter.check_options(solve)
+    adapter, solve, extra = checked_options(result, options, what)
     return Pipeline(adapter, solve, extra=extra)
 
 
@@ -118,6 +119,8 @@ def resolve(
     ``problem`` has its structure (changed in place), else in a new one whose lot bounds admit
     the start.  Returns the result and the model state (to pass as ``previous`` next time)."""
     started = time.perf_counter()
+    if problem.demand_scenarios:  # a tree: its extensive form, built and solved whole, cold
+        return pipeline.run_kept(problem, started=started)
     state = pipeline.kept(previous, problem) if previous is not None else None
     if state is not None and start is not None and (start > state.upper).any():
         state = None  # the kept model's provisional bounds would cut the start off
@@ -128,7 +131,7 @@ def resolve(
             # bounds hold for every plan, so only provisional ones can be below it)
             state = pipeline.open(problem, np.maximum(state.upper, start))
     state.lots = start
-    return pipeline.run(problem, state=state, started=started)
+    return pipeline.run_kept(problem, state=state, started=started)
 
 
 #: Results whose re-solve model is kept between calls (the most recently used).

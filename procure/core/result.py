@@ -22,9 +22,11 @@ import scipy.sparse as sp
 from ..base.errors import ProblemError
 from ..base.hooks import provided
 from ..base.limits import REQUIREMENT_TOL
+from ..base.status import Status, Termination
 from ..model.risk import HHI_TOL
 from ..problem.evaluate import OptionPlan, PlanEvaluation, evaluate, objective_of, violations
 from ..problem.format import Problem
+from ..problem.io import write_json
 from ..problem.validate import NOMINAL
 
 if TYPE_CHECKING:
@@ -86,15 +88,16 @@ class Result:
 
     Attributes
     ----------
-    status : str
+    status : Status
+        A `procure.base.status.Status`, a string enum equal to its word:
         ``"optimal"`` (proved within ``mip_gap`` for a bound the solver proved),
         ``"feasible"`` (a plan, e.g. at the time limit, or a bound that could
         not be established), ``"infeasible"``, ``"unbounded"`` or ``"error"``.
-    termination : str
-        Why the solver stopped: ``"optimal"``, ``"gap_reached"``,
-        ``"time_limit"``, ``"node_limit"``, ``"infeasible"``, ``"unbounded"``,
+    termination : Termination
+        Why the solver stopped (a `procure.base.status.Termination`, equal to its word):
+        ``"optimal"``, ``"gap_reached"``, ``"time_limit"``, ``"node_limit"``, ``"infeasible"``, ``"unbounded"``,
         ``"infeasible_or_unbounded"``, ``"interrupted"``, ``"inconsistent"``,
-        ``"numerical"``, … (see `procure.solvers.base.TERMINATIONS`).
+        ``"numerical"``, … (see `procure.base.status.TERMINATIONS`).
     objective : float
         Cost plus risk terms of the plan (NaN without a plan), recomputed from the problem.
     cost : float
@@ -140,15 +143,20 @@ class Result:
     evaluation: PlanEvaluation | None = field(default=None, repr=False)
     extra_rows: ExtraRows | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        # one vocabulary (procure.base.status): str enums, equal to their words
+        object.__setattr__(self, "status", Status(self.status))
+        object.__setattr__(self, "termination", Termination(self.termination))
+
     @property
     def has_plan(self) -> bool:
         """True when the result holds a plan (status optimal or feasible)."""
-        return self.evaluation is not None and self.status in ("optimal", "feasible")
+        return self.evaluation is not None and self.status in (Status.OPTIMAL, Status.FEASIBLE)
 
     def __repr__(self) -> str:
         return (
-            f"Result(status={self.status!r}, objective={self.objective:.6g}, cost={self.cost:.6g}, "
-            f"gap={self.gap:.3g}, termination={self.termination!r}, solver={self.solver!r}, "
+            f"Result(status={str(self.status)!r}, objective={self.objective:.6g}, cost={self.cost:.6g}, "
+            f"gap={self.gap:.3g}, termination={str(self.termination)!r}, solver={self.solver!r}, "
             f"solve_seconds={self.solve_seconds:.3g})"
         )
 
@@ -418,7 +426,6 @@ class Result:
 
     def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
         """The result as JSON text; written to ``path`` if given."""
-        from ..problem.io import write_json
 
         return write_json(self.to_dict(), path, indent)
 

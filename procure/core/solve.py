@@ -7,10 +7,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..base.hooks import provided
 from ..problem.format import Problem, as_problem
-from ..solvers import DEFAULT_SOLVER, get_adapter
-from ..solvers.options import solve_options
+from ..solvers import DEFAULT_SOLVER
+from ..solvers.options import set_up
 from .pipeline import Extra, Pipeline
 from .result import Result
 
@@ -84,11 +83,7 @@ def solve(
         If Ctrl-C stopped the solve; its ``result`` holds the best plan found so far.
     """
     started = time.perf_counter()
-    options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
-    if isinstance(solver, str) and solver.startswith("mpisppy:"):
-        return provided("mpisppy_solve")(problem, solver, options, extra, started)
-    adapter = get_adapter(solver)
-    adapter.check_options(options)
+    adapter, options = set_up(solver, time_limit, mip_gap, threads, verbose, solver_options)
     prob = as_problem(problem, allow_paths=allow_paths)
     result, _ = Pipeline(adapter, options, extra=extra).run(prob, started=started)
     return result

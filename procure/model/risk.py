@@ -105,17 +105,12 @@ def define_hhi(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: b
     return HhiHandles(periods, terms, caps)
 
 
-def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: bool = False) -> CvarHandles | None:
-    """``shortfall[scenario,period]`` u, ``var`` η ≥ 0 and ``tail[scenario]`` z ≥ 0 with rows
-    ``shortfall``: u + Σ_v a·C ≥ demand, ``tail``: z + η − Σ_t d_t·penalty·u ≥ 0;
-    objective ``risk_weight · CVaR``; ``max_cvar``: CVaR ≤ max_cvar."""
-    risk = data.problem.risk
-    wanted = force or risk.risk_weight > 0 or risk.max_cvar is not None
-    if not wanted or risk.shortfall_penalty <= 0 or len(data.scenario_names) == 0:
-        return None
+def _shortfall(m: LinearModel, data: ModelData, compute: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``shortfall[scenario,period]`` u with rows u + Σ_v a·C ≥ demand, where a scenario can fall
+    short; returns u's ids and each one's scenario and period positions."""
     V = data.n_vendors
-    # (S, T): where a scenario can fall short: where it disrupts, or anywhere when compute may be
-    # below demand undisrupted (workloads served at an efficiency above 1)
+    # (S, T): where it disrupts, or anywhere when compute may be below demand undisrupted
+    # (workloads served at an efficiency above 1)
     cut = np.asarray((data.availability < 1).any(axis=1), dtype=bool) | compute_may_fall_short(data)
     scenarios = Index.grid(scenario=data.scenario_names, period=tuple(int(x) for x in data.periods)).subset(cut)
     u = m.add_columns("shortfall", scenarios, unit="compute", doc="demand not met in a scenario")
@@ -127,7 +122,18 @@ def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: 
         [np.ones(n), data.availability[np.repeat(s_of, V), np.tile(np.arange(V), n), np.repeat(t_of, V)]]
     )
     m.add_rows("shortfall", scenarios, rows, cols, vals, lower=data.demand[t_of], unit="compute", definition=True)
+    return u, s_of, t_of
 
+
+def define_cvar(m: LinearModel, data: ModelData, compute: np.ndarray, *, force: bool = False) -> CvarHandles | None:
+    """``shortfall[scenario,period]`` u, ``var`` η ≥ 0 and ``tail[scenario]`` z ≥ 0 with rows
+    ``shortfall``: u + Σ_v a·C ≥ demand, ``tail``: z + η − Σ_t d_t·penalty·u ≥ 0;
+    objective ``risk_weight · CVaR``; ``max_cvar``: CVaR ≤ max_cvar."""
+    risk = data.problem.risk
+    wanted = force or risk.risk_weight > 0 or risk.max_cvar is not None
+    if not wanted or risk.shortfall_penalty <= 0 or len(data.scenario_names) == 0:
+        return None
+    u, s_of, t_of = _shortfall(m, data, compute)
     # η and z count in a power of two near the size of a loss, so their values stay near 1
     # (losses of $1e11 next to unit coefficients would leave the solver's tolerances meaningless)
     unit = float(np.exp2(np.round(np.log2(max(risk.shortfall_penalty * float(data.demand.max()), 1.0)))))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linprog
 
 from ..base.limits import REQUIREMENT_TOL
 from .format import Problem
@@ -33,6 +34,7 @@ __all__ = [
     "fleet_of",
     "new_compute",
     "objective_of",
+    "polish_split",
     "violations",
 ]
 
@@ -309,6 +311,87 @@ def _option_capex(inputs: Inputs, reserved: np.ndarray, exercised: np.ndarray, I
     paid = inputs.option_price * exercised.sum(axis=1)  # (O, T)
     paid[np.arange(len(reserved)), inputs.option_reserve_t] += inputs.option_reserve_cost * reserved
     return _sum_by(inputs.option_offer, I, paid) if len(reserved) else np.zeros((I, T))
+
+
+# --------------------------------------------------------------------------- splits
+
+#: HiGHS's feasibility tolerance for the LP that polishes a split (its default is 1e-7).
+POLISH_TOL = 1e-10
+
+
+def polish_split(
+    problem: Problem,
+    placed: np.ndarray,
+    split: np.ndarray | None,
+    built: np.ndarray | None = None,
+    options: OptionPlan | None = None,
+) -> np.ndarray | None:
+    """A solver's split of the fleet across workloads, made exact where it misses a workload
+    row by the solver's own tolerance (about 1e-7, where `violations` allows 1e-9).
+
+    The fleet is the plan's (whole units); only the split moves.  A split that uses more
+    units than the fleet has is scaled down to it; in each period where a workload is then
+    served short (and demand is a must), the split is found again by an LP that maximizes the
+    least relative margin of the workloads, solved to `POLISH_TOL`.  A fleet that cannot serve
+    a workload keeps the solver's split, and the check names the row.  Returns ``split``
+    itself when nothing needed polishing."""
+    if split is None or problem.workloads is None:
+        return split
+    ev = evaluate(problem, placed, split, built, options)
+    if not _workloads(problem, ev, REQUIREMENT_TOL):
+        return split
+    x = _within_fleet(np.maximum(split, 0.0), ev.fleet)
+    if problem.unserved_penalty is None:
+        inputs = problem.inputs
+        served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, x)
+        for t in np.flatnonzero(_over(inputs.workload_demand, served, REQUIREMENT_TOL).any(axis=0)):
+            found = _margin_split(inputs, ev.fleet[:, t], inputs.workload_demand[:, t])
+            if found is not None:
+                x[:, :, t] = found
+        x = _within_fleet(x, ev.fleet)
+    return x
+
+
+def _within_fleet(x: np.ndarray, fleet: np.ndarray) -> np.ndarray:
+    """(I, W, T) ``x`` scaled down per offer and period to use at most the fleet's units."""
+    used = x.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(used > fleet, np.where(used > 0, fleet / used, 0.0), 1.0)
+    return x * factor[:, None, :]
+
+
+def _margin_split(inputs: Inputs, fleet: np.ndarray, demand: np.ndarray) -> np.ndarray | None:
+    """(I, W) a split of ``fleet`` whose least relative margin over ``demand`` is largest, or
+    None when that margin is below zero (no split serves every workload)."""
+    I, W = inputs.efficiency.shape
+    i, w = np.nonzero(inputs.efficiency > 0)
+    need = np.flatnonzero(demand > 0)
+    n = len(i)
+    # variables: y[k] = x[i_k, w_k] / fleet[i_k] in [0, 1], and the margin m; maximize m
+    a_cap = np.zeros((I, n + 1))
+    a_cap[i, np.arange(n)] = 1.0
+    a_dem = np.zeros((len(need), n + 1))
+    for r, wk in enumerate(need):
+        on = w == wk
+        a_dem[r, np.flatnonzero(on)] = -inputs.efficiency[i[on], wk] * inputs.compute[i[on]] * fleet[i[on]] / demand[wk]
+        a_dem[r, n] = 1.0
+    cost = np.zeros(n + 1)
+    cost[n] = -1.0
+    bounds = [(0.0, 1.0 if fleet[k] > 0 else 0.0) for k in i] + [(-1.0, 1.0)]
+    res = linprog(
+        cost,
+        A_ub=np.vstack([a_cap, a_dem]),
+        b_ub=np.concatenate([np.ones(I), -np.ones(len(need))]),
+        bounds=bounds,
+        method="highs",
+        options={"primal_feasibility_tolerance": POLISH_TOL, "dual_feasibility_tolerance": POLISH_TOL},
+    )
+    if res.status != 0 or res.x is None or res.x[n] < 0:
+        return None
+    y = np.asarray(res.x)
+    out = np.zeros((I, W))
+    out[i, w] = y[:n] * fleet[i]
+    return out
 
 
 # --------------------------------------------------------------------------- checks

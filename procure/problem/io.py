@@ -23,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..base.errors import ProblemError
 from ..base.limits import MAX_UNITS, MAX_VALUE
+from .validate import key_text, name_text, show
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -160,7 +161,6 @@ class RepeatedKey(ValueError):
     """A JSON object gives a key twice: ``path`` is the object's path, ``key`` the key."""
 
     def __init__(self, path: str, key: str) -> None:
-        from .validate import key_text, name_text
 
         where = f"{name_text(path)}: " if path else ""
         super().__init__(f"{where}key {key_text(key)} is given twice (each key is given once)")
@@ -357,8 +357,6 @@ def write_workbook(
     """
     from openpyxl import Workbook
     from openpyxl.utils.cell import get_column_letter
-
-    from .validate import show
 
     file = Path(path)
     book = Workbook()

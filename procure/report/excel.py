@@ -21,6 +21,7 @@ from openpyxl.utils.cell import get_column_letter
 from ..base import fmt
 from ..base.hooks import provide
 from ..problem.io import write_text, write_workbook
+from ..stochastic.tree_result import TreeResult
 from . import tables
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ SHEETS: dict[str, Callable[[Result], pd.DataFrame]] = {
 
 def _paths(result: Result) -> list[tuple[str, Result]]:
     """The plans to export: the result's own, or each demand path's."""
-    from ..stochastic.tree_result import TreeResult
 
     if isinstance(result, TreeResult) and result.tree is not None and result.scenario_results:
         return [(n, result.scenario_results[n]) for n in result.tree.names]
@@ -66,7 +66,6 @@ def _stacked(result: Result, make: Callable[[Result], pd.DataFrame]) -> pd.DataF
 
 def sheets(result: Result) -> dict[str, pd.DataFrame]:
     """Every sheet of the workbook as a frame (``summary`` first), as `to_excel` writes them."""
-    from ..stochastic.tree_result import TreeResult
 
     out = {"summary": pd.DataFrame(tables.summary_rows(result), columns=["field", "value"])}
     if not result.has_plan:

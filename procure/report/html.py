@@ -27,7 +27,8 @@ import pandas as pd
 from ..base import fmt
 from ..base.fmt import money
 from ..base.hooks import provide
-from ..solvers.base import TERMINATIONS
+from ..base.status import TERMINATIONS, Termination
+from ..stochastic.tree_result import TreeResult
 from . import tables
 from .plot import COMPUTE_UNIT, share_caps
 
@@ -195,7 +196,6 @@ def verdict(result: Result, violations: Sequence[str] = ()) -> str:
     requirement (``violations``: what `Result.check` found), and how close to the best possible
     it is proved to be: "A plan that meets every requirement; proved within 0.01% of the best
     possible." """
-    from ..stochastic.tree_result import TreeResult
 
     if not result.has_plan:
         if result.status == "infeasible":
@@ -319,7 +319,6 @@ def _expected_parts(result: TreeResult) -> pd.Series:
 def _first_screen(result: Result, violations: Sequence[str]) -> str:
     """What a reader of the plan needs first, in business words: the verdict, the cost and its
     parts, what to buy, power, budget and vendor shares against their limits."""
-    from ..stochastic.tree_result import TreeResult
 
     status = html.escape(result.status)
     said = html.escape(verdict(result, violations))
@@ -396,7 +395,7 @@ def _solver_details(result: Result) -> str:
     size and the solver's message."""
     size = ", ".join(f"{fmt.count(v)} {k.replace('_', ' ')}" for k, v in result.model_size.items())
     termination = result.termination
-    why = TERMINATIONS.get(termination)
+    why = TERMINATIONS.get(Termination(termination))
     rows = [
         ("objective (cost and risk terms)", _amount(result.objective)),
         ("cost (present value)", _amount(result.cost)),
@@ -728,7 +727,6 @@ def report(
         the re-verification of every constraint; without one, the explanation (conflict and
         repairs); last, the inputs.
     """
-    from ..stochastic.tree_result import TreeResult
 
     found = result.check() if result.has_plan else []
     body = [_first_screen(result, found), _solver_details(result)]
@@ -758,7 +756,6 @@ def report(
 def result_html(result: Result) -> str:
     """The compact notebook view of a result: the verdict, cost, gap and solver, and the table
     per period (for a tree, the paths' costs), no plots."""
-    from ..stochastic.tree_result import TreeResult
 
     rows = [
         ("status", result.status),

@@ -759,14 +759,8 @@ class SweepPlot:
 @provide("frontier_plot")
 def frontier_plot(frontier: Frontier, path: str | None = None, *, title: str | None = None) -> Any:
     """`Frontier.plot`: cost against risk, each point's vendor mix below."""
-    from matplotlib.ticker import PercentFormatter
-
     plt = _pyplot()
     ok = frontier.table[frontier.table["status"].isin(["optimal", "feasible"])]
-    columns = [c for c in frontier.table.columns if c.startswith("share ")]
-    names = [c.removeprefix("share ") for c in columns]
-    vendors = frontier.results[0].problem.vendor_names if frontier.results else names
-    colors = vendor_colors([*vendors, *names])
     fig, (top, bottom) = plt.subplots(
         2, 1, figsize=(8, 7), sharex=True, gridspec_kw={"height_ratios": [2, 1]}, constrained_layout=True
     )
@@ -780,14 +774,26 @@ def frontier_plot(frontier: Frontier, path: str | None = None, *, title: str | N
         "scenario_cvar": f"CVaR of the demand paths' costs ({x_unit})",
     }[frontier.measure]
     x = risk / x_scale
-    dollars = ok["cost"].to_numpy(dtype=float)
+    _frontier_costs(top, x, ok["cost"].to_numpy(dtype=float))
+    top.set_title(title or f"What lowering {frontier.measure.replace('_', ' ')} costs")
+    _frontier_mix(bottom, frontier, ok, x)
+    inverted = len(x) > 1 and x[0] > x[-1]
+    if inverted:
+        top.invert_xaxis()
+    bottom.set_xlabel(label + ("  (less risk →)" if inverted else "  (← less risk)"))
+    if path is not None:
+        fig.savefig(path, dpi=130)
+    return fig
+
+
+def _frontier_costs(top: Axes, x: np.ndarray, dollars: np.ndarray) -> None:
+    """The frontier's costs: the cheapest plan's written at its point, what each other adds at its."""
     scale, unit = money_scale(float(np.abs(dollars).max(initial=0)))
     top.plot(x, dollars / scale, "-o", color="#1f4e79", label="cheapest plan at each risk level")
     for k, (xi, amount) in enumerate(zip(x, dollars)):
         if k and xi == x[k - 1] and amount == dollars[k - 1]:
             continue  # the same plan again: one label is enough
-        # the cheapest plan's cost, then what each point adds to it; alternately above and
-        # below the curve so that neighbouring labels do not collide
+        # alternately above and below the curve so that neighbouring labels do not collide
         top.annotate(
             _money(amount) if k == 0 else "+" + _money(amount - dollars[0]),
             (xi, amount / scale),
@@ -798,10 +804,19 @@ def frontier_plot(frontier: Frontier, path: str | None = None, *, title: str | N
             color="#1f4e79",
         )
     top.set_ylabel(f"cost, present value ({unit})")
-    top.set_title(title or f"What lowering {frontier.measure.replace('_', ' ')} costs")
     top.grid(alpha=0.3)
     top.legend(loc="upper left", fontsize=8)
     top.margins(y=0.15)
+
+
+def _frontier_mix(bottom: Axes, frontier: Frontier, ok: pd.DataFrame, x: np.ndarray) -> None:
+    """Each frontier point's vendor mix as stacked bars, in each vendor's own colour."""
+    from matplotlib.ticker import PercentFormatter
+
+    columns = [c for c in frontier.table.columns if c.startswith("share ")]
+    names = [c.removeprefix("share ") for c in columns]
+    vendors = frontier.results[0].problem.vendor_names if frontier.results else names
+    colors = vendor_colors([*vendors, *names])
     span = float(x.max() - x.min()) if len(x) else 0.0
     width = span / (len(x) * 1.5) if span > 0 else 0.05 * max(float(np.abs(x).max(initial=0)), 1e-9)
     bottom_edge = np.zeros(len(ok))
@@ -813,14 +828,8 @@ def frontier_plot(frontier: Frontier, path: str | None = None, *, title: str | N
     bottom.set_ylim(0, 100)
     bottom.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     if frontier.measure == "max_share":
-        bottom.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    inverted = len(x) > 1 and x[0] > x[-1]
-    if inverted:
-        top.invert_xaxis()
-    bottom.set_xlabel(label + ("  (less risk →)" if inverted else "  (← less risk)"))
-    if path is not None:
-        fig.savefig(path, dpi=130)
-    return fig
+        # a narrow range of shares needs a decimal, or neighbouring ticks read the same
+        bottom.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0 if span >= 0.05 else 1))
 
 
 # what lower layers show through these (``result.plot``, ``tree_result.plot``, ``sweep.plot``)

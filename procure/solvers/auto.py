@@ -67,8 +67,8 @@ from ..base.errors import ProblemError
 from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form
 from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register
-from .cbc import CbcAdapter, _read_solution, _write_mps, _write_start, cbc_program, start_cbc
-from .highs import HighsAdapter, HighsSession, _Stop
+from .cbc import CbcAdapter, cbc_program, read_solution, start_cbc, write_mps, write_start
+from .highs import HighsAdapter, HighsSession, StopSearch
 
 __all__ = ["FLOOR_NODES", "NODE_RATIO", "AutoAdapter", "AutoSession", "choose", "fits"]
 
@@ -165,7 +165,7 @@ def fits(model: LinearModel, x: np.ndarray, tol: float = FIT) -> bool:
     return True
 
 
-class _Watch(_Stop):
+class _Watch(StopSearch):
     """HiGHS's interrupt callbacks: Ctrl-C (the event) and a node budget.
 
     ``peak`` is the most nodes any MIP run of the solve has reached; HiGHS is
@@ -317,7 +317,7 @@ class _RacedCbc(CbcAdapter):
         log, interrupted = self.race.run(self._command(program, self.folder, options, self.started, defaults))
         found = re.search(r"^Enumerated nodes:\s+(\d+)", log, flags=re.MULTILINE)
         self.nodes = int(found.group(1)) if found else None
-        y = _read_solution(solution, len(self.form.cost))
+        y = read_solution(solution, len(self.form.cost))
         raw = replace(
             self._answer(self.form, log, y, interrupted, options, time.perf_counter() - began), nodes=self.nodes
         )
@@ -409,7 +409,7 @@ class AutoSession(Session):
         with tempfile.TemporaryDirectory(prefix="procure-auto-") as name:
             folder = Path(name)
             try:  # before HiGHS runs: one HiGHS call at a time here
-                _write_mps(form, folder / "model.mps")
+                write_mps(form, folder / "model.mps")
             except ProblemError:  # numbers CBC cannot be given (HiGHS drops negligible costs)
                 return self._highs_alone(options)
             started = options.warm_start is not None and options.warm_start_ids is not None
@@ -417,7 +417,7 @@ class AutoSession(Session):
                 assert options.warm_start is not None and options.warm_start_ids is not None
                 ids = np.asarray(options.warm_start_ids, dtype=int)
                 values = np.asarray(options.warm_start, dtype=float) / form.col_scale[ids]
-                _write_start(folder / "start.txt", ids, values)
+                write_start(folder / "start.txt", ids, values)
             return self._race(form, folder, started, options)
 
     def _probe(self, options: SolveOptions) -> RawSolution | None:
@@ -560,7 +560,7 @@ class AutoAdapter(Adapter):
     """HiGHS and CBC at once, the answer chosen by deterministic work (module docstring)."""
 
     name = "auto"
-    capabilities = Capabilities(integer=True, quadratic=False, duals=True, warm_start=True, interrupt=True)
+    capabilities = Capabilities(duals=True, warm_start=True)
     install_hint = "pip install highspy (and pulp, which bundles CBC, for the race)"
 
     @classmethod

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..base.errors import ProblemError, SolverNotAvailable
+from ..base.status import TERMINATIONS, Status, Termination
 from ..model.linear import Index, LinearModel
 
 __all__ = [
@@ -42,44 +43,23 @@ __all__ = [
     "status_for",
 ]
 
-STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "error")
-
-#: Why a solver stopped (``RawSolution.termination`` and ``Result.termination``).
-TERMINATIONS: dict[str, str] = {
-    "optimal": "proved optimal (gap 0)",
-    "gap_reached": "proved within the requested relative gap",
-    "time_limit": "stopped at the time limit",
-    "node_limit": "stopped at a node limit",
-    "solution_limit": "stopped at a limit on solutions found",
-    "iteration_limit": "stopped at an iteration limit",
-    "converged": "progressive hedging's iterates agreed (which proves no gap by itself)",
-    "objective_limit": "stopped at an objective bound or target",
-    "memory_limit": "stopped at a memory limit",
-    "infeasible": "proved infeasible",
-    "unbounded": "proved unbounded",
-    "infeasible_or_unbounded": "proved infeasible or unbounded (not which)",
-    "interrupted": "interrupted (Ctrl-C)",
-    "inconsistent": "the solver's answer contradicted itself (its bound is not trusted)",
-    "numerical": "numerical trouble",
-    "error": "the solver failed",
-}
+STATUSES = tuple(Status)
 
 
 @dataclass(frozen=True)
 class Capabilities:
     """What an adapter's solver can do; the pipeline reads these before asking for it.
 
-    ``integer``: mixed-integer models; ``quadratic``: convex quadratic rows (exact HHI);
-    ``duals``: row duals of a linear model (`SolveOptions.duals`); ``warm_start``:
-    a starting plan (`SolveOptions.warm_start`); ``interrupt``: Ctrl-C stops the
-    solver and returns its best plan.
+    ``quadratic``: convex quadratic rows (exact HHI); ``duals``: row duals of a linear
+    model (`SolveOptions.duals`); ``warm_start``: a starting plan
+    (`SolveOptions.warm_start`); ``whole_problem``: the adapter solves a problem itself
+    (mpi-sppy on a demand tree, `Adapter.solve_problem`) instead of procure's formulation.
     """
 
-    integer: bool = True
     quadratic: bool = False
     duals: bool = False
     warm_start: bool = False
-    interrupt: bool = False
+    whole_problem: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,7 +109,7 @@ class RawSolution:
     not established; ``duals`` row duals when asked for and available.
     """
 
-    status: str
+    status: str  # a `Status` (words are coerced to it, and checked, when the solution is made)
     x: np.ndarray | None
     objective: float = math.nan
     bound: float = math.nan
@@ -137,16 +117,21 @@ class RawSolution:
     solver: str = ""
     message: str = ""
     nodes: int | None = None
-    termination: str = ""
+    termination: str = Termination.NONE  # a `Termination`
     duals: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # the one vocabulary: an adapter's word outside it is a bug, caught here
+        object.__setattr__(self, "status", Status(self.status))
+        object.__setattr__(self, "termination", Termination(self.termination))
 
     @property
     def has_plan(self) -> bool:
-        return self.x is not None and self.status in ("optimal", "feasible")
+        return self.x is not None and self.status in (Status.OPTIMAL, Status.FEASIBLE)
 
     @property
     def interrupted(self) -> bool:
-        return self.termination == "interrupted"
+        return self.termination == Termination.INTERRUPTED
 
 
 def status_for(termination: str, has_plan: bool, model: LinearModel) -> str:
@@ -224,6 +209,10 @@ class Adapter(ABC):
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
         """Solve ``model``; never raise for solver trouble (return status ``"error"``)."""
 
+    def solve_problem(self, problem: Any, options: SolveOptions, extra: Any, started: float) -> Any:
+        """Solve a whole problem and return its result (adapters with ``whole_problem`` only)."""
+        raise NotImplementedError(f"solver {self.name!r} solves procure's formulation, not whole problems")
+
     def open(self, model: LinearModel) -> Session:
         """Keep ``model`` for repeated solves with changes in between."""
         return Session(self, model)
@@ -282,7 +271,7 @@ def available_solvers() -> list[str]:
     list of str
         Sorted names to pass as ``solver=`` (``"auto"``, ``"highs"``, ``"cbc"``,
         ``"pyomo:glpk"``, …); a solver procure knows but that is not installed is left out.
-        ``"mpisppy:ef"`` and ``"mpisppy:ph"`` (mpi-sppy, for `procure.solve` on demand trees)
-        are not adapters yet and are not listed.
+        ``"mpisppy:ef"`` and ``"mpisppy:ph"`` (mpi-sppy, for problems with demand trees) are
+        listed where mpi-sppy is installed.
     """
     return [name for name, cls in sorted(_CLASSES.items()) if cls.available()]

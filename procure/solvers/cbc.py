@@ -34,6 +34,7 @@ from ..base.errors import ProblemError
 from ..model.linear import LinearModel
 from ..model.scaling import MatrixForm, matrix_form
 from .base import Adapter, Capabilities, RawSolution, SolveOptions, register, status_for
+from .highs import new_highs, pass_model
 
 __all__ = ["STATUS_MAP", "CbcAdapter", "cbc_program", "start_cbc"]
 
@@ -82,11 +83,10 @@ def cbc_program() -> str | None:
     return path if path and os.access(path, os.X_OK) else None
 
 
-def _write_mps(form: MatrixForm, path: Path) -> None:
+def write_mps(form: MatrixForm, path: Path) -> None:
     """The scaled form as MPS, through HiGHS's writer (names ``c<j>``, ``r<i>``)."""
-    from .highs import _new_highs, pass_model
 
-    h = _new_highs(False)
+    h = new_highs(False)
     pass_model(h, form)
     for j in range(len(form.cost)):
         h.passColName(j, f"c{j}")
@@ -95,14 +95,14 @@ def _write_mps(form: MatrixForm, path: Path) -> None:
     h.writeModel(str(path))
 
 
-def _write_start(path: Path, ids: np.ndarray, values: np.ndarray) -> None:
+def write_start(path: Path, ids: np.ndarray, values: np.ndarray) -> None:
     """A mipstart file in the format CBC writes solutions in (a header, then index name value)."""
     lines = ["Stopped on iterations - objective value 0"]
     lines += [f"{k} c{j} {v:.17g}" for k, (j, v) in enumerate(zip(ids, values))]
     path.write_text("\n".join(lines) + "\n")
 
 
-def _read_solution(path: Path, n: int) -> np.ndarray | None:
+def read_solution(path: Path, n: int) -> np.ndarray | None:
     """Column values (solver units) from CBC's solution file; None when it holds no plan."""
     if not path.exists():
         return None
@@ -129,7 +129,7 @@ class CbcAdapter(Adapter):
     """CBC through its program and an MPS file (see the module docstring)."""
 
     name = "cbc"
-    capabilities = Capabilities(integer=True, quadratic=False, duals=False, warm_start=True, interrupt=True)
+    capabilities = Capabilities(warm_start=True)
     install_hint = "apt-get install coinor-cbc, or pip install pulp (it bundles CBC)"
 
     @classmethod
@@ -190,16 +190,16 @@ class CbcAdapter(Adapter):
         form = matrix_form(model)
         with tempfile.TemporaryDirectory(prefix="procure-cbc-") as name:
             folder = Path(name)
-            _write_mps(form, folder / "model.mps")
+            write_mps(form, folder / "model.mps")
             start = options.warm_start is not None and options.warm_start_ids is not None
             if start:
                 assert options.warm_start is not None and options.warm_start_ids is not None
                 ids = np.asarray(options.warm_start_ids, dtype=int)
-                _write_start(
+                write_start(
                     folder / "start.txt", ids, np.asarray(options.warm_start, dtype=float) / form.col_scale[ids]
                 )
             log, interrupted = _run(self._command(program, folder, options, start, defaults), options.verbose)
-            y = _read_solution(folder / "solution.txt", len(form.cost))
+            y = read_solution(folder / "solution.txt", len(form.cost))
         return self._answer(form, log, y, interrupted, options, time.perf_counter() - started)
 
     def _answer(

@@ -108,7 +108,7 @@ def _quiet_stdout(quiet: bool) -> Iterator[None]:
         os.close(saved)
 
 
-class _Stop:
+class StopSearch:
     """A flag HiGHS's interrupt callbacks read: set, it stops the solve at the next callback."""
 
     def __init__(self) -> None:
@@ -119,7 +119,7 @@ class _Stop:
             e.interrupt()
 
 
-def _new_highs(verbose: bool, stop: _Stop | None = None) -> Any:
+def new_highs(verbose: bool, stop: StopSearch | None = None) -> Any:
     import highspy
 
     global _banner_shown
@@ -156,7 +156,7 @@ def _set_threads(h: Any, threads: int | None) -> None:
         _set(h, "threads", int(threads))
 
 
-def _user_options(h: Any, solver_options: Any) -> None:
+def user_options(h: Any, solver_options: Any) -> None:
     """Pass the caller's ``solver_options``; an option HiGHS rejects is a `ProblemError`."""
     import highspy
 
@@ -179,7 +179,7 @@ SPARSIFY = 1 << 14
 SPARSIFY_MOST_NONZEROS = 100_000
 
 
-def _configure(h: Any, options: SolveOptions, nonzeros: int = 0) -> None:
+def configure(h: Any, options: SolveOptions, nonzeros: int = 0) -> None:
     _set(h, "output_flag", bool(options.verbose))
     _set(h, "presolve_rule_off", SPARSIFY if nonzeros > SPARSIFY_MOST_NONZEROS else 0)
     _set_threads(h, options.threads)
@@ -191,7 +191,7 @@ def _configure(h: Any, options: SolveOptions, nonzeros: int = 0) -> None:
     effort = HEURISTIC_EFFORT if options.heuristic_effort is None else options.heuristic_effort
     _set(h, "mip_heuristic_effort", float(effort))
     _set(h, "mip_max_nodes", NO_NODE_LIMIT if options.node_limit is None else int(options.node_limit))
-    _user_options(h, options.solver_options)  # the caller's mip_heuristic_effort, if any, wins
+    user_options(h, options.solver_options)  # the caller's mip_heuristic_effort, if any, wins
 
 
 #: The field (path) and the fields behind each block of the formulation, for messages about
@@ -340,10 +340,10 @@ def pass_model(h: Any, form: MatrixForm, *, solve: bool = True) -> None:
         1,  # minimize
         float(form.offset),
         form.cost,
-        _inf(form.col_lower),
-        _inf(form.col_upper),
-        _inf(form.row_lower),
-        _inf(form.row_upper),
+        highs_inf(form.col_lower),
+        highs_inf(form.col_upper),
+        highs_inf(form.row_lower),
+        highs_inf(form.row_upper),
         A.indptr.astype(np.int32),
         A.indices.astype(np.int32),
         A.data,
@@ -524,12 +524,12 @@ class _Held:
 
     def hold(self, h: Any) -> None:
         if len(self.ids):
-            h.changeColsBounds(len(self.ids), self.ids, _inf(self.lower), _inf(self.upper))
+            h.changeColsBounds(len(self.ids), self.ids, highs_inf(self.lower), highs_inf(self.upper))
 
     def undo(self, h: Any, form: MatrixForm) -> None:
         if len(self.ids):
             ids = self.ids
-            h.changeColsBounds(len(ids), ids, _inf(form.col_lower[ids]), _inf(form.col_upper[ids]))
+            h.changeColsBounds(len(ids), ids, highs_inf(form.col_lower[ids]), highs_inf(form.col_upper[ids]))
 
 
 def _termination(h: Any, status: Any) -> str:
@@ -594,11 +594,11 @@ class HighsSession(Session):
     def __init__(self, adapter: HighsAdapter, model: LinearModel) -> None:
         super().__init__(adapter, model)
         self.form = _negligible_costs_dropped(matrix_form(model))
-        self._stop = _Stop()
+        self._stop = StopSearch()
         self.h = self._load()
 
     def _load(self) -> Any:
-        h = _new_highs(False, self._stop)
+        h = new_highs(False, self._stop)
         pass_model(h, self.form)
         return h
 
@@ -608,7 +608,7 @@ class HighsSession(Session):
         f = self.form
         f.col_lower[ids] = self.model.col_lower[ids] / f.col_scale[ids]
         f.col_upper[ids] = self.model.col_upper[ids] / f.col_scale[ids]
-        self.h.changeColsBounds(len(ids), ids, _inf(f.col_lower[ids]), _inf(f.col_upper[ids]))
+        self.h.changeColsBounds(len(ids), ids, highs_inf(f.col_lower[ids]), highs_inf(f.col_upper[ids]))
 
     def set_row_bounds(self, ids: np.ndarray, lower: Any = None, upper: Any = None) -> None:
         super().set_row_bounds(ids, lower, upper)
@@ -616,7 +616,7 @@ class HighsSession(Session):
         f = self.form
         f.row_lower[ids] = self.model.row_lower[ids] * f.row_scale[ids]
         f.row_upper[ids] = self.model.row_upper[ids] * f.row_scale[ids]
-        self.h.changeRowsBounds(len(ids), ids, _inf(f.row_lower[ids]), _inf(f.row_upper[ids]))
+        self.h.changeRowsBounds(len(ids), ids, highs_inf(f.row_lower[ids]), highs_inf(f.row_upper[ids]))
 
     def set_cost(self, ids: np.ndarray, cost: Any) -> None:
         super().set_cost(ids, cost)
@@ -664,8 +664,8 @@ class HighsSession(Session):
         scaled = f.A[ids].tocsr()
         self.h.addRows(
             len(ids),
-            _inf(f.row_lower[ids]),
-            _inf(f.row_upper[ids]),
+            highs_inf(f.row_lower[ids]),
+            highs_inf(f.row_upper[ids]),
             scaled.nnz,
             scaled.indptr.astype(np.int32),
             scaled.indices.astype(np.int32),
@@ -741,7 +741,7 @@ class HighsSession(Session):
         if trouble[0]:
             raise _refuse(trouble)
         h = self.h
-        _configure(h, options, self.form.A.nnz)
+        configure(h, options, self.form.A.nnz)
         done, start = _start_within_gap(h, self.form, options, self._run, started, self.adapter.name)
         if done is not None:
             return done
@@ -763,7 +763,7 @@ class HighsSession(Session):
             held.undo(h, self.form)
 
 
-def _inf(values: np.ndarray) -> np.ndarray:
+def highs_inf(values: np.ndarray) -> np.ndarray:
     import highspy
 
     return np.nan_to_num(values, neginf=-highspy.kHighsInf, posinf=highspy.kHighsInf)
@@ -773,7 +773,7 @@ class HighsAdapter(Adapter):
     """HiGHS (MIT licence), the default solver; installed with procure."""
 
     name = "highs"
-    capabilities = Capabilities(integer=True, quadratic=False, duals=True, warm_start=True, interrupt=True)
+    capabilities = Capabilities(duals=True, warm_start=True)
     install_hint = "pip install highspy"
 
     @classmethod
@@ -787,7 +787,7 @@ class HighsAdapter(Adapter):
     def check_options(self, options: SolveOptions) -> None:
         super().check_options(options)
         if options.solver_options:
-            _user_options(_new_highs(False), options.solver_options)
+            user_options(new_highs(False), options.solver_options)
 
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
         return self.open(model).solve(options)

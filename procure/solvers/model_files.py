@@ -14,6 +14,7 @@ from ..model.linear import LinearModel
 from ..model.scaling import matrix_form
 from ..model.sets import model_data
 from ..problem.format import Problem, as_problem
+from .highs import new_highs, pass_model
 
 __all__ = ["model_of", "write_model"]
 
@@ -80,10 +81,9 @@ def write_model(
     if not target.parent.is_dir():
         raise FileNotFoundError(f"{target}: the directory {target.parent} does not exist")
     model = model_of(problem, extra)
-    from .highs import _new_highs, pass_model
 
     form = matrix_form(model, scale=scaled)
-    h = _new_highs(False)
+    h = new_highs(False)
     pass_model(h, form, solve=False)
     lp = target.suffix.lower() == ".lp"
     for j, name in enumerate(_safe(model.col_names(), lp)):

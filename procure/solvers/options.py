@@ -11,9 +11,13 @@ from typing import Any
 from ..base.errors import ProblemError
 from ..base.limits import MAX_VALUE
 from ..problem.validate import show
-from .base import SolveOptions
+from .base import Adapter, SolveOptions, get_adapter
 
-__all__ = ["available_cores", "solve_options"]
+__all__ = [
+    "available_cores",
+    "set_up",
+    "solve_options",
+]
 
 
 def available_cores() -> int:
@@ -64,3 +68,20 @@ def solve_options(
         verbose=bool(verbose),
         solver_options=dict(solver_options),
     )
+
+
+def set_up(
+    solver: str,
+    time_limit: float | None = None,
+    mip_gap: float = 1e-4,
+    threads: int | None = None,
+    verbose: bool = False,
+    solver_options: Mapping[str, Any] | None = None,
+) -> tuple[Adapter, SolveOptions]:
+    """The adapter named ``solver`` and the caller's options, checked once and for that adapter:
+    the one place every solve (`solve`, `Planner`, `frontier`, `explain`, sweeps, re-solves)
+    sets its options up.  Raises `ProblemError` naming the bad option or solver."""
+    options = solve_options(time_limit, mip_gap, threads, verbose, solver_options)
+    adapter = get_adapter(solver)
+    adapter.check_options(options)
+    return adapter, options

@@ -20,6 +20,8 @@ import numpy as np
 from ..base.errors import ProblemError
 from ..model.linear import LinearModel
 from .base import Adapter, Capabilities, RawSolution, SolveOptions, register, status_for
+from .highs import new_highs, user_options
+from .pyomo_model import translate
 
 __all__ = ["PYOMO_SOLVERS", "STATUS_MAP", "PyomoAdapter"]
 
@@ -106,7 +108,7 @@ class PyomoAdapter(Adapter):
 
     pyomo_name: ClassVar[str] = ""
     option_names: ClassVar[tuple[str, str, str | None]] = ("", "", None)
-    capabilities = Capabilities(integer=True, quadratic=False, duals=False, warm_start=False, interrupt=False)
+    capabilities = Capabilities()
 
     @classmethod
     def available(cls) -> bool:
@@ -122,9 +124,7 @@ class PyomoAdapter(Adapter):
     def check_options(self, options: SolveOptions) -> None:
         super().check_options(options)
         if self.pyomo_name == "appsi_highs" and options.solver_options:
-            from .highs import _new_highs, _user_options
-
-            _user_options(_new_highs(False), options.solver_options)  # HiGHS itself vets names and values
+            user_options(new_highs(False), options.solver_options)  # HiGHS itself vets names and values
         managed = {name for name in self.option_names if name}
         for key, value in options.solver_options.items():
             path = f"solver_options.{key}"
@@ -153,7 +153,6 @@ class PyomoAdapter(Adapter):
             opt.options[key] = value
 
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
-        from .pyomo_model import translate
 
         started = time.perf_counter()
         m = translate(model, quadratic=self.capabilities.quadratic)
@@ -217,7 +216,7 @@ class PyomoAdapter(Adapter):
             m.solutions.load_from(results)
             x = np.array([v.value if v.value is not None else 0.0 for v in m.procure_columns], dtype=float)
             objective = float(pyo.value(m.cost))  # the plan's own objective
-            bound = _lower_bound(results)
+            bound = lower_bound(results)
             if termination == "optimal" and not math.isfinite(bound):
                 bound = objective  # an LP, or a solver that reports optimality without a bound
             if math.isfinite(bound) and bound > objective + 1e-6 * max(1.0, abs(objective)):
@@ -237,7 +236,7 @@ class PyomoAdapter(Adapter):
         )
 
 
-def _lower_bound(results: Any) -> float:
+def lower_bound(results: Any) -> float:
     try:
         value = float(results.problem.lower_bound)
     except (AttributeError, TypeError, ValueError):
@@ -257,7 +256,7 @@ for _name, (_pyomo_name, _limit, _gap, _threads, _hint) in PYOMO_SOLVERS.items()
                 "pyomo_name": _pyomo_name,
                 "option_names": (_limit, _gap, _threads),
                 "install_hint": f"{_hint}; Pyomo itself: pip install pyomo",
-                "capabilities": Capabilities(integer=True, quadratic=_quadratic),
+                "capabilities": Capabilities(quadratic=_quadratic),
                 "__doc__": f"{_name} through Pyomo ({_pyomo_name}).",
             },
         ),

@@ -35,7 +35,7 @@ _SETS = {
 }
 
 
-def _pyomo() -> Any:
+def import_pyomo() -> Any:
     try:
         import pyomo.environ as pyo
     except ImportError:  # pragma: no cover - depends on the environment
@@ -61,7 +61,7 @@ def _index_set(m: Any, pyo: Any, block: Block, kind: str) -> Any:
     named = [getattr(m, _SETS[d], None) if d in _SETS else None for d in index.dims]
     if full and all(s is not None and tuple(s.ordered_data()) == lab for s, lab in zip(named, index.labels)):
         return _product(named)
-    name = _free_name(m, f"{block.name}_{kind}_index")
+    name = free_name(m, f"{block.name}_{kind}_index")
     members = [_key(block, k) for k in range(len(index))]
     m.add_component(name, pyo.Set(initialize=members, dimen=len(index.dims), ordered=True))
     return getattr(m, name)
@@ -79,9 +79,9 @@ def _zero(m: Any, pyo: Any) -> Any:
     return m.procure_zero
 
 
-def _free_name(m: Any, name: str, suffix: str = "_") -> str:
+def free_name(m: Any, name: str, suffix: str = "_") -> str:
     """``name``, or ``name`` + suffix where Pyomo reserves it or a component already has it."""
-    return name if not hasattr(m, name) else _free_name(m, name + suffix, "_")
+    return name if not hasattr(m, name) else free_name(m, name + suffix, "_")
 
 
 def _product(sets: list[Any]) -> Any:
@@ -124,7 +124,7 @@ def _variables(m: Any, pyo: Any, model: LinearModel) -> list[Any]:
             var = pyo.Var(index, domain=domain, bounds=lambda _m, *key, b=bounds: b[_unpack(key)], doc=doc)
         else:
             var = pyo.Var(domain=domain, bounds=bounds[None], doc=doc)
-        vname = _free_name(m, block.name)
+        vname = free_name(m, block.name)
         m.add_component(vname, var)
         component = getattr(m, vname)
         for k, j in enumerate(ids):
@@ -158,7 +158,7 @@ def _constraints(m: Any, pyo: Any, model: LinearModel, columns: list[Any]) -> No
     A = model.A.tocsr()
     for block in model.rows:
         rows = {_key(block, k): _row_expression(m, pyo, model, A, r, columns) for k, r in enumerate(block.ids)}
-        cname = _free_name(m, block.name, suffix="_row")
+        cname = free_name(m, block.name, suffix="_row")
         index = _index_set(m, pyo, block, "row")
         doc = block.doc or block.unit
         if index is None:
@@ -175,7 +175,7 @@ def _squares(m: Any, pyo: Any, model: LinearModel, columns: list[Any]) -> None:
             for k, (y, x, c) in enumerate(zip(square.y, square.x, square.scale))
         }
         m.add_component(
-            _free_name(m, square.name),
+            free_name(m, square.name),
             pyo.Constraint(list(exact), rule=lambda _m, *key, e=exact: e[_unpack(key)]),
         )
 
@@ -186,7 +186,7 @@ def translate(model: LinearModel, name: str = "procure", *, quadratic: bool = Fa
     The named sets (``m.offers``, ``m.periods``, …) are read from the labels the
     model's blocks carry.  With ``quadratic``, the model's square bounds (HHI) are
     stated exactly as convex quadratic constraints, besides their linear cuts."""
-    pyo = _pyomo()
+    pyo = import_pyomo()
     from pyomo.core.expr.numeric_expr import LinearExpression
 
     m = pyo.ConcreteModel(name=name)
@@ -209,9 +209,9 @@ def translate(model: LinearModel, name: str = "procure", *, quadratic: bool = Fa
     return m
 
 
-def _add_buy(m: Any, built: BuiltModel, data: ModelData) -> None:
+def add_buy(m: Any, built: BuiltModel, data: ModelData) -> None:
     """``buy[offer, period]``: units bought (lot size × lots, summed over sites)."""
-    pyo = _pyomo()
+    pyo = import_pyomo()
     columns = m.procure_columns
     terms: dict[tuple[str, int], list[Any]] = {(o, int(p)): [] for o in data.offers for p in data.periods}
     for p in range(data.n_placements):
@@ -251,5 +251,5 @@ def to_pyomo(problem: Problem | Mapping[str, Any] | str | os.PathLike[str], extr
     data = model_data(prob)
     built = build_model(data, first_bounds(data)[0], extra=extra)
     m = translate(built.model, name=prob.name)
-    _add_buy(m, built, data)
+    add_buy(m, built, data)
     return m

@@ -54,21 +54,38 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..base.errors import ProblemError, SolverNotAvailable
-from ..base.hooks import provide
+from ..core.pipeline import built_from, split_from, verdict
 from ..core.result import Result
 from ..model.bounds import cost_bounds, first_bounds
 from ..model.build import BuiltModel, build_model
+from ..model.linear import LinearModel
 from ..model.risk import HHI_TOL
 from ..model.sets import ModelData, model_data
-from ..problem.evaluate import violations
+from ..problem.evaluate import evaluate, objective_of, polish_split, violations
 from ..problem.format import Problem, as_problem
 from ..problem.tree import ScenarioTree, scenario_tree
-from ..solvers.base import RawSolution, SolveOptions
+from ..solvers import get_adapter
+from ..solvers.base import Adapter, Capabilities, RawSolution, SolveOptions, register
+from ..solvers.options import solve_options
+from ..solvers.pyomo import STATUS_MAP, lower_bound
+from ..solvers.pyomo_model import add_buy, free_name, translate
+from ..solvers.pyomo_model import import_pyomo as pyomo
+from .tree_result import TreeResult
+from .tree_solve import nonanticipativity_violations, path_results
 
 if TYPE_CHECKING:
     from .tree_result import TreeResult
 
-__all__ = ["INSTALL_HINT", "METHODS", "MpiSppyTree", "main", "solve_for", "solve_mpisppy", "to_mpisppy"]
+__all__ = [
+    "INSTALL_HINT",
+    "METHODS",
+    "MpiSppyAdapter",
+    "MpiSppyTree",
+    "main",
+    "solve_for",
+    "solve_mpisppy",
+    "to_mpisppy",
+]
 
 #: ``procure.solve(..., solver="mpisppy:METHOD")``.
 METHODS = ("ef", "ph")
@@ -122,8 +139,7 @@ def _mpisppy() -> Any:
     return mpisppy
 
 
-def _pyomo() -> Any:
-    from ..solvers.pyomo_model import _pyomo as pyomo
+def import_pyomo() -> Any:
 
     return pyomo()
 
@@ -249,13 +265,11 @@ class MpiSppyTree:
         from mpisppy import scenario_tree as st
         from pyomo.core.expr.numeric_expr import LinearExpression
 
-        from ..solvers.pyomo_model import _add_buy, _free_name, translate
-
-        pyo = _pyomo()
+        pyo = import_pyomo()
         i = self.scenario_names.index(name)
         data, built = self.built(self.order[i])
         m = translate(built.model, name=name)
-        _add_buy(m, built, data)
+        add_buy(m, built, data)
         columns = m.procure_columns
         m._procure_built = built
         m._procure_data = data
@@ -276,7 +290,7 @@ class MpiSppyTree:
                 linear_vars=[columns[j] for j in ids],
             )
 
-        cost_name = _free_name(m, "period_cost")
+        cost_name = free_name(m, "period_cost")
         m.add_component(cost_name, pyo.Expression(range(-1, data.n_periods), rule=lambda _m, t: part(t)))
         stage_cost = getattr(m, cost_name)  # [-1]: the constant and the costs of no period
         builds = built.handles.builds
@@ -285,10 +299,10 @@ class MpiSppyTree:
         for k, t in enumerate(self.stage_period):
             if t < 0:  # a ROOT that decides nothing: one variable held at 0 (by a row, so that the
                 # solver sees it) keeps mpi-sppy's lists non-empty
-                dummy = _free_name(m, "no_decision")
+                dummy = free_name(m, "no_decision")
                 m.add_component(dummy, pyo.Var(bounds=(0.0, 0.0), initialize=0.0, doc="ROOT decides nothing"))
                 var = getattr(m, dummy)
-                m.add_component(_free_name(m, f"{dummy}_row"), pyo.Constraint(expr=var == 0.0))
+                m.add_component(free_name(m, f"{dummy}_row"), pyo.Constraint(expr=var == 0.0))
                 nonants = [var]
                 cost: Any = stage_cost[-1]
             else:
@@ -481,8 +495,6 @@ def _run_ef(mt: MpiSppyTree, options: SolveOptions, started: float) -> _Answer:
     _mpisppy()
     from mpisppy.opt.ef import ExtensiveForm
 
-    from ..solvers.pyomo import STATUS_MAP, _lower_bound
-
     with _quiet(options.verbose) as log:
         ef = ExtensiveForm(
             {"solver": SUBSOLVER},
@@ -507,7 +519,7 @@ def _run_ef(mt: MpiSppyTree, options: SolveOptions, started: float) -> _Answer:
             message = f"mpi-sppy's extensive form has no plan: {condition}" + (f" ({' '.join(text)})" if text else "")
         return _Answer(None, math.nan, termination, message)
     x = {mt.path_of(name): _x(s) for name, s in ef.scenarios()}
-    bound = _lower_bound(results)
+    bound = lower_bound(results)
     message = "" if termination == "optimal" else f"stopped: {condition}"
     if not math.isfinite(bound):
         message = "; ".join(filter(None, [message, "HiGHS reported no bound through Pyomo"]))
@@ -719,7 +731,7 @@ def _fixed_root(
     import mpisppy.utils.sputils as sputils
     from mpisppy.utils.w_utils.wxbarutils import fix_ef_ROOT_nonants
 
-    pyo = _pyomo()
+    pyo = import_pyomo()
     groups = _root_groups(opt)
     solvers = opt._procure_root_solvers
     switches = [
@@ -1060,7 +1072,6 @@ def _run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: 
 
 def _read(mt: MpiSppyTree, x: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], list[Any], list[Any]]:
     """Each procure path's (P, T) units bought, workload split and GW started, from its solution."""
-    from ..core.pipeline import _built, _split
 
     placed, split, built = [], [], []
     for s in range(mt.tree.n_paths):
@@ -1068,8 +1079,8 @@ def _read(mt: MpiSppyTree, x: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray
         xs = x[mt.tree.names[s]].copy()
         xs[model.lots] = np.round(xs[model.lots])
         placed.append(xs[model.lots] * data.lot_p[:, None])
-        split.append(_split(model, xs))
-        built.append(_built(model, xs))
+        built.append(built_from(model, xs))
+        split.append(polish_split(mt.tree.problems[s], placed[-1], split_from(model, xs), built[-1]))
     return placed, split, built
 
 
@@ -1079,10 +1090,6 @@ def _tree_result(
     """The `TreeResult` of an answer: plans evaluated by procure, objective from the plans, an
     honest status (EF: HiGHS's claim; PH: ``optimal`` when the plan is within ``mip_gap`` of the
     bound), kept only when every plan passes procure's check and the bound is proved."""
-    from ..core.pipeline import verdict
-    from ..problem.evaluate import evaluate, objective_of
-    from .tree_result import TreeResult
-    from .tree_solve import nonanticipativity_violations, path_results
 
     tree = mt.tree
     solver = f"mpisppy:{method}"
@@ -1137,7 +1144,6 @@ def _tree_result(
 def _wider(mt: MpiSppyTree, answer: _Answer, widened: bool) -> np.ndarray | None:
     """Lot bounds that admit every plan better than the answer's (None when the tree's do); for
     an infeasible answer, the provisional bounds ×1000 (once, unless ``widened``)."""
-    from ..problem.evaluate import evaluate, objective_of
 
     if not mt.provisional.any():
         return None
@@ -1231,7 +1237,6 @@ def _run(mt: MpiSppyTree, method: str, options: SolveOptions, started: float, co
         return _failure(exc)
 
 
-@provide("mpisppy_solve")
 def solve_for(
     problem: Problem | Mapping[str, Any] | str | os.PathLike[str],
     solver: str,
@@ -1259,9 +1264,44 @@ def solve_for(
     return solve_mpisppy(prob, method, options, started=started)
 
 
+class MpiSppyAdapter(Adapter):
+    """``solver="mpisppy:ef"`` / ``"mpisppy:ph"``: mpi-sppy solves a problem with demand
+    scenarios as a whole (`solve_for`), through `procure.solve`, `Planner`, `frontier` and
+    `sweep` alike.  procure's own linear models (a diagnosis of an infeasible tree, the
+    duals of a plan) go to HiGHS, the engine mpi-sppy's solves use."""
+
+    method = "ef"
+    capabilities = Capabilities(whole_problem=True)
+    install_hint = INSTALL_HINT
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"mpisppy:{self.method}"
+
+    @classmethod
+    def available(cls) -> bool:
+        return importlib.util.find_spec("mpisppy") is not None
+
+    def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
+        return get_adapter("highs").solve(model, options)
+
+    def check_options(self, options: SolveOptions) -> None:
+        _check_options(self.method, options)
+
+    def solve_problem(self, problem: Any, options: SolveOptions, extra: Any, started: float) -> TreeResult:
+        return solve_for(problem, self.name, options, extra, started)
+
+
+class MpiSppyPH(MpiSppyAdapter):
+    method = "ph"
+
+
+register("mpisppy:ef", MpiSppyAdapter)
+register("mpisppy:ph", MpiSppyPH)
+
+
 def _check_options(method: str, options: SolveOptions) -> None:
     """``solver_options``: PH's own keys only with PH, the rest vetted by HiGHS."""
-    from ..solvers import get_adapter
 
     ph_keys = [k for k in options.solver_options if k in PH_OPTIONS]
     if method != "ph" and ph_keys:
@@ -1298,7 +1338,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Solve on every rank and write the `TreeResult` from rank 0; exit 0 with a plan, 1 without,
     2 for bad input, 3 when mpi-sppy is missing or failed."""
-    from ..solvers.options import solve_options
 
     args = _parser().parse_args(argv)
     rank = 0

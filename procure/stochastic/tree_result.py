@@ -30,29 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["StochasticValue", "TreeResult"]
 
-#: Tables by period that gain a ``scenario`` level.
-BY_PERIOD = (
-    "purchases",
-    "fleet",
-    "compute_by_vendor",
-    "shares",
-    "spend_by_vendor",
-    "site_power_gw",
-    "shortfall",
-    "cost_breakdown",
-    "power_build",
-    "power_capacity_gw",
-    "compute",
-    "power_gw",
-    "spend",
-    "hhi",
-    "unserved",
-    "scenarios",
-    "options",
-)
-#: Long tables that gain a ``scenario`` column.
-LONG = ("by_site", "split")
-
 
 @dataclass(frozen=True)
 class StochasticValue:
@@ -132,6 +109,27 @@ class TreeResult(Result):
 
     tree: ScenarioTree | None = field(default=None, repr=False)
     scenario_results: Mapping[str, Result] = field(default_factory=dict, repr=False)
+
+    # every path's tables, stacked: by period with a leading scenario level, long ones with a scenario column
+    purchases = _stacked("purchases")
+    fleet = _stacked("fleet")
+    compute_by_vendor = _stacked("compute_by_vendor")
+    shares = _stacked("shares")
+    spend_by_vendor = _stacked("spend_by_vendor")
+    site_power_gw = _stacked("site_power_gw")
+    shortfall = _stacked("shortfall")
+    cost_breakdown = _stacked("cost_breakdown")
+    power_build = _stacked("power_build")
+    power_capacity_gw = _stacked("power_capacity_gw")
+    compute = _stacked("compute")
+    power_gw = _stacked("power_gw")
+    spend = _stacked("spend")
+    hhi = _stacked("hhi")
+    unserved = _stacked("unserved")
+    scenarios = _stacked("scenarios")
+    options = _stacked("options")
+    by_site = _long("by_site")
+    split = _long("split")
 
     @property
     def has_plan(self) -> bool:
@@ -290,12 +288,6 @@ class TreeResult(Result):
         }
         out["scenario_results"] = {name: r.to_dict() for name, r in self.scenario_results.items()}
         return out
-
-
-for _name in BY_PERIOD:
-    setattr(TreeResult, _name, _stacked(_name))
-for _name in LONG:
-    setattr(TreeResult, _name, _long(_name))
 
 
 def _float(getter: Callable[[Result], float]) -> Callable[[TreeResult], float]:

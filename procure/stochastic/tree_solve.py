@@ -20,6 +20,18 @@ import numpy as np
 
 from ..base.errors import Interrupted, NumericsError
 from ..base.hooks import provide
+from ..core.pipeline import (
+    ModelState,
+    add_hhi_cuts,
+    built_from,
+    options_of,
+    refine_hhi,
+    remaining,
+    solve_safely,
+    split_from,
+    verdict,
+)
+from ..core.re_solve import pipeline_for
 from ..core.result import Result, make_result
 from ..model.bounds import cost_bounds, first_bounds
 from ..model.build import BuiltModel
@@ -28,12 +40,13 @@ from ..model.held import Held
 from ..model.replicate import path_datas, path_groups, tree_first_bounds
 from ..model.risk import HHI_TOL
 from ..model.sets import ModelData, model_data
-from ..problem.evaluate import PlanEvaluation, evaluate, objective_of, violations
+from ..problem.evaluate import PlanEvaluation, evaluate, objective_of, polish_split, violations
 from ..problem.format import Problem
 from ..problem.inputs import inputs_of
 from ..problem.tree import ScenarioTree, scenario_tree
 from ..solvers.base import RawSolution, Session, SolveOptions
 from .tree_measures import nonanticipativity_violations, scenario_cvar, tree_objective
+from .tree_result import StochasticValue, TreeResult
 
 if TYPE_CHECKING:
     from ..core.pipeline import ModelState, Pipeline
@@ -205,7 +218,6 @@ def _unbuilt(pipeline: Pipeline, problem: Problem, tree: ScenarioTree) -> TreeSt
 
 def _left(state: TreeState, options: SolveOptions, started: float) -> SolveOptions | None:
     """`procure.core.pipeline.remaining`, with the time that reading every path's plan takes kept back."""
-    from ..core.pipeline import remaining
 
     if options.time_limit is None:
         return options
@@ -225,11 +237,10 @@ def _optimize(state: TreeState, options: SolveOptions) -> RawSolution:
     """Solve within ``options.time_limit`` (from now), refining the HHI tangent cuts of every path
     whose plan needs them (as `procure.core.pipeline.optimize` does for one path, by
     `procure.core.pipeline.refine_hhi`)."""
-    from ..core.pipeline import _safe, add_hhi_cuts, refine_hhi
 
     views = [v for v in state.extensive.views if v.hhi is not None]
     if not views:
-        return _safe(state.session, options)
+        return solve_safely(state.session, options)
 
     def cut(x: np.ndarray) -> bool:
         added = [add_hhi_cuts(state.session, v, v.handles.data, x) for v in views]  # every path, not the first
@@ -237,9 +248,9 @@ def _optimize(state: TreeState, options: SolveOptions) -> RawSolution:
 
     def again(raw: RawSolution, left: SolveOptions) -> RawSolution:
         assert raw.x is not None
-        return _safe(state.session, _warm(state, raw.x, left))
+        return solve_safely(state.session, _warm(state, raw.x, left))
 
-    return refine_hhi(lambda first: _safe(state.session, first), again, cut, options, time.perf_counter())
+    return refine_hhi(lambda first: solve_safely(state.session, first), again, cut, options, time.perf_counter())
 
 
 @dataclass
@@ -254,7 +265,6 @@ class _Plans:
 
 def _plans(state: TreeState, x: np.ndarray) -> _Plans:
     """The plans of solution ``x`` (read once: certifying the lot bounds and answering share them)."""
-    from ..core.pipeline import _built, _split, options_of
 
     if state.plans is not None and state.plans[0] is x:
         return state.plans[1]
@@ -262,9 +272,10 @@ def _plans(state: TreeState, x: np.ndarray) -> _Plans:
     for view, problem, data in zip(state.extensive.views, state.tree.problems, state.datas):
         lots = np.round(x[view.lots])
         placed.append(lots * data.lot_p[:, None])
-        split.append(_split(view, x))
-        built.append(_built(view, x))
-        evs.append(evaluate(problem, placed[-1], split[-1], built[-1], options_of(view, x)))
+        built.append(built_from(view, x))
+        chosen = options_of(view, x)
+        split.append(polish_split(problem, placed[-1], split_from(view, x), built[-1], chosen))
+        evs.append(evaluate(problem, placed[-1], split[-1], built[-1], chosen))
     state.plans = (x, _Plans(placed, split, built, evs))
     return state.plans[1]
 
@@ -382,7 +393,6 @@ def run_tree(
 def _no_plan(
     pipeline: Pipeline, problem: Problem, tree: ScenarioTree | None, started: float, termination: str, message: str
 ) -> Result:
-    from .tree_result import TreeResult
 
     nan = math.nan
     seconds = time.perf_counter() - started
@@ -401,7 +411,6 @@ def _answer(
 ) -> Result:
     """The `TreeResult` of the solver's answer ``raw``: every path's plan checked, the tree's
     objective recomputed from them, an honest status."""
-    from .tree_result import TreeResult
 
     tree = state.tree
     bound = raw.bound if certified else math.nan
@@ -410,8 +419,6 @@ def _answer(
     gap = math.nan
     objective = cost = math.nan
     if raw.has_plan and raw.x is not None:
-        from ..core.pipeline import verdict
-
         plans = _plans(state, raw.x)
         broken = [
             f"{name}: {line}"
@@ -454,7 +461,6 @@ def _answer(
 def as_model_state(state: TreeState) -> ModelState:
     """A `procure.core.pipeline.ModelState` standing for a kept extensive form (a `Planner` holds it;
     `Pipeline.kept` never reuses it: each tree is built afresh)."""
-    from ..core.pipeline import ModelState
 
     view = state.extensive.views[0]
     return ModelState(
@@ -484,7 +490,6 @@ def mean_value_problem(problem: Problem) -> Problem:
 
 
 def _pipeline(result: Result, options: dict[str, Any]) -> Pipeline:
-    from ..core.re_solve import pipeline_for
 
     return pipeline_for(result, options, "vss/evpi")
 
@@ -503,7 +508,6 @@ def value_of_stochastic_solution(result: Result, **options: Any) -> StochasticVa
     does, then every path adapts (the extensive form with those decisions held); RP is the tree's
     optimum, solved again with the same options.  Infinite when the mean path's decisions leave
     some path without a plan; 0 when nothing is decided before the first branch."""
-    from .tree_result import StochasticValue
 
     pipeline = _pipeline(result, options)
     problem = result.problem
@@ -534,7 +538,6 @@ def value_of_stochastic_solution(result: Result, **options: Any) -> StochasticVa
 def expected_value_of_perfect_information(result: Result, **options: Any) -> StochasticValue:
     """EVPI = RP − WS: WS is the extensive form without non-anticipativity (every path decides
     knowing its whole future), RP the tree's optimum; solved with the same options."""
-    from .tree_result import StochasticValue
 
     pipeline = _pipeline(result, options)
     problem = result.problem

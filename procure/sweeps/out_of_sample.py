@@ -29,10 +29,14 @@ import pandas as pd
 from ..base import fmt
 from ..base.errors import Interrupted, ProblemError
 from ..base.hooks import provide, provided
+from ..core.re_solve import checked_options
 from ..core.result import Result
+from ..core.solve import solve
 from ..problem.format import Problem, as_problem
 from ..stochastic import tree_solve as stochastic
 from ..stochastic.tree_result import TreeResult
+from ..stochastic.tree_solve import mean_value_problem
+from .sweep import sweep
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -473,7 +477,6 @@ def _table(sweep: Sweep, index: pd.Index, differs: np.ndarray) -> pd.DataFrame:
 
 
 def _checked(result: Result, options: Mapping[str, Any], what: str) -> None:
-    from ..core.re_solve import checked_options
 
     checked_options(result, options, what)
 
@@ -499,7 +502,6 @@ def _judge(
     options: Mapping[str, Any],
 ) -> OutOfSample:
     """Solve every path of ``paths`` on ``base`` with ``held`` decisions (the sweep machinery)."""
-    from .sweep import sweep
 
     started = time.perf_counter()
     demand = demand_paths(base, paths)
@@ -706,8 +708,6 @@ def compare(
     ProblemError
         If ``result`` is not a tree's result with a plan, or the mean-forecast problem has none.
     """
-    from ..core.solve import solve
-    from ..stochastic.tree_solve import mean_value_problem
 
     if not isinstance(result, TreeResult):
         raise ProblemError("compare: the result of a problem with demand_scenarios is needed", path="result")
@@ -875,7 +875,6 @@ def saa_gap(
         On Ctrl-C: ``.result`` holds the sweep of the trees, or the `OutOfSample` of the
         candidate, so far.
     """
-    from .sweep import sweep
 
     if isinstance(trees, bool) or not isinstance(trees, int) or trees < 2:
         raise ProblemError(f"saa_gap: trees must be a whole number ≥ 2, got {trees!r}", path="trees", value=trees)
