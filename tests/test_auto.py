@@ -66,7 +66,8 @@ def _race(problem: dict[str, Any], **options: Any) -> tuple[RawSolution, auto.Ra
 
 def _answer(status: str, objective: float = 1.0, nodes: int = 10, solver: str = "highs") -> RawSolution:
     x = np.zeros(1) if status in ("optimal", "feasible") else None
-    return RawSolution(status, x, objective, objective, solver=solver, nodes=nodes, termination=status)
+    stopped = "time_limit" if status == "feasible" else status  # a status is not a termination
+    return RawSolution(status, x, objective, objective, solver=solver, nodes=nodes, termination=stopped)
 
 
 # ---------------------------------------------------------------------------------- the rule
