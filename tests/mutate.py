@@ -77,7 +77,15 @@ V2_REFERENCE = "tests/test_v2_against_reference.py"  # plans pass the reference 
 REFERENCE = "tests/test_against_reference.py"  # brute force, an independent PuLP model and checker
 COMMERCIAL = "tests/test_commercial.py"  # tiers, take-or-pay, max_spend, sites, workloads by hand (1 s)
 DISCOUNTS = "tests/test_published_discounts.py"  # published volume-discount instances (3+ tiers; 1 s)
-EVALUATE_TESTS = (CHECK_CATCHES, COMMERCIAL, DISCOUNTS, "tests/test_solve.py", V2_REFERENCE, "tests/test_risk.py")
+EVALUATE_TESTS = (
+    CHECK_CATCHES,
+    COMMERCIAL,
+    DISCOUNTS,
+    "tests/test_solve.py",
+    V2_REFERENCE,
+    "tests/test_risk.py",
+    "tests/test_requirement_tolerance.py",
+)
 INPUTS_TESTS = (CHECK_CATCHES, V2_REFERENCE, COMMERCIAL, DISCOUNTS, "tests/test_solve.py", "tests/test_risk.py")
 FORMULATION_TESTS = (
     COMMERCIAL,

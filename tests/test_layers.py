@@ -167,10 +167,6 @@ LONG_FUNCTIONS = {
     ("procure/stochastic/mpisppy.py", "_incumbent_extension"),
     ("procure/stochastic/mpisppy.py", "scenario_creator"),
     ("procure/stochastic/mpisppy.py", "to_mpisppy"),
-    ("procure/report/html.py", "_inputs"),
-    ("procure/solvers/auto.py", "_race"),
-    ("procure/problem/evaluate.py", "evaluate"),
-    ("procure/model/extensive.py", "extensive_form"),
 }
 SCREEN = 60
 

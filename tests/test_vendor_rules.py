@@ -190,3 +190,5 @@ def test_the_report_shows_floors_and_allocations(tmp_path: Any) -> None:
     assert "min_share" in html or "floor" in html
     assert "max_new_compute" in html or "allocation" in html
     assert np.isfinite(r.objective)
+    # the inputs' vendor table shows each vendor's floor and allocation, by name
+    assert "min share (share)" in html and "max new compute" in html

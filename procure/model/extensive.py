@@ -329,6 +329,42 @@ def _views(m: LinearModel, g: PathGroup, col: np.ndarray, row_offsets: np.ndarra
     return views
 
 
+def _positions(groups: list[PathGroup], names: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(group, member) of every path; a path in no group is an error."""
+    where = [(-1, -1)] * len(names)
+    for gi, g in enumerate(groups):
+        for j, s in enumerate(g.members.tolist()):
+            where[s] = (gi, j)
+    if (-1, -1) in where:
+        raise ValueError(f"path {names[where.index((-1, -1))]!r} is in no group")
+    return where
+
+
+def _merged_columns(
+    groups: list[PathGroup],
+    offsets: np.ndarray,
+    col_sizes: list[int],
+    new_of: np.ndarray,
+    n: int,
+    probability: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cost (probability-weighted), bounds (the tightest of the merged) and integrality of the
+    extensive form's ``n`` columns; ``new_of`` maps every stacked column to its merged one."""
+
+    def stacked(name: str, dtype: type = float) -> np.ndarray:
+        return _spread(groups, offsets, col_sizes, [getattr(g.built.model, name) for g in groups], dtype)
+
+    weights = np.repeat(probability, np.diff(offsets))
+    cost = np.asarray(np.bincount(new_of, weights=stacked("cost") * weights, minlength=n), dtype=float)
+    lower = np.full(n, -np.inf)
+    upper = np.full(n, np.inf)
+    np.maximum.at(lower, new_of, stacked("col_lower"))
+    np.minimum.at(upper, new_of, stacked("col_upper"))
+    integrality = np.zeros(n, dtype=bool)
+    np.logical_or.at(integrality, new_of, stacked("integrality", bool))
+    return cost, lower, upper, integrality
+
+
 def extensive_form(
     paths: Sequence[BuiltModel | PathGroup],
     names: tuple[str, ...],
@@ -365,12 +401,7 @@ def extensive_form(
     """
     groups = [p if isinstance(p, PathGroup) else PathGroup.alone(p, s) for s, p in enumerate(paths)]
     S = len(names)
-    where = [(-1, -1)] * S  # (group, member) of every path
-    for gi, g in enumerate(groups):
-        for j, s in enumerate(g.members.tolist()):
-            where[s] = (gi, j)
-    if (-1, -1) in where:
-        raise ValueError(f"path {names[where.index((-1, -1))]!r} is in no group")
+    where = _positions(groups, names)
     col_sizes = [g.built.model.num_cols for g in groups]
     row_sizes = [g.built.model.num_rows for g in groups]
     offsets = _starts(groups, S, col_sizes)
@@ -382,17 +413,7 @@ def extensive_form(
     n = int(kept.sum())
     A = _merged_matrix(groups, S, offsets, row_offsets, new_of, n)
 
-    def stacked(name: str, dtype: type = float) -> np.ndarray:
-        return _spread(groups, offsets, col_sizes, [getattr(g.built.model, name) for g in groups], dtype)
-
-    weights = np.repeat(probability, np.diff(offsets))
-    cost = np.bincount(new_of, weights=stacked("cost") * weights, minlength=n)
-    lower = np.full(n, -np.inf)
-    upper = np.full(n, np.inf)
-    np.maximum.at(lower, new_of, stacked("col_lower"))
-    np.minimum.at(upper, new_of, stacked("col_upper"))
-    integrality = np.zeros(n, dtype=bool)
-    np.logical_or.at(integrality, new_of, stacked("integrality", bool))
+    cost, lower, upper, integrality = _merged_columns(groups, offsets, col_sizes, new_of, n, probability)
     path_offsets = [0.0] * S  # every path's objective offset (the template's)
     for g in groups:
         for s in g.members.tolist():
@@ -401,7 +422,7 @@ def extensive_form(
     m = LinearModel()
     m.columns = _column_blocks(groups, where, names, offsets, kept, new_of)
     m.rows = _row_blocks(groups, where, names, row_offsets)
-    m.col_lower, m.col_upper, m.cost, m.integrality = lower, upper, np.asarray(cost, dtype=float), integrality
+    m.col_lower, m.col_upper, m.cost, m.integrality = lower, upper, cost, integrality
     m.row_lower = _spread(groups, row_offsets, row_sizes, [g.row_lower for g in groups], float)
     m.row_upper = _spread(groups, row_offsets, row_sizes, [g.row_upper for g in groups], float)
     m.offset = float(sum(p * o for p, o in zip(probability, path_offsets)))

@@ -233,15 +233,8 @@ def evaluate(
     """
     inputs = problem.inputs
     placed = np.array(placed, dtype=float)  # a copy: the evaluation owns its plan
-    T = placed.shape[1]
-    O = inputs.n_options
-    reserved = np.zeros(O) if options is None else np.array(options[0], dtype=float).reshape(O)
-    exercised = (
-        np.zeros((O, *placed.shape)) if options is None else np.array(options[1], dtype=float).reshape(O, *placed.shape)
-    )
-    built = np.zeros((inputs.n_builds, T)) if built is None else np.array(built, dtype=float)
-    started = built > BUILD_STARTED_GW  # a build starts beyond 1 W (round-off is no build)
-    facility_spend = (inputs.build_cost * built + inputs.build_fixed * started).sum(axis=0)
+    reserved, exercised = _option_arrays(inputs, placed, options)
+    built, facility_spend = _facility(inputs, built, placed.shape[1])
     I, V, S = len(problem.offers), len(problem.vendors), len(inputs.site_pue)
     placed_fleet = fleet_of(inputs, placed + exercised.sum(axis=0))
     bought = _sum_by(inputs.offer_of, I, placed)
@@ -302,6 +295,21 @@ def evaluate(
 
 #: A plan's capacity options: units reserved (O,) and units exercised (O, P, T).
 OptionPlan = tuple[np.ndarray, np.ndarray]
+
+
+def _option_arrays(inputs: Inputs, placed: np.ndarray, options: OptionPlan | None) -> OptionPlan:
+    """Copies of a plan's reservations (O,) and exercises (O, P, T); zeros without options."""
+    O = inputs.n_options
+    if options is None:
+        return np.zeros(O), np.zeros((O, *placed.shape))
+    return np.array(options[0], dtype=float).reshape(O), np.array(options[1], dtype=float).reshape(O, *placed.shape)
+
+
+def _facility(inputs: Inputs, built: np.ndarray | None, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of the GW built (B, T) and the facility spend per period (per GW, and fixed per build)."""
+    built = np.zeros((inputs.n_builds, T)) if built is None else np.array(built, dtype=float)
+    started = built > BUILD_STARTED_GW  # a build starts beyond 1 W (round-off is no build)
+    return built, (inputs.build_cost * built + inputs.build_fixed * started).sum(axis=0)
 
 
 def _option_capex(inputs: Inputs, reserved: np.ndarray, exercised: np.ndarray, I: int) -> np.ndarray:

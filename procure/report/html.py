@@ -412,68 +412,13 @@ def _solver_details(result: Result) -> str:
 
 
 def _inputs(problem: Problem) -> str:
-    out = [_h(2, "Inputs")]
-    periods = pd.DataFrame(index=pd.Index(problem.periods, name="period"))
-    if problem.demand_scenarios:
-        for sc in problem.demand_scenarios:
-            periods[f"demand {sc.name} ({COMPUTE_UNIT})"] = sc.total_demand
-    else:
-        periods[f"demand ({COMPUTE_UNIT})"] = problem.total_demand
-        if problem.workloads is not None:
-            for name, need in problem.workloads.items():
-                periods[f"{name} demand ({COMPUTE_UNIT})"] = need
-    if problem.power_cap_gw is not None:
-        periods["power cap (GW)"] = problem.power_cap_gw
-    if problem.budget is not None:
-        periods["budget ($)"] = problem.budget
-    if problem.electricity_price:
-        periods["electricity price ($/MWh)"] = problem.electricity_price
-    out += [_h(3, "Periods"), render_table(periods)]
-    settings = [("PUE", fmt.number(problem.pue)), ("discount rate", fmt.share(problem.discount_rate, 2))]
-    if problem.total_budget is not None:
-        settings.append(("total budget", money(problem.total_budget)))
-    if problem.unserved_penalty is not None:
-        settings.append(("unserved penalty", f"{money(problem.unserved_penalty)} per {COMPUTE_UNIT} and period"))
-    build = problem.power_build
-    if build is not None:
-        settings.append(
-            (
-                "power build",
-                f"{money(build.cost_per_gw[0])} per GW, ready after {build.lead_time} period(s)"
-                + (f", blocks of {fmt.power(build.block_gw)}" if build.block_gw else ""),
-            )
-        )
-    out += [_h(3, "Settings"), _pairs(settings)]
+    out = [_h(2, "Inputs"), _h(3, "Periods"), render_table(_periods_table(problem))]
+    out += [_h(3, "Settings"), _pairs(_settings(problem))]
     out += [_h(3, "Offers"), render_table(_offers(problem), index=False)]
     if problem.vendors:
-        vendors = pd.DataFrame(
-            {
-                "vendor": [v.name for v in problem.vendors],
-                "onboarding ($)": [v.onboarding_cost for v in problem.vendors],
-                "max share (share)": [
-                    v.max_share if v.max_share is not None else problem.risk.max_share for v in problem.vendors
-                ],
-                "min spend ($)": [v.min_spend for v in problem.vendors],
-                "max spend ($)": [v.max_spend if v.max_spend is not None else math.inf for v in problem.vendors],
-            }
-        )
-        out += [_h(3, "Vendors"), render_table(vendors, index=False)]
+        out += [_h(3, "Vendors"), render_table(_vendors_table(problem), index=False)]
     if problem.sites:
-        sites = pd.DataFrame(
-            {
-                "site": [s.name for s in problem.sites],
-                "vendors": [", ".join(s.vendors) if s.vendors is not None else "all" for s in problem.sites],
-                "PUE": [s.pue if s.pue is not None else problem.pue for s in problem.sites],
-                **{
-                    f"cap {t} (GW)": [
-                        s.power_cap_gw[k] if s.power_cap_gw is not None else math.nan for s in problem.sites
-                    ]
-                    for k, t in enumerate(problem.periods)
-                },
-                "builds power": ["yes" if s.power_build is not None else "no" for s in problem.sites],
-            }
-        )
-        out += [_h(3, "Sites"), render_table(sites, index=False)]
+        out += [_h(3, "Sites"), render_table(_sites_table(problem), index=False)]
     risk = problem.to_dict().get("risk", {})
     scenarios = risk.pop("scenarios", [])
     if risk:
@@ -490,6 +435,82 @@ def _inputs(problem: Problem) -> str:
         ]
         out += [_h(3, "Supply disruptions"), render_table(pd.DataFrame(rows), index=False)]
     return "\n".join(out)
+
+
+def _periods_table(problem: Problem) -> pd.DataFrame:
+    """Demand (per path or workload), power cap, budget and electricity price by period."""
+    periods = pd.DataFrame(index=pd.Index(problem.periods, name="period"))
+    if problem.demand_scenarios:
+        for sc in problem.demand_scenarios:
+            periods[f"demand {sc.name} ({COMPUTE_UNIT})"] = sc.total_demand
+    else:
+        periods[f"demand ({COMPUTE_UNIT})"] = problem.total_demand
+        if problem.workloads is not None:
+            for name, need in problem.workloads.items():
+                periods[f"{name} demand ({COMPUTE_UNIT})"] = need
+    if problem.power_cap_gw is not None:
+        periods["power cap (GW)"] = problem.power_cap_gw
+    if problem.budget is not None:
+        periods["budget ($)"] = problem.budget
+    if problem.electricity_price:
+        periods["electricity price ($/MWh)"] = problem.electricity_price
+    return periods
+
+
+def _settings(problem: Problem) -> list[tuple[str, str]]:
+    settings = [("PUE", fmt.number(problem.pue)), ("discount rate", fmt.share(problem.discount_rate, 2))]
+    if problem.total_budget is not None:
+        settings.append(("total budget", money(problem.total_budget)))
+    if problem.unserved_penalty is not None:
+        settings.append(("unserved penalty", f"{money(problem.unserved_penalty)} per {COMPUTE_UNIT} and period"))
+    build = problem.power_build
+    if build is not None:
+        settings.append(
+            (
+                "power build",
+                f"{money(build.cost_per_gw[0])} per GW, ready after {build.lead_time} period(s)"
+                + (f", blocks of {fmt.power(build.block_gw)}" if build.block_gw else ""),
+            )
+        )
+    return settings
+
+
+def _vendors_table(problem: Problem) -> pd.DataFrame:
+    """Each vendor's terms; the floor and the allocation (contract v3) when any vendor has one."""
+    vendors = problem.vendors
+    table = pd.DataFrame(
+        {
+            "vendor": [v.name for v in vendors],
+            "onboarding ($)": [v.onboarding_cost for v in vendors],
+            "max share (share)": [v.max_share if v.max_share is not None else problem.risk.max_share for v in vendors],
+            "min spend ($)": [v.min_spend for v in vendors],
+            "max spend ($)": [v.max_spend if v.max_spend is not None else math.inf for v in vendors],
+        }
+    )
+    if any(v.min_share > 0 for v in vendors):
+        table["min share (share)"] = [v.min_share for v in vendors]
+    if any(v.max_new_compute is not None for v in vendors):
+        for k, t in enumerate(problem.periods):
+            table[f"max new compute {t} ({COMPUTE_UNIT})"] = [
+                v.max_new_compute[k] if v.max_new_compute is not None else math.inf for v in vendors
+            ]
+    return table
+
+
+def _sites_table(problem: Problem) -> pd.DataFrame:
+    sites = problem.sites
+    return pd.DataFrame(
+        {
+            "site": [s.name for s in sites],
+            "vendors": [", ".join(s.vendors) if s.vendors is not None else "all" for s in sites],
+            "PUE": [s.pue if s.pue is not None else problem.pue for s in sites],
+            **{
+                f"cap {t} (GW)": [s.power_cap_gw[k] if s.power_cap_gw is not None else math.nan for s in sites]
+                for k, t in enumerate(problem.periods)
+            },
+            "builds power": ["yes" if s.power_build is not None else "no" for s in sites],
+        }
+    )
 
 
 def _setting(value: Any) -> str:

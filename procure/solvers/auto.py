@@ -338,6 +338,23 @@ class Race:
     cbc_nodes: float
 
 
+def _halt(workers: dict[str, threading.Thread], watch: _Watch, race: _CbcRace) -> None:
+    """Ctrl-C during a race: stop both engines.  CBC writes its best plan on SIGINT; one that
+    does not stop soon is killed.  Re-raises when an engine will not stop or Ctrl-C comes again."""
+    watch.event.set()
+    race.halt(interrupt=True)
+    try:
+        workers["cbc"].join(CBC_STOP_WAIT)
+        if workers["cbc"].is_alive():
+            race.halt()
+        workers["highs"].join(STOP_WAIT)
+    except KeyboardInterrupt:  # Ctrl-C again: give the process back at once
+        race.halt()
+        raise
+    if workers["highs"].is_alive():  # HiGHS did not stop: give the process back to the user
+        raise KeyboardInterrupt
+
+
 class AutoSession(Session):
     """A model kept in a HiGHS session (changed in place) that CBC reads afresh on each solve."""
 
@@ -486,22 +503,18 @@ class AutoSession(Session):
             self._referee(answers, workers, watch, race, failures)
         except KeyboardInterrupt:
             interrupted = True
-            watch.event.set()
-            race.halt(interrupt=True)
-            try:  # CBC writes its best plan on SIGINT; one that does not stop soon is killed
-                workers["cbc"].join(CBC_STOP_WAIT)
-                if workers["cbc"].is_alive():
-                    race.halt()
-                workers["highs"].join(STOP_WAIT)
-            except KeyboardInterrupt:  # Ctrl-C again: give the process back at once
-                race.halt()
-                raise
-            if workers["highs"].is_alive():  # HiGHS did not stop: give the process back to the user
-                raise
+            _halt(workers, watch, race)
         for worker in workers.values():
             worker.join()
         if failures:
             raise failures[0]
+        return self._settle(answers, watch, race, cbc, interrupted)
+
+    def _settle(
+        self, answers: dict[str, RawSolution], watch: _Watch, race: _CbcRace, cbc: _RacedCbc, interrupted: bool
+    ) -> RawSolution:
+        """The race's answer once both engines stopped: the rule's choice, HiGHS's plan kept on
+        standby when CBC's is reported, and Ctrl-C said."""
         highs, cbc_raw = answers.get("highs"), answers.get("cbc")
         highs_nodes = float(max(watch.peak, highs.nodes or 0)) if highs is not None else math.inf
         cbc_nodes = float(cbc.nodes) if cbc.nodes is not None else math.inf
