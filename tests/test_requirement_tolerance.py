@@ -41,6 +41,17 @@ def test_a_split_over_the_fleet_is_scaled_to_it() -> None:
     assert violations(problem, evaluate(problem, placed, polished)) == []
 
 
+def test_a_split_missing_by_more_than_a_solver_tolerance_is_not_repaired() -> None:
+    """A split 1% short on a fleet that could serve the workloads is the solver's error: the
+    check must see it, not a repaired split."""
+    problem = _problem()
+    placed = np.array([[100.0], [61.0]])  # one inference unit to spare
+    short = _split(100.0, 0.0, 60 * 0.99)
+    assert polish_split(problem, placed, short) is short
+    broken = violations(problem, evaluate(problem, placed, short))
+    assert [line.split(":")[0] for line in broken] == ["workload_demand[inference,1]"]
+
+
 def test_a_fleet_too_small_keeps_its_split_and_the_check_names_the_row() -> None:
     problem = _problem()
     placed = np.array([[100.0], [59.0]])  # inference short by one unit's compute

@@ -325,6 +325,9 @@ def _option_capex(inputs: Inputs, reserved: np.ndarray, exercised: np.ndarray, I
 
 #: HiGHS's feasibility tolerance for the LP that polishes a split (its default is 1e-7).
 POLISH_TOL = 1e-10
+#: The most a solver's split may miss a row by and still be polished (a solver's own
+#: feasibility tolerance, relative); a larger miss is the solver's error, and the check names it.
+SOLVER_TOL = 1e-6
 
 
 def polish_split(
@@ -335,7 +338,7 @@ def polish_split(
     options: OptionPlan | None = None,
 ) -> np.ndarray | None:
     """A solver's split of the fleet across workloads, made exact where it misses a workload
-    row by the solver's own tolerance (about 1e-7, where `violations` allows 1e-9).
+    row by no more than a solver's own tolerance (`SOLVER_TOL`; `violations` allows 1e-9).
 
     The fleet is the plan's (whole units); only the split moves.  A split that uses more
     units than the fleet has is scaled down to it; in each period where a workload is then
@@ -346,8 +349,8 @@ def polish_split(
     if split is None or problem.workloads is None:
         return split
     ev = evaluate(problem, placed, split, built, options)
-    if not _workloads(problem, ev, REQUIREMENT_TOL):
-        return split
+    if not _workloads(problem, ev, REQUIREMENT_TOL) or _workloads(problem, ev, SOLVER_TOL):
+        return split  # exact already; or a miss beyond a solver's tolerance, for the check to name
     x = _within_fleet(np.maximum(split, 0.0), ev.fleet)
     if problem.unserved_penalty is None:
         inputs = problem.inputs
