@@ -58,6 +58,7 @@ def test_gigawatt_script_runs() -> None:
     assert "Facility power" in out and "% of cap" in out
 
 
+@pytest.mark.slow  # kept out of `pytest -q` for its time; CI runs it with -m slow
 def test_three_clouds_script_runs() -> None:
     out = subprocess.run(
         [sys.executable, str(EXAMPLES / "three_clouds.py")], capture_output=True, text=True, timeout=600, check=True
@@ -66,6 +67,7 @@ def test_three_clouds_script_runs() -> None:
     assert "by site" in out and "inference" in out
 
 
+@pytest.mark.slow  # kept out of `pytest -q` for its time; CI runs it with -m slow
 def test_diversification_script_runs(tmp_path) -> None:
     out = subprocess.run(
         [sys.executable, str(EXAMPLES / "diversification.py")], capture_output=True, text=True, timeout=600, check=True
@@ -92,6 +94,7 @@ def test_what_if_script_runs() -> None:
     assert (EXAMPLES / "what_if.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow  # kept out of `pytest -q` for its time; CI runs it with -m slow
 def test_uncertain_growth_script_runs(tmp_path: Path) -> None:
     picture = tmp_path / "growth.png"
     out = subprocess.run(

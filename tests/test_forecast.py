@@ -437,6 +437,7 @@ def test_reduce_tree_names_bad_input() -> None:
 # --------------------------------------------------------------------------- the docs
 
 
+@pytest.mark.slow  # kept out of `pytest -q` for its time; CI runs it with -m slow
 def test_the_forecasts_page_runs_and_prints_what_it_shows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """docs/forecasts.md's blocks run in order (as tests/test_docs.py runs the guide's) and print
     what its output blocks show."""

@@ -227,7 +227,7 @@ def concentrated_problems(draw: Any) -> dict[str, Any]:
     return p
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(concentrated_problems())
 @example(_regression())
 def test_hhi_matches_exact_reference(problem: dict[str, Any]) -> None:

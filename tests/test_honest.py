@@ -71,7 +71,7 @@ def test_regression_problems_give_their_true_optimum(name: str) -> None:
     assert result.check() == []
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow])
 @given(LINEAR_FEATURES)
 @example(_regression("optimal-but-worse-36.json"))
 @example(_regression("optimal-but-worse-228.json"))

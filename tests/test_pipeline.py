@@ -412,6 +412,7 @@ INTERRUPTED = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # kept out of `pytest -q` for its time; CI runs it with -m slow
 def test_ctrl_c_stops_a_solve_within_a_second_and_keeps_the_plan() -> None:
     script = INTERRUPTED.format(benchmarks=str(ROOT / "benchmarks"))
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)
