@@ -110,7 +110,7 @@ def run_mpi(ranks: int, problem: dict[str, Any], time_limit: float) -> dict[str,
         path, out = Path(folder) / "problem.json", Path(folder) / "result.json"
         path.write_text(json.dumps(problem))
         command = [
-            "mpiexec", "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "procure.stochastic.mpisppy", str(path),
+            "mpiexec", "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "procure.mpisppy", str(path),
             "--method", "ph", "--mip-gap", "1e-3", "--threads", "1", "--time-limit", str(time_limit),
             "--out", str(out),
         ]  # fmt: skip

@@ -259,7 +259,7 @@ def _mpi_command(
     out = tmp_path / "result.json"
     env = {**os.environ, **MPI_ENV}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "procure.stochastic.mpisppy", str(path)]
+    command = [mpiexec, "-n", str(ranks), sys.executable, "-m", "mpi4py", "-m", "procure.mpisppy", str(path)]
     return [*command, "--method", "ph", "--out", str(out), *args], env, out
 
 
