@@ -32,6 +32,17 @@ def test_a_split_short_by_a_solver_tolerance_is_polished() -> None:
     assert polish_split(problem, placed, exact) is exact  # nothing to polish: the same array
 
 
+def test_a_tight_fleet_is_split_again_exactly() -> None:
+    """102 tpu and 59 inf serve training 100 and inference 60 only with 2 tpu on inference (at
+    0.5): no room to spare, so the LP must find that split to the billionth."""
+    problem = _problem()
+    placed = np.array([[102.0], [59.0]])
+    rough = _split(100.0, 2 * (1 - 1e-5), 59.0)  # inference short by 1.7e-7 of its demand
+    assert violations(problem, evaluate(problem, placed, rough))
+    polished = polish_split(problem, placed, rough)
+    assert violations(problem, evaluate(problem, placed, polished)) == []
+
+
 def test_a_split_over_the_fleet_is_scaled_to_it() -> None:
     problem = _problem()
     placed = np.array([[101.0], [60.0]])

@@ -381,11 +381,12 @@ def _margin_split(inputs: Inputs, fleet: np.ndarray, demand: np.ndarray) -> np.n
     # variables: y[k] = x[i_k, w_k] / fleet[i_k] in [0, 1], and the margin m; maximize m
     a_cap = np.zeros((I, n + 1))
     a_cap[i, np.arange(n)] = 1.0
+    row_of = np.full(W, -1)
+    row_of[need] = np.arange(len(need))
+    on = np.flatnonzero(row_of[w] >= 0)  # split columns of workloads with demand
     a_dem = np.zeros((len(need), n + 1))
-    for r, wk in enumerate(need):
-        on = w == wk
-        a_dem[r, np.flatnonzero(on)] = -inputs.efficiency[i[on], wk] * inputs.compute[i[on]] * fleet[i[on]] / demand[wk]
-        a_dem[r, n] = 1.0
+    a_dem[row_of[w[on]], on] = -inputs.efficiency[i[on], w[on]] * inputs.compute[i[on]] * fleet[i[on]] / demand[w[on]]
+    a_dem[:, n] = 1.0
     cost = np.zeros(n + 1)
     cost[n] = -1.0
     bounds = [(0.0, 1.0 if fleet[k] > 0 else 0.0) for k in i] + [(-1.0, 1.0)]
