@@ -12,9 +12,13 @@ the solve; ``mip_nodes`` is the largest single MIP's), CBC's enumerated nodes
 and total iterations from its log.  ``auto`` runs both engines at once (one
 thread each), so it is measured alone on the 2-core machine (``--jobs 1``).
 
-    python benchmarks/engines.py --tools highs cbc --jobs 2     # ~40 min, writes results-engines.json
-    python benchmarks/engines.py --tools auto --jobs 1          # adds auto's rows to the same file
-    python benchmarks/engines.py --report                       # the table of a saved run
+    python benchmarks/engines.py --tools auto --jobs 1 --limit 60                            # ~16 min
+    python benchmarks/engines.py --tools highs cbc pyomo-highs cbc-peer --jobs 2 --limit 60  # ~40 min
+    python benchmarks/engines.py --targets     # issue 20's targets: auto against the peers
+    python benchmarks/engines.py --report      # auto against procure's own engines
+
+The peers (`PEERS`) are the hand-written model of ``peers.py`` through Pyomo+HiGHS and
+through the CBC program, timed the same way (build included, CPU seconds).
 
 Every finished row is written to the results file at once (a run can be stopped
 and resumed: rows already there are skipped unless ``--again``).
@@ -55,8 +59,35 @@ def _problem(size: tuple[int, ...], seed: int, family: str) -> dict[str, Any]:
     return generate(v, o, t, seed=seed, scenarios=s, family=family)
 
 
+#: the peers of issue 20's targets: the hand-written model (``peers.py``) through Pyomo+HiGHS and
+#: through the CBC program, as a modeller without procure would solve it
+PEERS = ("pyomo-highs", "cbc-peer")
+
+
+def measure_peer(tool: str, size: tuple[int, ...], seed: int, family: str, limit: float) -> dict[str, Any]:
+    """One peer measurement in this process: build and solve, CPU seconds of both (CBC's child too)."""
+    from peers import solve_cbc_peer, solve_pyomo_peer
+
+    problem = _problem(size, seed, family)
+    solve = solve_pyomo_peer if tool == "pyomo-highs" else solve_cbc_peer
+    timing = _Timing()
+    out = solve(problem, mip_gap=GAP, threads=1, time_limit=limit)
+    return {
+        **_head(tool, size, seed, family, limit),
+        **timing.done(),
+        "status": out["status"],
+        "objective": out.get("objective", math.nan),
+        "bound": out.get("bound", out.get("best_possible", math.nan)),
+        "build_seconds": out.get("build_seconds", math.nan),
+        "solve_seconds": out.get("solve_seconds", math.nan),
+        "cbc_nodes": out.get("nodes", math.nan),
+    }
+
+
 def measure(tool: str, size: tuple[int, ...], seed: int, family: str, limit: float) -> dict[str, Any]:
     """One measurement in this process, with the engines' work read from inside."""
+    if tool in PEERS:
+        return measure_peer(tool, size, seed, family, limit)
     import procure
     import procure.solvers.auto as pa
     import procure.solvers.cbc as pc
@@ -109,29 +140,15 @@ def measure(tool: str, size: tuple[int, ...], seed: int, family: str, limit: flo
     ph._answer, pc._run = counted_answer, counted_run
     setattr(pa.AutoSession, "solve", traced_auto_solve)  # noqa: B010  (a method, in this process only)
     problem = _problem(size, seed, family)
-    load = os.getloadavg()[0]
-    cpu = _cpu_seconds()
-    own, children = _cpu_split()
-    started = time.perf_counter()
+    timing = _Timing()
     try:
         result = procure.solve(problem, solver=tool, threads=1, mip_gap=GAP, time_limit=limit)
     finally:
         ph._answer, pc._run = answer, run
         setattr(pa.AutoSession, "solve", auto_solve)  # noqa: B010
-    seconds = time.perf_counter() - started
-    cpu = _cpu_seconds() - cpu
-    own, children = (after - before for after, before in zip(_cpu_split(), (own, children)))
     return {
-        "tool": tool,
-        "family": family,
-        "size": list(size),
-        "seed": seed,
-        "time_limit": limit,
-        "seconds": seconds,
-        "cpu_seconds": cpu,
-        "cpu_own": own,  # this process: HiGHS (and procure's Python)
-        "cpu_children": children,  # the CBC program
-        "load": [load, os.getloadavg()[0]],
+        **_head(tool, size, seed, family, limit),
+        **timing.done(),  # cpu_own: this process (HiGHS, procure's Python); cpu_children: the CBC program
         "status": result.status,
         "termination": result.termination,
         "objective": result.objective,
@@ -142,6 +159,30 @@ def measure(tool: str, size: tuple[int, ...], seed: int, family: str, limit: flo
         "message": result.message,
         **work,
     }
+
+
+def _head(tool: str, size: tuple[int, ...], seed: int, family: str, limit: float) -> dict[str, Any]:
+    return {"tool": tool, "family": family, "size": list(size), "seed": seed, "time_limit": limit}
+
+
+class _Timing:
+    """Wall and CPU seconds (this process's and its children's) and the load, from now to `done`."""
+
+    def __init__(self) -> None:
+        self.load = os.getloadavg()[0]
+        self.cpu = _cpu_seconds()
+        self.split = _cpu_split()
+        self.started = time.perf_counter()
+
+    def done(self) -> dict[str, Any]:
+        own, children = (after - before for after, before in zip(_cpu_split(), self.split))
+        return {
+            "seconds": time.perf_counter() - self.started,
+            "cpu_seconds": _cpu_seconds() - self.cpu,
+            "cpu_own": own,
+            "cpu_children": children,
+            "load": [self.load, os.getloadavg()[0]],
+        }
 
 
 def _cpu_seconds() -> float:
@@ -294,6 +335,67 @@ def report(path: Path) -> str:
     return "\n".join(lines)
 
 
+def _censored(row: dict[str, Any] | None, limit: float) -> float:
+    """A tool's seconds to prove, the time limit when it did not (a crash counts as the limit)."""
+    if row is None or "error" in row or not _proved(row):
+        return limit
+    return engine_seconds(row)
+
+
+def target_report(path: Path) -> str:
+    """Issue 20's targets, family by family: ``auto`` (the default) against the better peer
+    (`PEERS`), a peer's time counted as the limit where it did not prove; and against the
+    better of procure's own engines run alone."""
+    data = _load(path)
+    limit = max((float(r["time_limit"]) for r in data["rows"] if "time_limit" in r), default=LIMIT)
+    at = {_key(r): r for r in data["rows"]}
+    keys = sorted({(r["family"], tuple(r["size"]), r["seed"]) for r in data["rows"]}, key=lambda k: (k[1], k[0], k[2]))
+    tools = ("auto", "highs", "cbc", *PEERS)
+    lines = [
+        "| family | size | seed | " + " | ".join(f"{t} s" for t in tools) + " | auto: engine | auto ÷ better peer"
+        " | auto ÷ better engine |",
+        "|---|---|---|" + "---|" * (len(tools) + 3),
+    ]
+    by_family: dict[str, list[tuple[float, bool, bool]]] = {}
+    for family, size, seed in keys:
+        rows = {t: at.get((t, family, size, seed)) for t in tools}
+        if any(rows[t] is None for t in tools):  # not measured (yet): no ratio
+            continue
+        auto = rows["auto"]
+        peer = min(_censored(rows[t], limit) for t in PEERS)
+        engine = min(_censored(rows[t], limit) for t in ("highs", "cbc"))
+        mine = _censored(auto, limit)
+        peer_proved = any(_proved(rows[t]) for t in PEERS)
+        slower = any(_proved(rows[t]) and engine_seconds(rows[t]) < mine for t in PEERS)  # type: ignore[arg-type]
+        missed = peer_proved and not _proved(auto)
+        ratio = mine / peer
+        exact = _proved(auto) and peer_proved  # both times measured, not censored
+        by_family.setdefault(family if size == SMALL else "base " + "×".join(map(str, size)), []).append(
+            (ratio, slower, missed)
+        )
+        dims = "×".join(map(str, size))
+        cells = [family, dims, str(seed), *(_fmt(rows[t]) for t in tools)]
+        cells += [auto.get("solver", "–") if auto and "error" not in auto else "–"]
+        cells += [f"{ratio:.2f}" if exact else (f"≤{ratio:.2f}" if _proved(auto) else f"~{ratio:.2f}")]
+        cells += [f"{mine / engine:.2f}" if _proved(auto) else "–"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Seconds are CPU seconds (`auto`: the slower of its two engines); `≥`: not proved within {limit:.0f} s."
+        " A ratio `≤`: the peer did not prove, its time counted as the limit; `~`: neither proved.",
+        "",
+        "| family | median auto ÷ better peer (target ≤ 0.5) | seeds slower than a peer (target 0)"
+        " | problems a peer proves that auto does not (target 0) | met |",
+        "|---|---|---|---|---|",
+    ]
+    for family, values in by_family.items():
+        median = statistics.median(v[0] for v in values)
+        slower, missed = sum(v[1] for v in values), sum(v[2] for v in values)
+        met = median <= 0.5 and not slower and not missed
+        lines.append(f"| {family} | {median:.2f} | {slower} | {missed} | {'yes' if met else 'no'} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--one", nargs=5, metavar=("TOOL", "DIMS", "SEED", "FAMILY", "LIMIT"), help=argparse.SUPPRESS)
@@ -306,6 +408,7 @@ def main() -> None:
     parser.add_argument("--again", action="store_true", help="measure rows already in the results file again")
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--report", action="store_true")
+    parser.add_argument("--targets", action="store_true", help="issue 20's targets: auto against the peers")
     args = parser.parse_args()
     if args.one:
         tool, dims, seed, family, limit = args.one
@@ -314,6 +417,9 @@ def main() -> None:
         return
     if args.report:
         print(report(Path(args.out)))
+        return
+    if args.targets:
+        print(target_report(Path(args.out)))
         return
     run(args)
 

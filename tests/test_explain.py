@@ -215,6 +215,27 @@ def test_an_hhi_cap_is_repaired_against_the_exact_hhi(small: dict[str, Any]) -> 
     assert_repairs_hold(problem, d)
 
 
+def test_an_hhi_cap_is_repaired_by_one_least_hhi_solve(small: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The least cap is found by minimizing the largest period HHI, not by bisecting the cap: a
+    cap 0.1% of the change tighter than the repair has no plan, the repair has one."""
+    module = importlib.import_module("procure.analysis.explain")  # `procure.explain` is the function
+
+    solved: list[Any] = []
+    real = module.least_max_hhi
+    monkeypatch.setattr(module, "least_max_hhi", lambda *a: solved.append(real(*a)) or solved[-1])
+    small["risk"] = {"max_hhi": 0.3}
+    problem = procure.Problem.from_dict(small)
+    d = procure.explain(problem)
+    hhi = d.repairs[d.repairs.requirement == "risk.max_hhi"]
+    assert len(hhi) == 1 and bool(hhi.minimal.iloc[0])
+    assert len(solved) == 1 and solved[0].proved
+    assert hhi.new.iloc[0] == pytest.approx(solved[0].value, rel=1e-4)
+    k = int(hhi.repair.iloc[0])
+    result = procure.solve(d.apply(k))
+    assert result.has_plan and float(result.hhi.max()) <= hhi.new.iloc[0] + 1e-6
+    assert procure.solve(shrunk(problem, d, k, by=1e-3)).status == "infeasible"
+
+
 def _shortened(by: float, calls: list[int]) -> Any:
     """`_rhs_changes` whose first candidate is ``by`` (relative) short of what the elastic model
     found, as a solver's feasibility tolerance can leave it: that candidate has no plan."""

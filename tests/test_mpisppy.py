@@ -209,7 +209,7 @@ def test_serial_progressive_hedging_finds_a_plan_where_holding_every_node_cannot
         alone[scenario["name"]] = procure.solve(single, mip_gap=0).power_build.to_numpy().ravel()
     assert alone["s020"][1] == 0 and alone["s021"][1] > 0
     calls = []
-    module = sys.modules["procure.stochastic.mpisppy"]
+    module = sys.modules["procure.stochastic.mpisppy_ph"]
     evaluate = module._fixed_root
 
     def recording(*args: Any) -> Any:
@@ -229,7 +229,7 @@ def test_serial_progressive_hedging_finds_a_plan_where_holding_every_node_cannot
 def test_the_fixed_root_solves_get_the_time_left_and_the_gap(mpisppy: None) -> None:
     # mpi-sppy's own stage-2 extensive forms are solved with no options: procure's evaluator (serial
     # PH's, and the incumbent spoke's on MPI ranks) gives each HiGHS's gap and the time left
-    module = sys.modules["procure.stochastic.mpisppy"]
+    module = sys.modules["procure.stochastic.mpisppy_ph"]
     timed = module._timed
     given: list[dict[str, Any]] = []
 

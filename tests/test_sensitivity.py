@@ -26,6 +26,7 @@ from reference.strategies import problems
 
 import procure
 import procure.analysis.duals as duals
+import procure.solvers.lp_basis as lp_basis
 from procure.analysis.sensitivity import KINDS, MarginalValue, Sensitivity
 from procure.model import Index
 from procure.model.risk import HHI_TOL
@@ -360,7 +361,7 @@ def test_forgotten_unscaling_fails_the_comparison(monkeypatch: pytest.MonkeyPatc
     problem["vendors"][0]["min_spend"] = 5e6
     result = procure.solve(problem, mip_gap=0)
     assert_prices_match_finite_differences(result, result.sensitivity())
-    monkeypatch.setattr(duals, "matrix_form", _unscaled_matrix_form)
+    monkeypatch.setattr(lp_basis, "matrix_form", _unscaled_matrix_form)
     with pytest.raises(AssertionError):
         assert_prices_match_finite_differences(result, result.sensitivity())
 

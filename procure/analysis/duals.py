@@ -5,7 +5,8 @@ vendors, price tiers) as a plan has them, procure's model is a linear program in
 left: vendor compute, the workload split, tier units, take-or-pay, shortfalls, CVaR and the
 HHI terms.  Its optimum is the plan's objective.  `FixedPlan` builds that LP through the one
 formulation (`procure.core.pipeline.Pipeline.build`), with a tangent cut at each of the plan's exact
-vendor shares so that its HHI is the plan's, solves it with HiGHS and answers how fast its
+vendor shares so that its HHI is the plan's, solves it (through `procure.solvers.lp_basis`,
+which keeps the LP's basis) and answers how fast its
 optimum moves:
 
 - `FixedPlan.change` turns a change of the problem (a field moved a small step each way) into
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,12 +41,11 @@ from ..model.build import BuiltModel, Extra
 from ..model.held import Held
 from ..model.linear import LinearModel
 from ..model.risk import hhi_cut_rows
-from ..model.scaling import MatrixForm, matrix_form
 from ..model.sets import model_data
 from ..problem.evaluate import OptionPlan, evaluate
 from ..problem.format import Problem
-from ..solvers.base import SolveOptions
-from ..solvers.highs import HighsAdapter, configure, highs_inf, new_highs, pass_model
+from ..solvers.base import SolveOptions, get_adapter
+from ..solvers.lp_basis import BasisSolution, ResolvableLp, solve_with_basis
 
 __all__ = ["Change", "FixedPlan", "StructureChanged"]
 
@@ -54,6 +53,9 @@ __all__ = ["Change", "FixedPlan", "StructureChanged"]
 #: basic still counts as at its bound, for complementary slackness: the round-off of a solution
 #: whose values the fixed purchases determine, far below any real slack.
 ACTIVE_TOL = 1e-9
+#: The adapter that settles the plan's yes/no decisions before its LP: the one whose LP engine
+#: (`procure.solvers.lp_basis`) keeps the basis, so both see the same numbers.
+LP_SOLVER = "highs"
 
 
 class StructureChanged(Exception):
@@ -165,7 +167,7 @@ class FixedPlan:
         most = np.maximum(first, lots)
         self.upper = np.where(np.isfinite(most), 2 * most + 1, most)
         solve = SolveOptions(mip_gap=0.0, threads=threads, time_limit=time_limit)
-        self._pipeline = Pipeline(HighsAdapter(), solve, extra=extra)
+        self._pipeline = Pipeline(get_adapter(LP_SOLVER), solve, extra=extra)
         ev = evaluate(problem, lots * data.lot_p[:, None])
         self._tangents = self._tangent_points(ev.compute_by_vendor)
         self.built = built = self.build(problem)
@@ -217,17 +219,17 @@ class FixedPlan:
         return built
 
     @staticmethod
-    def _solve(m: LinearModel, options: SolveOptions) -> _Solved:
+    def _solve(m: LinearModel, options: SolveOptions) -> BasisSolution:
         """Binaries consistent with the fixed lots (a MIP in them alone, through the adapter), then
         the LP with every integer column fixed, in a HiGHS of its own so that its basis is kept."""
         ints = np.flatnonzero(m.integrality)
-        raw = HighsAdapter().solve(m, options)
+        raw = get_adapter(LP_SOLVER).solve(m, options)
         if not raw.has_plan or raw.x is None:
             raise ProblemError(f"the plan does not fit its own model with its lots fixed ({raw.status}: {raw.message})")
         values = np.round(raw.x[ints])
         m.set_col_bounds(ints, values, values)
         m.integrality = np.zeros(m.num_cols, dtype=bool)
-        return _solve_lp(m, options)
+        return solve_with_basis(m, options)
 
     # ----------------------------------------------------------------- derivatives
 
@@ -304,48 +306,6 @@ def _row_periods(m: LinearModel) -> np.ndarray:
 NO_PERIOD = np.iinfo(np.int64).min
 
 
-@dataclass(frozen=True)
-class _Solved:
-    """The fixed LP solved: its scaled form, solution (model units), HiGHS's duals (model units)
-    and which rows and columns HiGHS's final basis holds at their lower or upper bound."""
-
-    form: MatrixForm
-    x: np.ndarray
-    duals: np.ndarray
-    rows_at: tuple[np.ndarray, np.ndarray]  # (rows nonbasic at lower, at upper)
-    cols_at: tuple[np.ndarray, np.ndarray]
-
-
-def _solve_lp(m: LinearModel, options: SolveOptions) -> _Solved:
-    """Solve the LP ``m`` with HiGHS (procure's scaled form, its numbers guarded) and keep what the
-    optimal dual face needs; `ProblemError` unless it is solved to optimality."""
-    import highspy
-
-    form = matrix_form(m)
-    h = new_highs(False)
-    configure(h, SolveOptions(threads=options.threads, time_limit=options.time_limit), form.A.nnz)
-    pass_model(h, form)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise ProblemError(
-            f"the plan's LP with its integers fixed was not solved: {h.modelStatusToString(h.getModelStatus())}"
-        )
-    solution, basis = h.getSolution(), h.getBasis()
-    x = form.to_model_x(np.asarray(solution.col_value, dtype=float))
-    duals = np.asarray(solution.row_dual, dtype=float) * form.row_scale / form.obj_scale
-
-    def at(statuses: Any) -> tuple[np.ndarray, np.ndarray]:
-        code = np.fromiter((int(v) for v in statuses), dtype=np.int64, count=len(statuses))
-        low, high = int(highspy.HighsBasisStatus.kLower), int(highspy.HighsBasisStatus.kUpper)
-        return code == low, code == high
-
-    valid = bool(basis.valid)
-    nothing = (np.zeros(m.num_rows, dtype=bool), np.zeros(m.num_rows, dtype=bool))
-    rows_at = at(basis.row_status) if valid else nothing
-    cols_at = at(basis.col_status) if valid else (np.zeros(m.num_cols, dtype=bool),) * 2
-    return _Solved(form, x, duals, rows_at, cols_at)
-
-
 class _Face:
     """The optimal dual face of the fixed LP as an LP of its own, in procure's scaled units.
 
@@ -354,7 +314,7 @@ class _Face:
     ``c − Aᵀy`` is 0 between its bounds, ≥ 0 at its lower bound, ≤ 0 at its upper bound (fixed
     columns take any reduced cost).  Each query changes the objective and re-solves warm."""
 
-    def __init__(self, solved: _Solved, fixed: np.ndarray) -> None:
+    def __init__(self, solved: BasisSolution, fixed: np.ndarray) -> None:
         form = solved.form
         self.form = form
         m = form.model
@@ -392,55 +352,11 @@ class _Face:
         self.var_lower, self.var_upper = var_lower, var_upper
         self.duals = solved.duals
         self.exact = True  # False once a query had to fall back on HiGHS's one dual point
-        self._h: Any = None
-        if self.n:
-            self._h = self._load(B.T.tocsc(), row_low, row_high)
-
-    def _load(self, M: sp.csc_matrix, row_low: np.ndarray, row_high: np.ndarray) -> Any:
-        """A quiet HiGHS holding the face LP (constraints: one per free column; variables: duals)."""
-        import highspy
-
-        h = new_highs(False)
-        h.setOptionValue("presolve", "off")  # tells an unbounded face from an empty one
-        h.passModel(
-            M.shape[1],
-            M.shape[0],
-            M.nnz,
-            1,
-            1,
-            0.0,
-            np.zeros(M.shape[1]),
-            highs_inf(self.var_lower),
-            highs_inf(self.var_upper),
-            highs_inf(row_low),
-            highs_inf(row_high),
-            M.indptr.astype(np.int32),
-            M.indices.astype(np.int32),
-            M.data.astype(float),
-            np.zeros(M.shape[1], dtype=np.int32),
-        )
-        self._status = highspy.HighsModelStatus
-        return h
+        self._lp = ResolvableLp(B.T.tocsc(), var_lower, var_upper, row_low, row_high) if self.n else None
 
     def _optimize(self, cost: np.ndarray, sense: int) -> float:
-        """Optimum of ``cost · y`` over the face (``sense`` 1: minimize, −1: maximize), scaled
-        units; ±inf when unbounded; NaN when the face came out empty (tolerances)."""
-        h = self._h
-        every = np.arange(self.n, dtype=np.int32)
-        h.changeColsCost(self.n, every, cost.astype(float))
-        h.changeObjectiveSense(self._sense(sense))
-        h.run()
-        status = h.getModelStatus()
-        if status == self._status.kOptimal:
-            return float(cost @ np.asarray(h.getSolution().col_value, dtype=float))
-        if status == self._status.kUnbounded:
-            return -sense * math.inf
-        return math.nan
-
-    def _sense(self, sense: int) -> Any:
-        import highspy
-
-        return highspy.ObjSense.kMinimize if sense == 1 else highspy.ObjSense.kMaximize
+        assert self._lp is not None
+        return self._lp.optimum(cost, sense)
 
     def _variables(self, per_row_low: np.ndarray, per_row_high: np.ndarray) -> np.ndarray:
         return np.concatenate([per_row_low[self.rows_low], per_row_high[self.rows_high]])
@@ -452,7 +368,7 @@ class _Face:
         cost = self._variables(change.lower * rs, change.upper * rs)
         if not np.any(cost):
             return 0.0, 0.0
-        if self._h is None:  # no row at a bound: the face is the origin
+        if self._lp is None:  # no row at a bound: the face is the origin
             return 0.0, 0.0
         high = self._optimize(cost, -1)
         low = self._optimize(cost, 1)
@@ -478,20 +394,19 @@ class _Face:
         per_row = np.concatenate([a[self.rows_low], a[self.rows_high]])
         c = float(form.cost[column])
         scale = form.obj_scale * float(form.col_scale[column])
-        if self._h is None:
+        if self._lp is None:
             return c / scale
-        held = np.zeros(0, dtype=np.int32)
+        held = np.zeros(0, dtype=np.int64)
         if ignore_rows is not None and ignore_rows.size:
             mine = np.concatenate([np.isin(self.rows_low, ignore_rows), np.isin(self.rows_high, ignore_rows)])
-            held = np.flatnonzero(mine).astype(np.int32)
+            held = np.flatnonzero(mine)
         if held.size:
-            self._h.changeColsBounds(len(held), held, np.zeros(len(held)), np.zeros(len(held)))
+            self._lp.hold(held)
         try:
             low = self._optimize(per_row, 1)  # reduced cost c − a·y is largest where a·y is least
         finally:
             if held.size:
-                lower, upper = highs_inf(self.var_lower[held]), highs_inf(self.var_upper[held])
-                self._h.changeColsBounds(len(held), held, lower, upper)
+                self._lp.release(held)
         if math.isnan(low):
             self.exact = False
             if self.duals is None:

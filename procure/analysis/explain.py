@@ -17,9 +17,11 @@ problem that states it — its *path*, as sweeps use (``power_cap_gw[2027]``,
   change of that family's fields that gives a plan: found by an elastic
   model, least within the relative gap ``mip_gap`` (at most 1e-4; the rows
   may give at a price per unit of their own size, or the caller's prices),
-  for limits that are right-hand sides; and by bisection on the field for
-  caps that are coefficients (shares, HHI, vendor-loss survival, vendor
-  count).  Each repair is applied to the problem and solved:
+  for limits that are right-hand sides; by bisection on the field for
+  caps that are coefficients (shares, vendor-loss survival, vendor count);
+  and for the HHI cap by one solve that minimizes the largest period HHI
+  with every other requirement kept (`least_max_hhi`).
+  Each repair is applied to the problem and solved:
   its ``cost`` column is the repaired problem's optimal objective, and only
   repairs whose problem was solved with a plan are listed.  When no single
   family suffices, one repair changes several (``minimal`` is then False).
@@ -47,12 +49,14 @@ from ..core.pipeline import Pipeline
 from ..core.result import Result
 from ..model.build import BuiltModel, Extra
 from ..model.elastic import elastic_model
+from ..model.risk import HHI_TOL
 from ..model.sets import ModelData, model_data
 from ..problem.fields import apply_changes, get_value
 from ..problem.format import Problem, as_problem
 from ..solvers import DEFAULT_SOLVER
 from ..solvers.base import Adapter, SolveOptions
 from ..solvers.options import set_up
+from .least_hhi import least_max_hhi
 from .tree_diagnosis import tree_diagnosis_model
 
 __all__ = ["Diagnosis", "Requirement", "explain"]
@@ -755,6 +759,14 @@ def _scalar_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     if r.family == "max_share":
         loose, integer = _share_used(ctx, lever_rows), False
     elif r.family == "max_hhi":
+        if not ctx.tree:  # one least-HHI solve finds the cap (a tree: a cap on every path's plan)
+            least = least_max_hhi(ctx.pipeline, ctx.problem, ctx.clock.left())
+            if least is None:
+                return None
+            if least.value <= old:  # HHI alone is not what has no plan
+                return None
+            new = least.value * (1 + MARGIN) + HHI_TOL
+            return _verified(ctx, [_Change(path, old, new, spec.unit, spec.what(r.label))], least.proved)
         loose, integer = 1.0, False
     elif r.family in ("vendor_loss", "min_share"):
         loose, integer = 0.0, False

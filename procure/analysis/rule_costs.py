@@ -88,8 +88,12 @@ def _pct(x: float) -> str:
 def rules_of(problem: Problem) -> list[Rule]:
     """Every business rule ``problem`` states, in a fixed order (vendors' share caps first,
     budgets last)."""
+    return [*_share_rules(problem), *_risk_rules(problem), *_money_rules(problem)]
+
+
+def _share_rules(problem: Problem) -> list[Rule]:
+    """Caps and floors on vendors' shares and allocations."""
     risk = problem.risk
-    alpha = fmt.number(risk.cvar_alpha)
     out: list[Rule] = []
     for v in problem.vendors:
         if v.max_share is not None and v.max_share < 1.0:
@@ -105,44 +109,38 @@ def rules_of(problem: Problem) -> list[Rule]:
             out.append(
                 Rule(f"vendors[{v.name}].max_new_compute", f"compute bought from {v.name} per period capped", None)
             )
+    return out
+
+
+def _risk_rules(problem: Problem) -> list[Rule]:
+    """Vendor count, vendor-loss survival, concentration and disruption risk."""
+    risk = problem.risk
+    alpha = fmt.number(risk.cvar_alpha)
+    share = _pct(risk.min_vendor_share)
+    out: list[Rule] = []
     if risk.min_vendors > 0:
-        out.append(
-            Rule(
-                "risk.min_vendors",
-                f"at least {risk.min_vendors} vendors each supply ≥ {_pct(risk.min_vendor_share)} of demand",
-                0,
-            )
-        )
+        out.append(Rule("risk.min_vendors", f"at least {risk.min_vendors} vendors each supply ≥ {share} of demand", 0))
         if risk.min_vendor_share > TOKEN_SHARE:
-            out.append(
-                Rule(
-                    "risk.min_vendor_share",
-                    f"a vendor counts toward min_vendors only with ≥ {_pct(risk.min_vendor_share)} of demand",
-                    TOKEN_SHARE,
-                )
-            )
+            words = f"a vendor counts toward min_vendors only with ≥ {share} of demand"
+            out.append(Rule("risk.min_vendor_share", words, TOKEN_SHARE))
     if risk.survive_vendor_loss > 0:
-        out.append(
-            Rule(
-                "risk.survive_vendor_loss",
-                f"losing any one vendor leaves ≥ {_pct(risk.survive_vendor_loss)} of demand",
-                0.0,
-            )
-        )
+        words = f"losing any one vendor leaves ≥ {_pct(risk.survive_vendor_loss)} of demand"
+        out.append(Rule("risk.survive_vendor_loss", words, 0.0))
     if risk.hhi_weight > 0:
         out.append(Rule("risk.hhi_weight", f"concentration priced at {money(risk.hhi_weight)} per unit of HHI", 0.0))
     if risk.max_hhi is not None:
         out.append(Rule("risk.max_hhi", f"HHI ≤ {fmt.number(risk.max_hhi)} every period", None))
     if risk.risk_weight > 0:
-        out.append(
-            Rule(
-                "risk.risk_weight",
-                f"disruption risk priced at {fmt.number(risk.risk_weight)} × CVaR({alpha}) of the loss",
-                0.0,
-            )
-        )
+        words = f"disruption risk priced at {fmt.number(risk.risk_weight)} × CVaR({alpha}) of the loss"
+        out.append(Rule("risk.risk_weight", words, 0.0))
     if risk.max_cvar is not None:
         out.append(Rule("risk.max_cvar", f"CVaR({alpha}) of the loss ≤ {money(risk.max_cvar)}", None))
+    return out
+
+
+def _money_rules(problem: Problem) -> list[Rule]:
+    """Sites' vendor lists, spend with vendors, and budgets."""
+    out: list[Rule] = []
     for site in problem.sites:
         if site.vendors is not None:
             out.append(Rule(f"sites[{site.name}].vendors", f"{site.name} hosts only {', '.join(site.vendors)}", None))
@@ -153,9 +151,8 @@ def rules_of(problem: Problem) -> list[Rule]:
             out.append(Rule(f"vendors[{v.name}].max_spend", f"spend with {v.name} ≤ {money(v.max_spend)}", None))
     if problem.budget is not None:
         budget = np.asarray(problem.budget, dtype=float)
-        each = (
-            money(float(budget[0])) if np.all(budget == budget[0]) else f"{money(budget.min())}–{money(budget.max())}"
-        )
+        low, high = money(budget.min()), money(budget.max())
+        each = money(float(budget[0])) if np.all(budget == budget[0]) else f"{low}–{high}"
         out.append(Rule("budget", f"capex ≤ {each} per period", None))
     if problem.total_budget is not None:
         out.append(Rule("total_budget", f"capex and take-or-pay ≤ {money(problem.total_budget)} in all", None))

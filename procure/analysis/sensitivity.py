@@ -326,45 +326,63 @@ class _Field:
     central: bool = False  # the model is not linear in it (HHI's 1/demand): step both ways
 
 
-def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
-    """Every requirement the problem states, with the plan's amounts (supply apart)."""
-    inputs = problem.inputs
-    periods = list(problem.periods)
-    risk = problem.risk
-    out: list[_Field] = []
+@dataclass
+class _Collect:
+    """The fields `_fields` gathers, and how each kind of field is stated."""
 
-    hhi = risk.hhi_weight > 0 or risk.max_hhi is not None  # HHI counts shares of demand
+    problem: Problem
+    ev: PlanEvaluation
+    out: list[_Field] = field(default_factory=list)
 
-    def periodic(path: str, kind: str, relax: int, unit: str, per: float, value: Any, used: Any, **kw: Any) -> None:
+    @property
+    def hhi(self) -> bool:
+        """HHI counts shares of demand: demand moves the model non-linearly."""
+        risk = self.problem.risk
+        return risk.hhi_weight > 0 or risk.max_hhi is not None
+
+    def periodic(
+        self, path: str, kind: str, relax: int, unit: str, per: float, value: Any, used: Any, **kw: Any
+    ) -> None:
         entries = [
             _Entry(f"{path}[{p}]", kind, relax, unit, per, float(value[t]), float(used[t]), p, **kw)
-            for t, p in enumerate(periods)
+            for t, p in enumerate(self.problem.periods)
         ]
-        out.append(_Field(path, entries, True, True, central=hhi and kind == "compute"))
+        self.out.append(_Field(path, entries, True, True, central=self.hhi and kind == "compute"))
 
     def per_period_rows(
-        path: str, kind: str, relax: int, unit: str, per: float, value: float, used: np.ndarray, **kw: Any
+        self, path: str, kind: str, relax: int, unit: str, per: float, value: float, used: np.ndarray, **kw: Any
     ) -> None:
         entries = [  # one field for every period: the path stays the field's, the period is a column
             _Entry(path, kind, relax, unit, per, value, float(used[t]), p, **kw)
-            for t, p in enumerate(periods)
+            for t, p in enumerate(self.problem.periods)
             if math.isfinite(used[t])
         ]
-        if not entries:
-            return
-        out.append(_Field(path, entries, False, True, 0.0, 1.0))
+        if entries:
+            self.out.append(_Field(path, entries, False, True, 0.0, 1.0))
 
-    def scalar(path: str, kind: str, relax: int, unit: str, value: float, used: float, **kw: Any) -> None:
-        out.append(_Field(path, [_Entry(path, kind, relax, unit, 1.0, value, used, **kw)], False, False))
+    def scalar(self, path: str, kind: str, relax: int, unit: str, value: float, used: float, **kw: Any) -> None:
+        self.out.append(_Field(path, [_Entry(path, kind, relax, unit, 1.0, value, used, **kw)], False, False))
 
+
+def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
+    """Every requirement the problem states, with the plan's amounts (supply apart)."""
+    f = _Collect(problem, ev)
+    for part in (_demand_fields, _budget_fields, _vendor_fields, _risk_fields):
+        part(f)
+    return f.out
+
+
+def _demand_fields(f: _Collect) -> None:
+    """Demand (or workloads) and power caps."""
+    problem, ev, inputs = f.problem, f.ev, f.problem.inputs
     demand = inputs.demand
     if problem.workloads is None:
-        periodic("demand", "compute", -1, "compute", 1.0, demand, ev.compute)
+        f.periodic("demand", "compute", -1, "compute", 1.0, demand, ev.compute)
     else:
         split = ev.split if ev.split is not None else np.zeros((len(problem.offers), len(problem.workloads), 1))
         served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, split)
         for w, name in enumerate(problem.workloads):
-            periodic(
+            f.periodic(
                 f"workloads[{name}]", "compute", -1, "compute", 1.0, inputs.workload_demand[w], served[w], workload=name
             )
     inherit = [s for s, site in enumerate(problem.sites) if site.power_cap_gw is None]
@@ -373,31 +391,41 @@ def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
         room = cap - ev.power_gw
         for s in inherit:  # sites without a cap of their own take this one too
             room = np.minimum(room, cap - ev.site_power_gw[s])
-        periodic("power_cap_gw", "power", 1, "MW", 1e-3, cap, cap - room)
+        f.periodic("power_cap_gw", "power", 1, "MW", 1e-3, cap, cap - room)
     for s, site in enumerate(problem.sites):  # a site without a cap of its own takes power_cap_gw's
         if site.power_cap_gw is not None:
             name, path = site.name, f"sites[{site.name}].power_cap_gw"
-            periodic(path, "power", 1, "MW", 1e-3, inputs.site_cap_gw[s], ev.site_power_gw[s], site=name)
+            f.periodic(path, "power", 1, "MW", 1e-3, inputs.site_cap_gw[s], ev.site_power_gw[s], site=name)
+
+
+def _budget_fields(f: _Collect) -> None:
+    """Budgets."""
+    problem, ev = f.problem, f.ev
     if problem.budget is not None:
-        periodic("budget", "budget", 1, "$", 1.0, np.asarray(problem.budget), ev.paid)
+        f.periodic("budget", "budget", 1, "$", 1.0, np.asarray(problem.budget), ev.paid)
     if problem.total_budget is not None:
         paid = float(ev.paid.sum() + ev.take_or_pay.sum())
-        scalar("total_budget", "budget", 1, "$", float(problem.total_budget), paid)
+        f.scalar("total_budget", "budget", 1, "$", float(problem.total_budget), paid)
+
+
+def _vendor_fields(f: _Collect) -> None:
+    """Vendors' shares, allocations and spend."""
+    problem, ev, inputs, risk = f.problem, f.ev, f.problem.inputs, f.problem.risk
     shares = ev.shares
     own = {v.name: v.max_share for v in problem.vendors}
     for v, name in enumerate(problem.vendor_names):
         limit = own.get(name)
         if limit is not None and limit < 1.0:
-            per_period_rows(f"vendors[{name}].max_share", "shares", 1, "pt", 0.01, limit, shares[v], vendor=name)
+            f.per_period_rows(f"vendors[{name}].max_share", "shares", 1, "pt", 0.01, limit, shares[v], vendor=name)
     inheriting = [v for v, name in enumerate(problem.vendor_names) if own.get(name) is None]
     if risk.max_share < 1.0 and inheriting:
         top = shares[inheriting].max(axis=0)
-        per_period_rows("risk.max_share", "shares", 1, "pt", 0.01, risk.max_share, top)
+        f.per_period_rows("risk.max_share", "shares", 1, "pt", 0.01, risk.max_share, top)
     bought = new_compute(inputs, ev)
     for v, vendor in enumerate(problem.vendors):  # in vendor_names order
         if vendor.min_share > 0:
             floor_used = np.where(inputs.demand > 0, shares[v], np.nan)
-            per_period_rows(
+            f.per_period_rows(
                 f"vendors[{vendor.name}].min_share",
                 "shares",
                 -1,
@@ -408,7 +436,7 @@ def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
                 vendor=vendor.name,
             )
         if vendor.max_new_compute is not None:
-            periodic(
+            f.periodic(
                 f"vendors[{vendor.name}].max_new_compute",
                 "contracts",
                 1,
@@ -421,7 +449,7 @@ def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
     spend = ev.spend_by_vendor.sum(axis=1)
     for k, vendor in enumerate(problem.vendors):  # in vendor_names order
         if vendor.min_spend > 0:
-            scalar(
+            f.scalar(
                 f"vendors[{vendor.name}].min_spend",
                 "contracts",
                 -1,
@@ -431,7 +459,7 @@ def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
                 vendor=vendor.name,
             )
         if vendor.max_spend is not None:
-            scalar(
+            f.scalar(
                 f"vendors[{vendor.name}].max_spend",
                 "contracts",
                 1,
@@ -440,24 +468,29 @@ def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
                 float(spend[k]),
                 vendor=vendor.name,
             )
+
+
+def _risk_fields(f: _Collect) -> None:
+    """Risk caps and floors."""
+    problem, ev, inputs, risk = f.problem, f.ev, f.problem.inputs, f.problem.risk
     if risk.max_cvar is not None:
-        scalar("risk.max_cvar", "risk", 1, "$", risk.max_cvar, ev.cvar)
+        f.scalar("risk.max_cvar", "risk", 1, "$", risk.max_cvar, ev.cvar)
     if risk.max_hhi is not None:
-        per_period_rows("risk.max_hhi", "risk", 1, "pt", 0.01, risk.max_hhi, ev.hhi)
+        f.per_period_rows("risk.max_hhi", "risk", 1, "pt", 0.01, risk.max_hhi, ev.hhi)
+    demand = inputs.demand
     live = demand > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         of_demand = np.where(live, ev.compute_by_vendor / demand, np.nan)  # (V, T) shares of demand
     if risk.survive_vendor_loss > 0:
         with np.errstate(divide="ignore", invalid="ignore"):
             rest = np.where(live, (ev.compute[None, :] - ev.compute_by_vendor).min(axis=0) / demand, np.nan)
-        per_period_rows("risk.survive_vendor_loss", "risk", -1, "pt", 0.01, risk.survive_vendor_loss, rest)
+        f.per_period_rows("risk.survive_vendor_loss", "risk", -1, "pt", 0.01, risk.survive_vendor_loss, rest)
     if risk.min_vendors > 0:
         k = min(risk.min_vendors, len(problem.vendor_names))
         kth = -np.sort(-np.nan_to_num(of_demand, nan=0.0), axis=0)[k - 1]
-        per_period_rows(
+        f.per_period_rows(
             "risk.min_vendor_share", "risk", -1, "pt", 0.01, risk.min_vendor_share, np.where(live, kth, np.nan)
         )
-    return out
 
 
 def _supply_entries(problem: Problem, ev: PlanEvaluation) -> list[_Entry]:

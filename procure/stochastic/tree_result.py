@@ -91,6 +91,15 @@ def _long(name: str) -> property:
     return property(get, doc=f"``{name}`` of every demand path, with a ``scenario`` column.")
 
 
+def _float(getter: Callable[[Result], float], doc: str) -> property:
+    def get(self: TreeResult) -> float:
+        if not self.has_plan or self.tree is None:
+            return math.nan
+        return float(self.tree.probability @ np.array([getter(self.scenario_results[n]) for n in self.tree.names]))
+
+    return property(get, doc=doc)
+
+
 @dataclass(frozen=True)
 class TreeResult(Result):
     """The answer of `procure.solve` for a problem with ``demand_scenarios``.
@@ -130,6 +139,9 @@ class TreeResult(Result):
     options = _stacked("options")
     by_site = _long("by_site")
     split = _long("split")
+    # expectations over the demand paths
+    cvar = _float(lambda r: r.cvar, "Expected (over the demand paths) CVaR of each path's disruption loss.")
+    expected_loss = _float(lambda r: r.expected_loss, "Expected (over the demand paths) disruption loss.")
 
     @property
     def has_plan(self) -> bool:
@@ -288,20 +300,3 @@ class TreeResult(Result):
         }
         out["scenario_results"] = {name: r.to_dict() for name, r in self.scenario_results.items()}
         return out
-
-
-def _float(getter: Callable[[Result], float]) -> Callable[[TreeResult], float]:
-    def get(self: TreeResult) -> float:
-        if not self.has_plan or self.tree is None:
-            return math.nan
-        return float(self.tree.probability @ np.array([getter(self.scenario_results[n]) for n in self.tree.names]))
-
-    return get
-
-
-TreeResult.cvar = property(  # type: ignore[assignment]
-    _float(lambda r: r.cvar), doc="Expected (over the demand paths) CVaR of each path's disruption loss."
-)
-TreeResult.expected_loss = property(  # type: ignore[assignment]
-    _float(lambda r: r.expected_loss), doc="Expected (over the demand paths) disruption loss."
-)

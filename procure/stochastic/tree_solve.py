@@ -21,6 +21,7 @@ import numpy as np
 from ..base.errors import Interrupted, NumericsError
 from ..base.hooks import provide
 from ..core.pipeline import (
+    MAX_CERTIFY_ROUNDS,
     ModelState,
     add_hhi_cuts,
     built_from,
@@ -64,8 +65,6 @@ __all__ = [
     "value_of_stochastic_solution",
 ]
 
-#: Rebuilds with wider lot bounds before a bound is declared uncertified (as `procure.pipeline`).
-MAX_CERTIFY_ROUNDS = 3
 #: HiGHS's heuristic effort on an extensive form: on the gigawatt tree its bound is near the
 #: optimum early, and the search stalls on plans (27 paths: no proof of 1e-3 in 150 s at HiGHS's
 #: 0.05, proved in 14 s at 1.0; ``benchmarks/tree.py``).  It changes how plans are looked for,
