@@ -10,6 +10,7 @@ import pytest
 from test_mpisppy import _tree
 
 import procure
+from procure.analysis.sensitivity import ALL_PATHS
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,47 @@ def test_a_shared_field_changed_is_solved_again_whole(capped: procure.TreeResult
     assert isinstance(value.result, procure.TreeResult)
 
 
-def test_sensitivity_on_a_tree_says_it_is_not_there_yet(capped: procure.TreeResult) -> None:
+def test_sensitivity_on_a_tree_weights_each_path_by_its_probability(capped: procure.TreeResult) -> None:
+    """Purchases held and demand met exactly, one more unit of a path's demand goes unserved: it
+    costs the unserved penalty (400), discounted (10% a year from 2026), times the path's
+    probability; less demand saves nothing (the purchases stay)."""
+    table = capped.sensitivity().table
+    tree = capped.tree
+    assert tree is not None
+    probability = dict(zip(tree.names, tree.probability / tree.probability.sum()))
+    demand = table[(table.kind == "compute") & (table.scenario != ALL_PATHS)]
+    assert set(demand.scenario) == set(tree.names)
+    for row in demand.itertuples():
+        assert row.probability == pytest.approx(probability[row.scenario])
+        assert row.slack == pytest.approx(0.0, abs=1e-9)  # every path served exactly (none unserved)
+        expected = probability[row.scenario] * 400.0 / 1.1 ** (row.period - 2026)
+        assert row.tightening_cost == pytest.approx(expected, rel=1e-9)
+        assert row.shadow_price == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_field_every_path_states_is_priced_moved_in_every_path(capped: procure.TreeResult) -> None:
+    table = capped.sensitivity().table
+    every = table[table.scenario == ALL_PATHS]
+    assert set(every.path) >= {"power_cap_gw[2027]", "vendors[y].max_share"}
+    assert "demand[2027]" not in set(every.path)  # each path has its own demand
+    paths = table[table.scenario != ALL_PATHS]
+    for row in every.itertuples():
+        same = paths[(paths.path == row.path) & (paths.period == row.period)]
+        assert len(same) == len(capped.tree.names)  # type: ignore[union-attr]
+        for column in ("shadow_price", "tightening_cost"):
+            assert getattr(row, column) == pytest.approx(same[column].sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"risk": {"scenario_cvar_weight": 0.5}}, "risk.scenario_cvar_weight"),
+        ({"power_build": {"cost_per_gw": 2e7, "lead_time": 1}}, "power_build"),
+    ],
+)
+def test_sensitivity_on_a_tree_whose_paths_are_linked_is_refused(change: dict, path: str) -> None:
+    result = procure.solve(_tree(**change), time_limit=20)
+    assert result.has_plan, result.message
     with pytest.raises(procure.ProblemError) as info:
-        capped.sensitivity()
-    assert info.value.path == "demand_scenarios"
+        result.sensitivity()
+    assert info.value.path == path

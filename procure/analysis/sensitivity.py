@@ -95,7 +95,10 @@ class Sensitivity:
         plan's amount), ``slack`` (room left before it binds, ≥ 0 for a met requirement),
         ``binding``, ``shadow_price`` ($ the objective falls per unit of relaxation),
         ``tightening_cost`` ($ it rises per unit of tightening; inf when the plan's purchases
-        cannot meet a tighter requirement).  Each access returns a new frame.
+        cannot meet a tighter requirement).  Each access returns a new frame.  For a demand
+        tree two columns lead: ``scenario`` (the path, or ``"(all paths)"`` for a field every
+        path states alike, moved in every path at once) and ``probability``; each path's
+        prices are weighted by its probability (`TREE_NOTE`).
     objective : float
         The plan's objective (the optimum of its LP with integers fixed).
     note : str
@@ -708,7 +711,9 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
     Raises
     ------
     ProblemError
-        If the result has no plan, or an option is unknown or invalid.
+        If the result has no plan, or an option is unknown or invalid; for a demand tree
+        whose paths are linked by more than its held purchases (``risk.scenario_cvar_weight``,
+        power builds of any size).
 
     Examples
     --------
@@ -716,11 +721,7 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
     >>> s.power[["path", "slack", "binding", "shadow_price"]]   # doctest: +SKIP
     """
     if result.problem.demand_scenarios:
-        raise ProblemError(
-            "sensitivity: not available for a problem with demand_scenarios yet; ask it of one path's result "
-            "(result.scenario_results[name].sensitivity(...))",
-            path="demand_scenarios",
-        )
+        return _tree_sensitivity(result, solve_options)
     started = time.perf_counter()
     _, options, extra = checked_options(result, solve_options, "sensitivity")
     ev = result.evaluation
@@ -756,6 +757,74 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
             f" ({result.objective:.10g}): the prices are those of the LP."
         )
     return Sensitivity(_table(entries, result.objective), result.objective, note, fixed.exact)
+
+
+#: What a tree's prices are (`sensitivity` of a `TreeResult`).
+TREE_NOTE = (
+    "A demand tree: each path's requirements priced on its own plan (the tree's purchases held), each "
+    "price weighted by the path's probability, so it is the change of the tree's expected objective per "
+    "unit of that path's requirement. Rows of scenario '(all paths)': a field every path states alike, "
+    "moved in every path at once (the sum of the paths' weighted prices). "
+)
+#: The ``scenario`` of a field moved in every path at once.
+ALL_PATHS = "(all paths)"
+
+
+def _tree_sensitivity(result: Any, solve_options: Mapping[str, Any]) -> Sensitivity:
+    """`sensitivity` of a `TreeResult`: with every purchase held, the extensive form's LP is one LP
+    per path (no decision links them), so its prices are the paths' prices weighted by their
+    probabilities.  Refused where a decision or the objective links the paths."""
+    problem = result.problem
+    if problem.risk.scenario_cvar_weight > 0:
+        raise ProblemError(
+            "sensitivity: not available with risk.scenario_cvar_weight > 0: the CVaR of the paths' costs links "
+            "the paths, so a price is not a probability-weighted sum of theirs (ask marginal_value instead)",
+            path="risk.scenario_cvar_weight",
+            value=problem.risk.scenario_cvar_weight,
+        )
+    builds = [problem.power_build, *(site.power_build for site in problem.sites)]
+    if any(b is not None and b.block_gw is None for b in builds):
+        raise ProblemError(
+            "sensitivity: not available for a demand tree with power builds of any size (no block_gw): the GW "
+            "built are continuous decisions shared by the paths that agree so far (ask marginal_value instead)",
+            path="power_build",
+        )
+    tree = result.tree
+    if tree is None or not result.has_plan:
+        raise ProblemError(f"sensitivity: the result has no plan to price (status {result.status!r})", path="status")
+    parts, exact = [], True
+    for name, probability in zip(tree.names, np.asarray(tree.probability, dtype=float) / np.sum(tree.probability)):
+        path = result.scenario_results[name].sensitivity(**solve_options)
+        exact = exact and path.exact
+        table = path.table
+        table[["shadow_price", "tightening_cost"]] *= probability
+        parts.append(table.assign(scenario=name, probability=probability))
+    rows = pd.concat(parts, ignore_index=True)
+    rows = pd.concat([rows, _every_path(rows, len(parts))], ignore_index=True)
+    rows = rows[["scenario", "probability", *[c for c in rows.columns if c not in ("scenario", "probability")]]]
+    return Sensitivity(rows, result.objective, TREE_NOTE + NOTE, exact)
+
+
+def _every_path(rows: pd.DataFrame, n_paths: int) -> pd.DataFrame:
+    """Rows of the fields every path states with the same value (demand apart: each path has its
+    own), moved in every path at once: the sum of the paths' weighted prices."""
+    keys = ["path", "period"]
+    keyed = rows.assign(period=rows["period"].fillna(-1))
+    same = keyed.groupby(keys, dropna=False).agg(
+        n=("scenario", "nunique"), values=("value", "nunique"), kind=("kind", "first")
+    )
+    shared = same[(same["n"] == n_paths) & (same["values"] == 1) & (same["kind"] != "compute")].index
+    if not len(shared):
+        return rows.iloc[:0]
+    picked = keyed.set_index(keys).loc[shared].reset_index()
+    first = picked.groupby(keys, sort=False).first().reset_index()
+    sums = picked.groupby(keys, sort=False)[["shadow_price", "tightening_cost"]].sum(min_count=1).reset_index()
+    out = first.drop(columns=["shadow_price", "tightening_cost"]).merge(sums, on=keys)
+    out["slack"] = picked.groupby(keys, sort=False)["slack"].min().to_numpy()
+    out["binding"] = picked.groupby(keys, sort=False)["binding"].any().to_numpy()
+    out["used"] = np.nan  # each path uses its own amount
+    out["period"] = out["period"].where(out["period"] != -1)
+    return out.assign(scenario=ALL_PATHS, probability=1.0)[rows.columns]
 
 
 # --------------------------------------------------------------------------- finite changes

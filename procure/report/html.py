@@ -638,6 +638,8 @@ def _sensitivity(result: Result, time_limit: float) -> str:
     table = s.table
     table = table[table["binding"] | (table["shadow_price"].abs() > 0)]
     columns = ["path", "unit", "value", "used", "slack", "shadow_price", "tightening_cost"]
+    if "scenario" in table.columns:  # a demand tree: each path's rows, weighted by its probability
+        columns = ["scenario", "probability", *columns]
     out.append(render_table(table[columns], index=False, convert=False))
     out.append(_p(s.note, "note"))
     return "\n".join(out)
