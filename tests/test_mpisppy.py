@@ -360,14 +360,11 @@ def test_threads_after_other_solves(mpisppy: None, optimum: procure.TreeResult) 
 
 @pytest.mark.parametrize(
     "ranks",
-    [
-        2,
-        # 4 ranks, oversubscribed on a 2-core machine: when the incumbent spoke finds no plan in
-        # the limit, every rank exits 3 and mpi4py aborts on each; the launcher sometimes waits
-        # on a rank that never ends (two of three full CI runs on 2026-12-07; alone it passes in
-        # 32 s). Issue 23 keeps this open: PH on 4 ranks must end near its limit every time.
-        pytest.param(4, marks=pytest.mark.xfail(reason="PH on 4 ranks can hang at MPI_Abort (issue 23)", strict=False)),
-    ],
+    # 4 ranks, oversubscribed on the 2-core machine: the hub and the incumbent spoke have two ranks
+    # each, and every decision taken from a rank's own clock before a collective (a bound's
+    # all-reduce, the next candidate's solves) is agreed first (`mpisppy_ph.together`): one rank
+    # entering a collective the other skipped hung the run until the launcher's timeout
+    [2, 4],
 )
 def test_progressive_hedging_on_mpi_ranks_ends_near_its_time_limit(mpisppy: None, tmp_path: Path, ranks: int) -> None:
     # the gigawatt buyer's 9-path tree (benchmarks/tree.py): its PH does not converge in 12 s, and

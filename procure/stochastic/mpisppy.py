@@ -358,8 +358,22 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Solve on every rank and write the `TreeResult` from rank 0; exit 0 with a plan, 1 without,
-    2 for bad input, 3 when mpi-sppy is missing or failed."""
+    2 for bad input, 3 when mpi-sppy is missing or failed.  Only rank 0 exits with that code
+    (the others with 0): under ``python -m mpi4py`` a rank's non-zero exit calls ``MPI_Abort``,
+    and one abort ends the run where an abort on every rank at once can leave the launcher
+    waiting."""
+    code = _main(argv)
+    return code if _rank() == 0 else 0
 
+
+def _rank() -> int:
+    try:
+        return int(world().rank)
+    except Exception:  # no MPI: this process is the only rank
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     rank = 0
     try:
@@ -376,7 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
         return 2
     except SolverNotAvailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if rank == 0:
+            print(f"error: {exc}", file=sys.stderr)
         return 3
     if rank == 0:
         text = json.dumps(result.to_dict(), indent=1, allow_nan=False)

@@ -39,6 +39,7 @@ __all__ = [
     "run_ph_serial",
     "run_ph_wheel",
     "time_left",
+    "together",
 ]
 
 #: The Pyomo solver of the extensive form and of every PH subproblem.
@@ -145,6 +146,18 @@ def _ph_time_limit(left: float | None) -> int | None:
     return None if left is None else max(1, int(left))
 
 
+def together(opt: Any, flag: bool) -> bool:
+    """``flag`` as the first rank of ``opt``'s cylinder sees it, on every rank of the cylinder.
+
+    A decision taken on each rank from its own clock (is there time left?) can differ between
+    ranks; before a collective (a bound's all-reduce) they must agree, or the ranks that enter
+    it wait forever for those that did not."""
+    comm = getattr(opt, "mpicomm", None)
+    if comm is None or comm.Get_size() == 1:
+        return flag
+    return bool(comm.bcast(bool(flag), root=0))
+
+
 class _BestPlan:
     """The logic of `_incumbent_extension`'s class (mixed with mpi-sppy's ``Extension``, which
     is imported only when mpi-sppy is used); ``plans``: look for plans, not only bounds."""
@@ -218,7 +231,7 @@ class _BestPlan:
                 value = _fixed_root(opt, root, self.solver_options, self.deadline)
                 if value is not None and (self.value is None or value < self.value):
                     self.value = value
-            if lagrangian and not self._past():
+            if lagrangian and not together(opt, self._past()):  # a collective: every rank of the cylinder or none
                 self._lagrangian()
                 opt._restore_nonants()
             self.tries += 1
@@ -532,7 +545,8 @@ def _fixed_root_shuffle() -> Any:
             tried = self.__dict__.setdefault("_procure_tried", set())
             candidates = []
             serial = self._nonant_len_receive_buffer.id()
-            if serial != getattr(self, "_procure_serial", None):
+            # each rank reads the hub's news on its own clock: the collectives below need one answer
+            if together(opt, serial != getattr(self, "_procure_serial", None)):
                 self._procure_serial = serial
                 weighted = sum(
                     s._mpisppy_probability * np.asarray(s._mpisppy_data.nonant_cache[: s._mpisppy_data.nlens["ROOT"]])
@@ -555,7 +569,7 @@ def _fixed_root_shuffle() -> Any:
                 # _fixed_root updated opt's best solution (what the wheel writes); the hub hears here
                 if obj is not None and self.update_if_improving(obj, update_best_solution_cache=False):
                     update = True
-                if self.got_kill_signal():
+                if together(opt, self.got_kill_signal()):  # the next candidate's solves are collective
                     break
             return update
 
@@ -631,7 +645,7 @@ def _hub_bound(wheel: Any, cfg: Any, options: SolveOptions, started: float) -> f
     opt = wheel.spcomm.opt
     post: float = opt.extobject.bound
     left = time_left(options, started)
-    if left is None or left > 0.05:
+    if together(opt, left is None or left > 0.05):  # a collective: every rank of the hub or none
         for s in opt.local_scenarios.values():
             s._mpisppy_data.outer_bound = -math.inf
         last = opt.post_solve_bound(solver_options=_subsolver_options(options, left))
