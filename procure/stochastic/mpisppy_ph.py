@@ -42,6 +42,10 @@ __all__ = [
     "together",
 ]
 
+#: PH stops before an iteration when the time left is under this share of the last iteration's
+#: time: an iteration's solves run to their end (their per-path limits bound each, but every
+#: path's model update costs time too), and mpi-sppy looks at the clock only between iterations.
+ITERATION_SHARE = 0.5
 #: The Pyomo solver of the extensive form and of every PH subproblem.
 SUBSOLVER = "appsi_highs"
 #: ``solver_options`` keys of PH itself (the others go to HiGHS under its own names).
@@ -70,13 +74,15 @@ def _x(scenario: Any) -> np.ndarray:
     return np.array([v.value if v.value is not None else 0.0 for v in scenario.procure_columns], dtype=float)
 
 
-def _subsolver_options(options: SolveOptions, left: float | None) -> dict[str, Any]:
-    """HiGHS options of every solve: gap, threads, time left, and the caller's HiGHS options."""
+def _subsolver_options(options: SolveOptions, left: float | None, share: int = 1) -> dict[str, Any]:
+    """HiGHS options of every solve: gap, threads, the time left split over the ``share`` solves
+    that run one after another on a rank (a PH iteration solves each local path; mpi-sppy looks
+    at the clock only between iterations), and the caller's HiGHS options."""
     out: dict[str, Any] = {"mip_rel_gap": float(options.mip_gap)}
     if options.threads is not None:
         out["threads"] = int(options.threads)
     if left is not None:
-        out["time_limit"] = float(max(left, 0.05))
+        out["time_limit"] = float(max(left / max(share, 1), 0.05))
     out.update({k: v for k, v in options.solver_options.items() if k not in PH_OPTIONS})
     return out
 
@@ -173,6 +179,7 @@ class _BestPlan:
         self.bound = -math.inf
         self.tries = 0
         self.tried: set[tuple[float, ...]] = set()
+        self.began = time.perf_counter()  # when the last iteration began (iteration 0: about now)
 
     def _own(self) -> dict[str, dict[str, list[float]]]:
         """Each local path's current decisions at every node on it."""
@@ -242,6 +249,20 @@ class _BestPlan:
                 s._mpisppy_model.prox_on = prox
                 # PH's bounds read these: an evaluation with decisions held proves nothing
                 s._mpisppy_data.outer_bound, s._mpisppy_data.inner_bound = outer, inner
+
+    def miditer(self) -> None:
+        """Before each iteration's solves: split the time left over this rank's paths (mpi-sppy
+        looks at the clock only between iterations, and its solver options are fixed)."""
+        if self.deadline is None:
+            return
+        opt, now = self.opt, time.perf_counter()
+        left = self.deadline - now
+        last, self.began = now - self.began, now
+        if left < ITERATION_SHARE * last:  # another iteration would overrun: PH's own check stops it
+            opt.options["time_limit"] = 0
+        if opt.current_solver_options is None:
+            opt.current_solver_options = {}
+        opt.current_solver_options["time_limit"] = max(left / max(len(opt.local_scenarios), 1), 0.05)
 
     def post_iter0_after_sync(self) -> None:  # after PH took its trivial bound
         if self.plans:
@@ -431,7 +452,8 @@ def run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> Ans
 
     iterations, rho = ph_settings(options)
     left = time_left(options, started)
-    sub = _subsolver_options(options, left)
+    paths = len(mt.scenario_names)
+    sub = _subsolver_options(options, left, paths)
     ph_options = {
         "solver_name": SUBSOLVER,
         "PHIterLimit": iterations,
@@ -477,7 +499,9 @@ def run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> Ans
         if deadline is None or time.perf_counter() < deadline:  # the bound of PH's last W (else: of the one before)
             for s in ph.local_scenarios.values():  # a subproblem that fails must not leave an old bound behind
                 s._mpisppy_data.outer_bound = -math.inf
-            lagrangian = ph.post_solve_bound(solver_options=_subsolver_options(options, _at_least(options, started)))
+            lagrangian = ph.post_solve_bound(
+                solver_options=_subsolver_options(options, _at_least(options, started), paths)
+            )
     bounds = [b for b in (trivial, lagrangian, ph.extobject.bound) if b is not None and math.isfinite(b)]
     bound = max(bounds) if bounds else math.nan
     termination = _ph_termination(deadline, done, iterations)
@@ -576,8 +600,11 @@ def _fixed_root_shuffle() -> Any:
     return FixedRootShuffle
 
 
-def _wheel_config(mt: MpiSppyTree, options: SolveOptions, left: float | None, spokes: tuple[str, ...]) -> Any:
-    """mpi-sppy's ``Config`` of a hub-and-spokes PH run (HiGHS's options in ``solver_options``)."""
+def _wheel_config(
+    mt: MpiSppyTree, options: SolveOptions, left: float | None, spokes: tuple[str, ...], share: int
+) -> Any:
+    """mpi-sppy's ``Config`` of a hub-and-spokes PH run (HiGHS's options in ``solver_options``,
+    the time left split over the ``share`` paths a rank solves in turn)."""
     from mpisppy.utils import config
 
     iterations, _ = ph_settings(options)
@@ -594,7 +621,10 @@ def _wheel_config(mt: MpiSppyTree, options: SolveOptions, left: float | None, sp
     cfg.rel_gap = float(options.mip_gap)
     cfg.abs_gap = 0.0
     cfg.linearize_proximal_terms = True
-    cfg.solver_options = dict(_subsolver_options(options, left))
+    # mpi-sppy's Config keeps solver options as an option string ("key=value key=value"): a
+    # dict given here would be read as its text, and no option would reach HiGHS
+    sub = _subsolver_options(options, left, share)
+    cfg.solver_options = " ".join(f"{key}={value}" for key, value in sub.items())
     cfg.branching_factors = mt.branching_factors or [mt.children["ROOT"]]
     cfg.lagrangian = "lagrangian" in spokes
     cfg.xhatshuffle = True
@@ -648,7 +678,7 @@ def _hub_bound(wheel: Any, cfg: Any, options: SolveOptions, started: float) -> f
     if together(opt, left is None or left > 0.05):  # a collective: every rank of the hub or none
         for s in opt.local_scenarios.values():
             s._mpisppy_data.outer_bound = -math.inf
-        last = opt.post_solve_bound(solver_options=_subsolver_options(options, left))
+        last = opt.post_solve_bound(solver_options=_subsolver_options(options, left, len(opt.local_scenarios)))
         post = max(post, last) if math.isfinite(last) else post
     return post
 
@@ -661,7 +691,8 @@ def run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: A
     spokes = _layout(comm.size, len(mt.scenario_names))
     per = comm.size // (1 + len(spokes))
     left = time_left(options, started)
-    cfg = _wheel_config(mt, options, left, spokes)
+    share = -(-len(mt.scenario_names) // per)  # the paths of one hub rank
+    cfg = _wheel_config(mt, options, left, spokes, share)
     run_deadline = None if options.time_limit is None else started + options.time_limit
     x: dict[str, np.ndarray] = {}
 
@@ -669,7 +700,7 @@ def run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: A
         x[mt.path_of(name)] = _x(scenario)
 
     with quiet(options.verbose):
-        wheel = _wheel(mt, cfg, _subsolver_options(options, left), rho, per, run_deadline)
+        wheel = _wheel(mt, cfg, _subsolver_options(options, left, share), rho, per, run_deadline)
         deadline = _deadline(cfg.time_limit)
         wheel.spin()
         with tempfile.TemporaryDirectory(prefix="procure-mpisppy-") as folder:  # the writer writes nothing
