@@ -108,6 +108,7 @@ def test_share(x: float, digits: int | None, text: str) -> None:
         ("power", 0.0, "0.000 GW"),
         ("power", 1e-5, "0.01 MW"),  # below half a megawatt: MW, never "0.000 GW"
         ("power", -0.0015, "-0.002 GW"),
+        ("power", 2_000_004_000.0, "2,000,004,000.000 GW"),  # thousands separators (a fuzzed cap once crashed here)
         ("count", 1199999.6, "1,200,000"),
         ("count", -0.4, "0"),
         ("count", -1234.0, "-1,234"),

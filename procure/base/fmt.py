@@ -178,7 +178,7 @@ def power(gw: float, *, sign: bool = False) -> str:
         return _signed(_missing(gw), sign)
     gw = float(gw) + 0.0
     text = f"{gw:,.3f}"
-    if float(text) == 0:
+    if float(text.replace(",", "")) == 0:
         return _signed(f"{1000 * gw:.3g} MW" if gw != 0 else "0.000 GW", sign)
     return _signed(f"{text} GW", sign)
 

@@ -443,18 +443,11 @@ def _gap_stop(gap: float) -> Any:
     return GapStop
 
 
-def run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> Answer:
-    """PH in this process: the best plan the incumbent extension found, and the larger of the
-    trivial (wait-and-see) bound and the Lagrangian bound with PH's final W."""
-    mpisppy_module()
+def _serial_options(iterations: int, sub: dict[str, Any], left: float | None) -> dict[str, Any]:
+    """mpi-sppy's PH options for a run in this process (HiGHS's options ``sub`` for every solve)."""
     import mpisppy.utils.sputils as sputils
-    from mpisppy.opt.ph import PH
 
-    iterations, rho = ph_settings(options)
-    left = time_left(options, started)
-    paths = len(mt.scenario_names)
-    sub = _subsolver_options(options, left, paths)
-    ph_options = {
+    return {
         "solver_name": SUBSOLVER,
         "PHIterLimit": iterations,
         "defaultPHrho": 1.0,
@@ -471,6 +464,19 @@ def run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> Ans
         "procure_solver_options": dict(sub),
         "procure_deadline": None,
     }
+
+
+def run_ph_serial(mt: MpiSppyTree, options: SolveOptions, started: float) -> Answer:
+    """PH in this process: the best plan the incumbent extension found, and the larger of the
+    trivial (wait-and-see) bound and the Lagrangian bound with PH's final W."""
+    mpisppy_module()
+    from mpisppy.opt.ph import PH
+
+    iterations, rho = ph_settings(options)
+    left = time_left(options, started)
+    paths = len(mt.scenario_names)
+    sub = _subsolver_options(options, left, paths)
+    ph_options = _serial_options(iterations, sub, left)
     deadline = _deadline(_ph_time_limit(left))
     ph_options["procure_deadline"] = deadline
     with quiet(options.verbose):
