@@ -85,6 +85,8 @@ EVALUATE_TESTS = (
     V2_REFERENCE,
     "tests/test_risk.py",
     "tests/test_requirement_tolerance.py",
+    "tests/test_options.py::test_check_names_plans_that_misuse_an_option",  # options' own checks (1 s)
+    "tests/test_options.py::test_check_counts_an_options_reservation_cap_in_units_of_whole_lots",
 )
 INPUTS_TESTS = (CHECK_CATCHES, V2_REFERENCE, COMMERCIAL, DISCOUNTS, "tests/test_solve.py", "tests/test_risk.py")
 FORMULATION_TESTS = (

@@ -157,6 +157,21 @@ def test_check_names_plans_that_misuse_an_option() -> None:
     assert any("window" in line for line in found), found
 
 
+def test_check_counts_an_options_reservation_cap_in_units_of_whole_lots() -> None:
+    """tpu in lots of 4 and an option of 80 units (20 lots): reserving all 80 is allowed, one lot
+    more is not (a check that divided units by the lot size would refuse the first)."""
+    lots = _problem()
+    lots["offers"][0]["lot_size"] = 4
+    problem = procure.Problem.from_dict(lots)
+    r = procure.solve(problem, mip_gap=0)
+    assert r.has_plan and r.check() == []
+    ev = r.evaluation
+    exercised = np.zeros_like(ev.exercised)
+    for reserved, broken in ((80.0, False), (84.0, True)):
+        found = violations(problem, evaluate(problem, ev.placed, None, None, (np.array([reserved]), exercised)))
+        assert any(line.startswith("options[up-to]") for line in found) is broken, (reserved, found)
+
+
 def test_a_tree_reserves_before_the_branch_and_exercises_per_path() -> None:
     p = _problem()
     del p["demand"]
