@@ -262,6 +262,7 @@ class _BestPlan:
             opt.options["time_limit"] = 0
         if opt.current_solver_options is None:
             opt.current_solver_options = {}
+        # only the limit (the layers below hold the rest): time left over this rank's paths
         opt.current_solver_options["time_limit"] = max(left / max(len(opt.local_scenarios), 1), 0.05)
 
     def post_iter0_after_sync(self) -> None:  # after PH took its trivial bound
@@ -607,10 +608,9 @@ def _fixed_root_shuffle() -> Any:
 
 
 def _wheel_config(
-    mt: MpiSppyTree, options: SolveOptions, left: float | None, spokes: tuple[str, ...], share: int
+    mt: MpiSppyTree, options: SolveOptions, left: float | None, spokes: tuple[str, ...], sub: dict[str, Any]
 ) -> Any:
-    """mpi-sppy's ``Config`` of a hub-and-spokes PH run (HiGHS's options in ``solver_options``,
-    the time left split over the ``share`` paths a rank solves in turn)."""
+    """mpi-sppy's ``Config`` of a hub-and-spokes PH run (HiGHS's options ``sub`` in ``solver_options``)."""
     from mpisppy.utils import config
 
     iterations, _ = ph_settings(options)
@@ -629,7 +629,6 @@ def _wheel_config(
     cfg.linearize_proximal_terms = True
     # mpi-sppy's Config keeps solver options as an option string ("key=value key=value"): a
     # dict given here would be read as its text, and no option would reach HiGHS
-    sub = _subsolver_options(options, left, share)
     cfg.solver_options = " ".join(f"{key}={value}" for key, value in sub.items())
     cfg.branching_factors = mt.branching_factors or [mt.children["ROOT"]]
     cfg.lagrangian = "lagrangian" in spokes
@@ -697,8 +696,8 @@ def run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: A
     spokes = _layout(comm.size, len(mt.scenario_names))
     per = comm.size // (1 + len(spokes))
     left = time_left(options, started)
-    share = -(-len(mt.scenario_names) // per)  # the paths of one hub rank
-    cfg = _wheel_config(mt, options, left, spokes, share)
+    sub = _subsolver_options(options, left, -(-len(mt.scenario_names) // per))  # over one hub rank's paths
+    cfg = _wheel_config(mt, options, left, spokes, sub)
     run_deadline = None if options.time_limit is None else started + options.time_limit
     x: dict[str, np.ndarray] = {}
 
@@ -706,7 +705,7 @@ def run_ph_wheel(mt: MpiSppyTree, options: SolveOptions, started: float, comm: A
         x[mt.path_of(name)] = _x(scenario)
 
     with quiet(options.verbose):
-        wheel = _wheel(mt, cfg, _subsolver_options(options, left, share), rho, per, run_deadline)
+        wheel = _wheel(mt, cfg, sub, rho, per, run_deadline)
         deadline = _deadline(cfg.time_limit)
         wheel.spin()
         with tempfile.TemporaryDirectory(prefix="procure-mpisppy-") as folder:  # the writer writes nothing
