@@ -15,7 +15,7 @@ from .analysis.sensitivity import MarginalValue, Sensitivity
 from .base import fmt
 from .base.errors import Interrupted, ProblemError, SolverNotAvailable
 from .core.planner import Planner
-from .core.result import Result
+from .core.result import Outcome, Result
 from .core.solve import solve
 from .problem import table_input as _table_input  # noqa: F401
 from .problem.format import (
@@ -55,6 +55,7 @@ __all__ = [
     "MarginalValue",
     "Offer",
     "OutOfSample",
+    "Outcome",
     "Planner",
     "PowerBuild",
     "PriceTier",

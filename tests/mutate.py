@@ -88,6 +88,13 @@ EVALUATE_TESTS = (
     "tests/test_options.py::test_check_names_plans_that_misuse_an_option",  # options' own checks (1 s)
     "tests/test_options.py::test_check_counts_an_options_reservation_cap_in_units_of_whole_lots",
 )
+#: The requirement records: their checks first, then what reads their words and removals.
+RULE_TESTS = (
+    *EVALUATE_TESTS,
+    "tests/test_rule_records.py",
+    "tests/test_vendor_rules.py",
+    "tests/test_rule_costs.py",
+)
 INPUTS_TESTS = (CHECK_CATCHES, V2_REFERENCE, COMMERCIAL, DISCOUNTS, "tests/test_solve.py", "tests/test_risk.py")
 FORMULATION_TESTS = (
     COMMERCIAL,
@@ -122,6 +129,7 @@ TARGETS: dict[str, Target] = {
     t.path: t
     for t in (
         Target("procure/problem/evaluate.py", "evaluate", EVALUATE_TESTS),
+        Target("procure/problem/rules.py", "evaluate", RULE_TESTS),
         Target("procure/model/families.py", "formulation", FORMULATION_TESTS),
         Target("procure/model/risk.py", "formulation", RISK_TESTS),
         Target("procure/model/power_build.py", "formulation", BUILD_TESTS),

@@ -43,16 +43,16 @@ import pandas as pd
 
 from ..base import fmt
 from ..base.errors import NumericsError
-from ..base.fmt import share as fmt_share
 from ..base.hooks import provide
 from ..core.pipeline import Pipeline
-from ..core.result import Result
+from ..core.result import Outcome
 from ..model.build import BuiltModel, Extra
 from ..model.elastic import elastic_model
 from ..model.risk import HHI_TOL
 from ..model.sets import ModelData, model_data
 from ..problem.fields import apply_changes, get_value
 from ..problem.format import Problem, as_problem
+from ..problem.rules import RULES, Rule
 from ..solvers import DEFAULT_SOLVER
 from ..solvers.base import Adapter, SolveOptions
 from ..solvers.options import set_up
@@ -241,178 +241,18 @@ def _money(value: float) -> str:
 # ---------------------------------------------------------------------------- requirements
 
 
-@dataclass(frozen=True)
-class _Family:
-    """How one row family of the model maps to the problem's fields."""
+#: The requirement families a diagnosis relaxes, by row block: their records
+#: (`procure.problem.rules.RULES`) say each one's field, words, unit and how it moves.
+FAMILIES: dict[str, Rule] = {r.name: r for r in RULES if r.relax is not None}
 
-    path: Callable[[tuple[Any, ...], ModelData], str]
-    text: Callable[[tuple[Any, ...], ModelData, Problem], str]
-    kind: str  # "lower" / "upper": the field is the row's right-hand side; "scalar": a coefficient
-    unit: str
-    what: Callable[[tuple[Any, ...]], str]
-
-
-def _vendor_share_path(lab: tuple[Any, ...], data: ModelData) -> str:
-    return f"vendors[{lab[0]}].max_share"
-
-
-FAMILIES: dict[str, _Family] = {
-    "demand": _Family(
-        lambda lab, d: f"demand[{lab[0]}]",
-        lambda lab, d, p: f"demand in {lab[0]} ({fmt.amount(d.demand[d.period_index(lab[0])], 'compute')})",
-        "scalar",
-        "compute",
-        lambda lab: f"demand in {lab[0]}",
-    ),
-    "workload_demand": _Family(
-        lambda lab, d: f"workloads[{lab[0]}][{lab[1]}]",
-        lambda lab, d, p: f"{lab[0]} demand in {lab[1]}",
-        "scalar",
-        "compute",
-        lambda lab: f"demand for {lab[0]} in {lab[1]}",
-    ),
-    "power_cap": _Family(
-        lambda lab, d: f"power_cap_gw[{lab[0]}]",
-        lambda lab, d, p: f"power cap in {lab[0]} ({_gw(get_value(p, f'power_cap_gw[{lab[0]}]'))})",
-        "upper",
-        "GW",
-        lambda lab: f"power cap in {lab[0]}",
-    ),
-    "site_power": _Family(
-        lambda lab, d: f"sites[{lab[0]}].power_cap_gw[{lab[1]}]",
-        lambda lab, d, p: f"power cap at {lab[0]} in {lab[1]}",
-        "upper",
-        "GW",
-        lambda lab: f"power cap at {lab[0]} in {lab[1]}",
-    ),
-    "supply": _Family(
-        lambda lab, d: f"offers[{lab[0]}].max_units[{lab[1]}]",
-        lambda lab, d, p: f"supply of {lab[0]} in {lab[1]}",
-        "upper",
-        "units",
-        lambda lab: f"supply of {lab[0]} in {lab[1]}",
-    ),
-    "budget": _Family(
-        lambda lab, d: f"budget[{lab[0]}]",
-        lambda lab, d, p: f"budget in {lab[0]} ({_money(float(get_value(p, f'budget[{lab[0]}]')))})",
-        "upper",
-        "$",
-        lambda lab: f"budget in {lab[0]}",
-    ),
-    "total_budget": _Family(
-        lambda lab, d: "total_budget",
-        lambda lab, d, p: f"total budget ({_money(float(p.total_budget or 0))})",
-        "upper",
-        "$",
-        lambda lab: "total budget",
-    ),
-    "max_spend": _Family(
-        lambda lab, d: f"vendors[{lab[0]}].max_spend",
-        lambda lab, d, p: f"most spend with {lab[0]}",
-        "upper",
-        "$",
-        lambda lab: f"spend cap with {lab[0]}",
-    ),
-    "min_spend": _Family(
-        lambda lab, d: f"vendors[{lab[0]}].min_spend",
-        lambda lab, d, p: f"minimum spend with {lab[0]}",
-        "lower",
-        "$",
-        lambda lab: f"minimum spend with {lab[0]}",
-    ),
-    "max_share": _Family(
-        _vendor_share_path,
-        lambda lab, d, p: f"{lab[0]} share ≤ {fmt.share(_share_of(d, lab[0]), None)} in {lab[1]}",
-        "scalar",
-        "share",
-        lambda lab: f"{lab[0]}'s share",
-    ),
-    "min_share": _Family(
-        lambda lab, d: f"vendors[{lab[0]}].min_share",
-        lambda lab, d, p: f"{lab[0]} share ≥ {fmt_share(_floor_of(d, lab[0]))} in {lab[1]}",
-        "scalar",
-        "share",
-        lambda lab: f"share floor of {lab[0]}",
-    ),
-    "max_new_compute": _Family(
-        lambda lab, d: f"vendors[{lab[0]}].max_new_compute[{lab[1]}]",
-        lambda lab, d, p: (
-            f"{lab[0]}'s allocation in {lab[1]} "
-            f"({fmt.amount(d.max_new_compute[d.vendors.index(lab[0]), d.period_index(lab[1])], 'compute')})"
-        ),
-        "upper",
-        "compute",
-        lambda lab: f"allocation of {lab[0]} in {lab[1]}",
-    ),
-    "vendor_loss": _Family(
-        lambda lab, d: "risk.survive_vendor_loss",
-        lambda lab, d, p: (
-            f"losing {lab[0]} in {lab[1]} leaves ≥ {fmt.share(p.risk.survive_vendor_loss, None)} of demand"
-        ),
-        "scalar",
-        "share",
-        lambda lab: "share of demand that must survive the loss of a vendor",
-    ),
-    "min_vendors": _Family(
-        lambda lab, d: "risk.min_vendors",
-        lambda lab, d, p: (
-            f"at least {p.risk.min_vendors} vendors with ≥ {fmt.share(p.risk.min_vendor_share, None)} "
-            f"of demand in {lab[0]}"
-        ),
-        "scalar",
-        "vendors",
-        lambda lab: "minimum number of vendors",
-    ),
-    "max_hhi": _Family(
-        lambda lab, d: "risk.max_hhi",
-        lambda lab, d, p: f"HHI ≤ {fmt.number(p.risk.max_hhi or 0)} in {lab[0]}",
-        "scalar",
-        "HHI",
-        lambda lab: "HHI cap",
-    ),
-    "max_cvar": _Family(
-        lambda lab, d: "risk.max_cvar",
-        lambda lab, d, p: f"CVaR ≤ {_money(float(p.risk.max_cvar or 0))}",
-        "scalar",
-        "$",
-        lambda lab: "CVaR cap",
-    ),
-}
-
-
-def _gw(value: Any) -> str:
-    return fmt.power(float(value)) if value is not None else "none"
+#: The order in which the deletion filter tries to drop whole families: the records' order (the
+#: buyer's own rules first, the physical and financial limits next, demand last), so that a
+#: conflict names the plainest requirements that cannot hold together.
+DELETION_ORDER = tuple(FAMILIES)
 
 
 def _share_of(data: ModelData, vendor: str) -> float:
     return float(data.max_share[data.vendors.index(vendor)])
-
-
-def _floor_of(data: ModelData, vendor: str) -> float:
-    return float(data.min_share[data.vendors.index(vendor)])
-
-
-#: The order in which the deletion filter tries to drop whole families: rules of the buyer's own
-#: first, the physical and financial limits next, demand last, so that a conflict names the
-#: plainest requirements that cannot hold together.
-DELETION_ORDER = (
-    "max_cvar",
-    "max_hhi",
-    "min_vendors",
-    "vendor_loss",
-    "max_share",
-    "min_share",
-    "min_spend",
-    "max_spend",
-    "max_new_compute",
-    "supply",
-    "total_budget",
-    "budget",
-    "site_power",
-    "power_cap",
-    "workload_demand",
-    "demand",
-)
 
 
 @dataclass(frozen=True)
@@ -452,8 +292,9 @@ def _requirement_rows(built: BuiltModel, data: ModelData, problem: Problem) -> l
         for k in np.flatnonzero(~free):
             lab = block.index.label(int(k))
             period = next((int(x) for x in lab if isinstance(x, (int, np.integer))), None)
-            req = Requirement(spec.path(lab, data), spec.text(lab, data, problem), block.name, period)
-            lever = f"{block.name}/{lab[0]}" if block.name in ("max_share", "min_share") else block.name
+            req = Requirement(spec.path_of(lab), spec.text_of(lab, data, problem), block.name, period)
+            per_vendor = spec.relax == "scalar" and spec.path.startswith("vendors[")  # one lever per vendor
+            lever = f"{block.name}/{lab[0]}" if per_vendor else block.name
             out.append(_Row(block.start + int(k), block.name, int(k), lab, req, lever))
     return out
 
@@ -634,13 +475,13 @@ def _rhs_changes(ctx: _Context, lever_rows: list[_Row], slack: np.ndarray) -> li
             lot = _unit_scale(ctx, r)
             lots = math.floor(old / lot + 1e-9) + math.ceil(amount - 1e-6)
             new = float(lots * lot)
-        elif spec.kind == "lower":
+        elif spec.relax == "lower":
             new = max(old - amount * (1 + MARGIN) - 1e-9 * abs(old), 0.0)
         else:
             new = old + amount * (1 + MARGIN) + 1e-9 * abs(old)
         seen = out.get(r.requirement.path)
         if new != old and (seen is None or abs(new - old) > abs(seen.new - seen.old)):
-            out[r.requirement.path] = _Change(r.requirement.path, old, new, spec.unit, spec.what(r.label))
+            out[r.requirement.path] = _Change(r.requirement.path, old, new, spec.unit, spec.what_of(r.label))
     return list(out.values())
 
 
@@ -656,10 +497,9 @@ def _old_value(ctx: _Context, r: _Row) -> float:
         return float(data.demand[data.period_index(lab[0])])
     if r.family == "max_share":
         return _share_of(data, lab[0])
-    if r.family == "min_share":
-        return _floor_of(data, lab[0])
-    if r.family == "max_new_compute":
-        return float(data.max_new_compute[data.vendors.index(lab[0]), data.period_index(lab[1])])
+    term = FAMILIES[r.family].term
+    if term is not None:  # a vendor term: its value in force in the row's period
+        return float(term.limit(data)[data.vendors.index(lab[0]), data.period_index(lab[1])])
     value = get_value(ctx.problem, r.requirement.path)
     return float(value) if value is not None else math.nan
 
@@ -688,7 +528,7 @@ def _edits(ctx: _Context, changes: Iterable[_Change]) -> dict[str, Any]:
     return edits
 
 
-def _solve(ctx: _Context, problem: Problem) -> Result | None:
+def _solve(ctx: _Context, problem: Problem) -> Outcome | None:
     left = ctx.clock.left()
     if left < 0.1:
         return None
@@ -758,20 +598,16 @@ def _scalar_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     old = _old_value(ctx, r)
     if r.family == "max_share":
         loose, integer = _share_used(ctx, lever_rows), False
-    elif r.family == "max_hhi":
-        if not ctx.tree:  # one least-HHI solve finds the cap (a tree: a cap on every path's plan)
-            least = least_max_hhi(ctx.pipeline, ctx.problem, ctx.clock.left())
-            if least is None:
-                return None
-            if least.value <= old:  # HHI alone is not what has no plan
-                return None
-            new = least.value * (1 + MARGIN) + HHI_TOL
-            return _verified(ctx, [_Change(path, old, new, spec.unit, spec.what(r.label))], least.proved)
-        loose, integer = 1.0, False
-    elif r.family in ("vendor_loss", "min_share"):
-        loose, integer = 0.0, False
-    elif r.family == "min_vendors":
-        loose, integer = 0.0, True
+    elif r.family == "max_hhi" and not ctx.tree:  # one least-HHI solve finds the cap
+        least = least_max_hhi(ctx.pipeline, ctx.problem, ctx.clock.left())
+        if least is None:
+            return None
+        if least.value <= old:  # HHI alone is not what has no plan
+            return None
+        new = least.value * (1 + MARGIN) + HHI_TOL
+        return _verified(ctx, [_Change(path, old, new, spec.unit, spec.what_of(r.label))], least.proved)
+    elif spec.loosest is not None:  # bisect between the value in force and the one that holds always
+        loose, integer = spec.loosest, spec.integer
     else:  # max_cvar: from the elastic plan's slack on its one row
         found = _elastic(ctx, lever_rows)
         if found is None:
@@ -795,7 +631,7 @@ def _scalar_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
 def _bisected_repair(
     ctx: _Context,
     r: _Row,
-    spec: _Family,
+    spec: Rule,
     path: str,
     old: float,
     loose: float,
@@ -818,7 +654,7 @@ def _bisected_repair(
         if bisected is None:
             return None
         good, minimal = bisected
-    return _verified(ctx, [_Change(path, old, float(good), spec.unit, spec.what(r.label))], minimal)
+    return _verified(ctx, [_Change(path, old, float(good), spec.unit, spec.what_of(r.label))], minimal)
 
 
 def _share_used(ctx: _Context, lever_rows: list[_Row]) -> float:
@@ -863,10 +699,10 @@ def _demand_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     for rows in filter(None, (in_conflict, lever_rows if len(in_conflict) < len(lever_rows) else [])):
         spec = FAMILIES[rows[0].family]
         old = {r.requirement.path: _demand_of(ctx, r) for r in rows}
-        whats = {r.requirement.path: spec.what(r.label) + r.where for r in rows}
+        whats = {r.requirement.path: spec.what_of(r.label) + r.where for r in rows}
 
         def changes(
-            f: float, old: dict[str, float] = old, whats: dict[str, str] = whats, spec: _Family = spec
+            f: float, old: dict[str, float] = old, whats: dict[str, str] = whats, spec: Rule = spec
         ) -> list[_Change]:
             return [_Change(p, v, v * f, spec.unit, whats[p]) for p, v in old.items() if v > 0]
 
@@ -888,7 +724,7 @@ def _demand_of(ctx: _Context, r: _Row) -> float:
 
 
 def _lever_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
-    if FAMILIES[lever_rows[0].family].kind == "scalar":
+    if FAMILIES[lever_rows[0].family].relax == "scalar":
         return _scalar_repair(ctx, lever_rows)
     found = _elastic(ctx, lever_rows)
     if found is None:
@@ -915,13 +751,13 @@ def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
             needed, found = [f for f in needed if f != family], fewer
     movable = [r for r in movable if r.family in needed]
     slack, x = found
-    changes = _rhs_changes(ctx, [r for r in movable if FAMILIES[r.family].kind != "scalar"], slack)
+    changes = _rhs_changes(ctx, [r for r in movable if FAMILIES[r.family].relax != "scalar"], slack)
     data = ctx.data
     compute = x[ctx.built.compute]  # (V, T)
     total = np.maximum(compute.sum(axis=0), 1e-12)
     by_lever: dict[str, list[_Row]] = {}
     for r in movable:
-        if FAMILIES[r.family].kind == "scalar" and slack[r.row] > 1e-9:
+        if FAMILIES[r.family].relax == "scalar" and slack[r.row] > 1e-9:
             by_lever.setdefault(r.lever, []).append(r)
     for lever_rows in by_lever.values():
         r = lever_rows[0]
@@ -930,15 +766,19 @@ def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
             for q in lever_rows:
                 old = _demand_of(ctx, q)
                 new = max(old - float(slack[q.row]) * (1 + MARGIN), 0.0)
-                changes.append(_Change(q.requirement.path, old, new, spec.unit, spec.what(q.label)))
+                changes.append(_Change(q.requirement.path, old, new, spec.unit, spec.what_of(q.label)))
             continue
         old = _old_value(ctx, r)
         if r.family == "max_share":
             v = data.vendors.index(r.label[0])
             new = min(float((compute[v] / total).max()) * (1 + MARGIN), 1.0)
-        elif r.family == "min_share":
-            v, served = data.vendors.index(r.label[0]), data.demand > 0
-            new = max(float((compute[v] / total)[served].min(initial=1.0)) * (1 - MARGIN), 0.0)
+        elif spec.term is not None and spec.term.rows == "share":  # a vendor's share term
+            v = data.vendors.index(r.label[0])
+            shares = (compute[v] / total)[spec.term.applies(data)[v]]
+            if spec.term.sense == "≥":
+                new = max(float(shares.min(initial=1.0)) * (1 - MARGIN), 0.0)
+            else:
+                new = min(float(shares.max(initial=0.0)) * (1 + MARGIN), 1.0)
         elif r.family == "vendor_loss":
             served = data.demand > 0
             keep = (total - compute)[:, served] / data.demand[served]
@@ -950,7 +790,7 @@ def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
         else:  # max_cvar
             cvar = ctx.built.cvar
             new = old + float(slack[r.row]) * (cvar.unit if cvar is not None else 1.0) * (1 + MARGIN)
-        changes.append(_Change(r.requirement.path, old, new, spec.unit, spec.what(r.label)))
+        changes.append(_Change(r.requirement.path, old, new, spec.unit, spec.what_of(r.label)))
     return _verified(ctx, changes, False) if changes else None
 
 
@@ -1094,7 +934,7 @@ def _repairs(ctx: _Context, conflict: list[_Row], most: int | None = None) -> li
     # every family may hold a repair (another conflict may need it too): the conflict's first,
     # limits (one elastic solve each) before caps and demand (a bisection each)
     def order(r: _Row) -> tuple[bool, bool]:
-        return (r not in conflict, FAMILIES.get(r.family, FAMILIES["demand"]).kind == "scalar")
+        return (r not in conflict, FAMILIES.get(r.family, FAMILIES["demand"]).relax == "scalar")
 
     levers = list(dict.fromkeys(r.lever for r in sorted(ctx.rows, key=order)))
     found: list[_Repair] = []

@@ -24,7 +24,7 @@ from ..base import fmt
 from ..base.errors import ProblemError
 from ..base.hooks import provided
 from ..core.pipeline import Extra, ModelState, Pipeline, lots_of, optimize, options_of, remaining, split_of, warm
-from ..core.result import Result, make_result
+from ..core.result import Outcome, Result, make_result
 from ..model.build import BuiltModel
 from ..model.linear import Index
 from ..model.sets import ModelData
@@ -124,7 +124,7 @@ class Frontier:
 
     measure: str
     table: pd.DataFrame
-    results: tuple[Result, ...] = field(repr=False)
+    results: tuple[Outcome, ...] = field(repr=False)
 
     def display(self) -> pd.DataFrame:
         """`table` for people to read (a copy of text): the risk and the level in the measure's
@@ -342,7 +342,7 @@ class _Trace:
         cheapest, state = self.pipeline.run_kept(self.traded, report=self.original)
         if not cheapest.has_plan:
             return Frontier(self.measure, _table([math.nan], [cheapest], self.measure, self.original), (cheapest,))
-        assert cheapest.evaluation is not None
+        assert isinstance(cheapest, Result) and cheapest.evaluation is not None  # one plan: no tree here
         high = risk_of(cheapest.evaluation, self.measure)
         self.step()
         safe_lots, low = self.least_risk(state, high)
@@ -352,7 +352,7 @@ class _Trace:
         # The least-risk plan fits every level: it warm-starts each point (so the solver always
         # holds a plan) and stands in if a point's solve ends without one.
         levels = np.linspace(high, low, points)
-        results = [cheapest]
+        results: list[Outcome] = [cheapest]
         for k, at in enumerate(levels[1:], start=2):
             self.step()
             result, state = self.point(state, at, safe_lots)
@@ -361,7 +361,7 @@ class _Trace:
         results = _monotone(results)
         return Frontier(self.measure, _table(list(levels), results, self.measure, self.original), tuple(results))
 
-    def point(self, state: ModelState, at: float, safe_lots: np.ndarray) -> tuple[Result, ModelState]:
+    def point(self, state: ModelState, at: float, safe_lots: np.ndarray) -> tuple[Outcome, ModelState]:
         """The cheapest plan with risk ≤ ``at`` (with slack for round-off between the model and
         the exact risk); the least-risk plan when the solve ends without one."""
         self.level.set(state, at * (1 + 1e-6) + 1e-9)
@@ -439,7 +439,7 @@ class _Trace:
         return best, high_ok
 
 
-def _monotone(results: list[Result]) -> list[Result]:
+def _monotone(results: list[Outcome]) -> list[Outcome]:
     """A plan found for a tighter level also fits every looser one: keep the cheaper
     (this removes kinks that a non-zero ``mip_gap`` can leave)."""
     out = list(results)
@@ -450,11 +450,11 @@ def _monotone(results: list[Result]) -> list[Result]:
     return out
 
 
-def _table(levels: list[float], results: list[Result], measure: str, problem: Problem) -> pd.DataFrame:
+def _table(levels: list[float], results: list[Outcome], measure: str, problem: Problem) -> pd.DataFrame:
     rows = []
     for level, result in zip(levels, results):
         row: dict[str, Any] = {"level": level, "status": result.status}
-        ev = result.evaluation
+        ev = result.evaluation if isinstance(result, Result) else None
         if result.has_plan and ev is not None:
             total = ev.compute.sum()
             row.update(risk=risk_of(ev, measure), cost=result.cost, objective=result.objective, cvar=ev.cvar)

@@ -22,7 +22,7 @@ from ..core.re_solve import minus, optimum, pipeline_for, resolve
 from ..problem.format import Problem
 
 if TYPE_CHECKING:
-    from ..core.result import Result
+    from ..core.result import Outcome
 
 __all__ = ["OptionValue", "option_value"]
 
@@ -48,7 +48,7 @@ class OptionValue:
         Both solves proved their optimum exactly.
     note : str
         What the answer means, in words.
-    result_without : Result
+    result_without : Outcome
         The problem without the option, solved.
     """
 
@@ -62,7 +62,7 @@ class OptionValue:
     exercised: float
     certain: bool
     note: str
-    result_without: Result = field(repr=False)
+    result_without: Outcome = field(repr=False)
 
     def __str__(self) -> str:
         return self.note
@@ -75,7 +75,7 @@ def _without(problem: Problem, name: str) -> Problem:
 
 
 @provide("option_value")
-def option_value(result: Result, name: str, **solve_options: Any) -> OptionValue:
+def option_value(result: Outcome, name: str, **solve_options: Any) -> OptionValue:
     """What capacity option ``name`` of ``result``'s problem saves, by solving the problem
     without it.
 
@@ -132,7 +132,7 @@ def option_value(result: Result, name: str, **solve_options: Any) -> OptionValue
     )
 
 
-def _expected_use(result: Result, name: str) -> tuple[float, float]:
+def _expected_use(result: Outcome, name: str) -> tuple[float, float]:
     """Units reserved and exercised through option ``name`` in ``result``'s plan; for a demand
     tree, their expectations over the paths (a reservation made before the first branch is
     the same on every path)."""
@@ -144,7 +144,7 @@ def _expected_use(result: Result, name: str) -> tuple[float, float]:
     return _use(result, name)
 
 
-def _use(result: Result, name: str) -> tuple[float, float]:
+def _use(result: Outcome, name: str) -> tuple[float, float]:
     table = result.options
     if name not in table.index:
         return math.nan, math.nan

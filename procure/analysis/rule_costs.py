@@ -16,23 +16,18 @@ from __future__ import annotations
 import math
 import sys
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..base import fmt
-from ..base.fmt import money
 from ..base.hooks import provide
 from ..core.pipeline import ModelState
 from ..core.re_solve import minus, optimum, pipeline_for, resolve, start_lots
+from ..core.result import Outcome, Result
 from ..problem.evaluate import evaluate, objective_of
 from ..problem.fields import set_value
 from ..problem.format import Problem
-
-if TYPE_CHECKING:
-    from ..core.result import Result
+from ..problem.rules import RULES, TOKEN_SHARE, Removal
 
 __all__ = ["COLUMNS", "NOTE", "TOKEN_SHARE", "Rule", "rule_costs", "rules_of", "without"]
 
@@ -61,102 +56,19 @@ NOTE = (
     "itself loses that term: plan_cost_change is what the plan spends on it in dollars of cost."
 )
 
-#: The share of demand that makes a vendor count once ``min_vendor_share`` is taken out: a token
-#: presence.  Not less: a share within the solvers' tolerances of 0 (1e-9 of demand, say) would
-#: let a vendor with no compute count in one model and not in another.
-TOKEN_SHARE = 1e-3
-
 #: Show a progress bar from this many rules on (when standard error is a terminal).
 PROGRESS_FROM = 5
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A business rule a problem states: the field ``path``, what it says in words, and the
-    value that removes it (the loosest the field takes)."""
-
-    path: str
-    description: str
-    neutral: Any
-
-
-def _pct(x: float) -> str:
-    """A limit a person set, as a percentage shown exactly (``0.6`` → ``60%``)."""
-    return fmt.share(x, None)
+#: A business rule a problem states: the field ``path``, what it says in words, and the value
+#: that removes it (the loosest the field takes).
+Rule = Removal
 
 
 def rules_of(problem: Problem) -> list[Rule]:
-    """Every business rule ``problem`` states, in a fixed order (vendors' share caps first,
-    budgets last)."""
-    return [*_share_rules(problem), *_risk_rules(problem), *_money_rules(problem)]
-
-
-def _share_rules(problem: Problem) -> list[Rule]:
-    """Caps and floors on vendors' shares and allocations."""
-    risk = problem.risk
-    out: list[Rule] = []
-    for v in problem.vendors:
-        if v.max_share is not None and v.max_share < 1.0:
-            out.append(Rule(f"vendors[{v.name}].max_share", f"{v.name} share of compute ≤ {_pct(v.max_share)}", 1.0))
-    if risk.max_share < 1.0:
-        own = any(v.max_share is not None for v in problem.vendors)
-        scope = "every other vendor's" if own else "every vendor's"
-        out.append(Rule("risk.max_share", f"{scope} share of compute ≤ {_pct(risk.max_share)}", 1.0))
-    for v in problem.vendors:
-        if v.min_share > 0:
-            out.append(Rule(f"vendors[{v.name}].min_share", f"{v.name} share of compute ≥ {_pct(v.min_share)}", 0.0))
-        if v.max_new_compute is not None:
-            out.append(
-                Rule(f"vendors[{v.name}].max_new_compute", f"compute bought from {v.name} per period capped", None)
-            )
-    return out
-
-
-def _risk_rules(problem: Problem) -> list[Rule]:
-    """Vendor count, vendor-loss survival, concentration and disruption risk."""
-    risk = problem.risk
-    alpha = fmt.number(risk.cvar_alpha)
-    share = _pct(risk.min_vendor_share)
-    out: list[Rule] = []
-    if risk.min_vendors > 0:
-        out.append(Rule("risk.min_vendors", f"at least {risk.min_vendors} vendors each supply ≥ {share} of demand", 0))
-        if risk.min_vendor_share > TOKEN_SHARE:
-            words = f"a vendor counts toward min_vendors only with ≥ {share} of demand"
-            out.append(Rule("risk.min_vendor_share", words, TOKEN_SHARE))
-    if risk.survive_vendor_loss > 0:
-        words = f"losing any one vendor leaves ≥ {_pct(risk.survive_vendor_loss)} of demand"
-        out.append(Rule("risk.survive_vendor_loss", words, 0.0))
-    if risk.hhi_weight > 0:
-        out.append(Rule("risk.hhi_weight", f"concentration priced at {money(risk.hhi_weight)} per unit of HHI", 0.0))
-    if risk.max_hhi is not None:
-        out.append(Rule("risk.max_hhi", f"HHI ≤ {fmt.number(risk.max_hhi)} every period", None))
-    if risk.risk_weight > 0:
-        words = f"disruption risk priced at {fmt.number(risk.risk_weight)} × CVaR({alpha}) of the loss"
-        out.append(Rule("risk.risk_weight", words, 0.0))
-    if risk.max_cvar is not None:
-        out.append(Rule("risk.max_cvar", f"CVaR({alpha}) of the loss ≤ {money(risk.max_cvar)}", None))
-    return out
-
-
-def _money_rules(problem: Problem) -> list[Rule]:
-    """Sites' vendor lists, spend with vendors, and budgets."""
-    out: list[Rule] = []
-    for site in problem.sites:
-        if site.vendors is not None:
-            out.append(Rule(f"sites[{site.name}].vendors", f"{site.name} hosts only {', '.join(site.vendors)}", None))
-    for v in problem.vendors:
-        if v.min_spend > 0:
-            out.append(Rule(f"vendors[{v.name}].min_spend", f"take-or-pay: {money(v.min_spend)} with {v.name}", 0.0))
-        if v.max_spend is not None:
-            out.append(Rule(f"vendors[{v.name}].max_spend", f"spend with {v.name} ≤ {money(v.max_spend)}", None))
-    if problem.budget is not None:
-        budget = np.asarray(problem.budget, dtype=float)
-        low, high = money(budget.min()), money(budget.max())
-        each = money(float(budget[0])) if np.all(budget == budget[0]) else f"{low}–{high}"
-        out.append(Rule("budget", f"capex ≤ {each} per period", None))
-    if problem.total_budget is not None:
-        out.append(Rule("total_budget", f"capex and take-or-pay ≤ {money(problem.total_budget)} in all", None))
-    return out
+    """Every business rule ``problem`` states, in the order of the rules' records
+    (`procure.problem.rules.RULES`: the buyer's own rules first, budgets last)."""
+    return [removal for record in RULES for removal in record.removed(problem)]
 
 
 def without(problem: Problem, rule: Rule) -> Problem:
@@ -175,7 +87,7 @@ def _bar(rules: list[Rule], progress: bool | None) -> Any:
     return tqdm(rules, desc="rule costs", unit="rule", file=sys.stderr, disable=not show, leave=False)
 
 
-def _row(rule: Rule, result: Result, problem: Problem, resolved: Result, seconds: float) -> dict[str, Any]:
+def _row(rule: Rule, result: Outcome, problem: Problem, resolved: Outcome, seconds: float) -> dict[str, Any]:
     """One line of the table: the rule's cost and the interval the solves prove for it."""
     with_obj, with_bound = optimum(result)
     wo_obj, wo_bound, wo_cost = math.nan, math.nan, math.nan
@@ -183,7 +95,7 @@ def _row(rule: Rule, result: Result, problem: Problem, resolved: Result, seconds
         wo_obj, wo_bound, wo_cost = resolved.objective, resolved.bound, resolved.cost
     elif resolved.status == "infeasible":
         wo_obj, wo_bound = math.inf, math.inf
-    ev = result.evaluation
+    ev = result.evaluation if isinstance(result, Result) else None
     if result.has_plan and ev is not None:
         # the result's plan is a plan of the rule-less problem too: the optimum is at most its objective
         start = start_lots(result, problem)  # None unless the plan meets every constraint of problem
@@ -219,7 +131,7 @@ def _row(rule: Rule, result: Result, problem: Problem, resolved: Result, seconds
 
 
 @provide("rule_costs")
-def rule_costs(result: Result, *, progress: bool | None = None, **solve_options: Any) -> pd.DataFrame:
+def rule_costs(result: Outcome, *, progress: bool | None = None, **solve_options: Any) -> pd.DataFrame:
     """What each business rule of ``result``'s problem costs, dearest first.
 
     For every rule the problem states — each vendor's share cap and ``risk.max_share``, each

@@ -21,7 +21,7 @@ import numbers
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,13 +31,12 @@ from ..base.errors import ProblemError
 from ..base.fmt import money
 from ..base.hooks import provide
 from ..core.re_solve import checked_options, keep_model, kept_model, minus, optimum, pipeline_for, resolve, start_lots
-from ..problem.evaluate import PlanEvaluation, new_compute
+from ..core.result import Outcome, Result
+from ..problem.evaluate import PlanEvaluation
 from ..problem.fields import get_value, set_value
 from ..problem.format import Problem
+from ..problem.rules import vendor_terms
 from .duals import NO_PERIOD, Change, FixedPlan, StructureChanged
-
-if TYPE_CHECKING:
-    from ..core.result import Result
 
 __all__ = ["KINDS", "MarginalValue", "Sensitivity", "marginal_value", "sensitivity"]
 
@@ -261,7 +260,7 @@ class MarginalValue:
     new_gap: float
     certain: bool
     note: str
-    result: Result = field(repr=False)
+    result: Outcome = field(repr=False)
 
     def summary(self) -> str:
         """The answer in words."""
@@ -424,31 +423,19 @@ def _vendor_fields(f: _Collect) -> None:
     if risk.max_share < 1.0 and inheriting:
         top = shares[inheriting].max(axis=0)
         f.per_period_rows("risk.max_share", "shares", 1, "pt", 0.01, risk.max_share, top)
-    bought = new_compute(inputs, ev)
-    for v, vendor in enumerate(problem.vendors):  # in vendor_names order
-        if vendor.min_share > 0:
-            floor_used = np.where(inputs.demand > 0, shares[v], np.nan)
-            f.per_period_rows(
-                f"vendors[{vendor.name}].min_share",
-                "shares",
-                -1,
-                "pt",
-                0.01,
-                vendor.min_share,
-                floor_used,
-                vendor=vendor.name,
-            )
-        if vendor.max_new_compute is not None:
-            f.periodic(
-                f"vendors[{vendor.name}].max_new_compute",
-                "contracts",
-                1,
-                "compute",
-                1.0,
-                inputs.max_new_compute[v],
-                bought[v],
-                vendor=vendor.name,
-            )
+    for term in vendor_terms():  # a vendor's own terms, each as its record says
+        kind, unit, per = term.price
+        relax = 1 if term.sense == "≤" else -1
+        given, used, applies = term.limit(inputs), term.used(inputs, ev), term.applies(inputs)
+        for v, vendor in enumerate(problem.vendors):  # in vendor_names order
+            if not term.stated(vendor):
+                continue
+            path = term.field(vendor.name)
+            if term.per_period:
+                f.periodic(path, kind, relax, unit, per, given[v], used[v], vendor=vendor.name)
+            else:
+                shown = np.where(applies[v], used[v], np.nan)
+                f.per_period_rows(path, kind, relax, unit, per, float(given[v, 0]), shown, vendor=vendor.name)
     spend = ev.spend_by_vendor.sum(axis=1)
     for k, vendor in enumerate(problem.vendors):  # in vendor_names order
         if vendor.min_spend > 0:
@@ -680,7 +667,7 @@ def _table(entries: list[_Entry], objective: float) -> pd.DataFrame:
 
 
 @provide("sensitivity")
-def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
+def sensitivity(result: Outcome, **solve_options: Any) -> Sensitivity:
     """Shadow prices of ``result``'s plan in business units, with its whole lots fixed.
 
     Every purchase of the plan — whole lots, orders, onboarding, the vendors counted toward
@@ -724,7 +711,7 @@ def sensitivity(result: Result, **solve_options: Any) -> Sensitivity:
         return _tree_sensitivity(result, solve_options)
     started = time.perf_counter()
     _, options, extra = checked_options(result, solve_options, "sensitivity")
-    ev = result.evaluation
+    ev = result.evaluation if isinstance(result, Result) else None
     if ev is None or not result.has_plan:
         raise ProblemError(f"sensitivity: the result has no plan to price (status {result.status!r})", path="status")
     problem = result.problem
@@ -921,7 +908,7 @@ def _per_period(path: str, current: Any, periods: list[int]) -> dict[int, float]
 
 
 @provide("marginal_value")
-def marginal_value(result: Result, changes: Mapping[str, Any], **solve_options: Any) -> MarginalValue:
+def marginal_value(result: Outcome, changes: Mapping[str, Any], **solve_options: Any) -> MarginalValue:
     """The change in the optimum when ``changes`` are made to ``result``'s problem, by solving it.
 
     Parameters
@@ -990,7 +977,7 @@ def marginal_value(result: Result, changes: Mapping[str, Any], **solve_options: 
     )
 
 
-def _marginal_note(result: Result, new: Result, change: float, low: float, high: float, certain: bool) -> str:
+def _marginal_note(result: Outcome, new: Outcome, change: float, low: float, high: float, certain: bool) -> str:
     if not result.has_plan and not new.has_plan:
         return f"neither the problem nor the changed one has a plan ({result.status}, {new.status})"
     if not new.has_plan:

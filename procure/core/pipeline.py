@@ -40,7 +40,7 @@ from ..model.sets import ModelData, model_data
 from ..problem.evaluate import OptionPlan, evaluate, objective_of, polish_split, violations
 from ..problem.format import Problem
 from ..solvers.base import Adapter, RawSolution, Session, SolveOptions
-from .result import ExtraRows, Result, make_result
+from .result import ExtraRows, Outcome, Result, make_result
 
 __all__ = [
     "Extend",
@@ -387,7 +387,7 @@ class Pipeline:
         state: ModelState | None = None,
         started: float | None = None,
         report: Problem | None = None,
-    ) -> tuple[Result, ModelState]:
+    ) -> tuple[Outcome, ModelState]:
         """`run`, for callers that solve again through the kept model (frontier levels, re-solves)."""
         result, kept = self.run(problem, state=state, started=started, report=report)
         if kept is None:
@@ -406,9 +406,9 @@ class Pipeline:
         state: ModelState | None = None,
         started: float | None = None,
         report: Problem | None = None,
-    ) -> tuple[Result, ModelState | None]:
-        """Solve ``problem`` and make its `Result` (and the model kept for the next solve; None
-        from an adapter that solves whole problems itself).
+    ) -> tuple[Outcome, ModelState | None]:
+        """Solve ``problem`` and make its `Result` (a `TreeResult` for a demand tree), and the
+        model kept for the next solve (None from an adapter that solves whole problems itself).
 
         ``state``: a kept model to solve (changed in place when ``problem``
         differs from its problem only in numbers; rebuilt otherwise).

@@ -21,7 +21,7 @@ from ..problem.format import Problem, as_problem
 from ..solvers import DEFAULT_SOLVER
 from ..solvers.options import set_up
 from .pipeline import Extra, ModelState, Pipeline
-from .result import Result
+from .result import Outcome
 
 __all__ = ["Planner"]
 
@@ -67,7 +67,7 @@ class Planner:
         #: How the last solve went: "built" (a new model) or "kept" (numbers changed in place).
         self.last_mode = ""
 
-    def solve(self, problem: Problem | Mapping[str, Any] | str | os.PathLike[str] | None = None) -> Result:
+    def solve(self, problem: Problem | Mapping[str, Any] | str | os.PathLike[str] | None = None) -> Outcome:
         """Solve ``problem`` (default: the planner's current problem), reusing the kept model when
         only numbers changed.  Returns the same `Result` as `procure.solve`."""
         started = time.perf_counter()

@@ -16,7 +16,7 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +28,7 @@ from ..solvers import DEFAULT_SOLVER
 from ..solvers.base import Adapter, SolveOptions
 from ..solvers.options import set_up
 from .pipeline import Extra, ModelState, Pipeline
-
-if TYPE_CHECKING:
-    from .result import Result
+from .result import Outcome, Result
 
 __all__ = [
     "SOLVE_OPTIONS",
@@ -49,7 +47,7 @@ SOLVE_OPTIONS = ("solver", "time_limit", "mip_gap", "threads", "verbose", "solve
 
 
 def checked_options(
-    result: Result, options: Mapping[str, Any], what: str
+    result: Outcome, options: Mapping[str, Any], what: str
 ) -> tuple[Adapter, SolveOptions, Extra | None]:
     """The caller's re-solve ``options`` (those of `procure.solve`) checked: `ProblemError` for an
     unknown option, or when the result was solved with rows of the caller's own (``extra``) that
@@ -78,21 +76,20 @@ def checked_options(
     return adapter, solve, extra
 
 
-def pipeline_for(result: Result, options: Mapping[str, Any], what: str) -> Pipeline:
+def pipeline_for(result: Outcome, options: Mapping[str, Any], what: str) -> Pipeline:
     """The pipeline that re-solves variants of ``result``'s problem with the caller's ``options``
     (checked by `checked_options`)."""
     adapter, solve, extra = checked_options(result, options, what)
     return Pipeline(adapter, solve, extra=extra)
 
 
-def start_lots(result: Result, problem: Problem) -> np.ndarray | None:
+def start_lots(result: Outcome, problem: Problem) -> np.ndarray | None:
     """``result``'s plan as (P, T) whole lots of ``problem``'s placements, when it satisfies
     ``problem`` (None otherwise, or without a plan).  Placements are matched by offer and site,
     so a variant that lets a site host more vendors keeps the plan (new placements get 0)."""
-    ev = result.evaluation
-    if ev is None or not result.has_plan:
-        return None
-    old = result.problem
+    if not isinstance(result, Result) or result.evaluation is None or not result.has_plan:
+        return None  # a tree's plans are many: a tree is re-solved cold
+    ev, old = result.evaluation, result.problem
     if old.periods != problem.periods or old.offer_names != problem.offer_names:
         return None
     sites_old, sites_new = old.site_names or ("",), problem.site_names or ("",)
@@ -114,7 +111,7 @@ def start_lots(result: Result, problem: Problem) -> np.ndarray | None:
 
 def resolve(
     pipeline: Pipeline, problem: Problem, start: np.ndarray | None, previous: ModelState | None = None
-) -> tuple[Result, ModelState]:
+) -> tuple[Outcome, ModelState]:
     """Solve ``problem`` warm from whole lots ``start``, in ``previous``'s solver model when
     ``problem`` has its structure (changed in place), else in a new one whose lot bounds admit
     the start.  Returns the result and the model state (to pass as ``previous`` next time)."""
@@ -144,7 +141,7 @@ def _same_pipeline(a: Pipeline, b: Pipeline) -> bool:
     return a.adapter.name == b.adapter.name and a.options == b.options and a.extra is b.extra
 
 
-def kept_model(result: Result, pipeline: Pipeline) -> ModelState | None:
+def kept_model(result: Outcome, pipeline: Pipeline) -> ModelState | None:
     """The model an earlier re-solve of ``result`` kept for ``pipeline``'s options, taken out
     (so that two threads never share a solver instance; `keep_model` puts it back)."""
     with _kept_lock:
@@ -154,7 +151,7 @@ def kept_model(result: Result, pipeline: Pipeline) -> ModelState | None:
     return entry[2]
 
 
-def keep_model(result: Result, pipeline: Pipeline, state: ModelState) -> None:
+def keep_model(result: Outcome, pipeline: Pipeline, state: ModelState) -> None:
     """Keep ``state`` for the next re-solve of ``result`` (while the result lives; at most
     `KEPT_RESULTS` results keep one)."""
     key = id(result)
@@ -171,7 +168,7 @@ def keep_model(result: Result, pipeline: Pipeline, state: ModelState) -> None:
             _kept.popitem(last=False)
 
 
-def optimum(result: Result) -> tuple[float, float]:
+def optimum(result: Outcome) -> tuple[float, float]:
     """A result's objective and proved bound; an infeasible problem's optimum is +inf (proved),
     one that ended without a plan for another reason is unknown (NaN)."""
     if result.has_plan:

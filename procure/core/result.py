@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from ..analysis.sensitivity import MarginalValue, Sensitivity
     from ..report.plot import ResultPlot
 
-__all__ = ["BREAKDOWN", "ExtraRows", "Result", "make_result"]
+__all__ = ["BREAKDOWN", "ExtraRows", "Outcome", "Result", "make_result"]
 
 BREAKDOWN = ["capex", "opex", "energy", "onboarding", "take_or_pay", "facility", "unserved", "total"]
 
@@ -83,8 +84,13 @@ class ExtraRows:
 
 
 @dataclass(frozen=True)
-class Result:
-    """The answer of `procure.solve`.
+class Outcome(ABC):
+    """What every answer of `procure.solve` states: a single plan's (`Result`) or a demand
+    tree's (`procure.stochastic.tree_result.TreeResult`, a `Result` per path).
+
+    The fields below are common to both; so are the conveniences that work on either
+    (JSON, Excel and CSV, ``explain``, ``sensitivity``, ``marginal_value``,
+    ``rule_costs``).  Each kind states its own plan, tables, check and reports.
 
     Attributes
     ----------
@@ -118,15 +124,6 @@ class Result:
         The problem solved.
     model_size : dict
         Columns, integer columns, rows and nonzeros of the model.
-    evaluation : PlanEvaluation or None
-        The plan and its consequences (read-only arrays); None without a plan.
-
-    Tables (each access returns a new object; see the properties): ``purchases``,
-    ``fleet``, ``compute_by_vendor``, ``compute``, ``power_gw``, ``shares``,
-    ``cost_breakdown``, ``spend``, ``spend_by_vendor``, ``site_power_gw``,
-    ``hhi``, ``shortfall``, ``scenarios``, ``by_site``, ``split``, ``power_build``,
-    ``power_capacity_gw``, ``unserved``; numbers
-    ``cvar`` and ``expected_loss``.
     """
 
     status: str
@@ -140,8 +137,6 @@ class Result:
     problem: Problem = field(repr=False)
     termination: str = ""
     model_size: Mapping[str, int] = field(default_factory=dict, repr=False)
-    evaluation: PlanEvaluation | None = field(default=None, repr=False)
-    extra_rows: ExtraRows | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # one vocabulary (procure.base.status): str enums, equal to their words
@@ -149,16 +144,240 @@ class Result:
         object.__setattr__(self, "termination", Termination(self.termination))
 
     @property
+    @abstractmethod
     def has_plan(self) -> bool:
-        """True when the result holds a plan (status optimal or feasible)."""
-        return self.evaluation is not None and self.status in (Status.OPTIMAL, Status.FEASIBLE)
+        """True when the answer holds a plan (status optimal or feasible)."""
+
+    @property
+    @abstractmethod
+    def extra_rows(self) -> ExtraRows | None:
+        """The rows of the caller's own (``extra``) the plan was solved with, if any."""
+
+    @abstractmethod
+    def check(self, tol: float = REQUIREMENT_TOL) -> list[str]:
+        """Every constraint the plan breaks, re-verified from the problem: empty when valid."""
+
+    @abstractmethod
+    def summary(self) -> str:
+        """A short readable report."""
+
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-ready mapping of the answer (NaN becomes ``None``)."""
+
+    # ------------------------------------------------------------------ what every answer tabulates
+    # (a tree's tables stack its paths' with a leading scenario level, or a scenario column)
+
+    @property
+    @abstractmethod
+    def purchases(self) -> pd.DataFrame:
+        """Units bought, by period and offer."""
+
+    @property
+    @abstractmethod
+    def fleet(self) -> pd.DataFrame:
+        """Operational units, by period and offer."""
+
+    @property
+    @abstractmethod
+    def compute_by_vendor(self) -> pd.DataFrame:
+        """Operational compute, by period and vendor."""
+
+    @property
+    @abstractmethod
+    def shares(self) -> pd.DataFrame:
+        """Each vendor's share of operational compute, by period."""
+
+    @property
+    @abstractmethod
+    def compute(self) -> pd.Series:
+        """Operational compute per period."""
+
+    @property
+    @abstractmethod
+    def power_gw(self) -> pd.Series:
+        """Facility power per period (GW)."""
+
+    @property
+    @abstractmethod
+    def spend(self) -> pd.Series:
+        """Undiscounted capex per period."""
+
+    @property
+    @abstractmethod
+    def spend_by_vendor(self) -> pd.DataFrame:
+        """Undiscounted capex by period and vendor."""
+
+    @property
+    @abstractmethod
+    def site_power_gw(self) -> pd.DataFrame:
+        """Facility power by period and site (GW)."""
+
+    @property
+    @abstractmethod
+    def power_build(self) -> pd.DataFrame:
+        """GW of power started, by period and site."""
+
+    @property
+    @abstractmethod
+    def power_capacity_gw(self) -> pd.DataFrame:
+        """Power usable, by period and site (GW)."""
+
+    @property
+    @abstractmethod
+    def unserved(self) -> pd.Series:
+        """Demand not served per period."""
+
+    @property
+    @abstractmethod
+    def hhi(self) -> pd.Series:
+        """Concentration (HHI) of compute per period."""
+
+    @property
+    @abstractmethod
+    def shortfall(self) -> pd.DataFrame:
+        """Demand not met in each disruption scenario, by period."""
+
+    @property
+    @abstractmethod
+    def cost_breakdown(self) -> pd.DataFrame:
+        """The cost's parts per period."""
+
+    @property
+    @abstractmethod
+    def scenarios(self) -> pd.DataFrame:
+        """Each disruption scenario's probability, shortfall and loss."""
+
+    @property
+    @abstractmethod
+    def options(self) -> pd.DataFrame:
+        """Capacity options reserved and exercised."""
+
+    @property
+    @abstractmethod
+    def by_site(self) -> pd.DataFrame:
+        """The plan per site, offer and period (a long table)."""
+
+    @property
+    @abstractmethod
+    def split(self) -> pd.DataFrame:
+        """Units running each workload (a long table)."""
+
+    @property
+    @abstractmethod
+    def cvar(self) -> float:
+        """CVaR of the disruption loss."""
+
+    @property
+    @abstractmethod
+    def expected_loss(self) -> float:
+        """Probability-weighted disruption loss."""
+
+    @property
+    @abstractmethod
+    def plot(self) -> ResultPlot:
+        """Plots of the plan (see `procure.report.plot`; needs matplotlib)."""
+
+    def report(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        sensitivity: bool = False,
+        rule_costs: bool = False,
+        time_limit: float = 60.0,
+    ) -> str:
+        """A self-contained HTML report (plots embedded, no scripts); written to ``path`` if
+        given.  See `procure.report.html.report`."""
+        return str(
+            provided("report")(self, path, sensitivity=sensitivity, rule_costs=rule_costs, time_limit=time_limit)
+        )
 
     def __repr__(self) -> str:
         return (
-            f"Result(status={str(self.status)!r}, objective={self.objective:.6g}, cost={self.cost:.6g}, "
-            f"gap={self.gap:.3g}, termination={str(self.termination)!r}, solver={self.solver!r}, "
-            f"solve_seconds={self.solve_seconds:.3g})"
+            f"{type(self).__name__}(status={str(self.status)!r}, objective={self.objective:.6g}, "
+            f"cost={self.cost:.6g}, gap={self.gap:.3g}, termination={str(self.termination)!r}, "
+            f"solver={self.solver!r}, solve_seconds={self.solve_seconds:.3g})"
         )
+
+    def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
+        """The answer as JSON text; written to ``path`` if given."""
+        return write_json(self.to_dict(), path, indent)
+
+    def to_excel(self, path: str | os.PathLike[str]) -> None:
+        """Write the answer as an Excel workbook, one sheet per table (see `procure.report.excel`)."""
+        provided("to_excel")(self, path)
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The plan as one long CSV table, a row per period, site and offer (see
+        `procure.report.excel.plan_table`); written to ``path`` if given."""
+        return str(provided("to_csv")(self, path))
+
+    def _repr_html_(self) -> str:
+        return str(provided("result_html")(self))
+
+    # ------------------------------------------------------------------ why and what if
+
+    def explain(self, *, fixed: Sequence[str] = (), **solve_options: Any) -> Diagnosis:
+        """Why this problem has no plan: the requirements in conflict and the repairs that
+        would each give a plan (see `procure.explain`)."""
+        return provided("explain")(self.problem, fixed=fixed, **self._options(solve_options))
+
+    def sensitivity(self, **solve_options: Any) -> Sensitivity:
+        """Shadow prices of the plan in business units, with its whole lots fixed (local
+        values; see `procure.analysis.sensitivity.sensitivity`)."""
+        return provided("sensitivity")(self, **self._options(solve_options))
+
+    def marginal_value(self, changes: Mapping[str, Any], **solve_options: Any) -> MarginalValue:
+        """What a finite change of the problem is worth: ``changes`` maps paths to amounts
+        added (``{"power_cap_gw": {"2027": 0.1}}``); re-solved, not extrapolated."""
+        return provided("marginal_value")(self, changes, **self._options(solve_options))
+
+    def option_value(self, name: str, **solve_options: Any) -> OptionValue:
+        """What capacity option ``name`` saves: the optimum without it minus the optimum with
+        it (this answer's), with the interval the two solves prove (see
+        `procure.analysis.option_value.option_value`)."""
+        return provided("option_value")(self, name, **self._options(solve_options))
+
+    def rule_costs(self, **solve_options: Any) -> pd.DataFrame:
+        """What each business rule of the problem costs: the optimum without it minus the
+        optimum with it, one row per rule, sorted by cost (see `procure.analysis.rule_costs.rule_costs`)."""
+        return provided("rule_costs")(self, **self._options(solve_options))
+
+    def _options(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Solve options for re-solves: the caller's, else this answer's solver."""
+        options = dict(given)
+        if self.solver and "solver" not in options:
+            options["solver"] = self.solver
+        return options
+
+
+@dataclass(frozen=True, repr=False)
+class Result(Outcome):
+    """The answer of `procure.solve` for a problem without demand scenarios: one plan.
+
+    Besides `Outcome`'s fields (status, termination, objective, cost, bound, gap,
+    solve_seconds, solver, message, problem, model_size):
+
+    Attributes
+    ----------
+    evaluation : PlanEvaluation or None
+        The plan and its consequences (read-only arrays); None without a plan.
+
+    Tables (each access returns a new object; see the properties): ``purchases``,
+    ``fleet``, ``compute_by_vendor``, ``compute``, ``power_gw``, ``shares``,
+    ``cost_breakdown``, ``spend``, ``spend_by_vendor``, ``site_power_gw``,
+    ``hhi``, ``shortfall``, ``scenarios``, ``by_site``, ``split``, ``power_build``,
+    ``power_capacity_gw``, ``unserved``; numbers
+    ``cvar`` and ``expected_loss``.
+    """
+
+    evaluation: PlanEvaluation | None = field(default=None, repr=False)
+    extra_rows: ExtraRows | None = field(default=None, repr=False)
+
+    @property
+    def has_plan(self) -> bool:
+        """True when the result holds a plan (status optimal or feasible)."""
+        return self.evaluation is not None and self.status in (Status.OPTIMAL, Status.FEASIBLE)
 
     # ------------------------------------------------------------------ tables
 
@@ -203,12 +422,6 @@ class Result:
         table.insert(0, "reserved", _whole(ev.reserved))
         table.insert(0, "offer", [o.offer for o in self.problem.options])
         return table
-
-    def option_value(self, name: str, **solve_options: Any) -> OptionValue:
-        """What capacity option ``name`` saves: the optimum without it minus the optimum with
-        it (this result's), with the interval the two solves prove (see
-        `procure.analysis.option_value.option_value`)."""
-        return provided("option_value")(self, name, **self._options(solve_options))
 
     @property
     def fleet(self) -> pd.DataFrame:
@@ -424,71 +637,11 @@ class Result:
         """Plain, JSON-ready mapping of the result (NaN becomes ``None``)."""
         return dict(provided("to_dict")(self))
 
-    def to_json(self, path: str | os.PathLike[str] | None = None, *, indent: int = 2) -> str:
-        """The result as JSON text; written to ``path`` if given."""
-
-        return write_json(self.to_dict(), path, indent)
-
     @property
     def plot(self) -> ResultPlot:
         """Plots of the plan: ``.compute()``, ``.power()``, ``.cost()``, ``.shares()`` (see
         `procure.report.plot.ResultPlot`; needs matplotlib)."""
         return provided("result_plot")(self)
-
-    def report(
-        self,
-        path: str | os.PathLike[str] | None = None,
-        *,
-        sensitivity: bool = False,
-        rule_costs: bool = False,
-        time_limit: float = 60.0,
-    ) -> str:
-        """A self-contained HTML report (plots embedded, no scripts); written to ``path`` if
-        given.  See `procure.report.html.report`."""
-        return str(
-            provided("report")(self, path, sensitivity=sensitivity, rule_costs=rule_costs, time_limit=time_limit)
-        )
-
-    def to_excel(self, path: str | os.PathLike[str]) -> None:
-        """Write the result as an Excel workbook, one sheet per table (see `procure.report.excel`)."""
-        provided("to_excel")(self, path)
-
-    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
-        """The plan as one long CSV table, a row per period, site and offer (see
-        `procure.report.excel.plan_table`); written to ``path`` if given."""
-        return str(provided("to_csv")(self, path))
-
-    def _repr_html_(self) -> str:
-        return str(provided("result_html")(self))
-
-    # ------------------------------------------------------------------ why and what if
-
-    def explain(self, *, fixed: Sequence[str] = (), **solve_options: Any) -> Diagnosis:
-        """Why this problem has no plan: the requirements in conflict and the repairs that
-        would each give a plan (see `procure.explain`)."""
-        return provided("explain")(self.problem, fixed=fixed, **self._options(solve_options))
-
-    def sensitivity(self, **solve_options: Any) -> Sensitivity:
-        """Shadow prices of the plan in business units, with its whole lots fixed (local
-        values; see `procure.analysis.sensitivity.sensitivity`)."""
-        return provided("sensitivity")(self, **self._options(solve_options))
-
-    def marginal_value(self, changes: Mapping[str, Any], **solve_options: Any) -> MarginalValue:
-        """What a finite change of the problem is worth: ``changes`` maps paths to amounts
-        added (``{"power_cap_gw": {"2027": 0.1}}``); re-solved, not extrapolated."""
-        return provided("marginal_value")(self, changes, **self._options(solve_options))
-
-    def rule_costs(self, **solve_options: Any) -> pd.DataFrame:
-        """What each business rule of the problem costs: the optimum without it minus the
-        optimum with it, one row per rule, sorted by cost (see `procure.analysis.rule_costs.rule_costs`)."""
-        return provided("rule_costs")(self, **self._options(solve_options))
-
-    def _options(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """Solve options for re-solves: the caller's, else this result's solver."""
-        options = dict(given)
-        if self.solver and "solver" not in options:
-            options["solver"] = self.solver
-        return options
 
 
 def _offers(problem: Problem) -> pd.Index:

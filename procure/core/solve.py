@@ -11,7 +11,7 @@ from ..problem.format import Problem, as_problem
 from ..solvers import DEFAULT_SOLVER
 from ..solvers.options import set_up
 from .pipeline import Extra, Pipeline
-from .result import Result
+from .result import Outcome
 
 __all__ = ["solve"]
 
@@ -27,7 +27,7 @@ def solve(
     solver_options: Mapping[str, Any] | None = None,
     extra: Extra | None = None,
     allow_paths: Sequence[str | os.PathLike[str]] | None = None,
-) -> Result:
+) -> Outcome:
     """Find the least-cost purchase plan of a problem.
 
     Parameters

@@ -13,10 +13,8 @@ from .families import (
     define_budget,
     define_demand,
     define_lots,
-    define_max_new_compute,
     define_max_share,
     define_min_order,
-    define_min_share,
     define_min_vendors,
     define_onboarding,
     define_power,
@@ -26,6 +24,7 @@ from .families import (
     define_total_budget,
     define_vendor_compute,
     define_vendor_loss,
+    define_vendor_terms,
     define_workloads,
     flat_capex,
 )
@@ -193,8 +192,7 @@ def build_model(
     take_or_pay = define_spend(m, data, capex)
     define_total_budget(m, data, capex, take_or_pay, facility)
     define_max_share(m, data, compute)
-    define_min_share(m, data, compute)
-    define_max_new_compute(m, data, lots)
+    define_vendor_terms(m, data, compute, lots)
     define_vendor_loss(m, data, compute)
     define_min_vendors(m, data, compute)
     order = define_min_order(m, data, lots, upper)

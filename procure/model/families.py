@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..problem.rules import RULES
 from .linear import BINARY, INTEGER, Index, LinearModel
 from .power_build import Builds
 from .sets import ModelData
@@ -31,10 +32,8 @@ __all__ = [
     "define_budget",
     "define_demand",
     "define_lots",
-    "define_max_new_compute",
     "define_max_share",
     "define_min_order",
-    "define_min_share",
     "define_min_vendors",
     "define_onboarding",
     "define_power",
@@ -44,6 +43,7 @@ __all__ = [
     "define_total_budget",
     "define_vendor_compute",
     "define_vendor_loss",
+    "define_vendor_terms",
     "define_workloads",
     "flat_capex",
     "installed_running_cost",
@@ -551,61 +551,67 @@ def define_total_budget(
     )
 
 
-def define_max_share(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:
-    """``max_share[vendor,period]``: C[v,t] − s_v·C[t] ≤ 0 for each capped vendor, every period."""
-    capped = np.flatnonzero(data.max_share < 1.0)
-    if capped.size == 0:
-        return
-    periods = np.arange(compute.shape[1])
-    index, row, col, val = _share_rows(data, compute, capped, periods, data.max_share[capped])
-    m.add_rows("max_share", index, row, col, val, upper=0.0, unit="compute")
-
-
 def _share_rows(
-    data: ModelData, compute: np.ndarray, vendors: np.ndarray, periods: np.ndarray, share: np.ndarray
+    data: ModelData, compute: np.ndarray, applies: np.ndarray, share: np.ndarray
 ) -> tuple[Index, np.ndarray, np.ndarray, np.ndarray]:
-    """Triplets of ``C[v,t] − s_v · Σ_u C[u,t]`` for each listed vendor (share ``s_v``) and period."""
-    V, T = compute.shape
-    coef = np.where(vendors[:, None] == np.arange(V)[None, :], 1.0, 0.0) - share[:, None]  # (R, V)
-    r, u, k = np.meshgrid(np.arange(len(vendors)), np.arange(V), np.arange(len(periods)), indexing="ij")
-    index = _grid(data, "vendor", "period").subset(
-        (np.isin(np.arange(V), vendors)[:, None] & np.isin(np.arange(T), periods)[None, :]).ravel()
-    )
-    return index, r * len(periods) + k, compute[u, periods[k]], coef[r, u]
+    """Triplets of ``C[v,t] − s[v,t] · Σ_u C[u,t]`` for each vendor and period where ``applies``
+    ((V, T) bool; ``share`` (V, T)), in (vendor, period) order."""
+    V = compute.shape[0]
+    v, t = np.nonzero(applies)
+    r, u = np.meshgrid(np.arange(len(v)), np.arange(V), indexing="ij")
+    coef = np.where(v[r] == u, 1.0, 0.0) - share[v[r], t[r]]
+    return _grid(data, "vendor", "period").subset(applies.ravel()), r, compute[u, t[r]], coef
 
 
-def define_min_share(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:
-    """``min_share[vendor,period]``: C[v,t] − s_v·C[t] ≥ 0 for each vendor with a floor ``s_v``,
-    in every period with demand."""
-    floored = np.flatnonzero(data.min_share > 0)
-    periods = np.flatnonzero(data.demand > 0)
-    if floored.size == 0 or periods.size == 0:
-        return
-    index, row, col, val = _share_rows(data, compute, floored, periods, data.min_share[floored])
-    m.add_rows("min_share", index, row, col, val, lower=0.0, unit="compute")
-
-
-def define_max_new_compute(m: LinearModel, data: ModelData, lots: np.ndarray) -> None:
-    """``max_new_compute[vendor,period]``: Σ_{p of v} compute·lot·k[p,t] ≤ the vendor's
-    allocation (units bought in ``t`` at every site, before their lead time)."""
-    capped = np.isfinite(data.max_new_compute)  # (V, T)
-    if not capped.any():
-        return
+def _new_compute_rows(
+    data: ModelData, lots: np.ndarray, applies: np.ndarray
+) -> tuple[Index, np.ndarray, np.ndarray, np.ndarray]:
+    """Triplets of ``Σ_{p of v} compute·lot·k[p,t]`` (the compute of a vendor's units bought in
+    ``t`` at every site, before their lead time) for each vendor and period where ``applies``."""
     P, T = lots.shape
     p, t = np.meshgrid(np.arange(P), np.arange(T), indexing="ij")
     i = data.offer_of[p]
     key = data.vendor_of[i] * T + t
-    keep = capped.ravel()[key]
-    position = np.cumsum(capped.ravel()) - 1
-    m.add_rows(
-        "max_new_compute",
-        _grid(data, "vendor", "period").subset(capped.ravel()),
-        position[key[keep]],
-        lots[keep],
-        (data.compute[i] * data.lot[i])[keep],
-        upper=data.max_new_compute[capped],
-        unit="compute",
-    )
+    keep = applies.ravel()[key]
+    position = np.cumsum(applies.ravel()) - 1
+    index = _grid(data, "vendor", "period").subset(applies.ravel())
+    return index, position[key[keep]], lots[keep], (data.compute[i] * data.lot[i])[keep]
+
+
+def define_max_share(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:
+    """``max_share[vendor,period]``: C[v,t] − s_v·C[t] ≤ 0 for each capped vendor, every period."""
+    applies = np.broadcast_to((data.max_share < 1.0)[:, None], compute.shape)
+    if not applies.any():
+        return
+    share = np.broadcast_to(data.max_share[:, None], compute.shape)
+    index, row, col, val = _share_rows(data, compute, applies, share)
+    m.add_rows("max_share", index, row, col, val, upper=0.0, unit="compute")
+
+
+def define_vendor_terms(m: LinearModel, data: ModelData, compute: np.ndarray, lots: np.ndarray) -> None:
+    """Each vendor term of `procure.problem.rules.RULES` (a share floor ``min_share``, an
+    allocation ``max_new_compute``, …), one row block per record, named after it: its rows'
+    shape and limits are the record's (``term.rows``, ``term.limit``, ``term.applies``)."""
+    for rule in RULES:
+        term = rule.term
+        if term is None:
+            continue
+        applies = term.applies(data)
+        if not applies.any():
+            continue
+        limit = term.limit(data)
+        if term.rows == "share":  # C[v,t] − s·C[t] against 0
+            index, row, col, val = _share_rows(data, compute, applies, limit)
+            rhs: float | np.ndarray = 0.0
+        elif term.rows == "new_compute":
+            index, row, col, val = _new_compute_rows(data, lots, applies)
+            rhs = limit[applies]
+        else:  # pragma: no cover - a record with a shape this module does not build
+            raise ValueError(f"rule {rule.name}: no formulation for rows {term.rows!r}")
+        if term.sense == "≤":
+            m.add_rows(rule.name, index, row, col, val, upper=rhs, unit="compute")
+        else:
+            m.add_rows(rule.name, index, row, col, val, lower=rhs, unit="compute")
 
 
 def define_vendor_loss(m: LinearModel, data: ModelData, compute: np.ndarray) -> None:

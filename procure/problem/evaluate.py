@@ -5,13 +5,13 @@ This module never looks at the optimization model.  It recomputes a plan's
 consequences from the problem's inputs (`Problem.inputs`, where defaults are
 applied once), so that `Result.check` is a real second opinion on what the
 solver returned, and `Result.cost` is the cost of the plan itself rather than
-a solver's floating-point objective.  Each constraint family has its own small
-checker (`CHECKS`).
+a solver's floating-point objective.  `violations` runs every check (`CHECKS`): what
+makes an array a plan is checked here, each requirement by its record
+(`procure.problem.rules`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +20,7 @@ from scipy.optimize import linprog
 from ..base.limits import REQUIREMENT_TOL
 from .format import Problem
 from .inputs import KW_PER_GW, MWH_PER_KW_YEAR, Inputs, read_only
+from .rules import RULES, Check, exceeds, split_misses
 
 #: GW above which a build counts as started (and pays its fixed cost): 1 W.
 BUILD_STARTED_GW = 1e-9
@@ -32,7 +33,6 @@ __all__ = [
     "cvar",
     "evaluate",
     "fleet_of",
-    "new_compute",
     "objective_of",
     "polish_split",
     "violations",
@@ -349,13 +349,13 @@ def polish_split(
     if split is None or problem.workloads is None:
         return split
     ev = evaluate(problem, placed, split, built, options)
-    if not _workloads(problem, ev, REQUIREMENT_TOL) or _workloads(problem, ev, SOLVER_TOL):
+    if not split_misses(problem, ev, REQUIREMENT_TOL) or split_misses(problem, ev, SOLVER_TOL):
         return split  # exact already; or a miss beyond a solver's tolerance, for the check to name
     x = _within_fleet(np.maximum(split, 0.0), ev.fleet)
     if problem.unserved_penalty is None:
         inputs = problem.inputs
         served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, x)
-        for t in np.flatnonzero(_over(inputs.workload_demand, served, REQUIREMENT_TOL).any(axis=0)):
+        for t in np.flatnonzero(exceeds(inputs.workload_demand, served, REQUIREMENT_TOL).any(axis=0)):
             found = _margin_split(inputs, ev.fleet[:, t], inputs.workload_demand[:, t])
             if found is not None:
                 x[:, :, t] = found
@@ -407,18 +407,11 @@ def _margin_split(inputs: Inputs, fleet: np.ndarray, demand: np.ndarray) -> np.n
 
 
 # --------------------------------------------------------------------------- checks
+# What makes an array a plan (whole lots, options, builds, minimum orders) is checked here; the
+# requirements a plan must meet are checked by their records (`procure.problem.rules.RULES`).
 
 
-def _over(lhs: np.ndarray | float, rhs: np.ndarray | float, tol: float) -> np.ndarray:
-    """Where ``lhs > rhs`` beyond a tolerance relative to ``rhs`` (at least absolute ``tol``)."""
-    rhs = np.asarray(rhs, dtype=float)
-    return np.asarray(lhs) > rhs + tol * np.maximum(1.0, np.abs(rhs))
-
-
-Check = Callable[[Problem, PlanEvaluation, float], list[str]]
-
-
-def _lots(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+def _lots(problem: Problem, ev: PlanEvaluation, tol: float, hhi_tol: float) -> list[str]:
     """Purchases are whole non-negative numbers of whole lots."""
     inputs = problem.inputs
     periods, names, sites = problem.periods, problem.offer_names, problem.site_names
@@ -435,16 +428,7 @@ def _lots(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     return out
 
 
-def _supply(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    """Units are counted exactly (a relative tolerance would let 2,000,001 units pass a cap of 2,000,000)."""
-    cap = problem.inputs.max_units
-    return [
-        f"max_units[{problem.offer_names[i]},{problem.periods[t]}]: {ev.purchases[i, t]:g} units > supply {cap[i, t]:g}"
-        for i, t in zip(*np.nonzero(ev.purchases > cap + tol))
-    ]
-
-
-def _min_order(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+def _min_order(problem: Problem, ev: PlanEvaluation, tol: float, hhi_tol: float) -> list[str]:
     least = problem.inputs.min_order[:, None]
     b = ev.purchases
     return [
@@ -453,106 +437,7 @@ def _min_order(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     ]
 
 
-def _demand(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    if problem.workloads is not None or problem.unserved_penalty is not None:
-        return []  # with a penalty, demand not served is paid for, not broken
-    return [
-        f"demand[{problem.periods[t]}]: compute {ev.compute[t]:.6g} < demand {ev.demand[t]:.6g}"
-        for t in np.flatnonzero(_over(ev.demand, ev.compute, tol))
-    ]
-
-
-def _power(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    """The overall cap, compared in kW as the model states it (a GW-scale tolerance would pass overshoots)."""
-    cap = problem.inputs.power_cap_gw
-    if cap is None:
-        return []
-    if not problem.sites and problem.inputs.n_builds:  # built GW raise the cap once ready
-        cap = cap + ev.ready.sum(axis=0)
-    return [
-        f"power_cap[{problem.periods[t]}]: {ev.power_gw[t]:.6g} GW > cap {cap[t]:.6g} GW"
-        for t in np.flatnonzero(_over(ev.power_gw * KW_PER_GW, cap * KW_PER_GW, tol))
-    ]
-
-
-def _site_power(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    """Each site's own cap (default: the problem's), in kW."""
-    if not problem.sites:
-        return []
-    inputs = problem.inputs
-    cap = inputs.site_cap_gw.copy()
-    np.add.at(cap, inputs.build_site, ev.ready)  # a building site's cap is its given one (or 0) + ready GW
-    capped = np.isfinite(cap)
-    over = capped & _over(ev.site_power_gw * KW_PER_GW, np.where(capped, cap, 0.0) * KW_PER_GW, tol)
-    return [
-        f"site_power[{problem.site_names[s]},{problem.periods[t]}]: {ev.site_power_gw[s, t]:.6g} GW"
-        f" > cap {cap[s, t]:.6g} GW"
-        for s, t in zip(*np.nonzero(over))
-    ]
-
-
-def _budget(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    budget = problem.inputs.budget
-    if budget is None:
-        return []
-    return [
-        f"budget[{problem.periods[t]}]: capex ${ev.paid[t]:,.0f} > budget ${budget[t]:,.0f}"
-        for t in np.flatnonzero(_over(ev.paid, budget, tol))
-    ]
-
-
-def _total_budget(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    paid = float(ev.paid.sum() + ev.take_or_pay.sum())
-    cap = problem.total_budget
-    if cap is None or not _over(paid, cap, tol):
-        return []
-    return [f"total_budget: capex and take-or-pay ${paid:,.0f} > total budget ${cap:,.0f}"]
-
-
-def _max_spend(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    cap = problem.inputs.max_spend
-    total = ev.spend_by_vendor.sum(axis=1)
-    return [
-        f"max_spend[{problem.vendor_names[v]}]: capex ${total[v]:,.0f} > ${cap[v]:,.0f}"
-        for v in np.flatnonzero(np.isfinite(cap) & _over(total, np.where(np.isfinite(cap), cap, 0.0), tol))
-    ]
-
-
-def _workloads(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    """With workloads: the split fits each offer's fleet and meets each workload's demand."""
-    if problem.workloads is None:
-        return []
-    if ev.split is None:
-        return ["split: the plan gives no split of its fleet across workloads"]
-    inputs = problem.inputs
-    names, periods, workloads = problem.offer_names, problem.periods, list(problem.workloads)
-    x = ev.split
-    out = ["split: negative units"] if (x < -tol).any() else []
-    used = x.sum(axis=1)
-    for i, t in zip(*np.nonzero(_over(used, ev.fleet, tol))):
-        out.append(
-            f"workload_capacity[{names[i]},{periods[t]}]: {used[i, t]:.6g} units split > fleet {ev.fleet[i, t]:.6g}"
-        )
-    served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, x)
-    if problem.unserved_penalty is not None:
-        return out  # demand not served is paid for, not broken
-    for w, t in zip(*np.nonzero(_over(inputs.workload_demand, served, tol))):
-        need = inputs.workload_demand[w, t]
-        out.append(f"workload_demand[{workloads[w]},{periods[t]}]: served {served[w, t]:.6g} < demand {need:.6g}")
-    return out
-
-
-def _max_share(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    share = problem.inputs.max_share[:, None]
-    over = _over(ev.compute_by_vendor, share * ev.compute[None, :], tol)
-    return [
-        f"max_share[{problem.vendor_names[v]},{problem.periods[t]}]: {ev.shares[v, t]:.4%} of compute"
-        f" > cap {share[v, 0]:.4%}"
-        for v, t in zip(*np.nonzero(over))
-    ]
-
-
-def _options(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+def _options(problem: Problem, ev: PlanEvaluation, tol: float, hhi_tol: float) -> list[str]:
     """Options: whole lots reserved up to ``max_units``; whole lots exercised, only at the
     option's offer inside its window, and no more than reserved."""
     inputs = problem.inputs
@@ -569,72 +454,12 @@ def _options(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
         lots = e / lot[o]
         if (e < -tol).any() or (np.abs(lots - np.round(lots)) > tol).any() or (np.abs(e) > tol)[~allowed].any():
             out.append(f"options[{opt.name}]: units exercised not whole lots of {lot[o]:g} inside its window")
-        if _over(e.sum(), r, tol):
+        if exceeds(e.sum(), r, tol):
             out.append(f"options[{opt.name}]: {e.sum():g} units exercised > {r:g} reserved")
     return out
 
 
-def _min_share(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    floor = problem.inputs.min_share[:, None]
-    short = (floor > 0) & (ev.demand[None, :] > 0) & _over(floor * ev.compute[None, :], ev.compute_by_vendor, tol)
-    return [
-        f"min_share[{problem.vendor_names[v]},{problem.periods[t]}]: {ev.shares[v, t]:.4%} of compute"
-        f" < floor {floor[v, 0]:.4%}"
-        for v, t in zip(*np.nonzero(short))
-    ]
-
-
-def new_compute(inputs: Inputs, ev: PlanEvaluation) -> np.ndarray:
-    """(V, T) compute of each vendor's units bought in each period (what ``max_new_compute``
-    caps: purchases at every site, counted when bought; units exercised through options apart)."""
-    return _sum_by(inputs.vendor_of, len(inputs.max_new_compute), inputs.compute[:, None] * ev.purchases)
-
-
-def _max_new_compute(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    inputs = problem.inputs
-    new = new_compute(inputs, ev)
-    return [
-        f"max_new_compute[{problem.vendor_names[v]},{problem.periods[t]}]: {new[v, t]:.6g} compute bought"
-        f" > allocation {inputs.max_new_compute[v, t]:.6g}"
-        for v, t in zip(*np.nonzero(_over(new, inputs.max_new_compute, tol)))
-    ]
-
-
-def _vendor_loss(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    keep = problem.risk.survive_vendor_loss
-    rest = ev.compute[None, :] - ev.compute_by_vendor  # (V, T) compute without each vendor
-    need = keep * ev.demand
-    out = []
-    for v, t in zip(*np.nonzero(_over(np.broadcast_to(need, rest.shape), rest, tol))):
-        vendor = problem.vendor_names[v]
-        out.append(
-            f"vendor_loss[{vendor},{problem.periods[t]}]: without {vendor} compute is {rest[v, t]:.6g}"
-            f" < {keep:g} × demand = {need[t]:.6g}"
-        )
-    return out
-
-
-def _min_vendors(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    risk = problem.risk
-    if risk.min_vendors <= 0:
-        return []
-    need = risk.min_vendor_share * ev.demand
-    count = (~_over(np.broadcast_to(need, ev.compute_by_vendor.shape), ev.compute_by_vendor, tol)).sum(axis=0)
-    return [
-        f"min_vendors[{problem.periods[t]}]: {count[t]} vendor(s) supply ≥ {risk.min_vendor_share:g} × demand,"
-        f" {risk.min_vendors} required"
-        for t in np.flatnonzero(count < risk.min_vendors)
-    ]
-
-
-def _max_cvar(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
-    cap = problem.risk.max_cvar
-    if cap is None or not _over(ev.cvar, cap, tol):
-        return []
-    return [f"max_cvar: CVaR ${ev.cvar:,.0f} > ${cap:,.0f}"]
-
-
-def _builds(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
+def _builds(problem: Problem, ev: PlanEvaluation, tol: float, hhi_tol: float) -> list[str]:
     """Power builds: non-negative, whole blocks, at most ``max_gw``."""
     inputs = problem.inputs
     if not inputs.n_builds:
@@ -653,7 +478,7 @@ def _builds(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
             f"power_build[{where[inputs.build_site[b]]},{problem.periods[t]}]: {g[b, t]:g} GW is not whole blocks"
             f" of {block[b, 0]:g} GW"
         )
-    for b, t in zip(*np.nonzero(_over(g, inputs.build_max, tol))):
+    for b, t in zip(*np.nonzero(exceeds(g, inputs.build_max, tol))):
         out.append(
             f"power_build[{where[inputs.build_site[b]]},{problem.periods[t]}]: {g[b, t]:g} GW > max_gw"
             f" {inputs.build_max[b, t]:g} GW"
@@ -661,39 +486,8 @@ def _builds(problem: Problem, ev: PlanEvaluation, tol: float) -> list[str]:
     return out
 
 
-#: One checker per constraint family (``max_hhi`` is checked apart: it takes its own tolerance).
-CHECKS: tuple[Check, ...] = (
-    _lots,
-    _options,
-    _builds,
-    _supply,
-    _min_order,
-    _site_power,
-    _max_spend,
-    _workloads,
-    _demand,
-    _power,
-    _budget,
-    _total_budget,
-    _max_share,
-    _min_share,
-    _max_new_compute,
-    _vendor_loss,
-    _max_cvar,
-    _min_vendors,
-)
-
-
-def _max_hhi(problem: Problem, ev: PlanEvaluation, tol: float, hhi_tol: float) -> list[str]:
-    cap = problem.risk.max_hhi
-    if cap is None:
-        return []
-    live = np.isfinite(ev.hhi)
-    over = live & _over(np.where(live, ev.hhi, 0.0), cap + hhi_tol, tol)
-    return [
-        f"max_hhi[{problem.periods[t]}]: HHI {ev.hhi[t]:.6g} > {cap:g} (+ tolerance {hhi_tol:g})"
-        for t in np.flatnonzero(over)
-    ]
+#: Every check of ``check()``: what makes a plan, then each requirement family's (`RULES`).
+CHECKS: tuple[Check, ...] = (_lots, _options, _builds, _min_order, *(r.check for r in RULES if r.check is not None))
 
 
 def violations(problem: Problem, ev: PlanEvaluation, tol: float = REQUIREMENT_TOL, hhi_tol: float = 0.0) -> list[str]:
@@ -703,5 +497,4 @@ def violations(problem: Problem, ev: PlanEvaluation, tol: float = REQUIREMENT_TO
     (`procure.base.limits.REQUIREMENT_TOL`: rounding, nothing more); counts of units are exact.
 
     ``hhi_tol`` is the slack allowed on ``max_hhi`` (HHI is bounded by tangent cuts)."""
-    out = [line for check in CHECKS for line in check(problem, ev, tol)]
-    return out + _max_hhi(problem, ev, tol, hhi_tol)
+    return [line for check in CHECKS for line in check(problem, ev, tol, hhi_tol)]

@@ -13,20 +13,17 @@ import csv
 import math
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from openpyxl.utils.cell import get_column_letter
 
 from ..base import fmt
 from ..base.hooks import provide
+from ..core.result import Outcome, Result
 from ..problem.io import write_text, write_workbook
 from ..stochastic.tree_result import TreeResult
 from . import tables
-
-if TYPE_CHECKING:
-    from ..core.result import Result
-    from ..stochastic.tree_result import TreeResult
 
 __all__ = ["FORMULA_PREFIXES", "SHEETS", "csv_text", "sheets", "to_csv", "to_excel"]
 
@@ -44,15 +41,16 @@ SHEETS: dict[str, Callable[[Result], pd.DataFrame]] = {
 }
 
 
-def _paths(result: Result) -> list[tuple[str, Result]]:
+def _paths(result: Outcome) -> list[tuple[str, Result]]:
     """The plans to export: the result's own, or each demand path's."""
 
     if isinstance(result, TreeResult) and result.tree is not None and result.scenario_results:
         return [(n, result.scenario_results[n]) for n in result.tree.names]
+    assert isinstance(result, Result)
     return [("", result)]
 
 
-def _stacked(result: Result, make: Callable[[Result], pd.DataFrame]) -> pd.DataFrame:
+def _stacked(result: Outcome, make: Callable[[Result], pd.DataFrame]) -> pd.DataFrame:
     """A table of every path, a leading ``scenario`` column for a tree; index as columns."""
     parts = []
     for name, r in _paths(result):
@@ -64,7 +62,7 @@ def _stacked(result: Result, make: Callable[[Result], pd.DataFrame]) -> pd.DataF
     return pd.concat(parts, ignore_index=True)
 
 
-def sheets(result: Result) -> dict[str, pd.DataFrame]:
+def sheets(result: Outcome) -> dict[str, pd.DataFrame]:
     """Every sheet of the workbook as a frame (``summary`` first), as `to_excel` writes them."""
 
     out = {"summary": pd.DataFrame(tables.summary_rows(result), columns=["field", "value"])}
@@ -128,7 +126,7 @@ def _summary_header(field: str) -> str:
 
 
 @provide("to_excel")
-def to_excel(result: Result, path: str | os.PathLike[str]) -> None:
+def to_excel(result: Outcome, path: str | os.PathLike[str]) -> None:
     """Write ``result`` as an Excel workbook at ``path``.
 
     Sheets: ``summary`` (field, value), then with a plan ``scenarios`` and ``here and now``

@@ -28,6 +28,7 @@ from ..base import fmt
 from ..base.fmt import money
 from ..base.hooks import provide
 from ..base.status import TERMINATIONS, Termination
+from ..problem.rules import vendor_terms
 from ..stochastic.tree_result import TreeResult
 from . import tables
 from .plot import COMPUTE_UNIT, share_caps
@@ -35,7 +36,7 @@ from .plot import COMPUTE_UNIT, share_caps
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from ..core.result import Result
+    from ..core.result import Outcome, Result
     from ..problem.format import Problem
     from ..stochastic.tree_result import TreeResult
 
@@ -191,7 +192,7 @@ PARTS = {
 }
 
 
-def verdict(result: Result, violations: Sequence[str] = ()) -> str:
+def verdict(result: Outcome, violations: Sequence[str] = ()) -> str:
     """The result in one plain sentence: whether there is a plan, whether it meets every
     requirement (``violations``: what `Result.check` found), and how close to the best possible
     it is proved to be: "A plan that meets every requirement; proved within 0.01% of the best
@@ -348,7 +349,7 @@ def _first_screen(result: Result, violations: Sequence[str]) -> str:
     return "\n".join(out)
 
 
-def _options_table(result: Result) -> list[str]:
+def _options_table(result: Outcome) -> list[str]:
     """Capacity options: units reserved and bought through each (per path for a tree)."""
     shown = tables.options_table(result)
     if shown.empty:
@@ -476,7 +477,8 @@ def _settings(problem: Problem) -> list[tuple[str, str]]:
 
 
 def _vendors_table(problem: Problem) -> pd.DataFrame:
-    """Each vendor's terms; the floor and the allocation (contract v3) when any vendor has one."""
+    """Each vendor's terms; a vendor term of `procure.problem.rules` (a share floor, an
+    allocation) when any vendor states it."""
     vendors = problem.vendors
     table = pd.DataFrame(
         {
@@ -487,13 +489,16 @@ def _vendors_table(problem: Problem) -> pd.DataFrame:
             "max spend ($)": [v.max_spend if v.max_spend is not None else math.inf for v in vendors],
         }
     )
-    if any(v.min_share > 0 for v in vendors):
-        table["min share (share)"] = [v.min_share for v in vendors]
-    if any(v.max_new_compute is not None for v in vendors):
-        for k, t in enumerate(problem.periods):
-            table[f"max new compute {t} ({COMPUTE_UNIT})"] = [
-                v.max_new_compute[k] if v.max_new_compute is not None else math.inf for v in vendors
-            ]
+    for term in vendor_terms():  # each vendor term its record describes, when any vendor states it
+        if not any(term.stated(v) for v in vendors):
+            continue
+        given = [getattr(v, term.key) for v in vendors]
+        if term.per_period:
+            for k, t in enumerate(problem.periods):
+                column = term.column.format(period=t, unit=COMPUTE_UNIT)
+                table[column] = [g[k] if g is not None else term.neutral for g in given]
+        else:
+            table[term.column.format(unit=COMPUTE_UNIT)] = [g if g is not None else term.neutral for g in given]
     return table
 
 
@@ -776,7 +781,7 @@ def report(
 
 
 @provide("result_html")
-def result_html(result: Result) -> str:
+def result_html(result: Outcome) -> str:
     """The compact notebook view of a result: the verdict, cost, gap and solver, and the table
     per period (for a tree, the paths' costs), no plots."""
 

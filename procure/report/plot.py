@@ -28,13 +28,13 @@ import pandas as pd
 
 from ..base.fmt import money, share
 from ..base.hooks import provide
+from ..core.result import Outcome, Result
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from ..analysis.frontier import Frontier
-    from ..core.result import Result
     from ..stochastic.tree_result import TreeResult
     from ..sweeps.sweep import Sweep
 
@@ -385,14 +385,14 @@ class ResultPlot:
 
     Parameters
     ----------
-    result : Result
-        A result with a plan (plotting one without raises ``ValueError`` naming its status).
+    result : Outcome
+        An answer with a plan (plotting one without raises ``ValueError`` naming its status).
     """
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Outcome) -> None:
         self.result = result
 
-    def _planned(self) -> Result:
+    def _planned(self) -> Outcome:
         if not self.result.has_plan:
             raise _no_plan(self.result.status, self.result.message)
         return self.result
@@ -438,7 +438,7 @@ class ResultPlot:
             return fig
         site_power = r.site_power_gw
         caps = p.inputs.site_cap_gw.copy()
-        if r.evaluation is not None:  # a building site's cap grows with the GW that are ready
+        if isinstance(r, Result) and r.evaluation is not None:  # a building site's cap grows with the GW that are ready
             np.add.at(caps, p.inputs.build_site, r.evaluation.ready)
         if ax is not None:
             fig = _figure_of(ax)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..core.result import BREAKDOWN
+from ..core.result import BREAKDOWN, Outcome
 from ..stochastic.tree_result import TreeResult
 from .plot import COMPUTE_UNIT
 
@@ -53,7 +53,7 @@ PLAN_COLUMNS = [
 ]
 
 
-def _index(result: Result) -> pd.Index:
+def _index(result: Outcome) -> pd.Index:
     return pd.Index(result.problem.periods, name="period")
 
 
@@ -66,7 +66,7 @@ def _site_caps(result: Result) -> np.ndarray:
     return caps
 
 
-def summary_rows(result: Result) -> list[tuple[str, Any]]:
+def summary_rows(result: Outcome) -> list[tuple[str, Any]]:
     """The headline as (field, value) pairs: status, objective, cost, bound, gap, solver, time."""
     rows: list[tuple[str, Any]] = [
         ("problem", result.problem.name),
@@ -94,7 +94,7 @@ def summary_rows(result: Result) -> list[tuple[str, Any]]:
     return rows
 
 
-def periods_table(result: Result) -> pd.DataFrame:
+def periods_table(result: Outcome) -> pd.DataFrame:
     """Per period: demand (each workload's too), compute, unserved, power against its cap, the
     power built, spend against the budget, the HHI."""
     p = result.problem
@@ -196,7 +196,7 @@ def cost_table(result: Result) -> pd.DataFrame:
     return result.cost_breakdown.rename(columns=names)
 
 
-def options_table(result: Result) -> pd.DataFrame:
+def options_table(result: Outcome) -> pd.DataFrame:
     """``options`` with units in the headers: each capacity option's offer, units reserved,
     exercised in all and in each period (per path and option for a tree)."""
     return result.options.rename(columns=lambda c: c if c == "offer" else f"{c} (units)")

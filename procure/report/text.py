@@ -13,13 +13,13 @@ from ..base.fmt import money
 from ..base.hooks import provide
 
 if TYPE_CHECKING:
-    from ..core.result import Result
+    from ..core.result import Outcome, Result
     from ..stochastic.tree_result import TreeResult
 
 __all__ = ["summary", "tree_summary"]
 
 
-def _headline(result: Result) -> list[str]:
+def _headline(result: Outcome) -> list[str]:
     head = f"procure plan {result.problem.name!r}: {result.status}"
     if result.has_plan and math.isfinite(result.gap):
         head += f" (gap {fmt.gap(result.gap)})"

@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from ..base.errors import NumericsError, ProblemError
 from ..model.linear import Index, LinearModel
 from ..model.scaling import MatrixForm, matrix_form, objective_scale
+from ..problem.rules import RULES
 from .base import Adapter, Capabilities, RawSolution, Session, SolveOptions, register, status_for
 from .redcost import reduced_cost_bounds
 
@@ -195,36 +196,23 @@ def configure(h: Any, options: SolveOptions, nonzeros: int = 0) -> None:
 
 
 #: The field (path) and the fields behind each block of the formulation, for messages about
-#: numbers out of range.
+#: numbers out of range: the blocks that state no requirement here, each requirement family's
+#: from its record (`procure.problem.rules.RULES`).
 FIELDS_OF: dict[str, tuple[str, str]] = {
     "lots": ("offers", "unit_cost, lot_size, opex_per_year, power_kw, electricity_price"),
     "compute": ("offers", "compute, installed"),
     "vendor_compute": ("offers", "compute, lot_size, installed"),
-    "demand": ("demand", "demand, compute"),
     "split": ("workloads", "workloads, efficiency"),
-    "workload_demand": ("workloads", "workloads, compute, efficiency"),
     "workload_capacity": ("offers", "lot_size, installed"),
-    "power_cap": ("power_cap_gw", "power_cap_gw, pue, power_kw"),
-    "site_power": ("sites", "sites' power_cap_gw and pue, power_kw"),
-    "supply": ("offers", "max_units, lot_size"),
-    "budget": ("budget", "budget, unit_cost"),
-    "total_budget": ("total_budget", "total_budget, unit_cost"),
-    "min_spend": ("vendors", "min_spend, unit_cost"),
     "take_or_pay": ("vendors", "min_spend"),
-    "max_spend": ("vendors", "max_spend, unit_cost"),
-    "max_share": ("risk.max_share", "max_share"),
-    "min_share": ("vendors", "min_share"),
-    "max_new_compute": ("vendors", "max_new_compute, compute, lot_size"),
-    "vendor_loss": ("risk.survive_vendor_loss", "survive_vendor_loss, demand"),
     "min_vendor_share": ("risk.min_vendor_share", "min_vendor_share, demand"),
     "hhi_term": ("risk.hhi_weight", "hhi_weight"),
     "hhi_cut": ("risk.hhi_weight", "HHI of compute far above demand"),
-    "max_hhi": ("risk.max_hhi", "max_hhi"),
     "shortfall": ("risk.scenarios", "availability, demand"),
     "tail": ("risk.risk_weight", "shortfall_penalty, probability, cvar_alpha"),
     "value_at_risk": ("risk.risk_weight", "risk_weight, shortfall_penalty"),
-    "max_cvar": ("risk.max_cvar", "max_cvar"),
     "tier_units": ("offers", "price_tiers"),
+    **{r.name: r.behind for r in RULES if r.relax is not None},
 }
 _YOURS = ("extra", "rows or columns you added")
 

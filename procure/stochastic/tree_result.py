@@ -20,7 +20,7 @@ from ..base import fmt
 from ..base.errors import ProblemError
 from ..base.hooks import provided
 from ..base.limits import REQUIREMENT_TOL
-from ..core.result import Result
+from ..core.result import ExtraRows, Outcome, Result
 from ..problem.tree import ScenarioTree
 from .tree_measures import nonanticipativity_violations, scenario_cvar, tree_objective
 
@@ -73,8 +73,8 @@ def _num(x: float) -> float | None:
 def _stacked(name: str) -> property:
     def get(self: TreeResult) -> Any:
         parts = {s: getattr(r, name) for s, r in self.scenario_results.items()}
-        if not parts:
-            return getattr(super(TreeResult, self), name)
+        if not parts:  # no plan: the table of no plan, as a single plan's result gives it
+            return getattr(self.planless, name)
         return pd.concat(parts, names=["scenario"])
 
     return property(get, doc=f"``{name}`` of every demand path, with a leading ``scenario`` index level.")
@@ -84,7 +84,7 @@ def _long(name: str) -> property:
     def get(self: TreeResult) -> pd.DataFrame:
         parts = [getattr(r, name).assign(scenario=s) for s, r in self.scenario_results.items()]
         if not parts:
-            return getattr(super(TreeResult, self), name)
+            return getattr(self.planless, name)
         table = pd.concat(parts, ignore_index=True)
         return table[["scenario", *[c for c in table.columns if c != "scenario"]]]
 
@@ -100,11 +100,12 @@ def _float(getter: Callable[[Result], float], doc: str) -> property:
     return property(get, doc=doc)
 
 
-@dataclass(frozen=True)
-class TreeResult(Result):
-    """The answer of `procure.solve` for a problem with ``demand_scenarios``.
+@dataclass(frozen=True, repr=False)
+class TreeResult(Outcome):
+    """The answer of `procure.solve` for a problem with ``demand_scenarios``: a `Result` per
+    demand path and the tree's own measures.
 
-    Besides `Result`'s fields (``cost`` is the expected cost, ``objective`` the tree's
+    Besides `Outcome`'s fields (``cost`` is the expected cost, ``objective`` the tree's
     objective ``Σ_s p_s · objective_s + scenario_cvar_weight · CVaR(cost_s)``):
 
     Attributes
@@ -145,7 +146,31 @@ class TreeResult(Result):
 
     @property
     def has_plan(self) -> bool:
+        """True when every demand path has a plan (status optimal or feasible)."""
         return bool(self.scenario_results) and self.status in ("optimal", "feasible")
+
+    @property
+    def extra_rows(self) -> ExtraRows | None:
+        """The rows of the caller's own (``extra``) each path was solved with, if any."""
+        return next((r.extra_rows for r in self.scenario_results.values()), None)
+
+    @property
+    def planless(self) -> Result:
+        """The tree's answer as a `Result` without a plan: its tables are the empty tables
+        of the tree's problem (what the stacked tables show when there is no plan)."""
+        return Result(
+            self.status,
+            self.objective,
+            self.cost,
+            self.bound,
+            self.gap,
+            self.solve_seconds,
+            self.solver,
+            self.message,
+            self.problem,
+            self.termination,
+            self.model_size,
+        )
 
     # ------------------------------------------------------------------ the tree
 

@@ -33,7 +33,7 @@ from ..core.pipeline import (
     verdict,
 )
 from ..core.re_solve import pipeline_for
-from ..core.result import Result, make_result
+from ..core.result import Outcome, Result, make_result
 from ..model.bounds import cost_bounds, first_bounds
 from ..model.build import BuiltModel
 from ..model.extensive import Extensive, PathGroup, extensive_form
@@ -361,7 +361,7 @@ def run_tree(
     started: float,
     report: Problem | None = None,
     fixed: Held | None = None,
-) -> tuple[Result, TreeState]:
+) -> tuple[TreeResult, TreeState]:
     """Solve ``problem`` (with ``demand_scenarios``) and make its `TreeResult` (``fixed``: see `_open`).
 
     The time limit bounds the whole call, the tree's building included: when it runs out before
@@ -391,7 +391,7 @@ def run_tree(
 
 def _no_plan(
     pipeline: Pipeline, problem: Problem, tree: ScenarioTree | None, started: float, termination: str, message: str
-) -> Result:
+) -> TreeResult:
 
     nan = math.nan
     seconds = time.perf_counter() - started
@@ -407,7 +407,7 @@ def _answer(
     certified: bool,
     started: float,
     report: Problem | None,
-) -> Result:
+) -> TreeResult:
     """The `TreeResult` of the solver's answer ``raw``: every path's plan checked, the tree's
     objective recomputed from them, an honest status."""
 
@@ -493,7 +493,7 @@ def _pipeline(result: Result, options: dict[str, Any]) -> Pipeline:
     return pipeline_for(result, options, "vss/evpi")
 
 
-def _interval(a: Result, b: Result) -> tuple[float, float, float]:
+def _interval(a: Outcome, b: Outcome) -> tuple[float, float, float]:
     """``a − b`` with the interval the two results' bounds prove (a, b minimized)."""
     value = a.objective - b.objective
     low = a.bound - b.objective if math.isfinite(a.bound) else -math.inf
@@ -516,7 +516,7 @@ def value_of_stochastic_solution(result: Result, **options: Any) -> StochasticVa
     if H == 0:
         return StochasticValue("VSS", 0.0, 0.0, 0.0, rp.objective, rp.objective, "nothing is decided before a branch")
     mean, _ = pipeline.run(mean_value_problem(problem))
-    if not mean.has_plan or mean.evaluation is None:
+    if not isinstance(mean, Result) or mean.evaluation is None or not mean.has_plan:
         note = f"the mean demand path has no plan ({mean.status})"
         return StochasticValue("VSS", math.nan, math.nan, math.nan, rp.objective, math.nan, note)
     eev, _ = run_tree(

@@ -30,7 +30,7 @@ from ..base import fmt
 from ..base.errors import Interrupted, ProblemError
 from ..base.hooks import provide, provided
 from ..core.re_solve import checked_options
-from ..core.result import Result
+from ..core.result import Outcome, Result
 from ..core.solve import solve
 from ..problem.format import Problem, as_problem
 from ..stochastic import tree_solve as stochastic
@@ -112,7 +112,7 @@ def _equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
     return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))
 
 
-def _plan_of(result: Result) -> tuple[Result, int, Problem]:
+def _plan_of(result: Outcome) -> tuple[Result, int, Problem]:
     """The path result whose here-and-now decisions are held, how many periods they span, and the
     one-path problem the fresh paths change (the tree's, without its scenarios)."""
     if not result.has_plan:
@@ -125,6 +125,7 @@ def _plan_of(result: Result) -> tuple[Result, int, Problem]:
         tree = result.tree
         assert tree is not None
         return result.scenario_results[tree.names[0]], tree.here_and_now, tree.problems[0]
+    assert isinstance(result, Result)
     return result, min(1, len(result.problem.periods)), result.problem
 
 
@@ -451,9 +452,7 @@ def _table(sweep: Sweep, index: pd.Index, differs: np.ndarray) -> pd.DataFrame:
     """The per-path table of the sweep that solved the paths."""
     rows = sweep.table
     status = rows["status"].astype(str).to_numpy()
-    unserved = np.array(
-        [float(r.evaluation.unserved.sum()) if r is not None and r.evaluation is not None else math.nan for r in sweep]
-    )
+    unserved = np.array([float(r.unserved.sum()) if r is not None and r.has_plan else math.nan for r in sweep])
     unserved[~np.isin(status, PLANNED)] = math.nan
     message = rows["message"].astype(str).to_numpy().copy()
     message[status == "infeasible"] = "no plan satisfies every constraint with the here-and-now decisions held"
@@ -476,7 +475,7 @@ def _table(sweep: Sweep, index: pd.Index, differs: np.ndarray) -> pd.DataFrame:
 # --------------------------------------------------------------------------- out_of_sample
 
 
-def _checked(result: Result, options: Mapping[str, Any], what: str) -> None:
+def _checked(result: Outcome, options: Mapping[str, Any], what: str) -> None:
 
     checked_options(result, options, what)
 
@@ -530,7 +529,7 @@ def _judge(
 
 @provide("out_of_sample")
 def out_of_sample(
-    result: Result,
+    result: Outcome,
     paths: pd.DataFrame,
     *,
     client: Any = None,
@@ -673,7 +672,7 @@ def compare(
     result: TreeResult,
     paths: pd.DataFrame,
     *,
-    against: Result | None = None,
+    against: Outcome | None = None,
     client: Any = None,
     unserved_penalty: float | None = None,
     time_limit: float | None = None,
@@ -759,7 +758,7 @@ class SaaGap:
     lower_interval: tuple[float, float, float]
     upper_interval: tuple[float, float, float]
     out_of_sample: OutOfSample
-    candidate: Result
+    candidate: Outcome
 
     @property
     def lower(self) -> float:
@@ -824,7 +823,7 @@ def saa_gap(
     trees: int = 5,
     tree_paths: int = 20,
     paths: int = 1000,
-    candidate: Result | None = None,
+    candidate: Outcome | None = None,
     seed: int = 0,
     client: Any = None,
     unserved_penalty: float | None = None,

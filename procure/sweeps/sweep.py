@@ -36,7 +36,7 @@ from ..base import fmt
 from ..base.errors import Interrupted, ProblemError
 from ..base.hooks import provided
 from ..core.planner import Planner
-from ..core.result import Result
+from ..core.result import Outcome, Result
 from ..problem.fields import apply_changes
 from ..problem.format import Problem, as_problem
 from ..problem.validate import show
@@ -82,7 +82,7 @@ def default_chunk_size(n: int) -> int:
     return max(LEAST_CHUNK, min(MOST_CHUNK, math.ceil(n / CHUNKS)))
 
 
-def no_plan_message(result: Result, hint: str) -> str:
+def no_plan_message(result: Outcome, hint: str) -> str:
     """The message of an infeasible variant that the sweep did not diagnose: that no plan
     exists, and ``hint``, how to find out why (`EXPLAIN_HINT` for variant ``k``)."""
     where = " in every demand scenario" if isinstance(result, TreeResult) else ""
@@ -99,7 +99,7 @@ class _Done:
     index: int
     status: str
     message: str = ""
-    result: Result | None = None
+    result: Outcome | None = None
     seconds: float = 0.0
     path: str = ""  # the field an invalid variant's error names
     interrupted: bool = False
@@ -129,7 +129,7 @@ def _solve_one(
         planner = planner or Planner(variant, **options)
         result = planner.solve(variant)
     except Interrupted as stop:  # Ctrl-C: the variant keeps the best plan found so far
-        partial = stop.result if isinstance(stop.result, Result) else None
+        partial = stop.result if isinstance(stop.result, Outcome) else None
         if partial is None:
             return _Done(index, NOT_RUN, "interrupted", interrupted=True), None
         return _Done(index, partial.status, partial.message, partial, interrupted=True), None
@@ -186,7 +186,7 @@ class Sweep:
     """
 
     variants: tuple[Any, ...]
-    results: tuple[Result | None, ...] = field(repr=False)
+    results: tuple[Outcome | None, ...] = field(repr=False)
     chunk_size: int
     seconds: float
     _table: pd.DataFrame = field(repr=False)
@@ -200,10 +200,10 @@ class Sweep:
     def __len__(self) -> int:
         return len(self.results)
 
-    def __iter__(self) -> Iterator[Result | None]:
+    def __iter__(self) -> Iterator[Outcome | None]:
         return iter(self.results)
 
-    def __getitem__(self, k: int) -> Result:
+    def __getitem__(self, k: int) -> Outcome:
         """The `Result` of variant ``k``.
 
         Raises
@@ -286,14 +286,15 @@ def _vendors(problem: Problem, done: Sequence[_Done]) -> list[str]:
     return list(seen)
 
 
-def _plan_stats(r: Result) -> tuple[float, dict[str, float], float]:
+def _plan_stats(r: Outcome) -> tuple[float, dict[str, float], float]:
     """Compute over the horizon (expected over demand paths), each vendor's part of it, and the
     peak facility power (the highest of any path)."""
-    parts = (
-        [(1.0, r)]
-        if not isinstance(r, TreeResult) or r.tree is None
-        else [(float(p), r.scenario_results[n]) for n, p in zip(r.tree.names, r.tree.probability)]
-    )
+    if isinstance(r, TreeResult):
+        assert r.tree is not None
+        parts = [(float(p), r.scenario_results[n]) for n, p in zip(r.tree.names, r.tree.probability)]
+    else:
+        assert isinstance(r, Result)
+        parts = [(1.0, r)]
     total, peak, own = 0.0, 0.0, dict.fromkeys(r.problem.vendor_names, 0.0)
     for weight, part in parts:
         ev = part.evaluation
