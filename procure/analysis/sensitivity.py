@@ -35,7 +35,7 @@ from ..core.result import Outcome, Result
 from ..problem.evaluate import PlanEvaluation
 from ..problem.fields import get_value, set_value
 from ..problem.format import Problem
-from ..problem.rules import vendor_terms
+from ..problem.rules import RULES
 from .duals import NO_PERIOD, Change, FixedPlan, StructureChanged
 
 __all__ = ["KINDS", "MarginalValue", "Sensitivity", "marginal_value", "sensitivity"]
@@ -367,120 +367,19 @@ class _Collect:
 
 
 def _fields(problem: Problem, ev: PlanEvaluation) -> list[_Field]:
-    """Every requirement the problem states, with the plan's amounts (supply apart)."""
+    """Every requirement the problem states, with the plan's amounts (supply apart: its units
+    are priced as bounds of the lots, `_supply_entries`), as each rule's record prices it."""
     f = _Collect(problem, ev)
-    for part in (_demand_fields, _budget_fields, _vendor_fields, _risk_fields):
-        part(f)
-    return f.out
-
-
-def _demand_fields(f: _Collect) -> None:
-    """Demand (or workloads) and power caps."""
-    problem, ev, inputs = f.problem, f.ev, f.problem.inputs
-    demand = inputs.demand
-    if problem.workloads is None:
-        f.periodic("demand", "compute", -1, "compute", 1.0, demand, ev.compute)
-    else:
-        split = ev.split if ev.split is not None else np.zeros((len(problem.offers), len(problem.workloads), 1))
-        served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, split)
-        for w, name in enumerate(problem.workloads):
-            f.periodic(
-                f"workloads[{name}]", "compute", -1, "compute", 1.0, inputs.workload_demand[w], served[w], workload=name
-            )
-    inherit = [s for s, site in enumerate(problem.sites) if site.power_cap_gw is None]
-    if problem.power_cap_gw is not None:
-        cap = np.asarray(problem.power_cap_gw, dtype=float)
-        room = cap - ev.power_gw
-        for s in inherit:  # sites without a cap of their own take this one too
-            room = np.minimum(room, cap - ev.site_power_gw[s])
-        f.periodic("power_cap_gw", "power", 1, "MW", 1e-3, cap, cap - room)
-    for s, site in enumerate(problem.sites):  # a site without a cap of its own takes power_cap_gw's
-        if site.power_cap_gw is not None:
-            name, path = site.name, f"sites[{site.name}].power_cap_gw"
-            f.periodic(path, "power", 1, "MW", 1e-3, inputs.site_cap_gw[s], ev.site_power_gw[s], site=name)
-
-
-def _budget_fields(f: _Collect) -> None:
-    """Budgets."""
-    problem, ev = f.problem, f.ev
-    if problem.budget is not None:
-        f.periodic("budget", "budget", 1, "$", 1.0, np.asarray(problem.budget), ev.paid)
-    if problem.total_budget is not None:
-        paid = float(ev.paid.sum() + ev.take_or_pay.sum())
-        f.scalar("total_budget", "budget", 1, "$", float(problem.total_budget), paid)
-
-
-def _vendor_fields(f: _Collect) -> None:
-    """Vendors' shares, allocations and spend."""
-    problem, ev, inputs, risk = f.problem, f.ev, f.problem.inputs, f.problem.risk
-    shares = ev.shares
-    own = {v.name: v.max_share for v in problem.vendors}
-    for v, name in enumerate(problem.vendor_names):
-        limit = own.get(name)
-        if limit is not None and limit < 1.0:
-            f.per_period_rows(f"vendors[{name}].max_share", "shares", 1, "pt", 0.01, limit, shares[v], vendor=name)
-    inheriting = [v for v, name in enumerate(problem.vendor_names) if own.get(name) is None]
-    if risk.max_share < 1.0 and inheriting:
-        top = shares[inheriting].max(axis=0)
-        f.per_period_rows("risk.max_share", "shares", 1, "pt", 0.01, risk.max_share, top)
-    for term in vendor_terms():  # a vendor's own terms, each as its record says
-        kind, unit, per = term.price
-        relax = 1 if term.sense == "≤" else -1
-        given, used, applies = term.limit(inputs), term.used(inputs, ev), term.applies(inputs)
-        for v, vendor in enumerate(problem.vendors):  # in vendor_names order
-            if not term.stated(vendor):
-                continue
-            path = term.field(vendor.name)
-            if term.per_period:
-                f.periodic(path, kind, relax, unit, per, given[v], used[v], vendor=vendor.name)
+    for record in RULES:
+        for p in record.priced(problem, ev):
+            labels = dict(p.labels)
+            if p.shape == "periodic":
+                f.periodic(p.path, p.group, p.relax, p.unit, p.per, p.value, p.used, **labels)
+            elif p.shape == "rows":
+                f.per_period_rows(p.path, p.group, p.relax, p.unit, p.per, p.value, p.used, **labels)
             else:
-                shown = np.where(applies[v], used[v], np.nan)
-                f.per_period_rows(path, kind, relax, unit, per, float(given[v, 0]), shown, vendor=vendor.name)
-    spend = ev.spend_by_vendor.sum(axis=1)
-    for k, vendor in enumerate(problem.vendors):  # in vendor_names order
-        if vendor.min_spend > 0:
-            f.scalar(
-                f"vendors[{vendor.name}].min_spend",
-                "contracts",
-                -1,
-                "$",
-                vendor.min_spend,
-                float(spend[k]),
-                vendor=vendor.name,
-            )
-        if vendor.max_spend is not None:
-            f.scalar(
-                f"vendors[{vendor.name}].max_spend",
-                "contracts",
-                1,
-                "$",
-                vendor.max_spend,
-                float(spend[k]),
-                vendor=vendor.name,
-            )
-
-
-def _risk_fields(f: _Collect) -> None:
-    """Risk caps and floors."""
-    problem, ev, inputs, risk = f.problem, f.ev, f.problem.inputs, f.problem.risk
-    if risk.max_cvar is not None:
-        f.scalar("risk.max_cvar", "risk", 1, "$", risk.max_cvar, ev.cvar)
-    if risk.max_hhi is not None:
-        f.per_period_rows("risk.max_hhi", "risk", 1, "pt", 0.01, risk.max_hhi, ev.hhi)
-    demand = inputs.demand
-    live = demand > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        of_demand = np.where(live, ev.compute_by_vendor / demand, np.nan)  # (V, T) shares of demand
-    if risk.survive_vendor_loss > 0:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rest = np.where(live, (ev.compute[None, :] - ev.compute_by_vendor).min(axis=0) / demand, np.nan)
-        f.per_period_rows("risk.survive_vendor_loss", "risk", -1, "pt", 0.01, risk.survive_vendor_loss, rest)
-    if risk.min_vendors > 0:
-        k = min(risk.min_vendors, len(problem.vendor_names))
-        kth = -np.sort(-np.nan_to_num(of_demand, nan=0.0), axis=0)[k - 1]
-        f.per_period_rows(
-            "risk.min_vendor_share", "risk", -1, "pt", 0.01, risk.min_vendor_share, np.where(live, kth, np.nan)
-        )
+                f.scalar(p.path, p.group, p.relax, p.unit, p.value, p.used, **labels)
+    return f.out
 
 
 def _supply_entries(problem: Problem, ev: PlanEvaluation) -> list[_Entry]:

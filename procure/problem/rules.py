@@ -3,17 +3,19 @@
 A `Rule` is one family of requirements a problem states (demand, a budget, a vendor's
 share floor, …): its field and the path of each of its instances, its words and unit,
 how a diagnosis moves it (its field is the right-hand side of its rows, or a coefficient
-in them), the fields behind its rows, its check of a plan, and how a rule cost removes it.
-Every part of procure that formulates, checks, diagnoses, prices or removes a requirement
-reads these records (`RULES`):
+in them), the fields behind its rows, its check of a plan, the fields whose shadow price
+is reported, and what a rule cost removes.  Every part of procure that formulates, checks,
+diagnoses, prices or removes a requirement reads these records (`RULES`):
 
 - ``check()`` (`procure.problem.evaluate.violations`) runs each record's ``check``;
 - the formulation (``procure.model``) names each row block after its record; a vendor
   term's rows are built from its `VendorTerm` (its ``rows`` shape and its limits);
 - ``explain`` relaxes the records with a ``relax`` way, in the order of `RULES` (the
-  buyer's own rules first, demand last), and words its repairs from ``what`` and ``unit``;
-- ``sensitivity`` prices each vendor term from its `VendorTerm` (``price``);
-- ``rule_costs`` removes what each record's ``removals`` lists;
+  buyer's own rules first, demand last), words its repairs from ``what`` and ``unit``, and
+  bisects a coefficient between its value in force and ``loosest``;
+- ``sensitivity`` prices what each record's ``priced`` lists (`Priced`);
+- ``rule_costs`` removes what each record's ``removed`` lists (`Removal`);
+- the solver's messages about numbers out of range name each block's fields (``behind``);
 - the HTML report's vendor table shows each vendor term.
 
 A *vendor term* (``vendors[v].min_share``, ``vendors[v].max_new_compute``) is described
@@ -63,6 +65,28 @@ class Removal:
     path: str
     description: str
     neutral: Any
+
+
+@dataclass(frozen=True)
+class Priced:
+    """A field whose shadow price ``sensitivity`` reports, as its record states it.
+
+    ``shape``: ``"periodic"`` (a value per period, each period priced), ``"rows"`` (one value
+    whose rows have periods, each period priced; ``used`` NaN where a period has no row) or
+    ``"scalar"``.  ``relax`` is +1 when raising the value relaxes it (a cap), −1 when lowering
+    does; ``per`` field units make one unit of the price (GW per MW: 1e-3; a share per
+    percentage point: 0.01).  ``value`` and ``used`` are in the field's own units.
+    """
+
+    path: str
+    shape: str
+    group: str  # the sensitivity view: compute, power, budget, shares, contracts, risk
+    relax: int
+    unit: str
+    per: float
+    value: Any  # float, or (T,) for "periodic"
+    used: Any  # float, or (T,)
+    labels: tuple[tuple[str, str], ...] = ()  # ("vendor", name), ("site", name), ("workload", name)
 
 
 @dataclass(frozen=True)
@@ -117,6 +141,7 @@ class Rule:
     check: Check | None = None
     text: Callable[[tuple[Any, ...], Inputs, Problem], str] | None = None  # an instance, value included
     removals: Callable[[Problem], list[Removal]] | None = None  # what a rule cost removes
+    prices: Callable[[Problem, PlanEvaluation], list[Priced]] | None = None  # what sensitivity prices
     loosest: float | None = None  # the value at which a coefficient rule holds for any plan
     integer: bool = False  # its field takes whole numbers
     term: VendorTerm | None = None
@@ -140,6 +165,30 @@ class Rule:
                 if term.stated(v)
             ]
         return self.removals(problem) if self.removals is not None else []
+
+    def priced(self, problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+        """The fields of this family ``problem`` states whose shadow price ``sensitivity``
+        reports, with the plan's amounts."""
+        if self.term is None:
+            return self.prices(problem, ev) if self.prices is not None else []
+        term, inputs = self.term, problem.inputs
+        group, unit, per = term.price
+        relax = 1 if term.sense == "≤" else -1
+        given, used, applies = term.limit(inputs), term.used(inputs, ev), term.applies(inputs)
+        out = []
+        for v, vendor in enumerate(problem.vendors):  # in vendor_names order
+            if not term.stated(vendor):
+                continue
+            labels = (("vendor", vendor.name),)
+            if term.per_period:
+                out.append(
+                    Priced(term.field(vendor.name), "periodic", group, relax, unit, per, given[v], used[v], labels)
+                )
+            else:
+                shown = np.where(applies[v], used[v], np.nan)
+                value = float(given[v, 0])
+                out.append(Priced(term.field(vendor.name), "rows", group, relax, unit, per, value, shown, labels))
+        return out
 
 
 def exceeds(lhs: np.ndarray | float, rhs: np.ndarray | float, tol: float) -> np.ndarray:
@@ -525,6 +574,172 @@ def _removes_total_budget(problem: Problem) -> list[Removal]:
     return [Removal("total_budget", f"capex and take-or-pay ≤ {fmt.money(problem.total_budget)} in all", None)]
 
 
+# --------------------------------------------------------------------------- prices
+
+#: GW per MW, and a share per percentage point: the units prices are read in.
+_PER_MW, _PER_PT = 1e-3, 0.01
+
+
+def _prices_demand(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    if problem.workloads is not None:
+        return []
+    return [Priced("demand", "periodic", "compute", -1, "compute", 1.0, problem.inputs.demand, ev.compute)]
+
+
+def _prices_workloads(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    if problem.workloads is None:
+        return []
+    inputs = problem.inputs
+    split = ev.split if ev.split is not None else np.zeros((len(problem.offers), len(problem.workloads), 1))
+    served = np.einsum("iw,i,iwt->wt", inputs.efficiency, inputs.compute, split)
+    return [
+        Priced(
+            f"workloads[{name}]",
+            "periodic",
+            "compute",
+            -1,
+            "compute",
+            1.0,
+            inputs.workload_demand[w],
+            served[w],
+            (("workload", name),),
+        )
+        for w, name in enumerate(problem.workloads)
+    ]
+
+
+def _prices_power_cap(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    if problem.power_cap_gw is None:
+        return []
+    cap = np.asarray(problem.power_cap_gw, dtype=float)
+    room = cap - ev.power_gw
+    for s, site in enumerate(problem.sites):  # sites without a cap of their own take this one too
+        if site.power_cap_gw is None:
+            room = np.minimum(room, cap - ev.site_power_gw[s])
+    return [Priced("power_cap_gw", "periodic", "power", 1, "MW", _PER_MW, cap, cap - room)]
+
+
+def _prices_site_power(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    return [  # a site without a cap of its own takes power_cap_gw's
+        Priced(
+            f"sites[{site.name}].power_cap_gw",
+            "periodic",
+            "power",
+            1,
+            "MW",
+            _PER_MW,
+            problem.inputs.site_cap_gw[s],
+            ev.site_power_gw[s],
+            (("site", site.name),),
+        )
+        for s, site in enumerate(problem.sites)
+        if site.power_cap_gw is not None
+    ]
+
+
+def _prices_budget(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    if problem.budget is None:
+        return []
+    return [Priced("budget", "periodic", "budget", 1, "$", 1.0, np.asarray(problem.budget), ev.paid)]
+
+
+def _prices_total_budget(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    if problem.total_budget is None:
+        return []
+    paid = float(ev.paid.sum() + ev.take_or_pay.sum())
+    return [Priced("total_budget", "scalar", "budget", 1, "$", 1.0, float(problem.total_budget), paid)]
+
+
+def _prices_max_share(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    shares, risk = ev.shares, problem.risk
+    own = {v.name: v.max_share for v in problem.vendors}
+    out = []
+    for v, name in enumerate(problem.vendor_names):
+        limit = own.get(name)
+        if limit is not None and limit < 1.0:
+            out.append(
+                Priced(
+                    f"vendors[{name}].max_share",
+                    "rows",
+                    "shares",
+                    1,
+                    "pt",
+                    _PER_PT,
+                    limit,
+                    shares[v],
+                    (("vendor", name),),
+                )
+            )
+    inheriting = [v for v, name in enumerate(problem.vendor_names) if own.get(name) is None]
+    if risk.max_share < 1.0 and inheriting:
+        top = shares[inheriting].max(axis=0)
+        out.append(Priced("risk.max_share", "rows", "shares", 1, "pt", _PER_PT, risk.max_share, top))
+    return out
+
+
+def _spend_prices(key: str, relax: int) -> Callable[[Problem, PlanEvaluation], list[Priced]]:
+    """Prices of a vendor's spend term ``key`` (``min_spend``: a floor, ``max_spend``: a cap)."""
+
+    def prices(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+        spend = ev.spend_by_vendor.sum(axis=1)
+        out = []
+        for k, vendor in enumerate(problem.vendors):  # in vendor_names order
+            value = getattr(vendor, key)
+            if value is not None and (key != "min_spend" or value > 0):
+                out.append(
+                    Priced(
+                        f"vendors[{vendor.name}].{key}",
+                        "scalar",
+                        "contracts",
+                        relax,
+                        "$",
+                        1.0,
+                        value,
+                        float(spend[k]),
+                        (("vendor", vendor.name),),
+                    )
+                )
+        return out
+
+    return prices
+
+
+def _prices_max_cvar(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    cap = problem.risk.max_cvar
+    return [] if cap is None else [Priced("risk.max_cvar", "scalar", "risk", 1, "$", 1.0, cap, ev.cvar)]
+
+
+def _prices_max_hhi(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    cap = problem.risk.max_hhi
+    return [] if cap is None else [Priced("risk.max_hhi", "rows", "risk", 1, "pt", _PER_PT, cap, ev.hhi)]
+
+
+def _of_demand(problem: Problem, amount: np.ndarray) -> np.ndarray:
+    """``amount`` as a share of each period's demand (NaN without demand)."""
+    demand = problem.inputs.demand
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(demand > 0, amount / demand, np.nan)
+
+
+def _prices_vendor_loss(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    keep = problem.risk.survive_vendor_loss
+    if keep <= 0:
+        return []
+    rest = _of_demand(problem, (ev.compute[None, :] - ev.compute_by_vendor).min(axis=0))
+    return [Priced("risk.survive_vendor_loss", "rows", "risk", -1, "pt", _PER_PT, keep, rest)]
+
+
+def _prices_min_vendors(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
+    risk = problem.risk
+    if risk.min_vendors <= 0:
+        return []
+    k = min(risk.min_vendors, len(problem.vendor_names))
+    of_demand = _of_demand(problem, ev.compute_by_vendor)  # (V, T) shares of demand
+    kth = -np.sort(-np.nan_to_num(of_demand, nan=0.0), axis=0)[k - 1]
+    kth = np.where(problem.inputs.demand > 0, kth, np.nan)
+    return [Priced("risk.min_vendor_share", "rows", "risk", -1, "pt", _PER_PT, risk.min_vendor_share, kth)]
+
+
 # --------------------------------------------------------------------------- the records
 
 
@@ -550,6 +765,7 @@ RULES: tuple[Rule, ...] = (
         _max_cvar,
         lambda lab, d, p: f"CVaR ≤ {_money(p.risk.max_cvar)}",
         _removes_max_cvar,
+        prices=_prices_max_cvar,
     ),
     Rule(
         "risk_weight",
@@ -571,6 +787,7 @@ RULES: tuple[Rule, ...] = (
         lambda lab, d, p: f"HHI ≤ {fmt.number(p.risk.max_hhi or 0)} in {lab[0]}",
         _removes_max_hhi,
         loosest=1.0,
+        prices=_prices_max_hhi,
     ),
     Rule(
         "hhi_weight",
@@ -596,6 +813,7 @@ RULES: tuple[Rule, ...] = (
         _removes_min_vendors,
         loosest=0.0,
         integer=True,
+        prices=_prices_min_vendors,
     ),
     Rule(
         "vendor_loss",
@@ -610,6 +828,7 @@ RULES: tuple[Rule, ...] = (
         ),
         _removes_vendor_loss,
         loosest=0.0,
+        prices=_prices_vendor_loss,
     ),
     Rule(
         "max_share",
@@ -622,6 +841,7 @@ RULES: tuple[Rule, ...] = (
         lambda lab, d, p: f"{lab[0]} share ≤ {fmt.share(float(d.max_share[_vendor(p, lab[0])]), None)} in {lab[1]}",
         _removes_max_share,
         loosest=1.0,
+        prices=_prices_max_share,
     ),
     Rule(
         "min_share",
@@ -653,6 +873,7 @@ RULES: tuple[Rule, ...] = (
         ("vendors", "min_spend, unit_cost"),
         text=lambda lab, d, p: f"minimum spend with {lab[0]}",
         removals=_removes_min_spend,
+        prices=_spend_prices("min_spend", -1),
     ),
     Rule(
         "max_spend",
@@ -664,6 +885,7 @@ RULES: tuple[Rule, ...] = (
         _max_spend,
         lambda lab, d, p: f"most spend with {lab[0]}",
         _removes_max_spend,
+        prices=_spend_prices("max_spend", 1),
     ),
     Rule(
         "max_new_compute",
@@ -698,6 +920,7 @@ RULES: tuple[Rule, ...] = (
         _total_budget,
         lambda lab, d, p: f"total budget ({_money(p.total_budget or 0)})",
         _removes_total_budget,
+        prices=_prices_total_budget,
     ),
     Rule(
         "budget",
@@ -709,6 +932,7 @@ RULES: tuple[Rule, ...] = (
         _budget,
         lambda lab, d, p: f"budget in {lab[0]} ({_money(None if d.budget is None else d.budget[_period(d, lab[0])])})",
         _removes_budget,
+        prices=_prices_budget,
     ),
     Rule(
         "site_power",
@@ -718,6 +942,7 @@ RULES: tuple[Rule, ...] = (
         "upper",
         ("sites", "sites' power_cap_gw and pue, power_kw"),
         _site_power,
+        prices=_prices_site_power,
     ),
     Rule(
         "power_cap",
@@ -730,6 +955,7 @@ RULES: tuple[Rule, ...] = (
         lambda lab, d, p: (
             f"power cap in {lab[0]} ({_gw(d.power_cap_gw[_period(d, lab[0])] if d.power_cap_gw is not None else None)})"
         ),
+        prices=_prices_power_cap,
     ),
     Rule(
         "workload_demand",
@@ -740,6 +966,7 @@ RULES: tuple[Rule, ...] = (
         ("workloads", "workloads, compute, efficiency"),
         _workloads,
         lambda lab, d, p: f"{lab[0]} demand in {lab[1]}",
+        prices=_prices_workloads,
     ),
     Rule(
         "demand",
@@ -750,6 +977,7 @@ RULES: tuple[Rule, ...] = (
         ("demand", "demand, compute"),
         _demand,
         lambda lab, d, p: f"demand in {lab[0]} ({fmt.amount(d.demand[_period(d, lab[0])], 'compute')})",
+        prices=_prices_demand,
     ),
 )
 
