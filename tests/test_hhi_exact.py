@@ -116,7 +116,7 @@ def test_regression_gives_its_exact_optimum() -> None:
     result = procure.solve(_regression(), mip_gap=0, threads=1)
     assert result.status == "optimal"
     assert result.objective == pytest.approx(REGRESSION_OPTIMUM, abs=0.01)
-    assert result.gap <= 1e-9
+    assert result.gap <= 1e-6  # mip_gap=0: proved within the solver's own tolerances
     assert result.bound <= result.objective
     assert result.check() == []
     assert (result.hhi > 1).all()  # compute above demand: shares above 1 in every period

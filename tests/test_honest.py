@@ -67,7 +67,8 @@ def test_regression_problems_give_their_true_optimum(name: str) -> None:
     result = procure.solve(_regression(name), mip_gap=0, threads=1)
     assert result.status == "optimal"
     assert result.objective == pytest.approx(TRUE_OPTIMA[name], abs=0.01)
-    assert result.gap <= 1e-9
+    # mip_gap=0: proved within the solver's own tolerances, as for the shared regressions above
+    assert result.gap <= 1e-6 and result.bound <= result.objective
     assert result.check() == []
 
 

@@ -251,10 +251,6 @@ FAMILIES: dict[str, Rule] = {r.name: r for r in RULES if r.relax is not None}
 DELETION_ORDER = tuple(FAMILIES)
 
 
-def _share_of(data: ModelData, vendor: str) -> float:
-    return float(data.max_share[data.vendors.index(vendor)])
-
-
 @dataclass(frozen=True)
 class _Row:
     row: int  # row id in the diagnosis model
@@ -486,22 +482,8 @@ def _rhs_changes(ctx: _Context, lever_rows: list[_Row], slack: np.ndarray) -> li
 
 
 def _old_value(ctx: _Context, r: _Row) -> float:
-    """The field's value in force (a default the problem leaves out included)."""
-    data, lab = ctx.data_of(r), r.label
-    if r.family == "site_power":
-        s, t = ctx.problem.site_names.index(lab[0]), data.period_index(lab[1])
-        return float(data.site_cap_gw[s, t])
-    if r.family == "supply":
-        return float(data.max_units[data.offers.index(lab[0]), data.period_index(lab[1])])
-    if r.family == "demand":
-        return float(data.demand[data.period_index(lab[0])])
-    if r.family == "max_share":
-        return _share_of(data, lab[0])
-    term = FAMILIES[r.family].term
-    if term is not None:  # a vendor term: its value in force in the row's period
-        return float(term.limit(data)[data.vendors.index(lab[0]), data.period_index(lab[1])])
-    value = get_value(ctx.problem, r.requirement.path)
-    return float(value) if value is not None else math.nan
+    """The field's value in force (a default the problem leaves out included), as its record reads it."""
+    return FAMILIES[r.family].value_of(r.label, ctx.data_of(r), ctx.problem)
 
 
 def _edits(ctx: _Context, changes: Iterable[_Change]) -> dict[str, Any]:
@@ -698,7 +680,7 @@ def _demand_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     in_conflict = [r for r in lever_rows if r.requirement in ctx.conflict]
     for rows in filter(None, (in_conflict, lever_rows if len(in_conflict) < len(lever_rows) else [])):
         spec = FAMILIES[rows[0].family]
-        old = {r.requirement.path: _demand_of(ctx, r) for r in rows}
+        old = {r.requirement.path: _old_value(ctx, r) for r in rows}
         whats = {r.requirement.path: spec.what_of(r.label) + r.where for r in rows}
 
         def changes(
@@ -713,14 +695,6 @@ def _demand_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
         if found is not None and found[0] > 1e-6:  # serving nothing is no repair
             return _verified(ctx, changes(found[0]), found[1])
     return None
-
-
-def _demand_of(ctx: _Context, r: _Row) -> float:
-    data = ctx.data_of(r)
-    if r.family == "demand":
-        return float(data.demand[data.period_index(r.label[0])])
-    w = list(data.workloads).index(r.label[0])
-    return float(data.workload_demand[w, data.period_index(r.label[1])])
 
 
 def _lever_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
@@ -764,7 +738,7 @@ def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
         spec = FAMILIES[r.family]
         if r.family in ("demand", "workload_demand"):
             for q in lever_rows:
-                old = _demand_of(ctx, q)
+                old = _old_value(ctx, q)
                 new = max(old - float(slack[q.row]) * (1 + MARGIN), 0.0)
                 changes.append(_Change(q.requirement.path, old, new, spec.unit, spec.what_of(q.label)))
             continue

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..base import fmt
+from .fields import get_value
 from .inputs import KW_PER_GW, Inputs
 
 if TYPE_CHECKING:
@@ -42,7 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RULES",
+    "TOKEN_SHARE",
     "Check",
+    "Priced",
     "Removal",
     "Rule",
     "VendorTerm",
@@ -142,6 +145,7 @@ class Rule:
     text: Callable[[tuple[Any, ...], Inputs, Problem], str] | None = None  # an instance, value included
     removals: Callable[[Problem], list[Removal]] | None = None  # what a rule cost removes
     prices: Callable[[Problem, PlanEvaluation], list[Priced]] | None = None  # what sensitivity prices
+    value: Callable[[tuple[Any, ...], Inputs, Problem], float] | None = None  # an instance's value in force
     loosest: float | None = None  # the value at which a coefficient rule holds for any plan
     integer: bool = False  # its field takes whole numbers
     term: VendorTerm | None = None
@@ -154,6 +158,16 @@ class Rule:
 
     def text_of(self, label: tuple[Any, ...], inputs: Inputs, problem: Problem) -> str:
         return self.text(label, inputs, problem) if self.text is not None else self.what_of(label)
+
+    def value_of(self, label: tuple[Any, ...], inputs: Inputs, problem: Problem) -> float:
+        """The value in force of the instance with row ``label`` (a default the problem leaves
+        out included; NaN when the field holds no number)."""
+        if self.value is not None:
+            return float(self.value(label, inputs, problem))
+        if self.term is not None:  # a vendor term: its value in the row's period
+            return float(self.term.limit(inputs)[_vendor(problem, label[0]), _period(inputs, label[1])])
+        given = get_value(problem, self.path_of(label))
+        return float(given) if isinstance(given, (int, float)) else np.nan
 
     def removed(self, problem: Problem) -> list[Removal]:
         """The instances a rule cost removes (none for a fact of the market)."""
@@ -842,6 +856,7 @@ RULES: tuple[Rule, ...] = (
         _removes_max_share,
         loosest=1.0,
         prices=_prices_max_share,
+        value=lambda lab, d, p: d.max_share[_vendor(p, lab[0])],
     ),
     Rule(
         "min_share",
@@ -909,6 +924,7 @@ RULES: tuple[Rule, ...] = (
         "upper",
         ("offers", "max_units, lot_size"),
         _supply,
+        value=lambda lab, d, p: d.max_units[p.offer_names.index(lab[0]), _period(d, lab[1])],
     ),
     Rule(
         "total_budget",
@@ -943,6 +959,7 @@ RULES: tuple[Rule, ...] = (
         ("sites", "sites' power_cap_gw and pue, power_kw"),
         _site_power,
         prices=_prices_site_power,
+        value=lambda lab, d, p: d.site_cap_gw[p.site_names.index(lab[0]), _period(d, lab[1])],
     ),
     Rule(
         "power_cap",
@@ -967,6 +984,7 @@ RULES: tuple[Rule, ...] = (
         _workloads,
         lambda lab, d, p: f"{lab[0]} demand in {lab[1]}",
         prices=_prices_workloads,
+        value=lambda lab, d, p: d.workload_demand[list(p.workloads or ()).index(lab[0]), _period(d, lab[1])],
     ),
     Rule(
         "demand",
@@ -978,6 +996,7 @@ RULES: tuple[Rule, ...] = (
         _demand,
         lambda lab, d, p: f"demand in {lab[0]} ({fmt.amount(d.demand[_period(d, lab[0])], 'compute')})",
         prices=_prices_demand,
+        value=lambda lab, d, p: d.demand[_period(d, lab[0])],
     ),
 )
 
