@@ -207,3 +207,70 @@ def test_rule_costs_leave_out_what_a_problem_does_not_state() -> None:
 def test_each_record_names_the_fields_behind_its_rows() -> None:
     for r in RULES:
         assert len(r.behind) == 2 and all(isinstance(x, str) and x for x in r.behind), r.name
+
+
+def test_each_record_reads_the_value_in_force_of_an_instance() -> None:
+    p = copy.deepcopy(BASE)
+    del p["demand"]
+    p["workloads"] = {"train": {"2026": 60, "2027": 120}, "serve": {"2026": 40, "2027": 80}}
+    p["sites"] = [{"name": "dc", "power_cap_gw": {"2026": 1.0, "2027": 2.0}}]
+    p["offers"][0]["max_units"] = {"2026": 500, "2027": 700}
+    p["vendors"] = [{"name": "x", "max_share": 0.9, "max_new_compute": {"2026": 300, "2027": 400}}]
+    problem = procure.Problem.from_dict(p)
+    inputs = problem.inputs
+    expect = {
+        ("workload_demand", ("serve", 2027)): 80,
+        ("workload_demand", ("train", 2026)): 60,
+        ("site_power", ("dc", 2027)): 2.0,
+        ("supply", ("cheap", 2027)): 700,
+        ("max_share", ("x", 2026)): 0.9,
+        ("max_new_compute", ("x", 2027)): 400,
+    }
+    for (name, label), value in expect.items():
+        assert rule(name).value_of(label, inputs, problem) == pytest.approx(value), (name, label)
+
+
+def test_sensitivity_prices_caps_that_sites_and_vendors_inherit() -> None:
+    """A site without a cap of its own is held by power_cap_gw; a vendor without a share cap of
+    its own by risk.max_share: both are priced on what the plan uses of them."""
+    p = copy.deepcopy(BASE)
+    p["offers"] = [{**o, "power_kw": 1000.0} for o in p["offers"]]  # 1 MW a unit
+    p["sites"] = [{"name": "own", "power_cap_gw": 1.0}, {"name": "shared"}]
+    p["power_cap_gw"] = 0.5  # the sites together, and the shared site alone
+    p["risk"] = {"max_share": 0.8}
+    result = procure.solve(p, mip_gap=0)
+    assert result.status == "optimal"
+    table = result.sensitivity().table
+    power = table[table["path"].str.startswith("power_cap_gw")]
+    assert power["used"].to_numpy() == pytest.approx(result.power_gw.to_numpy() * 1e3)  # MW: all sites
+    assert (result.site_power_gw["shared"] <= result.power_gw + 1e-12).all()
+    shares = table[table["path"] == "risk.max_share"]
+    top = result.shares.max(axis=1).to_numpy() * 100  # percentage points
+    assert len(shares) == 2 and shares["used"].to_numpy() == pytest.approx(top)
+    assert shares["binding"].all()  # x, the cheaper, takes all the cap leaves it
+
+
+def test_a_tree_with_workloads_per_path_is_diagnosed() -> None:
+    """Found by hypothesis: a workload's demand in force was looked up among the tree problem's
+    workloads (none: each path states its own) instead of the path's."""
+    problem = {
+        "periods": [2026, 2027],
+        "offers": [
+            {"name": "h100-0", "vendor": "nvidia", "unit_cost": {"2026": 1, "2027": 1}, "compute": 1.0},
+            {
+                "name": "mi300-1",
+                "vendor": "amd",
+                "unit_cost": {"2026": 1, "2027": 2},
+                "compute": 1.0,
+                "lot_size": 2,
+                "lead_time": 1,
+            },
+        ],
+        "power_cap_gw": {"2026": 7e-07, "2027": 7e-07},
+        "risk": {"survive_vendor_loss": 0.25},
+        "demand_scenarios": [{"name": "low", "probability": 1, "workloads": {"training": {"2026": 0.6, "2027": 0}}}],
+    }
+    result = procure.solve(problem, mip_gap=0)
+    assert result.status == "infeasible"
+    d = procure.explain(problem)
+    assert d.conflict

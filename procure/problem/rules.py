@@ -232,6 +232,13 @@ def _vendor(problem: Problem, name: str) -> int:
     return problem.vendor_names.index(name)
 
 
+def _workload(inputs: Inputs, problem: Problem, name: str) -> int:
+    """Row of workload ``name`` in ``inputs.workload_demand``: the names the model's data holds
+    (a demand path's, in a tree whose problem states workloads per path), else the problem's."""
+    names = getattr(inputs, "workloads", None) or tuple(problem.workloads or ())
+    return list(names).index(name)
+
+
 # --------------------------------------------------------------------------- vendor terms
 
 
@@ -625,12 +632,10 @@ def _prices_workloads(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
 def _prices_power_cap(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
     if problem.power_cap_gw is None:
         return []
+    # a site without a cap of its own is held by this one too, but never closer than all sites
+    # together (a site draws part of the total): the total is what the cap's rows use
     cap = np.asarray(problem.power_cap_gw, dtype=float)
-    room = cap - ev.power_gw
-    for s, site in enumerate(problem.sites):  # sites without a cap of their own take this one too
-        if site.power_cap_gw is None:
-            room = np.minimum(room, cap - ev.site_power_gw[s])
-    return [Priced("power_cap_gw", "periodic", "power", 1, "MW", _PER_MW, cap, cap - room)]
+    return [Priced("power_cap_gw", "periodic", "power", 1, "MW", _PER_MW, cap, ev.power_gw)]
 
 
 def _prices_site_power(problem: Problem, ev: PlanEvaluation) -> list[Priced]:
@@ -984,7 +989,7 @@ RULES: tuple[Rule, ...] = (
         _workloads,
         lambda lab, d, p: f"{lab[0]} demand in {lab[1]}",
         prices=_prices_workloads,
-        value=lambda lab, d, p: d.workload_demand[list(p.workloads or ()).index(lab[0]), _period(d, lab[1])],
+        value=lambda lab, d, p: d.workload_demand[_workload(d, p, lab[0]), _period(d, lab[1])],
     ),
     Rule(
         "demand",
