@@ -242,7 +242,7 @@ def _workload(inputs: Inputs, problem: Problem, name: str) -> int:
 # --------------------------------------------------------------------------- vendor terms
 
 
-def _term_check(name: str, term: VendorTerm) -> Check:
+def _term_check(term: VendorTerm) -> Check:
     """The check of a vendor term: the plan's amount against the limit, in the rows' units."""
 
     def check(problem: Problem, ev: PlanEvaluation, tol: float, hhi_tol: float) -> list[str]:
@@ -250,18 +250,18 @@ def _term_check(name: str, term: VendorTerm) -> Check:
         applies = term.applies(inputs)
         if not applies.any():
             return []
-        amount = term.amount(inputs, ev)
-        limit = np.where(applies, term.limit(inputs), 0.0) * term.scale(inputs, ev)
+        amount, given = term.amount(inputs, ev), term.limit(inputs)
+        limit = np.where(applies, given, 0.0) * term.scale(inputs, ev)
         broken = applies & (exceeds(amount, limit, tol) if term.sense == "≤" else exceeds(limit, amount, tol))
-        used, given = term.used(inputs, ev), term.limit(inputs)
+        used = term.used(inputs, ev)
         sign = ">" if term.sense == "≤" else "<"
         return [
-            f"{name}[{problem.vendor_names[v]},{problem.periods[t]}]: {term.said(used[v, t])} {term.measured}"
+            f"{term.key}[{problem.vendor_names[v]},{problem.periods[t]}]: {term.said(used[v, t])} {term.measured}"
             f" {sign} {term.noun} {term.said(given[v, t])}"
             for v, t in zip(*np.nonzero(broken))
         ]
 
-    check.__name__ = f"_{name}"
+    check.__name__ = f"_{term.key}"
     return check
 
 
@@ -870,7 +870,7 @@ RULES: tuple[Rule, ...] = (
         "share",
         "scalar",
         ("vendors", "min_share"),
-        _term_check("min_share", MIN_SHARE),
+        _term_check(MIN_SHARE),
         lambda lab, d, p: f"{lab[0]} share ≥ {fmt.share(float(d.min_share[_vendor(p, lab[0])]))} in {lab[1]}",
         loosest=0.0,
         term=MIN_SHARE,
@@ -914,7 +914,7 @@ RULES: tuple[Rule, ...] = (
         "compute",
         "upper",
         ("vendors", "max_new_compute, compute, lot_size"),
-        _term_check("max_new_compute", MAX_NEW_COMPUTE),
+        _term_check(MAX_NEW_COMPUTE),
         lambda lab, d, p: (
             f"{lab[0]}'s allocation in {lab[1]} "
             f"({fmt.amount(d.max_new_compute[_vendor(p, lab[0]), _period(d, lab[1])], 'compute')})"
