@@ -91,18 +91,25 @@ def _one_side(
     result: procure.Result, path: str, value: float, direction: float
 ) -> tuple[float, float, list[str]] | None:
     """The plan's objective change per unit when the field at ``path`` moves in ``direction``,
-    at the largest of a few shrinking steps at which the plan still meets the problem, or the
-    constraints it breaks at the smallest (None when the move is not a valid problem)."""
+    or the constraints it breaks at the smallest of a few shrinking steps (None when the move is
+    not a valid problem).  The objective is piecewise linear in the field: a step that crosses
+    a kink (a take-or-pay a few dollars from the spend) gives a chord, not the derivative, so
+    the step shrinks until two successive rates agree."""
     broken: list[str] = []
+    rate: tuple[float, float, list[str]] | None = None
     for shrink in (1.0, 1e-2, 1e-4):
         h = _step(value) * shrink
         moved = _moved(result.problem, path, direction * h)
         if moved is None:
-            return None
+            return rate
         after, broken = _at_plan(moved, result)
-        if not broken:
-            return (after - result.objective) / h, h, []
-    return math.nan, math.nan, broken
+        if broken:
+            break
+        smaller = ((after - result.objective) / h, h, [])
+        if rate is not None and _close(rate[0], smaller[0], result.objective, smaller[1]):
+            return rate
+        rate = smaller
+    return rate if rate is not None else (math.nan, math.nan, broken)
 
 
 def assert_prices_match_finite_differences(result: procure.Result, s: Sensitivity, *, tighten: bool = True) -> None:
