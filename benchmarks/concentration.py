@@ -44,12 +44,16 @@ STARTER_RISKS: tuple[dict[str, float], ...] = (
 FAMILIES = ("base", "similar-offers", "tight-power")
 
 
+#: seconds each solve may take (``--time-limit``): a solve that is stopped counts as this long
+LIMIT: float | None = None
+
+
 def timed(problem: Any, repeat: int) -> tuple[float, procure.Result]:
     """Least wall-clock seconds of ``repeat`` solves, and the last result."""
     best, result = float("inf"), None
     for _ in range(repeat):
         t = time.perf_counter()
-        result = procure.solve(problem, solver="highs", threads=1)
+        result = procure.solve(problem, solver="highs", threads=1, time_limit=LIMIT)
         best = min(best, time.perf_counter() - t)
     assert result is not None
     return best, result
@@ -103,7 +107,7 @@ def frontiers(problem: procure.Problem) -> dict[str, Any]:
     seconds = {}
     for measure in ("max_share", "hhi"):
         t = time.perf_counter()
-        f = procure.frontier(problem, measure=measure, points=10, solver="highs", threads=1)
+        f = procure.frontier(problem, measure=measure, points=10, solver="highs", threads=1, time_limit=LIMIT)
         seconds[measure] = time.perf_counter() - t
         statuses = sorted(set(f.table["status"]))
         seconds[f"{measure}_statuses"] = statuses  # type: ignore[assignment]
@@ -121,8 +125,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--no-frontier", action="store_true")
+    ap.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve (default 300)")
     ap.add_argument("--out", default=str(HERE / "results-concentration.json"))
     args = ap.parse_args(argv)
+    global LIMIT
+    LIMIT = args.time_limit
     problem, rows = starter(args.repeat)
     rows += generated(args.seeds, args.repeat)
     front = None if args.no_frontier else frontiers(problem)
@@ -137,7 +144,14 @@ def main(argv: list[str] | None = None) -> None:
             f"{front['problem']}: max_share {front['seconds_max_share']:.2f}s, hhi {front['seconds_hhi']:.2f}s, "
             f"ratio {front['ratio']:.1f}x"
         )
-    out = {"threads": 1, "solver": "highs", "target_ratio": TARGET, "rows": rows, "frontier": front}
+    out = {
+        "threads": 1,
+        "solver": "highs",
+        "time_limit": LIMIT,
+        "target_ratio": TARGET,
+        "rows": rows,
+        "frontier": front,
+    }
     Path(args.out).write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {args.out}")
 

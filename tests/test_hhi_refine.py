@@ -87,3 +87,41 @@ def test_a_mutant_that_skips_a_violated_cut_is_caught(tmp_path: Any, monkeypatch
     monkeypatch.setattr(pipeline, "hhi_short", lambda *a: False)
     mutant = procure.solve(problem, solver="highs", threads=1)
     assert mutant.status == "error" and "max_hhi" in mutant.message
+
+
+def _starter(tmp_path: Any, **risk: float) -> procure.Problem:
+    write_starter(tmp_path)
+    starter = procure.Problem.from_file(tmp_path / "problem.toml")
+    return replace(starter, risk=replace(starter.risk, **risk))
+
+
+@pytest.mark.parametrize("risk", [{"max_hhi": 0.34}, {"hhi_weight": 1e10}])
+def test_relaxation_rounds_leave_an_lp_whose_shares_need_no_cut(tmp_path: Any, risk: dict[str, float]) -> None:
+    """After the rounds at the LP relaxation, its plan keeps every promise of the model with
+    its exact HHI (no further cut), and its optimum is the best bound a tangent grid can give."""
+    from procure.core.pipeline import Pipeline, add_hhi_cuts, relaxation_cuts
+    from procure.solvers.base import SolveOptions, get_adapter
+    from procure.solvers.lp_basis import relaxation
+
+    problem = _starter(tmp_path, **risk)
+    state = Pipeline(get_adapter("highs"), SolveOptions()).open(problem)
+    before = relaxation(state.session.model, SolveOptions())
+    assert before is not None
+    rounds = relaxation_cuts(state.session, state.built, state.data, SolveOptions(), 0.0)
+    assert rounds > 0
+    after = relaxation(state.session.model, SolveOptions())
+    assert after is not None and after[1] > before[1]  # the bound rose
+    assert not add_hhi_cuts(state.session, state.built, state.data, after[0])
+    result = procure.solve(problem, solver="highs", threads=1)
+    assert result.status == "optimal" and result.check() == []
+    assert after[1] <= result.objective * (1 + 1e-9)  # a relaxation: never above the optimum
+
+
+def test_relaxation_rounds_change_no_answer(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rounds only add valid cuts: without them the same optimum (within the gap) is proved."""
+    problem = _starter(tmp_path, max_hhi=0.34)
+    with_rounds = procure.solve(problem, solver="highs", threads=1, mip_gap=1e-6)
+    monkeypatch.setattr(pipeline, "RELAXATION_ROUNDS", 0)
+    without = procure.solve(problem, solver="highs", threads=1, mip_gap=1e-6)
+    assert with_rounds.status == without.status == "optimal"
+    assert with_rounds.objective == pytest.approx(without.objective, rel=2e-6)

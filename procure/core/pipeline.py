@@ -40,6 +40,7 @@ from ..model.sets import ModelData, model_data
 from ..problem.evaluate import OptionPlan, evaluate, objective_of, polish_split, violations
 from ..problem.format import Problem
 from ..solvers.base import Adapter, RawSolution, Session, SolveOptions
+from ..solvers.lp_basis import relaxation
 from .result import ExtraRows, Outcome, Result, make_result
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "optimize",
     "options_of",
     "refine_hhi",
+    "relaxation_cuts",
     "remaining",
     "split_of",
     "verdict",
@@ -67,6 +69,10 @@ Extend = Callable[[BuiltModel, ModelData], Any]
 MAX_HHI_ROUNDS = 50
 #: Relative gap of the solves whose plans only place HHI cuts (the last solve has the caller's gap).
 REFINE_GAP = 1e-3
+#: Rounds of HHI cuts at the LP relaxation's shares before the first MIP solve (`relaxation_cuts`).
+RELAXATION_ROUNDS = 30
+#: Relative rise of the relaxation's optimum below which its rounds stop.
+RELAXATION_RISE = 1e-7
 #: Tangents added on each side of a plan's share, as well as at it (`add_hhi_cuts`).
 HHI_NEIGHBOURS = 2
 #: Rebuilds with wider lot bounds before a bound is declared uncertified.
@@ -130,6 +136,8 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
     # HiGHS alone (under solver="auto"): on the starter CBC took 26–32 s per capped solve where
     # HiGHS took 1.7–2.8 s, and a race the rule cannot settle early waits for the slower engine
     options = replace(options, race=False)
+    started = time.perf_counter()
+    relaxation_cuts(session, built, data, options, started)
 
     def again(raw: RawSolution, left: SolveOptions) -> RawSolution:
         return solve_safely(session, warm(built, lots_of(built, raw), left))
@@ -139,8 +147,30 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
         again,
         lambda x: add_hhi_cuts(session, built, data, x),
         options,
-        time.perf_counter(),
+        started,
     )
+
+
+def relaxation_cuts(session: Session, built: BuiltModel, data: ModelData, options: SolveOptions, started: float) -> int:
+    """Tangent cuts at the shares of the LP relaxation, solved again until it needs none (at
+    most `RELAXATION_ROUNDS`, within the time limit): the rounds that follow solve MIPs whose
+    relaxation already holds the exact HHI's convex bound, so they need fewer cuts and fewer
+    nodes (on the starter at ``max_hhi = 0.34``: no MIP round places a cut, 0.60 s instead of
+    1.05 s).  Every cut is a tangent of a convex square, valid for every plan.  Returns the
+    rounds that added cuts."""
+    last = -math.inf
+    for k in range(RELAXATION_ROUNDS):
+        left = remaining(options, started)
+        if left is None:
+            return k
+        solved = relaxation(session.model, left)
+        # a round that raises the bound by less than `RELAXATION_RISE` leaves the rest to the MIP rounds
+        if solved is None or solved[1] - last <= RELAXATION_RISE * abs(solved[1]):
+            return k
+        last = solved[1]
+        if not add_hhi_cuts(session, built, data, solved[0]):
+            return k
+    return RELAXATION_ROUNDS
 
 
 def refine_hhi(

@@ -22,7 +22,7 @@ from ..model.scaling import MatrixForm, matrix_form
 from .base import SolveOptions
 from .highs import configure, highs_inf, new_highs, pass_model
 
-__all__ = ["BasisSolution", "ResolvableLp", "solve_with_basis"]
+__all__ = ["BasisSolution", "ResolvableLp", "relaxation", "solve_with_basis"]
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,24 @@ def solve_with_basis(m: LinearModel, options: SolveOptions) -> BasisSolution:
     rows_at = at(basis.row_status) if valid else nothing
     cols_at = at(basis.col_status) if valid else (np.zeros(m.num_cols, dtype=bool),) * 2
     return BasisSolution(form, x, duals, rows_at, cols_at)
+
+
+def relaxation(m: LinearModel, options: SolveOptions) -> tuple[np.ndarray, float] | None:
+    """The optimum of ``m`` with its integer columns made continuous (procure's scaled form):
+    the solution in model units and its objective, or None when HiGHS does not solve it to
+    optimality (infeasible, unbounded, out of time)."""
+    import highspy
+
+    form = matrix_form(m)
+    h = new_highs(False)
+    configure(h, SolveOptions(threads=options.threads, time_limit=options.time_limit), form.A.nnz)
+    pass_model(h, form)
+    h.setOptionValue("solve_relaxation", True)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    x = form.to_model_x(np.asarray(h.getSolution().col_value, dtype=float))
+    return x, m.objective_value(x)
 
 
 class ResolvableLp:
