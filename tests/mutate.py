@@ -87,6 +87,7 @@ EVALUATE_TESTS = (
     "tests/test_requirement_tolerance.py",
     "tests/test_options.py::test_check_names_plans_that_misuse_an_option",  # options' own checks (1 s)
     "tests/test_options.py::test_check_counts_an_options_reservation_cap_in_units_of_whole_lots",
+    "tests/test_build_out.py::test_unserved_demand_keeps_a_problem_without_room_feasible",
 )
 #: The requirement records: their checks first, then what reads their words and removals.
 RULE_TESTS = (

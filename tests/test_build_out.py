@@ -119,6 +119,8 @@ def test_unserved_demand_keeps_a_problem_without_room_feasible() -> None:
     result = procure.solve({**tight, "unserved_penalty": 1e4}, mip_gap=0)
     assert result.status == "optimal"
     assert result.unserved.tolist() == pytest.approx([2, 2, 2])
+    assert result.evaluation is not None  # no workloads: no rows of unserved workload demand
+    assert result.evaluation.unserved_by_workload.shape == (0, 3)
 
 
 def test_unserved_demand_per_workload() -> None:
