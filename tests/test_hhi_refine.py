@@ -125,3 +125,24 @@ def test_relaxation_rounds_change_no_answer(tmp_path: Any, monkeypatch: pytest.M
     without = procure.solve(problem, solver="highs", threads=1, mip_gap=1e-6)
     assert with_rounds.status == without.status == "optimal"
     assert with_rounds.objective == pytest.approx(without.objective, rel=2e-6)
+
+
+def test_relaxation_cuts_that_cannot_be_stated_leave_the_mip_rounds_to_answer(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from procure.base.errors import NumericsError
+
+    calls = {"n": 0}
+    real = pipeline.add_hhi_cuts
+
+    def first_fails(*args: Any) -> bool:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the first call is the relaxation's, before any MIP
+            raise NumericsError("cut coefficients out of range")
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "add_hhi_cuts", first_fails)
+    result = procure.solve(_starter(tmp_path, max_hhi=0.4), solver="highs", threads=1)
+    assert calls["n"] > 1
+    assert result.status == "optimal" and result.check() == []
+    assert (result.hhi <= 0.4 + HHI_TOL).all()

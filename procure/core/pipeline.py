@@ -168,7 +168,10 @@ def relaxation_cuts(session: Session, built: BuiltModel, data: ModelData, option
         if solved is None or solved[1] - last <= RELAXATION_RISE * abs(solved[1]):
             return k
         last = solved[1]
-        if not add_hhi_cuts(session, built, data, solved[0]):
+        try:
+            if not add_hhi_cuts(session, built, data, solved[0]):
+                return k
+        except NumericsError:  # cuts at these shares cannot be stated: the MIP rounds say so if a plan needs them
             return k
     return RELAXATION_ROUNDS
 
