@@ -14,9 +14,13 @@ import scipy.sparse as sp
 
 import procure
 import procure.core.pipeline as pipeline
+from procure.base.errors import NumericsError
+from procure.core.pipeline import Pipeline, add_hhi_cuts, relaxation_cuts
 from procure.model.linear import Index, LinearModel
 from procure.model.risk import HHI_TOL
 from procure.problem.table_input import write_starter
+from procure.solvers.base import SolveOptions, get_adapter
+from procure.solvers.lp_basis import relaxation
 
 
 def _problem(small: dict[str, Any], **risk: float) -> dict[str, Any]:
@@ -99,10 +103,6 @@ def _starter(tmp_path: Any, **risk: float) -> procure.Problem:
 def test_relaxation_rounds_leave_an_lp_whose_shares_need_no_cut(tmp_path: Any, risk: dict[str, float]) -> None:
     """After the rounds at the LP relaxation, its plan keeps every promise of the model with
     its exact HHI (no further cut), and its optimum is the best bound a tangent grid can give."""
-    from procure.core.pipeline import Pipeline, add_hhi_cuts, relaxation_cuts
-    from procure.solvers.base import SolveOptions, get_adapter
-    from procure.solvers.lp_basis import relaxation
-
     problem = _starter(tmp_path, **risk)
     state = Pipeline(get_adapter("highs"), SolveOptions()).open(problem)
     before = relaxation(state.session.model, SolveOptions())
@@ -130,8 +130,6 @@ def test_relaxation_rounds_change_no_answer(tmp_path: Any, monkeypatch: pytest.M
 def test_relaxation_cuts_that_cannot_be_stated_leave_the_mip_rounds_to_answer(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from procure.base.errors import NumericsError
-
     calls = {"n": 0}
     real = pipeline.add_hhi_cuts
 

@@ -155,9 +155,9 @@ def relaxation_cuts(session: Session, built: BuiltModel, data: ModelData, option
     """Tangent cuts at the shares of the LP relaxation, solved again until it needs none (at
     most `RELAXATION_ROUNDS`, within the time limit): the rounds that follow solve MIPs whose
     relaxation already holds the exact HHI's convex bound, so they need fewer cuts and fewer
-    nodes (on the starter at ``max_hhi = 0.34``: no MIP round places a cut, 0.60 s instead of
-    1.05 s).  Every cut is a tangent of a convex square, valid for every plan.  Returns the
-    rounds that added cuts."""
+    nodes (on the starter at ``max_hhi = 0.34``: no MIP round places a cut, 0.59 s instead of
+    1.01 s: ``benchmarks/README.md``, "Concentration").  Every cut is a tangent of a convex
+    square, valid for every plan.  Returns the rounds that added cuts."""
     last = -math.inf
     for k in range(RELAXATION_ROUNDS):
         left = remaining(options, started)

@@ -37,17 +37,28 @@ class BasisSolution:
     cols_at: tuple[np.ndarray, np.ndarray]
 
 
-def solve_with_basis(m: LinearModel, options: SolveOptions) -> BasisSolution:
-    """Solve the LP ``m`` (procure's scaled form, its numbers guarded) and keep its basis;
-    `ProblemError` unless it is solved to optimality."""
+def _run_lp(m: LinearModel, options: SolveOptions, *, relax: bool = False) -> tuple[Any, MatrixForm, bool]:
+    """HiGHS run on ``m``'s scaled form (its numbers guarded; ``relax``: integer columns made
+    continuous): the instance, the form, and whether it ended optimal."""
     import highspy
 
     form = matrix_form(m)
     h = new_highs(False)
     configure(h, SolveOptions(threads=options.threads, time_limit=options.time_limit), form.A.nnz)
     pass_model(h, form)
+    if relax:
+        h.setOptionValue("solve_relaxation", True)
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    return h, form, h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+
+def solve_with_basis(m: LinearModel, options: SolveOptions) -> BasisSolution:
+    """Solve the LP ``m`` (procure's scaled form, its numbers guarded) and keep its basis;
+    `ProblemError` unless it is solved to optimality."""
+    import highspy
+
+    h, form, optimal = _run_lp(m, options)
+    if not optimal:
         raise ProblemError(
             f"the plan's LP with its integers fixed was not solved: {h.modelStatusToString(h.getModelStatus())}"
         )
@@ -71,15 +82,8 @@ def relaxation(m: LinearModel, options: SolveOptions) -> tuple[np.ndarray, float
     """The optimum of ``m`` with its integer columns made continuous (procure's scaled form):
     the solution in model units and its objective, or None when HiGHS does not solve it to
     optimality (infeasible, unbounded, out of time)."""
-    import highspy
-
-    form = matrix_form(m)
-    h = new_highs(False)
-    configure(h, SolveOptions(threads=options.threads, time_limit=options.time_limit), form.A.nnz)
-    pass_model(h, form)
-    h.setOptionValue("solve_relaxation", True)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    h, form, optimal = _run_lp(m, options, relax=True)
+    if not optimal:
         return None
     x = form.to_model_x(np.asarray(h.getSolution().col_value, dtype=float))
     return x, m.objective_value(x)
