@@ -13,10 +13,13 @@ import math
 from typing import Any
 
 import hypothesis.strategies as st
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import procure
+from procure.model.sets import model_data
+from procure.problem.evaluate import evaluate, violations
 from procure.problem.fields import apply_changes, get_value
 
 
@@ -230,7 +233,11 @@ def test_an_hhi_cap_is_repaired_by_one_least_hhi_solve(small: dict[str, Any], mo
     assert len(hhi) == 1 and bool(hhi.minimal.iloc[0])
     assert len(solved) == 1 and solved[0].proved
     assert hhi.new.iloc[0] == pytest.approx(solved[0].value, rel=1e-4)
+    # its plan (the repair's warm start) has that largest HHI and keeps every other requirement
+    placed = solved[0].lots * model_data(problem).lot_p[:, None]
+    assert np.nanmax(evaluate(problem, placed).hhi) == pytest.approx(solved[0].value, rel=1e-9)
     k = int(hhi.repair.iloc[0])
+    assert violations(d.apply(k), evaluate(d.apply(k), placed)) == []
     result = procure.solve(d.apply(k))
     assert result.has_plan and float(result.hhi.max()) <= hhi.new.iloc[0] + 1e-6
     assert procure.solve(shrunk(problem, d, k, by=1e-3)).status == "infeasible"
@@ -289,3 +296,24 @@ def test_a_candidate_that_widening_cannot_save_is_not_listed(monkeypatch: pytest
     ]
     assert short.empty, short
     assert_repairs_hold(problem, diagnosis)
+
+
+def test_a_least_violation_the_solver_did_not_prove_is_no_minimal_repair(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The elastic solve may stop at its share of the time with the best violation so far: the
+    repair it gives still holds, but is not promised least."""
+    from procure.solvers.highs import HighsAdapter
+
+    real = HighsAdapter.solve
+
+    def unproved(self: Any, model: Any, options: Any) -> Any:
+        raw = real(self, model, options)
+        if any(b.name.startswith("relax[") for b in model.columns) and raw.has_plan:
+            return dataclasses.replace(raw, status="feasible", bound=math.nan)
+        return raw
+
+    monkeypatch.setattr(HighsAdapter, "solve", unproved)
+    problem = procure.Problem.from_dict(one_period(power_cap_gw=50e-6))
+    d = procure.explain(problem, solver="highs")
+    power = d.repairs[d.repairs.requirement == "power_cap_gw[2026]"]
+    assert len(power) == 1 and not bool(power.minimal.iloc[0])
+    assert_repairs_hold(problem, d)

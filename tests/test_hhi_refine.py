@@ -5,7 +5,10 @@ promise of the model (`hhi_short`).  A mutant that skips a violated cut must fai
 from __future__ import annotations
 
 import copy
+import sys
+import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,9 +21,13 @@ from procure.base.errors import NumericsError
 from procure.core.pipeline import Pipeline, add_hhi_cuts, relaxation_cuts
 from procure.model.linear import Index, LinearModel
 from procure.model.risk import HHI_TOL
+from procure.model.sets import model_data
 from procure.problem.table_input import write_starter
 from procure.solvers.base import SolveOptions, get_adapter
 from procure.solvers.lp_basis import relaxation
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from generate import generate
 
 
 def _problem(small: dict[str, Any], **risk: float) -> dict[str, Any]:
@@ -144,3 +151,34 @@ def test_relaxation_cuts_that_cannot_be_stated_leave_the_mip_rounds_to_answer(
     assert calls["n"] > 1
     assert result.status == "optimal" and result.check() == []
     assert (result.hhi <= 0.4 + HHI_TOL).all()
+
+
+def _tight_power_capped() -> procure.Problem:
+    """A generated problem whose power caps force concentration: no plan keeps HHI ≤ 0.2962."""
+    problem = procure.Problem.from_dict(generate(4, 4, 5, seed=0, family="tight-power"))
+    return replace(problem, risk=replace(problem.risk, max_hhi=0.2962))
+
+
+def test_feasibility_rounds_make_a_cap_no_plan_keeps_an_infeasible_lp() -> None:
+    """With no objective (a diagnosis's question), tangents at the relaxation's plan make an HHI
+    cap below the least HHI of any plan an infeasible LP, where the grid's tangents alone leave
+    the LP feasible and the answer to a search."""
+    problem = _tight_power_capped()
+    pipe = Pipeline(get_adapter("highs"), SolveOptions())
+    data = model_data(problem)
+    built = pipe.diagnosis_model(data)
+    session = pipe.adapter.open(built.model)
+    session.set_objective(np.zeros(built.model.num_cols), 0.0)
+    assert relaxation(session.model, SolveOptions()) is not None  # the grid alone: a plan of the LP
+    rounds = relaxation_cuts(session, built, data, SolveOptions(), time.perf_counter())
+    assert rounds >= 1
+    assert relaxation(session.model, SolveOptions()) is None
+    assert session.solve(SolveOptions(mip_gap=1.0, threads=1)).status == "infeasible"
+
+
+def test_an_hhi_conflict_is_isolated_within_seconds() -> None:
+    """The deletion filter's questions are answered at the LP (tight-power seed 0: before the
+    feasibility rounds its first solves took 2–8 s each and 30 s isolated nothing)."""
+    d = procure.explain(_tight_power_capped(), repairs=False, time_limit=15, threads=1)
+    assert d.conflict_minimal
+    assert {r.path for r in d.conflict} == {"demand[2028]", "power_cap_gw[2028]", "risk.max_hhi"}

@@ -44,7 +44,7 @@ import pandas as pd
 from ..base import fmt
 from ..base.errors import NumericsError
 from ..base.hooks import provide
-from ..core.pipeline import Pipeline
+from ..core.pipeline import Pipeline, relaxation_cuts
 from ..core.result import Outcome
 from ..model.build import BuiltModel, Extra
 from ..model.elastic import elastic_model
@@ -67,6 +67,11 @@ DEFAULT_SECONDS = 120.0
 MARGIN = 2e-6
 #: Bisection stops when the bracket is this fraction of the change (so 1% less has no plan).
 BISECT_TOL = 2e-3
+#: Share of the diagnosis's time left that the one solve that finds a repair (a least
+#: violation, the least HHI cap) may take: the repair must still be solved (`_verified`).
+SEARCH_SHARE = 0.5
+#: Requirement families whose repair is one solve (the least HHI cap): tried before the others.
+ONE_SOLVE = ("max_hhi",)
 
 REPAIR_COLUMNS = ["repair", "requirement", "old", "new", "change", "unit", "cost", "status", "minimal", "description"]
 
@@ -314,12 +319,14 @@ class _Oracle:
     """Is the diagnosis model feasible with some requirement rows dropped?  One kept session,
     objective zero, rows freed and restored in place."""
 
-    def __init__(self, built: BuiltModel, adapter: Adapter, options: SolveOptions, clock: _Clock) -> None:
+    def __init__(
+        self, built: BuiltModel, data: ModelData, adapter: Adapter, options: SolveOptions, clock: _Clock
+    ) -> None:
         model = built.model
         self.session = adapter.open(model)
         self.session.set_objective(np.zeros(model.num_cols), 0.0)
         self.lower, self.upper = model.row_lower.copy(), model.row_upper.copy()
-        self.options, self.clock = options, clock
+        self.built, self.data, self.options, self.clock = built, data, options, clock
 
     def feasible(self, free: np.ndarray) -> bool | None:
         """True / False as proved by the solver; None when it could not tell in time."""
@@ -330,7 +337,13 @@ class _Oracle:
         n = len(free)
         self.session.set_row_bounds(free, np.full(n, -np.inf), np.full(n, np.inf))
         try:
-            raw = self.session.solve(replace(self.options, time_limit=left, mip_gap=1.0, verbose=False))
+            options = replace(self.options, time_limit=left, mip_gap=1.0, verbose=False)
+            if self.built.hhi is not None:
+                # HHI tangents where the relaxation's plan breaks the exact HHI (valid for every
+                # plan, kept for later questions): a cap no plan keeps is then an infeasible LP,
+                # where the grid's tangents alone left it to a search (tight-power seed 0: 1.8 s)
+                relaxation_cuts(self.session, self.built, self.data, options, time.perf_counter())
+            raw = self.session.solve(options)
         finally:
             self.session.set_row_bounds(free, self.lower[free], self.upper[free])
         if raw.interrupted:
@@ -407,9 +420,10 @@ def _price_of(path: str, table: Mapping[str, float], default: float) -> float:
     return best
 
 
-def _elastic(ctx: _Context, lever_rows: list[_Row]) -> tuple[np.ndarray, np.ndarray] | None:
+def _elastic(ctx: _Context, lever_rows: list[_Row]) -> tuple[np.ndarray, np.ndarray, bool] | None:
     """The least weighted violation of ``lever_rows`` (the rest hard): slack per row of the
-    diagnosis model and the elastic plan's columns, or None."""
+    diagnosis model, the elastic plan's columns, and whether the solve proved it least (else
+    the best violation found in its time); or None."""
     model = ctx.built.model
     masks: dict[str, np.ndarray] = {}
     weights: dict[str, np.ndarray] = {}
@@ -434,7 +448,14 @@ def _elastic(ctx: _Context, lever_rows: list[_Row]) -> tuple[np.ndarray, np.ndar
         # least within the solve's relative gap: proving a least violation to 1e-9 over whole lots
         # is a hard knapsack (tens of seconds on a 3-offer problem) for a repair no reader needs that exact
         gap = min(ctx.options.mip_gap, 1e-4)
-        raw = ctx.adapter.solve(elastic, replace(ctx.options, time_limit=left, mip_gap=gap, verbose=False))
+        # a least violation under an HHI cap can stay open for minutes: `SEARCH_SHARE` of the time
+        options = replace(ctx.options, time_limit=left * SEARCH_SHARE, mip_gap=gap, verbose=False)
+        if ctx.built.hhi is None:
+            raw = ctx.adapter.solve(elastic, options)
+        else:  # the elastic plan's columns come first: HHI tangents at its relaxation's shares bound it
+            session = ctx.adapter.open(elastic)
+            relaxation_cuts(session, ctx.built, ctx.data, options, time.perf_counter())
+            raw = session.solve(options)
     except NumericsError:  # slack prices too far apart for the solver: this lever gives no repair
         return None
     if raw.interrupted:
@@ -446,7 +467,7 @@ def _elastic(ctx: _Context, lever_rows: list[_Row]) -> tuple[np.ndarray, np.ndar
         block = model.row_block(name)
         assert block is not None
         slack[block.start : block.stop] = raw.x[ids]
-    return slack, raw.x[: model.num_cols]
+    return slack, raw.x[: model.num_cols], raw.status == "optimal"
 
 
 def _unit_scale(ctx: _Context, r: _Row) -> float:
@@ -510,25 +531,32 @@ def _edits(ctx: _Context, changes: Iterable[_Change]) -> dict[str, Any]:
     return edits
 
 
-def _solve(ctx: _Context, problem: Problem) -> Outcome | None:
+def _solve(ctx: _Context, problem: Problem, start: np.ndarray | None = None) -> Outcome | None:
+    """``problem`` solved within the diagnosis's time, warm from whole lots ``start`` if given."""
     left = ctx.clock.left()
     if left < 0.1:
         return None
     options = replace(
         ctx.options, time_limit=left if ctx.options.time_limit is None else min(left, ctx.options.time_limit)
     )
-    result, _ = replace(ctx.pipeline, options=options).run(problem)
+    pipeline = replace(ctx.pipeline, options=options)
+    state = None
+    if start is not None and not problem.demand_scenarios:
+        state = pipeline.open(problem)
+        state.lots = start
+    result, _ = pipeline.run(problem, state=state)
     return result
 
 
-def _verified(ctx: _Context, changes: list[_Change], minimal: bool) -> _Repair | None:
-    """The repair solved; widened (×100, twice) while solver tolerances leave it without a plan."""
+def _verified(ctx: _Context, changes: list[_Change], minimal: bool, start: np.ndarray | None = None) -> _Repair | None:
+    """The repair solved (warm from whole lots ``start``, a plan it has, if known); widened
+    (×100, twice) while solver tolerances leave it without a plan."""
     for _ in range(3):
         try:
             repaired = apply_changes(ctx.problem, _edits(ctx, changes))
         except ValueError:
             return None
-        result = _solve(ctx, repaired)
+        result = _solve(ctx, repaired, start)
         if result is None:
             return None
         if result.has_plan:
@@ -581,13 +609,15 @@ def _scalar_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     if r.family == "max_share":
         loose, integer = _share_used(ctx, lever_rows), False
     elif r.family == "max_hhi" and not ctx.tree:  # one least-HHI solve finds the cap
-        least = least_max_hhi(ctx.pipeline, ctx.problem, ctx.clock.left())
+        least = least_max_hhi(ctx.pipeline, ctx.problem, ctx.clock.left() * SEARCH_SHARE)
         if least is None:
             return None
         if least.value <= old:  # HHI alone is not what has no plan
             return None
         new = least.value * (1 + MARGIN) + HHI_TOL
-        return _verified(ctx, [_Change(path, old, new, spec.unit, spec.what_of(r.label))], least.proved)
+        # the least-HHI plan keeps the new cap: a start, so a plan is known however hard the cap is
+        change = _Change(path, old, new, spec.unit, spec.what_of(r.label))
+        return _verified(ctx, [change], least.proved, least.lots)
     elif spec.loosest is not None:  # bisect between the value in force and the one that holds always
         loose, integer = spec.loosest, spec.integer
     else:  # max_cvar: from the elastic plan's slack on its one row
@@ -704,7 +734,7 @@ def _lever_repair(ctx: _Context, lever_rows: list[_Row]) -> _Repair | None:
     if found is None:
         return None
     changes = _rhs_changes(ctx, lever_rows, found[0])
-    return _verified(ctx, changes, True) if changes else None
+    return _verified(ctx, changes, found[2]) if changes else None
 
 
 def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
@@ -724,7 +754,7 @@ def _joint_repair(ctx: _Context, movable: list[_Row]) -> _Repair | None:
         if fewer is not None:
             needed, found = [f for f in needed if f != family], fewer
     movable = [r for r in movable if r.family in needed]
-    slack, x = found
+    slack, x, _ = found
     changes = _rhs_changes(ctx, [r for r in movable if FAMILIES[r.family].relax != "scalar"], slack)
     data = ctx.data
     compute = x[ctx.built.compute]  # (V, T)
@@ -872,7 +902,7 @@ def diagnose_problem(
         ids = {int(e) for e in empty}
         conflict, minimal = [r for r in rows if r.row in ids], True
     else:
-        conflict, minimal = _conflict(rows, _Oracle(built, adapter, options, clock))
+        conflict, minimal = _conflict(rows, _Oracle(built, data, adapter, options, clock))
     ctx = _Context(
         problem,
         data,
@@ -906,9 +936,11 @@ def _repairs(ctx: _Context, conflict: list[_Row], most: int | None = None) -> li
     movable = [r for r in ctx.rows if not _is_fixed(r.requirement.path, ctx.fixed)]
 
     # every family may hold a repair (another conflict may need it too): the conflict's first,
-    # limits (one elastic solve each) before caps and demand (a bisection each)
-    def order(r: _Row) -> tuple[bool, bool]:
-        return (r not in conflict, FAMILIES.get(r.family, FAMILIES["demand"]).relax == "scalar")
+    # the HHI cap (one least-HHI solve) and limits (one elastic solve each) before the other
+    # caps and demand (a bisection each)
+    def order(r: _Row) -> tuple[bool, bool, bool]:
+        scalar = FAMILIES.get(r.family, FAMILIES["demand"]).relax == "scalar"
+        return (r not in conflict, r.family not in ONE_SOLVE, scalar)
 
     levers = list(dict.fromkeys(r.lever for r in sorted(ctx.rows, key=order)))
     found: list[_Repair] = []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..core.pipeline import Pipeline, optimize
+from ..core.pipeline import Pipeline, lots_of, optimize
 from ..model.linear import Index
 from ..model.sets import model_data
 from ..problem.format import Problem
@@ -26,10 +26,12 @@ __all__ = ["LeastHhi", "least_max_hhi"]
 
 @dataclass(frozen=True)
 class LeastHhi:
-    """The largest period HHI of the plan that minimizes it; ``proved``: least within the gap."""
+    """The largest period HHI of the plan that minimizes it; ``proved``: least within the gap;
+    ``lots``: that plan's whole lots (P, T), a plan of the problem with its cap at ``value``."""
 
     value: float
     proved: bool
+    lots: np.ndarray
 
 
 def least_max_hhi(pipeline: Pipeline, problem: Problem, seconds: float) -> LeastHhi | None:
@@ -63,4 +65,4 @@ def least_max_hhi(pipeline: Pipeline, problem: Problem, seconds: float) -> Least
         return None
     periods = hhi.periods
     shares = raw.x[built.compute[:, periods]] / data.demand[periods]
-    return LeastHhi(float((shares**2).sum(axis=0).max()), raw.status == "optimal")
+    return LeastHhi(float((shares**2).sum(axis=0).max()), raw.status == "optimal", lots_of(built, raw))
