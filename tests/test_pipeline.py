@@ -455,3 +455,21 @@ def test_the_cbc_adapter_keeps_to_the_time_limit_in_wall_clock_seconds() -> None
     result = procure.solve(problem, solver="cbc", mip_gap=0, threads=1, time_limit=3)
     assert time.perf_counter() - started < 3 + 1.5
     assert result.termination == "time_limit" and result.status == "feasible"
+
+
+def test_a_ctrl_c_as_highs_finishes_is_not_lost(small: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C after HiGHS's last interrupt callback: HiGHS ends proved, yet the solve must say
+    interrupted (a sweep of quick solves lost such presses and ran on to exit 0)."""
+    from procure.solvers.highs import HighsSession
+
+    real = HighsSession._run
+
+    def pressed_at_the_end(self: HighsSession, h: Any) -> bool:
+        real(self, h)
+        return True  # what `_run` says when KeyboardInterrupt reached its wait
+
+    monkeypatch.setattr(HighsSession, "_run", pressed_at_the_end)
+    with pytest.raises(procure.Interrupted) as stop:
+        procure.solve(small, solver="highs", threads=1)
+    result = stop.value.result
+    assert result.termination == "interrupted" and result.status == "feasible" and result.check() == []

@@ -749,8 +749,14 @@ class HighsSession(Session):
                 )
             if options.time_limit is not None:  # the starting plan's time counts against the limit
                 _set(h, "time_limit", max(options.time_limit - seconds, 0.01))
-            self._run(h)
-            return _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
+            stopped = self._run(h)
+            raw = _answer(h, self.form, options, time.perf_counter() - started, self.adapter.name)
+            if stopped and not raw.interrupted:
+                # Ctrl-C came as HiGHS finished, after its last interrupt callback: still a Ctrl-C
+                # (a sweep of quick solves would otherwise lose most of them and run on)
+                status = "feasible" if raw.has_plan else "error"
+                raw = replace(raw, status=status, termination="interrupted", message="interrupted (Ctrl-C)")
+            return raw
         finally:
             held.undo(h, self.form)
 
