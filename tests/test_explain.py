@@ -301,17 +301,17 @@ def test_a_candidate_that_widening_cannot_save_is_not_listed(monkeypatch: pytest
 def test_a_least_violation_the_solver_did_not_prove_is_no_minimal_repair(monkeypatch: pytest.MonkeyPatch) -> None:
     """The elastic solve may stop at its share of the time with the best violation so far: the
     repair it gives still holds, but is not promised least."""
-    from procure.solvers.highs import HighsAdapter
+    from procure.solvers.highs import HighsSession
 
-    real = HighsAdapter.solve
+    real = HighsSession.solve
 
-    def unproved(self: Any, model: Any, options: Any) -> Any:
-        raw = real(self, model, options)
-        if any(b.name.startswith("relax[") for b in model.columns) and raw.has_plan:
+    def unproved(self: Any, options: Any) -> Any:
+        raw = real(self, options)
+        if any(b.name.startswith("relax[") for b in self.model.columns) and raw.has_plan:
             return dataclasses.replace(raw, status="feasible", bound=math.nan)
         return raw
 
-    monkeypatch.setattr(HighsAdapter, "solve", unproved)
+    monkeypatch.setattr(HighsSession, "solve", unproved)
     problem = procure.Problem.from_dict(one_period(power_cap_gw=50e-6))
     d = procure.explain(problem, solver="highs")
     power = d.repairs[d.repairs.requirement == "power_cap_gw[2026]"]

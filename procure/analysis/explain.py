@@ -338,11 +338,10 @@ class _Oracle:
         self.session.set_row_bounds(free, np.full(n, -np.inf), np.full(n, np.inf))
         try:
             options = replace(self.options, time_limit=left, mip_gap=1.0, verbose=False)
-            if self.built.hhi is not None:
-                # HHI tangents where the relaxation's plan breaks the exact HHI (valid for every
-                # plan, kept for later questions): a cap no plan keeps is then an infeasible LP,
-                # where the grid's tangents alone left it to a search (tight-power seed 0: 1.8 s)
-                relaxation_cuts(self.session, self.built, self.data, options, time.perf_counter())
+            # HHI tangents where the relaxation's plan breaks the exact HHI (valid for every plan,
+            # kept for later questions): a cap no plan keeps is then an infeasible LP, where the
+            # grid's tangents alone left it to a search (tight-power seed 0: 1.8 s)
+            relaxation_cuts(self.session, self.built, self.data, options, time.perf_counter())
             raw = self.session.solve(options)
         finally:
             self.session.set_row_bounds(free, self.lower[free], self.upper[free])
@@ -450,12 +449,10 @@ def _elastic(ctx: _Context, lever_rows: list[_Row]) -> tuple[np.ndarray, np.ndar
         gap = min(ctx.options.mip_gap, 1e-4)
         # a least violation under an HHI cap can stay open for minutes: `SEARCH_SHARE` of the time
         options = replace(ctx.options, time_limit=left * SEARCH_SHARE, mip_gap=gap, verbose=False)
-        if ctx.built.hhi is None:
-            raw = ctx.adapter.solve(elastic, options)
-        else:  # the elastic plan's columns come first: HHI tangents at its relaxation's shares bound it
-            session = ctx.adapter.open(elastic)
-            relaxation_cuts(session, ctx.built, ctx.data, options, time.perf_counter())
-            raw = session.solve(options)
+        session = ctx.adapter.open(elastic)
+        # the elastic plan's columns come first: HHI tangents at its relaxation's shares bound it
+        relaxation_cuts(session, ctx.built, ctx.data, options, time.perf_counter())
+        raw = session.solve(options)
     except NumericsError:  # slack prices too far apart for the solver: this lever gives no repair
         return None
     if raw.interrupted:

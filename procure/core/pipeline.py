@@ -157,7 +157,9 @@ def relaxation_cuts(session: Session, built: BuiltModel, data: ModelData, option
     relaxation already holds the exact HHI's convex bound, so they need fewer cuts and fewer
     nodes (on the starter at ``max_hhi = 0.34``: no MIP round places a cut, 0.59 s instead of
     1.01 s: ``benchmarks/README.md``, "Concentration").  Every cut is a tangent of a convex
-    square, valid for every plan.  Returns the rounds that added cuts."""
+    square, valid for every plan.  Returns the rounds that added cuts (none without HHI terms)."""
+    if built.hhi is None:
+        return 0
     last = -math.inf
     for k in range(RELAXATION_ROUNDS):
         left = remaining(options, started)
