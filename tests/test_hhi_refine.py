@@ -18,7 +18,7 @@ import scipy.sparse as sp
 import procure
 import procure.core.pipeline as pipeline
 from procure.base.errors import NumericsError
-from procure.core.pipeline import Pipeline, add_hhi_cuts, relaxation_cuts
+from procure.core.pipeline import Pipeline, add_hhi_cuts, relaxation_cuts, retire_hhi_cuts
 from procure.model.linear import Index, LinearModel
 from procure.model.risk import HHI_TOL
 from procure.model.sets import model_data
@@ -151,6 +151,61 @@ def test_relaxation_cuts_that_cannot_be_stated_leave_the_mip_rounds_to_answer(
     assert calls["n"] > 1
     assert result.status == "optimal" and result.check() == []
     assert (result.hhi <= 0.4 + HHI_TOL).all()
+
+
+@pytest.mark.parametrize("solver", ["highs", "auto"])
+def test_retired_cuts_are_free_rows_and_the_next_solve_is_exact_again(tmp_path: Any, solver: str) -> None:
+    """A frontier switches off the cuts of other levels before each point (`retire_hhi_cuts`):
+    every HHI cut row of the kept model is free, in the solver's copy too, and the next solve
+    places the cuts it needs: the same optimum, with an exact HHI under the cap."""
+    problem = _starter(tmp_path, max_hhi=0.36)
+    options = SolveOptions(threads=1)
+    pipe = Pipeline(get_adapter(solver), options)
+    state = pipe.open(problem)
+    first = pipe.solve(state, options, time.perf_counter())
+    assert first.raw.status == "optimal"
+    model = state.session.model
+    cut_rows = np.concatenate([np.arange(b.start, b.stop) for b in model.rows if b.name == "hhi_cut"])
+    assert np.isfinite(model.row_lower[cut_rows]).all()
+    assert retire_hhi_cuts(state.session) == len(cut_rows)
+    assert np.isneginf(model.row_lower[cut_rows]).all()
+    held = getattr(state.session, "highs", state.session).h.getLp()  # the copy HiGHS solves
+    assert np.all(np.asarray(held.row_lower_)[cut_rows] <= -1e30)
+    assert retire_hhi_cuts(state.session) == 0  # nothing left to switch off
+    again = pipe.solve(state, options, time.perf_counter())
+    assert again.raw.status == "optimal"
+    assert again.raw.objective == pytest.approx(first.raw.objective, rel=2e-4)
+    x = again.raw.x
+    assert x is not None
+    hhi = state.built.hhi
+    assert hhi is not None
+    share = x[state.built.compute[:, hhi.periods]] / state.data.demand[hhi.periods]
+    assert (share**2).sum(axis=0).max() <= 0.36 + HHI_TOL
+
+
+def test_each_hhi_frontier_point_starts_without_the_cuts_of_other_levels(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every level after the cheapest is solved from a model whose HHI cuts are all switched off
+    (its own relaxation rounds place the ones it needs); each point is still a checked plan."""
+    import procure.analysis.frontier as frontier_module
+
+    active: list[int] = []
+    real = frontier_module.retire_hhi_cuts
+
+    def spy(session: Any) -> int:
+        n = real(session)
+        model = session.model
+        rows = [np.arange(b.start, b.stop) for b in model.rows if b.name == "hhi_cut"]
+        active.append(int(np.isfinite(model.row_lower[np.concatenate(rows)]).sum()))
+        return n
+
+    monkeypatch.setattr(frontier_module, "retire_hhi_cuts", spy)
+    front = procure.frontier(_starter(tmp_path), "hhi", points=3, solver="highs", threads=1, mip_gap=1e-3)
+    assert active == [0, 0]  # points 2 and 3
+    assert all(r.status == "optimal" and r.check() == [] for r in front.results)
+    levels = front.table["level"].to_numpy()
+    assert (front.table["risk"].to_numpy() <= levels * (1 + 1e-6) + HHI_TOL).all()
 
 
 def _tight_power_capped() -> procure.Problem:

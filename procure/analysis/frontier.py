@@ -23,7 +23,18 @@ import pandas as pd
 from ..base import fmt
 from ..base.errors import ProblemError
 from ..base.hooks import provided
-from ..core.pipeline import Extra, ModelState, Pipeline, lots_of, optimize, options_of, remaining, split_of, warm
+from ..core.pipeline import (
+    Extra,
+    ModelState,
+    Pipeline,
+    lots_of,
+    optimize,
+    options_of,
+    remaining,
+    retire_hhi_cuts,
+    split_of,
+    warm,
+)
 from ..core.result import Outcome, Result, make_result
 from ..model.build import BuiltModel
 from ..model.linear import Index
@@ -365,6 +376,7 @@ class _Trace:
         """The cheapest plan with risk ≤ ``at`` (with slack for round-off between the model and
         the exact risk); the least-risk plan when the solve ends without one."""
         self.level.set(state, at * (1 + 1e-6) + 1e-9)
+        retire_hhi_cuts(state.session)  # the cuts of other levels: this level's rounds place its own
         state.lots = safe_lots
         result, state = self.pipeline.run_kept(self.traded, state=state, report=self.original)
         if result.has_plan:
