@@ -257,7 +257,7 @@ def retire_hhi_cuts(session: Session) -> int:
     blocks = [b for b in model.rows if b.name == "hhi_cut"]
     if not blocks:
         return 0
-    ids = np.concatenate([np.arange(b.start, b.stop) for b in blocks])
+    ids = np.concatenate([b.ids for b in blocks])
     ids = ids[np.isfinite(model.row_lower[ids])]
     if len(ids):
         session.set_row_bounds(ids, lower=np.full(len(ids), -np.inf))

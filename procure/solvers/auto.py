@@ -532,8 +532,7 @@ class AutoSession(Session):
         if raw.solver == "cbc" and raw.termination in _STOPS and not raw.message.startswith("stopped"):
             raw = replace(raw, message=f"stopped: {raw.message}")  # as HiGHS's answers say it
         if interrupted and not raw.interrupted:
-            status = "feasible" if raw.has_plan else "error"
-            raw = replace(raw, status=status, termination="interrupted", message="interrupted (Ctrl-C)")
+            raw = raw.as_interrupted()
         return raw
 
     def _referee(

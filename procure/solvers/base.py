@@ -133,6 +133,13 @@ class RawSolution:
     def interrupted(self) -> bool:
         return self.termination == Termination.INTERRUPTED
 
+    def as_interrupted(self) -> RawSolution:
+        """This answer as one Ctrl-C stopped: its plan kept (``feasible``, nothing proved), or
+        ``error`` without one."""
+        status = Status.FEASIBLE if self.has_plan else Status.ERROR
+        message = TERMINATIONS[Termination.INTERRUPTED]
+        return replace(self, status=status, termination=Termination.INTERRUPTED, message=message)
+
 
 def status_for(termination: str, has_plan: bool, model: LinearModel) -> str:
     """procure's status for a solver's termination: ``optimal`` only for a proof, and

@@ -754,8 +754,7 @@ class HighsSession(Session):
             if stopped and not raw.interrupted:
                 # Ctrl-C came as HiGHS finished, after its last interrupt callback: still a Ctrl-C
                 # (a sweep of quick solves would otherwise lose most of them and run on)
-                status = "feasible" if raw.has_plan else "error"
-                raw = replace(raw, status=status, termination="interrupted", message="interrupted (Ctrl-C)")
+                raw = raw.as_interrupted()
             return raw
         finally:
             held.undo(h, self.form)
