@@ -189,3 +189,18 @@ def test_a_long_function_is_caught(tmp_path: Path) -> None:
     body = "\n".join(f"    x{k} = {k}" for k in range(SCREEN + 1))
     planted.write_text(f'def long():\n    """Doc."""\n{body}\n\n\ndef short():\n    return 1\n')
     assert long_functions([planted]) == {("planted.py", "long")}
+
+
+#: Heavy modules that `import procure` leaves to the functions that use them (a workbook read or
+#: written, a plot, a split polished by linprog, a tree reduced): each costs the command line a
+#: tenth of a second or more at every start.
+LAZY = ("openpyxl", "matplotlib", "scipy.optimize", "scipy.spatial", "scipy.special", "pyomo", "dask", "mpisppy")
+
+
+def test_import_procure_leaves_heavy_modules_to_their_users() -> None:
+    code = "import sys, procure; print(' '.join(sorted(sys.modules)))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    loaded = run.stdout.split()
+    early = sorted({lazy for name in loaded for lazy in LAZY if name == lazy or name.startswith(lazy + ".")})
+    assert not early, f"`import procure` loads {early}"
+    assert "procure.problem.table_input" in loaded  # the modules that use them are loaded: the check is live

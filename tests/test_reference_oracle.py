@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pulp
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from reference import checker, pulp_model, spec
@@ -130,7 +129,7 @@ def test_a_rejected_plan_says_whether_cbc_broke_the_model() -> None:
     """If the checker ever rejects the reference's plan, the error tells a solver fault (CBC's solution
     breaks the model's own rows, e.g. the budget row) from a model that reads the spec differently."""
     model, paths = pulp_model._build(spec.parse(BUDGET_AND_FACILITY), 1.0)
-    model.m.solve(pulp.PULP_CBC_CMD(msg=False, options=pulp_model.CBC_OPTIONS))
+    model.m.solve(pulp_model.cbc_solver(options=pulp_model.CBC_OPTIONS))
     assert "keeps every row" in pulp_model._solution_faults(model.m)
     paths[0].build["", 0].varValue = 3  # three blocks in 2026: capex 4 + facility 8 > 8.4
     faults = pulp_model._solution_faults(model.m)

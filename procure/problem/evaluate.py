@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 from ..base.limits import REQUIREMENT_TOL
 from .format import Problem
@@ -390,6 +389,8 @@ def _margin_split(inputs: Inputs, fleet: np.ndarray, demand: np.ndarray) -> np.n
     cost = np.zeros(n + 1)
     cost[n] = -1.0
     bounds = [(0.0, 1.0 if fleet[k] > 0 else 0.0) for k in i] + [(-1.0, 1.0)]
+    from scipy.optimize import linprog  # scipy.optimize only where a split is polished (a quarter second to import)
+
     res = linprog(
         cost,
         A_ub=np.vstack([a_cap, a_dem]),

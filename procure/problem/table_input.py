@@ -58,11 +58,6 @@ from xml.parsers import expat
 
 import numpy as np
 import pandas as pd
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.reader.excel import ExcelReader
-from openpyxl.styles.stylesheet import apply_stylesheet
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
-from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from ..base.errors import ProblemError
 from ..base.hooks import provide, provided
@@ -877,6 +872,8 @@ _COORDINATE = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,9})")
 
 @functools.lru_cache(maxsize=1024)
 def _column_index(letters: str) -> int:
+    from openpyxl.utils.cell import column_index_from_string  # openpyxl only where a workbook is read
+
     return int(column_index_from_string(letters.upper()))
 
 
@@ -916,6 +913,8 @@ def _value(kind: str, text: str | None, style: str, formula: bool, ref: str, sty
         if kind == "n":
             number = float(text) if any(c in text for c in ".eE") else int(text)
             if styles.dates and int(style or 0) in styles.dates:
+                from openpyxl.utils.datetime import from_excel
+
                 return from_excel(number, styles.epoch, timedelta=int(style) in styles.durations)
             return number
         if kind == "s":
@@ -925,9 +924,13 @@ def _value(kind: str, text: str | None, style: str, formula: bool, ref: str, sty
         if kind == "b":
             return bool(int(text))
         if kind == "e":
+            from openpyxl.cell.cell import ERROR_CODES
+
             code = text if text in ERROR_CODES else show(text)
             return CellProblem(ref, f"holds the Excel error {code}: give a value")
         if kind == "d":
+            from openpyxl.utils.datetime import from_ISO8601
+
             return from_ISO8601(text)
     except (ValueError, TypeError, IndexError, OverflowError, ArithmeticError):
         pass
@@ -1019,6 +1022,8 @@ class _SheetReader:
 
 def _ref(row: int, column: int) -> str:
     """A cell's reference: ``B3`` (``R3C20000`` beyond the columns letters name)."""
+    from openpyxl.utils.cell import get_column_letter
+
     return f"{get_column_letter(column)}{row}" if 1 <= column <= 18_278 else f"R{row}C{column}"
 
 
@@ -1051,6 +1056,9 @@ class Workbook:
                 f"{where}: unzips into {unzipped:,} bytes in {len(parts):,} parts, more than the "
                 f"{MAX_UNZIPPED_BYTES:,} bytes a workbook read by procure may take"
             )
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

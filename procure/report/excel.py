@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-from openpyxl.utils.cell import get_column_letter
 
 from ..base import fmt
 from ..base.hooks import provide
@@ -103,6 +102,8 @@ def _number_format(header: str) -> str | None:
 def _style(sheet: Any, frame: pd.DataFrame) -> None:
     """Freeze the header row, size the columns, give every numeric column the number format of
     its kind; on ``summary`` each value the format of its field's kind."""
+    from openpyxl.utils.cell import get_column_letter  # openpyxl only when a workbook is written
+
     sheet.freeze_panes = "A2"
     for k, header in enumerate(frame.columns, start=1):
         letter = get_column_letter(k)

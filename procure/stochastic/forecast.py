@@ -29,6 +29,7 @@ import itertools
 import math
 import numbers
 import os
+import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
@@ -36,8 +37,6 @@ from typing import Any, Literal, NoReturn
 import numpy as np
 import pandas as pd
 from numpy.polynomial.hermite import hermgauss
-from scipy.spatial.distance import cdist
-from scipy.special import ndtri
 
 from ..base.errors import ProblemError
 from ..problem.format import Problem, as_problem
@@ -53,7 +52,7 @@ MAX_REDUCE_PATHS = 5_000
 #: Most path-to-centre distances `tree_from_paths` holds at once (paths × branching; 512 MB).
 MAX_DISTANCES = 1 << 26
 #: The 90% quantile of the standard normal: low and high of a forecast are its 10% and 90% quantiles.
-Z90 = float(ndtri(0.9))
+Z90 = statistics.NormalDist().inv_cdf(0.9)
 #: Names of the children of a node, lowest first, by their number (more than five: ``q1``, ``q2``, …).
 LABELS: dict[int, tuple[str, ...]] = {
     1: ("",),
@@ -375,6 +374,8 @@ def _nodes(k: int, method: str) -> tuple[np.ndarray, np.ndarray]:
     if method == "gauss-hermite":
         x, w = hermgauss(k)
         return np.sqrt(2.0) * x, w / w.sum()
+    from scipy.special import ndtri  # scipy's submodules only where used: `import procure` stays quick
+
     z = ndtri((np.arange(k) + 0.5) / k)
     return z / np.sqrt(np.mean(z**2)), np.full(k, 1.0 / k)
 
@@ -784,6 +785,8 @@ def _forward_selection(x: np.ndarray, p: np.ndarray, n: int) -> tuple[list[int],
     most gain ``Σ_k p_k · (nearest_k − ‖x_k − x_u‖)`` over the pairs closer than ``nearest_k``.
     Every row's distances are sorted once, so a step reads only those pairs: a prefix of each row
     that shortens as rows are kept (about ``K² log n`` work in all, not ``K² n``)."""
+    from scipy.spatial.distance import cdist
+
     K = len(x)
     order = np.empty((K, K), dtype=np.int32)  # each row's other rows, nearest first
     gap = np.empty((K, K))  # their distances

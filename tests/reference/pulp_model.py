@@ -150,7 +150,10 @@ tier binaries).  K[i,s,t] is the smallest of
 
 from __future__ import annotations
 
+import atexit
 import math
+import shutil
+import tempfile
 import time
 import warnings
 from collections.abc import Mapping
@@ -825,6 +828,17 @@ def _solution_faults(m: pulp.LpProblem, tol: float = 1e-6) -> str:
     return f"CBC's solution breaks its own model (a solver fault): rows {rows[:5]}, fractional {fractional[:5]}"
 
 
+_SCRATCH = tempfile.mkdtemp(prefix="procure-reference-")
+atexit.register(shutil.rmtree, _SCRATCH, True)
+
+
+def cbc_solver(**options: Any) -> Any:
+    """PuLP's CBC with its files in a folder removed at exit (PuLP keeps them when CBC fails)."""
+    solver = pulp.PULP_CBC_CMD(msg=False, gapRel=0, **options)
+    solver.tmpDir = _SCRATCH
+    return solver
+
+
 def _solve_once(p: Problem, deadline: float, factor: float) -> tuple[ReferencePlan, bool]:
     """(plan, whether a G-derived bound may have mattered); CBC stops at `deadline` (time.monotonic)."""
     M, paths = _build(p, factor)
@@ -837,14 +851,14 @@ def _solve_once(p: Problem, deadline: float, factor: float) -> tuple[ReferencePl
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # PULP_CBC_CMD is deprecated in PuLP 3.3
         try:
-            m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=_left(deadline), options=CBC_OPTIONS))
+            m.solve(cbc_solver(timeLimit=_left(deadline), options=CBC_OPTIONS))
         except pulp.PulpSolverError:
             # With preprocessing off, CBC 2.10.3 exits without a solution file when
             # bound tightening proves infeasibility ("Problem is infeasible -
             # tightenPrimalBounds!"); PuLP then raises.  Re-solve with defaults.
             if _left(deadline) <= 0:
                 return ReferencePlan("not_solved", None), False
-            m.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=0, timeLimit=_left(deadline)))
+            m.solve(cbc_solver(timeLimit=_left(deadline)))
     status = pulp.LpStatus[m.status]
     has_plan = m.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     if status == "Infeasible" or m.sol_status == pulp.LpSolutionInfeasible:
