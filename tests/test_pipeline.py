@@ -473,3 +473,36 @@ def test_a_ctrl_c_as_highs_finishes_is_not_lost(small: dict[str, Any], monkeypat
         procure.solve(small, solver="highs", threads=1)
     result = stop.value.result
     assert result.termination == "interrupted" and result.status == "feasible" and result.check() == []
+
+
+def test_a_kept_model_solves_again_after_ctrl_c(small: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS keeps an interrupt between runs of one instance: after Ctrl-C stopped a planner's
+    solve, the next solve of its kept model must run, not stop at its first callback."""
+    import highspy
+
+    from procure.solvers.highs import HighsSession
+
+    planner = procure.Planner(small, solver="highs", threads=1)
+    first = planner.solve()
+    assert first.status == "optimal"
+    real = HighsSession._run
+    statuses: list[Any] = []
+
+    def ctrl_c_at_once(self: HighsSession, h: Any) -> bool:
+        self._stop.event.set()  # what `_run` does when KeyboardInterrupt reaches its wait
+        h.run()
+        statuses.append(h.getModelStatus())
+        return True
+
+    monkeypatch.setattr(HighsSession, "_run", ctrl_c_at_once)
+    with pytest.raises(procure.Interrupted):
+        planner.solve(small)
+    assert statuses and statuses[-1] == highspy.HighsModelStatus.kInterrupt  # HiGHS itself was stopped
+    monkeypatch.setattr(HighsSession, "_run", real)
+    try:
+        again = planner.solve(small)
+    except procure.Interrupted:  # a KeyboardInterrupt: it would end the whole test run
+        pytest.fail("the kept model stopped at once: HiGHS's interrupt from the last run was kept")
+    assert planner.last_mode == "kept"
+    assert again.status == "optimal" and again.termination != "interrupted"
+    assert again.cost == pytest.approx(first.cost, rel=1e-9)

@@ -114,14 +114,17 @@ def _quiet_stdout(quiet: bool) -> Iterator[None]:
 
 
 class StopSearch:
-    """A flag HiGHS's interrupt callbacks read: set, it stops the solve at the next callback."""
+    """A flag HiGHS's interrupt callbacks read: set, it stops the solve at the next callback.
+
+    Each callback also says when not to stop: HiGHS keeps an interrupt between runs of one
+    instance, so a kept model (a `Planner`'s, a frontier's) solved again after Ctrl-C would
+    otherwise stop at its first callback, every time."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
 
     def __call__(self, e: Any) -> None:
-        if self.event.is_set():
-            e.interrupt()
+        e.interrupt(self.event.is_set())
 
 
 def new_highs(verbose: bool, stop: StopSearch | None = None) -> Any:
