@@ -506,3 +506,39 @@ def test_a_kept_model_solves_again_after_ctrl_c(small: dict[str, Any], monkeypat
     assert planner.last_mode == "kept"
     assert again.status == "optimal" and again.termination != "interrupted"
     assert again.cost == pytest.approx(first.cost, rel=1e-9)
+
+
+def test_a_kept_model_without_a_usable_start_solves_after_ctrl_c(
+    small: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Ctrl-C that stopped the last solve is not read again by the next one, even when that
+    one tries no start (the last plan breaks the new supply caps) before its search."""
+    from procure.solvers.highs import HighsSession
+
+    for offer in small["offers"]:
+        offer["max_units"] = 100_000
+    planner = procure.Planner(small, solver="highs", threads=1)
+    first = planner.solve()
+    bought = first.purchases.sum(axis=0).idxmax()  # the offer bought most: its cap falls below that
+    real = HighsSession._run
+
+    def ctrl_c_at_once(self: HighsSession, h: Any) -> bool:
+        self._stop.event.set()  # what `_run` does when KeyboardInterrupt reaches its wait
+        h.run()
+        return True
+
+    monkeypatch.setattr(HighsSession, "_run", ctrl_c_at_once)
+    with pytest.raises(procure.Interrupted):
+        planner.solve(small)
+    monkeypatch.setattr(HighsSession, "_run", real)
+    capped = copy.deepcopy(small)
+    for offer in capped["offers"]:
+        if offer["name"] == bought:
+            offer["max_units"] = int(first.purchases[bought].max()) // 2
+    try:
+        again = planner.solve(capped)
+    except procure.Interrupted:  # a KeyboardInterrupt: it would end the whole test run
+        pytest.fail("the next solve read the last Ctrl-C again")
+    assert planner.last_mode == "kept"
+    assert again.has_plan and again.termination != "interrupted"
+    assert again.check() == []

@@ -706,6 +706,10 @@ class HighsSession(Session):
 
     def solve(self, options: SolveOptions) -> RawSolution:
         started = time.perf_counter()
+        if threading.current_thread() is threading.main_thread():
+            # the Ctrl-C that stopped the last solve of this kept model is not this solve's (only
+            # `_run`, in the main thread, sets it; a race's worker leaves it to the race)
+            self._stop.event.clear()
         raw = self._solve_once(options, started)
         if raw.interrupted:
             return raw
