@@ -542,3 +542,37 @@ def test_a_kept_model_without_a_usable_start_solves_after_ctrl_c(
     assert planner.last_mode == "kept"
     assert again.has_plan and again.termination != "interrupted"
     assert again.check() == []
+
+
+def test_the_retry_without_presolve_leaves_a_kept_model_presolving(
+    small: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A solve that HiGHS's presolve failed is solved again without it; HiGHS keeps options
+    between runs, so the kept model's next solves must presolve again, as a fresh one does."""
+    from procure.core.pipeline import Pipeline
+    from procure.problem.format import as_problem
+    from procure.solvers.base import RawSolution, SolveOptions, get_adapter
+    from procure.solvers.highs import HighsSession
+
+    state = Pipeline(get_adapter("highs"), SolveOptions()).open(as_problem(small))
+    session = state.session
+    assert isinstance(session, HighsSession)
+    real = HighsSession._solve_once
+    asked: list[str] = []
+
+    def presolve_fails_once(self: HighsSession, options: SolveOptions, started: float) -> RawSolution:
+        asked.append(str(options.solver_options.get("presolve", "")))
+        if len(asked) == 1:
+            return RawSolution("error", None, solver="highs", message="Solve error", termination="error")
+        return real(self, options, started)
+
+    def presolve_now() -> str:
+        value = session.h.getOptionValue("presolve")
+        return str(value[-1] if isinstance(value, tuple) else value)  # some highspy versions add a status
+
+    monkeypatch.setattr(HighsSession, "_solve_once", presolve_fails_once)
+    raw = session.solve(SolveOptions(threads=1))
+    assert raw.status == "optimal" and asked == ["", "off"]  # the retry ran without presolve
+    assert presolve_now() != "off"
+    again = session.solve(SolveOptions(threads=1))
+    assert again.status == "optimal" and asked[-1] == "" and presolve_now() != "off"

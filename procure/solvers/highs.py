@@ -722,6 +722,7 @@ class HighsSession(Session):
             # "Empty" model on badly scaled input: again in a fresh instance, without presolve
             plain = replace(options, solver_options={**options.solver_options, "presolve": "off"})
             raw = self._again(raw, plain, started, "solved again without presolve")
+            self.h = self._load()  # HiGHS keeps options between runs: the next solve presolves again
         return raw
 
     def _again(self, raw: RawSolution, options: SolveOptions, started: float, how: str) -> RawSolution:
