@@ -687,6 +687,8 @@ class Runner:
             "pytest",
             "-x",
             "-q",
+            "-n",
+            "0",  # one process: the probe plugin reads the run it is loaded in
             "-p",
             "no:cacheprovider",
             "-p",
