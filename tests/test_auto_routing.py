@@ -5,13 +5,14 @@ change speed and, for trees and HHI, fall back to an engine that was measured to
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import pytest
 
 import procure
 from procure.solvers import DEFAULT_SOLVER
-from procure.solvers.auto import PROBE_MOST_NONZEROS, AutoSession
+from procure.solvers.auto import PROBE_MOST_NONZEROS, AutoSession, _Watch
 
 
 @pytest.fixture
@@ -60,3 +61,30 @@ def test_the_extensive_form_of_a_tree_goes_to_highs_alone(small: dict[str, Any],
     result = procure.solve(small)
     assert result.has_plan and result.check() == []
     assert routes and set(routes) == {"alone"}
+
+
+def test_the_watch_stops_highs_past_its_budget_and_clears_the_flag_below_it() -> None:
+    """Each interrupt callback says whether to stop: past the node budget or after Ctrl-C it
+    stops; below the budget it clears the flag (HiGHS keeps it between runs of one instance)."""
+
+    class Event:
+        def __init__(self, nodes: int) -> None:
+            self.data_out = type("Out", (), {"mip_node_count": nodes})()
+            self.said: list[bool] = []
+
+        def interrupt(self, stop: bool = True) -> None:
+            self.said.append(stop)
+
+    watch = _Watch()
+    watch.budget = 100
+    calls = [Event(n) for n in (5, 100, 101, 50)]
+    for e in calls:
+        watch(e)
+    assert [e.said for e in calls] == [[False], [False], [True], [False]]
+    assert watch.tripped and watch.peak == 101
+    watch.reset()
+    assert not watch.tripped and watch.peak == 0 and watch.budget == math.inf
+    watch.event.set()  # Ctrl-C
+    e = Event(0)
+    watch(e)
+    assert e.said == [True] and watch.peak == 0

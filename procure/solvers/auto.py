@@ -184,19 +184,19 @@ class _Watch(StopSearch):
         self.event.clear()
         self.budget, self.peak, self.tripped = math.inf, 0, False
 
+    def stop_now(self, e: Any) -> bool:
+        if self.event.is_set():
+            return True
+        nodes = int(e.data_out.mip_node_count)
+        if nodes > self.peak:
+            self.peak = nodes
+        if nodes > self.budget:
+            self.tripped = True
+        return nodes > self.budget
+
     def __call__(self, e: Any) -> None:
         try:
-            if self.event.is_set():
-                e.interrupt()
-                return
-            nodes = int(e.data_out.mip_node_count)
-            if nodes > self.peak:
-                self.peak = nodes
-            if nodes > self.budget:
-                self.tripped = True
-                e.interrupt()
-            else:  # HiGHS keeps the flag between runs: a run after a stop must not stop at once
-                e.interrupt(False)
+            super().__call__(e)
         except Exception:  # pragma: no cover - defensive: see the docstring
             pass
 

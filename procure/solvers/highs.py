@@ -123,8 +123,12 @@ class StopSearch:
     def __init__(self) -> None:
         self.event = threading.Event()
 
+    def stop_now(self, e: Any) -> bool:
+        """Whether this callback stops the run (``e``: HiGHS's callback event)."""
+        return self.event.is_set()
+
     def __call__(self, e: Any) -> None:
-        e.interrupt(self.event.is_set())
+        e.interrupt(self.stop_now(e))
 
 
 def new_highs(verbose: bool, stop: StopSearch | None = None) -> Any:
