@@ -169,8 +169,7 @@ class _Watch(StopSearch):
     """HiGHS's interrupt callbacks: Ctrl-C (the event) and a node budget.
 
     ``peak`` is the most nodes any MIP run of the solve has reached; HiGHS is
-    interrupted once it passes ``budget``.  An exception must never escape a
-    callback (HiGHS's search would change), hence the ``try``.
+    interrupted once it passes ``budget``.
     """
 
     def __init__(self) -> None:
@@ -178,7 +177,6 @@ class _Watch(StopSearch):
         self.budget = math.inf
         self.peak = 0
         self.tripped = False
-        self.moved: threading.Event | None = None
 
     def reset(self) -> None:
         self.event.clear()
@@ -188,17 +186,10 @@ class _Watch(StopSearch):
         if self.event.is_set():
             return True
         nodes = int(e.data_out.mip_node_count)
-        if nodes > self.peak:
-            self.peak = nodes
-        if nodes > self.budget:
-            self.tripped = True
-        return nodes > self.budget
-
-    def __call__(self, e: Any) -> None:
-        try:
-            super().__call__(e)
-        except Exception:  # pragma: no cover - defensive: see the docstring
-            pass
+        self.peak = max(self.peak, nodes)
+        over = nodes > self.budget
+        self.tripped = self.tripped or over
+        return over
 
 
 class _RacedHighs(HighsSession):

@@ -118,7 +118,8 @@ class StopSearch:
 
     Each callback also says when not to stop: HiGHS keeps an interrupt between runs of one
     instance, so a kept model (a `Planner`'s, a frontier's) solved again after Ctrl-C would
-    otherwise stop at its first callback, every time."""
+    otherwise stop at its first callback, every time.  An exception must never escape a
+    callback (HiGHS's search would change), hence the ``try``."""
 
     def __init__(self) -> None:
         self.event = threading.Event()
@@ -128,7 +129,10 @@ class StopSearch:
         return self.event.is_set()
 
     def __call__(self, e: Any) -> None:
-        e.interrupt(self.stop_now(e))
+        try:
+            e.interrupt(self.stop_now(e))
+        except Exception:  # pragma: no cover - defensive: see the docstring
+            pass
 
 
 def new_highs(verbose: bool, stop: StopSearch | None = None) -> Any:
@@ -681,7 +685,6 @@ class HighsSession(Session):
         if threading.current_thread() is not threading.main_thread():
             h.run()
             return False
-        self._stop.event.clear()
         done = threading.Event()
 
         def work() -> None:
@@ -711,8 +714,9 @@ class HighsSession(Session):
     def solve(self, options: SolveOptions) -> RawSolution:
         started = time.perf_counter()
         if threading.current_thread() is threading.main_thread():
-            # the Ctrl-C that stopped the last solve of this kept model is not this solve's (only
-            # `_run`, in the main thread, sets it; a race's worker leaves it to the race)
+            # a new solve: a Ctrl-C that stopped the last one is not this one's (only `_run`, in the
+            # main thread, sets the flag, and it stays set to the end of the solve it stopped; a
+            # race's worker leaves the flag to the race)
             self._stop.event.clear()
         raw = self._solve_once(options, started)
         if raw.interrupted:
