@@ -475,30 +475,38 @@ def test_a_ctrl_c_as_highs_finishes_is_not_lost(small: dict[str, Any], monkeypat
     assert result.termination == "interrupted" and result.status == "feasible" and result.check() == []
 
 
-def test_a_kept_model_solves_again_after_ctrl_c(small: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    """HiGHS keeps an interrupt between runs of one instance: after Ctrl-C stopped a planner's
-    solve, the next solve of its kept model must run, not stop at its first callback."""
-    import highspy
-
+def _ctrl_c_once(planner: procure.Planner, problem: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Solve ``problem`` with the planner as Ctrl-C stops HiGHS at its first callback (what
+    `_run` does when KeyboardInterrupt reaches its wait, the flag left set as a real one is);
+    the model statuses HiGHS ended its runs with."""
     from procure.solvers.highs import HighsSession
 
-    planner = procure.Planner(small, solver="highs", threads=1)
-    first = planner.solve()
-    assert first.status == "optimal"
     real = HighsSession._run
     statuses: list[Any] = []
 
     def ctrl_c_at_once(self: HighsSession, h: Any) -> bool:
-        self._stop.event.set()  # what `_run` does when KeyboardInterrupt reaches its wait
+        self._stop.event.set()
         h.run()
         statuses.append(h.getModelStatus())
         return True
 
     monkeypatch.setattr(HighsSession, "_run", ctrl_c_at_once)
     with pytest.raises(procure.Interrupted):
-        planner.solve(small)
-    assert statuses and statuses[-1] == highspy.HighsModelStatus.kInterrupt  # HiGHS itself was stopped
+        planner.solve(problem)
     monkeypatch.setattr(HighsSession, "_run", real)
+    return statuses
+
+
+def test_a_kept_model_solves_again_after_ctrl_c(small: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """HiGHS keeps an interrupt between runs of one instance: after Ctrl-C stopped a planner's
+    solve, the next solve of its kept model must run, not stop at its first callback."""
+    import highspy
+
+    planner = procure.Planner(small, solver="highs", threads=1)
+    first = planner.solve()
+    assert first.status == "optimal"
+    statuses = _ctrl_c_once(planner, small, monkeypatch)
+    assert statuses and statuses[-1] == highspy.HighsModelStatus.kInterrupt  # HiGHS itself was stopped
     try:
         again = planner.solve(small)
     except procure.Interrupted:  # a KeyboardInterrupt: it would end the whole test run
@@ -513,24 +521,12 @@ def test_a_kept_model_without_a_usable_start_solves_after_ctrl_c(
 ) -> None:
     """The Ctrl-C that stopped the last solve is not read again by the next one, even when that
     one tries no start (the last plan breaks the new supply caps) before its search."""
-    from procure.solvers.highs import HighsSession
-
     for offer in small["offers"]:
         offer["max_units"] = 100_000
     planner = procure.Planner(small, solver="highs", threads=1)
     first = planner.solve()
     bought = first.purchases.sum(axis=0).idxmax()  # the offer bought most: its cap falls below that
-    real = HighsSession._run
-
-    def ctrl_c_at_once(self: HighsSession, h: Any) -> bool:
-        self._stop.event.set()  # what `_run` does when KeyboardInterrupt reaches its wait
-        h.run()
-        return True
-
-    monkeypatch.setattr(HighsSession, "_run", ctrl_c_at_once)
-    with pytest.raises(procure.Interrupted):
-        planner.solve(small)
-    monkeypatch.setattr(HighsSession, "_run", real)
+    _ctrl_c_once(planner, small, monkeypatch)
     capped = copy.deepcopy(small)
     for offer in capped["offers"]:
         if offer["name"] == bought:
