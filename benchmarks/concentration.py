@@ -52,6 +52,8 @@ FAMILIES = ("base", "similar-offers", "tight-power")
 LIMIT: float | None = None
 #: the relative gap of every solve (``--gap``)
 GAP = 1e-4
+#: the engine of every solve (``--solver``)
+SOLVER = "highs"
 
 
 def timed(problem: Any, repeat: int) -> tuple[float, procure.Result]:
@@ -59,7 +61,7 @@ def timed(problem: Any, repeat: int) -> tuple[float, procure.Result]:
     best, result = float("inf"), None
     for _ in range(repeat):
         t = time.perf_counter()
-        result = procure.solve(problem, solver="highs", threads=1, time_limit=LIMIT, mip_gap=GAP)
+        result = procure.solve(problem, solver=SOLVER, threads=1, time_limit=LIMIT, mip_gap=GAP)
         best = min(best, time.perf_counter() - t)
     assert result is not None
     return best, result
@@ -114,7 +116,7 @@ def frontiers(problem: procure.Problem) -> dict[str, Any]:
     for measure in ("max_share", "hhi"):
         t = time.perf_counter()
         f = procure.frontier(
-            problem, measure=measure, points=10, solver="highs", threads=1, time_limit=LIMIT, mip_gap=GAP
+            problem, measure=measure, points=10, solver=SOLVER, threads=1, time_limit=LIMIT, mip_gap=GAP
         )
         seconds[measure] = time.perf_counter() - t
         statuses = sorted(set(f.table["status"]))
@@ -135,10 +137,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-frontier", action="store_true")
     ap.add_argument("--time-limit", type=float, default=300.0, help="seconds per solve (default 300)")
     ap.add_argument("--gap", type=float, default=1e-4, help="relative gap of every solve (default 1e-4)")
+    ap.add_argument("--solver", default="highs", help='engine of every solve (default "highs")')
     ap.add_argument("--out", default=str(HERE / "results-concentration.json"))
     args = ap.parse_args(argv)
-    global LIMIT, GAP
-    LIMIT, GAP = args.time_limit, args.gap
+    global LIMIT, GAP, SOLVER
+    LIMIT, GAP, SOLVER = args.time_limit, args.gap, args.solver
     problem, rows = starter(args.repeat)
     rows += generated(args.seeds, args.repeat)
     front = None if args.no_frontier else frontiers(problem)
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     out = {
         "threads": 1,
-        "solver": "highs",
+        "solver": SOLVER,
         "time_limit": LIMIT,
         "mip_gap": GAP,
         "target_ratio": TARGET,

@@ -51,11 +51,15 @@ def _model(cost: float) -> tuple[LinearModel, np.ndarray]:
         (0.0, [0.2, 0.25], [0.06, 0.0], True),  # the exact squares break the cap
         (0.0, [0.2, 0.25], [HHI_TOL / 2, 0.0], False),  # within the tolerance
         (1.0, [0.1, 0.1], [0.05, 0.05], True),  # priced: the objective must be exact
+        (1.0, [0.1, 0.1], [HHI_TOL / 4, HHI_TOL / 4], False),  # priced, within the tolerance
+        (1.0, [600.0, 600.0], [HHI_TOL * 400, HHI_TOL * 400], False),  # HHI 1,200: relatively within
+        (1.0, [600.0, 600.0], [HHI_TOL * 800, HHI_TOL * 800], True),  # HHI 1,200: relatively beyond
     ],
 )
 def test_hhi_short(cost: float, x: list[float], under: list[float], short: bool) -> None:
     m, terms = _model(cost)
-    got = pipeline.hhi_short(m, terms, np.array(under)[:, None], np.array(x))
+    squares = np.array(x) + np.array(under)  # each term this far below its square
+    got = pipeline.hhi_short(m, terms, squares[:, None], np.array(x))
     assert got is short
     assert isinstance(m.A, sp.csr_matrix)
 

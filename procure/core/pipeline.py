@@ -149,6 +149,8 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
         lambda x: add_hhi_cuts(session, built, data, x),
         options,
         started,
+        # a solver with quadratic rows bounds the exact HHI itself: its first plan most often needs no cut
+        staged=not session.adapter.capabilities.quadratic,
     )
 
 
@@ -185,18 +187,22 @@ def refine_hhi(
     cut: Callable[[np.ndarray], bool],
     options: SolveOptions,
     started: float,
+    *,
+    staged: bool = True,
 ) -> RawSolution:
     """Solve, add HHI tangent cuts where the plan needs them (``cut``), solve again (``again``,
     from the last plan), until a plan needs none; the answer of the last solve.
 
-    The plans of the rounds that add cuts serve only to place them: those rounds are solved to
+    With ``staged`` (a linear solver, whose plans land where the tangents are too coarse), the
+    plans of the rounds that add cuts serve only to place them: those rounds are solved to
     the looser gap `REFINE_GAP`, and the plan that needs no cut is then solved once more at the
     caller's ``mip_gap`` (from that plan), which alone may be ``optimal`` — with the bound
-    HiGHS proved for the model with every cut, a relaxation of the problem.  Rounds stop, with
-    a ``feasible`` answer, at the time limit, after `MAX_HHI_ROUNDS` or on cuts that cannot be
-    stated.
+    the solver proved for the model with every cut, a relaxation of the problem.  Without it
+    (a solver that states HHI exactly, whose plan most often needs no cut), every round is
+    solved at the caller's gap.  Rounds stop, with a ``feasible`` answer, at the time limit,
+    after `MAX_HHI_ROUNDS` or on cuts that cannot be stated.
     """
-    loose = replace(options, mip_gap=max(options.mip_gap, REFINE_GAP))
+    loose = replace(options, mip_gap=max(options.mip_gap, REFINE_GAP)) if staged else options
     final = loose.mip_gap <= options.mip_gap  # this solve's gap is the caller's
     raw = first(loose)
     for _ in range(MAX_HHI_ROUNDS):
@@ -228,7 +234,7 @@ def add_hhi_cuts(session: Session, built: BuiltModel, data: ModelData, x: np.nda
         return False
     share = x[built.compute[:, hhi.periods]] / data.demand[hhi.periods]  # (V, P)
     under = np.maximum(share**2 - x[hhi.terms], 0.0)
-    if not hhi_short(session.model, hhi.terms, under, x):
+    if not hhi_short(session.model, hhi.terms, share**2, x):
         return False
     least = HHI_TOL / (2 * data.n_vendors)
     v, p = np.nonzero(under > least)
@@ -264,20 +270,25 @@ def retire_hhi_cuts(session: Session) -> int:
     return len(ids)
 
 
-def hhi_short(model: LinearModel, terms: np.ndarray, under: np.ndarray, x: np.ndarray) -> bool:
-    """Does solution ``x`` promise less than its exact HHI holds to?  ``under`` (V, P): how far
-    each term ``x[terms]`` is below its exact square.
+def hhi_short(model: LinearModel, terms: np.ndarray, squares: np.ndarray, x: np.ndarray) -> bool:
+    """Does solution ``x`` promise less than its exact HHI holds to?  ``squares`` (V, P): the exact
+    square each term ``x[terms]`` stands for.
 
     Where a period's terms are priced, the model's HHI must be within `HHI_TOL` of the exact
-    one (so the objective is).  Elsewhere the terms only bound rows (``max_hhi``, a frontier's
-    level), and the solver may leave them anywhere above their cuts where those rows are slack:
-    the plan is short only when a row breaks by more than `HHI_TOL` (per unit of its largest
-    coefficient on a term) once every term is raised to its exact square."""
+    one (so the objective is), or within `HHI_TOL` of it relatively where the exact HHI is above
+    1 (compute far above demand: a solver holds a tangent of a square of 1,296 only to about
+    10⁻⁵, and cuts that cannot close the difference would be placed again and again).
+    Elsewhere the terms only bound rows (``max_hhi``, a frontier's level), and the solver may
+    leave them anywhere above their cuts where those rows are slack: the plan is short only
+    when a row breaks by more than `HHI_TOL` (per unit of its largest coefficient on a term)
+    once every term is raised to its exact square."""
+    under = np.maximum(squares - x[terms], 0.0)
     per_period = under.sum(axis=0)
-    if per_period.max(initial=0.0) <= HHI_TOL:
+    tol = HHI_TOL * np.maximum(1.0, squares.sum(axis=0))
+    if (per_period <= tol).all():
         return False
     priced = (model.cost[terms] != 0).any(axis=0)
-    if (per_period[priced] > HHI_TOL).any():
+    if (per_period[priced] > tol[priced]).any():
         return True
     A = model.A
     raised = np.zeros(model.num_cols)
@@ -286,8 +297,8 @@ def hhi_short(model: LinearModel, terms: np.ndarray, under: np.ndarray, x: np.nd
     rows = np.flatnonzero(change != 0)
     touched = A[rows]
     activity = touched @ x + change[rows]
-    tol = HHI_TOL * abs(touched[:, terms.ravel()]).max(axis=1).toarray().ravel()
-    return bool(((activity > model.row_upper[rows] + tol) | (activity < model.row_lower[rows] - tol)).any())
+    row_tol = HHI_TOL * abs(touched[:, terms.ravel()]).max(axis=1).toarray().ravel()
+    return bool(((activity > model.row_upper[rows] + row_tol) | (activity < model.row_lower[rows] - row_tol)).any())
 
 
 def _downgraded(raw: RawSolution, message: str, termination: str) -> RawSolution:

@@ -4,7 +4,8 @@ HHI is quadratic; HiGHS solves MILPs.  ``HHI_t = Σ_v x[v,t]²`` with
 ``x = C[v,t] / demand_t`` is bounded from below by tangent cuts
 ``h[v,t] ≥ 2·s·x − s²`` (outer approximation).  A coarse grid of tangents is
 built up front; `hhi_cut_rows` adds a tangent at the value a plan actually
-took, until every period's model HHI is within `HHI_TOL` of the exact one.
+took, until every period's model HHI is within `HHI_TOL` of the exact one (relatively, where
+HHI is above 1).
 
 CVaR follows Rockafellar and Uryasev: with ``η`` the value-at-risk and
 ``z_ω ≥ loss_ω − η``, ``CVaR = η + Σ_ω p_ω·z_ω / (1 − α)`` over the listed

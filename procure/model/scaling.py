@@ -48,6 +48,28 @@ class MatrixForm:
     def to_model_objective(self, value: float) -> float:
         return value / self.obj_scale
 
+    def as_model(self) -> LinearModel:
+        """The scaled form as a `LinearModel` with the original's blocks (names and labels), for
+        adapters that translate a `LinearModel`.  Its square bounds ``y ≥ (s·x)²`` are restated in
+        solver units: with ``x = cx·x'`` and ``y = cy·y'``, ``y' ≥ (s·cx/√cy · x')²``."""
+        m = self.model
+        squares = [replace(q, scale=q.scale * self.col_scale[q.x] / np.sqrt(self.col_scale[q.y])) for q in m.squares]
+        return replace(
+            m,
+            columns=list(m.columns),
+            rows=list(m.rows),
+            offset=self.offset,
+            col_lower=self.col_lower,
+            col_upper=self.col_upper,
+            cost=self.cost,
+            integrality=self.integrality,
+            row_lower=self.row_lower,
+            row_upper=self.row_upper,
+            squares=squares,
+            _triplets=[],
+            _A=self.A.tocsr(),
+        )
+
     def with_rows(self, model: LinearModel, ids: np.ndarray) -> MatrixForm:
         """This form extended by rows ``ids`` just added to ``model`` (scaled like the others)."""
         block = (model.A[ids] @ sp.diags(self.col_scale)).tocsr()

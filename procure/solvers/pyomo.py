@@ -19,6 +19,7 @@ import numpy as np
 
 from ..base.errors import ProblemError
 from ..model.linear import LinearModel
+from ..model.scaling import MatrixForm, matrix_form
 from .base import Adapter, Capabilities, RawSolution, SolveOptions, register, status_for
 from .highs import new_highs, user_options
 from .pyomo_model import translate
@@ -155,19 +156,22 @@ class PyomoAdapter(Adapter):
     def solve(self, model: LinearModel, options: SolveOptions) -> RawSolution:
 
         started = time.perf_counter()
-        m = translate(model, quadratic=self.capabilities.quadratic)
-        raw = self._run(model, m, options, fixed=True, started=started)
+        # the scaled form HiGHS and CBC get: unscaled (objective near 10¹⁰, HHI's squares of
+        # compute near 10⁻¹¹), SCIP declared the starter at max_hhi = 0.34 infeasible at its root
+        form = matrix_form(model)
+        m = translate(form.as_model(), quadratic=self.capabilities.quadratic)
+        raw = self._run(form, m, options, fixed=True, started=started)
         if raw.termination != "error" or self.pyomo_name not in FIXED_OPTIONS:
             return raw
         # CBC 2.10 without preprocessing can crash where its bound tightening proves infeasibility;
         # its defaults then decide, but a plan they call optimal is not trusted (FIXED_OPTIONS)
-        again = self._run(model, m, options, fixed=False, started=started)
+        again = self._run(form, m, options, fixed=False, started=started)
         if again.status == "optimal":
             note = f"{raw.message}; with its own preprocessing, which can mislabel a worse plan optimal"
             return replace(again, status="feasible", termination="inconsistent", bound=math.nan, message=note)
         return again
 
-    def _run(self, model: LinearModel, m: Any, options: SolveOptions, *, fixed: bool, started: float) -> RawSolution:
+    def _run(self, form: MatrixForm, m: Any, options: SolveOptions, *, fixed: bool, started: float) -> RawSolution:
         import pyomo.environ as pyo
 
         opt = pyo.SolverFactory(self.pyomo_name)
@@ -180,16 +184,16 @@ class PyomoAdapter(Adapter):
             except KeyboardInterrupt:
                 raise
             except Exception as exc:  # community editions refuse large models; solvers refuse options
-                return self._failed(model, m, options, str(exc), fixed=fixed, started=started)
+                return self._failed(form, m, options, str(exc), fixed=fixed, started=started)
             unknown = _unknown_options(log.read_text(errors="replace") if log.exists() else "", options)
         if unknown:
             raise ProblemError(
                 f"solver_options.{unknown}: {self.name} has no option {unknown!r}", path=f"solver_options.{unknown}"
             )
-        return self._answer(model, m, results, time.perf_counter() - started)
+        return self._answer(form, m, results, time.perf_counter() - started)
 
     def _failed(
-        self, model: LinearModel, m: Any, options: SolveOptions, text: str, *, fixed: bool, started: float
+        self, form: MatrixForm, m: Any, options: SolveOptions, text: str, *, fixed: bool, started: float
     ) -> RawSolution:
         """The answer when the solver raised: a size limit, options it rejects (the same solve
         without them works), or its own failure."""
@@ -197,16 +201,17 @@ class PyomoAdapter(Adapter):
             message = f"{self.name}: size-limited edition: {text}"
             return RawSolution("error", None, solver=self.name, message=message, termination="error")
         if options.solver_options:
-            plain = self._run(model, m, replace(options, solver_options={}), fixed=fixed, started=started)
+            plain = self._run(form, m, replace(options, solver_options={}), fixed=fixed, started=started)
             if plain.termination != "error":
                 names = ", ".join(map(str, options.solver_options))
                 raise ProblemError(f"solver_options: {self.name} rejects {names}: {text}", path="solver_options")
         message = f"{self.name} failed: {text}"
         return RawSolution("error", None, solver=self.name, message=message, termination="error")
 
-    def _answer(self, model: LinearModel, m: Any, results: Any, seconds: float) -> RawSolution:
+    def _answer(self, form: MatrixForm, m: Any, results: Any, seconds: float) -> RawSolution:
         import pyomo.environ as pyo
 
+        model = form.model
         condition = results.solver.termination_condition
         termination = STATUS_MAP.get(getattr(condition, "name", str(condition)), "error")
         solutions = getattr(results, "solution", [])
@@ -214,15 +219,17 @@ class PyomoAdapter(Adapter):
         x, objective, bound = None, math.nan, math.nan
         if len(solutions) > 0 and not proved_none:
             m.solutions.load_from(results)
-            x = np.array([v.value if v.value is not None else 0.0 for v in m.procure_columns], dtype=float)
-            objective = float(pyo.value(m.cost))  # the plan's own objective
+            y = np.array([v.value if v.value is not None else 0.0 for v in m.procure_columns], dtype=float)
+            scaled = float(pyo.value(m.cost))  # the plan's own objective, in solver units
             bound = lower_bound(results)
             if termination == "optimal" and not math.isfinite(bound):
-                bound = objective  # an LP, or a solver that reports optimality without a bound
-            if math.isfinite(bound) and bound > objective + 1e-6 * max(1.0, abs(objective)):
+                bound = scaled  # an LP, or a solver that reports optimality without a bound
+            x = form.to_model_x(y)
+            objective = float(model.cost @ x + model.offset)
+            if math.isfinite(bound) and bound > scaled + 1e-6 * max(1.0, abs(scaled)):
                 termination, bound = "inconsistent", math.nan
             elif math.isfinite(bound):
-                bound = min(bound, objective)
+                bound = min(form.to_model_objective(bound), objective)
         message = "" if termination in ("optimal", "infeasible", "unbounded") else f"stopped: {condition}"
         if termination == "inconsistent":
             message = (

@@ -168,16 +168,18 @@ def _constraints(m: Any, pyo: Any, model: LinearModel, columns: list[Any]) -> No
 
 
 def _squares(m: Any, pyo: Any, model: LinearModel, columns: list[Any]) -> None:
-    """The model's square bounds (HHI) as convex quadratic constraints."""
+    """The model's square bounds (HHI) as convex quadratic constraints ``y ≥ share²`` on a share
+    column ``share = scale · x``.  The share is near 1 where ``x`` (compute) is near 10⁶: squared
+    in place, ``scale²·x²`` has coefficients near 10⁻¹¹, below SCIP's epsilon, and SCIP declared
+    a feasible HHI problem infeasible at its root."""
     for square in model.squares:
-        exact = {
-            _square_key(square, k): columns[y] >= (float(c) * columns[x]) ** 2
-            for k, (y, x, c) in enumerate(zip(square.y, square.x, square.scale))
-        }
-        m.add_component(
-            free_name(m, square.name),
-            pyo.Constraint(list(exact), rule=lambda _m, *key, e=exact: e[_unpack(key)]),
-        )
+        keys = [_square_key(square, k) for k in range(len(square.y))]
+        share = pyo.Var(keys, domain=pyo.NonNegativeReals, doc=f"{square.name}: share whose square is bounded")
+        m.add_component(free_name(m, f"{square.name}_share"), share)
+        defined = {key: float(1.0 / c) * share[key] == columns[x] for key, x, c in zip(keys, square.x, square.scale)}
+        exact = {key: columns[y] >= share[key] ** 2 for key, y in zip(keys, square.y)}
+        for name, rows in ((f"{square.name}_share_def", defined), (square.name, exact)):
+            m.add_component(free_name(m, name), pyo.Constraint(keys, rule=lambda _m, *key, e=rows: e[_unpack(key)]))
 
 
 def translate(model: LinearModel, name: str = "procure", *, quadratic: bool = False) -> Any:
