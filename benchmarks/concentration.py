@@ -1,7 +1,7 @@
 """Concentration (HHI) against the same problem without it, in one run, one thread.
 
 For each problem: the solve time with ``risk.max_hhi`` or ``risk.hhi_weight`` over the
-solve time of the same problem without them (`procure.solve`, ``solver="highs"``,
+solve time of the same problem without them (`procure.solve`, ``solver="highs"`` unless ``--solver``,
 ``threads=1``, the minimum of ``--repeat`` runs); and the starter's 10-point ``hhi``
 frontier over its ``max_share`` frontier.  Problems: the ``procure init`` starter at
 several caps (one below the least HHI any plan has: infeasible, its diagnosis included)
@@ -13,7 +13,8 @@ unconstrained plan's largest HHI and a price worth about 5% of their cost.
     python benchmarks/concentration.py --gap 1e-3 --out benchmarks/results-concentration-gap1e-3.json
 
 ``--gap`` sets the relative gap of every solve, with and without concentration alike (default
-1e-4, `procure.solve`'s own).
+1e-4, `procure.solve`'s own); ``--solver`` the engine of every solve (default ``"highs"``; for
+example ``pyomo:gurobi``, which states HHI exactly).
 """
 
 from __future__ import annotations
