@@ -160,6 +160,41 @@ def test_quadratic_solvers_find_the_starters_capped_optimum(tmp_path, cap: float
         assert abs(result.objective - reference.objective) <= 2e-4 * reference.objective, name
 
 
+SCIP_LOG = """
+import sys
+from dataclasses import replace
+sys.path.insert(0, {benchmarks!r})
+import procure
+from generate import generate
+p = procure.Problem.from_dict(generate(4, 4, 5, seed=2, scenarios=0, family="tight-power"))
+p = replace(p, risk=replace(p.risk, max_hhi=0.34))
+r = procure.solve(p, solver="pyomo:scip", threads=1, time_limit=5, solver_options={{"display/freq": 1}})
+print("answered", r.status)
+"""
+
+
+def test_scip_with_a_long_log_keeps_its_time_limit(tmp_path) -> None:
+    """SCIP held the GIL while it wrote its log into Pyomo's capture pipe, whose reader thread
+    then could not run: a log past 64 KB (a line per node here) hung the solve forever, past
+    its time limit.  Its log is now off; the solve answers at its limit."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert "pyomo:scip" in procure.available_solvers()  # the test extra installs it
+    benchmarks = str(Path(__file__).resolve().parents[1] / "benchmarks")
+    out = tmp_path / "out.txt"
+    with out.open("w") as stdout:  # a file, as under a batch job: the hang needs no terminal
+        done = subprocess.run(
+            [sys.executable, "-c", SCIP_LOG.format(benchmarks=benchmarks)],
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
+    assert done.returncode == 0, out.read_text()[-2000:]
+    assert "answered" in out.read_text()
+
+
 @settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(problems(scenarios=True), problems(commercial=True, sites=True)))
 def test_lp_support_start_changes_neither_the_optimum_nor_the_model(problem: dict[str, Any]) -> None:

@@ -72,6 +72,12 @@ def _unknown_options(log: str, options: SolveOptions) -> str:
 #: call it optimal on small models (coin-or/Cbc issues #283 and #720; seen in procure's tests).
 FIXED_OPTIONS: dict[str, dict[str, object]] = {"cbc": {"preprocess": "off"}}
 
+#: Options always passed to a solver, on every run.  SCIP holds the GIL while it writes its
+#: log into the pipe Pyomo reads it from (in a thread that then cannot run): once a log passes
+#: the pipe's 64 KB, SCIP waits on the pipe forever, past any time limit (seen at 26,900 nodes
+#: after 12 s).  Its log is never shown, even with ``verbose``.
+QUIET_OPTIONS: dict[str, dict[str, object]] = {"scip_direct": {"display/verblevel": 0}}
+
 
 #: Pyomo termination condition name → procure termination (see `procure.solvers.base.TERMINATIONS`).
 STATUS_MAP: dict[str, str] = {
@@ -142,6 +148,8 @@ class PyomoAdapter(Adapter):
         if fixed:
             for key, value in FIXED_OPTIONS.get(self.pyomo_name, {}).items():
                 opt.options[key] = value
+        for key, value in QUIET_OPTIONS.get(self.pyomo_name, {}).items():
+            opt.options[key] = value
         limit_name, gap_name, threads_name = self.option_names
         if options.time_limit is not None:
             opt.options[limit_name] = (
