@@ -23,7 +23,7 @@ from procure.model.linear import Index, LinearModel
 from procure.model.risk import HHI_TOL
 from procure.model.sets import model_data
 from procure.problem.table_input import write_starter
-from procure.solvers.base import SolveOptions, get_adapter
+from procure.solvers.base import RawSolution, SolveOptions, get_adapter
 from procure.solvers.lp_basis import relaxation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -89,6 +89,30 @@ def test_a_loose_round_never_answers_optimal(small: dict[str, Any], monkeypatch:
     result = procure.solve(_problem(small, max_hhi=0.55), solver="highs", mip_gap=1e-6, threads=1)
     assert result.status == "optimal" and result.gap <= 1e-6
     assert (result.hhi <= 0.55 + HHI_TOL).all()
+
+
+@pytest.mark.parametrize(("exact", "gaps"), [(False, [1e-3, 1e-3, 1e-5]), (True, [1e-5, 1e-5])])
+def test_a_solver_that_states_hhi_exactly_solves_every_round_at_the_callers_gap(exact: bool, gaps: list[float]) -> None:
+    """Rounds of a stub: the first plan needs a cut, the next none.  A linear solver's rounds
+    that place cuts are loose, then one at the caller's gap answers; a quadratic solver's first
+    plan most often needs no cut, so each of its rounds is at the caller's gap."""
+    asked: list[float] = []
+    plans = iter([True, False, False])
+
+    def solve(options: SolveOptions) -> RawSolution:
+        asked.append(options.mip_gap)
+        return RawSolution("optimal", np.zeros(1), 0.0, 0.0)
+
+    answer = pipeline.refine_hhi(
+        solve,
+        lambda _raw, options: solve(options),
+        lambda _x: next(plans),
+        SolveOptions(mip_gap=1e-5),
+        time.perf_counter(),
+        exact=exact,
+    )
+    assert answer.status == "optimal"
+    assert asked == gaps
 
 
 def test_a_mutant_that_skips_a_violated_cut_is_caught(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -149,8 +149,7 @@ def optimize(session: Session, built: BuiltModel, data: ModelData, options: Solv
         lambda x: add_hhi_cuts(session, built, data, x),
         options,
         started,
-        # a solver with quadratic rows bounds the exact HHI itself: its first plan most often needs no cut
-        staged=not session.adapter.capabilities.quadratic,
+        exact=session.adapter.capabilities.quadratic,
     )
 
 
@@ -188,21 +187,21 @@ def refine_hhi(
     options: SolveOptions,
     started: float,
     *,
-    staged: bool = True,
+    exact: bool = False,
 ) -> RawSolution:
     """Solve, add HHI tangent cuts where the plan needs them (``cut``), solve again (``again``,
     from the last plan), until a plan needs none; the answer of the last solve.
 
-    With ``staged`` (a linear solver, whose plans land where the tangents are too coarse), the
-    plans of the rounds that add cuts serve only to place them: those rounds are solved to
-    the looser gap `REFINE_GAP`, and the plan that needs no cut is then solved once more at the
-    caller's ``mip_gap`` (from that plan), which alone may be ``optimal`` — with the bound
-    the solver proved for the model with every cut, a relaxation of the problem.  Without it
-    (a solver that states HHI exactly, whose plan most often needs no cut), every round is
-    solved at the caller's gap.  Rounds stop, with a ``feasible`` answer, at the time limit,
+    For a linear solver, whose plans land where the tangents are too coarse, the plans of the
+    rounds that add cuts serve only to place them: those rounds are solved to the looser gap
+    `REFINE_GAP`, and the plan that needs no cut is then solved once more at the caller's
+    ``mip_gap`` (from that plan), which alone may be ``optimal`` — with the bound the solver
+    proved for the model with every cut, a relaxation of the problem.  A solver that states
+    HHI ``exact``-ly (quadratic rows besides the cuts) most often gives a plan that needs no
+    cut: its every round is solved at the caller's gap.  Rounds stop, with a ``feasible`` answer, at the time limit,
     after `MAX_HHI_ROUNDS` or on cuts that cannot be stated.
     """
-    loose = replace(options, mip_gap=max(options.mip_gap, REFINE_GAP)) if staged else options
+    loose = options if exact else replace(options, mip_gap=max(options.mip_gap, REFINE_GAP))
     final = loose.mip_gap <= options.mip_gap  # this solve's gap is the caller's
     raw = first(loose)
     for _ in range(MAX_HHI_ROUNDS):

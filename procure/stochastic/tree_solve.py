@@ -249,7 +249,10 @@ def _optimize(state: TreeState, options: SolveOptions) -> RawSolution:
         assert raw.x is not None
         return solve_safely(state.session, _warm(state, raw.x, left))
 
-    return refine_hhi(lambda first: solve_safely(state.session, first), again, cut, options, time.perf_counter())
+    exact = state.session.adapter.capabilities.quadratic
+    return refine_hhi(
+        lambda first: solve_safely(state.session, first), again, cut, options, time.perf_counter(), exact=exact
+    )
 
 
 @dataclass
