@@ -198,8 +198,8 @@ def refine_hhi(
     ``mip_gap`` (from that plan), which alone may be ``optimal`` — with the bound the solver
     proved for the model with every cut, a relaxation of the problem.  A solver that states
     HHI ``exact``-ly (quadratic rows besides the cuts) most often gives a plan that needs no
-    cut: its every round is solved at the caller's gap.  Rounds stop, with a ``feasible`` answer, at the time limit,
-    after `MAX_HHI_ROUNDS` or on cuts that cannot be stated.
+    cut: its every round is solved at the caller's gap.  Rounds stop, with a ``feasible``
+    answer, at the time limit, after `MAX_HHI_ROUNDS` or on cuts that cannot be stated.
     """
     loose = options if exact else replace(options, mip_gap=max(options.mip_gap, REFINE_GAP))
     final = loose.mip_gap <= options.mip_gap  # this solve's gap is the caller's
