@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ from hypothesis import strategies as st
 from reference.strategies import problems
 
 import procure
+from procure.problem.table_input import write_starter
 from procure.solvers.base import Adapter, get_adapter, register
 
 #: every installed adapter of procure's formulation (mpi-sppy's solve whole trees: tests/test_mpisppy.py)
@@ -141,8 +145,6 @@ def test_quadratic_solvers_find_the_starters_capped_optimum(tmp_path, cap: float
     """The `procure init` starter (costs near 10¹⁰, compute near 10⁶) under an HHI cap.  Pyomo
     was given the unscaled model, and SCIP declared both caps infeasible at its root; it now
     gets the scaled form HiGHS and CBC get."""
-    from procure.problem.table_input import write_starter
-
     write_starter(str(tmp_path / "starter"))
     problem = procure.Problem.from_file(tmp_path / "starter" / "problem.toml")
     problem = replace(problem, risk=replace(problem.risk, max_hhi=cap))
@@ -177,10 +179,6 @@ def test_scip_with_a_long_log_keeps_its_time_limit(tmp_path) -> None:
     """SCIP held the GIL while it wrote its log into Pyomo's capture pipe, whose reader thread
     then could not run: a log past 64 KB (a line per node here) hung the solve forever, past
     its time limit.  Its log is now off; the solve answers at its limit."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     assert "pyomo:scip" in procure.available_solvers()  # the test extra installs it
     benchmarks = str(Path(__file__).resolve().parents[1] / "benchmarks")
     out = tmp_path / "out.txt"

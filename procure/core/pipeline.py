@@ -232,9 +232,9 @@ def add_hhi_cuts(session: Session, built: BuiltModel, data: ModelData, x: np.nda
     if hhi is None:
         return False
     share = x[built.compute[:, hhi.periods]] / data.demand[hhi.periods]  # (V, P)
-    under = np.maximum(share**2 - x[hhi.terms], 0.0)
     if not hhi_short(session.model, hhi.terms, share**2, x):
         return False
+    under = share**2 - x[hhi.terms]
     least = HHI_TOL / (2 * data.n_vendors)
     v, p = np.nonzero(under > least)
     if not len(v):  # short by rounding alone: no term is off by enough to cut
